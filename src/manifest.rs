@@ -1,0 +1,231 @@
+//! The manifest's data model and its parser.
+//!
+//! This module owns the *syntax* of `linkfile.toml`, version 1: the serde types (which are also the
+//! source of `schemas/linkfile.schema.json`, so a field's `///` doc is its description there) and
+//! the step from text to a [`Manifest`]. Every value a user can get wrong is kept as a
+//! [`Spanned`] so that later stages ([`crate::resolve`]) can point at the offending line and
+//! column. Nothing here looks at the environment or the filesystem.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::Diagnostic;
+
+/// A `linkfile.toml` manifest: which links this machine should have.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "linkfile manifest",
+    description = "linkfile.toml: the links a machine should have. `at` is always the link, `to` always the original in the repo."
+)]
+pub struct Manifest {
+    /// Version of the manifest format. Must be 1.
+    #[schemars(with = "u32", range(min = 1, max = 1))]
+    pub version: Spanned<i64>,
+    /// Settings that apply to every link unless the link sets its own.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Named values, used in paths as `{name}`. A value may use `~`, `${VAR}`, `${VAR:-default}`
+    /// and other vars.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub vars: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Short form: `"<at>" = "<to>"`, the link's path = the original's path relative to the
+    /// manifest's folder.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub links: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Long form: one table per link, with per-link settings.
+    #[serde(default)]
+    pub link: Vec<LinkEntry>,
+}
+
+/// Settings that apply to every link unless the link sets its own.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// What to do when something other than the wanted link is at `at`. Default: `fail`.
+    #[schemars(with = "Option<OnConflict>")]
+    pub on_conflict: Option<Spanned<OnConflict>>,
+    /// Which kind of link to make. Default: `symlink`.
+    #[schemars(with = "Option<LinkType>")]
+    pub link_type: Option<Spanned<LinkType>>,
+    /// Write the link text relative to the link's folder instead of as an absolute path.
+    /// Default: false.
+    #[schemars(with = "Option<bool>")]
+    pub relative: Option<Spanned<bool>>,
+    /// Windows only: link types to use, in order, when symbolic links are not permitted.
+    /// Not yet supported; must be empty.
+    #[schemars(with = "Option<Vec<LinkType>>")]
+    pub fallback: Option<Spanned<Vec<LinkType>>>,
+}
+
+/// One link, long form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEntry {
+    /// Where the link is made: an absolute path or one starting with `~`.
+    #[schemars(with = "String")]
+    pub at: Spanned<String>,
+    /// What the link points to: a path relative to the manifest's folder, inside the repo.
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+    /// Optional assertion of what `to` is; when absent it is read from the filesystem.
+    #[serde(rename = "type")]
+    #[schemars(with = "Option<EntryKind>")]
+    pub kind: Option<Spanned<EntryKind>>,
+    /// Overrides `defaults.relative` for this link.
+    #[schemars(with = "Option<bool>")]
+    pub relative: Option<Spanned<bool>>,
+    /// Overrides `defaults.link_type` for this link.
+    #[schemars(with = "Option<LinkType>")]
+    pub link_type: Option<Spanned<LinkType>>,
+    /// Overrides `defaults.on_conflict` for this link.
+    #[schemars(with = "Option<OnConflict>")]
+    pub on_conflict: Option<Spanned<OnConflict>>,
+    /// Overrides `defaults.fallback` for this link. Not yet supported; must be empty.
+    #[schemars(with = "Option<Vec<LinkType>>")]
+    pub fallback: Option<Spanned<Vec<LinkType>>>,
+    /// One link per file below `to`. Not yet supported by this version of linkfile.
+    #[schemars(with = "Option<bool>")]
+    pub each: Option<Spanned<bool>>,
+    /// With `each`: globs, relative to `to`, of files to skip. Not yet supported.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub ignore: Option<Spanned<Vec<String>>>,
+    /// Conditions under which this link applies. Not yet supported.
+    #[schemars(with = "Option<When>")]
+    pub when: Option<Spanned<When>>,
+}
+
+/// Conditions under which a link applies; all that are given must hold.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// The operating system: `linux`, `macos`, `windows` or `unix`.
+    pub os: Option<OsName>,
+    /// A hostname, or a list of hostnames.
+    pub host: Option<OneOrMany>,
+    /// A variable that must be set, or a table of variables and the values they must have.
+    pub env: Option<EnvCondition>,
+}
+
+/// An operating system name in `when.os`.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OsName {
+    /// Linux.
+    Linux,
+    /// macOS.
+    Macos,
+    /// Windows.
+    Windows,
+    /// Linux, macOS and other Unix systems.
+    Unix,
+}
+
+/// A single string or a list of strings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One value.
+    One(String),
+    /// Several values; any may match.
+    Many(Vec<String>),
+}
+
+/// `when.env`: a variable name that must be set, or variables and their required values.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvCondition {
+    /// The variable must be set.
+    Set(String),
+    /// Each variable must have the given value.
+    Equals(BTreeMap<String, String>),
+}
+
+/// What to do when something other than the wanted link is at `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    /// Change nothing and report the conflict (exit code 1).
+    Fail,
+    /// Move what is in the way to the backup store, then make the link. Not yet supported.
+    Backup,
+    /// Move what is in the way into the repo as the original. Not yet supported.
+    Adopt,
+}
+
+/// Which kind of link to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkType {
+    /// A symbolic link (on Windows a file or directory symlink, chosen from `to`).
+    Symlink,
+    /// A hard link (files only, same volume). Not yet supported.
+    Hardlink,
+    /// A junction (Windows, directories only). Not yet supported.
+    Junction,
+}
+
+/// What the original (`to`) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+}
+
+/// The JSON Schema of the manifest, as committed in `schemas/linkfile.schema.json`.
+pub fn schema() -> String {
+    let mut s = serde_json::to_string_pretty(&schemars::schema_for!(Manifest))
+        .expect("a schema always serialises");
+    s.push('\n');
+    s
+}
+
+/// Parses manifest text. `path` is only used to label errors.
+pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
+    let manifest: Manifest = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim_end().to_string();
+        let hint = hint_for_toml_error(&message);
+        vec![Diagnostic::new(path, text, span, message, hint)]
+    })?;
+    if *manifest.version.get_ref() != 1 {
+        return Err(vec![Diagnostic::new(
+            path,
+            text,
+            manifest.version.span(),
+            format!(
+                "unsupported manifest version {}",
+                manifest.version.get_ref()
+            ),
+            Some("this linkfile reads version 1; write `version = 1`".into()),
+        )]);
+    }
+    Ok(manifest)
+}
+
+fn hint_for_toml_error(message: &str) -> Option<String> {
+    if message.starts_with("unknown field") {
+        Some("remove the key or fix its spelling; the keys allowed here are listed above".into())
+    } else if message.starts_with("missing field `version`") {
+        Some("start the manifest with `version = 1`".into())
+    } else if message.starts_with("missing field `at`") || message.starts_with("missing field `to`")
+    {
+        Some(
+            "every [[link]] needs `at` (where the link goes) and `to` (the original in the repo)"
+                .into(),
+        )
+    } else if message.starts_with("unknown variant") {
+        Some("use one of the values listed above".into())
+    } else {
+        None
+    }
+}

@@ -1,0 +1,202 @@
+//! Read-only: what is on disk now, at each link's place and in the repo.
+//!
+//! The hot path. A link costs one `read_link` in the common case: its text when it is a link,
+//! "not a link" (EINVAL) or "missing" (ENOENT). `symlink_metadata` is called only for what is in
+//! the way, a `metadata` through a link only when its text is not the wanted one (is it dangling?),
+//! and the originals' kinds come from one `read_dir` per repo folder, whose entries carry their
+//! type without a stat. Nothing here writes, and nothing follows a link except to ask whether the
+//! link's target exists.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::manifest::EntryKind;
+use crate::platform::{self, ReadLink};
+
+/// What is at a link's place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actual {
+    /// Nothing; the link can be made (missing parent folders included).
+    Missing,
+    /// A symlink.
+    Link {
+        /// Its text.
+        text: PathBuf,
+        /// Windows: whether it is a file or a directory symlink.
+        flavour: Option<EntryKind>,
+        /// Whether what it points to exists.
+        target_exists: bool,
+    },
+    /// A real file.
+    File,
+    /// A real folder.
+    Dir,
+    /// Something else (a socket, a fifo, a device).
+    Other,
+    /// A parent of the path is a file (or a link to one): nothing can be made below it.
+    ParentIsFile(PathBuf),
+}
+
+/// Observes the place of one link. `wanted` is the text the link should have: when the link
+/// already has it, no further syscall is needed.
+pub fn link_place(at: &Path, wanted: &Path) -> Result<Actual, Error> {
+    let observe_err = |source| Error::Observe {
+        path: at.to_path_buf(),
+        source,
+    };
+    match platform::read_link(at) {
+        ReadLink::Link(text) => {
+            let flavour = if platform::LINKS_HAVE_FLAVOUR {
+                platform::link_flavour(at).map_err(observe_err)?
+            } else {
+                None
+            };
+            // The wanted text points at the original, whose existence the repo scan knows.
+            let target_exists = text == wanted || fs::metadata(at).is_ok();
+            Ok(Actual::Link {
+                text,
+                flavour,
+                target_exists,
+            })
+        }
+        ReadLink::NotALink => {
+            let ft = fs::symlink_metadata(at).map_err(observe_err)?.file_type();
+            Ok(if ft.is_dir() {
+                Actual::Dir
+            } else if ft.is_file() {
+                Actual::File
+            } else {
+                Actual::Other
+            })
+        }
+        ReadLink::Missing => Ok(Actual::Missing),
+        ReadLink::ParentProblem => {
+            for ancestor in at.ancestors().skip(1) {
+                match fs::metadata(ancestor) {
+                    Ok(m) if m.is_dir() => return Ok(Actual::Missing),
+                    Ok(_) => return Ok(Actual::ParentIsFile(ancestor.to_path_buf())),
+                    Err(_) => continue,
+                }
+            }
+            Ok(Actual::Missing)
+        }
+        ReadLink::Failed(e) => Err(observe_err(e)),
+    }
+}
+
+/// The kinds of the repo's originals, read one folder at a time.
+#[derive(Default)]
+pub struct Originals {
+    folders: HashMap<PathBuf, HashMap<OsString, Entry>>,
+}
+
+#[derive(Clone, Copy)]
+enum Entry {
+    Kind(EntryKind),
+    Symlink,
+    Other,
+}
+
+impl Originals {
+    /// What `to` is: `None` when it does not exist (or is a dangling symlink).
+    pub fn kind(&mut self, to: &Path) -> Result<Option<EntryKind>, Error> {
+        let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
+            return Ok(dir_kind(to));
+        };
+        if !self.folders.contains_key(parent) {
+            let listing = read_folder(parent)?;
+            self.folders.insert(parent.to_path_buf(), listing);
+        }
+        let listing = &self.folders[parent];
+        let entry = listing.get(&name_key(name)).copied();
+        Ok(match entry {
+            None => None,
+            Some(Entry::Kind(k)) => Some(k),
+            Some(Entry::Other) => Some(EntryKind::File),
+            // A link inside the repo: its kind is what it points to.
+            Some(Entry::Symlink) => fs::metadata(to).ok().map(|m| {
+                if m.is_dir() {
+                    EntryKind::Dir
+                } else {
+                    EntryKind::File
+                }
+            }),
+        })
+    }
+}
+
+fn dir_kind(p: &Path) -> Option<EntryKind> {
+    fs::metadata(p).ok().map(|m| {
+        if m.is_dir() {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        }
+    })
+}
+
+fn name_key(name: &std::ffi::OsStr) -> OsString {
+    if platform::CASE_INSENSITIVE {
+        name.to_string_lossy().to_lowercase().into()
+    } else {
+        name.to_os_string()
+    }
+}
+
+fn read_folder(dir: &Path) -> Result<HashMap<OsString, Entry>, Error> {
+    let mut out = HashMap::new();
+    let iter = match fs::read_dir(dir) {
+        Ok(iter) => iter,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(out);
+        }
+        Err(source) => {
+            return Err(Error::Observe {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    for entry in iter {
+        let entry = entry.map_err(|source| Error::Observe {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let ft = entry.file_type().map_err(|source| Error::Observe {
+            path: entry.path(),
+            source,
+        })?;
+        let kind = if ft.is_symlink() {
+            Entry::Symlink
+        } else if ft.is_dir() {
+            Entry::Kind(EntryKind::Dir)
+        } else if ft.is_file() {
+            Entry::Kind(EntryKind::File)
+        } else {
+            Entry::Other
+        };
+        out.insert(name_key(&entry.file_name()), kind);
+    }
+    Ok(out)
+}
+
+/// The text of a small UTF-8 file, for showing a diff; `None` for anything else.
+pub fn small_text(path: &Path) -> Option<String> {
+    const LIMIT: u64 = 256 * 1024;
+    let file = fs::File::open(path).ok()?;
+    let mut buf = Vec::new();
+    file.take(LIMIT + 1).read_to_end(&mut buf).ok()?;
+    if buf.len() as u64 > LIMIT || buf.contains(&0) {
+        return None;
+    }
+    String::from_utf8(buf).ok()
+}

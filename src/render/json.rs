@@ -1,0 +1,100 @@
+//! The JSON report of `plan --json` and `apply --json` (a contract: design.md §3). Its schema,
+//! `schemas/plan.schema.json`, is generated from these types.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::manifest::EntryKind;
+use crate::plan::{Action, Plan, Reason};
+
+/// The report `plan --json` and `apply --json` print.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "linkfile plan")]
+pub struct Report {
+    /// Version of this report format: 1.
+    pub version: u32,
+    /// How many links apply creates, fixes or removes.
+    pub changes: usize,
+    /// How many links are in conflict.
+    pub conflicts: usize,
+    /// `apply --json` only: whether the changes were made (false for a dry run or an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<bool>,
+    /// `apply --json` only: whether this was a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// One entry per link in the manifest, in manifest order.
+    pub entries: Vec<ReportEntry>,
+}
+
+/// One link in the report.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReportEntry {
+    /// Where the link goes (absolute).
+    pub at: String,
+    /// The original it points to (absolute).
+    pub to: String,
+    /// The text the link holds when right (equals `to` unless `relative`).
+    pub link_text: String,
+    /// What the original is; absent when it is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<EntryKind>,
+    /// What apply does for this link.
+    pub action: Action,
+    /// Why, for `fix` and `conflict`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// For `fix`: the text the link holds now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_text: Option<String>,
+    /// For a file in the way of a file link: a unified diff from that file to the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// What to do about a conflict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Report {
+    /// The report of `plan`.
+    pub fn new(plan: &Plan) -> Report {
+        let c = plan.counts();
+        Report {
+            version: 1,
+            changes: c.changes(),
+            conflicts: c.conflict,
+            applied: None,
+            dry_run: None,
+            entries: plan
+                .entries
+                .iter()
+                .map(|e| ReportEntry {
+                    at: e.desired.at.to_string_lossy().into_owned(),
+                    to: e.desired.to.to_string_lossy().into_owned(),
+                    link_text: e.desired.link_text.to_string_lossy().into_owned(),
+                    kind: e.kind,
+                    action: e.action,
+                    reason: e.reason,
+                    current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
+                    diff: e.diff.clone(),
+                    hint: e.hint.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The JSON text, pretty-printed, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report always serialises");
+        s.push('\n');
+        s
+    }
+}
+
+/// The JSON Schema of [`Report`], as committed in `schemas/plan.schema.json`.
+pub fn schema() -> String {
+    let mut s = serde_json::to_string_pretty(&schemars::schema_for!(Report))
+        .expect("a schema always serialises");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,4 @@
+//! Showing plans and results: [`human`] for people, [`json`] for programs.
+
+pub mod human;
+pub mod json;

@@ -1,0 +1,709 @@
+//! From a parsed manifest to the links this machine should have.
+//!
+//! Pure: the environment (variables, home folder, case rules of the platform) comes in as a
+//! [`Context`], and the output is a list of [`Desired`] links with absolute, lexically normalised
+//! paths, or every problem found, each pointing at its place in the manifest. Expansion rules:
+//! a leading `~` is the home folder; `${VAR}` and `${VAR:-default}` read the environment (an unset
+//! variable without a default is an error naming it); `{name}` is a `[vars]` entry, which may use
+//! all of the above including other vars (a cycle is an error). `$$`, `{{` and `}}` stand for a
+//! literal `$`, `{` and `}`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::error::Diagnostic;
+use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
+
+/// What resolution needs to know about the machine.
+pub struct Context<'a> {
+    /// The manifest's path, for error messages.
+    pub manifest_path: &'a Path,
+    /// The manifest's text, for error positions.
+    pub text: &'a str,
+    /// The repo: the manifest's folder, absolute.
+    pub repo: &'a Path,
+    /// What `~` means, absolute.
+    pub home: &'a Path,
+    /// Reads an environment variable.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Whether paths compare case-insensitively (Windows, macOS).
+    pub case_insensitive: bool,
+}
+
+/// One link the manifest wants on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    /// Where the link goes (absolute, normalised).
+    pub at: PathBuf,
+    /// The original it points to (absolute, normalised, inside the repo).
+    pub to: PathBuf,
+    /// The text the link must hold: `to`, or `to` relative to `at`'s folder.
+    pub link_text: PathBuf,
+    /// The `type` the manifest asserts for `to`, if any.
+    pub kind: Option<EntryKind>,
+    /// The link's place in the manifest: the `at` value (long form) or key (short form).
+    pub at_span: Range<usize>,
+    /// The `to` value's place in the manifest.
+    pub to_span: Range<usize>,
+    /// `to` as written in the manifest.
+    pub to_raw: String,
+}
+
+/// Resolves every link of `manifest` for the machine described by `cx`.
+pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Diagnostic>> {
+    let mut r = Resolver {
+        cx,
+        vars: &manifest.vars,
+        cache: HashMap::new(),
+        stack: Vec::new(),
+        errors: Vec::new(),
+    };
+    r.check_policies(manifest);
+
+    let d = &manifest.defaults;
+    let default_relative = d.relative.as_ref().is_some_and(|r| *r.get_ref());
+
+    struct Raw<'m> {
+        at: &'m Spanned<String>,
+        to: &'m Spanned<String>,
+        kind: Option<EntryKind>,
+        relative: bool,
+    }
+    let mut raws: Vec<Raw> = manifest
+        .links
+        .iter()
+        .map(|(at, to)| Raw {
+            at,
+            to,
+            kind: None,
+            relative: default_relative,
+        })
+        .collect();
+    for e in &manifest.link {
+        let later = [
+            (
+                "each",
+                e.each.as_ref().map(|s| s.span()),
+                "list each file as its own link",
+            ),
+            (
+                "ignore",
+                e.ignore.as_ref().map(|s| s.span()),
+                "list each file as its own link",
+            ),
+            (
+                "when",
+                e.when.as_ref().map(|s| s.span()),
+                "keep one manifest per machine and pass -m",
+            ),
+        ];
+        for (key, span, hint) in later {
+            if let Some(span) = span {
+                r.error(
+                    span,
+                    format!("`{key}` is not supported yet by this version of linkfile"),
+                    Some(format!("remove `{key}` for now and {hint}")),
+                );
+            }
+        }
+        r.check_link_type(e.link_type.as_ref());
+        r.check_on_conflict(e.on_conflict.as_ref());
+        r.check_fallback(e.fallback.as_ref());
+        raws.push(Raw {
+            at: &e.at,
+            to: &e.to,
+            kind: e.kind.as_ref().map(|k| *k.get_ref()),
+            relative: e
+                .relative
+                .as_ref()
+                .map_or(default_relative, |r| *r.get_ref()),
+        });
+    }
+    // Short-form keys come out of the map sorted; show links in the order they are written.
+    raws.sort_by_key(|r| r.at.span().start);
+
+    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+    let mut out = Vec::with_capacity(raws.len());
+    for raw in raws {
+        let (Some(at), Some(to)) = (r.resolve_at(raw.at, raw.to), r.resolve_to(raw.to, raw.at))
+        else {
+            continue;
+        };
+        let key = r.key(&at);
+        if let Some(first) = seen.get(&key) {
+            let line = cx.text[..first.start].matches('\n').count() + 1;
+            r.error(
+                raw.at.span(),
+                format!(
+                    "duplicate link {}: line {line} already makes it",
+                    at.display()
+                ),
+                Some("keep one of the two entries".into()),
+            );
+            continue;
+        }
+        seen.insert(key, raw.at.span());
+        let link_text = if raw.relative {
+            relative_path(&to, at.parent().unwrap_or(&at))
+        } else {
+            to.clone()
+        };
+        out.push(Desired {
+            at,
+            to,
+            link_text,
+            kind: raw.kind,
+            at_span: raw.at.span(),
+            to_span: raw.to.span(),
+            to_raw: raw.to.get_ref().clone(),
+        });
+    }
+    if r.errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(r.errors)
+    }
+}
+
+/// Checks what needs the originals' kinds: a link's `type` assertion, and no link below another
+/// link's directory (it would be written into the repo). `kinds[i]` is the kind of
+/// `desired[i].to`, `None` when it is missing.
+pub fn check_with_originals(
+    desired: &[Desired],
+    kinds: &[Option<EntryKind>],
+    cx: &Context,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let key = |p: &Path| path_key(p, cx.case_insensitive);
+    let dir_links: HashMap<String, usize> = desired
+        .iter()
+        .zip(kinds)
+        .enumerate()
+        .filter(|(_, (_, k))| **k == Some(EntryKind::Dir))
+        .map(|(i, (d, _))| (key(&d.at), i))
+        .collect();
+    for (d, kind) in desired.iter().zip(kinds) {
+        if let (Some(asserted), Some(actual)) = (d.kind, kind)
+            && asserted != *actual
+        {
+            errors.push(Diagnostic::new(
+                cx.manifest_path,
+                cx.text,
+                d.to_span.clone(),
+                format!(
+                    "`type` says {} but {} is a {}",
+                    kind_name(asserted),
+                    d.to.display(),
+                    kind_name(*actual)
+                ),
+                Some("fix `type`, or point `to` at the right path".into()),
+            ));
+        }
+        if let Some(outer) =
+            d.at.ancestors()
+                .skip(1)
+                .find_map(|a| dir_links.get(&key(a)))
+        {
+            let outer = &desired[*outer];
+            let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
+            errors.push(Diagnostic::new(
+                cx.manifest_path,
+                cx.text,
+                d.at_span.clone(),
+                format!(
+                    "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
+                    d.at.display(),
+                    outer.at.display(),
+                    outer.to.display()
+                ),
+                Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn kind_name(k: EntryKind) -> &'static str {
+    match k {
+        EntryKind::File => "file",
+        EntryKind::Dir => "dir",
+    }
+}
+
+struct Resolver<'a, 'm> {
+    cx: &'a Context<'a>,
+    vars: &'m std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    cache: HashMap<String, String>,
+    stack: Vec<String>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Resolver<'_, '_> {
+    fn error(&mut self, span: Range<usize>, message: String, hint: Option<String>) {
+        self.errors.push(Diagnostic::new(
+            self.cx.manifest_path,
+            self.cx.text,
+            span,
+            message,
+            hint,
+        ));
+    }
+
+    fn key(&self, p: &Path) -> String {
+        path_key(p, self.cx.case_insensitive)
+    }
+
+    fn check_policies(&mut self, m: &Manifest) {
+        let d = &m.defaults;
+        self.check_on_conflict(d.on_conflict.as_ref());
+        self.check_link_type(d.link_type.as_ref());
+        self.check_fallback(d.fallback.as_ref());
+    }
+
+    fn check_on_conflict(&mut self, v: Option<&Spanned<OnConflict>>) {
+        if let Some(v) = v
+            && *v.get_ref() != OnConflict::Fail
+        {
+            let name = if *v.get_ref() == OnConflict::Backup {
+                "backup"
+            } else {
+                "adopt"
+            };
+            self.error(
+                v.span(),
+                format!(
+                    "on_conflict = \"{name}\" is not supported yet by this version of linkfile"
+                ),
+                Some("use on_conflict = \"fail\" and move what is in the way yourself".into()),
+            );
+        }
+    }
+
+    fn check_link_type(&mut self, v: Option<&Spanned<LinkType>>) {
+        if let Some(v) = v
+            && *v.get_ref() != LinkType::Symlink
+        {
+            let name = if *v.get_ref() == LinkType::Hardlink {
+                "hardlink"
+            } else {
+                "junction"
+            };
+            self.error(
+                v.span(),
+                format!("link_type = \"{name}\" is not supported yet by this version of linkfile"),
+                Some("use link_type = \"symlink\"".into()),
+            );
+        }
+    }
+
+    fn check_fallback(&mut self, v: Option<&Spanned<Vec<LinkType>>>) {
+        if let Some(v) = v
+            && !v.get_ref().is_empty()
+        {
+            self.error(
+                v.span(),
+                "`fallback` is not supported yet by this version of linkfile".into(),
+                Some("remove it, or set `fallback = []`".into()),
+            );
+        }
+    }
+
+    fn resolve_at(&mut self, at: &Spanned<String>, to: &Spanned<String>) -> Option<PathBuf> {
+        let expanded = self.expand(at)?;
+        let path = self.check_path(&expanded, at, "at")?;
+        if !path.is_absolute() {
+            let swapped = self.cx.repo.join(&path).exists();
+            self.error(
+                at.span(),
+                format!("`at` must be an absolute path or start with ~, not `{expanded}`"),
+                Some(if swapped {
+                    format!(
+                        "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
+                    )
+                } else {
+                    format!("write \"~/{expanded}\" for a path in your home folder")
+                }),
+            );
+            return None;
+        }
+        let path = normalize(&path);
+        if path.parent().is_none() {
+            self.error(
+                at.span(),
+                format!("`at` cannot be the root folder {}", path.display()),
+                None,
+            );
+            return None;
+        }
+        if self.is_within(&path, self.cx.repo) {
+            self.error(
+                at.span(),
+                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.display()),
+                Some(if self.cx.repo.join(to.get_ref()).exists() {
+                    "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
+                } else {
+                    "did you swap at and to? `at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
+                }),
+            );
+            return None;
+        }
+        if self.is_within(self.cx.repo, &path) || self.key(&path) == self.key(self.cx.home) {
+            self.error(
+                at.span(),
+                format!(
+                    "`at` is {}, a folder that holds your home or your repo",
+                    path.display()
+                ),
+                Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
+            );
+            return None;
+        }
+        Some(path)
+    }
+
+    fn resolve_to(&mut self, to: &Spanned<String>, at: &Spanned<String>) -> Option<PathBuf> {
+        let expanded = self.expand(to)?;
+        let path = self.check_path(&expanded, to, "to")?;
+        let path = normalize(&self.cx.repo.join(path));
+        if !self.is_within(&path, self.cx.repo) {
+            let at_looks_like_repo = !at.get_ref().starts_with('~')
+                && !Path::new(at.get_ref()).is_absolute()
+                && self.cx.repo.join(at.get_ref()).exists();
+            self.error(
+                to.span(),
+                format!(
+                    "`to` escapes the repo: {} is outside {}",
+                    path.display(),
+                    self.cx.repo.display()
+                ),
+                Some(if at_looks_like_repo {
+                    "did you swap at and to? `at` is where the link goes, `to` the original in the repo (ln -s order is to, at; mklink's is at, to)".into()
+                } else {
+                    "`to` is the original, relative to the manifest's folder; move the file into the repo and point `to` at it".into()
+                }),
+            );
+            return None;
+        }
+        Some(path)
+    }
+
+    fn check_path(&mut self, expanded: &str, v: &Spanned<String>, key: &str) -> Option<PathBuf> {
+        if expanded.is_empty() {
+            self.error(
+                v.span(),
+                format!("`{key}` is empty"),
+                Some(format!("give `{key}` a path")),
+            );
+            return None;
+        }
+        if expanded.contains('\0') {
+            self.error(
+                v.span(),
+                format!("`{key}` contains a NUL byte"),
+                Some("remove the \\u0000 from the path".into()),
+            );
+            return None;
+        }
+        Some(PathBuf::from(expanded))
+    }
+
+    fn is_within(&self, path: &Path, dir: &Path) -> bool {
+        if self.cx.case_insensitive {
+            let (p, d) = (self.key(path), self.key(dir));
+            Path::new(&p).starts_with(Path::new(&d))
+        } else {
+            path.starts_with(dir)
+        }
+    }
+
+    /// Expands one manifest string; errors point inside it where possible.
+    fn expand(&mut self, v: &Spanned<String>) -> Option<String> {
+        let span = v.span();
+        let raw = v.get_ref();
+        // Offsets inside the value are exact only when the TOML string has no escapes.
+        let quoted = &self.cx.text.get(span.clone()).unwrap_or("");
+        let inner_base = (quoted.len() == raw.len() + 2 && &quoted[1..quoted.len() - 1] == raw)
+            .then_some(span.start + 1);
+        match self.expand_str(raw, true) {
+            Ok(s) => Some(s),
+            Err(ExpandError { at, message, hint }) => {
+                let sp = match (inner_base, at) {
+                    (Some(base), Some(r)) => base + r.start..base + r.end,
+                    _ => span,
+                };
+                self.error(sp, message, hint);
+                None
+            }
+        }
+    }
+
+    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<String, ExpandError> {
+        let mut out = String::with_capacity(s.len());
+        let b = s.as_bytes();
+        let mut i = 0;
+        if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
+            out.push_str(&self.cx.home.to_string_lossy());
+            i = 1;
+        }
+        while i < b.len() {
+            match b[i] {
+                b'$' if b.get(i + 1) == Some(&b'$') => {
+                    out.push('$');
+                    i += 2;
+                }
+                b'$' if b.get(i + 1) == Some(&b'{') => {
+                    let close = matching_brace(s, i + 1).ok_or_else(|| ExpandError {
+                        at: Some(i..s.len()),
+                        message: "unclosed `${`".into(),
+                        hint: Some("write ${NAME} or ${NAME:-default}".into()),
+                    })?;
+                    let body = &s[i + 2..close];
+                    let (name, default) = match body.find(":-") {
+                        Some(k) => (&body[..k], Some(&body[k + 2..])),
+                        None => (body, None),
+                    };
+                    if !is_identifier(name) {
+                        return Err(ExpandError {
+                            at: Some(i..close + 1),
+                            message: format!("`{name}` is not a valid environment variable name"),
+                            hint: Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into()),
+                        });
+                    }
+                    match ((self.cx.env)(name).filter(|v| !v.is_empty()), default) {
+                        (Some(v), _) => out.push_str(&v),
+                        (None, Some(d)) => {
+                            let d = self.expand_str(d, true).map_err(|mut e| {
+                                let off = i + 2 + name.len() + 2;
+                                e.at = e.at.map(|r| r.start + off..r.end + off);
+                                e
+                            })?;
+                            out.push_str(&d);
+                        }
+                        (None, None) => {
+                            return Err(ExpandError {
+                                at: Some(i..close + 1),
+                                message: format!("environment variable `{name}` is not set"),
+                                hint: Some(format!(
+                                    "set {name}, or give a default: ${{{name}:-...}}"
+                                )),
+                            });
+                        }
+                    }
+                    i = close + 1;
+                }
+                b'$' => {
+                    return Err(ExpandError {
+                        at: Some(i..i + 1),
+                        message: "a `$` must start `${NAME}`".into(),
+                        hint: Some(
+                            "write ${NAME} for an environment variable, or $$ for a literal $"
+                                .into(),
+                        ),
+                    });
+                }
+                b'{' if b.get(i + 1) == Some(&b'{') => {
+                    out.push('{');
+                    i += 2;
+                }
+                b'}' if b.get(i + 1) == Some(&b'}') => {
+                    out.push('}');
+                    i += 2;
+                }
+                b'{' => {
+                    let close = s[i..].find('}').map(|k| i + k).ok_or_else(|| ExpandError {
+                        at: Some(i..s.len()),
+                        message: "unclosed `{`".into(),
+                        hint: Some("write {name} for a [vars] entry, or {{ for a literal {".into()),
+                    })?;
+                    let name = &s[i + 1..close];
+                    let value = self.var(name).map_err(|mut e| {
+                        e.at = e.at.or(Some(i..close + 1));
+                        e
+                    })?;
+                    out.push_str(&value);
+                    i = close + 1;
+                }
+                _ => {
+                    let next = s[i..]
+                        .find(['$', '{', '}'])
+                        .map_or(s.len(), |k| i + k.max(1));
+                    out.push_str(&s[i..next]);
+                    i = next;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn var(&mut self, name: &str) -> Result<String, ExpandError> {
+        if let Some(v) = self.cache.get(name) {
+            return Ok(v.clone());
+        }
+        let Some((_, value)) = self.vars.iter().find(|(k, _)| k.get_ref() == name) else {
+            let known: Vec<String> = self
+                .vars
+                .keys()
+                .map(|k| format!("`{}`", k.get_ref()))
+                .collect();
+            return Err(ExpandError {
+                at: None,
+                message: format!("undefined variable `{{{name}}}`"),
+                hint: Some(if known.is_empty() {
+                    format!("define it under [vars]: {name} = \"...\"")
+                } else {
+                    format!("define it under [vars], or use one of {}", known.join(", "))
+                }),
+            });
+        };
+        if let Some(pos) = self.stack.iter().position(|n| n == name) {
+            let mut cycle = self.stack[pos..].to_vec();
+            cycle.push(name.to_string());
+            return Err(ExpandError {
+                at: None,
+                message: format!(
+                    "variables refer to each other in a cycle: {}",
+                    cycle.join(" -> ")
+                ),
+                hint: Some("give one of them a value that does not refer back".into()),
+            });
+        }
+        self.stack.push(name.to_string());
+        let before = self.errors.len();
+        let result = self.expand(value);
+        self.stack.pop();
+        match result {
+            Some(v) => {
+                self.cache.insert(name.to_string(), v.clone());
+                Ok(v)
+            }
+            None => {
+                // The error is already reported at the var's own definition; point here too.
+                let inner = self.errors.drain(before..).next_back();
+                Err(ExpandError {
+                    at: None,
+                    message: format!(
+                        "variable `{name}` cannot be expanded{}",
+                        inner
+                            .as_ref()
+                            .map_or(String::new(), |d| format!(": {}", d.message))
+                    ),
+                    hint: inner.and_then(|d| d.hint),
+                })
+            }
+        }
+    }
+}
+
+struct ExpandError {
+    /// Byte range inside the string being expanded, when known.
+    at: Option<Range<usize>>,
+    message: String,
+    hint: Option<String>,
+}
+
+fn matching_brace(s: &str, open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (k, c) in s[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A path's identity for comparisons: case-folded where the platform's filesystems fold case.
+pub fn path_key(p: &Path, case_insensitive: bool) -> String {
+    let s = p.to_string_lossy();
+    if case_insensitive {
+        s.to_lowercase()
+    } else {
+        s.into_owned()
+    }
+}
+
+/// Removes `.` and resolves `..` lexically (without looking at the filesystem).
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `..` of a root is the root.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `target` relative to the folder `base` (both absolute and normalised). Falls back to
+/// `target` when they share no root (different drives on Windows).
+pub fn relative_path(target: &Path, base: &Path) -> PathBuf {
+    let t: Vec<Component> = target.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    if t.first() != b.first() {
+        return target.to_path_buf();
+    }
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalize(Path::new("/a/b/../../..")), PathBuf::from("/"));
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(Path::new("/r/vim/vimrc"), Path::new("/h")),
+            PathBuf::from("../r/vim/vimrc")
+        );
+        assert_eq!(
+            relative_path(Path::new("/h/r/x"), Path::new("/h/.config")),
+            PathBuf::from("../r/x")
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! A throwaway home and repo, a way to run linkfile in them, and a snapshot of everything on disk.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A temp folder holding `home/` and `repo/`.
+pub struct World {
+    _tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub repo: PathBuf,
+    pub env: HashMap<String, String>,
+}
+
+/// What a run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: u8,
+    /// Stdout with temp paths replaced by placeholders.
+    pub stdout: String,
+    /// Stdout as printed.
+    pub raw_stdout: String,
+    pub stderr: String,
+}
+
+impl World {
+    pub fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        let home = root.join("home");
+        let repo = root.join("repo");
+        fs::create_dir(&home).unwrap();
+        fs::create_dir(&repo).unwrap();
+        World {
+            _tmp: tmp,
+            root,
+            home,
+            repo,
+            env: HashMap::new(),
+        }
+    }
+
+    /// Writes `linkfile.toml` in the repo.
+    pub fn manifest(&self, text: &str) -> &Self {
+        self.repo_file("linkfile.toml", text)
+    }
+
+    /// Writes a file in the repo (parents made).
+    pub fn repo_file(&self, rel: &str, contents: &str) -> &Self {
+        write(&self.repo.join(rel), contents);
+        self
+    }
+
+    /// Writes a file in the home (parents made).
+    pub fn home_file(&self, rel: &str, contents: &str) -> &Self {
+        write(&self.home.join(rel), contents);
+        self
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.insert(k.into(), v.into());
+        self
+    }
+
+    /// Runs `linkfile --home HOME ARGS...` in the repo, in-process, with only `self.env` as
+    /// environment. Output has the temp paths replaced by [HOME], [REPO] and [TMP].
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(&self.repo, args)
+    }
+
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
+        let env = self.env.clone();
+        let system = linkfile::System {
+            env: Box::new(move |k| env.get(k).cloned()),
+            cwd: cwd.to_path_buf(),
+            stdout_is_terminal: false,
+            stderr_is_terminal: false,
+        };
+        let mut argv = vec!["linkfile".to_string(), "--home".into()];
+        argv.push(self.home.to_string_lossy().into_owned());
+        argv.extend(args.iter().map(|s| s.to_string()));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = linkfile::run(argv, &system, &mut out, &mut err);
+        let raw_stdout = String::from_utf8(out).unwrap();
+        Run {
+            code,
+            stdout: self.filter(&raw_stdout),
+            raw_stdout,
+            stderr: self.filter(&String::from_utf8(err).unwrap()),
+        }
+    }
+
+    /// Replaces temp paths in output by placeholders, and Windows separators by `/`.
+    pub fn filter(&self, s: &str) -> String {
+        let mut s = s.to_string();
+        for (p, name) in [
+            (&self.home, "[HOME]"),
+            (&self.repo, "[REPO]"),
+            (&self.root, "[TMP]"),
+        ] {
+            let text = p.to_string_lossy();
+            s = s.replace(&*text, name);
+            s = s.replace(&*text.replace('\\', "\\\\"), name);
+        }
+        s
+    }
+
+    /// Everything under the temp root: kind, bytes or link text, and (on Unix) mode.
+    pub fn snapshot(&self) -> BTreeMap<String, Node> {
+        let mut map = BTreeMap::new();
+        walk(&self.root, &self.root, &mut map);
+        map
+    }
+
+    /// Creates a symlink in the home (parents made).
+    pub fn home_link(&self, rel: &str, text: &Path) {
+        let at = self.home.join(rel);
+        fs::create_dir_all(at.parent().unwrap()).unwrap();
+        symlink(text, &at);
+    }
+
+    pub fn link_text(&self, rel: &str) -> Option<PathBuf> {
+        fs::read_link(self.home.join(rel)).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    File { bytes: Vec<u8>, mode: u32 },
+    Dir { mode: u32 },
+    Link(PathBuf),
+}
+
+fn mode(m: &fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        m.permissions().mode()
+    }
+    #[cfg(not(unix))]
+    {
+        u32::from(m.permissions().readonly())
+    }
+}
+
+fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<String, Node>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if meta.file_type().is_symlink() {
+            map.insert(rel, Node::Link(fs::read_link(&path).unwrap()));
+        } else if meta.is_dir() {
+            map.insert(rel, Node::Dir { mode: mode(&meta) });
+            walk(root, &path, map);
+        } else {
+            map.insert(
+                rel,
+                Node::File {
+                    bytes: fs::read(&path).unwrap(),
+                    mode: mode(&meta),
+                },
+            );
+        }
+    }
+}
+
+pub fn write(path: &Path, contents: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, contents).unwrap();
+}
+
+#[cfg(unix)]
+pub fn symlink(text: &Path, at: &Path) {
+    std::os::unix::fs::symlink(text, at).unwrap();
+}
+
+#[cfg(windows)]
+pub fn symlink(text: &Path, at: &Path) {
+    std::os::windows::fs::symlink_file(text, at).unwrap();
+}
+
+/// Whether this system really makes symlinks (Wine reports success and makes nothing).
+pub fn symlinks_work() -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("probe");
+    #[cfg(unix)]
+    let made = std::os::unix::fs::symlink("target", &at);
+    #[cfg(windows)]
+    let made = std::os::windows::fs::symlink_file("target", &at);
+    made.is_ok() && fs::read_link(&at).is_ok()
+}
+
+/// Skips the rest of a test where symlinks cannot be made (Wine), saying so.
+#[macro_export]
+macro_rules! require_symlinks {
+    () => {
+        if !$crate::harness::symlinks_work() {
+            eprintln!("skipped: this system does not make symlinks");
+            return;
+        }
+    };
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, a module per area. Every test works in a throwaway home and
+//! repo (see `harness`) and asserts what is on disk, the exit code and the output.
+
+mod harness;
+
+mod apply;
+mod examples;
+mod manifest_errors;
+mod output;
+mod schema;
+mod states;
