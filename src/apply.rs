@@ -112,7 +112,11 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         if now != entry.observed {
             return Err(Error::StalePlan {
                 path: d.at.clone(),
-                detail: format!("planned with {:?}, now {:?}", entry.observed, now),
+                detail: format!(
+                    "planned with {} there, now {}",
+                    entry.observed.describe(),
+                    now.describe()
+                ),
             });
         }
     }

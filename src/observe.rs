@@ -41,6 +41,20 @@ pub enum Actual {
     ParentIsFile(PathBuf),
 }
 
+impl Actual {
+    /// In words, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Actual::Missing => "nothing".into(),
+            Actual::Link { text, .. } => format!("a link to {}", text.display()),
+            Actual::File => "a file".into(),
+            Actual::Dir => "a folder".into(),
+            Actual::Other => "a special file (fifo, socket or device)".into(),
+            Actual::ParentIsFile(p) => format!("nothing, below the file {}", p.display()),
+        }
+    }
+}
+
 /// Observes the place of one link. `wanted` is the text the link should have: when the link
 /// already has it, no further syscall is needed.
 pub fn link_place(at: &Path, wanted: &Path) -> Result<Actual, Error> {

@@ -21,17 +21,23 @@ pub struct View<'a> {
     pub verbose: bool,
 }
 
+/// A relative path with `/` between its parts on every platform, as manifests write them.
+fn slashed(p: &Path) -> String {
+    let parts: Vec<_> = p.iter().map(|c| c.to_string_lossy()).collect();
+    parts.join("/")
+}
+
 impl View<'_> {
     fn at(&self, p: &Path) -> String {
         match p.strip_prefix(self.home) {
-            Ok(rest) => format!("~/{}", rest.display()),
+            Ok(rest) => format!("~/{}", slashed(rest)),
             Err(_) => p.display().to_string(),
         }
     }
 
     fn to(&self, p: &Path) -> String {
         match p.strip_prefix(self.repo) {
-            Ok(rest) if !rest.as_os_str().is_empty() => rest.display().to_string(),
+            Ok(rest) if !rest.as_os_str().is_empty() => slashed(rest),
             _ => p.display().to_string(),
         }
     }

@@ -239,3 +239,30 @@ fn the_os_refusing_a_write_is_rolled_back_and_explained() {
     assert!(r.stderr.starts_with("error: cannot "), "{}", r.stderr);
     assert_eq!(w.snapshot(), before);
 }
+
+#[test]
+fn where_the_system_fakes_symlinks_apply_fails_clearly_and_rolls_back() {
+    // Wine's CreateSymbolicLinkW reports success and creates nothing: apply must not claim
+    // success. On systems with real symlinks there is nothing to fake, so nothing to test.
+    if crate::harness::symlinks_work() {
+        return;
+    }
+    let w = world();
+    let before = w.snapshot();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "cannot verify link [HOME]/.gitconfig: the system reported success but no link exists"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: this system does not make symbolic links faithfully"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.snapshot(), before);
+}

@@ -105,6 +105,9 @@ impl World {
             s = s.replace(&*text, name);
             s = s.replace(&*text.replace('\\', "\\\\"), name);
         }
+        if cfg!(windows) {
+            s = s.replace("\\\\", "/").replace('\\', "/");
+        }
         s
     }
 
