@@ -193,8 +193,8 @@ pub fn schema() -> String {
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
     let manifest: Manifest = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let message = e.message().trim_end().to_string();
-        let hint = hint_for_toml_error(&message);
+        let spanned = text.get(span.clone()).unwrap_or("");
+        let (message, hint) = explain_toml_error(e.message().trim_end(), spanned);
         vec![Diagnostic::new(path, text, span, message, hint)]
     })?;
     if *manifest.version.get_ref() != 1 {
@@ -212,20 +212,47 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
     Ok(manifest)
 }
 
-fn hint_for_toml_error(message: &str) -> Option<String> {
-    if message.starts_with("unknown field") {
-        Some("remove the key or fix its spelling; the keys allowed here are listed above".into())
-    } else if message.starts_with("missing field `version`") {
-        Some("start the manifest with `version = 1`".into())
-    } else if message.starts_with("missing field `at`") || message.starts_with("missing field `to`")
-    {
-        Some(
-            "every [[link]] needs `at` (where the link goes) and `to` (the original in the repo)"
-                .into(),
+/// Rewords what the TOML parser said where its words are a Rust type's, and adds what to do.
+fn explain_toml_error(message: &str, spanned: &str) -> (String, Option<String>) {
+    let m = message;
+    let hint = |h: &str| Some(h.to_string());
+    if m.starts_with("unknown field") {
+        let h = "remove the key or fix its spelling; the keys allowed here are listed above";
+        (m.into(), hint(h))
+    } else if m.starts_with("missing field `version`") {
+        (m.into(), hint("start the manifest with `version = 1`"))
+    } else if m.starts_with("missing field `at`") || m.starts_with("missing field `to`") {
+        let h =
+            "every [[link]] needs `at` (where the link goes) and `to` (the original in the repo)";
+        (m.into(), hint(h))
+    } else if m.starts_with("unknown variant") {
+        (m.into(), hint("use one of the values listed above"))
+    } else if m.contains("expected i64") {
+        let h = "write `version = 1` (a number, no quotes)";
+        ("`version` must be the number 1".into(), hint(h))
+    } else if m.contains("expected a boolean") {
+        (m.into(), hint("write true or false, without quotes"))
+    } else if m.contains("invalid type: map, expected a sequence") {
+        let h = "write [[link]] with two brackets: each link is its own table";
+        (m.into(), hint(h))
+    } else if m.contains("invalid type: sequence, expected a map") {
+        let h = "write [links] with one bracket: one table of \"at\" = \"to\" pairs";
+        (m.into(), hint(h))
+    } else if m.contains("expected a string") {
+        let h = "paths and values are strings: put them in quotes, e.g. \"~/.vimrc\"";
+        (m.into(), hint(h))
+    } else if m.starts_with("duplicate key") {
+        let key = spanned.trim().trim_matches(['"', '\'']);
+        let h = "a key may appear once per table: keep one of the two (and write each table header, like [links], once)";
+        (format!("`{key}` is defined twice"), hint(h))
+    } else if m.starts_with("invalid basic string") || m.starts_with("invalid literal string") {
+        (
+            m.into(),
+            hint("close the string with a matching quote on the same line"),
         )
-    } else if message.starts_with("unknown variant") {
-        Some("use one of the values listed above".into())
+    } else if m.starts_with("unclosed table") || m.starts_with("unclosed array of tables") {
+        (m.into(), hint("close the table header with ]"))
     } else {
-        None
+        (m.into(), hint("see https://toml.io for the TOML syntax"))
     }
 }

@@ -59,9 +59,11 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         vars: &manifest.vars,
         cache: HashMap::new(),
         stack: Vec::new(),
+        failed: Default::default(),
         errors: Vec::new(),
     };
     r.check_policies(manifest);
+    r.expand_all_vars();
 
     let d = &manifest.defaults;
     let default_relative = d.relative.as_ref().is_some_and(|r| *r.get_ref());
@@ -242,6 +244,7 @@ struct Resolver<'a, 'm> {
     vars: &'m std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
     cache: HashMap<String, String>,
     stack: Vec<String>,
+    failed: std::collections::HashSet<String>,
     errors: Vec<Diagnostic>,
 }
 
@@ -338,7 +341,7 @@ impl Resolver<'_, '_> {
             self.error(
                 at.span(),
                 format!("`at` cannot be the root folder {}", path.display()),
-                None,
+                Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
             );
             return None;
         }
@@ -354,13 +357,20 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
-        if self.is_within(self.cx.repo, &path) || self.key(&path) == self.key(self.cx.home) {
+        let what = if self.key(&path) == self.key(self.cx.home) {
+            Some("your home folder itself".to_string())
+        } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
+            Some(format!(
+                "{}, a folder that holds your home or your repo",
+                path.display()
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = what {
             self.error(
                 at.span(),
-                format!(
-                    "`at` is {}, a folder that holds your home or your repo",
-                    path.display()
-                ),
+                format!("`at` is {what}"),
                 Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
             );
             return None;
@@ -396,9 +406,14 @@ impl Resolver<'_, '_> {
 
     fn check_path(&mut self, expanded: &str, v: &Spanned<String>, key: &str) -> Option<PathBuf> {
         if expanded.is_empty() {
+            let what = if v.get_ref().is_empty() {
+                "is empty"
+            } else {
+                "expands to an empty path"
+            };
             self.error(
                 v.span(),
-                format!("`{key}` is empty"),
+                format!("`{key}` {what}"),
                 Some(format!("give `{key}` a path")),
             );
             return None;
@@ -433,7 +448,10 @@ impl Resolver<'_, '_> {
             .then_some(span.start + 1);
         match self.expand_str(raw, true) {
             Ok(s) => Some(s),
-            Err(ExpandError { at, message, hint }) => {
+            Err(e) if e.reported => None,
+            Err(ExpandError {
+                at, message, hint, ..
+            }) => {
                 let sp = match (inner_base, at) {
                     (Some(base), Some(r)) => base + r.start..base + r.end,
                     _ => span,
@@ -448,6 +466,14 @@ impl Resolver<'_, '_> {
         let mut out = String::with_capacity(s.len());
         let b = s.as_bytes();
         let mut i = 0;
+        if tilde && s.starts_with('~') && s.len() > 1 && !s[1..].starts_with(['/', '\\']) {
+            let user = s[1..].split(['/', '\\']).next().unwrap_or("");
+            return Err(ExpandError::new(
+                Some(0..1 + user.len()),
+                format!("`~{user}` (another user's home folder) is not supported"),
+                Some("write ~/... for your home folder, or an absolute path".into()),
+            ));
+        }
         if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
             out.push_str(&self.cx.home.to_string_lossy());
             i = 1;
@@ -459,22 +485,27 @@ impl Resolver<'_, '_> {
                     i += 2;
                 }
                 b'$' if b.get(i + 1) == Some(&b'{') => {
-                    let close = matching_brace(s, i + 1).ok_or_else(|| ExpandError {
-                        at: Some(i..s.len()),
-                        message: "unclosed `${`".into(),
-                        hint: Some("write ${NAME} or ${NAME:-default}".into()),
+                    let close = matching_brace(s, i + 1).ok_or_else(|| {
+                        ExpandError::new(
+                            Some(i..s.len()),
+                            "unclosed `${`".into(),
+                            Some("write ${NAME} or ${NAME:-default}".into()),
+                        )
                     })?;
                     let body = &s[i + 2..close];
                     let (name, default) = match body.find(":-") {
                         Some(k) => (&body[..k], Some(&body[k + 2..])),
                         None => (body, None),
                     };
+                    if name.is_empty() {
+                        return Err(ExpandError::new(
+                            Some(i..close + 1),
+                            "`${}` has no variable name".into(),
+                            Some("write ${NAME} or ${NAME:-default}".into()),
+                        ));
+                    }
                     if !is_identifier(name) {
-                        return Err(ExpandError {
-                            at: Some(i..close + 1),
-                            message: format!("`{name}` is not a valid environment variable name"),
-                            hint: Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into()),
-                        });
+                        return Err(ExpandError::new(Some(i..close + 1), format!("`{name}` is not a valid environment variable name"), Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into())));
                     }
                     match ((self.cx.env)(name).filter(|v| !v.is_empty()), default) {
                         (Some(v), _) => out.push_str(&v),
@@ -487,26 +518,24 @@ impl Resolver<'_, '_> {
                             out.push_str(&d);
                         }
                         (None, None) => {
-                            return Err(ExpandError {
-                                at: Some(i..close + 1),
-                                message: format!("environment variable `{name}` is not set"),
-                                hint: Some(format!(
-                                    "set {name}, or give a default: ${{{name}:-...}}"
-                                )),
-                            });
+                            return Err(ExpandError::new(
+                                Some(i..close + 1),
+                                format!("environment variable `{name}` is not set"),
+                                Some(format!("set {name}, or give a default: ${{{name}:-...}}")),
+                            ));
                         }
                     }
                     i = close + 1;
                 }
                 b'$' => {
-                    return Err(ExpandError {
-                        at: Some(i..i + 1),
-                        message: "a `$` must start `${NAME}`".into(),
-                        hint: Some(
+                    return Err(ExpandError::new(
+                        Some(i..i + 1),
+                        "a `$` must start `${NAME}`".into(),
+                        Some(
                             "write ${NAME} for an environment variable, or $$ for a literal $"
                                 .into(),
                         ),
-                    });
+                    ));
                 }
                 b'{' if b.get(i + 1) == Some(&b'{') => {
                     out.push('{');
@@ -517,10 +546,12 @@ impl Resolver<'_, '_> {
                     i += 2;
                 }
                 b'{' => {
-                    let close = s[i..].find('}').map(|k| i + k).ok_or_else(|| ExpandError {
-                        at: Some(i..s.len()),
-                        message: "unclosed `{`".into(),
-                        hint: Some("write {name} for a [vars] entry, or {{ for a literal {".into()),
+                    let close = s[i..].find('}').map(|k| i + k).ok_or_else(|| {
+                        ExpandError::new(
+                            Some(i..s.len()),
+                            "unclosed `{`".into(),
+                            Some("write {name} for a [vars] entry, or {{ for a literal {".into()),
+                        )
                     })?;
                     let name = &s[i + 1..close];
                     let value = self.var(name).map_err(|mut e| {
@@ -546,36 +577,53 @@ impl Resolver<'_, '_> {
         if let Some(v) = self.cache.get(name) {
             return Ok(v.clone());
         }
+        if name.is_empty() {
+            return Err(ExpandError::new(
+                None,
+                "`{}` has no variable name".into(),
+                Some("write {name} for a [vars] entry, or {{}} for literal braces".into()),
+            ));
+        }
+        if self.failed.contains(name) {
+            return Err(ExpandError::reported());
+        }
         let Some((_, value)) = self.vars.iter().find(|(k, _)| k.get_ref() == name) else {
             let known: Vec<String> = self
                 .vars
                 .keys()
-                .map(|k| format!("`{}`", k.get_ref()))
+                .map(|k| k.get_ref())
+                .filter(|k| !self.stack.contains(k))
+                .map(|k| format!("`{k}`"))
                 .collect();
-            return Err(ExpandError {
-                at: None,
-                message: format!("undefined variable `{{{name}}}`"),
-                hint: Some(if known.is_empty() {
+            return Err(ExpandError::new(
+                None,
+                format!("undefined variable `{{{name}}}`"),
+                Some(if known.is_empty() {
                     format!("define it under [vars]: {name} = \"...\"")
                 } else {
                     format!("define it under [vars], or use one of {}", known.join(", "))
                 }),
-            });
+            ));
         };
         if let Some(pos) = self.stack.iter().position(|n| n == name) {
-            let mut cycle = self.stack[pos..].to_vec();
-            cycle.push(name.to_string());
-            return Err(ExpandError {
-                at: None,
-                message: format!(
+            let message = if pos + 1 == self.stack.len() {
+                format!("variable `{name}` refers to itself")
+            } else {
+                let mut cycle = self.stack[pos..].to_vec();
+                cycle.push(name.to_string());
+                format!(
                     "variables refer to each other in a cycle: {}",
                     cycle.join(" -> ")
-                ),
-                hint: Some("give one of them a value that does not refer back".into()),
-            });
+                )
+            };
+            return Err(ExpandError::new(
+                None,
+                message,
+                Some("give one of them a value that does not refer back".into()),
+            ));
         }
         self.stack.push(name.to_string());
-        let before = self.errors.len();
+        // An error inside the value is reported at the var's definition, once.
         let result = self.expand(value);
         self.stack.pop();
         match result {
@@ -584,19 +632,17 @@ impl Resolver<'_, '_> {
                 Ok(v)
             }
             None => {
-                // The error is already reported at the var's own definition; point here too.
-                let inner = self.errors.drain(before..).next_back();
-                Err(ExpandError {
-                    at: None,
-                    message: format!(
-                        "variable `{name}` cannot be expanded{}",
-                        inner
-                            .as_ref()
-                            .map_or(String::new(), |d| format!(": {}", d.message))
-                    ),
-                    hint: inner.and_then(|d| d.hint),
-                })
+                self.failed.insert(name.to_string());
+                Err(ExpandError::reported())
             }
+        }
+    }
+
+    /// Expands every var, so that a broken one is reported even when no link uses it.
+    fn expand_all_vars(&mut self) {
+        let names: Vec<String> = self.vars.keys().map(|k| k.get_ref().clone()).collect();
+        for name in names {
+            let _ = self.var(&name);
         }
     }
 }
@@ -606,6 +652,28 @@ struct ExpandError {
     at: Option<Range<usize>>,
     message: String,
     hint: Option<String>,
+    /// Already reported where it happened (inside a var's definition).
+    reported: bool,
+}
+
+impl ExpandError {
+    fn new(at: Option<Range<usize>>, message: String, hint: Option<String>) -> Self {
+        ExpandError {
+            at,
+            message,
+            hint,
+            reported: false,
+        }
+    }
+
+    fn reported() -> Self {
+        ExpandError::new(None, String::new(), None).mark_reported()
+    }
+
+    fn mark_reported(mut self) -> Self {
+        self.reported = true;
+        self
+    }
 }
 
 fn matching_brace(s: &str, open: usize) -> Option<usize> {
