@@ -9,8 +9,9 @@ use crate::manifest::OnConflict;
 /// Keep the links of your dotfiles repo in place: plan shows what differs, apply makes it so.
 ///
 /// The manifest (linkfile.toml) lists links: `at` is where a link goes, `to` the original in the
-/// repo. linkfile never overwrites anything that is not a link: what is in the way is reported as
-/// a conflict and nothing is changed.
+/// repo. linkfile never overwrites anything that is not a link: what is in the way is a conflict,
+/// or, with on_conflict = "backup", is moved to the backup store first. Every apply, undo and
+/// unlink is recorded (linkfile log) and can be undone (linkfile undo).
 #[derive(Debug, Parser)]
 #[command(name = "linkfile", version, max_term_width = 100)]
 pub struct Cli {
@@ -64,8 +65,28 @@ pub enum Command {
         /// Print the result as JSON (schemas/plan.schema.json).
         #[arg(long)]
         json: bool,
-        /// What to do with things in the way, for this run (only `fail` is supported yet).
+        /// What to do with things in the way, for this run (overrides the manifest)
         #[arg(long, value_enum, value_name = "POLICY")]
         on_conflict: Option<OnConflict>,
     },
+    /// Revert the last operation not yet undone (itself a new operation; undo twice walks back two).
+    Undo {
+        /// Show the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List past operations, newest first.
+    Log {
+        /// Print the operation records as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every link this manifest owns and put back what was backed up.
+    Unlink {
+        /// Show the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back an interrupted operation, leaving in place what cannot be decided.
+    Recover,
 }

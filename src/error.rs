@@ -137,6 +137,21 @@ pub enum Error {
         hint: Option<String>,
         rollback: Rollback,
     },
+    /// The state folder could not be read or written.
+    #[error("cannot use linkfile's state at {}: {source}", path.display())]
+    State { path: PathBuf, source: io::Error },
+    /// Another linkfile holds the writer's lock.
+    #[error("another linkfile is running ({}); lock: {}", if holder.is_empty() { "unknown process" } else { holder.as_str() }, path.display())]
+    Locked { path: PathBuf, holder: String },
+    /// An interrupted operation could not be rolled back automatically.
+    #[error("an interrupted `linkfile {command}` could not be rolled back automatically:\n  {}", failures.join("\n  "))]
+    NeedsRecover {
+        command: String,
+        failures: Vec<String>,
+    },
+    /// Nothing to undo.
+    #[error("nothing to undo: {0}")]
+    NothingToUndo(String),
     /// Writing output failed (e.g. a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
@@ -168,7 +183,10 @@ fn apply_failure(action: &str, path: &Path, source: &io::Error, rollback: &Rollb
 impl Error {
     /// The process exit code for this error (design.md §3).
     pub fn exit_code(&self) -> u8 {
-        1
+        match self {
+            Error::Locked { .. } => 3,
+            _ => 1,
+        }
     }
 
     /// What the user can do, when the error itself does not say it.
@@ -185,10 +203,14 @@ impl Error {
             Error::Unsupported { hint, .. } => Some(hint.clone()),
             Error::Observe { .. } => Some("check the permissions of that path and its parent folders".into()),
             Error::Conflicts { .. } => Some(
-                "move or delete what is in the way (listed above) yourself, then run `linkfile apply` again".into(),
+                "deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again".into(),
             ),
             Error::StalePlan { .. } => Some("run `linkfile plan` again to see the current state".into()),
             Error::Apply { hint, .. } => hint.clone(),
+            Error::State { .. } => Some("check that the state folder (LINKFILE_STATE_DIR, else ~/.local/state/linkfile) is writable".into()),
+            Error::Locked { .. } => Some("wait for it to finish, then run linkfile again".into()),
+            Error::NeedsRecover { .. } => Some("look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest".into()),
+            Error::NothingToUndo(_) => None,
             Error::Output(_) => None,
         }
     }

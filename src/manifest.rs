@@ -153,9 +153,10 @@ pub enum EnvCondition {
 pub enum OnConflict {
     /// Change nothing and report the conflict (exit code 1).
     Fail,
-    /// Move what is in the way to the backup store, then make the link. Not yet supported.
+    /// Move what is in the way to the backup store, then make the link.
     Backup,
-    /// Move what is in the way into the repo as the original. Not yet supported.
+    /// Move what is in the way into the repo as the original (the repo's version goes to the
+    /// backup store), then make the link.
     Adopt,
 }
 
@@ -172,7 +173,9 @@ pub enum LinkType {
 }
 
 /// What the original (`to`) is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     /// A regular file.

@@ -214,3 +214,17 @@ pub fn small_text(path: &Path) -> Option<String> {
     }
     String::from_utf8(buf).ok()
 }
+
+/// Whether two regular files hold the same bytes (sizes compared first).
+pub fn same_bytes(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) else {
+        return false;
+    };
+    if !ma.is_file() || !mb.is_file() || ma.len() != mb.len() {
+        return false;
+    }
+    match (fs::read(a), fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}

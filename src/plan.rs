@@ -1,23 +1,46 @@
 //! The planner: a pure function from (what is wanted, what is there) to actions.
 //!
-//! No filesystem here. Each link's [`Input`] is what [`crate::resolve`] wants and what
-//! [`crate::observe`] saw; [`plan`] decides, per link, one [`Action`] and, for fixes and
-//! conflicts, a [`Reason`]. The table-driven tests at the bottom cover every state.
+//! No filesystem here. Each [`Input`] says what should be at a place ([`Want`]: the manifest's
+//! link, nothing any more, or a backup put back), what linkfile recorded owning there, the
+//! conflict policy, and what [`crate::observe`] saw; [`plan`] decides one [`Action`], for fixes
+//! and conflicts a [`Reason`], and how a conflict is resolved ([`Resolution`]). The table-driven
+//! tests at the bottom cover every state.
 
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::manifest::EntryKind;
+use crate::manifest::{EntryKind, OnConflict};
 use crate::observe::Actual;
+use crate::oplog::{Backup, OwnedLink};
 use crate::resolve::Desired;
 
-/// What the planner knows about one link.
+/// What should be at a place after the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Want {
+    /// The link in `desired`.
+    Link,
+    /// Nothing: linkfile owns a link here that is no longer wanted.
+    Nothing,
+    /// What this backup holds, put back in place (undo, unlink).
+    Restore(Backup),
+}
+
+/// What the planner knows about one place.
 #[derive(Debug, Clone)]
 pub struct Input {
-    /// The link the manifest wants.
+    /// The link the manifest wants (for [`Want::Nothing`] and [`Want::Restore`]: the link
+    /// linkfile owns there, for display).
     pub desired: Desired,
+    /// What should be there.
+    pub want: Want,
+    /// The link linkfile recorded making there, if any.
+    pub owned: Option<OwnedLink>,
+    /// What to do with something in the way.
+    pub policy: OnConflict,
+    /// Whether a real file in the way has the same bytes as the original.
+    pub same_bytes: bool,
     /// What the original is; `None` when it is missing from the repo.
     pub original: Option<EntryKind>,
     /// What is at the link's place.
@@ -63,6 +86,22 @@ pub enum Reason {
     OriginalMissing,
     /// A parent of the link's place is a file.
     ParentIsFile,
+    /// The place no longer holds what linkfile made there (someone changed or replaced it).
+    ChangedSinceApplied,
+}
+
+/// How something in the way is dealt with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resolution {
+    /// Moved to the backup store, then the link is made (`on_conflict = "backup"`).
+    Backup,
+    /// Moved into the repo as the original; the repo's version goes to the backup store.
+    Adopt,
+    /// Same bytes as the original: moved to the backup store under every policy.
+    SameContent,
+    /// A backup is put back in place (undo, unlink).
+    Restore,
 }
 
 impl Reason {
@@ -77,15 +116,22 @@ impl Reason {
             Reason::OtherInTheWay => "other-in-the-way",
             Reason::OriginalMissing => "original-missing",
             Reason::ParentIsFile => "parent-is-file",
+            Reason::ChangedSinceApplied => "changed-since-applied",
         }
     }
 }
 
-/// The planned fate of one link.
+/// The planned fate of one place.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The link the manifest wants.
+    /// The link the manifest wants (or, when removing, the one linkfile owns there).
     pub desired: Desired,
+    /// What should be there.
+    pub want: Want,
+    /// The link linkfile recorded making there, if any.
+    pub owned: Option<OwnedLink>,
+    /// How something in the way is dealt with.
+    pub resolution: Option<Resolution>,
     /// What the original is, when it exists.
     pub kind: Option<EntryKind>,
     /// What apply will do.
@@ -113,8 +159,10 @@ impl Entry {
 /// Every link's planned fate, in manifest order.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
-    /// One entry per wanted link.
+    /// One entry per place.
     pub entries: Vec<Entry>,
+    /// Folders linkfile made that go once empty (undo, unlink), deepest first.
+    pub remove_folders: Vec<PathBuf>,
 }
 
 /// How many entries take each action.
@@ -130,8 +178,12 @@ pub struct Counts {
 impl Plan {
     /// How many entries take each action.
     pub fn counts(&self) -> Counts {
+        self.counts_where(|_| true)
+    }
+
+    fn counts_where(&self, keep: impl Fn(&Entry) -> bool) -> Counts {
         let mut c = Counts::default();
-        for e in &self.entries {
+        for e in self.entries.iter().filter(|e| keep(e)) {
             match e.action {
                 Action::Ok => c.ok += 1,
                 Action::Create => c.create += 1,
@@ -155,44 +207,51 @@ impl Counts {
 pub fn plan(inputs: Vec<Input>) -> Plan {
     Plan {
         entries: inputs.into_iter().map(plan_one).collect(),
+        remove_folders: Vec::new(),
     }
 }
 
 fn plan_one(input: Input) -> Entry {
     let Input {
         desired,
+        want,
+        owned,
+        policy,
+        same_bytes,
         original,
         actual,
         texts,
     } = input;
-    let (action, reason) = decide(original, &desired.link_text, &actual);
-    let hint = match reason {
-        Some(Reason::OriginalMissing) => Some(original_missing_hint(&desired, &actual)),
-        Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay) => Some(format!(
-            "move {} out of the way (or into the repo as {}), then apply again",
-            desired.at.display(),
-            desired.to.display()
-        )),
-        Some(Reason::ParentIsFile) => match &actual {
+    let (action, reason, resolution) = match &want {
+        Want::Link => decide(original, &desired.link_text, &actual, policy, same_bytes),
+        Want::Nothing => decide_removal(owned.as_ref(), &actual, policy),
+        Want::Restore(_) => decide_restore(owned.as_ref(), &actual),
+    };
+    let hint = match (reason, resolution) {
+        (_, Some(_)) => None,
+        (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
+        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
+            Some(format!(
+                "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
+                desired.at.display(),
+                desired.to.display()
+            ))
+        }
+        (Some(Reason::ParentIsFile), _) => match &actual {
             Actual::ParentIsFile(p) => Some(format!(
                 "{} is a file, so nothing can be made inside it; move it away or change `at`",
                 p.display()
             )),
             _ => None,
         },
+        (Some(Reason::ChangedSinceApplied), _) => Some(format!(
+            "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
+            desired.at.display()
+        )),
         _ => None,
     };
-    let same = matches!(&texts, Some((there, original)) if there == original);
-    let hint = if same {
-        Some(format!(
-            "{} has the same contents as the original: remove it, then apply again",
-            desired.at.display()
-        ))
-    } else {
-        hint
-    };
     let diff = match (reason, texts) {
-        (Some(Reason::FileInTheWay), Some((there, original))) if !same => Some(
+        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => Some(
             similar::TextDiff::from_lines(&there, &original)
                 .unified_diff()
                 .context_radius(3)
@@ -203,6 +262,9 @@ fn plan_one(input: Input) -> Entry {
     };
     Entry {
         desired,
+        want,
+        owned,
+        resolution,
         kind: original,
         action,
         reason,
@@ -212,27 +274,81 @@ fn plan_one(input: Input) -> Entry {
     }
 }
 
-/// The decision table.
-fn decide(original: Option<EntryKind>, wanted: &Path, actual: &Actual) -> (Action, Option<Reason>) {
+type Decision = (Action, Option<Reason>, Option<Resolution>);
+
+/// The decision table for a wanted link.
+fn decide(
+    original: Option<EntryKind>,
+    wanted: &Path,
+    actual: &Actual,
+    policy: OnConflict,
+    same_bytes: bool,
+) -> Decision {
     use Action::*;
     let Some(kind) = original else {
-        return (Conflict, Some(Reason::OriginalMissing));
+        return (Conflict, Some(Reason::OriginalMissing), None);
+    };
+    let in_the_way = |reason| match policy {
+        OnConflict::Fail => (Conflict, Some(reason), None),
+        OnConflict::Backup => (Create, Some(reason), Some(Resolution::Backup)),
+        OnConflict::Adopt => (Create, Some(reason), Some(Resolution::Adopt)),
     };
     match actual {
-        Actual::Missing => (Create, None),
+        Actual::Missing => (Create, None, None),
         Actual::Link { text, flavour, .. } if text == wanted => match flavour {
-            Some(f) if *f != kind => (Fix, Some(Reason::WrongType)),
-            _ => (Ok, None),
+            Some(f) if *f != kind => (Fix, Some(Reason::WrongType), None),
+            _ => (Ok, None, None),
         },
         Actual::Link {
             target_exists: false,
             ..
-        } => (Fix, Some(Reason::Dangling)),
-        Actual::Link { .. } => (Fix, Some(Reason::WrongTarget)),
-        Actual::File => (Conflict, Some(Reason::FileInTheWay)),
-        Actual::Dir => (Conflict, Some(Reason::DirInTheWay)),
-        Actual::Other => (Conflict, Some(Reason::OtherInTheWay)),
-        Actual::ParentIsFile(_) => (Conflict, Some(Reason::ParentIsFile)),
+        } => (Fix, Some(Reason::Dangling), None),
+        Actual::Link { .. } => (Fix, Some(Reason::WrongTarget), None),
+        Actual::File if same_bytes => (
+            Create,
+            Some(Reason::FileInTheWay),
+            Some(Resolution::SameContent),
+        ),
+        Actual::File if kind == EntryKind::File => in_the_way(Reason::FileInTheWay),
+        Actual::Dir if kind == EntryKind::Dir => in_the_way(Reason::DirInTheWay),
+        // Adopting a file as a folder's original (or the reverse) makes no sense; back it up.
+        Actual::File | Actual::Dir if policy == OnConflict::Fail => {
+            let reason = if *actual == Actual::File {
+                Reason::FileInTheWay
+            } else {
+                Reason::DirInTheWay
+            };
+            (Conflict, Some(reason), None)
+        }
+        Actual::File => (Create, Some(Reason::FileInTheWay), Some(Resolution::Backup)),
+        Actual::Dir => (Create, Some(Reason::DirInTheWay), Some(Resolution::Backup)),
+        Actual::Other => (Conflict, Some(Reason::OtherInTheWay), None),
+        Actual::ParentIsFile(_) => (Conflict, Some(Reason::ParentIsFile), None),
+    }
+}
+
+/// A link linkfile owns that is no longer wanted: removed only while it is exactly what
+/// linkfile made.
+fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decision {
+    match (owned, actual) {
+        (_, Actual::Missing | Actual::ParentIsFile(_)) => (Action::Ok, None, None),
+        (Some(o), Actual::Link { text, .. }) if *text == o.text => (Action::Remove, None, None),
+        (_, _) if policy == OnConflict::Backup => (
+            Action::Remove,
+            Some(Reason::ChangedSinceApplied),
+            Some(Resolution::Backup),
+        ),
+        _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
+    }
+}
+
+/// A backup to put back: over nothing, or over the link linkfile made there.
+fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
+    let restore = (Action::Remove, None, Some(Resolution::Restore));
+    match (owned, actual) {
+        (_, Actual::Missing) => restore,
+        (Some(o), Actual::Link { text, .. }) if *text == o.text => restore,
+        _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
     }
 }
 
@@ -267,6 +383,20 @@ mod tests {
             at_span: 0..1,
             to_span: 0..1,
             to_raw: "vim/vimrc".into(),
+            on_conflict: OnConflict::Fail,
+        }
+    }
+
+    fn input(original: Option<EntryKind>, actual: Actual) -> Input {
+        Input {
+            desired: desired(),
+            want: Want::Link,
+            owned: None,
+            policy: OnConflict::Fail,
+            same_bytes: false,
+            original,
+            actual,
+            texts: None,
         }
     }
 
@@ -278,8 +408,16 @@ mod tests {
         }
     }
 
+    fn owned(text: &str) -> Option<OwnedLink> {
+        Some(OwnedLink {
+            at: "/h/.vimrc".into(),
+            text: text.into(),
+            kind: EntryKind::File,
+        })
+    }
+
     #[test]
-    fn decision_table() {
+    fn decision_table_for_wanted_links() {
         use Action::*;
         use EntryKind::*;
         let f = Some(File);
@@ -330,12 +468,7 @@ mod tests {
             (None, Actual::File, Conflict, Some(Reason::OriginalMissing)),
         ];
         for (original, actual, action, reason) in cases {
-            let e = plan_one(Input {
-                desired: desired(),
-                original,
-                actual: actual.clone(),
-                texts: None,
-            });
+            let e = plan_one(input(original, actual.clone()));
             assert_eq!(
                 (e.action, e.reason),
                 (action, reason),
@@ -345,32 +478,162 @@ mod tests {
     }
 
     #[test]
+    fn decision_table_for_policies() {
+        use Action::*;
+        use EntryKind::*;
+        use OnConflict as P;
+        use Resolution as R;
+        let cases = vec![
+            (
+                P::Backup,
+                File,
+                Actual::File,
+                false,
+                Create,
+                Some(R::Backup),
+            ),
+            (P::Adopt, File, Actual::File, false, Create, Some(R::Adopt)),
+            (P::Backup, Dir, Actual::Dir, false, Create, Some(R::Backup)),
+            (P::Adopt, Dir, Actual::Dir, false, Create, Some(R::Adopt)),
+            (P::Adopt, Dir, Actual::File, false, Create, Some(R::Backup)),
+            (P::Fail, Dir, Actual::File, false, Conflict, None),
+            (
+                P::Fail,
+                File,
+                Actual::File,
+                true,
+                Create,
+                Some(R::SameContent),
+            ),
+            (
+                P::Adopt,
+                File,
+                Actual::File,
+                true,
+                Create,
+                Some(R::SameContent),
+            ),
+            (P::Backup, File, Actual::Other, false, Conflict, None),
+            (
+                P::Backup,
+                File,
+                Actual::ParentIsFile("/h".into()),
+                false,
+                Conflict,
+                None,
+            ),
+        ];
+        for (policy, kind, actual, same_bytes, action, resolution) in cases {
+            let mut i = input(Some(kind), actual.clone());
+            i.policy = policy;
+            i.same_bytes = same_bytes;
+            let e = plan_one(i);
+            assert_eq!(
+                (e.action, e.resolution),
+                (action, resolution),
+                "{policy:?} {kind:?} {actual:?} {same_bytes}"
+            );
+        }
+    }
+
+    #[test]
+    fn decision_table_for_removal_and_restore() {
+        use Action::*;
+        let backup = Backup {
+            at: "/h/.vimrc".into(),
+            what: crate::oplog::BackupKind::File,
+            stored: Some("/s/1/.vimrc".into()),
+            text: None,
+        };
+        let cases = vec![
+            (
+                Want::Nothing,
+                link("/r/old", true, None),
+                OnConflict::Fail,
+                Remove,
+                None,
+            ),
+            (Want::Nothing, Actual::Missing, OnConflict::Fail, Ok, None),
+            (
+                Want::Nothing,
+                link("/changed", true, None),
+                OnConflict::Fail,
+                Conflict,
+                None,
+            ),
+            (
+                Want::Nothing,
+                Actual::File,
+                OnConflict::Fail,
+                Conflict,
+                None,
+            ),
+            (
+                Want::Nothing,
+                Actual::File,
+                OnConflict::Backup,
+                Remove,
+                Some(Resolution::Backup),
+            ),
+            (
+                Want::Restore(backup.clone()),
+                link("/r/old", true, None),
+                OnConflict::Fail,
+                Remove,
+                Some(Resolution::Restore),
+            ),
+            (
+                Want::Restore(backup.clone()),
+                Actual::Missing,
+                OnConflict::Fail,
+                Remove,
+                Some(Resolution::Restore),
+            ),
+            (
+                Want::Restore(backup.clone()),
+                Actual::File,
+                OnConflict::Fail,
+                Conflict,
+                None,
+            ),
+            (
+                Want::Restore(backup),
+                link("/changed", true, None),
+                OnConflict::Backup,
+                Conflict,
+                None,
+            ),
+        ];
+        for (want, actual, policy, action, resolution) in cases {
+            let mut i = input(Some(EntryKind::File), actual.clone());
+            i.want = want.clone();
+            i.owned = owned("/r/old");
+            i.policy = policy;
+            let e = plan_one(i);
+            assert_eq!(
+                (e.action, e.resolution),
+                (action, resolution),
+                "{want:?} {actual:?}"
+            );
+            if action == Conflict {
+                assert_eq!(e.reason, Some(Reason::ChangedSinceApplied));
+            }
+        }
+    }
+
+    #[test]
     fn swapped_at_and_to_is_suggested_when_the_file_is_at_at() {
-        let e = plan_one(Input {
-            desired: desired(),
-            original: None,
-            actual: Actual::File,
-            texts: None,
-        });
+        let e = plan_one(input(None, Actual::File));
         assert!(e.hint.unwrap().contains("did you swap at and to?"));
-        let e = plan_one(Input {
-            desired: desired(),
-            original: None,
-            actual: Actual::Missing,
-            texts: None,
-        });
+        let e = plan_one(input(None, Actual::Missing));
         assert!(!e.hint.unwrap().contains("swap"));
     }
 
     #[test]
     fn file_in_the_way_gets_a_diff() {
-        let e = plan_one(Input {
-            desired: desired(),
-            original: Some(EntryKind::File),
-            actual: Actual::File,
-            texts: Some(("set nu\n".into(), "set nu\nsyntax on\n".into())),
-        });
-        let diff = e.diff.unwrap();
+        let mut i = input(Some(EntryKind::File), Actual::File);
+        i.texts = Some(("set nu\n".into(), "set nu\nsyntax on\n".into()));
+        let diff = plan_one(i).diff.unwrap();
         assert!(diff.contains("+syntax on"), "{diff}");
         assert!(diff.contains("--- /h/.vimrc"), "{diff}");
     }
@@ -378,18 +641,8 @@ mod tests {
     #[test]
     fn counts() {
         let p = plan(vec![
-            Input {
-                desired: desired(),
-                original: Some(EntryKind::File),
-                actual: Actual::Missing,
-                texts: None,
-            },
-            Input {
-                desired: desired(),
-                original: Some(EntryKind::File),
-                actual: Actual::File,
-                texts: None,
-            },
+            input(Some(EntryKind::File), Actual::Missing),
+            input(Some(EntryKind::File), Actual::File),
         ]);
         let c = p.counts();
         assert_eq!((c.create, c.conflict, c.changes()), (1, 1, 1));

@@ -50,6 +50,8 @@ pub struct Desired {
     pub to_span: Range<usize>,
     /// `to` as written in the manifest.
     pub to_raw: String,
+    /// What to do with something in the way (the link's, else the defaults', else `fail`).
+    pub on_conflict: OnConflict,
 }
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
@@ -73,7 +75,12 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         to: &'m Spanned<String>,
         kind: Option<EntryKind>,
         relative: bool,
+        on_conflict: OnConflict,
     }
+    let default_policy = d
+        .on_conflict
+        .as_ref()
+        .map_or(OnConflict::Fail, |p| *p.get_ref());
     let mut raws: Vec<Raw> = manifest
         .links
         .iter()
@@ -82,6 +89,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             to,
             kind: None,
             relative: default_relative,
+            on_conflict: default_policy,
         })
         .collect();
     for e in &manifest.link {
@@ -112,12 +120,15 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             }
         }
         r.check_link_type(e.link_type.as_ref());
-        r.check_on_conflict(e.on_conflict.as_ref());
         r.check_fallback(e.fallback.as_ref());
         raws.push(Raw {
             at: &e.at,
             to: &e.to,
             kind: e.kind.as_ref().map(|k| *k.get_ref()),
+            on_conflict: e
+                .on_conflict
+                .as_ref()
+                .map_or(default_policy, |p| *p.get_ref()),
             relative: e
                 .relative
                 .as_ref()
@@ -161,6 +172,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             at_span: raw.at.span(),
             to_span: raw.to.span(),
             to_raw: raw.to.get_ref().clone(),
+            on_conflict: raw.on_conflict,
         });
     }
     if r.errors.is_empty() {
@@ -265,28 +277,8 @@ impl Resolver<'_, '_> {
 
     fn check_policies(&mut self, m: &Manifest) {
         let d = &m.defaults;
-        self.check_on_conflict(d.on_conflict.as_ref());
         self.check_link_type(d.link_type.as_ref());
         self.check_fallback(d.fallback.as_ref());
-    }
-
-    fn check_on_conflict(&mut self, v: Option<&Spanned<OnConflict>>) {
-        if let Some(v) = v
-            && *v.get_ref() != OnConflict::Fail
-        {
-            let name = if *v.get_ref() == OnConflict::Backup {
-                "backup"
-            } else {
-                "adopt"
-            };
-            self.error(
-                v.span(),
-                format!(
-                    "on_conflict = \"{name}\" is not supported yet by this version of linkfile"
-                ),
-                Some("use on_conflict = \"fail\" and move what is in the way yourself".into()),
-            );
-        }
     }
 
     fn check_link_type(&mut self, v: Option<&Spanned<LinkType>>) {

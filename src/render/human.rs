@@ -7,7 +7,8 @@ use std::path::Path;
 
 use crate::apply::Applied;
 use crate::error::Style;
-use crate::plan::{Action, Counts, Entry, Plan};
+use crate::oplog::{self, Operation};
+use crate::plan::{Action, Counts, Entry, Plan, Resolution, Want};
 
 /// How to show paths and how much to say.
 pub struct View<'a> {
@@ -86,14 +87,33 @@ impl View<'_> {
     }
 
     fn detail(&self, e: &Entry) -> String {
-        let Some(reason) = e.reason else {
-            return String::new();
-        };
-        match e.current_text() {
-            Some(now) if e.action == Action::Fix => {
-                format!("  ({}: now -> {})", reason.as_str(), now.display())
+        let resolution = match (e.resolution, &e.want) {
+            (Some(Resolution::Backup), _) => Some("moved to the backup store first".to_string()),
+            (Some(Resolution::SameContent), _) => {
+                Some("same bytes as the original; moved to the backup store first".to_string())
             }
-            _ => format!("  ({})", reason.as_str()),
+            (Some(Resolution::Adopt), _) => Some(
+                "adopted as the repo's version; the repo's version goes to the backup store"
+                    .to_string(),
+            ),
+            (Some(Resolution::Restore), Want::Restore(b)) => Some(match (&b.stored, &b.text) {
+                (Some(stored), _) => format!("restore {}", stored.display()),
+                (None, Some(text)) => format!("restore the link to {}", text.display()),
+                _ => "restore".to_string(),
+            }),
+            _ => None,
+        };
+        let reason = match (e.reason, e.current_text()) {
+            (Some(r), Some(now)) if e.action == Action::Fix => {
+                Some(format!("{}: now -> {}", r.as_str(), now.display()))
+            }
+            (Some(r), _) => Some(r.as_str().to_string()),
+            (None, _) => None,
+        };
+        match (reason, resolution) {
+            (Some(r), Some(x)) => format!("  ({r}; {x})"),
+            (Some(r), None) | (None, Some(r)) => format!("  ({r})"),
+            (None, None) => String::new(),
         }
     }
 }
@@ -110,24 +130,63 @@ pub fn summary(c: &Counts) -> String {
     )
 }
 
-/// What a finished apply says.
-pub fn applied(a: &Applied, c: &Counts) -> String {
-    if a.created + a.fixed == 0 {
-        return nothing_to_do(c);
+/// The last line of `plan`.
+pub fn plan_line(c: &Counts) -> String {
+    if c.changes() + c.conflict == 0 {
+        format!(
+            "No changes: {} link{} already in place.",
+            c.ok,
+            plural(c.ok)
+        )
+    } else {
+        summary(c)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What a finished apply, undo or unlink says.
+pub fn applied(a: &Applied, c: &Counts, op: Option<&Operation>) -> String {
+    if *a == Applied::default() {
+        return match op {
+            Some(op) => format!(
+                "Nothing to change on disk; recorded operation {} ({} link{} owned).",
+                op.id,
+                op.view.len(),
+                plural(op.view.len())
+            ),
+            None => nothing_to_do(c),
+        };
     }
     let mut s = format!(
-        "Applied: {} created, {} fixed, 0 removed",
-        a.created, a.fixed
+        "Applied: {} created, {} fixed, {} removed",
+        a.created, a.fixed, a.removed
     );
+    if a.backed_up > 0 {
+        let _ = write!(s, ", {} moved to the backup store", a.backed_up);
+    }
+    if a.restored > 0 {
+        let _ = write!(s, ", {} restored", a.restored);
+    }
     if a.folders > 0 {
-        let _ = write!(
-            s,
-            " ({} folder{} made)",
-            a.folders,
-            if a.folders == 1 { "" } else { "s" }
-        );
+        let _ = write!(s, " ({} folder{} made)", a.folders, plural(a.folders));
     }
     s.push('.');
+    match op {
+        Some(Operation {
+            id,
+            undoes: Some(u),
+            ..
+        }) => {
+            let _ = write!(s, " Operation {id} undid operation {u}.");
+        }
+        Some(op) => {
+            let _ = write!(s, " Operation {} (undo with `linkfile undo`).", op.id);
+        }
+        None => {}
+    }
     s
 }
 
@@ -136,6 +195,42 @@ pub fn nothing_to_do(c: &Counts) -> String {
     format!(
         "Nothing to do: {} link{} already in place.",
         c.ok,
-        if c.ok == 1 { "" } else { "s" }
+        plural(c.ok)
     )
+}
+
+/// `linkfile log`: one line per operation, newest first, and its backups.
+pub fn log(history: &[Operation], home: &Path) -> String {
+    let mut out = String::new();
+    for op in history {
+        let what = match op.undoes {
+            Some(u) => format!("undo of {u}"),
+            None => op.command.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>4}  {}  {:<12} {} link{} owned, {} backup{}, manifest {}",
+            op.id,
+            oplog::format_time(op.time),
+            what,
+            op.view.len(),
+            plural(op.view.len()),
+            op.backups.len(),
+            plural(op.backups.len()),
+            op.manifest_hash
+        );
+        for b in &op.backups {
+            let place = match b.at.strip_prefix(home) {
+                Ok(rest) => format!("~/{}", slashed(rest)),
+                Err(_) => b.at.display().to_string(),
+            };
+            let kept = match (&b.stored, &b.text) {
+                (Some(stored), _) => stored.display().to_string(),
+                (None, Some(text)) => format!("link to {}", text.display()),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "        backup: {place} -> {kept}");
+        }
+    }
+    out
 }

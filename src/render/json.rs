@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::manifest::EntryKind;
-use crate::plan::{Action, Plan, Reason};
+use crate::plan::{Action, Plan, Reason, Resolution};
 
 /// The report `plan --json` and `apply --json` print.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -23,7 +23,8 @@ pub struct Report {
     /// `apply --json` only: whether this was a dry run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
-    /// One entry per link in the manifest, in manifest order.
+    /// One entry per link in the manifest, in manifest order, then one per link linkfile owns
+    /// that is no longer wanted.
     pub entries: Vec<ReportEntry>,
 }
 
@@ -44,7 +45,11 @@ pub struct ReportEntry {
     /// Why, for `fix` and `conflict`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
-    /// For `fix`: the text the link holds now.
+    /// How something in the way is dealt with (`backup`, `adopt`, `same-content`), or
+    /// `restore` when a backup is put back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    /// The text of the link there now, when a link is there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_text: Option<String>,
     /// For a file in the way of a file link: a unified diff from that file to the original.
@@ -75,6 +80,7 @@ impl Report {
                     kind: e.kind,
                     action: e.action,
                     reason: e.reason,
+                    resolution: e.resolution,
                     current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
                     diff: e.diff.clone(),
                     hint: e.hint.clone(),

@@ -29,7 +29,7 @@ fn apply_twice_changes_nothing_the_second_time() {
     assert!(
         first
             .stdout
-            .ends_with("Applied: 4 created, 0 fixed, 0 removed (4 folders made).\n"),
+            .ends_with("Applied: 4 created, 0 fixed, 0 removed (4 folders made). Operation 1 (undo with `linkfile undo`).\n"),
         "{}",
         first.stdout
     );
@@ -68,6 +68,7 @@ fn dry_run_writes_nothing_at_all() {
     );
     assert!(r.stdout.ends_with("Plan: 4 to create, 0 to fix, 0 to remove, 0 conflicts.\nDry run: nothing was changed.\n"), "{}", r.stdout);
     assert_eq!(w.snapshot(), before);
+    assert!(!w.state.exists(), "a dry run wrote state");
     let r = w.run(&["apply", "--dry-run", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(
@@ -135,13 +136,7 @@ fn relative_links_hold_relative_text() {
 }
 
 fn load(w: &World) -> linkfile::Session {
-    let sys = linkfile::System {
-        env: Box::new(|_| None),
-        cwd: w.repo.clone(),
-        stdout_is_terminal: false,
-        stderr_is_terminal: false,
-    };
-    match linkfile::load(None, Some(&w.home), &sys) {
+    match linkfile::load(None, Some(&w.home), &w.system()) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     }
@@ -154,7 +149,7 @@ fn a_stale_plan_is_refused_before_any_write() {
     // Between plan and apply, the user saves a file where the third link goes.
     w.home_file(".config/nvim", "saved meanwhile\n");
     let before = w.snapshot();
-    let err = linkfile::apply::apply(&session.plan).unwrap_err();
+    let err = session.apply("apply", None, &mut |_| Ok(())).unwrap_err();
     assert!(
         matches!(err, linkfile::error::Error::StalePlan { .. }),
         "{err}"
@@ -178,16 +173,16 @@ fn a_failure_at_any_step_leaves_the_tree_as_it_was() {
         let mut count = 0;
         let session = load(&w);
         // Count the steps by applying for real; the loop below resets the world first.
-        linkfile::apply::apply_with_hook(&session.plan, &mut |_| {
-            count += 1;
-            Ok(())
-        })
-        .unwrap();
+        session
+            .apply("apply", None, &mut |_| {
+                count += 1;
+                Ok(())
+            })
+            .unwrap();
         count
     };
-    // The home (already there), 4 new folders (.config, .local, .local/share,
-    // .local/share/deep), 3 creates and 1 fix.
-    assert_eq!(writes, 9);
+    // 4 new folders (.config, .local, .local/share, .local/share/deep), 3 creates and 1 fix.
+    assert_eq!(writes, 8);
     for k in 0..writes {
         // Reset the world to its starting state.
         for name in [".gitconfig", ".vimrc"] {
@@ -203,15 +198,16 @@ fn a_failure_at_any_step_leaves_the_tree_as_it_was() {
 
         let session = load(&w);
         let mut n = 0;
-        let err = linkfile::apply::apply_with_hook(&session.plan, &mut |_| {
-            n += 1;
-            if n > k {
-                Err(io::Error::other("injected failure"))
-            } else {
-                Ok(())
-            }
-        })
-        .unwrap_err();
+        let err = session
+            .apply("apply", None, &mut |_| {
+                n += 1;
+                if n > k {
+                    Err(io::Error::other("injected failure"))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
         assert!(err.to_string().contains("injected failure"), "{err}");
         assert!(err.to_string().contains("nothing was changed"), "{err}");
         assert_eq!(

@@ -12,6 +12,8 @@ pub struct World {
     pub root: PathBuf,
     pub home: PathBuf,
     pub repo: PathBuf,
+    /// linkfile's state folder (LINKFILE_STATE_DIR), beside home and repo.
+    pub state: PathBuf,
     pub env: HashMap<String, String>,
 }
 
@@ -34,12 +36,19 @@ impl World {
         let repo = root.join("repo");
         fs::create_dir(&home).unwrap();
         fs::create_dir(&repo).unwrap();
+        let state = root.join("state");
+        let mut env = HashMap::new();
+        env.insert(
+            "LINKFILE_STATE_DIR".to_string(),
+            state.to_string_lossy().into_owned(),
+        );
         World {
             _tmp: tmp,
             root,
             home,
             repo,
-            env: HashMap::new(),
+            state,
+            env,
         }
     }
 
@@ -111,11 +120,31 @@ impl World {
         s
     }
 
-    /// Everything under the temp root: kind, bytes or link text, and (on Unix) mode.
+    /// Everything in the home and the repo: kind, bytes or link text, and (on Unix) mode.
+    /// linkfile's own state folder is not included (see `snapshot_all`).
     pub fn snapshot(&self) -> BTreeMap<String, Node> {
+        let mut map = BTreeMap::new();
+        walk(&self.root, &self.home, &mut map);
+        walk(&self.root, &self.repo, &mut map);
+        map
+    }
+
+    /// Everything under the temp root, linkfile's state included.
+    pub fn snapshot_all(&self) -> BTreeMap<String, Node> {
         let mut map = BTreeMap::new();
         walk(&self.root, &self.root, &mut map);
         map
+    }
+
+    /// A `System` with this world's environment, for library calls.
+    pub fn system(&self) -> linkfile::System {
+        let env = self.env.clone();
+        linkfile::System {
+            env: Box::new(move |k| env.get(k).cloned()),
+            cwd: self.repo.clone(),
+            stdout_is_terminal: false,
+            stderr_is_terminal: false,
+        }
     }
 
     /// Creates a symlink in the home (parents made).

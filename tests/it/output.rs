@@ -20,7 +20,7 @@ fn human_plan_has_a_line_per_change_and_a_summary() {
     assert_eq!(r.code, 0);
     assert_eq!(
         r.stdout,
-        "  + ~/.gitconfig -> git/config\n  ! ~/.vimrc -> vim/vimrc  (file-in-the-way)\n      hint: move [HOME]/.vimrc out of the way (or into the repo as [REPO]/vim/vimrc), then apply again\n      --- [HOME]/.vimrc\n      +++ [REPO]/vim/vimrc\n      @@ -1,2 +1 @@\n       set number\n      -set list\nPlan: 1 to create, 0 to fix, 0 to remove, 1 conflict.\n"
+        "  + ~/.gitconfig -> git/config\n  ! ~/.vimrc -> vim/vimrc  (file-in-the-way)\n      hint: move [HOME]/.vimrc out of the way (or into the repo as [REPO]/vim/vimrc), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)\n      --- [HOME]/.vimrc\n      +++ [REPO]/vim/vimrc\n      @@ -1,2 +1 @@\n       set number\n      -set list\nPlan: 1 to create, 0 to fix, 0 to remove, 1 conflict.\n"
     );
 }
 
@@ -135,9 +135,13 @@ fn help_and_version_exit_0_and_usage_errors_exit_1() {
     assert!(h.stdout.contains("plan") && h.stdout.contains("apply"));
     assert_eq!(w.run(&["--version"]).code, 0);
     assert_eq!(w.run(&["frobnicate"]).code, 1);
-    let r = w.run(&["apply", "--on-conflict", "backup"]);
+    let r = w.run(&["apply", "--on-conflict", "overwrite"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("not supported yet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("possible values: fail, backup, adopt"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

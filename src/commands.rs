@@ -1,0 +1,631 @@
+//! The commands. Each reads the manifest and the state, recovers from an interrupted operation
+//! first, plans, shows the plan, and — for the writers (`apply`, `undo`, `unlink`) — applies it
+//! under the lock and records the operation.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::apply::{self, Outcome, Transaction};
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Style};
+use crate::manifest::{self, EntryKind, OnConflict};
+use crate::observe::{self, Actual, Originals};
+use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
+use crate::plan::{self, Input, Plan, Want};
+use crate::platform;
+use crate::render::human::{self, View};
+use crate::render::json::Report;
+use crate::resolve::{self, Desired};
+use crate::{EXIT_CHANGES, EXIT_OK, System};
+
+/// A manifest read and planned against the filesystem and the state.
+pub struct Session {
+    /// What `~` means.
+    pub home: PathBuf,
+    /// The manifest's folder.
+    pub repo: PathBuf,
+    /// The manifest's path.
+    pub manifest_path: PathBuf,
+    /// Fingerprint of the manifest's bytes.
+    pub manifest_hash: String,
+    /// The manifest's state (operation log, backups).
+    pub state: State,
+    /// The newest operation, if any.
+    pub head: Option<Operation>,
+    /// What apply would do now.
+    pub plan: Plan,
+}
+
+impl Session {
+    /// Applies the plan as one operation and records it; `before_step` runs before every write
+    /// (tests inject faults with it). Returns the record, or `None` when nothing changed.
+    pub fn apply(
+        &self,
+        command: &str,
+        undoes: Option<u64>,
+        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+    ) -> Result<(Outcome, Option<Operation>), Error> {
+        let id = self.head.as_ref().map_or(1, |h| h.id + 1);
+        let mut tx = Transaction {
+            state: &self.state,
+            op: id,
+            command,
+            before_step,
+        };
+        let outcome = apply::apply(&self.plan, &mut tx)?;
+        let view = apply::view_after(&self.plan);
+        let old_view = self.head.as_ref().map(|h| h.view.as_slice()).unwrap_or(&[]);
+        let changed = outcome.applied != apply::Applied::default() || view != old_view;
+        if !changed {
+            return Ok((outcome, None));
+        }
+        let op = Operation {
+            id,
+            parent: self.head.as_ref().map(|h| h.id),
+            time: oplog::now(),
+            command: command.to_string(),
+            manifest: self.manifest_path.clone(),
+            manifest_hash: self.manifest_hash.clone(),
+            undoes,
+            view,
+            backups: outcome.backups.clone(),
+            restored: outcome.restored.clone(),
+            folders: outcome.folders.clone(),
+            removed_folders: outcome.removed_folders.clone(),
+        };
+        self.state.commit(&op, &self.manifest_path)?;
+        apply::finish(&self.state)?;
+        Ok((outcome, Some(op)))
+    }
+}
+
+/// Reads the manifest (`-m`, else discovered), resolves it for this machine with the home folder
+/// (`--home`, else from the environment), observes the filesystem and plans, pruning links
+/// linkfile owns that the manifest no longer lists.
+pub fn load(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<Session, Error> {
+    load_with(manifest, home, sys, None)
+}
+
+struct Setup {
+    manifest_path: PathBuf,
+    shown: PathBuf,
+    text: String,
+    repo: PathBuf,
+    home: PathBuf,
+    state: State,
+}
+
+fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<Setup, Error> {
+    let manifest_path = find_manifest(manifest, sys)?;
+    let text = std::fs::read_to_string(&manifest_path).map_err(|source| Error::ReadManifest {
+        path: manifest_path.clone(),
+        source,
+    })?;
+    let shown = manifest_path
+        .strip_prefix(&sys.cwd)
+        .unwrap_or(&manifest_path)
+        .to_path_buf();
+    let repo = manifest_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| sys.cwd.clone());
+    let home = home_dir(home, sys)?;
+    let root = sys
+        .var("LINKFILE_STATE_DIR")
+        .map(|d| absolute(&sys.cwd, Path::new(&d)))
+        .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
+    let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    Ok(Setup {
+        manifest_path,
+        shown,
+        text,
+        repo,
+        home,
+        state,
+    })
+}
+
+fn load_with(
+    manifest: Option<&Path>,
+    home: Option<&Path>,
+    sys: &System,
+    policy: Option<OnConflict>,
+) -> Result<Session, Error> {
+    let s = setup(manifest, home, sys)?;
+    session(s, sys, policy)
+}
+
+fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session, Error> {
+    let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
+    let env = |k: &str| (sys.env)(k);
+    let cx = resolve::Context {
+        manifest_path: &s.shown,
+        text: &s.text,
+        repo: &s.repo,
+        home: &s.home,
+        env: &env,
+        case_insensitive: platform::CASE_INSENSITIVE,
+    };
+    let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+    let mut originals = Originals::default();
+    let kinds = desired
+        .iter()
+        .map(|d| originals.kind(&d.to))
+        .collect::<Result<Vec<_>, _>>()?;
+    resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
+
+    let head = s.state.head()?;
+    let default_policy = manifest
+        .defaults
+        .on_conflict
+        .as_ref()
+        .map_or(OnConflict::Fail, |p| *p.get_ref());
+    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let mut owned: HashMap<String, OwnedLink> = head
+        .iter()
+        .flat_map(|h| h.view.iter().cloned())
+        .map(|o| (key(&o.at), o))
+        .collect();
+    let mut items = Vec::with_capacity(desired.len());
+    for (d, kind) in desired.into_iter().zip(kinds) {
+        let o = owned.remove(&key(&d.at));
+        let p = policy.unwrap_or(d.on_conflict);
+        items.push(Item::new(d, Want::Link, o, p, kind));
+    }
+    let mut dropped: Vec<OwnedLink> = owned.into_values().collect();
+    dropped.sort();
+    for o in dropped {
+        let p = policy.unwrap_or(default_policy);
+        items.push(Item::new(
+            from_owned(&o),
+            Want::Nothing,
+            Some(o.clone()),
+            p,
+            Some(o.kind),
+        ));
+    }
+    Ok(Session {
+        manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
+        home: s.home,
+        repo: s.repo,
+        manifest_path: s.manifest_path,
+        state: s.state,
+        head,
+        plan: plan::plan(observe_all(items)?),
+    })
+}
+
+/// One place to plan, before observation.
+struct Item {
+    desired: Desired,
+    want: Want,
+    owned: Option<OwnedLink>,
+    policy: OnConflict,
+    original: Option<EntryKind>,
+}
+
+impl Item {
+    fn new(
+        desired: Desired,
+        want: Want,
+        owned: Option<OwnedLink>,
+        policy: OnConflict,
+        original: Option<EntryKind>,
+    ) -> Item {
+        Item {
+            desired,
+            want,
+            owned,
+            policy,
+            original,
+        }
+    }
+}
+
+fn observe_all(items: Vec<Item>) -> Result<Vec<Input>, Error> {
+    let mut inputs = Vec::with_capacity(items.len());
+    for it in items {
+        let d = &it.desired;
+        let actual = observe::link_place(&d.at, &d.link_text)?;
+        let file_over_file =
+            actual == Actual::File && it.original == Some(EntryKind::File) && it.want == Want::Link;
+        let same_bytes = file_over_file && observe::same_bytes(&d.at, &d.to);
+        let texts = if file_over_file && !same_bytes {
+            observe::small_text(&d.at).zip(observe::small_text(&d.to))
+        } else {
+            None
+        };
+        inputs.push(Input {
+            desired: it.desired,
+            want: it.want,
+            owned: it.owned,
+            policy: it.policy,
+            same_bytes,
+            original: it.original,
+            actual,
+            texts,
+        });
+    }
+    Ok(inputs)
+}
+
+/// The link linkfile owns at a place, as a [`Desired`] (for removal, undo and display).
+fn from_owned(o: &OwnedLink) -> Desired {
+    let to = resolve::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text));
+    Desired {
+        at: o.at.clone(),
+        to,
+        link_text: o.text.clone(),
+        kind: Some(o.kind),
+        at_span: 0..0,
+        to_span: 0..0,
+        to_raw: o.text.to_string_lossy().into_owned(),
+        on_conflict: OnConflict::Fail,
+    }
+}
+
+/// Runs the command line.
+pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
+    let s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
+    fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
+        View {
+            home: &s.home,
+            repo: &s.repo,
+            style,
+            verbose,
+        }
+    }
+    match &cli.command {
+        Command::Plan { json, exit_code } => {
+            recover_if_needed(&s.state, out, cli.quiet || *json)?;
+            let session = session(s, sys, None)?;
+            let plan = &session.plan;
+            let counts = plan.counts();
+            if *json {
+                out.write_all(Report::new(plan).to_json().as_bytes())?;
+            } else {
+                if !cli.quiet {
+                    out.write_all(view(&session, style, cli.verbose).entries(plan).as_bytes())?;
+                }
+                writeln!(out, "{}", human::plan_line(&counts))?;
+            }
+            let pending = counts.changes() + counts.conflict > 0;
+            Ok(if *exit_code && pending {
+                EXIT_CHANGES
+            } else {
+                EXIT_OK
+            })
+        }
+        Command::Apply {
+            dry_run,
+            json,
+            on_conflict,
+        } => {
+            // A dry run writes nothing, not even the lock file (unless it must recover first).
+            let _lock = if *dry_run {
+                recover_if_needed(&s.state, out, cli.quiet || *json)?;
+                None
+            } else {
+                let lock = s.state.lock("apply")?;
+                report_recovery(apply::recover(&s.state, false)?, out, cli.quiet || *json)?;
+                Some(lock)
+            };
+            let session = session(s, sys, *on_conflict)?;
+            transact(
+                &session,
+                "apply",
+                None,
+                *dry_run,
+                *json,
+                cli.quiet,
+                &view(&session, style, cli.verbose),
+                out,
+            )
+        }
+        Command::Undo { dry_run } => {
+            let _lock = s.state.lock("undo")?;
+            report_recovery(apply::recover(&s.state, false)?, out, cli.quiet)?;
+            let (session, undoes) = undo_session(s)?;
+            transact(
+                &session,
+                "undo",
+                Some(undoes),
+                *dry_run,
+                false,
+                cli.quiet,
+                &view(&session, style, cli.verbose),
+                out,
+            )
+        }
+        Command::Unlink { dry_run } => {
+            let _lock = s.state.lock("unlink")?;
+            report_recovery(apply::recover(&s.state, false)?, out, cli.quiet)?;
+            let session = unlink_session(s)?;
+            transact(
+                &session,
+                "unlink",
+                None,
+                *dry_run,
+                false,
+                cli.quiet,
+                &view(&session, style, cli.verbose),
+                out,
+            )
+        }
+        Command::Log { json } => {
+            recover_if_needed(&s.state, out, cli.quiet || *json)?;
+            let history = s.state.history()?;
+            if *json {
+                let text = serde_json::to_string_pretty(&history).expect("records serialise");
+                writeln!(out, "{text}")?;
+            } else if history.is_empty() {
+                writeln!(out, "No operations yet.")?;
+            } else {
+                out.write_all(human::log(&history, &s.home).as_bytes())?;
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Recover => {
+            let _lock = s.state.lock("recover")?;
+            match apply::recover(&s.state, true)? {
+                Some(msg) => writeln!(out, "{msg}")?,
+                None => writeln!(out, "Nothing to recover.")?,
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn recover_if_needed(state: &State, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
+    if state.intent_path().exists() {
+        let _lock = state.lock("recover")?;
+        report_recovery(apply::recover(state, false)?, out, quiet)?;
+    }
+    Ok(())
+}
+
+fn report_recovery(msg: Option<String>, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
+    if let (Some(msg), false) = (msg, quiet) {
+        writeln!(out, "{msg}")?;
+    }
+    Ok(())
+}
+
+/// Shows the plan and, unless a dry run, applies it as one operation.
+#[allow(clippy::too_many_arguments)]
+fn transact(
+    session: &Session,
+    command: &str,
+    undoes: Option<u64>,
+    dry_run: bool,
+    json: bool,
+    quiet: bool,
+    view: &View,
+    out: &mut dyn Write,
+) -> Result<u8, Error> {
+    let plan = &session.plan;
+    let counts = plan.counts();
+    let report = |out: &mut dyn Write, applied: bool| -> std::io::Result<()> {
+        let mut r = Report::new(plan);
+        r.applied = Some(applied);
+        r.dry_run = Some(dry_run);
+        out.write_all(r.to_json().as_bytes())
+    };
+    if !json && !quiet {
+        out.write_all(view.entries(plan).as_bytes())?;
+    }
+    if counts.conflict > 0 || dry_run {
+        if json {
+            report(out, false)?;
+        }
+        if counts.conflict > 0 {
+            return Err(Error::Conflicts {
+                count: counts.conflict,
+            });
+        }
+        if !json && !quiet {
+            writeln!(out, "{}", human::summary(&counts))?;
+            writeln!(out, "Dry run: nothing was changed.")?;
+        }
+        return Ok(EXIT_OK);
+    }
+    let result = session.apply(command, undoes, &mut |_| Ok(()));
+    if json {
+        report(out, result.is_ok())?;
+    }
+    let (outcome, op) = result?;
+    if !json && !quiet {
+        writeln!(
+            out,
+            "{}",
+            human::applied(&outcome.applied, &counts, op.as_ref())
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// The operation `undo` reverts: the newest one not already undone (undo twice walks back two).
+fn undo_target(state: &State, head: &Operation) -> Result<Option<Operation>, Error> {
+    let mut cursor = head.clone();
+    while let Some(undone) = cursor.undoes {
+        let undone = state.op(undone)?;
+        match undone.parent {
+            Some(p) => cursor = state.op(p)?,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(cursor))
+}
+
+fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
+    let head = s
+        .state
+        .head()?
+        .ok_or_else(|| Error::NothingToUndo("no operations yet".into()))?;
+    let target = undo_target(&s.state, &head)?
+        .ok_or_else(|| Error::NothingToUndo("every operation is already undone".into()))?;
+    if let Some(b) = target
+        .backups
+        .iter()
+        .find(|b| b.what == BackupKind::Original)
+    {
+        return Err(Error::Unsupported {
+            what: format!("undoing operation {}, which adopted a file,", target.id),
+            hint: format!(
+                "the repo's previous version of {} is kept at {}",
+                b.at.display(),
+                b.stored.as_deref().unwrap_or(Path::new("?")).display()
+            ),
+        });
+    }
+    let parent_view = match target.parent {
+        Some(p) => s.state.op(p)?.view,
+        None => Vec::new(),
+    };
+    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let current: HashMap<String, OwnedLink> =
+        head.view.iter().map(|o| (key(&o.at), o.clone())).collect();
+    let restores: HashMap<String, &Backup> =
+        target.backups.iter().map(|b| (key(&b.at), b)).collect();
+    // Undoing an unlink: the files it put back go to the backup store again.
+    let put_back: std::collections::HashSet<String> =
+        target.restored.iter().map(|b| key(&b.at)).collect();
+    let mut items = Vec::new();
+    for o in &parent_view {
+        let owned = current.get(&key(&o.at)).cloned();
+        let policy = if put_back.contains(&key(&o.at)) {
+            OnConflict::Backup
+        } else {
+            OnConflict::Fail
+        };
+        items.push(Item::new(
+            from_owned(o),
+            Want::Link,
+            owned,
+            policy,
+            Some(o.kind),
+        ));
+    }
+    let wanted: std::collections::HashSet<String> =
+        parent_view.iter().map(|o| key(&o.at)).collect();
+    for o in &head.view {
+        let k = key(&o.at);
+        if wanted.contains(&k) {
+            continue;
+        }
+        let want = match restores.get(&k) {
+            Some(b) => Want::Restore((*b).clone()),
+            None => Want::Nothing,
+        };
+        items.push(Item::new(
+            from_owned(o),
+            want,
+            Some(o.clone()),
+            OnConflict::Fail,
+            Some(o.kind),
+        ));
+    }
+    let mut plan = plan::plan(observe_all(items)?);
+    plan.remove_folders = deepest_first(target.folders.clone());
+    let session = Session {
+        manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
+        home: s.home,
+        repo: s.repo,
+        manifest_path: s.manifest_path,
+        state: s.state,
+        head: Some(head),
+        plan,
+    };
+    Ok((session, target.id))
+}
+
+fn unlink_session(s: Setup) -> Result<Session, Error> {
+    let head = s.state.head()?;
+    let history = s.state.history()?;
+    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    // The newest backup of each place that no later operation put back.
+    let restored: Vec<&Backup> = history.iter().flat_map(|op| &op.restored).collect();
+    let mut pending: HashMap<String, &Backup> = HashMap::new();
+    for op in history.iter().rev() {
+        for b in &op.backups {
+            if b.what != BackupKind::Original && !restored.contains(&b) {
+                pending.insert(key(&b.at), b);
+            }
+        }
+    }
+    let mut items = Vec::new();
+    for o in head.iter().flat_map(|h| &h.view) {
+        let want = match pending.get(&key(&o.at)) {
+            Some(b) => Want::Restore((*b).clone()),
+            None => Want::Nothing,
+        };
+        items.push(Item::new(
+            from_owned(o),
+            want,
+            Some(o.clone()),
+            OnConflict::Fail,
+            Some(o.kind),
+        ));
+    }
+    // The folders linkfile made and no later operation removed.
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for op in history.iter().rev() {
+        folders.retain(|f| !op.removed_folders.contains(f));
+        folders.extend(op.folders.iter().cloned());
+    }
+    let mut plan = plan::plan(observe_all(items)?);
+    plan.remove_folders = deepest_first(folders);
+    Ok(Session {
+        manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
+        home: s.home,
+        repo: s.repo,
+        manifest_path: s.manifest_path,
+        state: s.state,
+        head,
+        plan,
+    })
+}
+
+fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {
+    folders.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
+    folders.dedup();
+    folders
+}
+
+/// `-m`, else `LINKFILE_MANIFEST`, else `linkfile.toml` here or in the nearest folder above.
+fn find_manifest(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
+    let given = given
+        .map(Path::to_path_buf)
+        .or_else(|| sys.var("LINKFILE_MANIFEST").map(PathBuf::from));
+    if let Some(path) = given {
+        return Ok(absolute(&sys.cwd, &path));
+    }
+    sys.cwd
+        .ancestors()
+        .map(|dir| dir.join(crate::MANIFEST_NAME))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| Error::NoManifest {
+            start: sys.cwd.clone(),
+        })
+}
+
+/// `--home`, else `LINKFILE_HOME`, else the platform's home variable. It must exist.
+fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
+    let home = given
+        .map(Path::to_path_buf)
+        .or_else(|| sys.var("LINKFILE_HOME").map(PathBuf::from))
+        .or_else(|| sys.var(platform::HOME_VAR).map(PathBuf::from))
+        .ok_or(Error::NoHome {
+            var: platform::HOME_VAR,
+        })?;
+    let home = absolute(&sys.cwd, &home);
+    if !home.is_dir() {
+        return Err(Error::HomeMissing { path: home });
+    }
+    Ok(home)
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    resolve::normalize(&cwd.join(p))
+}

@@ -1,0 +1,338 @@
+//! The state linkfile keeps under the home: the operation log, the backup store and the writer's
+//! lock.
+//!
+//! Layout (root = `LINKFILE_STATE_DIR`, else `~/.local/state/linkfile`):
+//!
+//! ```text
+//! root/lock                       one writer at a time, for every manifest of this home
+//! root/m-<hash>/manifest          the manifest's path (for people reading the folder)
+//! root/m-<hash>/head              the id of the newest operation
+//! root/m-<hash>/ops/<id>.json     immutable operation records (after jj's operation log)
+//! root/m-<hash>/intent.json       present only while an operation is writing (crash recovery)
+//! root/m-<hash>/backups/<id>-<n>/ what operations moved out of the way, each in a fresh folder
+//! ```
+//!
+//! Each operation record holds the full *view* of the links owned afterwards, not a delta, so
+//! undo is "plan towards the parent's view" through the normal plan/apply path. Records are
+//! written to a temporary file, fsynced, and renamed into place; `head` likewise.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::manifest::EntryKind;
+
+/// A link linkfile made and owns: it removes it only while its text is still `text`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OwnedLink {
+    /// Where the link is.
+    pub at: PathBuf,
+    /// The text linkfile wrote.
+    pub text: PathBuf,
+    /// What the original is.
+    pub kind: EntryKind,
+}
+
+/// What an operation moved out of the way, and where it is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backup {
+    /// Where it was.
+    pub at: PathBuf,
+    /// What it was.
+    pub what: BackupKind,
+    /// Where it is now (files and folders), inside the backup store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<PathBuf>,
+    /// The text it had (links: a symlink is its text, so the record is the backup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<PathBuf>,
+}
+
+/// What kind of thing was backed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupKind {
+    /// A regular file, moved into the store.
+    File,
+    /// A folder, moved into the store whole.
+    Dir,
+    /// A symlink linkfile did not own, replaced; its text is in the record.
+    Link,
+    /// The repo's own version of an adopted file, moved into the store.
+    Original,
+}
+
+/// One immutable record of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// Sequence number, 1 for the first operation.
+    pub id: u64,
+    /// The operation this one follows.
+    pub parent: Option<u64>,
+    /// Seconds since the Unix epoch.
+    pub time: u64,
+    /// `apply`, `undo` or `unlink`.
+    pub command: String,
+    /// The manifest's path.
+    pub manifest: PathBuf,
+    /// FNV-1a 64 of the manifest's bytes, in hex (tells whether it changed between operations).
+    pub manifest_hash: String,
+    /// For `undo`: the operation it undid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<u64>,
+    /// Every link owned after this operation.
+    pub view: Vec<OwnedLink>,
+    /// What this operation moved out of the way.
+    #[serde(default)]
+    pub backups: Vec<Backup>,
+    /// Backups this operation put back in place.
+    #[serde(default)]
+    pub restored: Vec<Backup>,
+    /// Folders this operation made to hold links.
+    #[serde(default)]
+    pub folders: Vec<PathBuf>,
+    /// Folders (made by earlier operations) this operation removed once empty.
+    #[serde(default)]
+    pub removed_folders: Vec<PathBuf>,
+}
+
+/// The state folder of one manifest.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Shared by every manifest of this home (the lock lives here).
+    pub root: PathBuf,
+    /// This manifest's folder.
+    pub dir: PathBuf,
+}
+
+/// FNV-1a 64: a stable, dependency-free fingerprint (not a security hash).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn state_err(path: &Path, source: io::Error) -> Error {
+    Error::State {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl State {
+    /// The state of `manifest` under `root`.
+    pub fn new(root: &Path, manifest: &Path, case_insensitive: bool) -> State {
+        let key = crate::resolve::path_key(manifest, case_insensitive);
+        State {
+            root: root.to_path_buf(),
+            dir: root.join(format!("m-{:016x}", fnv1a(key.as_bytes()))),
+        }
+    }
+
+    fn ops_dir(&self) -> PathBuf {
+        self.dir.join("ops")
+    }
+
+    /// Where the intent record of a running operation is kept.
+    pub fn intent_path(&self) -> PathBuf {
+        self.dir.join("intent.json")
+    }
+
+    /// The newest operation, if any.
+    pub fn head(&self) -> Result<Option<Operation>, Error> {
+        let head = self.dir.join("head");
+        let id = match fs::read_to_string(&head) {
+            Ok(s) => s
+                .trim()
+                .parse::<u64>()
+                .map_err(|e| state_err(&head, io::Error::new(io::ErrorKind::InvalidData, e)))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(state_err(&head, e)),
+        };
+        self.op(id).map(Some)
+    }
+
+    /// The operation `id`.
+    pub fn op(&self, id: u64) -> Result<Operation, Error> {
+        let path = self.ops_dir().join(format!("{id:08}.json"));
+        let text = fs::read_to_string(&path).map_err(|e| state_err(&path, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))
+    }
+
+    /// Every operation from the newest back to the first.
+    pub fn history(&self) -> Result<Vec<Operation>, Error> {
+        let mut out = Vec::new();
+        let mut next = self.head()?;
+        while let Some(op) = next {
+            next = match op.parent {
+                Some(p) => Some(self.op(p)?),
+                None => None,
+            };
+            out.push(op);
+        }
+        Ok(out)
+    }
+
+    /// Writes `op` (immutable from then on) and makes it the head.
+    pub fn commit(&self, op: &Operation, manifest: &Path) -> Result<(), Error> {
+        let ops = self.ops_dir();
+        fs::create_dir_all(&ops).map_err(|e| state_err(&ops, e))?;
+        let name = self.dir.join("manifest");
+        if !name.exists() {
+            write_atomic(&name, manifest.to_string_lossy().as_bytes())?;
+        }
+        let json = serde_json::to_string_pretty(op).expect("an operation always serialises");
+        write_atomic(&ops.join(format!("{:08}.json", op.id)), json.as_bytes())?;
+        write_atomic(&self.dir.join("head"), format!("{}\n", op.id).as_bytes())
+    }
+
+    /// A fresh, empty folder in the backup store, created exclusively: it never is, nor is
+    /// inside, an earlier backup, and a link planted at its name makes creation fail instead of
+    /// being followed.
+    pub fn fresh_backup_dir(&self, op: u64) -> Result<PathBuf, Error> {
+        let store = self.dir.join("backups");
+        fs::create_dir_all(&store).map_err(|e| state_err(&store, e))?;
+        for n in 1.. {
+            let dir = store.join(format!("{op:08}-{n}"));
+            match fs::create_dir(&dir) {
+                Ok(()) => return Ok(dir),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(state_err(&dir, e)),
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Takes the writer's lock, or says who holds it.
+    pub fn lock(&self, command: &str) -> Result<Lock, Error> {
+        fs::create_dir_all(&self.root).map_err(|e| state_err(&self.root, e))?;
+        let path = self.root.join("lock");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| state_err(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(Error::Locked {
+                    path,
+                    holder: holder.trim().to_string(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(state_err(&path, e)),
+        }
+        // The OS drops the lock when the process dies, so a killed run never blocks the next;
+        // the text only tells a waiting user who holds it.
+        let _ = file.set_len(0);
+        let _ = write!(file, "process {} (linkfile {command})", std::process::id());
+        let _ = file.flush();
+        Ok(Lock { _file: file })
+    }
+}
+
+/// Held while an operation writes; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Forget the holder's name before the OS releases the lock.
+        let _ = self._file.set_len(0);
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file, fsynced, renamed into place, and the
+/// folder fsynced: readers see the old or the new content, never a torn one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| state_err(dir, e))?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let write = || -> io::Result<()> {
+        let mut f = File::create(&temp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&temp, path)?;
+        sync_dir(dir)
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&temp);
+        state_err(path, e)
+    })
+}
+
+/// Makes a folder's entries durable (a no-op where folders cannot be opened, as on Windows).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for a Unix time (civil-from-days, Howard Hinnant's algorithm).
+pub fn format_time(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_formatted_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_time(1_795_651_200 + 3661), "2026-11-26 01:01:01 UTC");
+    }
+
+    #[test]
+    fn fnv_is_stable() {
+        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+    }
+}
