@@ -6,6 +6,7 @@ mod harness;
 mod apply;
 mod examples;
 mod manifest_errors;
+mod operations;
 mod output;
 mod schema;
 mod states;

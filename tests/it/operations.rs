@@ -1,0 +1,435 @@
+//! Operations you can trust: ownership and prune, backup and adopt, the operation log, undo,
+//! unlink, the writer's lock, and rollback at every step of a mixed operation.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::harness::{Node, World};
+use crate::require_symlinks;
+
+const TWO: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n";
+const ONE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n";
+
+fn world(manifest: &str) -> World {
+    let w = World::new();
+    w.repo_file("a", "a\n")
+        .repo_file("b", "b\n")
+        .repo_file("c", "c\n");
+    w.manifest(manifest);
+    w
+}
+
+fn ok(w: &World, args: &[&str]) -> String {
+    let r = w.run(args);
+    assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    r.stdout
+}
+
+/// Every file under the backup store, with its bytes.
+fn backups(w: &World) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (rel, node) in w.snapshot_all() {
+        if rel.contains("backups") {
+            if let Node::File { bytes, .. } = node {
+                out.push((PathBuf::from(rel), bytes));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_entry_dropped_from_the_manifest_is_removed() {
+    require_symlinks!();
+    let w = world(TWO);
+    ok(&w, &["apply"]);
+    w.manifest(ONE);
+    let plan = ok(&w, &["plan"]);
+    assert!(plan.contains("  - ~/.b -> b\n"), "{plan}");
+    assert!(
+        plan.ends_with("Plan: 0 to create, 0 to fix, 1 to remove, 0 conflicts.\n"),
+        "{plan}"
+    );
+    ok(&w, &["apply"]);
+    assert!(fs::symlink_metadata(w.home.join(".b")).is_err());
+    assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+}
+
+#[test]
+fn prune_never_touches_what_linkfile_does_not_own_any_more() {
+    require_symlinks!();
+    let w = world("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n\"~/.c\" = \"c\"\n");
+    ok(&w, &["apply"]);
+    // An application saved a real file over one link; someone re-pointed another.
+    fs::remove_file(w.home.join(".b")).unwrap();
+    w.home_file(".b", "saved by an app\n");
+    fs::remove_file(w.home.join(".c")).unwrap();
+    w.home_link(".c", Path::new("/somewhere/else"));
+    w.manifest(ONE);
+    let before = w.snapshot();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("! ~/.b -> b  (changed-since-applied)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("! ~/.c -> c  (changed-since-applied)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.snapshot(), before);
+    // With the backup policy, both go to the backup store, bytes and link text kept.
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert!(fs::symlink_metadata(w.home.join(".b")).is_err());
+    assert!(fs::symlink_metadata(w.home.join(".c")).is_err());
+    let kept = backups(&w);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].1, b"saved by an app\n");
+    let links: Vec<_> = w
+        .snapshot_all()
+        .into_iter()
+        .filter(|(rel, n)| rel.contains("backups") && matches!(n, Node::Link(_)))
+        .collect();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].1, Node::Link("/somewhere/else".into()));
+}
+
+#[test]
+fn backup_moves_the_file_and_never_overwrites_an_earlier_backup() {
+    require_symlinks!();
+    let w = world(ONE);
+    w.home_file(".a", "first\n");
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
+    // The app writes a real file over the link again; a second backup is made beside the first.
+    fs::remove_file(w.home.join(".a")).unwrap();
+    w.home_file(".a", "second\n");
+    let out = ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert!(
+        out.contains("(file-in-the-way; moved to the backup store first)"),
+        "{out}"
+    );
+    let mut kept: Vec<Vec<u8>> = backups(&w).into_iter().map(|(_, b)| b).collect();
+    kept.sort();
+    assert_eq!(kept, vec![b"first\n".to_vec(), b"second\n".to_vec()]);
+}
+
+#[cfg(unix)]
+#[test]
+fn backup_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = world(ONE);
+    w.home_file(".a", "secret\n");
+    fs::set_permissions(w.home.join(".a"), fs::Permissions::from_mode(0o600)).unwrap();
+    let before = w.snapshot();
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    ok(&w, &["undo"]);
+    assert_eq!(w.snapshot(), before);
+}
+
+#[test]
+fn policy_comes_from_the_manifest_or_the_command_line() {
+    require_symlinks!();
+    let w = world(
+        "version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n[[link]]\nat = \"~/.b\"\nto = \"b\"\non_conflict = \"fail\"\n",
+    );
+    w.home_file(".a", "mine a\n").home_file(".b", "mine b\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("~/.a -> a  (file-in-the-way; moved to the backup store first)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("! ~/.b -> b  (file-in-the-way)"),
+        "{}",
+        r.stdout
+    );
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert_eq!(backups(&w).len(), 2);
+}
+
+#[test]
+fn a_file_with_the_original_bytes_is_replaced_under_every_policy() {
+    require_symlinks!();
+    let w = world(ONE);
+    w.home_file(".a", "a\n");
+    let out = ok(&w, &["apply"]);
+    assert!(
+        out.contains("same bytes as the original; moved to the backup store first"),
+        "{out}"
+    );
+    assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
+    assert_eq!(backups(&w).len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_planted_at_the_backup_path_is_not_followed() {
+    let w = world(ONE);
+    w.home_file(".a", "mine\n");
+    // Where the first backup of operation 1 would go: plant a link there.
+    let store = linkfile::oplog::State::new(
+        &w.state,
+        &w.repo.join("linkfile.toml"),
+        linkfile::platform::CASE_INSENSITIVE,
+    )
+    .dir
+    .join("backups");
+    let trap = w.root.join("trap");
+    fs::create_dir_all(&trap).unwrap();
+    fs::create_dir_all(&store).unwrap();
+    std::os::unix::fs::symlink(&trap, store.join("00000001-1")).unwrap();
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert_eq!(
+        fs::read_dir(&trap).unwrap().count(),
+        0,
+        "the backup followed the planted link"
+    );
+    assert_eq!(
+        fs::read(store.join("00000001-2").join(".a")).unwrap(),
+        b"mine\n"
+    );
+}
+
+#[test]
+fn adopt_shows_the_diff_and_keeps_both_versions() {
+    require_symlinks!();
+    let w = world(ONE);
+    w.home_file(".a", "mine\n");
+    let plan = w.run(&["apply", "--dry-run", "--on-conflict", "adopt"]);
+    assert!(
+        plan.stdout.contains("adopted as the repo's version"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("      -mine\n      +a\n"),
+        "{}",
+        plan.stdout
+    );
+    ok(&w, &["apply", "--on-conflict", "adopt"]);
+    assert_eq!(fs::read(w.repo.join("a")).unwrap(), b"mine\n");
+    assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
+    let kept = backups(&w);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].1, b"a\n");
+}
+
+#[test]
+fn undo_restores_the_tree_after_create_fix_backup_and_prune() {
+    require_symlinks!();
+    let w = world(TWO);
+    w.home_link(".b", Path::new("/old/b"));
+    w.home_file(".config/x", "keep\n");
+    let start = w.snapshot();
+    // Operation 1: create .a, fix .b.
+    ok(&w, &["apply"]);
+    let after_1 = w.snapshot();
+    // Operation 2: drop .b (prune), add .c over a real file (backup), add a nested new folder.
+    w.manifest(
+        "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.c\" = \"c\"\n\"~/deep/er/.c\" = \"c\"\n",
+    );
+    w.home_file(".c", "my c\n");
+    let before_2 = w.snapshot();
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert!(fs::symlink_metadata(w.home.join(".b")).is_err());
+    // Undo 2: back to before operation 2, the backed-up file included, the new folders gone.
+    let out = ok(&w, &["undo"]);
+    assert!(out.contains("Operation 3 undid operation 2."), "{out}");
+    let mut expected = before_2.clone();
+    expected.insert(
+        "repo/linkfile.toml".into(),
+        w.snapshot()["repo/linkfile.toml"].clone(),
+    );
+    assert_eq!(w.snapshot(), expected);
+    // Undo again walks back one more: before operation 1.
+    let out = ok(&w, &["undo"]);
+    assert!(out.contains("Operation 4 undid operation 1."), "{out}");
+    // The start, plus the file the user made between the operations (put back by the first undo).
+    let mut expected = start.clone();
+    expected.insert(
+        "repo/linkfile.toml".into(),
+        w.snapshot()["repo/linkfile.toml"].clone(),
+    );
+    expected.insert("home/.c".into(), before_2["home/.c"].clone());
+    assert_eq!(w.snapshot(), expected);
+    let r = w.run(&["undo"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("nothing to undo"), "{}", r.stderr);
+    assert_ne!(after_1, start);
+}
+
+#[test]
+fn undo_dry_run_changes_nothing_and_undo_refuses_to_clobber() {
+    require_symlinks!();
+    let w = world(ONE);
+    ok(&w, &["apply"]);
+    let before = w.snapshot_all();
+    let out = ok(&w, &["undo", "--dry-run"]);
+    assert!(out.contains("- ~/.a -> a"), "{out}");
+    assert_eq!(w.snapshot_all(), before);
+    // The user replaced the link with a file of their own: undo must not delete it.
+    fs::remove_file(w.home.join(".a")).unwrap();
+    w.home_file(".a", "mine now\n");
+    let r = w.run(&["undo"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("! ~/.a -> a  (changed-since-applied)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(fs::read(w.home.join(".a")).unwrap(), b"mine now\n");
+}
+
+#[test]
+fn unlink_removes_every_owned_link_and_puts_backups_back() {
+    require_symlinks!();
+    let w = world(TWO);
+    w.home_file(".b", "my b\n");
+    w.home_file("keep", "untouched\n");
+    let start = w.snapshot();
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    let out = ok(&w, &["unlink"]);
+    assert!(out.contains("- ~/.a -> a\n"), "{out}");
+    assert_eq!(w.snapshot(), start);
+    // And unlink is an operation: undo brings the links back (the file goes to the store again).
+    ok(&w, &["undo"]);
+    assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
+    assert_eq!(w.link_text(".b").unwrap(), w.repo.join("b"));
+}
+
+#[test]
+fn log_lists_operations_human_and_json() {
+    require_symlinks!();
+    let w = world(TWO);
+    assert_eq!(ok(&w, &["log"]), "No operations yet.\n");
+    w.home_file(".b", "mine\n");
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    ok(&w, &["undo"]);
+    let human = ok(&w, &["log"]);
+    let lines: Vec<&str> = human.lines().collect();
+    assert!(lines[0].starts_with("   2  "), "{human}");
+    assert!(lines[0].contains("undo of 1    0 links owned"), "{human}");
+    assert!(
+        lines[1].contains("apply        2 links owned, 1 backup"),
+        "{human}"
+    );
+    assert!(
+        lines[2].contains("backup: ~/.b -> [TMP]/state/m-"),
+        "{human}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&w.run(&["log", "--json"]).raw_stdout).unwrap();
+    let ops = json.as_array().unwrap();
+    assert_eq!(ops.len(), 2);
+    assert_eq!(
+        (
+            ops[0]["id"].as_u64(),
+            ops[0]["parent"].as_u64(),
+            ops[0]["undoes"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(ops[1]["command"], "apply");
+    assert_eq!(ops[1]["view"].as_array().unwrap().len(), 2);
+    assert_eq!(ops[1]["manifest_hash"].as_str().unwrap().len(), 16);
+    assert!(ops[1]["time"].as_u64().unwrap() > 1_700_000_000);
+}
+
+#[test]
+fn a_second_writer_exits_3_naming_the_holder() {
+    let w = world(ONE);
+    let key = linkfile::resolve::path_key(
+        &w.repo.join("linkfile.toml"),
+        linkfile::platform::CASE_INSENSITIVE,
+    );
+    let state = linkfile::oplog::State::new(&w.state, Path::new(&key), false);
+    let lock = state.lock("test").unwrap();
+    let before = w.snapshot();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: another linkfile is running (process {} (linkfile test))",
+            std::process::id()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.snapshot(), before);
+    drop(lock);
+    // A lock file left behind (holder text and all) does not block: the OS lock went with it.
+    fs::write(w.state.join("lock"), "process 999999 (linkfile apply)").unwrap();
+    assert_eq!(w.run(&["apply", "--dry-run"]).code, 0);
+    if crate::harness::symlinks_work() {
+        assert_eq!(w.run(&["apply"]).code, 0);
+    }
+}
+
+#[test]
+fn a_failure_at_any_step_of_a_mixed_operation_leaves_the_tree_as_it_was() {
+    require_symlinks!();
+    // Create, fix, backup, prune, and new folders in one operation.
+    let setup = |w: &World| {
+        w.manifest(TWO);
+        let r = w.run(&["apply"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        w.manifest("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"x\"\n\"~/.c\" = \"c\"\n\"~/n/e/w\" = \"b\"\n");
+        w.repo_file("x", "x\n");
+        w.home_file(".c", "my c\n");
+    };
+    let w = world(TWO);
+    setup(&w);
+    let count = {
+        let session = match linkfile::load(None, Some(&w.home), &w.system()) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let mut n = 0;
+        if let Err(e) = session.apply("apply", None, &mut |_| {
+            n += 1;
+            Ok(())
+        }) {
+            panic!("{e}");
+        }
+        n
+    };
+    assert!(count >= 6, "only {count} steps");
+    for k in 0..count {
+        let w = world(TWO);
+        setup(&w);
+        let before = w.snapshot();
+        let session = match linkfile::load(None, Some(&w.home), &w.system()) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let mut n = 0;
+        let err = session
+            .apply("apply", None, &mut |_| {
+                n += 1;
+                if n > k {
+                    Err(io::Error::other("injected"))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("nothing was changed"),
+            "step {k}: {err}"
+        );
+        assert_eq!(
+            w.snapshot(),
+            before,
+            "tree differs after a failure at step {k}"
+        );
+        assert_eq!(backups(&w), vec![], "backup store not emptied at step {k}");
+    }
+}
