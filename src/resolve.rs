@@ -313,6 +313,15 @@ impl Resolver<'_, '_> {
     fn resolve_at(&mut self, at: &Spanned<String>, to: &Spanned<String>) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
+        if !path.is_absolute() && path.has_root() {
+            // Windows: `/x` or `\x` is relative to the current drive.
+            self.error(
+                at.span(),
+                format!("`at` has no drive letter: `{expanded}`"),
+                Some("write a full path such as C:/Users/you/... or start with ~".into()),
+            );
+            return None;
+        }
         if !path.is_absolute() {
             let swapped = self.cx.repo.join(&path).exists();
             self.error(
