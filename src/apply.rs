@@ -134,7 +134,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         command: tx.command.to_string(),
         steps,
     };
-    let json = serde_json::to_string_pretty(&intent).expect("an intent always serialises");
+    let json = serde_json::to_string(&intent).expect("an intent always serialises");
     oplog::write_atomic(&tx.state.intent_path(), json.as_bytes())?;
 
     for (i, step) in intent.steps.iter().enumerate() {

@@ -188,7 +188,7 @@ impl State {
         if !name.exists() {
             write_atomic(&name, manifest.to_string_lossy().as_bytes())?;
         }
-        let json = serde_json::to_string_pretty(op).expect("an operation always serialises");
+        let json = serde_json::to_string(op).expect("an operation always serialises");
         write_atomic(&ops.join(format!("{:08}.json", op.id)), json.as_bytes())?;
         write_atomic(&self.dir.join("head"), format!("{}\n", op.id).as_bytes())
     }
@@ -199,6 +199,12 @@ impl State {
     pub fn fresh_backup_dir(&self, op: u64) -> Result<PathBuf, Error> {
         let store = self.dir.join("backups");
         fs::create_dir_all(&store).map_err(|e| state_err(&store, e))?;
+        if fs::symlink_metadata(&store).is_ok_and(|m| !m.is_dir()) {
+            return Err(state_err(
+                &store,
+                io::Error::other("the backup store is not a real folder (a link?); refusing to follow it"),
+            ));
+        }
         for n in 1.. {
             let dir = store.join(format!("{op:08}-{n}"));
             match fs::create_dir(&dir) {

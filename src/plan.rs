@@ -178,12 +178,8 @@ pub struct Counts {
 impl Plan {
     /// How many entries take each action.
     pub fn counts(&self) -> Counts {
-        self.counts_where(|_| true)
-    }
-
-    fn counts_where(&self, keep: impl Fn(&Entry) -> bool) -> Counts {
         let mut c = Counts::default();
-        for e in self.entries.iter().filter(|e| keep(e)) {
+        for e in &self.entries {
             match e.action {
                 Action::Ok => c.ok += 1,
                 Action::Create => c.create += 1,
