@@ -30,10 +30,8 @@ fn ok(w: &World, args: &[&str]) -> String {
 fn backups(w: &World) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for (rel, node) in w.snapshot_all() {
-        if rel.contains("backups") {
-            if let Node::File { bytes, .. } = node {
-                out.push((PathBuf::from(rel), bytes));
-            }
+        if let (true, Node::File { bytes, .. }) = (rel.contains("backups"), node) {
+            out.push((PathBuf::from(rel), bytes));
         }
     }
     out
