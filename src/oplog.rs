@@ -202,7 +202,9 @@ impl State {
         if fs::symlink_metadata(&store).is_ok_and(|m| !m.is_dir()) {
             return Err(state_err(
                 &store,
-                io::Error::other("the backup store is not a real folder (a link?); refusing to follow it"),
+                io::Error::other(
+                    "the backup store is not a real folder (a link?); refusing to follow it",
+                ),
             ));
         }
         for n in 1.. {

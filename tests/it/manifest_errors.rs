@@ -51,7 +51,11 @@ fn every_bad_manifest_is_rejected_with_its_message() {
             }
         };
         if bless && !same(&read(&expected_path), &r.stderr) {
-            let target = if cfg!(windows) { &windows_path } else { &unix_path };
+            let target = if cfg!(windows) {
+                &windows_path
+            } else {
+                &unix_path
+            };
             fs::write(target, &r.stderr).unwrap();
         }
         let expected = read(&expected_path);
