@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A temp folder holding `home/` and `repo/`.
 pub struct World {
@@ -92,7 +94,10 @@ impl World {
         argv.push(self.home.to_string_lossy().into_owned());
         argv.extend(args.iter().map(|s| s.to_string()));
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = linkfile::run(argv, &system, &mut out, &mut err);
+        let code = {
+            let _gate = no_spawning();
+            linkfile::run(argv, &system, &mut out, &mut err)
+        };
         let raw_stdout = String::from_utf8(out).unwrap();
         Run {
             code,
@@ -156,6 +161,32 @@ impl World {
 
     pub fn link_text(&self, rel: &str) -> Option<PathBuf> {
         fs::read_link(self.home.join(rel)).ok()
+    }
+
+    /// `linkfile --home HOME ARGS...` as a child process of the real binary, in the repo, with
+    /// this world's environment on top of the test's (minus linkfile's own variables). Standard
+    /// streams are the caller's to set; start it with [`spawn`].
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_linkfile"));
+        c.arg("--home").arg(&self.home).args(args);
+        c.current_dir(&self.repo);
+        for k in ["LINKFILE_MANIFEST", "LINKFILE_HOME", "LINKFILE_STATE_DIR"] {
+            c.env_remove(k);
+        }
+        c.envs(&self.env);
+        c
+    }
+
+    /// This manifest's folder in the state (`m-<hash>`), once linkfile has made it.
+    pub fn manifest_state(&self) -> Option<PathBuf> {
+        fs::read_dir(&self.state)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("m-"))
+            })
     }
 }
 
@@ -240,4 +271,96 @@ macro_rules! require_symlinks {
             return;
         }
     };
+}
+
+/// The differences between two snapshots, one line per path (at most `limit`), for messages.
+pub fn snapshot_diff(
+    before: &BTreeMap<String, Node>,
+    after: &BTreeMap<String, Node>,
+    limit: usize,
+) -> String {
+    fn show(n: Option<&Node>) -> String {
+        match n {
+            None => "nothing".into(),
+            Some(Node::File { bytes, mode }) => {
+                format!("file {mode:o} {:?}", String::from_utf8_lossy(bytes))
+            }
+            Some(Node::Dir { mode }) => format!("folder {mode:o}"),
+            Some(Node::Link(text)) => format!("link -> {}", text.display()),
+        }
+    }
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let lines: Vec<String> = keys
+        .into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| format!("  {k}: {} => {}", show(before.get(k)), show(after.get(k))))
+        .collect();
+    let more = lines.len().saturating_sub(limit);
+    let mut s = lines.into_iter().take(limit).collect::<Vec<_>>().join("\n");
+    if more > 0 {
+        s.push_str(&format!("\n  ... and {more} more"));
+    }
+    s
+}
+
+/// Starting a process copies every open file of this one into the child until the child execs.
+/// If another test thread is running linkfile in-process at that moment, the child's copy of
+/// linkfile's lock file keeps the OS lock held after that run has let go, and the thread's next
+/// run finds it taken (exit 3, "unknown process"). So children start only while no linkfile runs
+/// in this process: in-process runs (and tests that hold linkfile's lock themselves) hold this
+/// gate shared, and starting children holds it alone. Shared holds nest; never start a child
+/// while holding the gate shared.
+static GATE: Mutex<(usize, bool)> = Mutex::new((0, false));
+static GATE_CHANGED: Condvar = Condvar::new();
+
+fn gate() -> MutexGuard<'static, (usize, bool)> {
+    GATE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn gate_wait(g: MutexGuard<'static, (usize, bool)>) -> MutexGuard<'static, (usize, bool)> {
+    GATE_CHANGED.wait(g).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Held while linkfile may have its lock file open in this process: no child starts meanwhile.
+pub struct NoSpawning(());
+
+pub fn no_spawning() -> NoSpawning {
+    let mut g = gate();
+    while g.1 {
+        g = gate_wait(g);
+    }
+    g.0 += 1;
+    NoSpawning(())
+}
+
+impl Drop for NoSpawning {
+    fn drop(&mut self) {
+        gate().0 -= 1;
+        GATE_CHANGED.notify_all();
+    }
+}
+
+/// Held while starting children (several in a row, to start them together).
+pub struct Spawning(());
+
+pub fn spawning() -> Spawning {
+    let mut g = gate();
+    while g.1 || g.0 > 0 {
+        g = gate_wait(g);
+    }
+    g.1 = true;
+    Spawning(())
+}
+
+impl Drop for Spawning {
+    fn drop(&mut self) {
+        gate().1 = false;
+        GATE_CHANGED.notify_all();
+    }
+}
+
+/// Starts `cmd` (see [`spawning`]).
+pub fn spawn(cmd: &mut Command) -> Child {
+    let _gate = spawning();
+    cmd.spawn().unwrap()
 }

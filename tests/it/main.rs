@@ -4,9 +4,15 @@
 mod harness;
 
 mod apply;
+#[cfg(unix)]
+mod concurrency;
+#[cfg(unix)]
+mod crash;
 mod examples;
 mod manifest_errors;
 mod operations;
 mod output;
+#[cfg(unix)]
+mod properties;
 mod schema;
 mod states;

@@ -1,5 +1,7 @@
 //! What people and programs read: the human plan, colours, quiet and verbose, the JSON report.
 
+use std::process::Stdio;
+
 use crate::harness::World;
 
 fn world() -> World {
@@ -148,22 +150,30 @@ fn help_and_version_exit_0_and_usage_errors_exit_1() {
 fn the_binary_maps_errors_to_exit_codes() {
     let w = world();
     let bin = env!("CARGO_BIN_EXE_linkfile");
-    let out = std::process::Command::new(bin)
-        .args(["--home"])
-        .arg(&w.home)
-        .args(["plan", "--exit-code"])
-        .current_dir(&w.repo)
-        .output()
-        .unwrap();
+    let out = crate::harness::spawn(
+        std::process::Command::new(bin)
+            .args(["--home"])
+            .arg(&w.home)
+            .args(["plan", "--exit-code"])
+            .current_dir(&w.repo)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .wait_with_output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(2));
     w.manifest("version = 2\n");
-    let out = std::process::Command::new(bin)
-        .arg("--home")
-        .arg(&w.home)
-        .arg("plan")
-        .current_dir(&w.repo)
-        .output()
-        .unwrap();
+    let out = crate::harness::spawn(
+        std::process::Command::new(bin)
+            .arg("--home")
+            .arg(&w.home)
+            .arg("plan")
+            .current_dir(&w.repo)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .wait_with_output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported manifest version 2"));
 }

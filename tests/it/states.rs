@@ -224,9 +224,8 @@ fn link_in_the_way_of_a_folder_is_not_followed() {
 fn fifo_in_the_way_is_a_conflict() {
     let w = world();
     let at = w.home.join(".vimrc");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&at)
-        .status()
+    let status = crate::harness::spawn(std::process::Command::new("mkfifo").arg(&at))
+        .wait()
         .unwrap();
     assert!(status.success());
     let e = json_entry(&w, ".vimrc");

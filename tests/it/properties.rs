@@ -1,0 +1,443 @@
+//! Properties over random small repos, manifests and homes: apply converges (a plan after it has
+//! nothing to do), and undo puts everything back — every type, byte, link text and mode of the
+//! home and the repo — after one apply, and after two applies of different manifests.
+//!
+//! Repos are files and folders a few levels deep with names from a small alphabet; a manifest
+//! links a random subset of them (files and folders) to distinct home places, none inside
+//! another; each place starts out holding nothing, a link elsewhere, a dangling link, a real
+//! file or a real folder with files in it. The second manifest's places are chosen the same way
+//! independently of the first's, so one may lie inside a place the first linked as a folder.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::Config;
+
+use crate::harness::{Node, World, snapshot_diff, symlink, symlinks_work};
+
+const REPO_NAMES: [&str; 3] = ["a", "b", "c"];
+const HOME_NAMES: [&str; 3] = [".p", "q", "r"];
+
+/// What a place holds before the first apply.
+#[derive(Debug, Clone, PartialEq)]
+enum Before {
+    Nothing,
+    /// A link to another of the repo's things (absolute text).
+    LinkElsewhere(String),
+    /// A link to nothing (relative text).
+    Dangling,
+    /// A real file with this mode.
+    File(u32),
+    /// A real folder with this mode, holding a file and a folder with a file.
+    Folder(u32),
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    /// The repo's files (their folders are implied).
+    repo: Vec<String>,
+    /// The first manifest: (at under the home, to in the repo).
+    m1: Vec<(String, String)>,
+    /// The second manifest.
+    m2: Vec<(String, String)>,
+    /// What the places of both manifests hold before the first apply.
+    home: Vec<(String, Before)>,
+}
+
+/// A path of 1 to 3 names.
+fn names() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(0..3usize, 1..=3)
+}
+
+/// One manifest entry: which repo thing, which home place, what the place holds first, and
+/// choices for that state (a link's target, a mode).
+fn entries() -> impl Strategy<Value = Vec<(Index, Vec<usize>, u8, Index, bool)>> {
+    prop::collection::vec(
+        (
+            any::<Index>(),
+            names(),
+            0..5u8,
+            any::<Index>(),
+            any::<bool>(),
+        ),
+        1..=5,
+    )
+}
+
+/// A case; with `nesting`, a place of the second manifest may lie inside, or around, a place of
+/// the first (never inside another of its own).
+fn case(nesting: bool) -> impl Strategy<Value = Case> {
+    (prop::collection::vec(names(), 1..=6), entries(), entries())
+        .prop_map(move |(files, e1, e2)| build(files, e1, e2, nesting))
+}
+
+fn join(names: &[&str], path: &[usize]) -> String {
+    path.iter().map(|&i| names[i]).collect::<Vec<_>>().join("/")
+}
+
+/// `a` is `b` or one is inside the other.
+fn overlap(a: &str, b: &str) -> bool {
+    a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
+}
+
+type RawEntry = (Index, Vec<usize>, u8, Index, bool);
+
+fn build(files: Vec<Vec<usize>>, e1: Vec<RawEntry>, e2: Vec<RawEntry>, nesting: bool) -> Case {
+    let mut repo: Vec<String> = Vec::new();
+    for f in &files {
+        let p = join(&REPO_NAMES, f);
+        if !repo.iter().any(|q| overlap(&p, q)) {
+            repo.push(p);
+        }
+    }
+    // Everything linkable: the files and the folders above them.
+    let mut items: Vec<String> = Vec::new();
+    for f in &repo {
+        let parts: Vec<&str> = f.split('/').collect();
+        for n in 1..=parts.len() {
+            items.push(parts[..n].join("/"));
+        }
+    }
+    items.sort();
+    items.dedup();
+    let manifest = |raw: &[RawEntry], others: &[(String, String)]| {
+        let mut m: Vec<(String, String)> = Vec::new();
+        for (to, at, ..) in raw {
+            let at = join(&HOME_NAMES, at);
+            let nested = |a: &String| a != &at && overlap(&at, a);
+            if !m.iter().any(|(a, _)| overlap(&at, a))
+                && (nesting || !others.iter().any(|(a, _)| nested(a)))
+            {
+                m.push((at, to.get(&items).clone()));
+            }
+        }
+        m
+    };
+    let m1 = manifest(&e1, &[]);
+    let m2 = manifest(&e2, &m1);
+    // A state for each place not inside, nor around, another place of either manifest.
+    let places: Vec<&String> = m1.iter().chain(&m2).map(|(a, _)| a).collect();
+    let mut home: Vec<(String, Before)> = Vec::new();
+    let raws = e1
+        .iter()
+        .zip(manifest_ats(&e1))
+        .chain(e2.iter().zip(manifest_ats(&e2)));
+    for ((_, _, kind, other, bit), at) in raws {
+        if home.iter().any(|(a, _)| *a == at) || !places.iter().any(|p| **p == at) {
+            continue;
+        }
+        let alone = places.iter().all(|p| **p == at || !overlap(p, &at));
+        // Never the wanted link itself: a link elsewhere points at something neither manifest
+        // links there.
+        let tos: Vec<&String> = m1
+            .iter()
+            .chain(&m2)
+            .filter(|(a, _)| *a == at)
+            .map(|(_, t)| t)
+            .collect();
+        let elsewhere: Vec<&String> = items.iter().filter(|i| !tos.contains(i)).collect();
+        let before = match kind {
+            _ if !alone => Before::Nothing,
+            1 if !elsewhere.is_empty() => Before::LinkElsewhere(other.get(&elsewhere).to_string()),
+            1 | 2 => Before::Dangling,
+            3 => Before::File(if *bit { 0o600 } else { 0o755 }),
+            4 => Before::Folder(if *bit { 0o700 } else { 0o755 }),
+            _ => Before::Nothing,
+        };
+        home.push((at, before));
+    }
+    Case { repo, m1, m2, home }
+}
+
+/// The places a raw list of entries names, in order (repeats included).
+fn manifest_ats(raw: &[RawEntry]) -> Vec<String> {
+    raw.iter()
+        .map(|(_, at, ..)| join(&HOME_NAMES, at))
+        .collect()
+}
+
+fn manifest_text(m: &[(String, String)]) -> String {
+    let mut s = String::from("version = 1\n[links]\n");
+    for (at, to) in m {
+        let _ = writeln!(s, "\"~/{at}\" = \"{to}\"");
+    }
+    s
+}
+
+impl Case {
+    /// A world holding the repo (with the first manifest) and the home's starting state.
+    fn world(&self) -> World {
+        let w = World::new();
+        for f in &self.repo {
+            w.repo_file(f, &format!("repo's {f}\n"));
+        }
+        w.manifest(&manifest_text(&self.m1));
+        for (at, before) in &self.home {
+            let path = w.home.join(at);
+            if *before != Before::Nothing {
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+            }
+            let mode = |p: &PathBuf, m: u32| {
+                fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+            };
+            match before {
+                Before::Nothing => {}
+                Before::LinkElsewhere(to) => symlink(&w.repo.join(to), &path),
+                Before::Dangling => symlink(&PathBuf::from("gone/nowhere"), &path),
+                Before::File(m) => {
+                    fs::write(&path, format!("the user's {at}\n")).unwrap();
+                    mode(&path, *m);
+                }
+                Before::Folder(m) => {
+                    w.home_file(&format!("{at}/u1"), &format!("the user's {at}/u1\n"));
+                    w.home_file(&format!("{at}/u2/u3"), &format!("the user's {at}/u2/u3\n"));
+                    mode(&path, *m);
+                }
+            }
+        }
+        w
+    }
+
+    /// The case in words, for a failure message.
+    fn describe(&self) -> String {
+        let mut s = format!("repo files: {}\n", self.repo.join(", "));
+        let _ = write!(s, "manifest 1:\n{}", manifest_text(&self.m1));
+        let _ = write!(s, "manifest 2:\n{}", manifest_text(&self.m2));
+        s.push_str("home before:\n");
+        for (at, b) in &self.home {
+            let b = match b {
+                Before::Nothing => "nothing".to_string(),
+                Before::LinkElsewhere(to) => format!("a link to the repo's {to}"),
+                Before::Dangling => "a dangling link".to_string(),
+                Before::File(m) => format!("a file, mode {m:o}"),
+                Before::Folder(m) => format!("a folder, mode {m:o}, with u1 and u2/u3"),
+            };
+            let _ = writeln!(s, "  ~/{at}: {b}");
+        }
+        s
+    }
+}
+
+fn config() -> Config {
+    Config {
+        cases: 32,
+        // Failures are reported with the case in words; no regression files in the tree.
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// (a) and (b): after `apply --on-conflict backup`, nothing is left to do; `undo` then
+    /// restores the home and the repo exactly.
+    #[test]
+    fn apply_converges_and_undo_restores_everything(case in case(false)) {
+        if !symlinks_work() {
+            return Ok(());
+        }
+        let w = case.world();
+        let before = w.snapshot();
+        let r = w.run(&["apply", "--on-conflict", "backup"]);
+        prop_assert_eq!(r.code, 0, "{}{:?}", case.describe(), r);
+        let p = w.run(&["plan", "--exit-code"]);
+        prop_assert_eq!(p.code, 0, "{}{:?}", case.describe(), p);
+        let u = w.run(&["undo"]);
+        prop_assert_eq!(u.code, 0, "{}{:?}", case.describe(), u);
+        let after = w.snapshot();
+        prop_assert!(
+            after == before,
+            "{}undo did not restore:\n{}",
+            case.describe(),
+            snapshot_diff(&before, &after, 20)
+        );
+    }
+
+    /// (c): apply, apply a different manifest, undo, undo: the home and the repo are exactly as
+    /// before (the manifest's text put back, since the test itself changed it).
+    #[test]
+    fn two_applies_then_two_undos_restore_everything(case in case(false)) {
+        two_applies_then_two_undos(&case)?;
+    }
+
+    /// (c) where the second manifest may put a place inside, or around, one of the first's (a
+    /// folder link becomes links inside it, or the reverse): see the tests below for the
+    /// smallest cases that fail.
+    #[test]
+    #[ignore = "bug: moving a place into or around a place of the previous apply (see below)"]
+    fn two_applies_then_two_undos_restore_everything_with_nested_places(case in case(true)) {
+        two_applies_then_two_undos(&case)?;
+    }
+}
+
+fn two_applies_then_two_undos(case: &Case) -> Result<(), TestCaseError> {
+    if !symlinks_work() {
+        return Ok(());
+    }
+    let (mut a, mut b) = (case.m1.clone(), case.m2.clone());
+    a.sort();
+    b.sort();
+    prop_assume!(a != b);
+    let w = case.world();
+    let before = w.snapshot();
+    let step = |args: &[&str], expected: u8| {
+        let r = w.run(args);
+        (r.code == expected).then_some(()).ok_or_else(|| {
+            TestCaseError::fail(format!("{}`{}`: {r:?}", case.describe(), args.join(" ")))
+        })
+    };
+    step(&["apply", "--on-conflict", "backup"], 0)?;
+    step(&["plan", "--exit-code"], 0)?;
+    w.manifest(&manifest_text(&case.m2));
+    step(&["apply", "--on-conflict", "backup"], 0)?;
+    step(&["plan", "--exit-code"], 0)?;
+    step(&["undo"], 0)?;
+    step(&["undo"], 0)?;
+    w.manifest(&manifest_text(&case.m1));
+    let after = w.snapshot();
+    prop_assert!(
+        after == before,
+        "{}apply, apply, undo, undo did not restore:\n{}",
+        case.describe(),
+        snapshot_diff(&before, &after, 20)
+    );
+    Ok(())
+}
+
+// The smallest cases the properties above found failing (with nested places, and one outside
+// the generated states), each a bug.
+
+fn ok(w: &World, args: &[&str]) -> String {
+    let r = w.run(args);
+    assert_eq!(r.code, 0, "`{}`: {r:?}", args.join(" "));
+    r.stdout
+}
+
+/// The repo's part of a snapshot.
+fn repo_part(w: &World) -> BTreeMap<String, Node> {
+    w.snapshot()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("repo/"))
+        .collect()
+}
+
+fn manifest(entries: &[(&str, &str)]) -> String {
+    let m: Vec<(String, String)> = entries
+        .iter()
+        .map(|(a, t)| (a.to_string(), t.to_string()))
+        .collect();
+    manifest_text(&m)
+}
+
+/// `~/r` linked to the repo folder `a`; the manifest then links `~/r/.p` instead. The plan makes
+/// `~/r/.p` first — through the old link `~/r`, so inside the repo, as `a/.p` — and then removes
+/// `~/r`: apply reports success ("1 created, 1 removed"), the home holds nothing, the repo has
+/// gained a link `a/.p` (to `a` itself), and `plan` still wants to create `~/r/.p`.
+#[test]
+#[ignore = "bug: a link inside a folder link that the same apply prunes is made inside the repo"]
+fn a_link_moved_inside_a_pruned_folder_link_is_made_in_the_home() {
+    crate::require_symlinks!();
+    let w = World::new();
+    w.repo_file("a/a", "x\n");
+    w.manifest(&manifest(&[("r", "a")]));
+    ok(&w, &["apply"]);
+    w.manifest(&manifest(&[("r/.p", "a")]));
+    let repo = repo_part(&w);
+    ok(&w, &["apply"]);
+    let now = repo_part(&w);
+    assert!(
+        now == repo,
+        "the repo changed:\n{}",
+        snapshot_diff(&repo, &now, 10)
+    );
+    assert_eq!(w.link_text("r/.p"), Some(w.repo.join("a")));
+    ok(&w, &["plan", "--exit-code"]);
+}
+
+/// `~/r/x` linked (linkfile made the folder `~/r` for it); the manifest then links `~/r` itself
+/// to the repo folder `d`. Under `--on-conflict backup` the plan moves the folder `~/r` (holding
+/// linkfile's own link) to the backup store, links `~/r`, then removes `~/r/x` — which now, through
+/// the new link, is the repo's `d/x`, missing — and fails. Its rollback "undoes" that removal by
+/// making `~/r/x` through the new link: inside the repo, as `d/x`; then it says "rolled back the
+/// 2 change(s) already made; nothing was changed". (With a file `a` instead of the folder `d`,
+/// the rollback says it could not undo `~/r/.p`, though the home is back as it was.)
+#[test]
+#[ignore = "bug: replacing a folder of pruned links by a link writes into the repo on rollback"]
+fn a_link_over_a_folder_of_pruned_links_is_made_or_changes_nothing() {
+    crate::require_symlinks!();
+    let w = World::new();
+    w.repo_file("f", "f\n");
+    w.repo_file("d/x0", "x\n");
+    w.manifest(&manifest(&[("r/x", "f")]));
+    ok(&w, &["apply"]);
+    w.manifest(&manifest(&[("r", "d")]));
+    let before = w.snapshot();
+    let r = w.run(&["apply", "--on-conflict", "backup"]);
+    let repo: BTreeMap<String, Node> = before
+        .iter()
+        .filter(|(k, _)| k.starts_with("repo/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let now = repo_part(&w);
+    assert!(
+        now == repo,
+        "{r:?}\nthe repo changed:\n{}",
+        snapshot_diff(&repo, &now, 10)
+    );
+    if r.code == 0 {
+        ok(&w, &["plan", "--exit-code"]);
+    } else {
+        let now = w.snapshot();
+        assert!(
+            now == before,
+            "{r:?}\nnot rolled back:\n{}",
+            snapshot_diff(&before, &now, 10)
+        );
+    }
+}
+
+/// `~/r` linked to the repo file `a`; the manifest then links `~/r/q` instead. `~/r` is
+/// linkfile's own link and this very apply prunes it, yet the plan calls it a file in the way
+/// ("parent-is-file: ~/r is a file, so nothing can be made inside it") and refuses under every
+/// policy: the move takes two applies (or an unlink first), or work by hand.
+#[test]
+#[ignore = "bug: a place inside a file link that the same apply prunes is a parent-is-file conflict"]
+fn a_link_moved_inside_a_pruned_file_link_is_made() {
+    crate::require_symlinks!();
+    let w = World::new();
+    w.repo_file("a", "a\n");
+    w.manifest(&manifest(&[("r", "a")]));
+    ok(&w, &["apply"]);
+    w.manifest(&manifest(&[("r/q", "a")]));
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert_eq!(w.link_text("r/q"), Some(w.repo.join("a")));
+    ok(&w, &["plan", "--exit-code"]);
+}
+
+/// A correct link the user made before linkfile ever ran: apply records it as owned ("Nothing to
+/// change on disk; recorded operation 1 (1 link owned)"), and `undo` of that operation removes
+/// it. Undo does not put back what was there, and linkfile deletes a link it did not make.
+#[test]
+#[ignore = "bug: undo removes a correct link the user had made before the apply"]
+fn undo_keeps_a_correct_link_the_user_had_made() {
+    crate::require_symlinks!();
+    let w = World::new();
+    w.repo_file("a", "a\n");
+    w.manifest(&manifest(&[(".a", "a")]));
+    w.home_link(".a", &w.repo.join("a"));
+    let before = w.snapshot();
+    ok(&w, &["apply"]);
+    ok(&w, &["undo"]);
+    let now = w.snapshot();
+    assert!(
+        now == before,
+        "undo did not restore:\n{}",
+        snapshot_diff(&before, &now, 10)
+    );
+}
