@@ -431,12 +431,7 @@ impl Resolver<'_, '_> {
     }
 
     fn is_within(&self, path: &Path, dir: &Path) -> bool {
-        if self.cx.case_insensitive {
-            let (p, d) = (self.key(path), self.key(dir));
-            Path::new(&p).starts_with(Path::new(&d))
-        } else {
-            path.starts_with(dir)
-        }
+        is_within(path, dir, self.cx.case_insensitive)
     }
 
     /// Expands one manifest string; errors point inside it where possible.
@@ -712,8 +707,49 @@ pub fn path_key(p: &Path, case_insensitive: bool) -> String {
     }
 }
 
+fn is_separator(b: u8) -> bool {
+    b == b'/' || (cfg!(windows) && b == b'\\')
+}
+
+/// Whether `path` is `dir` or lies below it (both normalised), comparing bytes — folded where
+/// the platform's filesystems fold case.
+pub fn is_within(path: &Path, dir: &Path, case_insensitive: bool) -> bool {
+    let (p, d) = (
+        path.as_os_str().as_encoded_bytes(),
+        dir.as_os_str().as_encoded_bytes(),
+    );
+    if case_insensitive && !(p.is_ascii() && d.is_ascii()) {
+        let (p, d) = (path_key(path, true), path_key(dir, true));
+        return is_within(Path::new(&p), Path::new(&d), false);
+    }
+    if p.len() < d.len() {
+        return false;
+    }
+    let head = &p[..d.len()];
+    let same = if case_insensitive {
+        head.eq_ignore_ascii_case(d)
+    } else {
+        head == d
+    };
+    same && (p.len() == d.len() || is_separator(p[d.len()]) || d.last().is_some_and(|b| is_separator(*b)))
+}
+
+/// An absolute Unix path with no `.`, `..`, doubled or trailing `/`: already normal.
+fn is_plain_absolute(p: &Path) -> bool {
+    let b = p.as_os_str().as_encoded_bytes();
+    cfg!(unix)
+        && b.len() > 1
+        && b[0] == b'/'
+        && b[1..]
+            .split(|c| *c == b'/')
+            .all(|seg| !seg.is_empty() && seg != b"." && seg != b"..")
+}
+
 /// Removes `.` and resolves `..` lexically (without looking at the filesystem).
 pub fn normalize(p: &Path) -> PathBuf {
+    if is_plain_absolute(p) {
+        return p.to_path_buf();
+    }
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
@@ -762,6 +798,19 @@ mod tests {
     fn normalize_is_lexical() {
         assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
         assert_eq!(normalize(Path::new("/a/b/../../..")), PathBuf::from("/"));
+        assert_eq!(normalize(Path::new("/a//b/")), PathBuf::from("/a/b"));
+        assert_eq!(normalize(Path::new("/a/b")), PathBuf::from("/a/b"));
+    }
+
+    #[test]
+    fn within_compares_whole_components() {
+        assert!(is_within(Path::new("/a/b/c"), Path::new("/a/b"), false));
+        assert!(is_within(Path::new("/a/b"), Path::new("/a/b"), false));
+        assert!(!is_within(Path::new("/a/bc"), Path::new("/a/b"), false));
+        assert!(is_within(Path::new("/a/b"), Path::new("/"), false));
+        assert!(!is_within(Path::new("/A/b"), Path::new("/a"), false));
+        assert!(is_within(Path::new("/A/b"), Path::new("/a"), true));
+        assert!(is_within(Path::new("/É/b"), Path::new("/é"), true));
     }
 
     #[test]
