@@ -182,8 +182,14 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
     let mut view: Vec<OwnedLink> = plan
         .entries
         .iter()
+        // A right link the user made is not taken over: undo and unlink leave it alone.
         .filter(|e| {
-            e.want == Want::Link && matches!(e.action, Action::Ok | Action::Create | Action::Fix)
+            e.want == Want::Link
+                && match e.action {
+                    Action::Create | Action::Fix => true,
+                    Action::Ok => e.owned.is_some(),
+                    _ => false,
+                }
         })
         .map(|e| OwnedLink {
             at: e.desired.at.clone(),
@@ -195,14 +201,48 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
     view
 }
 
+/// The places this plan empties (links removed, things moved to the backup store): what lies
+/// below them was not observed through them, and their folders must be made anew.
+pub fn emptied(plan: &Plan) -> HashSet<PathBuf> {
+    plan.entries
+        .iter()
+        .filter(|e| e.action == Action::Remove && e.resolution != Some(Resolution::Restore))
+        .map(|e| e.desired.at.clone())
+        .chain(plan.remove_folders.iter().cloned())
+        .collect()
+}
+
+/// Whether `at` is one of `places` or lies below one.
+pub fn at_or_below_any(at: &Path, places: &HashSet<PathBuf>) -> bool {
+    !places.is_empty() && at.ancestors().any(|a| places.contains(a))
+}
+
+/// Every place this plan removes something from (emptied, or given back a backup).
+fn vacated(plan: &Plan) -> HashSet<PathBuf> {
+    plan.entries
+        .iter()
+        .filter(|e| e.action == Action::Remove)
+        .map(|e| e.desired.at.clone())
+        .chain(plan.remove_folders.iter().cloned())
+        .collect()
+}
+
 /// Refuses a plan whose observations no longer hold for the entries that will be written.
 fn check_fresh(plan: &Plan) -> Result<(), Error> {
-    for entry in &plan.entries {
-        if !matches!(entry.action, Action::Create | Action::Fix | Action::Remove) {
-            continue;
-        }
+    let emptied = vacated(plan);
+    let entries: Vec<&Entry> = plan
+        .entries
+        .iter()
+        .filter(|e| matches!(e.action, Action::Create | Action::Fix | Action::Remove))
+        // Below a place this plan empties, the observation was not made through it.
+        .filter(|e| e.action == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
+        .collect();
+    let places: Vec<(&Path, &Path)> = entries
+        .iter()
+        .map(|e| (e.desired.at.as_path(), e.desired.link_text.as_path()))
+        .collect();
+    for (entry, now) in entries.iter().zip(observe::link_places(&places)?) {
         let d = &entry.desired;
-        let now = observe::link_place(&d.at, &d.link_text)?;
         if now != entry.observed {
             return Err(Error::StalePlan {
                 path: d.at.clone(),
@@ -222,7 +262,18 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
     let mut steps = Vec::new();
     let mut outcome = Outcome::default();
     let mut store_dirs = Vec::new();
-    let mut folders = Folders::default();
+    // Folders put back from the backup store are there, as stored, when later steps run.
+    let restored = plan.entries.iter().filter_map(|e| match &e.want {
+        Want::Restore(b) if e.action == Action::Remove && b.what == BackupKind::Dir => {
+            Some((b.at.clone(), b.stored.clone()?))
+        }
+        _ => None,
+    });
+    let mut folders = Folders {
+        gone: emptied(plan),
+        restored: restored.collect(),
+        ..Folders::default()
+    };
     let mut backup =
         |at: &Path, what: BackupKind, steps: &mut Vec<Step>| -> Result<Backup, Error> {
             let dir = tx.state.fresh_backup_dir(tx.op)?;
@@ -239,7 +290,19 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 text: None,
             })
         };
-    for e in &plan.entries {
+    // Removals first: a new link may go where (or below where) an old one is removed, and must
+    // never be made through it.
+    let removals = plan.entries.iter().filter(|e| e.action == Action::Remove);
+    let others = plan.entries.iter().filter(|e| e.action != Action::Remove);
+    let mut folders_removed = false;
+    for e in removals.chain(others) {
+        if e.action != Action::Remove && !folders_removed {
+            // Then the folders that go, once emptied, before anything is made in their place.
+            for dir in &plan.remove_folders {
+                steps.push(Step::RemoveFolder { dir: dir.clone() });
+            }
+            folders_removed = true;
+        }
         let d = &e.desired;
         let kind = e.kind.unwrap_or(EntryKind::File);
         let what = match e.observed {
@@ -326,8 +389,10 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             (Action::Create, Some(Resolution::Restore)) => {}
         }
     }
-    for dir in &plan.remove_folders {
-        steps.push(Step::RemoveFolder { dir: dir.clone() });
+    if !folders_removed {
+        for dir in &plan.remove_folders {
+            steps.push(Step::RemoveFolder { dir: dir.clone() });
+        }
     }
     Ok((steps, outcome, store_dirs))
 }
@@ -345,6 +410,10 @@ fn make_link(e: &Entry, kind: EntryKind) -> Step {
 struct Folders {
     present: HashSet<PathBuf>,
     planned: HashSet<PathBuf>,
+    /// Places emptied by earlier steps: gone by the time later steps run.
+    gone: HashSet<PathBuf>,
+    /// Folders put back by earlier steps (place, where they are stored now).
+    restored: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Folders {
@@ -354,7 +423,13 @@ impl Folders {
             if self.present.contains(dir) || self.planned.contains(dir) {
                 break;
             }
-            if fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+            // Below a folder being restored, look where it is stored now.
+            let look = self
+                .restored
+                .iter()
+                .find_map(|(at, stored)| Some(stored.join(dir.strip_prefix(at).ok()?)))
+                .unwrap_or_else(|| dir.to_path_buf());
+            if !self.gone.contains(dir) && fs::metadata(&look).is_ok_and(|m| m.is_dir()) {
                 self.present.insert(dir.to_path_buf());
                 break;
             }
@@ -537,14 +612,17 @@ fn roll_back(steps: &[Step], pid: u32) -> Rollback {
     }
 }
 
-/// Reverts `step` if the filesystem shows it happened; does nothing if it did not. Errors when
-/// the place holds neither the before nor the after state (someone else changed it).
+/// Reverts `step` if the filesystem shows it happened, and leaves the place alone otherwise:
+/// it acts only when the place holds exactly what the step made, so it never removes or
+/// overwrites anything else (a step that never ran, because the run stopped before it, finds
+/// the place as it was, or as an earlier step that also never ran left it). Errors only when
+/// the step's data is nowhere to be found.
 pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
     let exists = |p: &Path| fs::symlink_metadata(p).is_ok();
     match step {
         Step::MakeFolder { dir } => match fs::remove_dir(dir) {
-            // A folder that now holds something else is left in place: it is not empty of
-            // the user's things, and remove_dir never removes anything but an empty folder.
+            // A folder that now holds something else is left in place: remove_dir never
+            // removes anything but an empty folder.
             Ok(()) => Ok(()),
             Err(e)
                 if matches!(
@@ -560,8 +638,7 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             ReadLink::Link(now) if now == *text => {
                 platform::remove_link(at, *kind).map_err(|e| e.to_string())
             }
-            ReadLink::Missing | ReadLink::ParentProblem => Ok(()),
-            _ => Err("holds something linkfile did not make; left in place".into()),
+            _ => Ok(()),
         },
         Step::ReplaceLink { at, old, new, kind } => {
             remove_temp_links(at, pid);
@@ -570,25 +647,19 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
                     let temp = temp_link(at, old, *kind, pid).map_err(|e| e.to_string())?;
                     platform::replace_link(&temp, at, *kind).map_err(|e| e.to_string())
                 }
-                ReadLink::Link(now) if now == *old => Ok(()),
-                _ => Err("changed since linkfile replaced it; left in place".into()),
+                _ => Ok(()),
             }
         }
         Step::RemoveLink { at, text, kind } => match platform::read_link(at) {
             ReadLink::Missing => {
                 platform::create_symlink(text, at, *kind).map_err(|e| e.to_string())
             }
-            ReadLink::Link(now) if now == *text => Ok(()),
-            _ => Err("something else is there now; left in place".into()),
+            _ => Ok(()),
         },
+        // rename(2) is atomic: both places holding something means it never ran.
         Step::Move { from, to } => match (exists(from), exists(to)) {
             (false, true) => move_path(to, from).map_err(|e| e.to_string()),
-            (true, false) => Ok(()),
-            (true, true) => Err(format!(
-                "both {} and {} exist; left both in place",
-                from.display(),
-                to.display()
-            )),
+            (true, _) => Ok(()),
             (false, false) => Err(format!(
                 "neither {} nor {} exists",
                 from.display(),

@@ -192,7 +192,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         manifest_path: s.manifest_path,
         state: s.state,
         head,
-        plan: plan::plan(observe_all(items)?),
+        plan: plan::plan(observe_all(items, &[])?),
     })
 }
 
@@ -223,11 +223,43 @@ impl Item {
     }
 }
 
-fn observe_all(items: Vec<Item>) -> Result<Vec<Input>, Error> {
+/// Observes every item's place. A wanted link below a place that holds a link linkfile owns
+/// and no longer wants (or gives back a backup) is not observed through that link (it is
+/// removed before the new link is made): its place counts as empty.
+/// Likewise a wanted link where a folder linkfile made is removed (`remove_folders`).
+fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input>, Error> {
+    let dropped: std::collections::HashSet<PathBuf> = items
+        .iter()
+        .filter(|it| it.want != Want::Link)
+        .map(|it| it.desired.at.clone())
+        .collect();
+    let folders: std::collections::HashSet<PathBuf> = remove_folders.iter().cloned().collect();
+    let shadowed: Vec<bool> = items
+        .iter()
+        .map(|it| {
+            let at = &it.desired.at;
+            it.want == Want::Link
+                && (apply::at_or_below_any(at, &folders)
+                    || at
+                        .parent()
+                        .is_some_and(|p| apply::at_or_below_any(p, &dropped)))
+        })
+        .collect();
+    let places: Vec<(&Path, &Path)> = items
+        .iter()
+        .zip(&shadowed)
+        .filter(|(_, s)| !**s)
+        .map(|(it, _)| (it.desired.at.as_path(), it.desired.link_text.as_path()))
+        .collect();
+    let mut observed = observe::link_places(&places)?.into_iter();
     let mut inputs = Vec::with_capacity(items.len());
-    for it in items {
+    for (it, shadowed) in items.into_iter().zip(shadowed) {
+        let actual = if shadowed {
+            Actual::Missing
+        } else {
+            observed.next().expect("one observation per place")
+        };
         let d = &it.desired;
-        let actual = observe::link_place(&d.at, &d.link_text)?;
         let file_over_file =
             actual == Actual::File && it.original == Some(EntryKind::File) && it.want == Want::Link;
         let same_bytes = file_over_file && observe::same_bytes(&d.at, &d.to);
@@ -526,8 +558,9 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             Some(o.kind),
         ));
     }
-    let mut plan = plan::plan(observe_all(items)?);
-    plan.remove_folders = deepest_first(target.folders.clone());
+    let remove_folders = deepest_first(target.folders.clone());
+    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    plan.remove_folders = remove_folders;
     let session = Session {
         manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
         home: s.home,
@@ -574,8 +607,9 @@ fn unlink_session(s: Setup) -> Result<Session, Error> {
         folders.retain(|f| !op.removed_folders.contains(f));
         folders.extend(op.folders.iter().cloned());
     }
-    let mut plan = plan::plan(observe_all(items)?);
-    plan.remove_folders = deepest_first(folders);
+    let remove_folders = deepest_first(folders);
+    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    plan.remove_folders = remove_folders;
     Ok(Session {
         manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
         home: s.home,

@@ -7,7 +7,7 @@
 //! type without a stat. Nothing here writes, and nothing follows a link except to ask whether the
 //! link's target exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
@@ -102,6 +102,58 @@ pub fn link_place(at: &Path, wanted: &Path) -> Result<Actual, Error> {
     }
 }
 
+/// Observes many places (at, wanted text), in order: in parallel when there are many, and with
+/// one look per missing folder instead of one `read_link` per link in it.
+pub fn link_places(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
+    const PER_THREAD: usize = 1024;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
+        .min(places.len().div_ceil(PER_THREAD))
+        .max(1);
+    if threads == 1 {
+        return observe_chunk(places);
+    }
+    // Contiguous chunks keep each folder's links together, so each thread's folder cache works.
+    let chunk = places.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = places
+            .chunks(chunk)
+            .map(|c| s.spawn(move || observe_chunk(c)))
+            .collect();
+        let mut out = Vec::with_capacity(places.len());
+        for h in handles {
+            out.extend(h.join().expect("an observer thread panicked")?);
+        }
+        Ok(out)
+    })
+}
+
+fn observe_chunk(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
+    let mut missing: HashSet<&Path> = HashSet::new();
+    let mut present: HashSet<&Path> = HashSet::new();
+    let mut out = Vec::with_capacity(places.len());
+    for (at, wanted) in places {
+        let parent = at.parent();
+        if parent.is_some_and(|p| missing.contains(p)) {
+            out.push(Actual::Missing);
+            continue;
+        }
+        let actual = link_place(at, wanted)?;
+        if let (Actual::Missing, Some(p)) = (&actual, parent)
+            && !present.contains(p)
+        {
+            if fs::symlink_metadata(p).is_err() {
+                missing.insert(p);
+            } else {
+                present.insert(p);
+            }
+        }
+        out.push(actual);
+    }
+    Ok(out)
+}
+
 /// The kinds of the repo's originals, read one folder at a time.
 #[derive(Default)]
 pub struct Originals {
@@ -126,7 +178,11 @@ impl Originals {
             self.folders.insert(parent.to_path_buf(), listing);
         }
         let listing = &self.folders[parent];
-        let entry = listing.get(&name_key(name)).copied();
+        let entry = if platform::CASE_INSENSITIVE {
+            listing.get(&name_key(name.to_os_string())).copied()
+        } else {
+            listing.get(name).copied()
+        };
         Ok(match entry {
             None => None,
             Some(Entry::Kind(k)) => Some(k),
@@ -153,11 +209,11 @@ fn dir_kind(p: &Path) -> Option<EntryKind> {
     })
 }
 
-fn name_key(name: &std::ffi::OsStr) -> OsString {
+fn name_key(name: OsString) -> OsString {
     if platform::CASE_INSENSITIVE {
         name.to_string_lossy().to_lowercase().into()
     } else {
-        name.to_os_string()
+        name
     }
 }
 
@@ -198,7 +254,7 @@ fn read_folder(dir: &Path) -> Result<HashMap<OsString, Entry>, Error> {
         } else {
             Entry::Other
         };
-        out.insert(name_key(&entry.file_name()), kind);
+        out.insert(name_key(entry.file_name()), kind);
     }
     Ok(out)
 }

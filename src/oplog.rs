@@ -17,7 +17,7 @@
 //! written to a temporary file, fsynced, and renamed into place; `head` likewise.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -232,8 +232,17 @@ impl State {
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
+                // The holder writes its name just after taking the lock: give it a moment.
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                for _ in 0..50 {
+                    holder.clear();
+                    let _ = file.rewind();
+                    let _ = file.read_to_string(&mut holder);
+                    if !holder.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
                 return Err(Error::Locked {
                     path,
                     holder: holder.trim().to_string(),
@@ -244,7 +253,8 @@ impl State {
         // The OS drops the lock when the process dies, so a killed run never blocks the next;
         // the text only tells a waiting user who holds it.
         let _ = file.set_len(0);
-        let _ = write!(file, "process {} (linkfile {command})", std::process::id());
+        let name = format!("process {} (linkfile {command})", std::process::id());
+        let _ = file.write_all(name.as_bytes());
         let _ = file.flush();
         Ok(Lock { _file: file })
     }

@@ -731,7 +731,9 @@ pub fn is_within(path: &Path, dir: &Path, case_insensitive: bool) -> bool {
     } else {
         head == d
     };
-    same && (p.len() == d.len() || is_separator(p[d.len()]) || d.last().is_some_and(|b| is_separator(*b)))
+    same && (p.len() == d.len()
+        || is_separator(p[d.len()])
+        || d.last().is_some_and(|b| is_separator(*b)))
 }
 
 /// An absolute Unix path with no `.`, `..`, doubled or trailing `/`: already normal.

@@ -248,7 +248,6 @@ fn concurrent_writers_of_different_commands_keep_one_chain() {
 /// letting go), so a run that tries in between reads an empty file and says "unknown process".
 /// Runs started together hit that window often; this repeats such starts to show it.
 #[test]
-#[ignore = "bug: a run refused for the lock sometimes says `another linkfile is running (unknown process)`"]
 fn a_refused_run_always_names_the_holder() {
     require_symlinks!();
     let (w, _) = world();

@@ -318,7 +318,6 @@ fn a_killed_apply_is_rolled_back_or_kept_whole() {
 /// The same with users' files in the way, moved to the backup store: recovery refuses as soon
 /// as one of them had not been moved yet (see the test below).
 #[test]
-#[ignore = "bug: recovery refuses when a kill lands before a backup's move ran (`holds something linkfile did not make`)"]
 fn a_killed_apply_with_files_in_the_way_is_rolled_back_or_kept_whole() {
     require_symlinks!();
     kill_at_moments(true);
@@ -347,7 +346,6 @@ fn crash_before_the_first_step(w: &World) {
 /// "undoing" the link that was never made finds the user's file still at ~/.a: it refuses, and
 /// every later command exits 1 until `linkfile recover`.
 #[test]
-#[ignore = "bug: recovery refuses when a kill lands before a backup's move ran (`holds something linkfile did not make`)"]
 fn a_kill_before_a_backup_moved_anything_is_recovered() {
     require_symlinks!();
     let w = World::new();
@@ -365,7 +363,6 @@ fn a_kill_before_a_backup_moved_anything_is_recovered() {
 /// The same bug with `unlink`: its steps remove the link, then move the backup back. Killed
 /// before the first step, recovery finds both the backup and the link there and refuses.
 #[test]
-#[ignore = "bug: recovery refuses when a kill lands before a restore's move ran (`both ... exist`)"]
 fn a_kill_before_unlink_restored_anything_is_recovered() {
     require_symlinks!();
     let w = World::new();
