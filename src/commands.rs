@@ -148,32 +148,59 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         case_insensitive: platform::CASE_INSENSITIVE,
     };
     let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
-    let mut originals = Originals::default();
-    let kinds = desired
-        .iter()
-        .map(|d| originals.kind(&d.to))
-        .collect::<Result<Vec<_>, _>>()?;
-    resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
 
-    let head = s.state.head()?;
+    // Three independent reads at once: the repo's originals, the operation log's head, and
+    // every link's place (itself split over threads when there are many).
+    let places: Vec<(&Path, &Path)> = desired
+        .iter()
+        .map(|d| (d.at.as_path(), d.link_text.as_path()))
+        .collect();
+    let (kinds, head, actuals) = std::thread::scope(|scope| {
+        let kinds = scope.spawn(|| {
+            let mut originals = Originals::default();
+            desired
+                .iter()
+                .map(|d| originals.kind(&d.to))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let head = scope.spawn(|| s.state.head());
+        let actuals = observe::link_places(&places);
+        (
+            kinds.join().expect("the repo scan panicked"),
+            head.join().expect("reading the log panicked"),
+            actuals,
+        )
+    });
+    let kinds = kinds?;
+    resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
+    let head = head?;
+    let actuals = actuals?;
+
     let default_policy = manifest
         .defaults
         .on_conflict
         .as_ref()
         .map_or(OnConflict::Fail, |p| *p.get_ref());
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
-    let mut owned: HashMap<String, OwnedLink> = head
+    let key = |p| resolve::path_key_cow(p, platform::CASE_INSENSITIVE);
+    let mut owned: HashMap<std::borrow::Cow<str>, &OwnedLink> = head
         .iter()
-        .flat_map(|h| h.view.iter().cloned())
+        .flat_map(|h| &h.view)
         .map(|o| (key(&o.at), o))
         .collect();
     let mut items = Vec::with_capacity(desired.len());
-    for (d, kind) in desired.into_iter().zip(kinds) {
-        let o = owned.remove(&key(&d.at));
+    for ((d, kind), actual) in desired.into_iter().zip(kinds).zip(actuals) {
+        let o = if owned.is_empty() {
+            None
+        } else {
+            let k = resolve::path_key_cow(&d.at, platform::CASE_INSENSITIVE);
+            owned.remove(k.as_ref()).cloned()
+        };
         let p = policy.unwrap_or(d.on_conflict);
-        items.push(Item::new(d, Want::Link, o, p, kind));
+        let mut item = Item::new(d, Want::Link, o, p, kind);
+        item.actual = Some(actual);
+        items.push(item);
     }
-    let mut dropped: Vec<OwnedLink> = owned.into_values().collect();
+    let mut dropped: Vec<OwnedLink> = owned.into_values().cloned().collect();
     dropped.sort();
     for o in dropped {
         let p = policy.unwrap_or(default_policy);
@@ -185,6 +212,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             Some(o.kind),
         ));
     }
+    let plan = plan::plan(observe_all(items, &[])?);
     Ok(Session {
         manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
         home: s.home,
@@ -192,7 +220,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         manifest_path: s.manifest_path,
         state: s.state,
         head,
-        plan: plan::plan(observe_all(items, &[])?),
+        plan,
     })
 }
 
@@ -203,6 +231,8 @@ struct Item {
     owned: Option<OwnedLink>,
     policy: OnConflict,
     original: Option<EntryKind>,
+    /// What is there, when already observed.
+    actual: Option<Actual>,
 }
 
 impl Item {
@@ -219,6 +249,7 @@ impl Item {
             owned,
             policy,
             original,
+            actual: None,
         }
     }
 }
@@ -248,16 +279,16 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
     let places: Vec<(&Path, &Path)> = items
         .iter()
         .zip(&shadowed)
-        .filter(|(_, s)| !**s)
+        .filter(|(it, s)| !**s && it.actual.is_none())
         .map(|(it, _)| (it.desired.at.as_path(), it.desired.link_text.as_path()))
         .collect();
     let mut observed = observe::link_places(&places)?.into_iter();
     let mut inputs = Vec::with_capacity(items.len());
-    for (it, shadowed) in items.into_iter().zip(shadowed) {
-        let actual = if shadowed {
-            Actual::Missing
-        } else {
-            observed.next().expect("one observation per place")
+    for (mut it, shadowed) in items.into_iter().zip(shadowed) {
+        let actual = match (shadowed, it.actual.take()) {
+            (true, _) => Actual::Missing,
+            (false, Some(actual)) => actual,
+            (false, None) => observed.next().expect("one observation per place"),
         };
         let d = &it.desired;
         let file_over_file =

@@ -38,10 +38,39 @@ pub struct Manifest {
     /// manifest's folder.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
-    pub links: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub links: LinkPairs,
     /// Long form: one table per link, with per-link settings.
     #[serde(default)]
     pub link: Vec<LinkEntry>,
+}
+
+/// The `[links]` table: (at, to) pairs in the order they are written. Read straight into a
+/// list (no map to sort: a manifest may hold thousands of links, and duplicate keys are already
+/// a TOML error).
+#[derive(Debug, Default)]
+pub struct LinkPairs(pub Vec<(Spanned<String>, Spanned<String>)>);
+
+impl<'de> Deserialize<'de> for LinkPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = LinkPairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<LinkPairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(LinkPairs(pairs))
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
 }
 
 /// Settings that apply to every link unless the link sets its own.

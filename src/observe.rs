@@ -7,7 +7,7 @@
 //! type without a stat. Nothing here writes, and nothing follows a link except to ask whether the
 //! link's target exists.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs;
 use std::io::Read;
@@ -58,11 +58,16 @@ impl Actual {
 /// Observes the place of one link. `wanted` is the text the link should have: when the link
 /// already has it, no further syscall is needed.
 pub fn link_place(at: &Path, wanted: &Path) -> Result<Actual, Error> {
+    classify(at, wanted, platform::read_link(at))
+}
+
+/// What a `read_link` answer means, with the few further looks the uncommon answers need.
+fn classify(at: &Path, wanted: &Path, answer: ReadLink) -> Result<Actual, Error> {
     let observe_err = |source| Error::Observe {
         path: at.to_path_buf(),
         source,
     };
-    match platform::read_link(at) {
+    match answer {
         ReadLink::Link(text) => {
             let flavour = if platform::LINKS_HAVE_FLAVOUR {
                 platform::link_flavour(at).map_err(observe_err)?
@@ -102,8 +107,9 @@ pub fn link_place(at: &Path, wanted: &Path) -> Result<Actual, Error> {
     }
 }
 
-/// Observes many places (at, wanted text), in order: in parallel when there are many, and with
-/// one look per missing folder instead of one `read_link` per link in it.
+/// Observes many places (at, wanted text), in order: in parallel when there are many, and
+/// folder by folder — one open per folder, then each link read by its name in it (the kernel
+/// walks one path component instead of the whole path), and one look for a whole missing folder.
 pub fn link_places(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
     const PER_THREAD: usize = 1024;
     let threads = std::thread::available_parallelism()
@@ -130,26 +136,37 @@ pub fn link_places(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
 }
 
 fn observe_chunk(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
-    let mut missing: HashSet<&Path> = HashSet::new();
-    let mut present: HashSet<&Path> = HashSet::new();
     let mut out = Vec::with_capacity(places.len());
-    for (at, wanted) in places {
-        let parent = at.parent();
-        if parent.is_some_and(|p| missing.contains(p)) {
-            out.push(Actual::Missing);
-            continue;
-        }
-        let actual = link_place(at, wanted)?;
-        if let (Actual::Missing, Some(p)) = (&actual, parent)
-            && !present.contains(p)
-        {
-            if fs::symlink_metadata(p).is_err() {
-                missing.insert(p);
-            } else {
-                present.insert(p);
+    // Links come grouped by folder; each run of one folder is read through that folder.
+    let mut rest = places;
+    while let Some(((first, _), _)) = rest.split_first() {
+        let parent = first.parent();
+        let run = rest
+            .iter()
+            .take_while(|(at, _)| at.parent() == parent)
+            .count();
+        let (group, tail) = rest.split_at(run);
+        rest = tail;
+        match parent.map(platform::Folder::open) {
+            Some(Ok(mut folder)) => {
+                for (at, wanted) in group {
+                    let answer = match at.file_name() {
+                        Some(name) => folder.read_link(name),
+                        None => platform::read_link(at),
+                    };
+                    out.push(classify(at, wanted, answer)?);
+                }
+            }
+            // The folder is not there: neither is anything in it (one look for all of them).
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.extend(group.iter().map(|_| Actual::Missing));
+            }
+            _ => {
+                for (at, wanted) in group {
+                    out.push(link_place(at, wanted)?);
+                }
             }
         }
-        out.push(actual);
     }
     Ok(out)
 }

@@ -229,26 +229,28 @@ impl State {
             .truncate(false)
             .open(&path)
             .map_err(|e| state_err(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                // The holder writes its name just after taking the lock: give it a moment.
-                let mut holder = String::new();
-                for _ in 0..50 {
+        // The holder writes its name just after taking the lock, and erases it just before
+        // letting go: while the name is not there, look again (or take the lock if it is free).
+        let mut holder = String::new();
+        let mut tries = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {
                     holder.clear();
                     let _ = file.rewind();
                     let _ = file.read_to_string(&mut holder);
-                    if !holder.trim().is_empty() {
-                        break;
+                    tries += 1;
+                    if !holder.trim().is_empty() || tries == 100 {
+                        return Err(Error::Locked {
+                            path,
+                            holder: holder.trim().to_string(),
+                        });
                     }
-                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    std::thread::sleep(std::time::Duration::from_millis(5));
                 }
-                return Err(Error::Locked {
-                    path,
-                    holder: holder.trim().to_string(),
-                });
+                Err(fs::TryLockError::Error(e)) => return Err(state_err(&path, e)),
             }
-            Err(fs::TryLockError::Error(e)) => return Err(state_err(&path, e)),
         }
         // The OS drops the lock when the process dies, so a killed run never blocks the next;
         // the text only tells a waiting user who holds it.

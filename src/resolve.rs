@@ -83,6 +83,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         .map_or(OnConflict::Fail, |p| *p.get_ref());
     let mut raws: Vec<Raw> = manifest
         .links
+        .0
         .iter()
         .map(|(at, to)| Raw {
             at,
@@ -135,30 +136,15 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
                 .map_or(default_relative, |r| *r.get_ref()),
         });
     }
-    // Short-form keys come out of the map sorted; show links in the order they are written.
+    // Short and long forms may interleave in the file; show links in the order they are written.
     raws.sort_by_key(|r| r.at.span().start);
 
-    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     let mut out = Vec::with_capacity(raws.len());
     for raw in raws {
         let (Some(at), Some(to)) = (r.resolve_at(raw.at, raw.to), r.resolve_to(raw.to, raw.at))
         else {
             continue;
         };
-        let key = r.key(&at);
-        if let Some(first) = seen.get(&key) {
-            let line = cx.text[..first.start].matches('\n').count() + 1;
-            r.error(
-                raw.at.span(),
-                format!(
-                    "duplicate link {}: line {line} already makes it",
-                    at.display()
-                ),
-                Some("keep one of the two entries".into()),
-            );
-            continue;
-        }
-        seen.insert(key, raw.at.span());
         let link_text = if raw.relative {
             relative_path(&to, at.parent().unwrap_or(&at))
         } else {
@@ -175,11 +161,43 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             on_conflict: raw.on_conflict,
         });
     }
+    for (first, dup) in duplicates(&out, cx.case_insensitive) {
+        let line = cx.text[..out[first].at_span.start].matches('\n').count() + 1;
+        r.error(
+            out[dup].at_span.clone(),
+            format!(
+                "duplicate link {}: line {line} already makes it",
+                out[dup].at.display()
+            ),
+            Some("keep one of the two entries".into()),
+        );
+    }
     if r.errors.is_empty() {
         Ok(out)
     } else {
         Err(r.errors)
     }
+}
+
+/// Pairs (first, later) of links with the same `at`, keyed without copying where case matters.
+fn duplicates(links: &[Desired], case_insensitive: bool) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    if case_insensitive {
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(links.len());
+        for (i, d) in links.iter().enumerate() {
+            if let Some(first) = seen.insert(path_key(&d.at, true), i) {
+                pairs.push((first, i));
+            }
+        }
+    } else {
+        let mut seen: HashMap<&Path, usize> = HashMap::with_capacity(links.len());
+        for (i, d) in links.iter().enumerate() {
+            if let Some(first) = seen.insert(&d.at, i) {
+                pairs.push((first, i));
+            }
+        }
+    }
+    pairs
 }
 
 /// Checks what needs the originals' kinds: a link's `type` assertion, and no link below another
@@ -200,6 +218,13 @@ pub fn check_with_originals(
         .map(|(i, (d, _))| (key(&d.at), i))
         .collect();
     for (d, kind) in desired.iter().zip(kinds) {
+        let nested = if dir_links.is_empty() {
+            None
+        } else {
+            d.at.ancestors()
+                .skip(1)
+                .find_map(|a| dir_links.get(&key(a)))
+        };
         if let (Some(asserted), Some(actual)) = (d.kind, kind)
             && asserted != *actual
         {
@@ -216,11 +241,7 @@ pub fn check_with_originals(
                 Some("fix `type`, or point `to` at the right path".into()),
             ));
         }
-        if let Some(outer) =
-            d.at.ancestors()
-                .skip(1)
-                .find_map(|a| dir_links.get(&key(a)))
-        {
+        if let Some(outer) = nested {
             let outer = &desired[*outer];
             let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
             errors.push(Diagnostic::new(
@@ -269,10 +290,6 @@ impl Resolver<'_, '_> {
             message,
             hint,
         ));
-    }
-
-    fn key(&self, p: &Path) -> String {
-        path_key(p, self.cx.case_insensitive)
     }
 
     fn check_policies(&mut self, m: &Manifest) {
@@ -358,7 +375,8 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
-        let what = if self.key(&path) == self.key(self.cx.home) {
+        let home = self.cx.home;
+        let what = if self.is_within(&path, home) && self.is_within(home, &path) {
             Some("your home folder itself".to_string())
         } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
             Some(format!(
@@ -695,6 +713,15 @@ fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// [`path_key`] without a copy where case matters (and the path is valid UTF-8).
+pub fn path_key_cow(p: &Path, case_insensitive: bool) -> std::borrow::Cow<'_, str> {
+    if case_insensitive {
+        path_key(p, true).into()
+    } else {
+        p.to_string_lossy()
+    }
 }
 
 /// A path's identity for comparisons: case-folded where the platform's filesystems fold case.

@@ -53,6 +53,9 @@ pub fn read_link(path: &Path) -> ReadLink {
     }
 }
 
+/// A folder opened once to read the links in it by name.
+pub use imp::Folder;
+
 /// Creates a symlink at `at` holding `text`; `kind` is what the original is (Windows needs it).
 pub fn create_symlink(text: &Path, at: &Path, kind: EntryKind) -> io::Result<()> {
     imp::create_symlink(text, at, kind)

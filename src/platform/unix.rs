@@ -33,3 +33,67 @@ pub fn replace_link(temp: &Path, at: &Path, _kind: EntryKind) -> io::Result<()> 
 pub fn link_flavour(_path: &Path) -> io::Result<Option<EntryKind>> {
     Ok(None)
 }
+
+/// A folder opened once (`O_PATH` where there is one), to read the links in it with
+/// `readlinkat`: the kernel then resolves one name instead of the whole path per link.
+pub struct Folder {
+    fd: std::os::fd::OwnedFd,
+    dir: std::path::PathBuf,
+    buf: Vec<u8>,
+}
+
+impl Folder {
+    pub fn open(dir: &Path) -> io::Result<Folder> {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+        // SAFETY: `c` is a valid NUL-terminated string; the returned fd is checked and owned.
+        let fd = unsafe { libc::open(c.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened by us and is not owned elsewhere.
+        Ok(Folder {
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+            dir: dir.to_path_buf(),
+            buf: vec![0; 4096],
+        })
+    }
+
+    pub fn read_link(&mut self, name: &std::ffi::OsStr) -> ReadLink {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let Ok(c) = std::ffi::CString::new(name.as_bytes()) else {
+            return ReadLink::Failed(io::ErrorKind::InvalidInput.into());
+        };
+        let buf = &mut self.buf;
+        // SAFETY: the fd is open, `c` is NUL-terminated, and `buf` has `buf.len()` writable bytes.
+        let n = unsafe {
+            libc::readlinkat(
+                self.fd.as_raw_fd(),
+                c.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            return classify_read_link_error(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        if n == buf.len() {
+            // Possibly truncated: ask again the long way.
+            return match std::fs::read_link(self.dir.join(name)) {
+                Ok(t) => ReadLink::Link(t),
+                Err(e) => classify_read_link_error(e),
+            };
+        }
+        ReadLink::Link(std::path::PathBuf::from(std::ffi::OsString::from_vec(
+            buf[..n].to_vec(),
+        )))
+    }
+}

@@ -60,3 +60,23 @@ pub fn link_flavour(path: &Path) -> io::Result<Option<EntryKind>> {
         EntryKind::File
     }))
 }
+
+/// A folder whose links are read by name (Windows: by full path; there is no readlinkat).
+pub struct Folder {
+    dir: std::path::PathBuf,
+}
+
+impl Folder {
+    pub fn open(dir: &Path) -> io::Result<Folder> {
+        if !std::fs::metadata(dir)?.is_dir() {
+            return Err(io::Error::from(io::ErrorKind::NotADirectory));
+        }
+        Ok(Folder {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn read_link(&mut self, name: &std::ffi::OsStr) -> ReadLink {
+        super::read_link(&self.dir.join(name))
+    }
+}
