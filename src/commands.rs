@@ -31,7 +31,7 @@ pub struct Session {
     pub manifest_hash: String,
     /// The manifest's state (operation log, backups).
     pub state: State,
-    /// The newest operation, if any.
+    /// The newest operation, if any (its view may have been moved into the plan's entries).
     pub head: Option<Operation>,
     /// What apply would do now.
     pub plan: Plan,
@@ -55,7 +55,14 @@ impl Session {
         };
         let outcome = apply::apply(&self.plan, &mut tx)?;
         let view = apply::view_after(&self.plan);
-        let old_view = self.head.as_ref().map(|h| h.view.as_slice()).unwrap_or(&[]);
+        // Every link owned before appears in exactly one entry of the plan.
+        let mut old_view: Vec<OwnedLink> = self
+            .plan
+            .entries
+            .iter()
+            .filter_map(|e| e.owned.clone())
+            .collect();
+        old_view.sort();
         let changed = outcome.applied != apply::Applied::default() || view != old_view;
         if !changed {
             return Ok((outcome, None));
@@ -137,72 +144,87 @@ fn load_with(
 }
 
 fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session, Error> {
-    let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
-    let env = |k: &str| (sys.env)(k);
-    let cx = resolve::Context {
-        manifest_path: &s.shown,
-        text: &s.text,
-        repo: &s.repo,
-        home: &s.home,
-        env: &env,
-        case_insensitive: platform::CASE_INSENSITIVE,
-    };
-    let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
-
-    // Three independent reads at once: the repo's originals, the operation log's head, and
-    // every link's place (itself split over threads when there are many).
-    let places: Vec<(&Path, &Path)> = desired
-        .iter()
-        .map(|d| (d.at.as_path(), d.link_text.as_path()))
-        .collect();
-    let (kinds, head, actuals) = std::thread::scope(|scope| {
-        let kinds = scope.spawn(|| {
-            let mut originals = Originals::default();
-            desired
-                .iter()
-                .map(|d| originals.kind(&d.to))
-                .collect::<Result<Vec<_>, _>>()
-        });
+    // The operation log's head is read while the manifest is parsed and resolved.
+    let (head, manifest, desired, kinds, actuals) = std::thread::scope(|scope| {
         let head = scope.spawn(|| s.state.head());
-        let actuals = observe::link_places(&places);
-        (
-            kinds.join().expect("the repo scan panicked"),
-            head.join().expect("reading the log panicked"),
-            actuals,
-        )
-    });
-    let kinds = kinds?;
-    resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
+        let read = || -> Result<_, Error> {
+            let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
+            let env = |k: &str| (sys.env)(k);
+            let cx = resolve::Context {
+                manifest_path: &s.shown,
+                text: &s.text,
+                repo: &s.repo,
+                home: &s.home,
+                env: &env,
+                case_insensitive: platform::CASE_INSENSITIVE,
+            };
+            let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+            // Then the repo's originals and every link's place at once (the places are
+            // themselves split over threads when there are many).
+            let places: Vec<(&Path, &Path)> = desired
+                .iter()
+                .map(|d| (d.at.as_path(), d.link_text.as_path()))
+                .collect();
+            let (kinds, actuals) = std::thread::scope(|scope| {
+                let kinds = scope.spawn(|| {
+                    let mut originals = Originals::default();
+                    desired
+                        .iter()
+                        .map(|d| originals.kind(&d.to))
+                        .collect::<Result<Vec<_>, _>>()
+                });
+                let actuals = observe::link_places(&places);
+                (kinds.join().expect("the repo scan panicked"), actuals)
+            });
+            let kinds = kinds?;
+            resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
+            Ok((manifest, desired, kinds, actuals?))
+        };
+        let result = read();
+        let head = head.join().expect("reading the log panicked");
+        result.map(|(m, d, k, a)| (head, m, d, k, a))
+    })?;
     let head = head?;
-    let actuals = actuals?;
 
     let default_policy = manifest
         .defaults
         .on_conflict
         .as_ref()
         .map_or(OnConflict::Fail, |p| *p.get_ref());
-    let key = |p| resolve::path_key_cow(p, platform::CASE_INSENSITIVE);
-    let mut owned: HashMap<std::borrow::Cow<str>, &OwnedLink> = head
-        .iter()
-        .flat_map(|h| &h.view)
-        .map(|o| (key(&o.at), o))
-        .collect();
-    let mut items = Vec::with_capacity(desired.len());
-    for ((d, kind), actual) in desired.into_iter().zip(kinds).zip(actuals) {
-        let o = if owned.is_empty() {
-            None
-        } else {
-            let k = resolve::path_key_cow(&d.at, platform::CASE_INSENSITIVE);
-            owned.remove(k.as_ref()).cloned()
-        };
+    // Match each wanted link with the link linkfile owns there (moved, not copied).
+    let mut head = head;
+    let view = head
+        .as_mut()
+        .map(|h| std::mem::take(&mut h.view))
+        .unwrap_or_default();
+    let matched: Vec<Option<usize>> = {
+        let mut index: HashMap<std::borrow::Cow<str>, usize> = view
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (resolve::path_key_cow(&o.at, platform::CASE_INSENSITIVE), i))
+            .collect();
+        desired
+            .iter()
+            .map(|d| {
+                if index.is_empty() {
+                    return None;
+                }
+                let k = resolve::path_key_cow(&d.at, platform::CASE_INSENSITIVE);
+                index.remove(k.as_ref())
+            })
+            .collect()
+    };
+    let mut view: Vec<Option<OwnedLink>> = view.into_iter().map(Some).collect();
+    let mut items = Vec::with_capacity(desired.len() + view.len());
+    for (((d, kind), actual), owned) in desired.into_iter().zip(kinds).zip(actuals).zip(matched) {
+        let o = owned.and_then(|i| view[i].take());
         let p = policy.unwrap_or(d.on_conflict);
         let mut item = Item::new(d, Want::Link, o, p, kind);
         item.actual = Some(actual);
         items.push(item);
     }
-    let mut dropped: Vec<OwnedLink> = owned.into_values().cloned().collect();
-    dropped.sort();
-    for o in dropped {
+    // What is left of the view, the manifest no longer wants (the view is kept sorted).
+    for o in view.into_iter().flatten() {
         let p = policy.unwrap_or(default_policy);
         items.push(Item::new(
             from_owned(&o),
@@ -323,7 +345,6 @@ fn from_owned(o: &OwnedLink) -> Desired {
         kind: Some(o.kind),
         at_span: 0..0,
         to_span: 0..0,
-        to_raw: o.text.to_string_lossy().into_owned(),
         on_conflict: OnConflict::Fail,
     }
 }

@@ -349,11 +349,10 @@ fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
 }
 
 fn original_missing_hint(d: &Desired, actual: &Actual) -> String {
-    let shown = PathBuf::from(&d.to_raw);
     match actual {
         Actual::File | Actual::Dir => format!(
             "{} is not in the repo, but {} exists: did you swap at and to? `at` is where the link goes, `to` the original in the repo; to keep that {}, move it into the repo as {} first",
-            shown.display(),
+            d.to.display(),
             d.at.display(),
             if *actual == Actual::File {
                 "file"
@@ -378,7 +377,6 @@ mod tests {
             kind: None,
             at_span: 0..1,
             to_span: 0..1,
-            to_raw: "vim/vimrc".into(),
             on_conflict: OnConflict::Fail,
         }
     }

@@ -48,8 +48,6 @@ pub struct Desired {
     pub at_span: Range<usize>,
     /// The `to` value's place in the manifest.
     pub to_span: Range<usize>,
-    /// `to` as written in the manifest.
-    pub to_raw: String,
     /// What to do with something in the way (the link's, else the defaults', else `fail`).
     pub on_conflict: OnConflict,
 }
@@ -157,7 +155,6 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             kind: raw.kind,
             at_span: raw.at.span(),
             to_span: raw.to.span(),
-            to_raw: raw.to.get_ref().clone(),
             on_conflict: raw.on_conflict,
         });
     }
