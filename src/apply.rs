@@ -137,10 +137,11 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     let json = serde_json::to_string(&intent).expect("an intent always serialises");
     oplog::write_atomic(&tx.state.intent_path(), json.as_bytes())?;
 
+    let mut folder = OpenFolder::default();
     for (i, step) in intent.steps.iter().enumerate() {
         let result = (tx.before_step)(step)
             .map_err(|e| Failure::new(step_action(step), step_path(step), e))
-            .and_then(|()| run_step(step));
+            .and_then(|()| run_step(step, &mut folder));
         if let Err(failure) = result {
             let rollback = roll_back(&intent.steps[..=i], intent.pid);
             for dir in store_dirs.iter().rev() {
@@ -493,12 +494,38 @@ fn step_path(step: &Step) -> &Path {
     }
 }
 
-fn run_step(step: &Step) -> Result<(), Failure> {
+/// The folder the last new link was made in, kept open: new links come grouped by folder, and
+/// each is made and read back by its name in it.
+#[derive(Default)]
+struct OpenFolder(Option<(PathBuf, platform::Folder)>);
+
+impl OpenFolder {
+    /// The open folder holding `at`, and `at`'s name in it; `None` to go by the full path.
+    fn of<'a>(&mut self, at: &'a Path) -> Option<(&mut platform::Folder, &'a std::ffi::OsStr)> {
+        let (parent, name) = (at.parent()?, at.file_name()?);
+        if self.0.as_ref().is_none_or(|(dir, _)| dir != parent) {
+            self.0 = platform::Folder::open(parent)
+                .ok()
+                .map(|f| (parent.to_path_buf(), f));
+        }
+        self.0.as_mut().map(|(_, f)| (f, name))
+    }
+}
+
+fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failure> {
     let fail = |e| Failure::new(step_action(step), step_path(step), e);
+    if !matches!(step, Step::MakeLink { .. }) {
+        // Any other step may move or remove a folder: never write through a stale handle.
+        folder.0 = None;
+    }
     match step {
         Step::MakeFolder { dir } => fs::create_dir(dir).map_err(fail),
         Step::MakeLink { at, text, kind } => {
-            platform::create_symlink(text, at, *kind).map_err(|e| {
+            let made = match folder.of(at) {
+                Some((f, name)) => f.make_link(name, text, *kind),
+                None => platform::create_symlink(text, at, *kind),
+            };
+            made.map_err(|e| {
                 if e.kind() == io::ErrorKind::AlreadyExists {
                     Failure {
                         action: "create link",
@@ -513,7 +540,11 @@ fn run_step(step: &Step) -> Result<(), Failure> {
                     fail(e)
                 }
             })?;
-            verify(at, text, *kind)
+            let answer = match folder.of(at) {
+                Some((f, name)) => f.read_link(name),
+                None => platform::read_link(at),
+            };
+            verify_answer(at, text, *kind, answer)
         }
         Step::ReplaceLink { at, old, new, kind } => {
             let temp = temp_link(at, new, *kind, std::process::id()).map_err(fail)?;
@@ -711,7 +742,12 @@ fn remove_temp_links(at: &Path, pid: u32) {
 
 /// Reads a new link back: some environments report success and make nothing.
 fn verify(at: &Path, text: &Path, kind: EntryKind) -> Result<(), Failure> {
-    let problem = match platform::read_link(at) {
+    verify_answer(at, text, kind, platform::read_link(at))
+}
+
+/// Checks what reading a new link back said.
+fn verify_answer(at: &Path, text: &Path, kind: EntryKind, answer: ReadLink) -> Result<(), Failure> {
+    let problem = match answer {
         ReadLink::Link(t) if t == text => match platform::link_flavour(at) {
             Ok(Some(f)) if f != kind => {
                 Some("the link was made with the wrong flavour".to_string())

@@ -65,6 +65,26 @@ impl Folder {
         })
     }
 
+    /// A new link `name` in this folder holding `text` (`symlinkat`; never replaces anything).
+    pub fn make_link(
+        &mut self,
+        name: &std::ffi::OsStr,
+        text: &Path,
+        _kind: EntryKind,
+    ) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let bad = |_| io::Error::from(io::ErrorKind::InvalidInput);
+        let name = std::ffi::CString::new(name.as_bytes()).map_err(bad)?;
+        let text = std::ffi::CString::new(text.as_os_str().as_bytes()).map_err(bad)?;
+        // SAFETY: both strings are NUL-terminated and the fd is open.
+        let r = unsafe { libc::symlinkat(text.as_ptr(), self.fd.as_raw_fd(), name.as_ptr()) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     pub fn read_link(&mut self, name: &std::ffi::OsStr) -> ReadLink {
         use std::os::fd::AsRawFd;
         use std::os::unix::ffi::{OsStrExt, OsStringExt};

@@ -76,6 +76,15 @@ impl Folder {
         })
     }
 
+    pub fn make_link(
+        &mut self,
+        name: &std::ffi::OsStr,
+        text: &Path,
+        kind: EntryKind,
+    ) -> io::Result<()> {
+        create_symlink(text, &self.dir.join(name), kind)
+    }
+
     pub fn read_link(&mut self, name: &std::ffi::OsStr) -> ReadLink {
         super::read_link(&self.dir.join(name))
     }
