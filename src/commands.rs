@@ -103,6 +103,20 @@ struct Setup {
     state: State,
 }
 
+impl Setup {
+    fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
+        Session {
+            manifest_hash: format!("{:016x}", oplog::fnv1a(self.text.as_bytes())),
+            home: self.home,
+            repo: self.repo,
+            manifest_path: self.manifest_path,
+            state: self.state,
+            head,
+            plan,
+        }
+    }
+}
+
 fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<Setup, Error> {
     let manifest_path = find_manifest(manifest, sys)?;
     let text = std::fs::read_to_string(&manifest_path).map_err(|source| Error::ReadManifest {
@@ -235,15 +249,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         ));
     }
     let plan = plan::plan(observe_all(items, &[])?);
-    Ok(Session {
-        manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
-        home: s.home,
-        repo: s.repo,
-        manifest_path: s.manifest_path,
-        state: s.state,
-        head,
-        plan,
-    })
+    Ok(s.into_session(head, plan))
 }
 
 /// One place to plan, before observation.
@@ -386,15 +392,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
         } => {
-            // A dry run writes nothing, not even the lock file (unless it must recover first).
-            let _lock = if *dry_run {
-                recover_if_needed(&s.state, out, cli.quiet || *json)?;
-                None
-            } else {
-                let lock = s.state.lock("apply")?;
-                report_recovery(apply::recover(&s.state, false)?, out, cli.quiet || *json)?;
-                Some(lock)
-            };
+            let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
             let session = session(s, sys, *on_conflict)?;
             transact(
                 &session,
@@ -408,8 +406,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Undo { dry_run } => {
-            let _lock = s.state.lock("undo")?;
-            report_recovery(apply::recover(&s.state, false)?, out, cli.quiet)?;
+            let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
             let (session, undoes) = undo_session(s)?;
             transact(
                 &session,
@@ -423,8 +420,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Unlink { dry_run } => {
-            let _lock = s.state.lock("unlink")?;
-            report_recovery(apply::recover(&s.state, false)?, out, cli.quiet)?;
+            let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
             let session = unlink_session(s)?;
             transact(
                 &session,
@@ -459,6 +455,24 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             Ok(EXIT_OK)
         }
     }
+}
+
+/// A writer takes the lock and first rolls back an interrupted operation. A dry run recovers only
+/// when it must, and otherwise writes nothing, not even the lock file.
+fn prepare(
+    state: &State,
+    command: &str,
+    dry_run: bool,
+    out: &mut dyn Write,
+    quiet: bool,
+) -> Result<Option<oplog::Lock>, Error> {
+    if dry_run {
+        recover_if_needed(state, out, quiet)?;
+        return Ok(None);
+    }
+    let lock = state.lock(command)?;
+    report_recovery(apply::recover(state, false)?, out, quiet)?;
+    Ok(Some(lock))
 }
 
 fn recover_if_needed(state: &State, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
@@ -613,16 +627,7 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
     let remove_folders = deepest_first(target.folders.clone());
     let mut plan = plan::plan(observe_all(items, &remove_folders)?);
     plan.remove_folders = remove_folders;
-    let session = Session {
-        manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
-        home: s.home,
-        repo: s.repo,
-        manifest_path: s.manifest_path,
-        state: s.state,
-        head: Some(head),
-        plan,
-    };
-    Ok((session, target.id))
+    Ok((s.into_session(Some(head), plan), target.id))
 }
 
 fn unlink_session(s: Setup) -> Result<Session, Error> {
@@ -662,15 +667,7 @@ fn unlink_session(s: Setup) -> Result<Session, Error> {
     let remove_folders = deepest_first(folders);
     let mut plan = plan::plan(observe_all(items, &remove_folders)?);
     plan.remove_folders = remove_folders;
-    Ok(Session {
-        manifest_hash: format!("{:016x}", oplog::fnv1a(s.text.as_bytes())),
-        home: s.home,
-        repo: s.repo,
-        manifest_path: s.manifest_path,
-        state: s.state,
-        head,
-        plan,
-    })
+    Ok(s.into_session(head, plan))
 }
 
 fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {

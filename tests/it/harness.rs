@@ -32,7 +32,19 @@ pub struct Run {
 
 impl World {
     pub fn new() -> World {
-        let tmp = tempfile::tempdir().unwrap();
+        World::from_temp(tempfile::tempdir().unwrap())
+    }
+
+    /// A world in a temp folder inside `parent` (e.g. a tmpfs, for tests that make thousands of
+    /// links), or in the system's temp folder when `parent` does not exist.
+    pub fn new_in(parent: &Path) -> World {
+        match tempfile::tempdir_in(parent) {
+            Ok(tmp) => World::from_temp(tmp),
+            Err(_) => World::new(),
+        }
+    }
+
+    fn from_temp(tmp: tempfile::TempDir) -> World {
         let root = tmp.path().to_path_buf();
         let home = root.join("home");
         let repo = root.join("repo");

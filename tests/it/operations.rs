@@ -26,6 +26,24 @@ fn ok(w: &World, args: &[&str]) -> String {
     r.stdout
 }
 
+/// The bytes of every file under a state folder's backup stores.
+#[cfg(target_os = "linux")]
+fn backups_in(state: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut stack = vec![state.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if ft.is_file() && e.path().to_string_lossy().contains("/backups/") {
+                out.push(fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
 /// Every file under the backup store, with its bytes.
 fn backups(w: &World) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
@@ -432,4 +450,38 @@ fn a_failure_at_any_step_of_a_mixed_operation_leaves_the_tree_as_it_was() {
         );
         assert_eq!(backups(&w), vec![], "backup store not emptied at step {k}");
     }
+}
+
+/// With the backup store on another filesystem (tmpfs), a file in the way is copied (bytes and
+/// mode), fsynced and only then removed; a folder is refused, since moving it would mean a
+/// recursive delete, and nothing changes.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_backup_across_filesystems_copies_files_and_refuses_folders() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Ok(store) = tempfile::tempdir_in("/dev/shm") else {
+        return;
+    };
+    let mut w = world(TWO);
+    if fs::metadata(store.path()).unwrap().dev() == fs::metadata(&w.home).unwrap().dev() {
+        return;
+    }
+    w.set_env("LINKFILE_STATE_DIR", &store.path().to_string_lossy());
+    w.manifest(ONE);
+    w.home_file(".a", "mine\n");
+    fs::set_permissions(w.home.join(".a"), fs::Permissions::from_mode(0o640)).unwrap();
+    let before = w.snapshot();
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
+    assert_eq!(backups_in(store.path()), vec![b"mine\n".to_vec()]);
+    ok(&w, &["undo"]);
+    assert_eq!(w.snapshot(), before);
+    // A folder in the way cannot be moved there: refused, with what to do.
+    w.manifest(TWO);
+    w.home_file(".b/inside", "x\n");
+    let before = w.snapshot();
+    let r = w.run(&["apply", "--on-conflict", "backup"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("set LINKFILE_STATE_DIR"), "{}", r.stderr);
+    assert_eq!(w.snapshot(), before);
 }
