@@ -218,6 +218,19 @@ pub fn at_or_below_any(at: &Path, places: &HashSet<PathBuf>) -> bool {
     !places.is_empty() && at.ancestors().any(|a| places.contains(a))
 }
 
+/// The places restores take their content from, other than the backup store (undoing an adopt
+/// moves the adopted original out of the repo, back to the link's place).
+pub fn restore_sources<'a>(wants: impl Iterator<Item = &'a Want>) -> HashSet<PathBuf> {
+    wants
+        .filter_map(|w| match w {
+            Want::Restore(b) if b.what != BackupKind::Original && b.what != BackupKind::Link => {
+                b.stored.clone()
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Every place this plan removes something from (emptied, or given back a backup).
 fn vacated(plan: &Plan) -> HashSet<PathBuf> {
     plan.entries
@@ -231,10 +244,13 @@ fn vacated(plan: &Plan) -> HashSet<PathBuf> {
 /// Refuses a plan whose observations no longer hold for the entries that will be written.
 fn check_fresh(plan: &Plan) -> Result<(), Error> {
     let emptied = vacated(plan);
+    let sources = restore_sources(plan.entries.iter().map(|e| &e.want));
     let entries: Vec<&Entry> = plan
         .entries
         .iter()
         .filter(|e| matches!(e.action, Action::Create | Action::Fix | Action::Remove))
+        // A place an earlier restore takes its content from was planned as it will be then.
+        .filter(|e| !sources.contains(&e.desired.at))
         // Below a place this plan empties, the observation was not made through it.
         .filter(|e| e.action == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
         .collect();
@@ -289,6 +305,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 what,
                 stored: Some(stored),
                 text: None,
+                adopted_from: None,
             })
         };
     // Removals first: a new link may go where (or below where) an old one is removed, and must
@@ -326,9 +343,9 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             }
             (Action::Create, Some(Resolution::Adopt)) => {
                 // The repo's version goes to the store, the file in the way becomes the original.
-                outcome
-                    .backups
-                    .push(backup(&d.to, BackupKind::Original, &mut steps)?);
+                let mut original = backup(&d.to, BackupKind::Original, &mut steps)?;
+                original.adopted_from = Some(d.at.clone());
+                outcome.backups.push(original);
                 steps.push(Step::Move {
                     from: d.at.clone(),
                     to: d.to.clone(),
@@ -346,6 +363,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                         what: BackupKind::Link,
                         stored: None,
                         text: Some(old.clone()),
+                        adopted_from: None,
                     });
                 }
                 outcome.applied.fixed += 1;

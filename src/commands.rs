@@ -285,7 +285,8 @@ impl Item {
 /// Observes every item's place. A wanted link below a place that holds a link linkfile owns
 /// and no longer wants (or gives back a backup) is not observed through that link (it is
 /// removed before the new link is made): its place counts as empty.
-/// Likewise a wanted link where a folder linkfile made is removed (`remove_folders`).
+/// Likewise a wanted link where a folder linkfile made is removed (`remove_folders`), and a
+/// place a restore takes its content from (undoing an adopt).
 fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input>, Error> {
     let dropped: std::collections::HashSet<PathBuf> = items
         .iter()
@@ -293,15 +294,18 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
         .map(|it| it.desired.at.clone())
         .collect();
     let folders: std::collections::HashSet<PathBuf> = remove_folders.iter().cloned().collect();
+    let sources = apply::restore_sources(items.iter().map(|it| &it.want));
     let shadowed: Vec<bool> = items
         .iter()
         .map(|it| {
             let at = &it.desired.at;
-            it.want == Want::Link
+            (it.want == Want::Link
                 && (apply::at_or_below_any(at, &folders)
                     || at
                         .parent()
-                        .is_some_and(|p| apply::at_or_below_any(p, &dropped)))
+                        .is_some_and(|p| apply::at_or_below_any(p, &dropped))))
+                // Emptied by an earlier restore that takes its content from there.
+                || sources.contains(at)
         })
         .collect();
     let places: Vec<(&Path, &Path)> = items
@@ -563,20 +567,6 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         .ok_or_else(|| Error::NothingToUndo("no operations yet".into()))?;
     let target = undo_target(&s.state, &head)?
         .ok_or_else(|| Error::NothingToUndo("every operation is already undone".into()))?;
-    if let Some(b) = target
-        .backups
-        .iter()
-        .find(|b| b.what == BackupKind::Original)
-    {
-        return Err(Error::Unsupported {
-            what: format!("undoing operation {}, which adopted a file,", target.id),
-            hint: format!(
-                "the repo's previous version of {} is kept at {}",
-                b.at.display(),
-                b.stored.as_deref().unwrap_or(Path::new("?")).display()
-            ),
-        });
-    }
     let parent_view = match target.parent {
         Some(p) => s.state.op(p)?.view,
         None => Vec::new(),
@@ -584,8 +574,35 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
     let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
     let current: HashMap<String, OwnedLink> =
         head.view.iter().map(|o| (key(&o.at), o.clone())).collect();
-    let restores: HashMap<String, &Backup> =
-        target.backups.iter().map(|b| (key(&b.at), b)).collect();
+    // What goes back where: a backup to its place; for an adopted original, the file that
+    // became the original back to the link's place, then the repo's old version to the repo.
+    let mut restores: HashMap<String, Backup> = HashMap::new();
+    let mut originals = Vec::new();
+    for b in &target.backups {
+        match (&b.what, &b.adopted_from) {
+            (BackupKind::Original, Some(link_at)) => {
+                let what = if b.at.is_dir() {
+                    BackupKind::Dir
+                } else {
+                    BackupKind::File
+                };
+                restores.insert(
+                    key(link_at),
+                    Backup {
+                        at: link_at.clone(),
+                        what,
+                        stored: Some(b.at.clone()),
+                        text: None,
+                        adopted_from: None,
+                    },
+                );
+                originals.push(b.clone());
+            }
+            _ => {
+                restores.insert(key(&b.at), b.clone());
+            }
+        }
+    }
     // Undoing an unlink: the files it put back go to the backup store again.
     let put_back: std::collections::HashSet<String> =
         target.restored.iter().map(|b| key(&b.at)).collect();
@@ -613,7 +630,7 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             continue;
         }
         let want = match restores.get(&k) {
-            Some(b) => Want::Restore((*b).clone()),
+            Some(b) => Want::Restore(b.clone()),
             None => Want::Nothing,
         };
         items.push(Item::new(
@@ -622,6 +639,30 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             Some(o.clone()),
             OnConflict::Fail,
             Some(o.kind),
+        ));
+    }
+    // Last, the repo's old versions of adopted originals, into the places just vacated.
+    for b in originals {
+        let place = Desired {
+            at: b.at.clone(),
+            to: b.at.clone(),
+            link_text: b.at.clone(),
+            kind: None,
+            at_span: 0..0,
+            to_span: 0..0,
+            on_conflict: OnConflict::Fail,
+        };
+        let kind = if b.at.is_dir() {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        };
+        items.push(Item::new(
+            place,
+            Want::Restore(b),
+            None,
+            OnConflict::Fail,
+            Some(kind),
         ));
     }
     let remove_folders = deepest_first(target.folders.clone());

@@ -49,6 +49,10 @@ pub struct Backup {
     /// The text it had (links: a symlink is its text, so the record is the backup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<PathBuf>,
+    /// For the repo's version of an adopted original: the link's place, whose file became the
+    /// original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_from: Option<PathBuf>,
 }
 
 /// What kind of thing was backed up.

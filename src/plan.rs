@@ -538,6 +538,7 @@ mod tests {
             what: crate::oplog::BackupKind::File,
             stored: Some("/s/1/.vimrc".into()),
             text: None,
+            adopted_from: None,
         };
         let cases = vec![
             (

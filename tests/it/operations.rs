@@ -239,6 +239,22 @@ fn adopt_shows_the_diff_and_keeps_both_versions() {
 }
 
 #[test]
+fn undo_of_adopt_puts_both_versions_back() {
+    require_symlinks!();
+    let w = world(TWO);
+    w.home_file(".a", "mine\n");
+    let before = w.snapshot();
+    ok(&w, &["apply", "--on-conflict", "adopt"]);
+    assert_eq!(fs::read(w.repo.join("a")).unwrap(), b"mine\n");
+    let out = ok(&w, &["undo"]);
+    assert!(out.contains("Operation 2 undid operation 1."), "{out}");
+    // The user's file is back at its place, the repo's version in the repo, byte for byte.
+    assert_eq!(w.snapshot(), before);
+    assert_eq!(backups(&w), vec![]);
+    assert_eq!(w.run(&["undo"]).code, 1);
+}
+
+#[test]
 fn undo_restores_the_tree_after_create_fix_backup_and_prune() {
     require_symlinks!();
     let w = world(TWO);
