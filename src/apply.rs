@@ -12,7 +12,7 @@
 //! it. No fsync per link: a link is metadata, ordered by the filesystem; the intent and the
 //! operation record are the only files fsynced.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -512,21 +512,23 @@ fn step_path(step: &Step) -> &Path {
     }
 }
 
-/// The folder the last new link was made in, kept open: new links come grouped by folder, and
-/// each is made and read back by its name in it.
+/// The folders new links are made in, kept open: each link is made and read back by its name in
+/// its folder. Emptied before any other kind of step, which may move or remove a folder.
 #[derive(Default)]
-struct OpenFolder(Option<(PathBuf, platform::Folder)>);
+struct OpenFolder(HashMap<PathBuf, Option<platform::Folder>>);
 
 impl OpenFolder {
     /// The open folder holding `at`, and `at`'s name in it; `None` to go by the full path.
     fn of<'a>(&mut self, at: &'a Path) -> Option<(&mut platform::Folder, &'a std::ffi::OsStr)> {
         let (parent, name) = (at.parent()?, at.file_name()?);
-        if self.0.as_ref().is_none_or(|(dir, _)| dir != parent) {
-            self.0 = platform::Folder::open(parent)
-                .ok()
-                .map(|f| (parent.to_path_buf(), f));
+        if !self.0.contains_key(parent) {
+            if self.0.len() == 128 {
+                self.0.clear();
+            }
+            self.0
+                .insert(parent.to_path_buf(), platform::Folder::open(parent).ok());
         }
-        self.0.as_mut().map(|(_, f)| (f, name))
+        self.0.get_mut(parent)?.as_mut().map(|f| (f, name))
     }
 }
 
@@ -534,7 +536,7 @@ fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failure> {
     let fail = |e| Failure::new(step_action(step), step_path(step), e);
     if !matches!(step, Step::MakeLink { .. }) {
         // Any other step may move or remove a folder: never write through a stale handle.
-        folder.0 = None;
+        folder.0.clear();
     }
     match step {
         Step::MakeFolder { dir } => fs::create_dir(dir).map_err(fail),

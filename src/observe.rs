@@ -135,38 +135,43 @@ pub fn link_places(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
     })
 }
 
+/// A folder of links, as far as observing them goes.
+enum FolderState {
+    Open(platform::Folder),
+    /// Not there: neither is anything in it (one look for all of them).
+    Missing,
+    /// Not a folder, or unreadable: each link is looked at by its full path.
+    ByPath,
+}
+
+/// At most this many folders are kept open at once (file descriptors are a limited resource).
+const OPEN_FOLDERS: usize = 128;
+
 fn observe_chunk(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
     let mut out = Vec::with_capacity(places.len());
-    // Links come grouped by folder; each run of one folder is read through that folder.
-    let mut rest = places;
-    while let Some(((first, _), _)) = rest.split_first() {
-        let parent = first.parent();
-        let run = rest
-            .iter()
-            .take_while(|(at, _)| at.parent() == parent)
-            .count();
-        let (group, tail) = rest.split_at(run);
-        rest = tail;
-        match parent.map(platform::Folder::open) {
-            Some(Ok(mut folder)) => {
-                for (at, wanted) in group {
-                    let answer = match at.file_name() {
-                        Some(name) => folder.read_link(name),
-                        None => platform::read_link(at),
-                    };
-                    out.push(classify(at, wanted, answer)?);
-                }
+    let mut folders: HashMap<&Path, FolderState> = HashMap::new();
+    for (at, wanted) in places {
+        let (Some(parent), Some(name)) = (at.parent(), at.file_name()) else {
+            out.push(link_place(at, wanted)?);
+            continue;
+        };
+        if !folders.contains_key(parent) {
+            if folders.len() == OPEN_FOLDERS {
+                folders.clear();
             }
-            // The folder is not there: neither is anything in it (one look for all of them).
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                out.extend(group.iter().map(|_| Actual::Missing));
-            }
-            _ => {
-                for (at, wanted) in group {
-                    out.push(link_place(at, wanted)?);
-                }
-            }
+            let state = match platform::Folder::open(parent) {
+                Ok(f) => FolderState::Open(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => FolderState::Missing,
+                Err(_) => FolderState::ByPath,
+            };
+            folders.insert(parent, state);
         }
+        let actual = match folders.get_mut(parent) {
+            Some(FolderState::Open(f)) => classify(at, wanted, f.read_link(name))?,
+            Some(FolderState::Missing) => Actual::Missing,
+            _ => link_place(at, wanted)?,
+        };
+        out.push(actual);
     }
     Ok(out)
 }
