@@ -25,6 +25,7 @@ pub mod plan;
 pub mod platform;
 pub mod render;
 pub mod resolve;
+mod steps;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
