@@ -285,6 +285,9 @@ pub(crate) fn roll_back(steps: &[Step], pid: u32) -> Rollback {
 pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
     let exists = |p: &Path| fs::symlink_metadata(p).is_ok();
     match step {
+        // Never made (the step failed, or never ran): nothing to undo, and no write to try —
+        // the filesystem may be the one refusing writes.
+        Step::MakeFolder { dir } if !exists(dir) => Ok(()),
         Step::MakeFolder { dir } => match fs::remove_dir(dir) {
             // A folder that now holds something else is left in place: remove_dir never
             // removes anything but an empty folder.
@@ -332,6 +335,7 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             )),
         },
         // Whether it was removed or left (not empty), a missing folder is made again.
+        Step::RemoveFolder { dir } if exists(dir) => Ok(()),
         Step::RemoveFolder { dir } => match fs::create_dir(dir) {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e.to_string()),
             _ => Ok(()),

@@ -9,6 +9,8 @@ mod concurrency;
 #[cfg(unix)]
 mod crash;
 mod examples;
+#[cfg(target_os = "linux")]
+mod faults;
 mod manifest_errors;
 mod operations;
 mod output;

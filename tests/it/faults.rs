@@ -1,0 +1,108 @@
+//! Real filesystems saying no in the middle of an apply: a full filesystem (a tmpfs with few
+//! inodes) and a read-only one, mounted in a private mount namespace (`unshare -m`, as root).
+//! Links outside the mount are made first, so the failure comes mid-apply; the whole home must
+//! then be exactly as before, and the error must name the path, the OS error and what to do.
+//! Skipped, saying so, where the test cannot mount (not root, no `unshare`).
+
+use std::fs;
+use std::process::Stdio;
+
+use crate::harness::{World, spawn};
+
+/// Runs `setup` (shell, inside the namespace, with $HOME set), then `linkfile apply` on the
+/// world, snapshotting the home (type, path, link text, size) before and after, inside.
+fn apply_in_namespace(w: &World, setup: &str) -> Option<(String, String, String, String)> {
+    let out = w.root.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let script = format!(
+        r#"set -e
+{setup}
+snap() {{ find "$HOME" -printf '%y %P %l %s\n' | sort; }}
+snap > "$OUT/before"
+set +e
+"$LINKFILE" --home "$HOME" apply > "$OUT/stdout" 2> "$OUT/stderr"
+echo $? > "$OUT/rc"
+snap > "$OUT/after"
+"#
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", &script])
+        .current_dir(&w.repo)
+        .env("HOME", &w.home)
+        .env("OUT", &out)
+        .env("LINKFILE", env!("CARGO_BIN_EXE_linkfile"))
+        .env("LINKFILE_STATE_DIR", &w.state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = spawn(&mut cmd);
+    let result = child.wait_with_output().unwrap();
+    if !result.status.success() || !out.join("rc").exists() {
+        eprintln!(
+            "skipped: cannot mount in a private namespace here ({})",
+            String::from_utf8_lossy(&result.stderr).trim()
+        );
+        return None;
+    }
+    let read = |n: &str| fs::read_to_string(out.join(n)).unwrap();
+    Some((read("rc"), read("stderr"), read("before"), read("after")))
+}
+
+fn world_with_links_into(sub: &str, inside: usize) -> World {
+    let w = World::new();
+    let mut m = String::from("version = 1\n[links]\n");
+    for i in 0..5 {
+        w.repo_file(&format!("out{i}"), "x\n");
+        m.push_str(&format!("\"~/out{i}\" = \"out{i}\"\n"));
+    }
+    for i in 0..inside {
+        w.repo_file(&format!("in{i}"), "x\n");
+        m.push_str(&format!("\"~/{sub}/d{}/f{i}\" = \"in{i}\"\n", i / 10));
+    }
+    fs::create_dir(w.home.join(sub)).unwrap();
+    w.manifest(&m);
+    w
+}
+
+#[test]
+fn a_full_filesystem_mid_apply_leaves_the_home_as_it_was() {
+    if !crate::harness::symlinks_work() {
+        return;
+    }
+    let w = world_with_links_into("full", 200);
+    let setup = r#"mount -t tmpfs -o size=64k,nr_inodes=40 tmpfs "$HOME/full"
+echo mine > "$HOME/full/keep""#;
+    let Some((rc, stderr, before, after)) = apply_in_namespace(&w, setup) else {
+        return;
+    };
+    assert_eq!(rc.trim(), "1", "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(stderr.contains("; nothing was changed"), "{stderr}");
+    assert!(stderr.contains("hint: the disk is full"), "{stderr}");
+    assert_eq!(before, after, "{stderr}");
+    assert!(before.contains("f full/keep  5"), "{before}");
+}
+
+#[test]
+fn a_read_only_filesystem_mid_apply_leaves_the_home_as_it_was() {
+    if !crate::harness::symlinks_work() {
+        return;
+    }
+    let w = world_with_links_into("ro", 3);
+    let setup = r#"mount -t tmpfs tmpfs "$HOME/ro"
+echo mine > "$HOME/ro/keep"
+mount -o remount,ro "$HOME/ro""#;
+    let Some((rc, stderr, before, after)) = apply_in_namespace(&w, setup) else {
+        return;
+    };
+    assert_eq!(rc.trim(), "1", "{stderr}");
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    assert!(
+        stderr.contains("rolled back the 5 change(s) already made; nothing was changed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: the filesystem is mounted read-only"),
+        "{stderr}"
+    );
+    assert_eq!(before, after, "{stderr}");
+}
