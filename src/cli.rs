@@ -89,4 +89,11 @@ pub enum Command {
     },
     /// Roll back an interrupted operation, leaving in place what cannot be decided.
     Recover,
+    /// Try, in each folder the manifest links into, which kinds of link can be made there.
+    ///
+    /// Makes a symlink, a hard link and (on Windows) a junction under a temporary name in each
+    /// folder, reads it back and removes it; on Windows also tells whether Developer Mode is on
+    /// and whether this shell is elevated. Exit 0 when every link can be made as the manifest
+    /// asks, 1 otherwise.
+    Doctor,
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::apply::{self, Outcome, Transaction};
 use crate::cli::{Cli, Command};
+use crate::doctor;
 use crate::error::{Error, Style};
 use crate::manifest::{self, EntryKind, OnConflict};
 use crate::observe::{self, Actual, Originals};
@@ -104,6 +105,31 @@ struct Setup {
 }
 
 impl Setup {
+    fn context<'a>(&'a self, sys: &'a System) -> resolve::Context<'a> {
+        resolve::Context {
+            manifest_path: &self.shown,
+            text: &self.text,
+            repo: &self.repo,
+            home: &self.home,
+            env: &*sys.env,
+            case_insensitive: platform::CASE_INSENSITIVE,
+        }
+    }
+
+    /// The manifest's links for this machine and what their originals are.
+    fn links(&self, sys: &System) -> Result<(Vec<Desired>, Vec<Option<EntryKind>>), Error> {
+        let manifest = manifest::parse(&self.shown, &self.text).map_err(Error::Manifest)?;
+        let cx = self.context(sys);
+        let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+        let mut originals = Originals::default();
+        let kinds = desired
+            .iter()
+            .map(|d| originals.kind(&d.to))
+            .collect::<Result<Vec<_>, _>>()?;
+        resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
+        Ok((desired, kinds))
+    }
+
     fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
         Session {
             manifest_hash: format!("{:016x}", oplog::fnv1a(self.text.as_bytes())),
@@ -163,15 +189,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         let head = scope.spawn(|| s.state.head());
         let read = || -> Result<_, Error> {
             let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
-            let env = |k: &str| (sys.env)(k);
-            let cx = resolve::Context {
-                manifest_path: &s.shown,
-                text: &s.text,
-                repo: &s.repo,
-                home: &s.home,
-                env: &env,
-                case_insensitive: platform::CASE_INSENSITIVE,
-            };
+            let cx = s.context(sys);
             let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
             // Then the repo's originals and every link's place at once (the places are
             // themselves split over threads when there are many).
@@ -449,6 +467,22 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 out.write_all(human::log(&history, &s.home).as_bytes())?;
             }
             Ok(EXIT_OK)
+        }
+        Command::Doctor => {
+            let (desired, kinds) = s.links(sys)?;
+            let report = doctor::probe(&desired, &kinds);
+            let view = View {
+                home: &s.home,
+                repo: &s.repo,
+                style,
+                verbose: cli.verbose,
+            };
+            out.write_all(doctor::render(&report, &view).as_bytes())?;
+            Ok(if report.ok() {
+                EXIT_OK
+            } else {
+                crate::EXIT_ERROR
+            })
         }
         Command::Recover => {
             let _lock = s.state.lock("recover")?;

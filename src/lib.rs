@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod cli;
 mod commands;
+pub mod doctor;
 pub mod error;
 pub mod manifest;
 pub mod observe;

@@ -81,3 +81,61 @@ pub fn hint_for(err: &io::Error) -> Option<String> {
     let code = err.raw_os_error()?;
     explain::hint(explain::Os::current(), code).map(str::to_string)
 }
+
+/// The name a probe uses in `dir`: hidden, and unique to this process.
+fn probe_name(dir: &Path, what: &str) -> std::path::PathBuf {
+    dir.join(format!(".linkfile-doctor-{}-{what}", std::process::id()))
+}
+
+/// Whether a symlink to `target` can be made in `dir`: made under a temporary name, read back
+/// (some systems report success and make nothing), and removed.
+pub fn probe_symlink(dir: &Path, target: &Path, kind: EntryKind) -> io::Result<()> {
+    let name = probe_name(dir, "symlink");
+    create_symlink(target, &name, kind)?;
+    match read_link(&name) {
+        ReadLink::Link(text) if text == target => remove_link(&name, kind),
+        ReadLink::Missing | ReadLink::ParentProblem => Err(io::Error::other(
+            "the system reported success but made no link (Wine does this)",
+        )),
+        _ => {
+            let _ = remove_link(&name, kind);
+            Err(io::Error::other(
+                "the system made something other than the link asked for",
+            ))
+        }
+    }
+}
+
+/// Whether a hard link to the file `original` can be made in `dir` (same volume, a filesystem
+/// that has them): made under a temporary name, checked, and its name removed (`original` stays).
+pub fn probe_hardlink(dir: &Path, original: &Path) -> io::Result<()> {
+    let name = probe_name(dir, "hardlink");
+    std::fs::hard_link(original, &name)?;
+    let made = std::fs::symlink_metadata(&name).is_ok_and(|m| m.is_file());
+    // remove_file removes this one name; the original keeps its other name.
+    std::fs::remove_file(&name)?;
+    if made {
+        Ok(())
+    } else {
+        Err(io::Error::other(
+            "the system reported success but made no hard link",
+        ))
+    }
+}
+
+/// Whether a junction to the folder `target` can be made in `dir`; `None` where junctions do
+/// not exist (everywhere but Windows).
+pub fn probe_junction(dir: &Path, target: &Path) -> Option<io::Result<()>> {
+    imp::probe_junction(&probe_name(dir, "junction"), target)
+}
+
+/// Windows: whether Developer Mode is on (symlinks without elevation); `None` elsewhere or when
+/// it cannot be read.
+pub fn developer_mode() -> Option<bool> {
+    imp::developer_mode()
+}
+
+/// Windows: whether this process runs elevated; `None` elsewhere or when it cannot be read.
+pub fn elevated() -> Option<bool> {
+    imp::elevated()
+}

@@ -117,3 +117,15 @@ impl Folder {
         )))
     }
 }
+
+pub fn probe_junction(_name: &Path, _target: &Path) -> Option<io::Result<()>> {
+    None
+}
+
+pub fn developer_mode() -> Option<bool> {
+    None
+}
+
+pub fn elevated() -> Option<bool> {
+    None
+}

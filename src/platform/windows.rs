@@ -89,3 +89,78 @@ impl Folder {
         super::read_link(&self.dir.join(name))
     }
 }
+
+pub fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
+    Some(junction::create(target, name).and_then(|()| {
+        let made = junction::exists(name).unwrap_or(false);
+        // A junction is removed as a directory: the folder it points to is not touched.
+        std::fs::remove_dir(name)?;
+        if made {
+            Ok(())
+        } else {
+            Err(io::Error::other(
+                "the system reported success but made no junction",
+            ))
+        }
+    }))
+}
+
+fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+pub fn developer_mode() -> Option<bool> {
+    use windows_sys::Win32::System::Registry::{
+        HKEY_LOCAL_MACHINE, RRF_RT_REG_DWORD, RegGetValueW,
+    };
+    let key = wide(r"SOFTWARE\Microsoft\Windows\CurrentVersion\AppModelUnlock");
+    let value = wide("AllowDevelopmentWithoutDevLicense");
+    let mut data: u32 = 0;
+    let mut size = std::mem::size_of::<u32>() as u32;
+    // SAFETY: the strings are NUL-terminated UTF-16; `data` has `size` writable bytes.
+    let status = unsafe {
+        RegGetValueW(
+            HKEY_LOCAL_MACHINE,
+            key.as_ptr(),
+            value.as_ptr(),
+            RRF_RT_REG_DWORD,
+            std::ptr::null_mut(),
+            (&mut data as *mut u32).cast(),
+            &mut size,
+        )
+    };
+    match status {
+        0 => Some(data == 1),
+        // The value is absent until Developer Mode has been turned on once.
+        2 => Some(false),
+        _ => None,
+    }
+}
+
+pub fn elevated() -> Option<bool> {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::Security::{
+        GetTokenInformation, TOKEN_ELEVATION, TOKEN_QUERY, TokenElevation,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: GetCurrentProcess returns a pseudo-handle; `token` receives a handle we close.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return None;
+    }
+    let mut elevation = TOKEN_ELEVATION::default();
+    let mut len = 0u32;
+    // SAFETY: `elevation` is a TOKEN_ELEVATION of the size passed; `token` is open.
+    let ok = unsafe {
+        GetTokenInformation(
+            token,
+            TokenElevation,
+            (&mut elevation as *mut TOKEN_ELEVATION).cast(),
+            std::mem::size_of::<TOKEN_ELEVATION>() as u32,
+            &mut len,
+        )
+    };
+    // SAFETY: `token` was opened above.
+    unsafe { CloseHandle(token) };
+    (ok != 0).then_some(elevation.TokenIsElevated != 0)
+}

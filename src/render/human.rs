@@ -29,9 +29,15 @@ fn slashed(p: &Path) -> String {
 }
 
 impl View<'_> {
+    /// A path as shown: `~/...` under the home.
+    pub fn at_path(&self, p: &Path) -> String {
+        self.at(p)
+    }
+
     fn at(&self, p: &Path) -> String {
         match p.strip_prefix(self.home) {
-            Ok(rest) => format!("~/{}", slashed(rest)),
+            Ok(rest) if !rest.as_os_str().is_empty() => format!("~/{}", slashed(rest)),
+            Ok(_) => "~".into(),
             Err(_) => p.display().to_string(),
         }
     }

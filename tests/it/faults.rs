@@ -106,3 +106,50 @@ mount -o remount,ro "$HOME/ro""#;
     );
     assert_eq!(before, after, "{stderr}");
 }
+
+#[test]
+fn doctor_says_why_links_cannot_be_made_on_a_read_only_filesystem() {
+    if !crate::harness::symlinks_work() {
+        return;
+    }
+    let w = world_with_links_into("ro", 3);
+    let out = w.root.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let script = r#"set -e
+mount -t tmpfs tmpfs "$HOME/ro"
+mkdir "$HOME/ro/d0"
+mount -o remount,ro "$HOME/ro"
+set +e
+"$LINKFILE" --home "$HOME" doctor > "$OUT/stdout" 2>&1
+echo $? > "$OUT/rc"
+"#;
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", script])
+        .current_dir(&w.repo)
+        .env("HOME", &w.home)
+        .env("OUT", &out)
+        .env("LINKFILE", env!("CARGO_BIN_EXE_linkfile"))
+        .env("LINKFILE_STATE_DIR", &w.state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let status = spawn(&mut cmd).wait().unwrap();
+    if !status.success() || !out.join("rc").exists() {
+        eprintln!("skipped: cannot mount in a private namespace here");
+        return;
+    }
+    let rc = fs::read_to_string(out.join("rc")).unwrap();
+    let stdout = fs::read_to_string(out.join("stdout")).unwrap();
+    assert_eq!(rc.trim(), "1", "{stdout}");
+    assert!(
+        stdout.contains("~/ro/d0: symlink: Read-only file system"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("hint: the filesystem is mounted read-only"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("apply would fail: symbolic links cannot be made in 1 folder"),
+        "{stdout}"
+    );
+}

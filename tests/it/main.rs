@@ -8,6 +8,7 @@ mod apply;
 mod concurrency;
 #[cfg(unix)]
 mod crash;
+mod doctor;
 mod examples;
 #[cfg(target_os = "linux")]
 mod faults;

@@ -1,0 +1,61 @@
+//! `linkfile doctor`: a table of what can be made in each folder the manifest links into, the
+//! verdict, and nothing left behind.
+
+use crate::harness::World;
+
+fn world() -> World {
+    let w = World::new();
+    w.repo_file("a", "a\n").repo_file("d/x", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.config/d\" = \"d\"\n\"~/new/deep/.a\" = \"a\"\n");
+    std::fs::create_dir(w.home.join(".config")).unwrap();
+    w
+}
+
+#[test]
+fn doctor_tries_every_folder_and_leaves_nothing_behind() {
+    let w = world();
+    let before = w.snapshot_all();
+    let r = w.run(&["doctor"]);
+    // The links in ~/new/deep go where ~ is, the nearest folder that exists.
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("  folder     links  symlink  hard link  junction"),
+        "{}",
+        r.stdout
+    );
+    assert!(lines[1].starts_with("  ~              2  "), "{}", r.stdout);
+    assert!(lines[2].starts_with("  ~/.config      1  "), "{}", r.stdout);
+    assert_eq!(w.snapshot_all(), before, "doctor left something behind");
+    if crate::harness::symlinks_work() {
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(lines[1].contains("yes      yes"), "{}", r.stdout);
+        assert!(
+            r.stdout
+                .ends_with("apply would use a symbolic link for each of the 3 links.\n"),
+            "{}",
+            r.stdout
+        );
+    } else {
+        // Wine: the symlink call reports success and makes nothing; hard links are real.
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.stdout
+                .contains("symlink: the system reported success but made no link"),
+            "{}",
+            r.stdout
+        );
+        assert!(lines[1].contains("NO       yes"), "{}", r.stdout);
+        assert!(
+            r.stdout.ends_with(
+                "apply would fail: symbolic links cannot be made in 2 folders (see above).\n"
+            ),
+            "{}",
+            r.stdout
+        );
+    }
+    if cfg!(windows) {
+        assert!(r.stdout.contains("Developer Mode: "), "{}", r.stdout);
+    } else {
+        assert!(lines[1].ends_with("n/a"), "{}", r.stdout);
+    }
+}
