@@ -91,7 +91,13 @@ impl Folder {
 }
 
 pub fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
-    Some(junction::create(target, name).and_then(|()| {
+    let made = junction::create(target, name);
+    if made.is_err() {
+        // The junction crate makes the folder first: when the reparse point is refused (Wine:
+        // error 50), an empty folder is left. remove_dir removes only an empty one.
+        let _ = std::fs::remove_dir(name);
+    }
+    Some(made.and_then(|()| {
         let made = junction::exists(name).unwrap_or(false);
         // A junction is removed as a directory: the folder it points to is not touched.
         std::fs::remove_dir(name)?;
