@@ -296,19 +296,35 @@ impl Resolver<'_, '_> {
     }
 
     fn check_link_type(&mut self, v: Option<&Spanned<LinkType>>) {
-        if let Some(v) = v
-            && *v.get_ref() != LinkType::Symlink
-        {
-            let name = if *v.get_ref() == LinkType::Hardlink {
-                "hardlink"
-            } else {
-                "junction"
-            };
-            self.error(
+        let Some(v) = v else { return };
+        match v.get_ref() {
+            LinkType::Symlink => {}
+            // Junctions are an NTFS feature: a manifest asking for one elsewhere is wrong here,
+            // not merely early.
+            LinkType::Junction if !cfg!(windows) => self.error(
                 v.span(),
-                format!("link_type = \"{name}\" is not supported yet by this version of linkfile"),
-                Some("use link_type = \"symlink\"".into()),
-            );
+                format!(
+                    "link_type = \"junction\" exists only on Windows, not on {}",
+                    std::env::consts::OS
+                ),
+                Some(
+                    "use link_type = \"symlink\" (a symlink to a folder does the same here)".into(),
+                ),
+            ),
+            other => {
+                let name = if *other == LinkType::Hardlink {
+                    "hardlink"
+                } else {
+                    "junction"
+                };
+                self.error(
+                    v.span(),
+                    format!(
+                        "link_type = \"{name}\" is not supported yet by this version of linkfile"
+                    ),
+                    Some("use link_type = \"symlink\"".into()),
+                );
+            }
         }
     }
 
