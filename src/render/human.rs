@@ -22,6 +22,14 @@ pub struct View<'a> {
     pub verbose: bool,
 }
 
+/// Appends `/part` for each part of the relative path `p`.
+fn push_slashed(out: &mut String, p: &Path) {
+    for part in p.iter() {
+        out.push('/');
+        out.push_str(&part.to_string_lossy());
+    }
+}
+
 /// A relative path with `/` between its parts on every platform, as manifests write them.
 fn slashed(p: &Path) -> String {
     let parts: Vec<_> = p.iter().map(|c| c.to_string_lossy()).collect();
@@ -42,13 +50,6 @@ impl View<'_> {
         }
     }
 
-    fn to(&self, p: &Path) -> String {
-        match p.strip_prefix(self.repo) {
-            Ok(rest) if !rest.as_os_str().is_empty() => slashed(rest),
-            _ => p.display().to_string(),
-        }
-    }
-
     /// One line per link that will change (and, with `-v`, per link that is right), with
     /// hints and diffs under conflicts.
     pub fn entries(&self, plan: &Plan) -> String {
@@ -61,20 +62,35 @@ impl View<'_> {
 
     fn entry(&self, out: &mut String, e: &Entry) {
         let s = &self.style;
-        let (sign, paint): (&str, fn(&Style, &str) -> String) = match e.action {
+        let (sign, colour) = match e.action {
             Action::Ok if !self.verbose => return,
-            Action::Ok => ("=", Style::dim),
-            Action::Create => ("+", Style::create),
-            Action::Fix => ("~", Style::fix),
-            Action::Remove => ("-", Style::remove),
-            Action::Conflict => ("!", Style::error),
+            Action::Ok => ("=", "2"),
+            Action::Create => ("+", "32"),
+            Action::Fix => ("~", "33"),
+            Action::Remove => ("-", "31"),
+            Action::Conflict => ("!", "1;31"),
         };
+        // Written straight into `out`: a plan may have thousands of lines.
         let d = &e.desired;
-        let mut line = format!("{sign} {} -> {}", self.at(&d.at), self.to(&d.to));
-        if d.link_text != d.to {
-            let _ = write!(line, " (as {})", d.link_text.display());
+        out.push_str("  ");
+        if s.color {
+            let _ = write!(out, "\x1b[{colour}m");
         }
-        let _ = writeln!(out, "  {}{}", paint(s, &line), self.detail(e));
+        out.push_str(sign);
+        out.push(' ');
+        self.push_at(out, &d.at);
+        out.push_str(" -> ");
+        self.push_to(out, &d.to);
+        if d.link_text.as_os_str() != d.to.as_os_str() {
+            let _ = write!(out, " (as {})", d.link_text.display());
+        }
+        if s.color {
+            out.push_str("\x1b[0m");
+        }
+        if e.reason.is_some() || e.resolution.is_some() {
+            out.push_str(&self.detail(e));
+        }
+        out.push('\n');
         if let Some(hint) = &e.hint {
             let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
         }
@@ -88,6 +104,32 @@ impl View<'_> {
                     l.to_string()
                 };
                 let _ = writeln!(out, "      {l}");
+            }
+        }
+    }
+
+    fn push_at(&self, out: &mut String, p: &Path) {
+        match p.strip_prefix(self.home) {
+            Ok(rest) => {
+                out.push('~');
+                push_slashed(out, rest);
+            }
+            Err(_) => {
+                let _ = write!(out, "{}", p.display());
+            }
+        }
+    }
+
+    fn push_to(&self, out: &mut String, p: &Path) {
+        match p.strip_prefix(self.repo) {
+            Ok(rest) if !rest.as_os_str().is_empty() => {
+                let start = out.len();
+                push_slashed(out, rest);
+                // No leading `/` for a path relative to the repo.
+                out.remove(start);
+            }
+            _ => {
+                let _ = write!(out, "{}", p.display());
             }
         }
     }
