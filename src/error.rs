@@ -270,16 +270,8 @@ impl Style {
     pub fn create(&self, s: &str) -> String {
         self.paint("32", s)
     }
-    /// Yellow.
-    pub fn fix(&self, s: &str) -> String {
-        self.paint("33", s)
-    }
     /// Red.
     pub fn remove(&self, s: &str) -> String {
         self.paint("31", s)
-    }
-    /// Dim.
-    pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
     }
 }
