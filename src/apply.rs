@@ -18,7 +18,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Rollback};
-use crate::manifest::EntryKind;
+use crate::manifest::{EntryKind, LinkType};
 use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
@@ -138,6 +138,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
             at: e.desired.at.clone(),
             text: e.desired.link_text.clone(),
             kind: e.kind.unwrap_or(EntryKind::File),
+            hard: e.desired.link_type == LinkType::Hardlink,
         })
         .collect();
     view.sort();
@@ -196,9 +197,9 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         // Below a place this plan empties, the observation was not made through it.
         .filter(|e| e.action == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
         .collect();
-    let places: Vec<(&Path, &Path)> = entries
+    let places: Vec<observe::Place> = entries
         .iter()
-        .map(|e| (e.desired.at.as_path(), e.desired.link_text.as_path()))
+        .map(|e| observe::Place::of(&e.desired))
         .collect();
     for (entry, now) in entries.iter().zip(observe::link_places(&places)?) {
         let d = &entry.desired;
@@ -309,11 +310,19 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                     });
                 }
                 outcome.applied.fixed += 1;
-                steps.push(Step::ReplaceLink {
-                    at: d.at.clone(),
-                    old,
-                    new: d.link_text.clone(),
-                    kind,
+                steps.push(if d.link_type == LinkType::Hardlink {
+                    Step::ReplaceWithHardLink {
+                        at: d.at.clone(),
+                        old,
+                        original: d.link_text.clone(),
+                    }
+                } else {
+                    Step::ReplaceLink {
+                        at: d.at.clone(),
+                        old,
+                        new: d.link_text.clone(),
+                        kind,
+                    }
                 });
             }
             (Action::Remove, Some(Resolution::Backup)) => {
@@ -321,7 +330,13 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 outcome.applied.backed_up += 1;
             }
             (Action::Remove, resolution) => {
-                if let Some(text) = e.current_text() {
+                if let (Actual::HardLinked, Some(o)) = (&e.observed, &e.owned) {
+                    outcome.applied.removed += 1;
+                    steps.push(Step::RemoveHardLink {
+                        at: d.at.clone(),
+                        original: o.text.clone(),
+                    });
+                } else if let Some(text) = e.current_text() {
                     outcome.applied.removed += 1;
                     steps.push(Step::RemoveLink {
                         at: d.at.clone(),
@@ -359,10 +374,18 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
 }
 
 fn make_link(e: &Entry, kind: EntryKind) -> Step {
-    Step::MakeLink {
-        at: e.desired.at.clone(),
-        text: e.desired.link_text.clone(),
-        kind,
+    let d = &e.desired;
+    if d.link_type == LinkType::Hardlink {
+        Step::MakeHardLink {
+            at: d.at.clone(),
+            original: d.link_text.clone(),
+        }
+    } else {
+        Step::MakeLink {
+            at: d.at.clone(),
+            text: d.link_text.clone(),
+            kind,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::apply::{self, Outcome, Transaction};
 use crate::cli::{Cli, Command};
 use crate::doctor;
 use crate::error::{Error, Style};
-use crate::manifest::{self, EntryKind, OnConflict};
+use crate::manifest::{self, EntryKind, LinkType, OnConflict};
 use crate::observe::{self, Actual, Originals};
 use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
 use crate::plan::{self, Input, Plan, Want};
@@ -193,10 +193,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
             // Then the repo's originals and every link's place at once (the places are
             // themselves split over threads when there are many).
-            let places: Vec<(&Path, &Path)> = desired
-                .iter()
-                .map(|d| (d.at.as_path(), d.link_text.as_path()))
-                .collect();
+            let places: Vec<observe::Place> = desired.iter().map(observe::Place::of).collect();
             let (kinds, actuals) = std::thread::scope(|scope| {
                 let kinds = scope.spawn(|| {
                     let mut originals = Originals::default();
@@ -326,11 +323,11 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
                 || sources.contains(at)
         })
         .collect();
-    let places: Vec<(&Path, &Path)> = items
+    let places: Vec<observe::Place> = items
         .iter()
         .zip(&shadowed)
         .filter(|(it, s)| !**s && it.actual.is_none())
-        .map(|(it, _)| (it.desired.at.as_path(), it.desired.link_text.as_path()))
+        .map(|(it, _)| observe::Place::of(&it.desired))
         .collect();
     let mut observed = observe::link_places(&places)?.into_iter();
     let mut inputs = Vec::with_capacity(items.len());
@@ -374,6 +371,11 @@ fn from_owned(o: &OwnedLink) -> Desired {
         at_span: 0..0,
         to_span: 0..0,
         on_conflict: OnConflict::Fail,
+        link_type: if o.hard {
+            LinkType::Hardlink
+        } else {
+            LinkType::Symlink
+        },
     }
 }
 
@@ -685,6 +687,7 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             at_span: 0..0,
             to_span: 0..0,
             on_conflict: OnConflict::Fail,
+            link_type: LinkType::Symlink,
         };
         let kind = if b.at.is_dir() {
             EntryKind::Dir

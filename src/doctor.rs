@@ -2,15 +2,14 @@
 //!
 //! For each distinct folder the manifest links into (or, when it does not exist yet, the
 //! nearest folder above it, where linkfile would make the missing ones), a symlink, a hard link
-//! and — on Windows — a junction are made under a temporary name, read back and removed. The
-//! manifest's links are all symbolic links in this version, so every link can be made when a
-//! symlink can be made in every folder.
+//! and — on Windows — a junction are made under a temporary name, read back and removed. Every
+//! link can be made when each folder can hold the kinds of link the manifest asks there.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::manifest::EntryKind;
+use crate::manifest::{EntryKind, LinkType};
 use crate::platform;
 use crate::render::human::View;
 use crate::resolve::Desired;
@@ -22,6 +21,10 @@ pub struct FolderProbe {
     pub folder: PathBuf,
     /// How many of the manifest's links go there (or below, in folders yet to be made).
     pub links: usize,
+    /// Whether any of them is a symlink.
+    pub wants_symlink: bool,
+    /// Whether any of them is a hard link.
+    pub wants_hardlink: bool,
     /// A symlink to one of those links' originals.
     pub symlink: Result<(), String>,
     /// A hard link to a file original of the manifest (`None`: the manifest has no file).
@@ -46,7 +49,15 @@ pub struct Report {
 impl Report {
     /// Whether every link can be made as the manifest asks.
     pub fn ok(&self) -> bool {
-        self.folders.iter().all(|f| f.symlink.is_ok())
+        self.folders.iter().all(FolderProbe::ok)
+    }
+}
+
+impl FolderProbe {
+    /// Whether every link into this folder can be made as the manifest asks.
+    pub fn ok(&self) -> bool {
+        (!self.wants_symlink || self.symlink.is_ok())
+            && (!self.wants_hardlink || matches!(self.hardlink, Some(Ok(()))))
     }
 }
 
@@ -67,10 +78,27 @@ fn existing_folder(at: &Path) -> Option<PathBuf> {
 
 /// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is).
 pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
-    let mut folders: BTreeMap<PathBuf, (usize, usize)> = BTreeMap::new();
+    struct Wanted {
+        links: usize,
+        first: usize,
+        symlink: bool,
+        hard: Option<usize>,
+    }
+    let mut folders: BTreeMap<PathBuf, Wanted> = BTreeMap::new();
     for (i, d) in desired.iter().enumerate() {
         if let Some(folder) = existing_folder(&d.at) {
-            folders.entry(folder).or_insert((0, i)).0 += 1;
+            let w = folders.entry(folder).or_insert(Wanted {
+                links: 0,
+                first: i,
+                symlink: false,
+                hard: None,
+            });
+            w.links += 1;
+            if d.link_type == LinkType::Hardlink {
+                w.hard = w.hard.or(Some(i));
+            } else {
+                w.symlink = true;
+            }
         }
     }
     let file_original = desired
@@ -85,12 +113,17 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
         .map(|(d, _)| d.to.clone());
     let folders = folders
         .into_iter()
-        .map(|(folder, (links, first))| {
-            let d = &desired[first];
-            let kind = kinds[first].unwrap_or(EntryKind::File);
+        .map(|(folder, w)| {
+            let d = &desired[w.first];
+            let kind = kinds[w.first].unwrap_or(EntryKind::File);
+            // A hard link is tried with the original one of this folder's hard links names.
+            let hard_original = w
+                .hard
+                .map(|i| desired[i].to.clone())
+                .or(file_original.clone());
             FolderProbe {
                 symlink: platform::probe_symlink(&folder, &d.to, kind).map_err(explain),
-                hardlink: file_original
+                hardlink: hard_original
                     .as_deref()
                     .map(|o| platform::probe_hardlink(&folder, o).map_err(explain)),
                 junction: dir_original
@@ -98,7 +131,9 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
                     .and_then(|o| platform::probe_junction(&folder, o))
                     .map(|r| r.map_err(explain)),
                 folder,
-                links,
+                links: w.links,
+                wants_symlink: w.symlink,
+                wants_hardlink: w.hard.is_some(),
             }
         })
         .collect();
@@ -187,18 +222,24 @@ pub fn render(report: &Report, view: &View) -> String {
             let _ = writeln!(out, "{folder}: junction: {e}");
         }
     }
-    let failing = report.folders.iter().filter(|f| f.symlink.is_err()).count();
+    let failing = report.folders.iter().filter(|f| !f.ok()).count();
     if failing == 0 {
+        let hard = report.folders.iter().filter(|f| f.wants_hardlink).count();
         let _ = writeln!(
             out,
-            "apply would use a symbolic link for each of the {} link{}.",
+            "apply can make each of the {} link{} as the manifest asks{}.",
             report.links,
-            if report.links == 1 { "" } else { "s" }
+            if report.links == 1 { "" } else { "s" },
+            if hard > 0 {
+                " (symlinks and hard links)"
+            } else {
+                " (symlinks)"
+            }
         );
     } else {
         let _ = writeln!(
             out,
-            "apply would fail: symbolic links cannot be made in {failing} folder{} (see above).",
+            "apply would fail: the links asked for cannot be made in {failing} folder{} (see above).",
             if failing == 1 { "" } else { "s" }
         );
     }

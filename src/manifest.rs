@@ -190,12 +190,12 @@ pub enum OnConflict {
 }
 
 /// Which kind of link to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LinkType {
     /// A symbolic link (on Windows a file or directory symlink, chosen from `to`).
     Symlink,
-    /// A hard link (files only, same volume). Not yet supported.
+    /// A hard link: the original file under a second name (files only, same volume).
     Hardlink,
     /// A junction (Windows, directories only). Not yet supported.
     Junction,

@@ -39,6 +39,31 @@ pub enum Actual {
     Other,
     /// A parent of the path is a file (or a link to one): nothing can be made below it.
     ParentIsFile(PathBuf),
+    /// The original itself, by another name: a hard link to it (only looked for where a hard
+    /// link is wanted).
+    HardLinked,
+}
+
+/// A place to observe, and what is wanted there.
+#[derive(Debug, Clone, Copy)]
+pub struct Place<'a> {
+    /// Where the link goes.
+    pub at: &'a Path,
+    /// The text the link should have; for a hard link, the original's path.
+    pub wanted: &'a Path,
+    /// Whether a hard link is wanted (then a file there is checked against the original).
+    pub hard: bool,
+}
+
+impl<'a> Place<'a> {
+    /// The place of a wanted link.
+    pub fn of(d: &'a crate::resolve::Desired) -> Place<'a> {
+        Place {
+            at: &d.at,
+            wanted: &d.link_text,
+            hard: d.link_type == crate::manifest::LinkType::Hardlink,
+        }
+    }
 }
 
 impl Actual {
@@ -51,18 +76,20 @@ impl Actual {
             Actual::Dir => "a folder".into(),
             Actual::Other => "a special file (fifo, socket or device)".into(),
             Actual::ParentIsFile(p) => format!("nothing, below the file {}", p.display()),
+            Actual::HardLinked => "a hard link to the original".into(),
         }
     }
 }
 
 /// Observes the place of one link. `wanted` is the text the link should have: when the link
 /// already has it, no further syscall is needed.
-pub fn link_place(at: &Path, wanted: &Path) -> Result<Actual, Error> {
-    classify(at, wanted, platform::read_link(at))
+pub fn link_place(place: Place) -> Result<Actual, Error> {
+    classify(place, platform::read_link(place.at))
 }
 
 /// What a `read_link` answer means, with the few further looks the uncommon answers need.
-fn classify(at: &Path, wanted: &Path, answer: ReadLink) -> Result<Actual, Error> {
+fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
+    let (at, wanted) = (place.at, place.wanted);
     let observe_err = |source| Error::Observe {
         path: at.to_path_buf(),
         source,
@@ -86,6 +113,8 @@ fn classify(at: &Path, wanted: &Path, answer: ReadLink) -> Result<Actual, Error>
             let ft = fs::symlink_metadata(at).map_err(observe_err)?.file_type();
             Ok(if ft.is_dir() {
                 Actual::Dir
+            } else if ft.is_file() && place.hard && same_file(at, wanted) {
+                Actual::HardLinked
             } else if ft.is_file() {
                 Actual::File
             } else {
@@ -110,7 +139,7 @@ fn classify(at: &Path, wanted: &Path, answer: ReadLink) -> Result<Actual, Error>
 /// Observes many places (at, wanted text), in order: in parallel when there are many, and
 /// folder by folder — one open per folder, then each link read by its name in it (the kernel
 /// walks one path component instead of the whole path), and one look for a whole missing folder.
-pub fn link_places(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
+pub fn link_places(places: &[Place]) -> Result<Vec<Actual>, Error> {
     const PER_THREAD: usize = 1024;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -147,12 +176,13 @@ enum FolderState {
 /// At most this many folders are kept open at once (file descriptors are a limited resource).
 const OPEN_FOLDERS: usize = 128;
 
-fn observe_chunk(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
+fn observe_chunk(places: &[Place]) -> Result<Vec<Actual>, Error> {
     let mut out = Vec::with_capacity(places.len());
     let mut folders: HashMap<&Path, FolderState> = HashMap::new();
-    for (at, wanted) in places {
+    for place in places {
+        let at = place.at;
         let (Some(parent), Some(name)) = (at.parent(), at.file_name()) else {
-            out.push(link_place(at, wanted)?);
+            out.push(link_place(*place)?);
             continue;
         };
         if !folders.contains_key(parent) {
@@ -167,9 +197,9 @@ fn observe_chunk(places: &[(&Path, &Path)]) -> Result<Vec<Actual>, Error> {
             folders.insert(parent, state);
         }
         let actual = match folders.get_mut(parent) {
-            Some(FolderState::Open(f)) => classify(at, wanted, f.read_link(name))?,
+            Some(FolderState::Open(f)) => classify(*place, f.read_link(name))?,
             Some(FolderState::Missing) => Actual::Missing,
-            _ => link_place(at, wanted)?,
+            _ => link_place(*place)?,
         };
         out.push(actual);
     }
@@ -305,4 +335,11 @@ pub fn same_bytes(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
+}
+
+/// Whether two paths name the same file (same device and inode; on Windows, same volume and
+/// file index), without following a link at `a`.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    fs::symlink_metadata(a).is_ok_and(|m| m.is_file())
+        && same_file::is_same_file(a, b).unwrap_or(false)
 }

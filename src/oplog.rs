@@ -34,6 +34,10 @@ pub struct OwnedLink {
     pub text: PathBuf,
     /// What the original is.
     pub kind: EntryKind,
+    /// A hard link (then `text` is the original's path, and it is linkfile's while it is still
+    /// the same file as the original).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hard: bool,
 }
 
 /// What an operation moved out of the way, and where it is kept.

@@ -219,7 +219,14 @@ fn plan_one(input: Input) -> Entry {
         texts,
     } = input;
     let (action, reason, resolution) = match &want {
-        Want::Link => decide(original, &desired.link_text, &actual, policy, same_bytes),
+        Want::Link => decide(
+            original,
+            &desired.link_text,
+            &actual,
+            policy,
+            same_bytes,
+            desired.link_type == crate::manifest::LinkType::Hardlink,
+        ),
         Want::Nothing => decide_removal(owned.as_ref(), &actual, policy),
         Want::Restore(_) => decide_restore(owned.as_ref(), &actual),
     };
@@ -279,6 +286,7 @@ fn decide(
     actual: &Actual,
     policy: OnConflict,
     same_bytes: bool,
+    hard: bool,
 ) -> Decision {
     use Action::*;
     let Some(kind) = original else {
@@ -291,6 +299,9 @@ fn decide(
     };
     match actual {
         Actual::Missing => (Create, None, None),
+        Actual::HardLinked => (Ok, None, None),
+        // A symlink where a hard link is wanted.
+        Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType), None),
         Actual::Link { text, flavour, .. } if text == wanted => match flavour {
             Some(f) if *f != kind => (Fix, Some(Reason::WrongType), None),
             _ => (Ok, None, None),
@@ -328,7 +339,10 @@ fn decide(
 fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decision {
     match (owned, actual) {
         (_, Actual::Missing | Actual::ParentIsFile(_)) => (Action::Ok, None, None),
-        (Some(o), Actual::Link { text, .. }) if *text == o.text => (Action::Remove, None, None),
+        (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => {
+            (Action::Remove, None, None)
+        }
+        (Some(o), Actual::HardLinked) if o.hard => (Action::Remove, None, None),
         (_, _) if policy == OnConflict::Backup => (
             Action::Remove,
             Some(Reason::ChangedSinceApplied),
@@ -343,7 +357,8 @@ fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
     let restore = (Action::Remove, None, Some(Resolution::Restore));
     match (owned, actual) {
         (_, Actual::Missing) => restore,
-        (Some(o), Actual::Link { text, .. }) if *text == o.text => restore,
+        (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => restore,
+        (Some(o), Actual::HardLinked) if o.hard => restore,
         _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
     }
 }
@@ -378,6 +393,7 @@ mod tests {
             at_span: 0..1,
             to_span: 0..1,
             on_conflict: OnConflict::Fail,
+            link_type: crate::manifest::LinkType::Symlink,
         }
     }
 
@@ -407,6 +423,7 @@ mod tests {
             at: "/h/.vimrc".into(),
             text: text.into(),
             kind: EntryKind::File,
+            hard: false,
         })
     }
 

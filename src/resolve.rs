@@ -50,6 +50,8 @@ pub struct Desired {
     pub to_span: Range<usize>,
     /// What to do with something in the way (the link's, else the defaults', else `fail`).
     pub on_conflict: OnConflict,
+    /// A symbolic link, or a hard link (then `link_text` is the original's path).
+    pub link_type: LinkType,
 }
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
@@ -74,7 +76,12 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         kind: Option<EntryKind>,
         relative: bool,
         on_conflict: OnConflict,
+        link_type: LinkType,
     }
+    let default_type = d
+        .link_type
+        .as_ref()
+        .map_or(LinkType::Symlink, |t| *t.get_ref());
     let default_policy = d
         .on_conflict
         .as_ref()
@@ -89,6 +96,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             kind: None,
             relative: default_relative,
             on_conflict: default_policy,
+            link_type: default_type,
         })
         .collect();
     for e in &manifest.link {
@@ -128,6 +136,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
                 .on_conflict
                 .as_ref()
                 .map_or(default_policy, |p| *p.get_ref()),
+            link_type: e.link_type.as_ref().map_or(default_type, |t| *t.get_ref()),
             relative: e
                 .relative
                 .as_ref()
@@ -143,7 +152,8 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         else {
             continue;
         };
-        let link_text = if raw.relative {
+        // A hard link has no text: it is the original itself, by another name.
+        let link_text = if raw.relative && raw.link_type == LinkType::Symlink {
             relative_path(&to, at.parent().unwrap_or(&at))
         } else {
             to.clone()
@@ -156,6 +166,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             at_span: raw.at.span(),
             to_span: raw.to.span(),
             on_conflict: raw.on_conflict,
+            link_type: raw.link_type,
         });
     }
     for (first, dup) in duplicates(&out, cx.case_insensitive) {
@@ -222,6 +233,18 @@ pub fn check_with_originals(
                 .skip(1)
                 .find_map(|a| dir_links.get(&key(a)))
         };
+        if d.link_type == LinkType::Hardlink && *kind == Some(EntryKind::Dir) {
+            errors.push(Diagnostic::new(
+                cx.manifest_path,
+                cx.text,
+                d.to_span.clone(),
+                format!(
+                    "{} is a folder, and a folder cannot be hard-linked",
+                    d.to.display()
+                ),
+                Some("use link_type = \"symlink\" for folders".into()),
+            ));
+        }
         if let (Some(asserted), Some(actual)) = (d.kind, kind)
             && asserted != *actual
         {
@@ -311,20 +334,12 @@ impl Resolver<'_, '_> {
                     "use link_type = \"symlink\" (a symlink to a folder does the same here)".into(),
                 ),
             ),
-            other => {
-                let name = if *other == LinkType::Hardlink {
-                    "hardlink"
-                } else {
-                    "junction"
-                };
-                self.error(
-                    v.span(),
-                    format!(
-                        "link_type = \"{name}\" is not supported yet by this version of linkfile"
-                    ),
-                    Some("use link_type = \"symlink\"".into()),
-                );
-            }
+            LinkType::Hardlink => {}
+            LinkType::Junction => self.error(
+                v.span(),
+                "link_type = \"junction\" is not supported yet by this version of linkfile".into(),
+                Some("use link_type = \"symlink\"".into()),
+            ),
         }
     }
 

@@ -43,6 +43,17 @@ pub enum Step {
     Move { from: PathBuf, to: PathBuf },
     /// `rmdir dir` if it is empty (a folder linkfile made); left alone otherwise.
     RemoveFolder { dir: PathBuf },
+    /// A new hard link at `at` to the file `original` (nothing is there).
+    MakeHardLink { at: PathBuf, original: PathBuf },
+    /// The symlink at `at`, holding `old`, becomes a hard link to `original` (a temporary hard
+    /// link renamed over it).
+    ReplaceWithHardLink {
+        at: PathBuf,
+        old: PathBuf,
+        original: PathBuf,
+    },
+    /// The hard link at `at` (still the same file as `original`) is removed; `original` stays.
+    RemoveHardLink { at: PathBuf, original: PathBuf },
 }
 
 /// What is written before the first change, so that a crash can be undone.
@@ -113,15 +124,21 @@ fn step_action(step: &Step) -> &'static str {
         Step::RemoveLink { .. } => "remove link",
         Step::Move { .. } => "move",
         Step::RemoveFolder { .. } => "remove folder",
+        Step::MakeHardLink { .. } => "create hard link",
+        Step::ReplaceWithHardLink { .. } => "replace link",
+        Step::RemoveHardLink { .. } => "remove hard link",
     }
 }
 
 fn step_path(step: &Step) -> &Path {
     match step {
         Step::MakeFolder { dir } | Step::RemoveFolder { dir } => dir,
-        Step::MakeLink { at, .. } | Step::ReplaceLink { at, .. } | Step::RemoveLink { at, .. } => {
-            at
-        }
+        Step::MakeLink { at, .. }
+        | Step::ReplaceLink { at, .. }
+        | Step::RemoveLink { at, .. }
+        | Step::MakeHardLink { at, .. }
+        | Step::ReplaceWithHardLink { at, .. }
+        | Step::RemoveHardLink { at, .. } => at,
         Step::Move { from, .. } => from,
     }
 }
@@ -227,7 +244,89 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
             }
             _ => Ok(()),
         },
+        Step::MakeHardLink { at, original } => {
+            fs::hard_link(original, at).map_err(fail)?;
+            verify_hard(at, original)
+        }
+        Step::ReplaceWithHardLink { at, old, original } => {
+            let temp = temp_hard_link(at, original, std::process::id()).map_err(fail)?;
+            match platform::read_link(at) {
+                ReadLink::Link(now) if now == *old => {}
+                _ => {
+                    let _ = fs::remove_file(&temp);
+                    return Err(Failure {
+                        action: "replace link",
+                        path: at.clone(),
+                        source: io::Error::other("the link changed since the plan"),
+                        hint: Some("run `linkfile plan` again".into()),
+                    });
+                }
+            }
+            // rename(2) puts the file's new name over the symlink atomically.
+            if let Err(e) = fs::rename(&temp, at) {
+                let _ = fs::remove_file(&temp);
+                return Err(fail(e));
+            }
+            verify_hard(at, original)
+        }
+        Step::RemoveHardLink { at, original } => {
+            if !crate::observe::same_file(at, original) {
+                return Err(Failure {
+                    action: "remove hard link",
+                    path: at.clone(),
+                    source: io::Error::other("it is no longer the same file as the original"),
+                    hint: Some("run `linkfile plan` again".into()),
+                });
+            }
+            // Removes this name only; the original keeps its own.
+            fs::remove_file(at).map_err(fail)
+        }
     }
+}
+
+/// A hard link to `original` under a fresh name beside `at`.
+fn temp_hard_link(at: &Path, original: &Path, pid: u32) -> io::Result<PathBuf> {
+    let parent = at.parent().unwrap_or(Path::new("."));
+    let prefix = temp_prefix(at, pid);
+    for n in 0..100 {
+        let temp = parent.join(format!("{prefix}{n}.tmp"));
+        match fs::hard_link(original, &temp) {
+            Ok(()) => return Ok(temp),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free temporary name beside it"))
+}
+
+/// Removes temporary hard links to `original` a run (process `pid`) left beside `at`.
+fn remove_temp_hard_links(at: &Path, original: &Path, pid: u32) {
+    let parent = at.parent().unwrap_or(Path::new("."));
+    let prefix = temp_prefix(at, pid);
+    for n in 0..100 {
+        let temp = parent.join(format!("{prefix}{n}.tmp"));
+        if crate::observe::same_file(&temp, original) {
+            let _ = fs::remove_file(&temp);
+        } else {
+            break;
+        }
+    }
+}
+
+/// Checks that a new hard link is the original, by another name.
+fn verify_hard(at: &Path, original: &Path) -> Result<(), Failure> {
+    if crate::observe::same_file(at, original) {
+        return Ok(());
+    }
+    Err(Failure {
+        action: "verify hard link",
+        path: at.to_path_buf(),
+        source: io::Error::other("the system reported success but the name is not the original"),
+        hint: Some(
+            "this filesystem does not make hard links faithfully; use link_type = \"symlink\""
+                .into(),
+        ),
+    })
 }
 
 /// `rename`, refusing to replace anything at `to` (a backup never overwrites a backup). Across
@@ -340,6 +439,23 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e.to_string()),
             _ => Ok(()),
         },
+        Step::MakeHardLink { at, original } if crate::observe::same_file(at, original) => {
+            fs::remove_file(at).map_err(|e| e.to_string())
+        }
+        Step::MakeHardLink { .. } => Ok(()),
+        Step::ReplaceWithHardLink { at, old, original } => {
+            remove_temp_hard_links(at, original, pid);
+            if crate::observe::same_file(at, original) {
+                let temp = temp_link(at, old, EntryKind::File, pid).map_err(|e| e.to_string())?;
+                fs::rename(&temp, at).map_err(|e| e.to_string())
+            } else {
+                Ok(())
+            }
+        }
+        Step::RemoveHardLink { at, original } if !exists(at) => {
+            fs::hard_link(original, at).map_err(|e| e.to_string())
+        }
+        Step::RemoveHardLink { .. } => Ok(()),
     }
 }
 

@@ -71,9 +71,10 @@ fn unix_hint(code: i32) -> Option<&'static str> {
         1 | 13 => "check that you may write to that folder (ls -ld on it and its parents)",
         30 => "the filesystem is mounted read-only",
         18 => {
-            "the backup store is on another filesystem: a folder is never copied and then deleted \
-             (that would be a recursive delete of your files); set LINKFILE_STATE_DIR to a folder \
-             on the same filesystem as your home"
+            "the two paths are on different filesystems: a hard link must be on the same \
+             filesystem as its original (use link_type = \"symlink\"), and a folder is never \
+             copied and then deleted into the backup store (set LINKFILE_STATE_DIR to a folder on \
+             the same filesystem as your home)"
         }
         28 => "the disk is full: free some space and run linkfile again",
         _ => return None,

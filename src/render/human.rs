@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::apply::Applied;
 use crate::error::Style;
+use crate::manifest::LinkType;
 use crate::oplog::{self, Operation};
 use crate::plan::{Action, Counts, Entry, Plan, Resolution, Want};
 
@@ -81,7 +82,9 @@ impl View<'_> {
         self.push_at(out, &d.at);
         out.push_str(" -> ");
         self.push_to(out, &d.to);
-        if d.link_text.as_os_str() != d.to.as_os_str() {
+        if d.link_type == LinkType::Hardlink {
+            out.push_str(" (hard link)");
+        } else if d.link_text.as_os_str() != d.to.as_os_str() {
             let _ = write!(out, " (as {})", d.link_text.display());
         }
         if s.color {

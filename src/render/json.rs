@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::manifest::EntryKind;
+use crate::manifest::{EntryKind, LinkType};
 use crate::plan::{Action, Plan, Reason, Resolution};
 
 /// The report `plan --json` and `apply --json` print.
@@ -37,6 +37,8 @@ pub struct ReportEntry {
     pub to: String,
     /// The text the link holds when right (equals `to` unless `relative`).
     pub link_text: String,
+    /// `symlink`, or `hardlink` (then `link_text` is the original's path).
+    pub link_type: LinkType,
     /// What the original is; absent when it is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<EntryKind>,
@@ -77,6 +79,7 @@ impl Report {
                     at: e.desired.at.to_string_lossy().into_owned(),
                     to: e.desired.to.to_string_lossy().into_owned(),
                     link_text: e.desired.link_text.to_string_lossy().into_owned(),
+                    link_type: e.desired.link_type,
                     kind: e.kind,
                     action: e.action,
                     reason: e.reason,

@@ -31,7 +31,7 @@ fn doctor_tries_every_folder_and_leaves_nothing_behind() {
         assert!(lines[1].contains("yes      yes"), "{}", r.stdout);
         assert!(
             r.stdout
-                .ends_with("apply would use a symbolic link for each of the 3 links.\n"),
+                .ends_with("apply can make each of the 3 links as the manifest asks (symlinks).\n"),
             "{}",
             r.stdout
         );
@@ -47,7 +47,7 @@ fn doctor_tries_every_folder_and_leaves_nothing_behind() {
         assert!(lines[1].contains("NO       yes"), "{}", r.stdout);
         assert!(
             r.stdout.ends_with(
-                "apply would fail: symbolic links cannot be made in 2 folders (see above).\n"
+                "apply would fail: the links asked for cannot be made in 2 folders (see above).\n"
             ),
             "{}",
             r.stdout

@@ -149,7 +149,7 @@ echo $? > "$OUT/rc"
         "{stdout}"
     );
     assert!(
-        stdout.contains("apply would fail: symbolic links cannot be made in 1 folder"),
+        stdout.contains("apply would fail: the links asked for cannot be made in 1 folder"),
         "{stdout}"
     );
 }

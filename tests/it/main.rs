@@ -12,6 +12,7 @@ mod doctor;
 mod examples;
 #[cfg(target_os = "linux")]
 mod faults;
+mod hardlinks;
 mod manifest_errors;
 mod operations;
 mod output;

@@ -1,0 +1,181 @@
+//! `link_type = "hardlink"`: the original under a second name. Hard links are real under Wine
+//! too, so these run on every platform.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::harness::World;
+
+const HARD: &str = "version = 1\n[defaults]\nlink_type = \"hardlink\"\n[links]\n\"~/.a\" = \"a\"\n\"~/sub/.b\" = \"b\"\n";
+
+fn world() -> World {
+    let w = World::new();
+    w.repo_file("a", "a\n").repo_file("b", "b\n");
+    w.manifest(HARD);
+    w
+}
+
+fn ok(w: &World, args: &[&str]) -> String {
+    let r = w.run(args);
+    assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    r.stdout
+}
+
+fn same(a: &Path, b: &Path) -> bool {
+    linkfile::observe::same_file(a, b)
+}
+
+#[test]
+fn hard_links_are_made_recognised_and_pruned() {
+    let w = world();
+    let before = w.snapshot();
+    let out = ok(&w, &["apply"]);
+    assert!(out.contains("+ ~/.a -> a (hard link)"), "{out}");
+    assert!(same(&w.home.join(".a"), &w.repo.join("a")));
+    assert!(same(&w.home.join("sub/.b"), &w.repo.join("b")));
+    assert!(
+        fs::read_link(w.home.join(".a")).is_err(),
+        "a symlink was made"
+    );
+    // Editing through one name edits the original.
+    fs::write(w.home.join(".a"), "edited\n").unwrap();
+    assert_eq!(fs::read_to_string(w.repo.join("a")).unwrap(), "edited\n");
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+    let json: serde_json::Value =
+        serde_json::from_str(&w.run(&["plan", "--json"]).raw_stdout).unwrap();
+    assert_eq!(json["entries"][0]["link_type"], "hardlink");
+    assert_eq!(json["entries"][0]["action"], "ok");
+    // Dropped from the manifest: the name goes, the original stays.
+    w.manifest("version = 1\n[defaults]\nlink_type = \"hardlink\"\n[links]\n\"~/.a\" = \"a\"\n");
+    ok(&w, &["apply"]);
+    assert!(fs::symlink_metadata(w.home.join("sub/.b")).is_err());
+    assert_eq!(fs::read_to_string(w.repo.join("b")).unwrap(), "b\n");
+    // Undo twice: the pruned hard link comes back, then everything goes.
+    ok(&w, &["undo"]);
+    assert!(same(&w.home.join("sub/.b"), &w.repo.join("b")));
+    ok(&w, &["undo"]);
+    // Back to the start, but for the edit made through the link and the manifest's change.
+    let mut expected = before.clone();
+    let now = w.snapshot();
+    for edited in ["repo/a", "repo/linkfile.toml"] {
+        expected.insert(edited.into(), now[edited].clone());
+    }
+    assert_eq!(now, expected);
+}
+
+#[test]
+fn a_symlink_where_a_hard_link_is_wanted_is_fixed_and_undo_puts_it_back() {
+    if !crate::harness::symlinks_work() {
+        return;
+    }
+    let w = world();
+    w.home_link(".a", &w.repo.join("a"));
+    let before = w.snapshot();
+    let out = ok(&w, &["apply"]);
+    assert!(
+        out.contains("~ ~/.a -> a (hard link)  (wrong-type"),
+        "{out}"
+    );
+    assert!(same(&w.home.join(".a"), &w.repo.join("a")));
+    ok(&w, &["undo"]);
+    assert_eq!(w.snapshot(), before);
+}
+
+#[test]
+fn another_file_in_the_way_is_a_conflict_or_backed_up() {
+    let w = world();
+    w.home_file(".a", "mine\n");
+    let before = w.snapshot();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("! ~/.a -> a (hard link)  (file-in-the-way)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(w.snapshot(), before);
+    ok(&w, &["apply", "--on-conflict", "backup"]);
+    assert!(same(&w.home.join(".a"), &w.repo.join("a")));
+    ok(&w, &["undo"]);
+    assert_eq!(w.snapshot(), before);
+}
+
+#[test]
+fn a_hard_link_an_editor_broke_is_never_removed_silently() {
+    let w = world();
+    ok(&w, &["apply"]);
+    // Editors that save by writing a new file and renaming it break the hard link.
+    fs::remove_file(w.home.join(".a")).unwrap();
+    w.home_file(".a", "saved anew\n");
+    let r = w.run(&["plan"]);
+    assert!(
+        r.stdout
+            .contains("! ~/.a -> a (hard link)  (file-in-the-way)"),
+        "{}",
+        r.stdout
+    );
+    w.manifest(
+        "version = 1\n[defaults]\nlink_type = \"hardlink\"\n[links]\n\"~/sub/.b\" = \"b\"\n",
+    );
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("(changed-since-applied)"), "{}", r.stdout);
+    assert_eq!(
+        fs::read_to_string(w.home.join(".a")).unwrap(),
+        "saved anew\n"
+    );
+}
+
+#[test]
+fn a_failure_at_any_step_with_hard_links_leaves_the_tree_as_it_was() {
+    let setup = |w: &World| {
+        let r = w.run(&["apply"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        w.manifest("version = 1\n[defaults]\nlink_type = \"hardlink\"\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n\"~/.c\" = \"b\"\n\"~/new/.d\" = \"a\"\n");
+        w.home_file(".c", "mine\n");
+    };
+    let count = {
+        let w = world();
+        setup(&w);
+        let session =
+            linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0;
+        if let Err(e) = session.apply("apply", None, &mut |_| {
+            n += 1;
+            Ok(())
+        }) {
+            panic!("{e}");
+        }
+        n
+    };
+    assert!(count >= 5, "only {count} steps");
+    for k in 0..count {
+        let w = world();
+        setup(&w);
+        let before = w.snapshot();
+        let session =
+            linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
+        let mut n = 0;
+        let err = session
+            .apply("apply", None, &mut |_| {
+                n += 1;
+                if n > k {
+                    Err(io::Error::other("injected"))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("nothing was changed"),
+            "step {k}: {err}"
+        );
+        assert_eq!(
+            w.snapshot(),
+            before,
+            "tree differs after a failure at step {k}"
+        );
+    }
+}
