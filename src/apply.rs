@@ -22,7 +22,7 @@ use crate::manifest::{EntryKind, LinkType};
 use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
-pub use crate::steps::{Intent, Step, finish, recover, undo_step};
+pub use crate::steps::{Intent, Shape, Step, finish, recover, undo_step};
 use crate::steps::{OpenFolder, roll_back, run_step};
 
 /// What an apply did.
@@ -202,6 +202,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         .map(|e| observe::Place::of(&e.desired))
         .collect();
     for (entry, now) in entries.iter().zip(observe::link_places(&places)?) {
+        let now = observe::owned_hard_link(now, &entry.desired.at, entry.owned.as_ref());
         let d = &entry.desired;
         if now != entry.observed {
             return Err(Error::StalePlan {
@@ -299,7 +300,8 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             }
             (Action::Fix, _) => {
                 let old = e.current_text().unwrap_or(Path::new("")).to_path_buf();
-                if e.owned.as_ref().is_none_or(|o| o.text != old) {
+                let is_link = matches!(e.observed, Actual::Link { .. });
+                if is_link && e.owned.as_ref().is_none_or(|o| o.text != old) {
                     // Not a link linkfile made: its text is its content; the record keeps it.
                     outcome.backups.push(Backup {
                         at: d.at.clone(),
@@ -310,19 +312,40 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                     });
                 }
                 outcome.applied.fixed += 1;
-                steps.push(if d.link_type == LinkType::Hardlink {
-                    Step::ReplaceWithHardLink {
-                        at: d.at.clone(),
-                        old,
+                let hard = d.link_type == LinkType::Hardlink;
+                let to = if hard {
+                    Shape::HardLink {
                         original: d.link_text.clone(),
                     }
                 } else {
-                    Step::ReplaceLink {
+                    Shape::Symlink {
+                        text: d.link_text.clone(),
+                        kind,
+                    }
+                };
+                steps.push(match (&e.observed, &e.owned) {
+                    // A hard link linkfile made, to another original.
+                    (Actual::OwnedHardLink, Some(o)) => Step::Swap {
+                        at: d.at.clone(),
+                        from: Shape::HardLink {
+                            original: o.text.clone(),
+                        },
+                        to,
+                    },
+                    _ if hard => Step::Swap {
+                        at: d.at.clone(),
+                        from: Shape::Symlink {
+                            text: old,
+                            kind: e.owned.as_ref().map_or(kind, |o| o.kind),
+                        },
+                        to,
+                    },
+                    _ => Step::ReplaceLink {
                         at: d.at.clone(),
                         old,
                         new: d.link_text.clone(),
                         kind,
-                    }
+                    },
                 });
             }
             (Action::Remove, Some(Resolution::Backup)) => {
@@ -330,7 +353,9 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 outcome.applied.backed_up += 1;
             }
             (Action::Remove, resolution) => {
-                if let (Actual::HardLinked, Some(o)) = (&e.observed, &e.owned) {
+                if let (Actual::HardLinked | Actual::OwnedHardLink, Some(o)) =
+                    (&e.observed, &e.owned)
+                {
                     outcome.applied.removed += 1;
                     steps.push(Step::RemoveHardLink {
                         at: d.at.clone(),

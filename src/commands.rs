@@ -337,6 +337,7 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
             (false, Some(actual)) => actual,
             (false, None) => observed.next().expect("one observation per place"),
         };
+        let actual = observe::owned_hard_link(actual, &it.desired.at, it.owned.as_ref());
         let d = &it.desired;
         let file_over_file =
             actual == Actual::File && it.original == Some(EntryKind::File) && it.want == Want::Link;

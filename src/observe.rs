@@ -42,6 +42,8 @@ pub enum Actual {
     /// The original itself, by another name: a hard link to it (only looked for where a hard
     /// link is wanted).
     HardLinked,
+    /// A hard link linkfile made to the original it recorded, which is not the one wanted now.
+    OwnedHardLink,
 }
 
 /// A place to observe, and what is wanted there.
@@ -77,6 +79,7 @@ impl Actual {
             Actual::Other => "a special file (fifo, socket or device)".into(),
             Actual::ParentIsFile(p) => format!("nothing, below the file {}", p.display()),
             Actual::HardLinked => "a hard link to the original".into(),
+            Actual::OwnedHardLink => "a hard link linkfile made to another original".into(),
         }
     }
 }
@@ -334,6 +337,19 @@ pub fn same_bytes(a: &Path, b: &Path) -> bool {
     match (fs::read(a), fs::read(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+/// A file where linkfile recorded making a hard link is still that hard link when it is the
+/// same file as the original it recorded: then it is linkfile's, not the user's.
+pub fn owned_hard_link(
+    actual: Actual,
+    at: &Path,
+    owned: Option<&crate::oplog::OwnedLink>,
+) -> Actual {
+    match (actual, owned) {
+        (Actual::File, Some(o)) if o.hard && same_file(at, &o.text) => Actual::OwnedHardLink,
+        (actual, _) => actual,
     }
 }
 

@@ -300,6 +300,8 @@ fn decide(
     match actual {
         Actual::Missing => (Create, None, None),
         Actual::HardLinked => (Ok, None, None),
+        Actual::OwnedHardLink if hard => (Fix, Some(Reason::WrongTarget), None),
+        Actual::OwnedHardLink => (Fix, Some(Reason::WrongType), None),
         // A symlink where a hard link is wanted.
         Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType), None),
         Actual::Link { text, flavour, .. } if text == wanted => match flavour {
@@ -342,7 +344,9 @@ fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict
         (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => {
             (Action::Remove, None, None)
         }
-        (Some(o), Actual::HardLinked) if o.hard => (Action::Remove, None, None),
+        (Some(o), Actual::HardLinked | Actual::OwnedHardLink) if o.hard => {
+            (Action::Remove, None, None)
+        }
         (_, _) if policy == OnConflict::Backup => (
             Action::Remove,
             Some(Reason::ChangedSinceApplied),
@@ -358,7 +362,7 @@ fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
     match (owned, actual) {
         (_, Actual::Missing) => restore,
         (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => restore,
-        (Some(o), Actual::HardLinked) if o.hard => restore,
+        (Some(o), Actual::HardLinked | Actual::OwnedHardLink) if o.hard => restore,
         _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
     }
 }

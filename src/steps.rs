@@ -45,13 +45,9 @@ pub enum Step {
     RemoveFolder { dir: PathBuf },
     /// A new hard link at `at` to the file `original` (nothing is there).
     MakeHardLink { at: PathBuf, original: PathBuf },
-    /// The symlink at `at`, holding `old`, becomes a hard link to `original` (a temporary hard
-    /// link renamed over it).
-    ReplaceWithHardLink {
-        at: PathBuf,
-        old: PathBuf,
-        original: PathBuf,
-    },
+    /// What is at `at` goes from one shape to another, where a hard link is involved (a
+    /// temporary link of the new shape beside it, renamed over it).
+    Swap { at: PathBuf, from: Shape, to: Shape },
     /// The hard link at `at` (still the same file as `original`) is removed; `original` stays.
     RemoveHardLink { at: PathBuf, original: PathBuf },
 }
@@ -125,7 +121,7 @@ fn step_action(step: &Step) -> &'static str {
         Step::Move { .. } => "move",
         Step::RemoveFolder { .. } => "remove folder",
         Step::MakeHardLink { .. } => "create hard link",
-        Step::ReplaceWithHardLink { .. } => "replace link",
+        Step::Swap { .. } => "replace link",
         Step::RemoveHardLink { .. } => "remove hard link",
     }
 }
@@ -137,7 +133,7 @@ fn step_path(step: &Step) -> &Path {
         | Step::ReplaceLink { at, .. }
         | Step::RemoveLink { at, .. }
         | Step::MakeHardLink { at, .. }
-        | Step::ReplaceWithHardLink { at, .. }
+        | Step::Swap { at, .. }
         | Step::RemoveHardLink { at, .. } => at,
         Step::Move { from, .. } => from,
     }
@@ -248,26 +244,33 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
             fs::hard_link(original, at).map_err(fail)?;
             verify_hard(at, original)
         }
-        Step::ReplaceWithHardLink { at, old, original } => {
-            let temp = temp_hard_link(at, original, std::process::id()).map_err(fail)?;
-            match platform::read_link(at) {
-                ReadLink::Link(now) if now == *old => {}
-                _ => {
-                    let _ = fs::remove_file(&temp);
-                    return Err(Failure {
-                        action: "replace link",
-                        path: at.clone(),
-                        source: io::Error::other("the link changed since the plan"),
-                        hint: Some("run `linkfile plan` again".into()),
-                    });
-                }
+        Step::Swap { at, from, to } => {
+            let temp = to.make_temp(at, std::process::id()).map_err(fail)?;
+            // Re-check just before the rename: never replace what someone changed meanwhile.
+            if !from.holds(at) {
+                to.remove(&temp);
+                return Err(Failure {
+                    action: "replace link",
+                    path: at.clone(),
+                    source: io::Error::other("it changed since the plan"),
+                    hint: Some("run `linkfile plan` again".into()),
+                });
             }
-            // rename(2) puts the file's new name over the symlink atomically.
+            // rename(2) puts the new name over the old one atomically.
             if let Err(e) = fs::rename(&temp, at) {
-                let _ = fs::remove_file(&temp);
+                to.remove(&temp);
                 return Err(fail(e));
             }
-            verify_hard(at, original)
+            if to.holds(at) {
+                Ok(())
+            } else {
+                Err(Failure {
+                    action: "verify link",
+                    path: at.clone(),
+                    source: io::Error::other("the system reported success but made something else"),
+                    hint: None,
+                })
+            }
         }
         Step::RemoveHardLink { at, original } => {
             if !crate::observe::same_file(at, original) {
@@ -299,16 +302,54 @@ fn temp_hard_link(at: &Path, original: &Path, pid: u32) -> io::Result<PathBuf> {
     Err(io::Error::other("no free temporary name beside it"))
 }
 
-/// Removes temporary hard links to `original` a run (process `pid`) left beside `at`.
-fn remove_temp_hard_links(at: &Path, original: &Path, pid: u32) {
-    let parent = at.parent().unwrap_or(Path::new("."));
-    let prefix = temp_prefix(at, pid);
-    for n in 0..100 {
-        let temp = parent.join(format!("{prefix}{n}.tmp"));
-        if crate::observe::same_file(&temp, original) {
-            let _ = fs::remove_file(&temp);
-        } else {
-            break;
+/// What a place holds, for a [`Step::Swap`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "shape", rename_all = "kebab-case")]
+pub enum Shape {
+    /// A symlink holding `text`.
+    Symlink { text: PathBuf, kind: EntryKind },
+    /// A hard link to the file `original`.
+    HardLink { original: PathBuf },
+}
+
+impl Shape {
+    /// Whether `at` holds exactly this.
+    fn holds(&self, at: &Path) -> bool {
+        match self {
+            Shape::Symlink { text, .. } => {
+                matches!(platform::read_link(at), ReadLink::Link(now) if now == *text)
+            }
+            Shape::HardLink { original } => crate::observe::same_file(at, original),
+        }
+    }
+
+    /// This, under a fresh temporary name beside `at`.
+    fn make_temp(&self, at: &Path, pid: u32) -> io::Result<PathBuf> {
+        match self {
+            Shape::Symlink { text, kind } => temp_link(at, text, *kind, pid),
+            Shape::HardLink { original } => temp_hard_link(at, original, pid),
+        }
+    }
+
+    /// Removes a temporary name made by [`Shape::make_temp`].
+    fn remove(&self, temp: &Path) {
+        let _ = match self {
+            Shape::Symlink { kind, .. } => platform::remove_link(temp, *kind),
+            Shape::HardLink { .. } => fs::remove_file(temp),
+        };
+    }
+
+    /// Removes the temporary names of this shape a run (process `pid`) left beside `at`.
+    fn remove_temps(&self, at: &Path, pid: u32) {
+        let parent = at.parent().unwrap_or(Path::new("."));
+        let prefix = temp_prefix(at, pid);
+        for n in 0..100 {
+            let temp = parent.join(format!("{prefix}{n}.tmp"));
+            if self.holds(&temp) {
+                self.remove(&temp);
+            } else if fs::symlink_metadata(&temp).is_err() {
+                break;
+            }
         }
     }
 }
@@ -443,10 +484,10 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             fs::remove_file(at).map_err(|e| e.to_string())
         }
         Step::MakeHardLink { .. } => Ok(()),
-        Step::ReplaceWithHardLink { at, old, original } => {
-            remove_temp_hard_links(at, original, pid);
-            if crate::observe::same_file(at, original) {
-                let temp = temp_link(at, old, EntryKind::File, pid).map_err(|e| e.to_string())?;
+        Step::Swap { at, from, to } => {
+            to.remove_temps(at, pid);
+            if to.holds(at) {
+                let temp = from.make_temp(at, pid).map_err(|e| e.to_string())?;
                 fs::rename(&temp, at).map_err(|e| e.to_string())
             } else {
                 Ok(())

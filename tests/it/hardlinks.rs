@@ -180,3 +180,39 @@ fn a_failure_at_any_step_with_hard_links_leaves_the_tree_as_it_was() {
         );
     }
 }
+
+#[test]
+fn a_hard_link_moved_to_another_original_or_to_a_symlink_is_fixed_in_place_and_undone() {
+    let w = world();
+    ok(&w, &["apply"]);
+    let after_first = w.snapshot();
+    // Same place, another original: linkfile's own hard link is swapped, nothing backed up.
+    w.manifest("version = 1\n[defaults]\nlink_type = \"hardlink\"\n[links]\n\"~/.a\" = \"b\"\n\"~/sub/.b\" = \"b\"\n");
+    let out = ok(&w, &["apply"]);
+    assert!(
+        out.contains("~ ~/.a -> b (hard link)  (wrong-target)"),
+        "{out}"
+    );
+    assert!(same(&w.home.join(".a"), &w.repo.join("b")));
+    assert_eq!(
+        w.snapshot_all()
+            .keys()
+            .filter(|k| k.contains("backups"))
+            .count(),
+        0
+    );
+    ok(&w, &["undo"]);
+    let mut expected = after_first.clone();
+    let now = w.snapshot();
+    let key = format!("repo{}linkfile.toml", std::path::MAIN_SEPARATOR);
+    expected.insert(key.clone(), now[&key].clone());
+    assert_eq!(now, expected);
+    assert!(same(&w.home.join(".a"), &w.repo.join("a")));
+    if crate::harness::symlinks_work() {
+        // And from a hard link to a symlink.
+        w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+        let out = ok(&w, &["apply"]);
+        assert!(out.contains("~ ~/.a -> a  (wrong-type)"), "{out}");
+        assert_eq!(fs::read_link(w.home.join(".a")).unwrap(), w.repo.join("a"));
+    }
+}

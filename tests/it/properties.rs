@@ -161,6 +161,20 @@ fn manifest_ats(raw: &[RawEntry]) -> Vec<String> {
         .collect()
 }
 
+/// Like `manifest_text`, with some links to files made hard links (those whose place has an
+/// even-length name), so that both kinds mix in every property.
+fn manifest_text_with(m: &[(String, String)], files: &[String]) -> String {
+    let mut s = String::from("version = 1\n");
+    for (at, to) in m {
+        let hard = files.contains(to) && at.len() % 2 == 0;
+        let _ = writeln!(s, "[[link]]\nat = \"~/{at}\"\nto = \"{to}\"");
+        if hard {
+            let _ = writeln!(s, "link_type = \"hardlink\"");
+        }
+    }
+    s
+}
+
 fn manifest_text(m: &[(String, String)]) -> String {
     let mut s = String::from("version = 1\n[links]\n");
     for (at, to) in m {
@@ -176,7 +190,7 @@ impl Case {
         for f in &self.repo {
             w.repo_file(f, &format!("repo's {f}\n"));
         }
-        w.manifest(&manifest_text(&self.m1));
+        w.manifest(&manifest_text_with(&self.m1, &self.repo));
         for (at, before) in &self.home {
             let path = w.home.join(at);
             if *before != Before::Nothing {
@@ -206,8 +220,16 @@ impl Case {
     /// The case in words, for a failure message.
     fn describe(&self) -> String {
         let mut s = format!("repo files: {}\n", self.repo.join(", "));
-        let _ = write!(s, "manifest 1:\n{}", manifest_text(&self.m1));
-        let _ = write!(s, "manifest 2:\n{}", manifest_text(&self.m2));
+        let _ = write!(
+            s,
+            "manifest 1:\n{}",
+            manifest_text_with(&self.m1, &self.repo)
+        );
+        let _ = write!(
+            s,
+            "manifest 2:\n{}",
+            manifest_text_with(&self.m2, &self.repo)
+        );
         s.push_str("home before:\n");
         for (at, b) in &self.home {
             let b = match b {
@@ -293,12 +315,12 @@ fn two_applies_then_two_undos(case: &Case) -> Result<(), TestCaseError> {
     };
     step(&["apply", "--on-conflict", "backup"], 0)?;
     step(&["plan", "--exit-code"], 0)?;
-    w.manifest(&manifest_text(&case.m2));
+    w.manifest(&manifest_text_with(&case.m2, &case.repo));
     step(&["apply", "--on-conflict", "backup"], 0)?;
     step(&["plan", "--exit-code"], 0)?;
     step(&["undo"], 0)?;
     step(&["undo"], 0)?;
-    w.manifest(&manifest_text(&case.m1));
+    w.manifest(&manifest_text_with(&case.m1, &case.repo));
     let after = w.snapshot();
     prop_assert!(
         after == before,
