@@ -40,7 +40,9 @@ pub struct Session {
 
 impl Session {
     /// Applies the plan as one operation and records it; `before_step` runs before every write
-    /// (tests inject faults with it). Returns the record, or `None` when nothing changed.
+    /// (tests inject faults with it). Returns the record, or `None` when nothing changed. The
+    /// caller holds the writer's lock ([`State::lock`]) and has recovered any interrupted
+    /// operation first, as the command line does.
     pub fn apply(
         &self,
         command: &str,
