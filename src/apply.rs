@@ -22,6 +22,7 @@ use crate::manifest::{EntryKind, LinkType};
 use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
+use crate::platform::Flavour;
 pub use crate::steps::{Intent, Shape, Step, finish, recover, undo_step};
 use crate::steps::{OpenFolder, roll_back, run_step};
 
@@ -139,6 +140,8 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
             text: e.desired.link_text.clone(),
             kind: e.kind.unwrap_or(EntryKind::File),
             hard: e.desired.link_type == LinkType::Hardlink,
+            junction: e.desired.link_type == LinkType::Junction,
+            fallback: e.desired.fell_back.clone(),
         })
         .collect();
     view.sort();
@@ -266,7 +269,14 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             folders_removed = true;
         }
         let d = &e.desired;
-        let kind = e.kind.unwrap_or(EntryKind::File);
+        let kind = Flavour::of(e.kind.unwrap_or(EntryKind::File), d.link_type);
+        // What is there now: a link is removed or replaced as the kind of link it is.
+        let there = match &e.observed {
+            Actual::Link {
+                flavour: Some(f), ..
+            } => *f,
+            _ => e.owned.as_ref().map_or(kind, OwnedLink::flavour),
+        };
         let what = match e.observed {
             Actual::Dir => BackupKind::Dir,
             Actual::Link { .. } => BackupKind::Link,
@@ -336,7 +346,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                         at: d.at.clone(),
                         from: Shape::Symlink {
                             text: old,
-                            kind: e.owned.as_ref().map_or(kind, |o| o.kind),
+                            kind: there,
                         },
                         to,
                     },
@@ -345,6 +355,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                         old,
                         new: d.link_text.clone(),
                         kind,
+                        old_kind: (there != kind).then_some(there),
                     },
                 });
             }
@@ -366,7 +377,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                     steps.push(Step::RemoveLink {
                         at: d.at.clone(),
                         text: text.to_path_buf(),
-                        kind,
+                        kind: there,
                     });
                 }
                 if let (Some(Resolution::Restore), Want::Restore(b)) = (resolution, &e.want) {
@@ -398,7 +409,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
     Ok((steps, outcome, store_dirs))
 }
 
-fn make_link(e: &Entry, kind: EntryKind) -> Step {
+fn make_link(e: &Entry, kind: Flavour) -> Step {
     let d = &e.desired;
     if d.link_type == LinkType::Hardlink {
         Step::MakeHardLink {

@@ -92,8 +92,8 @@ pub enum Command {
     /// Try, in each folder the manifest links into, which kinds of link can be made there.
     ///
     /// Makes a symlink, a hard link and (on Windows) a junction under a temporary name in each
-    /// folder, reads it back and removes it; on Windows also tells whether Developer Mode is on
-    /// and whether this shell is elevated. Exit 0 when every link can be made as the manifest
-    /// asks, 1 otherwise.
+    /// folder, reads it back and removes it, and says which primitive apply would use there
+    /// (after `fallback`); on Windows also tells whether Developer Mode is on and whether this
+    /// shell is elevated. Exit 0 when every link can be made as the manifest asks, 1 otherwise.
     Doctor,
 }

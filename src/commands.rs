@@ -13,8 +13,9 @@ use crate::error::{Error, Style};
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
 use crate::observe::{self, Actual, Originals};
 use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
-use crate::plan::{self, Input, Plan, Want};
-use crate::platform;
+use crate::plan::{self, Input, Obstacle, Plan, Want};
+use crate::platform::{self, Flavour};
+use crate::primitive;
 use crate::render::human::{self, View};
 use crate::render::json::Report;
 use crate::resolve::{self, Desired};
@@ -209,7 +210,10 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             });
             let kinds = kinds?;
             resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
-            Ok((manifest, desired, kinds, actuals?))
+            let mut desired = desired;
+            let mut actuals = actuals?;
+            let refusals = choose_primitives(&mut desired, &kinds, &mut actuals)?;
+            Ok((manifest, desired, kinds, (actuals, refusals)))
         };
         let result = read();
         let head = head.join().expect("reading the log panicked");
@@ -247,11 +251,14 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
     };
     let mut view: Vec<Option<OwnedLink>> = view.into_iter().map(Some).collect();
     let mut items = Vec::with_capacity(desired.len() + view.len());
-    for (((d, kind), actual), owned) in desired.into_iter().zip(kinds).zip(actuals).zip(matched) {
+    let (actuals, refusals) = actuals;
+    let places = desired.into_iter().zip(kinds).zip(actuals).zip(refusals);
+    for ((((d, kind), actual), refusal), owned) in places.zip(matched) {
         let o = owned.and_then(|i| view[i].take());
         let p = policy.unwrap_or(d.on_conflict);
         let mut item = Item::new(d, Want::Link, o, p, kind);
         item.actual = Some(actual);
+        item.obstacle = refusal;
         items.push(item);
     }
     // What is left of the view, the manifest no longer wants (the view is kept sorted).
@@ -278,6 +285,51 @@ struct Item {
     original: Option<EntryKind>,
     /// What is there, when already observed.
     actual: Option<Actual>,
+    /// What stops the write, when already known.
+    obstacle: Option<Obstacle>,
+}
+
+/// Chooses the primitive of every link with a `fallback` (trying each once per folder; a
+/// junction asked for by name is tried too), and observes again the places of the links that
+/// fall back: what is right there now depends on the primitive. Returns, per link, why no
+/// primitive fits.
+fn choose_primitives(
+    desired: &mut [Desired],
+    kinds: &[Option<EntryKind>],
+    actuals: &mut [Actual],
+) -> Result<Vec<Option<Obstacle>>, Error> {
+    if desired
+        .iter()
+        .all(|d| d.fallback.is_empty() && d.link_type != LinkType::Junction)
+    {
+        return Ok(vec![None; desired.len()]);
+    }
+    // A link that is already what the manifest asks for needs no try.
+    let right: Vec<bool> = desired
+        .iter()
+        .zip(kinds)
+        .zip(actuals.iter())
+        .map(|((d, kind), a)| match a {
+            Actual::Link { text, flavour, .. } => {
+                *text == d.link_text
+                    && d.link_type != LinkType::Hardlink
+                    && flavour.is_none_or(|f| Some(f) == kind.map(|k| Flavour::of(k, d.link_type)))
+            }
+            _ => false,
+        })
+        .collect();
+    let refusals = primitive::choose_all(desired, kinds, &right);
+    let changed: Vec<usize> = (0..desired.len())
+        .filter(|&i| desired[i].fell_back.is_some())
+        .collect();
+    let places: Vec<observe::Place> = changed
+        .iter()
+        .map(|&i| observe::Place::of(&desired[i]))
+        .collect();
+    for (i, actual) in changed.iter().zip(observe::link_places(&places)?) {
+        actuals[*i] = actual;
+    }
+    Ok(refusals)
 }
 
 impl Item {
@@ -295,6 +347,7 @@ impl Item {
             policy,
             original,
             actual: None,
+            obstacle: None,
         }
     }
 }
@@ -332,6 +385,7 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
         .map(|(it, _)| observe::Place::of(&it.desired))
         .collect();
     let mut observed = observe::link_places(&places)?.into_iter();
+    let mut obstacles = primitive::Obstacles::default();
     let mut inputs = Vec::with_capacity(items.len());
     for (mut it, shadowed) in items.into_iter().zip(shadowed) {
         let actual = match (shadowed, it.actual.take()) {
@@ -349,6 +403,9 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
         } else {
             None
         };
+        let obstacle = it
+            .obstacle
+            .or_else(|| obstacles.check(&it.desired, &it.want));
         inputs.push(Input {
             desired: it.desired,
             want: it.want,
@@ -356,6 +413,7 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
             policy: it.policy,
             same_bytes,
             original: it.original,
+            obstacle,
             actual,
             texts,
         });
@@ -374,11 +432,9 @@ fn from_owned(o: &OwnedLink) -> Desired {
         at_span: 0..0,
         to_span: 0..0,
         on_conflict: OnConflict::Fail,
-        link_type: if o.hard {
-            LinkType::Hardlink
-        } else {
-            LinkType::Symlink
-        },
+        link_type: o.link_type(),
+        fallback: Vec::new(),
+        fell_back: o.fallback.clone(),
     }
 }
 
@@ -691,6 +747,8 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             to_span: 0..0,
             on_conflict: OnConflict::Fail,
             link_type: LinkType::Symlink,
+            fallback: Vec::new(),
+            fell_back: None,
         };
         let kind = if b.at.is_dir() {
             EntryKind::Dir

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::manifest::{EntryKind, LinkType};
+use crate::plan::Obstacle;
 use crate::platform;
+use crate::primitive;
 use crate::render::human::View;
 use crate::resolve::Desired;
 
@@ -25,6 +27,13 @@ pub struct FolderProbe {
     pub wants_symlink: bool,
     /// Whether any of them is a hard link.
     pub wants_hardlink: bool,
+    /// Whether any of them is a junction.
+    pub wants_junction: bool,
+    /// What apply would make there: each primitive, how many links, how many of them stand in
+    /// for a symlink (`fallback`).
+    pub uses: BTreeMap<&'static str, (usize, usize)>,
+    /// Links no primitive fits, and why.
+    pub refused: Vec<String>,
     /// A symlink to one of those links' originals.
     pub symlink: Result<(), String>,
     /// A hard link to a file original of the manifest (`None`: the manifest has no file).
@@ -58,6 +67,8 @@ impl FolderProbe {
     pub fn ok(&self) -> bool {
         (!self.wants_symlink || self.symlink.is_ok())
             && (!self.wants_hardlink || matches!(self.hardlink, Some(Ok(()))))
+            && (!self.wants_junction || matches!(self.junction, Some(Ok(()))))
+            && self.refused.is_empty()
     }
 }
 
@@ -76,29 +87,45 @@ fn existing_folder(at: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is).
+/// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is), and
+/// chooses each link's primitive as apply would (`fallback`).
 pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
     struct Wanted {
         links: usize,
         first: usize,
         symlink: bool,
         hard: Option<usize>,
+        junction: bool,
+        uses: BTreeMap<&'static str, (usize, usize)>,
+        refused: Vec<String>,
     }
+    let mut chosen = desired.to_vec();
+    let refusals = primitive::choose_all(&mut chosen, kinds, &vec![false; desired.len()]);
     let mut folders: BTreeMap<PathBuf, Wanted> = BTreeMap::new();
-    for (i, d) in desired.iter().enumerate() {
+    for (i, (d, refusal)) in chosen.iter().zip(refusals).enumerate() {
         if let Some(folder) = existing_folder(&d.at) {
             let w = folders.entry(folder).or_insert(Wanted {
                 links: 0,
                 first: i,
                 symlink: false,
                 hard: None,
+                junction: false,
+                uses: BTreeMap::new(),
+                refused: Vec::new(),
             });
             w.links += 1;
-            if d.link_type == LinkType::Hardlink {
-                w.hard = w.hard.or(Some(i));
-            } else {
-                w.symlink = true;
+            if let Some(Obstacle::NotPermitted(why)) = refusal {
+                w.refused.push(format!("{}: {why}", d.at.display()));
+                continue;
             }
+            match d.link_type {
+                LinkType::Hardlink => w.hard = w.hard.or(Some(i)),
+                LinkType::Junction => w.junction = true,
+                LinkType::Symlink => w.symlink = true,
+            }
+            let uses = w.uses.entry(primitive::name(d.link_type)).or_default();
+            uses.0 += 1;
+            uses.1 += usize::from(d.fell_back.is_some());
         }
     }
     let file_original = desired
@@ -134,6 +161,9 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
                 links: w.links,
                 wants_symlink: w.symlink,
                 wants_hardlink: w.hard.is_some(),
+                wants_junction: w.junction,
+                uses: w.uses,
+                refused: w.refused,
             }
         })
         .collect();
@@ -164,7 +194,7 @@ fn yes_no(v: Option<bool>) -> &'static str {
 /// The table and the verdict, as printed.
 pub fn render(report: &Report, view: &View) -> String {
     let junctions = if cfg!(windows) { "-" } else { "n/a" };
-    let rows: Vec<[String; 5]> = report
+    let rows: Vec<[String; 6]> = report
         .folders
         .iter()
         .map(|f| {
@@ -174,10 +204,19 @@ pub fn render(report: &Report, view: &View) -> String {
                 cell(&Some(f.symlink.clone()), "-"),
                 cell(&f.hardlink, "-"),
                 cell(&f.junction, junctions),
+                uses(f),
             ]
         })
         .collect();
-    let header = ["folder", "links", "symlink", "hard link", "junction"].map(str::to_string);
+    let header = [
+        "folder",
+        "links",
+        "symlink",
+        "hard link",
+        "junction",
+        "apply uses",
+    ]
+    .map(str::to_string);
     let width = |i: usize| {
         rows.iter()
             .chain(std::iter::once(&header))
@@ -185,21 +224,23 @@ pub fn render(report: &Report, view: &View) -> String {
             .max()
             .unwrap_or(0)
     };
-    let widths: Vec<usize> = (0..5).map(width).collect();
+    let widths: Vec<usize> = (0..6).map(width).collect();
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
         let _ = writeln!(
             out,
-            "  {:<w0$}  {:>w1$}  {:<w2$}  {:<w3$}  {}",
+            "  {:<w0$}  {:>w1$}  {:<w2$}  {:<w3$}  {:<w4$}  {}",
             row[0],
             row[1],
             row[2],
             row[3],
             row[4],
+            row[5],
             w0 = widths[0],
             w1 = widths[1],
             w2 = widths[2],
             w3 = widths[3],
+            w4 = widths[4],
         );
     }
     if cfg!(windows) {
@@ -221,20 +262,26 @@ pub fn render(report: &Report, view: &View) -> String {
         if let Some(Err(e)) = &f.junction {
             let _ = writeln!(out, "{folder}: junction: {e}");
         }
+        for why in &f.refused {
+            let _ = writeln!(out, "{folder}: cannot link {why}");
+        }
     }
     let failing = report.folders.iter().filter(|f| !f.ok()).count();
     if failing == 0 {
-        let hard = report.folders.iter().filter(|f| f.wants_hardlink).count();
+        let mut total: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for f in &report.folders {
+            for (name, (n, fell_back)) in &f.uses {
+                let t = total.entry(name).or_default();
+                t.0 += n;
+                t.1 += fell_back;
+            }
+        }
         let _ = writeln!(
             out,
-            "apply can make each of the {} link{} as the manifest asks{}.",
+            "apply can make each of the {} link{} as the manifest asks ({}).",
             report.links,
             if report.links == 1 { "" } else { "s" },
-            if hard > 0 {
-                " (symlinks and hard links)"
-            } else {
-                " (symlinks)"
-            }
+            summary(&total)
         );
     } else {
         let _ = writeln!(
@@ -244,4 +291,49 @@ pub fn render(report: &Report, view: &View) -> String {
         );
     }
     out
+}
+
+/// What apply would make, e.g. `3 symlinks, 2 hard links (fallback)`.
+fn summary(uses: &BTreeMap<&str, (usize, usize)>) -> String {
+    let parts: Vec<String> = uses
+        .iter()
+        .map(|(name, (n, fell_back))| {
+            let plural = if *n == 1 { "" } else { "s" };
+            match fell_back {
+                0 => format!("{n} {name}{plural}"),
+                f if f == n => format!("{n} {name}{plural} (fallback)"),
+                f => format!("{n} {name}{plural} ({f} by fallback)"),
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        "no links".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The "apply uses" cell of a folder.
+fn uses(f: &FolderProbe) -> String {
+    let mut parts: Vec<String> = f
+        .uses
+        .iter()
+        .map(|(name, (_, fell_back))| {
+            if *fell_back > 0 {
+                format!("{name} (fallback)")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect();
+    match f.refused.len() {
+        0 => {}
+        1 => parts.push("NOTHING for 1 link".into()),
+        n => parts.push(format!("NOTHING for {n} links")),
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
 }

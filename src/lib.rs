@@ -24,6 +24,7 @@ pub mod observe;
 pub mod oplog;
 pub mod plan;
 pub mod platform;
+pub mod primitive;
 pub mod render;
 pub mod resolve;
 mod steps;

@@ -87,8 +87,10 @@ pub struct Defaults {
     /// Default: false.
     #[schemars(with = "Option<bool>")]
     pub relative: Option<Spanned<bool>>,
-    /// Windows only: link types to use, in order, when symbolic links are not permitted.
-    /// Not yet supported; must be empty.
+    /// Link types to use, in order, where symbolic links cannot be made (Windows without
+    /// Developer Mode or elevation; a filesystem without symlinks): `junction` stands in for a
+    /// folder's link (Windows only), `hardlink` for a file's on the same volume. The plan says
+    /// which one each link uses and why. Default: none (a refused symlink is an error).
     #[schemars(with = "Option<Vec<LinkType>>")]
     pub fallback: Option<Spanned<Vec<LinkType>>>,
 }
@@ -116,7 +118,7 @@ pub struct LinkEntry {
     /// Overrides `defaults.on_conflict` for this link.
     #[schemars(with = "Option<OnConflict>")]
     pub on_conflict: Option<Spanned<OnConflict>>,
-    /// Overrides `defaults.fallback` for this link. Not yet supported; must be empty.
+    /// Overrides `defaults.fallback` for this link.
     #[schemars(with = "Option<Vec<LinkType>>")]
     pub fallback: Option<Spanned<Vec<LinkType>>>,
     /// One link per file below `to`. Not yet supported by this version of linkfile.
@@ -190,20 +192,31 @@ pub enum OnConflict {
 }
 
 /// Which kind of link to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LinkType {
     /// A symbolic link (on Windows a file or directory symlink, chosen from `to`).
     Symlink,
     /// A hard link: the original file under a second name (files only, same volume).
     Hardlink,
-    /// A junction (Windows, directories only). Not yet supported.
+    /// A junction (Windows only, folders only, on a local volume; holds an absolute path and
+    /// needs no privilege).
     Junction,
 }
 
 /// What the original (`to`) is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {

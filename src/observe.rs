@@ -26,8 +26,8 @@ pub enum Actual {
     Link {
         /// Its text.
         text: PathBuf,
-        /// Windows: whether it is a file or a directory symlink.
-        flavour: Option<EntryKind>,
+        /// Windows: whether it is a file symlink, a directory symlink or a junction.
+        flavour: Option<platform::Flavour>,
         /// Whether what it points to exists.
         target_exists: bool,
     },
@@ -37,6 +37,9 @@ pub enum Actual {
     Dir,
     /// Something else (a socket, a fifo, a device).
     Other,
+    /// A folder with a volume mounted on it (a Unix mount point, a Windows volume mount
+    /// point): never moved, removed or written through.
+    MountPoint,
     /// A parent of the path is a file (or a link to one): nothing can be made below it.
     ParentIsFile(PathBuf),
     /// The original itself, by another name: a hard link to it (only looked for where a hard
@@ -77,6 +80,7 @@ impl Actual {
             Actual::File => "a file".into(),
             Actual::Dir => "a folder".into(),
             Actual::Other => "a special file (fifo, socket or device)".into(),
+            Actual::MountPoint => "a mount point".into(),
             Actual::ParentIsFile(p) => format!("nothing, below the file {}", p.display()),
             Actual::HardLinked => "a hard link to the original".into(),
             Actual::OwnedHardLink => "a hard link linkfile made to another original".into(),
@@ -112,9 +116,13 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
                 target_exists,
             })
         }
+        ReadLink::MountPoint => Ok(Actual::MountPoint),
         ReadLink::NotALink => {
-            let ft = fs::symlink_metadata(at).map_err(observe_err)?.file_type();
-            Ok(if ft.is_dir() {
+            let meta = fs::symlink_metadata(at).map_err(observe_err)?;
+            let ft = meta.file_type();
+            Ok(if ft.is_dir() && platform::is_mount_point(at, &meta) {
+                Actual::MountPoint
+            } else if ft.is_dir() {
                 Actual::Dir
             } else if ft.is_file() && place.hard && same_file(at, wanted) {
                 Actual::HardLinked

@@ -38,6 +38,29 @@ pub struct OwnedLink {
     /// the same file as the original).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hard: bool,
+    /// A junction (Windows; `text` is the folder's absolute path).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub junction: bool,
+    /// Why this primitive stands in for the symlink the manifest asked for (`fallback`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl OwnedLink {
+    /// The primitive linkfile made here.
+    pub fn link_type(&self) -> crate::manifest::LinkType {
+        use crate::manifest::LinkType;
+        match (self.hard, self.junction) {
+            (true, _) => LinkType::Hardlink,
+            (_, true) => LinkType::Junction,
+            _ => LinkType::Symlink,
+        }
+    }
+
+    /// The kind of link it is.
+    pub fn flavour(&self) -> crate::platform::Flavour {
+        crate::platform::Flavour::of(self.kind, self.link_type())
+    }
 }
 
 /// What an operation moved out of the way, and where it is kept.

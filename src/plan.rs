@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::manifest::{EntryKind, OnConflict};
+use crate::manifest::{EntryKind, LinkType, OnConflict};
 use crate::observe::Actual;
 use crate::oplog::{Backup, OwnedLink};
+use crate::platform::Flavour;
 use crate::resolve::Desired;
 
 /// What should be at a place after the operation.
@@ -48,6 +49,53 @@ pub struct Input {
     /// For a file in the way of a file link: the file's text and the original's, when both are
     /// small text files.
     pub texts: Option<(String, String)>,
+    /// What stops the write at this place, found before any write.
+    pub obstacle: Option<Obstacle>,
+}
+
+/// Why a place cannot be written as planned, found before the first write, so that an apply
+/// refuses whole instead of failing half way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Obstacle {
+    /// The folder the link goes in (or, when it is still to be made, its nearest existing
+    /// ancestor) refuses new entries.
+    ParentNotWritable { dir: PathBuf, why: String },
+    /// A hard link whose original is on another volume than the link's folder.
+    CrossVolume,
+    /// A junction whose place or original is on a network drive.
+    NetworkDrive(PathBuf),
+    /// Symlinks cannot be made in the link's folder, and no `fallback` fits: why.
+    NotPermitted(String),
+}
+
+impl Obstacle {
+    fn reason(&self) -> Reason {
+        match self {
+            Obstacle::ParentNotWritable { .. } => Reason::ParentNotWritable,
+            Obstacle::CrossVolume => Reason::CrossVolume,
+            Obstacle::NetworkDrive(_) => Reason::NetworkDrive,
+            Obstacle::NotPermitted(_) => Reason::NotPermitted,
+        }
+    }
+
+    fn hint(&self, d: &Desired) -> String {
+        match self {
+            Obstacle::ParentNotWritable { dir, why } => format!(
+                "{} does not accept new entries ({why}); make it writable (or remount it read-write), or change `at`",
+                dir.display()
+            ),
+            Obstacle::CrossVolume => format!(
+                "{} is on another volume than {}, and a hard link must be on the same volume as its original; use link_type = \"symlink\"",
+                d.to.display(),
+                d.at.parent().unwrap_or(&d.at).display()
+            ),
+            Obstacle::NetworkDrive(p) => format!(
+                "{} is on a network drive, where junctions cannot be made; use link_type = \"symlink\" (drop \"junction\" from `fallback`)",
+                p.display()
+            ),
+            Obstacle::NotPermitted(why) => why.clone(),
+        }
+    }
 }
 
 /// What apply will do for one link.
@@ -88,6 +136,16 @@ pub enum Reason {
     ParentIsFile,
     /// The place no longer holds what linkfile made there (someone changed or replaced it).
     ChangedSinceApplied,
+    /// A volume is mounted at the link's place: never moved, removed or replaced.
+    MountPoint,
+    /// The folder the link goes in refuses new entries (read-only, or no permission).
+    ParentNotWritable,
+    /// A hard link would cross volumes.
+    CrossVolume,
+    /// A junction on (or to) a network drive.
+    NetworkDrive,
+    /// Symlinks cannot be made there, and no `fallback` fits.
+    NotPermitted,
 }
 
 /// How something in the way is dealt with.
@@ -117,6 +175,11 @@ impl Reason {
             Reason::OriginalMissing => "original-missing",
             Reason::ParentIsFile => "parent-is-file",
             Reason::ChangedSinceApplied => "changed-since-applied",
+            Reason::MountPoint => "mount-point",
+            Reason::ParentNotWritable => "parent-not-writable",
+            Reason::CrossVolume => "cross-volume",
+            Reason::NetworkDrive => "network-drive",
+            Reason::NotPermitted => "not-permitted",
         }
     }
 }
@@ -217,21 +280,33 @@ fn plan_one(input: Input) -> Entry {
         original,
         actual,
         texts,
+        obstacle,
     } = input;
-    let (action, reason, resolution) = match &want {
+    let (mut action, mut reason, mut resolution) = match &want {
         Want::Link => decide(
             original,
             &desired.link_text,
             &actual,
             policy,
             same_bytes,
-            desired.link_type == crate::manifest::LinkType::Hardlink,
+            desired.link_type,
         ),
         Want::Nothing => decide_removal(owned.as_ref(), &actual, policy),
         Want::Restore(_) => decide_restore(owned.as_ref(), &actual),
     };
+    // A write that cannot be made is refused under every policy, before anything is written.
+    let obstacle =
+        obstacle.filter(|_| matches!(action, Action::Create | Action::Fix | Action::Remove));
+    if let Some(o) = &obstacle {
+        (action, reason, resolution) = (Action::Conflict, Some(o.reason()), None);
+    }
     let hint = match (reason, resolution) {
         (_, Some(_)) => None,
+        (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
+        (Some(Reason::MountPoint), _) => Some(format!(
+            "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
+            desired.at.display()
+        )),
         (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
         (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
             Some(format!(
@@ -286,8 +361,9 @@ fn decide(
     actual: &Actual,
     policy: OnConflict,
     same_bytes: bool,
-    hard: bool,
+    link_type: LinkType,
 ) -> Decision {
+    let hard = link_type == LinkType::Hardlink;
     use Action::*;
     let Some(kind) = original else {
         return (Conflict, Some(Reason::OriginalMissing), None);
@@ -299,13 +375,14 @@ fn decide(
     };
     match actual {
         Actual::Missing => (Create, None, None),
+        Actual::MountPoint => (Conflict, Some(Reason::MountPoint), None),
         Actual::HardLinked => (Ok, None, None),
         Actual::OwnedHardLink if hard => (Fix, Some(Reason::WrongTarget), None),
         Actual::OwnedHardLink => (Fix, Some(Reason::WrongType), None),
         // A symlink where a hard link is wanted.
         Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType), None),
         Actual::Link { text, flavour, .. } if text == wanted => match flavour {
-            Some(f) if *f != kind => (Fix, Some(Reason::WrongType), None),
+            Some(f) if *f != Flavour::of(kind, link_type) => (Fix, Some(Reason::WrongType), None),
             _ => (Ok, None, None),
         },
         Actual::Link {
@@ -341,6 +418,7 @@ fn decide(
 fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decision {
     match (owned, actual) {
         (_, Actual::Missing | Actual::ParentIsFile(_)) => (Action::Ok, None, None),
+        (_, Actual::MountPoint) => (Action::Conflict, Some(Reason::MountPoint), None),
         (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => {
             (Action::Remove, None, None)
         }
@@ -398,6 +476,8 @@ mod tests {
             to_span: 0..1,
             on_conflict: OnConflict::Fail,
             link_type: crate::manifest::LinkType::Symlink,
+            fallback: Vec::new(),
+            fell_back: None,
         }
     }
 
@@ -411,14 +491,112 @@ mod tests {
             original,
             actual,
             texts: None,
+            obstacle: None,
         }
     }
 
+    /// A symlink; `flavour` is what it was made for (Windows), `None` where links have none.
     fn link(text: &str, exists: bool, flavour: Option<EntryKind>) -> Actual {
         Actual::Link {
             text: text.into(),
-            flavour,
+            flavour: flavour.map(|k| Flavour::of(k, LinkType::Symlink)),
             target_exists: exists,
+        }
+    }
+
+    fn junction(text: &str) -> Actual {
+        Actual::Link {
+            text: text.into(),
+            flavour: Some(Flavour::Junction),
+            target_exists: true,
+        }
+    }
+
+    #[test]
+    fn junctions_are_a_flavour_of_their_own() {
+        use Action::*;
+        let dir = Some(EntryKind::Dir);
+        let want_junction = |actual: Actual| {
+            let mut i = input(dir, actual);
+            i.desired.link_type = LinkType::Junction;
+            let e = plan_one(i);
+            (e.action, e.reason)
+        };
+        assert_eq!(want_junction(junction("/r/vim/vimrc")), (Ok, None));
+        // A directory symlink with the same text is not the junction asked for.
+        assert_eq!(
+            want_junction(link("/r/vim/vimrc", true, dir)),
+            (Fix, Some(Reason::WrongType))
+        );
+        assert_eq!(
+            want_junction(junction("/r/other")),
+            (Fix, Some(Reason::WrongTarget))
+        );
+        // And a junction is not the directory symlink asked for.
+        let e = plan_one(input(dir, junction("/r/vim/vimrc")));
+        assert_eq!((e.action, e.reason), (Fix, Some(Reason::WrongType)));
+    }
+
+    #[test]
+    fn a_mount_point_is_never_touched() {
+        use Action::*;
+        for policy in [OnConflict::Fail, OnConflict::Backup, OnConflict::Adopt] {
+            let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
+            i.policy = policy;
+            let e = plan_one(i);
+            assert_eq!((e.action, e.reason), (Conflict, Some(Reason::MountPoint)));
+            assert!(e.hint.unwrap().contains("mount"));
+            // Nor when pruning a link linkfile owned there.
+            let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
+            (i.want, i.owned, i.policy) = (Want::Nothing, owned("/r/vim/vimrc"), policy);
+            assert_eq!(plan_one(i).action, Conflict);
+        }
+    }
+
+    #[test]
+    fn an_obstacle_refuses_a_write_under_every_policy_and_only_a_write() {
+        use Action::*;
+        let cases = [
+            (
+                Obstacle::ParentNotWritable {
+                    dir: "/h".into(),
+                    why: "Read-only file system (os error 30)".into(),
+                },
+                Reason::ParentNotWritable,
+                "/h does not accept new entries",
+            ),
+            (Obstacle::CrossVolume, Reason::CrossVolume, "same volume"),
+            (
+                Obstacle::NetworkDrive("Z:\\r".into()),
+                Reason::NetworkDrive,
+                "network drive",
+            ),
+            (
+                Obstacle::NotPermitted("symlinks cannot be made here".into()),
+                Reason::NotPermitted,
+                "symlinks cannot be made here",
+            ),
+        ];
+        for (obstacle, reason, hint) in cases {
+            for (policy, actual) in [
+                (OnConflict::Fail, Actual::Missing),
+                (OnConflict::Backup, Actual::File),
+                (OnConflict::Adopt, link("/elsewhere", true, None)),
+            ] {
+                let mut i = input(Some(EntryKind::File), actual);
+                i.policy = policy;
+                i.obstacle = Some(obstacle.clone());
+                let e = plan_one(i);
+                assert_eq!(
+                    (e.action, e.reason, e.resolution),
+                    (Conflict, Some(reason), None)
+                );
+                assert!(e.hint.as_ref().unwrap().contains(hint), "{:?}", e.hint);
+            }
+            // A link that is already right needs no write.
+            let mut i = input(Some(EntryKind::File), link("/r/vim/vimrc", true, None));
+            i.obstacle = Some(obstacle.clone());
+            assert_eq!(plan_one(i).action, Ok);
         }
     }
 
@@ -428,6 +606,8 @@ mod tests {
             text: text.into(),
             kind: EntryKind::File,
             hard: false,
+            junction: false,
+            fallback: None,
         })
     }
 

@@ -50,8 +50,14 @@ pub struct Desired {
     pub to_span: Range<usize>,
     /// What to do with something in the way (the link's, else the defaults', else `fail`).
     pub on_conflict: OnConflict,
-    /// A symbolic link, or a hard link (then `link_text` is the original's path).
+    /// The primitive that makes the link: a symbolic link, a hard link (then `link_text` is
+    /// the original's path) or a junction (then `link_text` is `to`, absolute). After
+    /// [`crate::primitive::choose_all`], the one actually used.
     pub link_type: LinkType,
+    /// What may stand in for a symlink where symlinks cannot be made (`fallback`).
+    pub fallback: Vec<LinkType>,
+    /// Why `link_type` stands in for the symlink the manifest asked for, when it does.
+    pub fell_back: Option<String>,
 }
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
@@ -77,7 +83,13 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         relative: bool,
         on_conflict: OnConflict,
         link_type: LinkType,
+        fallback: Vec<LinkType>,
     }
+    let default_fallback: Vec<LinkType> = d
+        .fallback
+        .as_ref()
+        .map(|f| f.get_ref().clone())
+        .unwrap_or_default();
     let default_type = d
         .link_type
         .as_ref()
@@ -97,6 +109,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             relative: default_relative,
             on_conflict: default_policy,
             link_type: default_type,
+            fallback: default_fallback.clone(),
         })
         .collect();
     for e in &manifest.link {
@@ -137,6 +150,10 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
                 .as_ref()
                 .map_or(default_policy, |p| *p.get_ref()),
             link_type: e.link_type.as_ref().map_or(default_type, |t| *t.get_ref()),
+            fallback: e
+                .fallback
+                .as_ref()
+                .map_or_else(|| default_fallback.clone(), |f| f.get_ref().clone()),
             relative: e
                 .relative
                 .as_ref()
@@ -167,6 +184,8 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             to_span: raw.to.span(),
             on_conflict: raw.on_conflict,
             link_type: raw.link_type,
+            fallback: raw.fallback,
+            fell_back: None,
         });
     }
     for (first, dup) in duplicates(&out, cx.case_insensitive) {
@@ -243,6 +262,18 @@ pub fn check_with_originals(
                     d.to.display()
                 ),
                 Some("use link_type = \"symlink\" for folders".into()),
+            ));
+        }
+        if d.link_type == LinkType::Junction && *kind == Some(EntryKind::File) {
+            errors.push(Diagnostic::new(
+                cx.manifest_path,
+                cx.text,
+                d.to_span.clone(),
+                format!(
+                    "{} is a file, and a junction can only point to a folder",
+                    d.to.display()
+                ),
+                Some("use link_type = \"symlink\" or \"hardlink\" for files".into()),
             ));
         }
         if let (Some(asserted), Some(actual)) = (d.kind, kind)
@@ -334,23 +365,27 @@ impl Resolver<'_, '_> {
                     "use link_type = \"symlink\" (a symlink to a folder does the same here)".into(),
                 ),
             ),
-            LinkType::Hardlink => {}
-            LinkType::Junction => self.error(
-                v.span(),
-                "link_type = \"junction\" is not supported yet by this version of linkfile".into(),
-                Some("use link_type = \"symlink\"".into()),
-            ),
+            LinkType::Hardlink | LinkType::Junction => {}
         }
     }
 
+    /// `fallback` lists what stands in for a symlink: a symlink there means nothing.
+    /// A junction in it is allowed everywhere (one manifest serves every machine); off Windows
+    /// it never fits.
     fn check_fallback(&mut self, v: Option<&Spanned<Vec<LinkType>>>) {
-        if let Some(v) = v
-            && !v.get_ref().is_empty()
-        {
+        let Some(v) = v else { return };
+        let list = v.get_ref();
+        if list.contains(&LinkType::Symlink) {
             self.error(
                 v.span(),
-                "`fallback` is not supported yet by this version of linkfile".into(),
-                Some("remove it, or set `fallback = []`".into()),
+                "`fallback` lists what to use when symlinks cannot be made, so \"symlink\" cannot be in it".into(),
+                Some("use fallback = [\"junction\", \"hardlink\"] (or a part of it)".into()),
+            );
+        } else if list.iter().enumerate().any(|(i, t)| list[..i].contains(t)) {
+            self.error(
+                v.span(),
+                "`fallback` names the same link type twice".into(),
+                Some("name each of \"junction\" and \"hardlink\" at most once".into()),
             );
         }
     }

@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Rollback};
-use crate::manifest::EntryKind;
 use crate::oplog::State;
-use crate::platform::{self, ReadLink};
+use crate::platform::{self, Flavour, ReadLink};
 
 /// One primitive change. The intent record is a list of these; each can be checked on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,20 +23,24 @@ pub enum Step {
     MakeLink {
         at: PathBuf,
         text: PathBuf,
-        kind: EntryKind,
+        kind: Flavour,
     },
-    /// The link at `at` goes from `old` to `new` (temporary link renamed over it).
+    /// The link at `at` goes from `old` to `new` (temporary link renamed over it); `kind` is the
+    /// new link's flavour, `old_kind` the old one's when it differs (Windows: a file symlink
+    /// replaced by a directory symlink or junction).
     ReplaceLink {
         at: PathBuf,
         old: PathBuf,
         new: PathBuf,
-        kind: EntryKind,
+        kind: Flavour,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_kind: Option<Flavour>,
     },
     /// The link at `at`, holding `text`, is removed.
     RemoveLink {
         at: PathBuf,
         text: PathBuf,
-        kind: EntryKind,
+        kind: Flavour,
     },
     /// `rename from to` (into or out of the backup store, or into the repo when adopting).
     Move { from: PathBuf, to: PathBuf },
@@ -193,7 +196,13 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
             };
             verify_answer(at, text, *kind, answer)
         }
-        Step::ReplaceLink { at, old, new, kind } => {
+        Step::ReplaceLink {
+            at,
+            old,
+            new,
+            kind,
+            old_kind,
+        } => {
             let temp = temp_link(at, new, *kind, std::process::id()).map_err(fail)?;
             // Re-read just before the rename: never replace a link someone changed meanwhile.
             match platform::read_link(at) {
@@ -208,7 +217,8 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
                     });
                 }
             }
-            if let Err(e) = platform::replace_link(&temp, at, *kind) {
+            // The old link, if it must go first, goes as what it is.
+            if let Err(e) = platform::replace_link(&temp, at, old_kind.unwrap_or(*kind)) {
                 let _ = platform::remove_link(&temp, *kind);
                 return Err(fail(e));
             }
@@ -307,7 +317,7 @@ fn temp_hard_link(at: &Path, original: &Path, pid: u32) -> io::Result<PathBuf> {
 #[serde(tag = "shape", rename_all = "kebab-case")]
 pub enum Shape {
     /// A symlink holding `text`.
-    Symlink { text: PathBuf, kind: EntryKind },
+    Symlink { text: PathBuf, kind: Flavour },
     /// A hard link to the file `original`.
     HardLink { original: PathBuf },
 }
@@ -448,11 +458,18 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             }
             _ => Ok(()),
         },
-        Step::ReplaceLink { at, old, new, kind } => {
+        Step::ReplaceLink {
+            at,
+            old,
+            new,
+            kind,
+            old_kind,
+        } => {
             remove_temp_links(at, pid);
             match platform::read_link(at) {
                 ReadLink::Link(now) if now == *new => {
-                    let temp = temp_link(at, old, *kind, pid).map_err(|e| e.to_string())?;
+                    let was = old_kind.unwrap_or(*kind);
+                    let temp = temp_link(at, old, was, pid).map_err(|e| e.to_string())?;
                     platform::replace_link(&temp, at, *kind).map_err(|e| e.to_string())
                 }
                 _ => Ok(()),
@@ -506,7 +523,7 @@ fn temp_prefix(at: &Path, pid: u32) -> String {
 }
 
 /// Makes a link holding `text` under a fresh name beside `at`.
-fn temp_link(at: &Path, text: &Path, kind: EntryKind, pid: u32) -> io::Result<PathBuf> {
+fn temp_link(at: &Path, text: &Path, kind: Flavour, pid: u32) -> io::Result<PathBuf> {
     let parent = at.parent().unwrap_or(Path::new("."));
     let prefix = temp_prefix(at, pid);
     for n in 0..100 {
@@ -527,8 +544,8 @@ fn remove_temp_links(at: &Path, pid: u32) {
     for n in 0..100 {
         let temp = parent.join(format!("{prefix}{n}.tmp"));
         if let ReadLink::Link(_) = platform::read_link(&temp) {
-            let _ = platform::remove_link(&temp, EntryKind::File)
-                .or_else(|_| platform::remove_link(&temp, EntryKind::Dir));
+            let _ = platform::remove_link(&temp, Flavour::File)
+                .or_else(|_| platform::remove_link(&temp, Flavour::Dir));
         } else {
             break;
         }
@@ -536,12 +553,12 @@ fn remove_temp_links(at: &Path, pid: u32) {
 }
 
 /// Reads a new link back: some environments report success and make nothing.
-fn verify(at: &Path, text: &Path, kind: EntryKind) -> Result<(), Failure> {
+fn verify(at: &Path, text: &Path, kind: Flavour) -> Result<(), Failure> {
     verify_answer(at, text, kind, platform::read_link(at))
 }
 
 /// Checks what reading a new link back said.
-fn verify_answer(at: &Path, text: &Path, kind: EntryKind, answer: ReadLink) -> Result<(), Failure> {
+fn verify_answer(at: &Path, text: &Path, kind: Flavour, answer: ReadLink) -> Result<(), Failure> {
     let problem = match answer {
         ReadLink::Link(t) if t == text => match platform::link_flavour(at) {
             Ok(Some(f)) if f != kind => {
@@ -552,6 +569,7 @@ fn verify_answer(at: &Path, text: &Path, kind: EntryKind, answer: ReadLink) -> R
         },
         ReadLink::Link(t) => Some(format!("the link holds {} instead", t.display())),
         ReadLink::NotALink => Some("the system made something that is not a link (a copy?)".into()),
+        ReadLink::MountPoint => Some("a volume is mounted there".into()),
         ReadLink::Missing | ReadLink::ParentProblem => {
             Some("the system reported success but no link exists".into())
         }

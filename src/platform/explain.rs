@@ -20,6 +20,7 @@ impl Os {
 
 /// Win32 error codes linkfile recognises.
 pub mod codes {
+    pub const ERROR_INVALID_FUNCTION: i32 = 1;
     pub const ERROR_FILE_NOT_FOUND: i32 = 2;
     pub const ERROR_PATH_NOT_FOUND: i32 = 3;
     pub const ERROR_ACCESS_DENIED: i32 = 5;
@@ -48,7 +49,9 @@ fn windows_hint(code: i32) -> Option<&'static str> {
             "creating symbolic links on Windows needs one of: Developer Mode (Settings > For developers), \
              an elevated shell (an administrator account is not elevated by default under UAC: \
              use \"Run as administrator\"), or the \"Create symbolic links\" user right \
-             (secpol.msc > Local Policies > User Rights Assignment, then sign out and in again)"
+             (secpol.msc > Local Policies > User Rights Assignment, then sign out and in again); \
+             or set fallback = [\"junction\", \"hardlink\"] (in [defaults] or on the link) to \
+             use a junction for a folder and a hard link for a file instead"
         }
         ERROR_ACCESS_DENIED => {
             "Windows denied access: check that the folder is writable by you and that no program \
@@ -92,6 +95,7 @@ mod tests {
         assert!(h.contains("elevated"));
         assert!(h.contains("Create symbolic links"));
         assert!(h.contains("sign out"));
+        assert!(h.contains("fallback"));
     }
 
     #[test]

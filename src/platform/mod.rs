@@ -6,9 +6,11 @@
 //! unit-tested on every platform.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::manifest::EntryKind;
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::{EntryKind, LinkType};
 
 #[cfg(unix)]
 mod unix;
@@ -30,11 +32,44 @@ pub const LINKS_HAVE_FLAVOUR: bool = cfg!(windows);
 /// The environment variable that names the home folder.
 pub const HOME_VAR: &str = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
 
+/// What kind of link a link is, where the OS tells them apart (Windows: file symlink,
+/// directory symlink, junction). The names match [`EntryKind`]'s for the first two, so records
+/// written before junctions existed read the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavour {
+    /// A file symlink.
+    File,
+    /// A directory symlink (`mklink /D`).
+    Dir,
+    /// A junction (`mklink /J`): a folder's reparse point holding an absolute path.
+    Junction,
+}
+
+impl Flavour {
+    /// The flavour a link of `link_type` to an original of `kind` must have.
+    pub fn of(kind: EntryKind, link_type: LinkType) -> Flavour {
+        match (link_type, kind) {
+            (LinkType::Junction, _) => Flavour::Junction,
+            (_, EntryKind::File) => Flavour::File,
+            (_, EntryKind::Dir) => Flavour::Dir,
+        }
+    }
+
+    /// Whether the link is removed as a folder (RemoveDirectoryW semantics on Windows).
+    pub fn is_folder(self) -> bool {
+        self != Flavour::File
+    }
+}
+
 /// What `read_link` on a path said.
 #[derive(Debug)]
 pub enum ReadLink {
-    /// A symlink (or junction) with this text.
+    /// A symlink (or junction) with this text (Windows: `\\?\C:\…` read back as `C:\…`).
     Link(std::path::PathBuf),
+    /// A volume mounted on a folder (Windows volume mount point, Unix mount point): never
+    /// touched.
+    MountPoint,
     /// Something that is not a link.
     NotALink,
     /// Nothing there; the parent folder exists.
@@ -48,31 +83,124 @@ pub enum ReadLink {
 /// Reads the link at `path`: one syscall answers the common cases.
 pub fn read_link(path: &Path) -> ReadLink {
     match std::fs::read_link(path) {
-        Ok(text) => ReadLink::Link(text),
+        Ok(text) => link_text(text),
         Err(e) => imp::classify_read_link_error(e),
     }
+}
+
+/// What a link's text read back means. Windows reads the target of a junction, and of a
+/// symlink with an absolute text, back in the verbatim form (`\\?\C:\x`): it is compared in
+/// its plain form (`C:\x`), never verbatim with plain; a volume GUID path is a volume mount point.
+pub fn link_text(text: PathBuf) -> ReadLink {
+    if !cfg!(windows) {
+        return ReadLink::Link(text);
+    }
+    match plain_form(&text.to_string_lossy()) {
+        Plain::Same => ReadLink::Link(text),
+        Plain::Path(p) => ReadLink::Link(PathBuf::from(p)),
+        Plain::Volume => ReadLink::MountPoint,
+    }
+}
+
+/// A Windows link text in plain form.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Plain {
+    /// Already plain.
+    Same,
+    /// Its plain form.
+    Path(String),
+    /// A volume (`\\?\Volume{…}\`): the reparse point is a volume mount point.
+    Volume,
+}
+
+/// The plain form of a Windows path text (pure, tested on every platform).
+pub fn plain_form(text: &str) -> Plain {
+    let Some(rest) = text
+        .strip_prefix(r"\\?\")
+        .or_else(|| text.strip_prefix(r"\??\"))
+    else {
+        return Plain::Same;
+    };
+    let b = rest.as_bytes();
+    if rest
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("Volume{"))
+    {
+        Plain::Volume
+    } else if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        Plain::Path(rest.to_string())
+    } else if let Some(share) = rest
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case(r"UNC\"))
+        .and(rest.get(4..))
+    {
+        Plain::Path(format!(r"\\{share}"))
+    } else {
+        Plain::Same
+    }
+}
+
+/// Whether a Windows path text names a network share by its form alone (`\\server\share`);
+/// `None` when only the OS can tell (a drive letter may be a mapped network drive).
+pub fn network_by_form(text: &str) -> Option<bool> {
+    let b = text.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        return None;
+    }
+    match plain_form(text) {
+        Plain::Path(p) if p.starts_with(r"\\") => Some(true),
+        Plain::Path(_) => None,
+        Plain::Volume => Some(false),
+        Plain::Same => Some(text.starts_with(r"\\") && !text.starts_with(r"\\.\")),
+    }
+}
+
+/// Whether `path` is on a network drive (Windows: a UNC path or a mapped drive; elsewhere
+/// junctions do not exist and this is never asked).
+pub fn on_network_drive(path: &Path) -> bool {
+    imp::on_network_drive(path)
+}
+
+/// An identifier of the volume (filesystem) `path` is on: two paths on the same volume have the
+/// same one (Unix: the device; Windows: the volume serial number).
+pub fn volume_of(path: &Path) -> io::Result<u64> {
+    imp::volume_of(path)
+}
+
+/// Whether this process may make entries in the folder `dir` (Unix: `access(W_OK)`, which also
+/// answers EROFS for a read-only mount). Windows answers `Ok` (its ACLs are only known by
+/// trying; a refused write is rolled back).
+pub fn writable_folder(dir: &Path) -> io::Result<()> {
+    imp::writable_folder(dir)
+}
+
+/// Whether the folder `dir` (whose metadata is `meta`) has a filesystem mounted on it.
+pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
+    imp::is_mount_point(dir, meta)
 }
 
 /// A folder opened once to read the links in it by name.
 pub use imp::Folder;
 
-/// Creates a symlink at `at` holding `text`; `kind` is what the original is (Windows needs it).
-pub fn create_symlink(text: &Path, at: &Path, kind: EntryKind) -> io::Result<()> {
-    imp::create_symlink(text, at, kind)
+/// Creates a link of `flavour` at `at` holding `text` (Windows needs the flavour; a junction
+/// exists only there).
+pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
+    imp::create_symlink(text, at, flavour)
 }
 
 /// Removes the link at `at` (never what it points to, never recursively).
-pub fn remove_link(at: &Path, kind: EntryKind) -> io::Result<()> {
-    imp::remove_link(at, kind)
+pub fn remove_link(at: &Path, flavour: Flavour) -> io::Result<()> {
+    imp::remove_link(at, flavour)
 }
 
 /// Puts the link `temp` in place of the link `at`, atomically where the OS allows.
-pub fn replace_link(temp: &Path, at: &Path, kind: EntryKind) -> io::Result<()> {
-    imp::replace_link(temp, at, kind)
+pub fn replace_link(temp: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
+    imp::replace_link(temp, at, flavour)
 }
 
-/// The flavour of the symlink at `path` (Windows: file or directory symlink); `None` on Unix.
-pub fn link_flavour(path: &Path) -> io::Result<Option<EntryKind>> {
+/// The flavour of the link at `path` (Windows: file symlink, directory symlink or junction);
+/// `None` on Unix.
+pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
     imp::link_flavour(path)
 }
 
@@ -91,12 +219,13 @@ fn probe_name(dir: &Path, what: &str) -> std::path::PathBuf {
 /// (some systems report success and make nothing), and removed.
 pub fn probe_symlink(dir: &Path, target: &Path, kind: EntryKind) -> io::Result<()> {
     let name = probe_name(dir, "symlink");
+    let kind = Flavour::of(kind, LinkType::Symlink);
     create_symlink(target, &name, kind)?;
     match read_link(&name) {
         ReadLink::Link(text) if text == target => remove_link(&name, kind),
-        ReadLink::Missing | ReadLink::ParentProblem => Err(io::Error::other(
-            "the system reported success but made no link (Wine does this)",
-        )),
+        ReadLink::Missing | ReadLink::ParentProblem | ReadLink::MountPoint => Err(
+            io::Error::other("the system reported success but made no link (Wine does this)"),
+        ),
         _ => {
             let _ = remove_link(&name, kind);
             Err(io::Error::other(
@@ -138,4 +267,67 @@ pub fn developer_mode() -> Option<bool> {
 /// Windows: whether this process runs elevated; `None` elsewhere or when it cannot be read.
 pub fn elevated() -> Option<bool> {
     imp::elevated()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_paths_are_compared_in_their_plain_form() {
+        // What Windows reads back from a junction or an absolute symlink.
+        assert_eq!(
+            plain_form(r"\\?\C:\Users\me\dotfiles\nvim"),
+            Plain::Path(r"C:\Users\me\dotfiles\nvim".into())
+        );
+        assert_eq!(plain_form(r"\??\d:\x"), Plain::Path(r"d:\x".into()));
+        assert_eq!(
+            plain_form(r"\\?\UNC\server\share\x"),
+            Plain::Path(r"\\server\share\x".into())
+        );
+        // A volume mount point is never a link linkfile made.
+        assert_eq!(
+            plain_form(r"\\?\Volume{26a21bda-a627-11d7-9931-806e6f6e6963}\"),
+            Plain::Volume
+        );
+        assert_eq!(plain_form(r"\\?\volume{x}\"), Plain::Volume);
+        // Plain and relative texts are left alone; so is a device path.
+        for same in [
+            r"C:\x",
+            r"..\x",
+            "x",
+            r"\\server\share",
+            r"\\?\GLOBALROOT\Device\x",
+            "",
+        ] {
+            assert_eq!(plain_form(same), Plain::Same, "{same}");
+        }
+        // Never a panic on text that is not ASCII.
+        assert_eq!(plain_form(r"\\?\é"), Plain::Same);
+        assert_eq!(plain_form(r"\\?\Volumé"), Plain::Same);
+    }
+
+    #[test]
+    fn network_drives_by_their_form() {
+        assert_eq!(network_by_form(r"\\server\share\dotfiles"), Some(true));
+        assert_eq!(network_by_form(r"\\?\UNC\server\share"), Some(true));
+        // A drive letter may be mapped: only the OS knows.
+        assert_eq!(network_by_form(r"Z:\dotfiles"), None);
+        assert_eq!(network_by_form(r"\\?\Z:\dotfiles"), None);
+        assert_eq!(network_by_form(r"\\.\pipe\x"), Some(false));
+        assert_eq!(network_by_form("/home/me"), Some(false));
+    }
+
+    #[test]
+    fn flavours() {
+        use EntryKind::*;
+        assert_eq!(Flavour::of(File, LinkType::Symlink), Flavour::File);
+        assert_eq!(Flavour::of(Dir, LinkType::Symlink), Flavour::Dir);
+        assert_eq!(Flavour::of(Dir, LinkType::Junction), Flavour::Junction);
+        assert!(Flavour::Junction.is_folder() && Flavour::Dir.is_folder());
+        assert!(!Flavour::File.is_folder());
+        // Steps written before junctions existed name the kind of the original.
+        let f: Flavour = serde_json::from_str("\"dir\"").unwrap();
+        assert_eq!(f, Flavour::Dir);
+    }
 }

@@ -3,8 +3,7 @@
 use std::io;
 use std::path::Path;
 
-use super::ReadLink;
-use crate::manifest::EntryKind;
+use super::{Flavour, ReadLink};
 
 pub fn classify_read_link_error(e: io::Error) -> ReadLink {
     match e.kind() {
@@ -16,22 +15,61 @@ pub fn classify_read_link_error(e: io::Error) -> ReadLink {
     }
 }
 
-pub fn create_symlink(text: &Path, at: &Path, _kind: EntryKind) -> io::Result<()> {
+fn no_junctions() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "junctions exist only on Windows",
+    )
+}
+
+pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
+    if flavour == Flavour::Junction {
+        return Err(no_junctions());
+    }
     std::os::unix::fs::symlink(text, at)
 }
 
-pub fn remove_link(at: &Path, _kind: EntryKind) -> io::Result<()> {
+pub fn remove_link(at: &Path, _flavour: Flavour) -> io::Result<()> {
     // unlink(2) removes the link itself, whatever it points to.
     std::fs::remove_file(at)
 }
 
-pub fn replace_link(temp: &Path, at: &Path, _kind: EntryKind) -> io::Result<()> {
+pub fn replace_link(temp: &Path, at: &Path, _flavour: Flavour) -> io::Result<()> {
     // rename(2) replaces the old link atomically: there is no moment without a link at `at`.
     std::fs::rename(temp, at)
 }
 
-pub fn link_flavour(_path: &Path) -> io::Result<Option<EntryKind>> {
+pub fn link_flavour(_path: &Path) -> io::Result<Option<Flavour>> {
     Ok(None)
+}
+
+pub fn on_network_drive(_path: &Path) -> bool {
+    false
+}
+
+pub fn volume_of(path: &Path) -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(std::fs::metadata(path)?.dev())
+}
+
+pub fn writable_folder(dir: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `c` is a valid NUL-terminated string.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // A mounted filesystem has its own device; its folder's parent has the other one.
+    dir.parent()
+        .and_then(|p| std::fs::symlink_metadata(p).ok())
+        .is_some_and(|parent| parent.dev() != meta.dev())
 }
 
 /// A folder opened once (`O_PATH` where there is one), to read the links in it with
@@ -70,9 +108,12 @@ impl Folder {
         &mut self,
         name: &std::ffi::OsStr,
         text: &Path,
-        _kind: EntryKind,
+        flavour: Flavour,
     ) -> io::Result<()> {
         use std::os::fd::AsRawFd;
+        if flavour == Flavour::Junction {
+            return Err(no_junctions());
+        }
         use std::os::unix::ffi::OsStrExt;
         let bad = |_| io::Error::from(io::ErrorKind::InvalidInput);
         let name = std::ffi::CString::new(name.as_bytes()).map_err(bad)?;

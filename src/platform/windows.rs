@@ -4,9 +4,8 @@ use std::io;
 use std::os::windows::fs::FileTypeExt;
 use std::path::Path;
 
-use super::ReadLink;
 use super::explain::codes;
-use crate::manifest::EntryKind;
+use super::{Flavour, ReadLink};
 
 pub fn classify_read_link_error(e: io::Error) -> ReadLink {
     match e.raw_os_error() {
@@ -22,25 +21,41 @@ pub fn classify_read_link_error(e: io::Error) -> ReadLink {
     }
 }
 
-pub fn create_symlink(text: &Path, at: &Path, kind: EntryKind) -> io::Result<()> {
+pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
     // The flavour must match the original: a file symlink to a folder does not open (the
     // forgotten `mklink /D`).
-    match kind {
-        EntryKind::File => std::os::windows::fs::symlink_file(text, at),
-        EntryKind::Dir => std::os::windows::fs::symlink_dir(text, at),
+    match flavour {
+        Flavour::File => std::os::windows::fs::symlink_file(text, at),
+        Flavour::Dir => std::os::windows::fs::symlink_dir(text, at),
+        Flavour::Junction => create_junction(text, at),
     }
 }
 
-pub fn remove_link(at: &Path, kind: EntryKind) -> io::Result<()> {
-    // A directory symlink is removed as a directory (RemoveDirectoryW), which never touches
-    // what it points to; no guessing between remove_file and remove_dir.
-    match kind {
-        EntryKind::File => std::fs::remove_file(at),
-        EntryKind::Dir => std::fs::remove_dir(at),
+/// A junction at `at` to the folder `text` (absolute). Nothing is left behind when it fails.
+fn create_junction(text: &Path, at: &Path) -> io::Result<()> {
+    // The junction crate makes the folder, then its reparse point. It does not refuse an
+    // existing folder, so refuse here: a new link never replaces anything.
+    if std::fs::symlink_metadata(at).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    junction::create(text, at).inspect_err(|_| {
+        // The reparse point was refused (Wine: error 50): the folder made for it is empty,
+        // and remove_dir removes only an empty folder.
+        let _ = std::fs::remove_dir(at);
+    })
+}
+
+pub fn remove_link(at: &Path, flavour: Flavour) -> io::Result<()> {
+    // A directory symlink or junction is removed as a directory (RemoveDirectoryW), which
+    // never touches what it points to; no guessing between remove_file and remove_dir.
+    if flavour.is_folder() {
+        std::fs::remove_dir(at)
+    } else {
+        std::fs::remove_file(at)
     }
 }
 
-pub fn replace_link(temp: &Path, at: &Path, kind: EntryKind) -> io::Result<()> {
+pub fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
     match std::fs::rename(temp, at) {
         Ok(()) => Ok(()),
         // Renaming over a directory symlink is refused; remove the old link, then rename.
@@ -52,13 +67,60 @@ pub fn replace_link(temp: &Path, at: &Path, kind: EntryKind) -> io::Result<()> {
     }
 }
 
-pub fn link_flavour(path: &Path) -> io::Result<Option<EntryKind>> {
+pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
     let ft = std::fs::symlink_metadata(path)?.file_type();
-    Ok(Some(if ft.is_symlink_dir() {
-        EntryKind::Dir
+    Ok(Some(if !ft.is_symlink_dir() {
+        Flavour::File
+    } else if junction::exists(path)? {
+        // std counts a junction as a directory symlink; its reparse tag tells them apart.
+        Flavour::Junction
     } else {
-        EntryKind::File
+        Flavour::Dir
     }))
+}
+
+pub fn on_network_drive(path: &Path) -> bool {
+    use windows_sys::Win32::Storage::FileSystem::GetDriveTypeW;
+    let text = path.to_string_lossy();
+    if let Some(answer) = super::network_by_form(&text) {
+        return answer;
+    }
+    let plain = match super::plain_form(&text) {
+        super::Plain::Path(p) => p,
+        _ => text.to_string(),
+    };
+    let root = wide(&format!("{}\\", plain.get(..2).unwrap_or_default()));
+    const DRIVE_REMOTE: u32 = 4;
+    // SAFETY: `root` is a NUL-terminated UTF-16 string.
+    unsafe { GetDriveTypeW(root.as_ptr()) == DRIVE_REMOTE }
+}
+
+pub fn volume_of(path: &Path) -> io::Result<u64> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS, GetFileInformationByHandle,
+    };
+    // Opened without access rights (only its attributes are read), folders included.
+    let file = std::fs::OpenOptions::new()
+        .access_mode(0)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(path)?;
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for the duration of the call; `info` is writable.
+    if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(u64::from(info.dwVolumeSerialNumber))
+}
+
+pub fn writable_folder(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+pub fn is_mount_point(_dir: &Path, _meta: &std::fs::Metadata) -> bool {
+    // Windows volume mount points are reparse points, found by read_link.
+    false
 }
 
 /// A folder whose links are read by name (Windows: by full path; there is no readlinkat).
@@ -80,9 +142,9 @@ impl Folder {
         &mut self,
         name: &std::ffi::OsStr,
         text: &Path,
-        kind: EntryKind,
+        flavour: Flavour,
     ) -> io::Result<()> {
-        create_symlink(text, &self.dir.join(name), kind)
+        create_symlink(text, &self.dir.join(name), flavour)
     }
 
     pub fn read_link(&mut self, name: &std::ffi::OsStr) -> ReadLink {
@@ -91,12 +153,7 @@ impl Folder {
 }
 
 pub fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
-    let made = junction::create(target, name);
-    if made.is_err() {
-        // The junction crate makes the folder first: when the reparse point is refused (Wine:
-        // error 50), an empty folder is left. remove_dir removes only an empty one.
-        let _ = std::fs::remove_dir(name);
-    }
+    let made = create_junction(target, name);
     Some(made.and_then(|()| {
         let made = junction::exists(name).unwrap_or(false);
         // A junction is removed as a directory: the folder it points to is not touched.

@@ -82,8 +82,8 @@ impl View<'_> {
         self.push_at(out, &d.at);
         out.push_str(" -> ");
         self.push_to(out, &d.to);
-        if d.link_type == LinkType::Hardlink {
-            out.push_str(" (hard link)");
+        if d.link_type != LinkType::Symlink {
+            let _ = write!(out, " ({})", crate::primitive::name(d.link_type));
         } else if d.link_text.as_os_str() != d.to.as_os_str() {
             let _ = write!(out, " (as {})", d.link_text.display());
         }
@@ -94,6 +94,11 @@ impl View<'_> {
             out.push_str(&self.detail(e));
         }
         out.push('\n');
+        if let Some(why) = &d.fell_back
+            && e.action != Action::Remove
+        {
+            let _ = writeln!(out, "      {}: {why}", s.hint("fallback"));
+        }
         if let Some(hint) = &e.hint {
             let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
         }

@@ -37,8 +37,13 @@ pub struct ReportEntry {
     pub to: String,
     /// The text the link holds when right (equals `to` unless `relative`).
     pub link_text: String,
-    /// `symlink`, or `hardlink` (then `link_text` is the original's path).
+    /// What makes the link: `symlink`, `hardlink` (then `link_text` is the original's path)
+    /// or `junction` (then `link_text` is `to`); with `fallback`, the one that stands in.
     pub link_type: LinkType,
+    /// Why `link_type` stands in for the symlink the manifest asked for (`fallback`): what
+    /// refused the symlink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
     /// What the original is; absent when it is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<EntryKind>,
@@ -80,6 +85,7 @@ impl Report {
                     to: e.desired.to.to_string_lossy().into_owned(),
                     link_text: e.desired.link_text.to_string_lossy().into_owned(),
                     link_type: e.desired.link_type,
+                    fallback: e.desired.fell_back.clone(),
                     kind: e.kind,
                     action: e.action,
                     reason: e.reason,

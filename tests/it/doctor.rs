@@ -30,8 +30,9 @@ fn doctor_tries_every_folder_and_leaves_nothing_behind() {
         assert_eq!(r.code, 0, "{r:?}");
         assert!(lines[1].contains("yes      yes"), "{}", r.stdout);
         assert!(
-            r.stdout
-                .ends_with("apply can make each of the 3 links as the manifest asks (symlinks).\n"),
+            r.stdout.ends_with(
+                "apply can make each of the 3 links as the manifest asks (3 symlinks).\n"
+            ),
             "{}",
             r.stdout
         );
@@ -56,6 +57,46 @@ fn doctor_tries_every_folder_and_leaves_nothing_behind() {
     if cfg!(windows) {
         assert!(r.stdout.contains("Developer Mode: "), "{}", r.stdout);
     } else {
-        assert!(lines[1].ends_with("n/a"), "{}", r.stdout);
+        assert!(lines[1].contains("n/a"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn doctor_says_which_primitive_apply_would_use_with_a_fallback() {
+    let w = World::new();
+    w.repo_file("a", "a\n").repo_file("d/x", "x\n");
+    w.manifest(
+        "version = 1\n[defaults]\nfallback = [\"junction\", \"hardlink\"]\n[links]\n\"~/.a\" = \"a\"\n\"~/.config/d\" = \"d\"\n",
+    );
+    std::fs::create_dir(w.home.join(".config")).unwrap();
+    let before = w.snapshot_all();
+    let r = w.run(&["doctor"]);
+    assert_eq!(w.snapshot_all(), before, "doctor left something behind");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    if crate::harness::symlinks_work() {
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(lines[1].ends_with("  symlink"), "{}", r.stdout);
+        assert!(
+            r.stdout.ends_with(
+                "apply can make each of the 2 links as the manifest asks (2 symlinks).\n"
+            ),
+            "{}",
+            r.stdout
+        );
+    } else if lines[2].ends_with("junction (fallback)") {
+        // A real Windows without the privilege to make symlinks.
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(lines[1].ends_with("hard link (fallback)"), "{}", r.stdout);
+    } else {
+        // Wine: the file gets a hard link instead; for the folder nothing fits.
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(lines[1].ends_with("  hard link (fallback)"), "{}", r.stdout);
+        assert!(lines[2].ends_with("  NOTHING for 1 link"), "{}", r.stdout);
+        assert!(r.stdout.contains("~/.config: cannot link "), "{}", r.stdout);
+        assert!(
+            r.stdout.contains("hard link: only for files"),
+            "{}",
+            r.stdout
+        );
     }
 }

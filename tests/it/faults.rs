@@ -1,7 +1,8 @@
-//! Real filesystems saying no in the middle of an apply: a full filesystem (a tmpfs with few
-//! inodes) and a read-only one, mounted in a private mount namespace (`unshare -m`, as root).
-//! Links outside the mount are made first, so the failure comes mid-apply; the whole home must
-//! then be exactly as before, and the error must name the path, the OS error and what to do.
+//! Real filesystems saying no: a full filesystem (a tmpfs with few inodes) in the middle of an
+//! apply, and a read-only one, which is found before the first write, mounted in a private
+//! mount namespace (`unshare -m`, as root). Links outside the mount come first, so a failure
+//! comes mid-apply; the whole home must then be exactly as before, and the error must name the
+//! path, the OS error and what to do.
 //! Skipped, saying so, where the test cannot mount (not root, no `unshare`).
 
 use std::fs;
@@ -11,6 +12,7 @@ use crate::harness::{World, spawn};
 
 /// Runs `setup` (shell, inside the namespace, with $HOME set), then `linkfile apply` on the
 /// world, snapshotting the home (type, path, link text, size) before and after, inside.
+/// Returns the exit code, what apply printed (stdout, then stderr) and the two snapshots.
 fn apply_in_namespace(w: &World, setup: &str) -> Option<(String, String, String, String)> {
     let out = w.root.join("out");
     fs::create_dir_all(&out).unwrap();
@@ -44,7 +46,9 @@ snap > "$OUT/after"
         return None;
     }
     let read = |n: &str| fs::read_to_string(out.join(n)).unwrap();
-    Some((read("rc"), read("stderr"), read("before"), read("after")))
+    // The plan (stdout) then the error (stderr).
+    let said = read("stdout") + &read("stderr");
+    Some((read("rc"), said, read("before"), read("after")))
 }
 
 fn world_with_links_into(sub: &str, inside: usize) -> World {
@@ -83,7 +87,7 @@ echo mine > "$HOME/full/keep""#;
 }
 
 #[test]
-fn a_read_only_filesystem_mid_apply_leaves_the_home_as_it_was() {
+fn a_read_only_filesystem_is_refused_before_the_first_write() {
     if !crate::harness::symlinks_work() {
         return;
     }
@@ -94,16 +98,23 @@ mount -o remount,ro "$HOME/ro""#;
     let Some((rc, stderr, before, after)) = apply_in_namespace(&w, setup) else {
         return;
     };
+    // Found while planning: the five links outside the read-only mount are not made either.
     assert_eq!(rc.trim(), "1", "{stderr}");
-    assert!(stderr.contains("Read-only file system"), "{stderr}");
+    for i in 0..3 {
+        assert!(
+            stderr.contains(&format!("! ~/ro/d0/f{i} -> in{i}  (parent-not-writable)")),
+            "{stderr}"
+        );
+    }
     assert!(
-        stderr.contains("rolled back the 5 change(s) already made; nothing was changed"),
+        stderr.contains("ro does not accept new entries (Read-only file system (os error 30))"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("hint: the filesystem is mounted read-only"),
+        stderr.contains("3 conflicts; nothing was changed"),
         "{stderr}"
     );
+    assert!(!stderr.contains("rolled back"), "{stderr}");
     assert_eq!(before, after, "{stderr}");
 }
 
@@ -152,4 +163,35 @@ echo $? > "$OUT/rc"
         stdout.contains("apply would fail: the links asked for cannot be made in 1 folder"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_mount_point_in_the_way_is_never_touched() {
+    if !crate::harness::symlinks_work() {
+        return;
+    }
+    let w = World::new();
+    w.repo_file("nvim/init.lua", "-- init\n");
+    // Even under `backup`, which would move a plain folder into the backup store.
+    w.manifest(
+        "version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.config/nvim\" = \"nvim\"\n",
+    );
+    fs::create_dir_all(w.home.join(".config/nvim")).unwrap();
+    let setup = r#"mount -t tmpfs tmpfs "$HOME/.config/nvim"
+echo mine > "$HOME/.config/nvim/init.lua""#;
+    let Some((rc, said, before, after)) = apply_in_namespace(&w, setup) else {
+        return;
+    };
+    assert_eq!(rc.trim(), "1", "{said}");
+    assert!(
+        said.contains("! ~/.config/nvim -> nvim  (mount-point)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("linkfile never touches a mount point"),
+        "{said}"
+    );
+    assert!(said.contains("1 conflict; nothing was changed"), "{said}");
+    assert_eq!(before, after, "{said}");
+    assert!(before.contains("f .config/nvim/init.lua  5"), "{before}");
 }

@@ -10,6 +10,7 @@ mod concurrency;
 mod crash;
 mod doctor;
 mod examples;
+mod fallback;
 #[cfg(target_os = "linux")]
 mod faults;
 mod hardlinks;

@@ -1,0 +1,487 @@
+//! Which primitive makes each link, and what stops a write before it is tried.
+//!
+//! The manifest asks for a symlink, a hard link or a junction. Where symlinks cannot be made
+//! (Windows without Developer Mode or elevation, a filesystem without them, a system that fakes
+//! them) and the link's `fallback` allows, a junction stands in for a folder's link and a hard
+//! link for a file's — never silently: the plan shows which and why, and the operation records
+//! it. The decision is made before the first write, by trying each primitive once per folder
+//! under a temporary name ([`choose_all`]), so an apply never half-succeeds.
+//!
+//! [`choose`] is the ladder itself: a pure function fed with what the tries answered (raw OS
+//! error codes), unit-tested on every platform. [`Obstacles`] finds what would refuse a write
+//! (a folder that is not writable, a hard link across volumes, a junction on a network drive)
+//! so that the plan shows it as a conflict and apply writes nothing.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::manifest::{EntryKind, LinkType};
+use crate::plan::{Obstacle, Want};
+use crate::platform::{self, explain::Os};
+use crate::resolve::Desired;
+
+/// Why trying a primitive failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The raw OS error code; `None` when the system claimed success but made nothing (or
+    /// something else).
+    pub code: Option<i32>,
+    /// What the OS said.
+    pub message: String,
+}
+
+impl From<io::Error> for Refusal {
+    fn from(e: io::Error) -> Refusal {
+        Refusal {
+            code: e.raw_os_error(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The primitive a link will be made with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// What makes the link.
+    pub link_type: LinkType,
+    /// Why it stands in for a symlink, when it does.
+    pub because: Option<String>,
+}
+
+/// Whether a refused symlink means "symlinks cannot be made here", the case `fallback` is for —
+/// and not a folder that refuses every write (read-only, no permission), which no other
+/// primitive would get past either.
+pub fn symlinks_unavailable(os: Os, code: Option<i32>) -> bool {
+    use platform::explain::codes::*;
+    match (os, code) {
+        // Success reported, nothing made (Wine).
+        (_, None) => true,
+        // No privilege; a filesystem without reparse points (FAT); not supported there.
+        (Os::Windows, Some(c)) => matches!(
+            c,
+            ERROR_PRIVILEGE_NOT_HELD | ERROR_INVALID_FUNCTION | ERROR_NOT_SUPPORTED
+        ),
+        // EPERM: the filesystem does not support symlinks (vfat, exFAT).
+        (Os::Unix, Some(c)) => c == 1,
+    }
+}
+
+fn describe(r: &Refusal) -> String {
+    match r.code {
+        Some(c) => format!("{} (os error {c})", strip_code(&r.message)),
+        None => r.message.clone(),
+    }
+}
+
+/// io::Error's text ends with " (os error N)"; the code is shown once.
+fn strip_code(message: &str) -> &str {
+    message
+        .rfind(" (os error ")
+        .map_or(message, |i| &message[..i])
+}
+
+/// The ladder: the primitive for one link whose original is a `kind`, on `os`. `tried`
+/// answers whether a primitive can be made in the link's `folder` (it is asked only what the
+/// ladder needs). `Err` says why no primitive fits.
+pub fn choose(
+    asked: LinkType,
+    fallback: &[LinkType],
+    kind: EntryKind,
+    os: Os,
+    folder: &Path,
+    tried: &mut dyn FnMut(LinkType) -> Result<(), Refusal>,
+) -> Result<Choice, String> {
+    let plain = Choice {
+        link_type: asked,
+        because: None,
+    };
+    if asked != LinkType::Symlink || fallback.is_empty() {
+        return Ok(plain);
+    }
+    let refused = match tried(LinkType::Symlink) {
+        Ok(()) => return Ok(plain),
+        Err(r) if !symlinks_unavailable(os, r.code) => return Ok(plain),
+        Err(r) => r,
+    };
+    let why = format!(
+        "symlinks cannot be made in {}: {}",
+        folder.display(),
+        describe(&refused)
+    );
+    let mut notes = Vec::new();
+    for &f in fallback {
+        let note = match (f, kind) {
+            (LinkType::Junction, EntryKind::File) => "junction: only for folders".to_string(),
+            (LinkType::Junction, EntryKind::Dir) if os != Os::Windows => {
+                "junction: only on Windows".to_string()
+            }
+            (LinkType::Hardlink, EntryKind::Dir) => "hard link: only for files".to_string(),
+            (LinkType::Junction | LinkType::Hardlink, _) => match tried(f) {
+                Ok(()) => {
+                    return Ok(Choice {
+                        link_type: f,
+                        because: Some(format!("{why}; a {} instead (fallback)", name(f))),
+                    });
+                }
+                Err(r) => format!("{}: {}", name(f), describe(&r)),
+            },
+            (LinkType::Symlink, _) => continue,
+        };
+        notes.push(note);
+    }
+    let mut message = format!("{why}; no fallback fits ({})", notes.join("; "));
+    if let Some(hint) = refused.code.and_then(|c| platform::explain::hint(os, c)) {
+        message.push_str(". ");
+        message.push_str(hint);
+    }
+    Err(message)
+}
+
+/// The name of a primitive in messages.
+pub fn name(t: LinkType) -> &'static str {
+    match t {
+        LinkType::Symlink => "symlink",
+        LinkType::Hardlink => "hard link",
+        LinkType::Junction => "junction",
+    }
+}
+
+/// The nearest folder at or above `dir` that exists.
+fn existing_folder(dir: &Path) -> Option<&Path> {
+    dir.ancestors()
+        .find(|a| std::fs::metadata(a).is_ok_and(|m| m.is_dir()))
+}
+
+/// Chooses the primitive of every link that asks for a symlink with a `fallback`, trying each
+/// primitive once per folder. Changes `link_type` (and the link text: a junction or hard link
+/// holds the absolute path) of the links that fall back; returns, per link, why none fits.
+/// A junction asked for by name is tried too, so that a volume without them refuses it before
+/// any write. `right` says which links are already what they should be (nothing is tried for
+/// them).
+pub fn choose_all(
+    desired: &mut [Desired],
+    kinds: &[Option<EntryKind>],
+    right: &[bool],
+) -> Vec<Option<Obstacle>> {
+    let mut out = vec![None; desired.len()];
+    let mut tries: HashMap<(PathBuf, LinkType, EntryKind), Result<(), Refusal>> = HashMap::new();
+    for (i, d) in desired.iter_mut().enumerate() {
+        let (Some(kind), false) = (kinds[i], right[i]) else {
+            continue;
+        };
+        let junction = d.link_type == LinkType::Junction;
+        if !junction && (d.link_type != LinkType::Symlink || d.fallback.is_empty()) {
+            continue;
+        }
+        let Some(dir) =
+            d.at.parent()
+                .and_then(existing_folder)
+                .map(Path::to_path_buf)
+        else {
+            continue;
+        };
+        let (to, text) = (d.to.clone(), d.link_text.clone());
+        let mut tried = |t: LinkType| {
+            tries
+                .entry((dir.clone(), t, kind))
+                .or_insert_with(|| {
+                    let made = match t {
+                        LinkType::Symlink => platform::probe_symlink(&dir, &text, kind),
+                        LinkType::Hardlink => platform::probe_hardlink(&dir, &to),
+                        LinkType::Junction => platform::probe_junction(&dir, &to)
+                            .unwrap_or_else(|| Err(io::ErrorKind::Unsupported.into())),
+                    };
+                    made.map_err(Refusal::from)
+                })
+                .clone()
+        };
+        if junction {
+            // Asked for by name: refused before any write where junctions cannot be made.
+            if let Err(r) = tried(LinkType::Junction) {
+                let mut why = format!(
+                    "junctions cannot be made in {}: {}",
+                    dir.display(),
+                    describe(&r)
+                );
+                if let Some(hint) = r
+                    .code
+                    .and_then(|c| platform::explain::hint(Os::current(), c))
+                {
+                    why = format!("{why}; {hint}");
+                }
+                out[i] = Some(Obstacle::NotPermitted(why));
+            }
+            continue;
+        }
+        match choose(
+            d.link_type,
+            &d.fallback,
+            kind,
+            Os::current(),
+            &dir,
+            &mut tried,
+        ) {
+            Ok(Choice {
+                link_type,
+                because: Some(because),
+            }) => {
+                d.link_type = link_type;
+                d.link_text = d.to.clone();
+                d.fell_back = Some(because);
+            }
+            Ok(_) => {}
+            Err(why) => out[i] = Some(Obstacle::NotPermitted(why)),
+        }
+    }
+    out
+}
+
+/// Finds what would refuse a write, with one look per folder (and per volume question).
+#[derive(Default)]
+pub struct Obstacles {
+    writable: HashMap<PathBuf, Option<Obstacle>>,
+    volumes: HashMap<PathBuf, Option<u64>>,
+}
+
+impl Obstacles {
+    /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
+    /// removing or restoring what is there).
+    pub fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
+        let dir = d.at.parent().and_then(existing_folder)?.to_path_buf();
+        let writable = self
+            .writable
+            .entry(dir.clone())
+            .or_insert_with(|| {
+                platform::writable_folder(&dir)
+                    .err()
+                    .map(|e| Obstacle::ParentNotWritable {
+                        dir: dir.clone(),
+                        why: describe(&Refusal::from(e)),
+                    })
+            })
+            .clone();
+        if writable.is_some() || *want != Want::Link {
+            return writable;
+        }
+        match d.link_type {
+            LinkType::Hardlink => {
+                let here = self.volume(&dir);
+                let there = self.volume(&d.to);
+                (here.is_some() && there.is_some() && here != there)
+                    .then_some(Obstacle::CrossVolume)
+            }
+            LinkType::Junction => [&dir, &d.to]
+                .into_iter()
+                .find(|p| platform::on_network_drive(p))
+                .map(|p| Obstacle::NetworkDrive(p.to_path_buf())),
+            LinkType::Symlink => None,
+        }
+    }
+
+    fn volume(&mut self, path: &Path) -> Option<u64> {
+        // The originals of a repo folder share its volume: ask once per folder.
+        let key = path.parent().unwrap_or(path).to_path_buf();
+        *self
+            .volumes
+            .entry(key)
+            .or_insert_with(|| platform::volume_of(path).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::explain::codes;
+
+    fn refused(code: i32) -> Result<(), Refusal> {
+        Err(Refusal {
+            code: Some(code),
+            message: format!("refused (os error {code})"),
+        })
+    }
+
+    /// Runs the ladder with fixed answers, recording what it tried.
+    fn ladder(
+        asked: LinkType,
+        fallback: &[LinkType],
+        kind: EntryKind,
+        os: Os,
+        answers: &[(LinkType, Result<(), Refusal>)],
+    ) -> (Result<Choice, String>, Vec<LinkType>) {
+        let mut asked_for = Vec::new();
+        let result = choose(asked, fallback, kind, os, Path::new("/h"), &mut |t| {
+            asked_for.push(t);
+            answers
+                .iter()
+                .find(|(a, _)| *a == t)
+                .map_or(Ok(()), |(_, r)| r.clone())
+        });
+        (result, asked_for)
+    }
+
+    const BOTH: &[LinkType] = &[LinkType::Junction, LinkType::Hardlink];
+
+    #[test]
+    fn without_fallback_nothing_is_tried() {
+        let (r, tried) = ladder(LinkType::Symlink, &[], EntryKind::File, Os::Windows, &[]);
+        assert_eq!(r.unwrap().link_type, LinkType::Symlink);
+        assert!(tried.is_empty());
+        // Asking for a hard link or junction is never a fallback.
+        let (r, tried) = ladder(LinkType::Junction, BOTH, EntryKind::Dir, Os::Windows, &[]);
+        assert_eq!(r.unwrap().link_type, LinkType::Junction);
+        assert!(tried.is_empty());
+    }
+
+    #[test]
+    fn symlinks_allowed_means_symlinks() {
+        let (r, tried) = ladder(LinkType::Symlink, BOTH, EntryKind::Dir, Os::Windows, &[]);
+        assert_eq!(
+            r.unwrap(),
+            Choice {
+                link_type: LinkType::Symlink,
+                because: None
+            }
+        );
+        assert_eq!(tried, [LinkType::Symlink]);
+    }
+
+    #[test]
+    fn privilege_not_held_falls_back_to_a_junction_for_a_folder() {
+        let answers = [(LinkType::Symlink, refused(codes::ERROR_PRIVILEGE_NOT_HELD))];
+        let (r, tried) = ladder(
+            LinkType::Symlink,
+            BOTH,
+            EntryKind::Dir,
+            Os::Windows,
+            &answers,
+        );
+        let c = r.unwrap();
+        assert_eq!(c.link_type, LinkType::Junction);
+        let because = c.because.unwrap();
+        assert!(
+            because.starts_with("symlinks cannot be made in /h: "),
+            "{because}"
+        );
+        assert!(because.contains("os error 1314"), "{because}");
+        assert!(because.contains("a junction instead"), "{because}");
+        assert_eq!(tried, [LinkType::Symlink, LinkType::Junction]);
+    }
+
+    #[test]
+    fn privilege_not_held_falls_back_to_a_hard_link_for_a_file() {
+        let answers = [(LinkType::Symlink, refused(codes::ERROR_PRIVILEGE_NOT_HELD))];
+        let (r, tried) = ladder(
+            LinkType::Symlink,
+            BOTH,
+            EntryKind::File,
+            Os::Windows,
+            &answers,
+        );
+        assert_eq!(r.unwrap().link_type, LinkType::Hardlink);
+        // A junction is never tried for a file.
+        assert_eq!(tried, [LinkType::Symlink, LinkType::Hardlink]);
+    }
+
+    #[test]
+    fn the_order_of_fallback_is_kept_and_refusals_move_down_the_ladder() {
+        let answers = [
+            (LinkType::Symlink, refused(codes::ERROR_PRIVILEGE_NOT_HELD)),
+            (LinkType::Junction, refused(codes::ERROR_NOT_SUPPORTED)),
+        ];
+        // A folder: the junction is refused and a hard link does not fit a folder.
+        let (r, _) = ladder(
+            LinkType::Symlink,
+            BOTH,
+            EntryKind::Dir,
+            Os::Windows,
+            &answers,
+        );
+        let why = r.unwrap_err();
+        assert!(why.contains("junction: refused (os error 50)"), "{why}");
+        assert!(why.contains("hard link: only for files"), "{why}");
+        // The three fixes for 1314 are named.
+        assert!(
+            why.contains("Developer Mode") && why.contains("elevated"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_hard_link_across_volumes_is_named() {
+        let answers = [
+            (LinkType::Symlink, refused(codes::ERROR_PRIVILEGE_NOT_HELD)),
+            (LinkType::Hardlink, refused(codes::ERROR_NOT_SAME_DEVICE)),
+        ];
+        let (r, _) = ladder(
+            LinkType::Symlink,
+            &[LinkType::Hardlink],
+            EntryKind::File,
+            Os::Windows,
+            &answers,
+        );
+        assert!(r.unwrap_err().contains("hard link: refused (os error 17)"));
+    }
+
+    #[test]
+    fn a_folder_that_refuses_every_write_is_not_a_reason_to_fall_back() {
+        // Access denied, read-only: another primitive would be refused too; the symlink stays
+        // and the folder's problem is reported as such.
+        for (os, code) in [
+            (Os::Windows, codes::ERROR_ACCESS_DENIED),
+            (Os::Unix, 30),
+            (Os::Unix, 13),
+        ] {
+            let answers = [(LinkType::Symlink, refused(code))];
+            let (r, tried) = ladder(LinkType::Symlink, BOTH, EntryKind::File, os, &answers);
+            assert_eq!(r.unwrap().link_type, LinkType::Symlink);
+            assert_eq!(tried, [LinkType::Symlink]);
+        }
+    }
+
+    #[test]
+    fn a_faked_symlink_falls_back() {
+        // Wine: success reported, nothing made.
+        let answers = [(
+            LinkType::Symlink,
+            Err(Refusal {
+                code: None,
+                message: "the system reported success but made no link".into(),
+            }),
+        )];
+        let (r, _) = ladder(
+            LinkType::Symlink,
+            BOTH,
+            EntryKind::File,
+            Os::Windows,
+            &answers,
+        );
+        let c = r.unwrap();
+        assert_eq!(c.link_type, LinkType::Hardlink);
+        assert!(c.because.unwrap().contains("made no link"));
+    }
+
+    #[test]
+    fn junctions_do_not_fit_off_windows() {
+        // A filesystem without symlinks (vfat answers EPERM).
+        let answers = [(LinkType::Symlink, refused(1))];
+        let (r, tried) = ladder(LinkType::Symlink, BOTH, EntryKind::Dir, Os::Unix, &answers);
+        let why = r.unwrap_err();
+        assert!(why.contains("junction: only on Windows"), "{why}");
+        assert_eq!(tried, [LinkType::Symlink]);
+        let (r, _) = ladder(LinkType::Symlink, BOTH, EntryKind::File, Os::Unix, &answers);
+        assert_eq!(r.unwrap().link_type, LinkType::Hardlink);
+    }
+
+    #[test]
+    fn which_refusals_mean_no_symlinks_here() {
+        assert!(symlinks_unavailable(Os::Windows, Some(1314)));
+        assert!(symlinks_unavailable(Os::Windows, Some(50)));
+        assert!(symlinks_unavailable(Os::Windows, Some(1)));
+        assert!(!symlinks_unavailable(Os::Windows, Some(5)));
+        assert!(symlinks_unavailable(Os::Unix, Some(1)));
+        assert!(!symlinks_unavailable(Os::Unix, Some(30)));
+        assert!(!symlinks_unavailable(Os::Unix, Some(1314)));
+        assert!(symlinks_unavailable(Os::Unix, None));
+    }
+}
