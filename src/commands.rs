@@ -289,6 +289,20 @@ struct Item {
     obstacle: Option<Obstacle>,
 }
 
+/// Whether `actual` is already the link `d` asks for, made with `d`'s primitive (a quick
+/// look for the common case; the planner decides the rest).
+fn already_right(d: &Desired, kind: Option<EntryKind>, actual: &Actual) -> bool {
+    match actual {
+        Actual::Link { text, flavour, .. } => {
+            *text == d.link_text
+                && d.link_type != LinkType::Hardlink
+                && flavour.is_none_or(|f| Some(f) == kind.map(|k| Flavour::of(k, d.link_type)))
+        }
+        Actual::HardLinked => d.link_type == LinkType::Hardlink,
+        _ => false,
+    }
+}
+
 /// Chooses the primitive of every link with a `fallback` (trying each once per folder; a
 /// junction asked for by name is tried too), and observes again the places of the links that
 /// fall back: what is right there now depends on the primitive. Returns, per link, why no
@@ -309,14 +323,7 @@ fn choose_primitives(
         .iter()
         .zip(kinds)
         .zip(actuals.iter())
-        .map(|((d, kind), a)| match a {
-            Actual::Link { text, flavour, .. } => {
-                *text == d.link_text
-                    && d.link_type != LinkType::Hardlink
-                    && flavour.is_none_or(|f| Some(f) == kind.map(|k| Flavour::of(k, d.link_type)))
-            }
-            _ => false,
-        })
+        .map(|((d, kind), a)| already_right(d, *kind, a))
         .collect();
     let refusals = primitive::choose_all(desired, kinds, &right);
     let changed: Vec<usize> = (0..desired.len())
@@ -403,9 +410,13 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
         } else {
             None
         };
-        let obstacle = it
-            .obstacle
-            .or_else(|| obstacles.check(&it.desired, &it.want));
+        // Only a place that will be written can be refused (a right link costs nothing more).
+        let right = it.want == Want::Link && already_right(d, it.original, &actual);
+        let obstacle = match it.obstacle {
+            Some(o) => Some(o),
+            None if right => None,
+            None => obstacles.check(&it.desired, &it.want),
+        };
         inputs.push(Input {
             desired: it.desired,
             want: it.want,

@@ -248,22 +248,27 @@ impl Obstacles {
     /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
     /// removing or restoring what is there).
     pub fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
-        let dir = d.at.parent().and_then(existing_folder)?.to_path_buf();
-        let writable = self
-            .writable
-            .entry(dir.clone())
-            .or_insert_with(|| {
-                platform::writable_folder(&dir)
-                    .err()
-                    .map(|e| Obstacle::ParentNotWritable {
-                        dir: dir.clone(),
-                        why: describe(&Refusal::from(e)),
-                    })
-            })
-            .clone();
+        let parent = d.at.parent()?;
+        // Keyed by the link's own folder: one look per folder, not per link.
+        let writable = match self.writable.get(parent) {
+            Some(w) => w.clone(),
+            None => {
+                let w = existing_folder(parent).and_then(|dir| {
+                    platform::writable_folder(dir)
+                        .err()
+                        .map(|e| Obstacle::ParentNotWritable {
+                            dir: dir.to_path_buf(),
+                            why: describe(&Refusal::from(e)),
+                        })
+                });
+                self.writable.insert(parent.to_path_buf(), w.clone());
+                w
+            }
+        };
         if writable.is_some() || *want != Want::Link {
             return writable;
         }
+        let dir = existing_folder(parent)?.to_path_buf();
         match d.link_type {
             LinkType::Hardlink => {
                 let here = self.volume(&dir);
