@@ -268,6 +268,9 @@ impl Obstacles {
         if writable.is_some() || *want != Want::Link {
             return writable;
         }
+        if d.link_type == LinkType::Symlink {
+            return None;
+        }
         let dir = existing_folder(parent)?.to_path_buf();
         match d.link_type {
             LinkType::Hardlink => {
