@@ -109,6 +109,7 @@ fn system(cwd: &Path) -> linkfile::System {
         cwd: cwd.to_path_buf(),
         stdout_is_terminal: false,
         stderr_is_terminal: false,
+        host: "linkfile-test".into(),
     }
 }
 

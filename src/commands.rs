@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::apply::{self, Outcome, Transaction};
 use crate::cli::{Cli, Command};
 use crate::doctor;
+use crate::each;
 use crate::error::{Error, Style};
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
 use crate::observe::{self, Actual, Originals};
@@ -18,7 +19,7 @@ use crate::platform::{self, Flavour};
 use crate::primitive;
 use crate::render::human::{self, View};
 use crate::render::json::Report;
-use crate::resolve::{self, Desired};
+use crate::resolve::{self, Desired, Resolved};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
 
 /// A manifest read and planned against the filesystem and the state.
@@ -116,21 +117,35 @@ impl Setup {
             home: &self.home,
             env: &*sys.env,
             case_insensitive: platform::CASE_INSENSITIVE,
+            os: std::env::consts::OS,
+            host: &sys.host,
         }
+    }
+
+    /// The manifest's links for this machine (`each` entries expanded), and what is known of
+    /// their originals without the repo scan.
+    fn expanded(&self, sys: &System) -> Result<(Resolved, each::Expanded), Error> {
+        let manifest = manifest::parse(&self.shown, &self.text).map_err(Error::Manifest)?;
+        let cx = self.context(sys);
+        let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+        let links = std::mem::take(&mut resolved.links);
+        let expanded = each::expand(links, &self.manifest_path, &cx)?;
+        Ok((resolved, expanded))
     }
 
     /// The manifest's links for this machine and what their originals are.
     fn links(&self, sys: &System) -> Result<(Vec<Desired>, Vec<Option<EntryKind>>), Error> {
-        let manifest = manifest::parse(&self.shown, &self.text).map_err(Error::Manifest)?;
-        let cx = self.context(sys);
-        let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+        let (_, expanded) = self.expanded(sys)?;
         let mut originals = Originals::default();
-        let kinds = desired
+        let kinds = expanded
+            .links
             .iter()
-            .map(|d| originals.kind(&d.to))
+            .zip(&expanded.known)
+            .map(|(d, known)| known.map_or_else(|| originals.kind(&d.to), Ok))
             .collect::<Result<Vec<_>, _>>()?;
-        resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
-        Ok((desired, kinds))
+        let cx = self.context(sys);
+        resolve::check_with_originals(&expanded.links, &kinds, &cx).map_err(Error::Manifest)?;
+        Ok((expanded.links, kinds))
     }
 
     fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
@@ -193,7 +208,12 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         let read = || -> Result<_, Error> {
             let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
             let cx = s.context(sys);
-            let desired = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+            let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+            let links = std::mem::take(&mut resolved.links);
+            let each::Expanded {
+                links: desired,
+                known,
+            } = each::expand(links, &s.manifest_path, &cx)?;
             // Then the repo's originals and every link's place at once (the places are
             // themselves split over threads when there are many).
             let places: Vec<observe::Place> = desired.iter().map(observe::Place::of).collect();
@@ -202,7 +222,8 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
                     let mut originals = Originals::default();
                     desired
                         .iter()
-                        .map(|d| originals.kind(&d.to))
+                        .zip(known)
+                        .map(|(d, known)| known.map_or_else(|| originals.kind(&d.to), Ok))
                         .collect::<Result<Vec<_>, _>>()
                 });
                 let actuals = observe::link_places(&places);
@@ -213,13 +234,15 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             let mut desired = desired;
             let mut actuals = actuals?;
             let refusals = choose_primitives(&mut desired, &kinds, &mut actuals)?;
-            Ok((manifest, desired, kinds, (actuals, refusals)))
+            let context = (resolved.skipped, resolved.vars);
+            Ok(((manifest, context), desired, kinds, (actuals, refusals)))
         };
         let result = read();
         let head = head.join().expect("reading the log panicked");
         result.map(|(m, d, k, a)| (head, m, d, k, a))
     })?;
     let head = head?;
+    let (manifest, (skipped, vars)) = manifest;
 
     let default_policy = manifest
         .defaults
@@ -272,7 +295,9 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             Some(o.kind),
         ));
     }
-    let plan = plan::plan(observe_all(items, &[])?);
+    let mut plan = plan::plan(observe_all(items, &[])?);
+    plan.skipped = skipped;
+    plan.vars = vars;
     Ok(s.into_session(head, plan))
 }
 
@@ -446,6 +471,8 @@ fn from_owned(o: &OwnedLink) -> Desired {
         link_type: o.link_type(),
         fallback: Vec::new(),
         fell_back: o.fallback.clone(),
+        each: None,
+        relative: false,
     }
 }
 
@@ -760,6 +787,8 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             link_type: LinkType::Symlink,
             fallback: Vec::new(),
             fell_back: None,
+            each: None,
+            relative: false,
         };
         let kind = if b.at.is_dir() {
             EntryKind::Dir

@@ -274,4 +274,8 @@ impl Style {
     pub fn remove(&self, s: &str) -> String {
         self.paint("31", s)
     }
+    /// Faint.
+    pub fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
 }

@@ -18,6 +18,7 @@ pub mod apply;
 pub mod cli;
 mod commands;
 pub mod doctor;
+pub mod each;
 pub mod error;
 pub mod manifest;
 pub mod observe;
@@ -28,6 +29,7 @@ pub mod primitive;
 pub mod render;
 pub mod resolve;
 mod steps;
+pub mod when;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -64,6 +66,8 @@ pub struct System {
     pub stdout_is_terminal: bool,
     /// Whether stderr is a terminal (for `--color auto`).
     pub stderr_is_terminal: bool,
+    /// This machine's host name (for `when.host`).
+    pub host: String,
 }
 
 impl System {
@@ -75,6 +79,7 @@ impl System {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal: io::stderr().is_terminal(),
+            host: platform::hostname(),
         }
     }
 

@@ -160,7 +160,7 @@ pub enum OsName {
 
 /// A single string or a list of strings.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a host name, or a list of host names")]
 pub enum OneOrMany {
     /// One value.
     One(String),
@@ -170,7 +170,10 @@ pub enum OneOrMany {
 
 /// `when.env`: a variable name that must be set, or variables and their required values.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a variable name (it must be set), or a table of variables and the values they must have"
+)]
 pub enum EnvCondition {
     /// The variable must be set.
     Set(String),

@@ -226,6 +226,10 @@ pub struct Plan {
     pub entries: Vec<Entry>,
     /// Folders linkfile made that go once empty (undo, unlink), deepest first.
     pub remove_folders: Vec<PathBuf>,
+    /// The manifest's entries that do not apply on this machine (`when`).
+    pub skipped: Vec<crate::resolve::Skipped>,
+    /// The manifest's vars and their values here (for `plan -v`).
+    pub vars: Vec<(String, Result<String, String>)>,
 }
 
 /// How many entries take each action.
@@ -266,7 +270,7 @@ impl Counts {
 pub fn plan(inputs: Vec<Input>) -> Plan {
     Plan {
         entries: inputs.into_iter().map(plan_one).collect(),
-        remove_folders: Vec::new(),
+        ..Plan::default()
     }
 }
 
@@ -478,6 +482,8 @@ mod tests {
             link_type: crate::manifest::LinkType::Symlink,
             fallback: Vec::new(),
             fell_back: None,
+            each: None,
+            relative: false,
         }
     }
 

@@ -31,6 +31,33 @@ pub struct Context<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Whether paths compare case-insensitively (Windows, macOS).
     pub case_insensitive: bool,
+    /// The operating system (`std::env::consts::OS`), for `when.os`.
+    pub os: &'a str,
+    /// This machine's host name, for `when.host`.
+    pub host: &'a str,
+}
+
+/// What the manifest asks of this machine.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// The links that apply here (an `each` entry still as one, to be expanded by
+    /// [`crate::each`]).
+    pub links: Vec<Desired>,
+    /// The entries whose `when` does not hold here.
+    pub skipped: Vec<Skipped>,
+    /// Every `[vars]` entry and its value here, or why it has none (an environment variable
+    /// that is not set here, used by no link that applies here).
+    pub vars: Vec<(String, Result<String, String>)>,
+}
+
+/// An entry that does not apply on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Its `at` and `to`, as written (they may use variables only set on other machines).
+    pub at: String,
+    pub to: String,
+    /// Which condition does not hold.
+    pub why: String,
 }
 
 /// One link the manifest wants on this machine.
@@ -58,10 +85,14 @@ pub struct Desired {
     pub fallback: Vec<LinkType>,
     /// Why `link_type` stands in for the symlink the manifest asked for, when it does.
     pub fell_back: Option<String>,
+    /// `each = true`: one link per file below `to`, skipping these globs (relative to `to`).
+    pub each: Option<Vec<String>>,
+    /// Whether the link text is relative to the link's folder.
+    pub relative: bool,
 }
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
-pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Diagnostic>> {
+pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagnostic>> {
     let mut r = Resolver {
         cx,
         vars: &manifest.vars,
@@ -69,9 +100,16 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         stack: Vec::new(),
         failed: Default::default(),
         errors: Vec::new(),
+        lenient: false,
+        unset_here: HashMap::new(),
     };
     r.check_policies(manifest);
-    r.expand_all_vars();
+    let machine = crate::when::Machine {
+        os: cx.os,
+        host: cx.host,
+        env: cx.env,
+    };
+    let mut skipped = Vec::new();
 
     let d = &manifest.defaults;
     let default_relative = d.relative.as_ref().is_some_and(|r| *r.get_ref());
@@ -84,6 +122,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
         on_conflict: OnConflict,
         link_type: LinkType,
         fallback: Vec<LinkType>,
+        each: Option<Vec<String>>,
     }
     let default_fallback: Vec<LinkType> = d
         .fallback
@@ -110,37 +149,26 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             on_conflict: default_policy,
             link_type: default_type,
             fallback: default_fallback.clone(),
+            each: None,
         })
         .collect();
     for e in &manifest.link {
-        let later = [
-            (
-                "each",
-                e.each.as_ref().map(|s| s.span()),
-                "list each file as its own link",
-            ),
-            (
-                "ignore",
-                e.ignore.as_ref().map(|s| s.span()),
-                "list each file as its own link",
-            ),
-            (
-                "when",
-                e.when.as_ref().map(|s| s.span()),
-                "keep one manifest per machine and pass -m",
-            ),
-        ];
-        for (key, span, hint) in later {
-            if let Some(span) = span {
-                r.error(
-                    span,
-                    format!("`{key}` is not supported yet by this version of linkfile"),
-                    Some(format!("remove `{key}` for now and {hint}")),
-                );
-            }
-        }
+        let each = e.each.as_ref().is_some_and(|v| *v.get_ref());
+        r.check_each(e, each, default_type);
         r.check_link_type(e.link_type.as_ref());
         r.check_fallback(e.fallback.as_ref());
+        if let Some(Err(why)) = e
+            .when
+            .as_ref()
+            .map(|w| crate::when::holds(w.get_ref(), &machine))
+        {
+            skipped.push(Skipped {
+                at: e.at.get_ref().clone(),
+                to: e.to.get_ref().clone(),
+                why,
+            });
+            continue;
+        }
         raws.push(Raw {
             at: &e.at,
             to: &e.to,
@@ -154,6 +182,12 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
                 .fallback
                 .as_ref()
                 .map_or_else(|| default_fallback.clone(), |f| f.get_ref().clone()),
+            each: each.then(|| {
+                e.ignore
+                    .as_ref()
+                    .map(|i| i.get_ref().clone())
+                    .unwrap_or_default()
+            }),
             relative: e
                 .relative
                 .as_ref()
@@ -186,6 +220,8 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             link_type: raw.link_type,
             fallback: raw.fallback,
             fell_back: None,
+            each: raw.each,
+            relative: raw.relative,
         });
     }
     for (first, dup) in duplicates(&out, cx.case_insensitive) {
@@ -199,8 +235,30 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Vec<Desired>, Vec<Di
             Some("keep one of the two entries".into()),
         );
     }
+    // Then every var, so that a broken one is reported even when no link uses it — but an
+    // environment variable not set here, in a var no link here uses, is no error (it may be
+    // for another machine's entries).
+    r.lenient = true;
+    r.expand_all_vars();
+    let vars = manifest
+        .vars
+        .keys()
+        .map(|k| {
+            let name = k.get_ref().clone();
+            let value = match (r.cache.get(&name), r.unset_here.get(&name)) {
+                (Some(v), _) => Ok(v.clone()),
+                (None, Some(why)) => Err(why.clone()),
+                (None, None) => Err("invalid".to_string()),
+            };
+            (name, value)
+        })
+        .collect();
     if r.errors.is_empty() {
-        Ok(out)
+        Ok(Resolved {
+            links: out,
+            skipped,
+            vars,
+        })
     } else {
         Err(r.errors)
     }
@@ -330,6 +388,11 @@ struct Resolver<'a, 'm> {
     stack: Vec<String>,
     failed: std::collections::HashSet<String>,
     errors: Vec<Diagnostic>,
+    /// Expanding the vars no link here used: an unset environment variable is noted, not an
+    /// error.
+    lenient: bool,
+    /// Vars that have no value here, and why.
+    unset_here: HashMap<String, String>,
 }
 
 impl Resolver<'_, '_> {
@@ -366,6 +429,44 @@ impl Resolver<'_, '_> {
                 ),
             ),
             LinkType::Hardlink | LinkType::Junction => {}
+        }
+    }
+
+    /// `each` and `ignore`: globs that compile, `ignore` only with `each`, and no junction
+    /// for the files `each` links one by one.
+    fn check_each(&mut self, e: &crate::manifest::LinkEntry, each: bool, default_type: LinkType) {
+        if let Some(ignore) = &e.ignore {
+            if !each {
+                self.error(
+                    ignore.span(),
+                    "`ignore` applies only to an entry with each = true".into(),
+                    Some("add each = true, or remove `ignore`".into()),
+                );
+            }
+            for glob in ignore.get_ref() {
+                if let Err(err) = globset::Glob::new(glob) {
+                    self.error(
+                        ignore.span(),
+                        format!("`{glob}` is not a valid glob: {}", err.kind()),
+                        Some(
+                            "write globs such as \"*.swp\", \"cache/**\" or \"**/.DS_Store\""
+                                .into(),
+                        ),
+                    );
+                }
+            }
+        }
+        let link_type = e.link_type.as_ref().map_or(default_type, |t| *t.get_ref());
+        if let Some(v) = e
+            .each
+            .as_ref()
+            .filter(|_| each && link_type == LinkType::Junction)
+        {
+            self.error(
+                v.span(),
+                "each = true links the files below `to` one by one, and a junction can only link a folder".into(),
+                Some("use link_type = \"symlink\" or \"hardlink\" with each = true, or drop each to link the whole folder".into()),
+            );
         }
     }
 
@@ -595,11 +696,13 @@ impl Resolver<'_, '_> {
                             out.push_str(&d);
                         }
                         (None, None) => {
-                            return Err(ExpandError::new(
+                            let mut e = ExpandError::new(
                                 Some(i..close + 1),
                                 format!("environment variable `{name}` is not set"),
                                 Some(format!("set {name}, or give a default: ${{{name}:-...}}")),
-                            ));
+                            );
+                            e.unset_env = true;
+                            return Err(e);
                         }
                     }
                     i = close + 1;
@@ -701,7 +804,22 @@ impl Resolver<'_, '_> {
         }
         self.stack.push(name.to_string());
         // An error inside the value is reported at the var's definition, once.
-        let result = self.expand(value);
+        let result = if self.lenient {
+            match self.expand_str(value.get_ref(), true) {
+                Ok(v) => Some(v),
+                // Passed on, so that a var using this one has no value here either.
+                Err(e) if e.unset_env => {
+                    self.stack.pop();
+                    self.unset_here.insert(name.to_string(), e.message.clone());
+                    return Err(e);
+                }
+                Err(e) if e.reported => None,
+                // Anything else is reported where it is, as when a link uses the var.
+                Err(_) => self.expand(value),
+            }
+        } else {
+            self.expand(value)
+        };
         self.stack.pop();
         match result {
             Some(v) => {
@@ -731,6 +849,8 @@ struct ExpandError {
     hint: Option<String>,
     /// Already reported where it happened (inside a var's definition).
     reported: bool,
+    /// An environment variable that is not set (and has no default).
+    unset_env: bool,
 }
 
 impl ExpandError {
@@ -740,6 +860,7 @@ impl ExpandError {
             message,
             hint,
             reported: false,
+            unset_env: false,
         }
     }
 

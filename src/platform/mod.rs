@@ -174,6 +174,11 @@ pub fn writable_folder(dir: &Path) -> io::Result<()> {
     imp::writable_folder(dir)
 }
 
+/// This machine's host name (empty when the OS does not say).
+pub fn hostname() -> String {
+    imp::hostname()
+}
+
 /// Whether the folder `dir` (whose metadata is `meta`) has a filesystem mounted on it.
 pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
     imp::is_mount_point(dir, meta)

@@ -170,3 +170,14 @@ pub fn developer_mode() -> Option<bool> {
 pub fn elevated() -> Option<bool> {
     None
 }
+
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: `buf` has `buf.len()` writable bytes; the result is NUL-terminated on success
+    // (the last byte is kept 0 in case the name was truncated).
+    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) } != 0 {
+        return String::new();
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..len]).into_owned()
+}

@@ -227,3 +227,16 @@ pub fn elevated() -> Option<bool> {
     unsafe { CloseHandle(token) };
     (ok != 0).then_some(elevation.TokenIsElevated != 0)
 }
+
+pub fn hostname() -> String {
+    use windows_sys::Win32::System::SystemInformation::{
+        ComputerNameDnsHostname, GetComputerNameExW,
+    };
+    let mut buf = [0u16; 256];
+    let mut len = buf.len() as u32;
+    // SAFETY: `buf` holds `len` UTF-16 units; on success `len` is the name's length.
+    if unsafe { GetComputerNameExW(ComputerNameDnsHostname, buf.as_mut_ptr(), &mut len) } == 0 {
+        return std::env::var("COMPUTERNAME").unwrap_or_default();
+    }
+    String::from_utf16_lossy(&buf[..len as usize])
+}

@@ -55,8 +55,23 @@ impl View<'_> {
     /// hints and diffs under conflicts.
     pub fn entries(&self, plan: &Plan) -> String {
         let mut out = String::new();
+        if self.verbose {
+            // What the manifest's vars are on this machine.
+            for (name, value) in &plan.vars {
+                let _ = match value {
+                    Ok(v) => writeln!(out, "  var {name} = {v}"),
+                    Err(why) => writeln!(out, "  var {name}: no value here ({why})"),
+                };
+            }
+        }
         for e in &plan.entries {
             self.entry(&mut out, e);
+        }
+        if self.verbose {
+            for sk in &plan.skipped {
+                let line = format!("  . {} -> {}  (skipped: {})", sk.at, sk.to, sk.why);
+                let _ = writeln!(out, "{}", self.style.dim(&line));
+            }
         }
         out
     }

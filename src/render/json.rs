@@ -26,6 +26,20 @@ pub struct Report {
     /// One entry per link in the manifest, in manifest order, then one per link linkfile owns
     /// that is no longer wanted.
     pub entries: Vec<ReportEntry>,
+    /// The manifest's entries that do not apply on this machine (`when`), as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedEntry>,
+}
+
+/// An entry whose `when` does not hold on this machine.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SkippedEntry {
+    /// Its `at`, as written in the manifest.
+    pub at: String,
+    /// Its `to`, as written in the manifest.
+    pub to: String,
+    /// Which condition does not hold, e.g. `os is linux, not windows`.
+    pub why: String,
 }
 
 /// One link in the report.
@@ -93,6 +107,15 @@ impl Report {
                     current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
                     diff: e.diff.clone(),
                     hint: e.hint.clone(),
+                })
+                .collect(),
+            skipped: plan
+                .skipped
+                .iter()
+                .map(|s| SkippedEntry {
+                    at: s.at.clone(),
+                    to: s.to.clone(),
+                    why: s.why.clone(),
                 })
                 .collect(),
         }

@@ -101,6 +101,7 @@ impl World {
             cwd: cwd.to_path_buf(),
             stdout_is_terminal: false,
             stderr_is_terminal: false,
+            host: "linkfile-test".into(),
         };
         let mut argv = vec!["linkfile".to_string(), "--home".into()];
         argv.push(self.home.to_string_lossy().into_owned());
@@ -161,6 +162,7 @@ impl World {
             cwd: self.repo.clone(),
             stdout_is_terminal: false,
             stderr_is_terminal: false,
+            host: "linkfile-test".into(),
         }
     }
 

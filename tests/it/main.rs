@@ -21,3 +21,4 @@ mod output;
 mod properties;
 mod schema;
 mod states;
+mod trees;

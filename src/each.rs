@@ -1,0 +1,177 @@
+//! `each = true`: one link per file below a repo folder, at the same relative place under
+//! `at`. The folders along the way are made as real folders by apply, so applications can
+//! write beside the links without writing into the repo.
+//!
+//! The walk (walkdir) never follows a link: a symlink inside the repo folder is linked as a
+//! file. `.git` and the manifest itself are never linked; `ignore` globs (globset, relative to
+//! `to`, `/`-separated; `*` also matches across folders) skip files and whole folders. One
+//! `readdir` per folder, and the walk's file types tell the originals' kinds, so the repo scan
+//! does not read these folders again.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use walkdir::WalkDir;
+
+use crate::error::{Diagnostic, Error};
+use crate::manifest::EntryKind;
+use crate::resolve::{self, Context, Desired};
+
+/// The links after expansion.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Every link: the entries without `each` as they were, each `each` entry replaced by one
+    /// link per file, in walk order (sorted by name).
+    pub links: Vec<Desired>,
+    /// What each link's original is, where the walk knows it (`None`: ask the repo scan).
+    pub known: Vec<Option<Option<EntryKind>>>,
+}
+
+fn globs(patterns: &[String]) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    // Invalid globs were reported by resolve, with their place in the manifest.
+    for g in patterns.iter().filter_map(|p| Glob::new(p).ok()) {
+        b.add(g);
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Expands every `each` entry of `links`. `manifest` is the manifest file's absolute path.
+pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expanded, Error> {
+    if links.iter().all(|d| d.each.is_none()) {
+        let known = vec![None; links.len()];
+        return Ok(Expanded { links, known });
+    }
+    let mut out = Expanded::default();
+    let mut errors = Vec::new();
+    // Which entry each link comes from, for messages: its index among `links`.
+    let mut from = Vec::new();
+    for (entry, d) in links.iter().enumerate() {
+        let Some(ignore) = &d.each else {
+            out.links.push(d.clone());
+            out.known.push(None);
+            from.push(entry);
+            continue;
+        };
+        match std::fs::metadata(&d.to) {
+            Ok(m) if m.is_dir() => {}
+            found => {
+                let what = if found.is_ok() {
+                    "is a file"
+                } else {
+                    "does not exist"
+                };
+                errors.push(Diagnostic::new(
+                    cx.manifest_path,
+                    cx.text,
+                    d.to_span.clone(),
+                    format!(
+                        "each = true links the files below a folder, and {} {what}",
+                        d.to.display()
+                    ),
+                    Some("point `to` at a folder of the repo, or drop each = true".into()),
+                ));
+                continue;
+            }
+        }
+        let skip = globs(ignore);
+        let mut walk = WalkDir::new(&d.to)
+            .min_depth(1)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(item) = walk.next() {
+            let item = item.map_err(|e| Error::Observe {
+                path: e.path().unwrap_or(&d.to).to_path_buf(),
+                source: e.into(),
+            })?;
+            let path = item.path();
+            let rel = path.strip_prefix(&d.to).unwrap_or(path);
+            let is_dir = item.file_type().is_dir();
+            if item.file_name() == ".git" || path == manifest || skip.is_match(rel) {
+                if is_dir {
+                    walk.skip_current_dir();
+                }
+                continue;
+            }
+            if is_dir {
+                continue;
+            }
+            let at = d.at.join(rel);
+            let link_text = if d.relative && d.link_type == crate::manifest::LinkType::Symlink {
+                resolve::relative_path(path, at.parent().unwrap_or(&at))
+            } else {
+                path.to_path_buf()
+            };
+            out.links.push(Desired {
+                at,
+                to: path.to_path_buf(),
+                link_text,
+                kind: None,
+                each: None,
+                ..d.clone()
+            });
+            // A symlink in the repo is linked as a file, whatever it points to.
+            out.known.push(Some(Some(EntryKind::File)));
+            from.push(entry);
+        }
+    }
+    check_places(&links, &out.links, &from, cx, &mut errors);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Manifest(errors))
+    }
+}
+
+/// No two links at one place, and none inside the repo, once folders are expanded.
+fn check_places(
+    entries: &[Desired],
+    links: &[Desired],
+    from: &[usize],
+    cx: &Context,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let line = |d: &Desired| cx.text[..d.at_span.start].matches('\n').count() + 1;
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(links.len());
+    let mut reported = std::collections::HashSet::new();
+    for (i, d) in links.iter().enumerate() {
+        let entry = &entries[from[i]];
+        if resolve::is_within(&d.at, cx.repo, cx.case_insensitive) {
+            errors.push(Diagnostic::new(
+                cx.manifest_path,
+                cx.text,
+                entry.at_span.clone(),
+                format!(
+                    "{} would be a link inside the repo (each = true links every file below {})",
+                    d.at.display(),
+                    entry.to.display()
+                ),
+                Some("put `at` outside the repo, or ignore that part of the folder".into()),
+            ));
+            continue;
+        }
+        if let Some(first) = seen.insert(resolve::path_key(&d.at, cx.case_insensitive), i) {
+            let (a, b) = (&entries[from[first]], entry);
+            if from[first] == from[i] {
+                continue;
+            }
+            // Two plain entries with one `at` were reported by resolve already.
+            if (a.each.is_none() && b.each.is_none()) || !reported.insert((from[first], from[i])) {
+                continue;
+            }
+            errors.push(Diagnostic::new(
+                cx.manifest_path,
+                cx.text,
+                b.at_span.clone(),
+                format!(
+                    "{} is linked twice: by this entry and by line {} (each = true links every file below its `to`)",
+                    d.at.display(),
+                    line(a),
+                ),
+                Some("ignore that file in the `each` entry, or remove the other entry".into()),
+            ));
+        }
+    }
+}
