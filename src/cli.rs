@@ -27,7 +27,8 @@ pub struct Cli {
     /// Print less: only errors (and plan's summary line)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Print more: also the links that are already right
+    /// Print more: also the links that are already right, the vars' values, and the entries
+    /// whose `when` does not hold here
     #[arg(short, long, global = true)]
     pub verbose: bool,
     #[command(subcommand)]

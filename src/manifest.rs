@@ -121,13 +121,17 @@ pub struct LinkEntry {
     /// Overrides `defaults.fallback` for this link.
     #[schemars(with = "Option<Vec<LinkType>>")]
     pub fallback: Option<Spanned<Vec<LinkType>>>,
-    /// One link per file below `to`. Not yet supported by this version of linkfile.
+    /// One link per file below the folder `to`, at the same relative place under `at`; the
+    /// folders along the way are made as real folders. `.git` and the manifest are never
+    /// linked; symlinks inside are linked as files, never followed. Default: false.
     #[schemars(with = "Option<bool>")]
     pub each: Option<Spanned<bool>>,
-    /// With `each`: globs, relative to `to`, of files to skip. Not yet supported.
+    /// With `each`: globs, relative to `to` and `/`-separated, of files and folders to skip
+    /// (`*` also matches across folders).
     #[schemars(with = "Option<Vec<String>>")]
     pub ignore: Option<Spanned<Vec<String>>>,
-    /// Conditions under which this link applies. Not yet supported.
+    /// Conditions under which this link applies on a machine; all that are given must hold.
+    /// A link that does not apply is skipped (and pruned if linkfile made it before).
     #[schemars(with = "Option<When>")]
     pub when: Option<Spanned<When>>,
 }

@@ -66,3 +66,96 @@ fn examples_plan_and_apply_into_a_temp_home() {
         assert_eq!(w.run(&["-m", &m, "plan", "--exit-code"]).code, 0);
     }
 }
+
+#[test]
+fn the_multi_machine_example_links_what_this_machine_needs() {
+    use crate::trees::{linked, tree};
+    let mut w = World::new();
+    // A copy, beside the throwaway home (Wine sees the source tree under another drive).
+    let ex = w.root.join("multi-machine");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-machine"),
+        &ex,
+    );
+    let m = ex.join("linkfile.toml").to_string_lossy().into_owned();
+    let r = w.run(&["-m", &m, "-v", "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The harness's machine is called linkfile-test: not a work machine.
+    assert!(
+        r.stdout.contains(
+            ". ~/.gitconfig-work -> git/work  (skipped: host is linkfile-test, not work-laptop or work-desktop)"
+        ),
+        "{r:?}"
+    );
+    let (shell, nvim) = match std::env::consts::OS {
+        "windows" => (
+            "Documents/PowerShell/Microsoft.PowerShell_profile.ps1",
+            "AppData/Local/nvim",
+        ),
+        "macos" => (".zshrc", ".config/nvim"),
+        _ => (".bashrc", ".config/nvim"),
+    };
+    let shell_to = match std::env::consts::OS {
+        "windows" => "shell/profile.ps1",
+        "macos" => "shell/zshrc",
+        _ => "shell/bashrc",
+    };
+    let mut links = vec![
+        (".gitconfig".to_string(), "git/config".to_string()),
+        (".gitignore_global".into(), "git/ignore".into()),
+        (shell.into(), shell_to.into()),
+    ];
+    // Every nvim file but the compiled spell file, each in a real folder.
+    for f in [
+        "ftplugin/rust.lua",
+        "init.lua",
+        "lua/options.lua",
+        "lua/plugins.lua",
+        "spell/en.utf-8.add",
+    ] {
+        links.push((format!("{nvim}/{f}"), format!("nvim/{f}")));
+    }
+    let mut expected = std::collections::BTreeSet::new();
+    for (at, to) in &links {
+        assert!(linked(&w.home.join(at), &ex.join(to)), "{at} -> {to}");
+        let mut prefix = String::new();
+        for part in at.split('/') {
+            prefix.push_str(part);
+            expected.insert(prefix.clone());
+            prefix.push('/');
+        }
+    }
+    let folders: std::collections::BTreeSet<String> = expected
+        .iter()
+        .filter(|p| links.iter().all(|(at, _)| at != *p))
+        .map(|p| format!("{p}/"))
+        .collect();
+    let files: std::collections::BTreeSet<String> =
+        links.iter().map(|(at, _)| at.clone()).collect();
+    assert_eq!(
+        tree(&w.home),
+        files.union(&folders).cloned().collect(),
+        "{r:?}"
+    );
+    assert_eq!(w.run(&["-m", &m, "plan", "--exit-code"]).code, 0);
+    // A desktop session: the terminal's config joins, as one link to its folder.
+    w.set_env("DISPLAY", ":0");
+    let r = w.run(&["-m", &m, "plan"]);
+    if cfg!(windows) {
+        assert!(r.stdout.starts_with("No changes"), "{r:?}");
+    } else {
+        assert!(r.stdout.contains("+ ~/.config/kitty -> kitty"), "{r:?}");
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}

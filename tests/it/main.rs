@@ -21,4 +21,4 @@ mod output;
 mod properties;
 mod schema;
 mod states;
-mod trees;
+pub(crate) mod trees;

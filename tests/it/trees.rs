@@ -18,7 +18,7 @@ fn link_type() -> &'static str {
 }
 
 /// Whether `at` is a link to `to` of the kind [`link_type`] makes.
-fn linked(at: &Path, to: &Path) -> bool {
+pub(crate) fn linked(at: &Path, to: &Path) -> bool {
     if symlinks_work() {
         fs::read_link(at).is_ok_and(|t| t == to)
     } else {
@@ -27,7 +27,7 @@ fn linked(at: &Path, to: &Path) -> bool {
 }
 
 /// Every file and link below `dir`, relative, with `/` separators; folders end with `/`.
-fn tree(dir: &Path) -> BTreeSet<String> {
+pub(crate) fn tree(dir: &Path) -> BTreeSet<String> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
         for e in fs::read_dir(dir).unwrap() {
             let e = e.unwrap();

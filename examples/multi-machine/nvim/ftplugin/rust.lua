@@ -1,0 +1,2 @@
+-- rust
+vim.opt_local.shiftwidth = 4

@@ -1,0 +1,3 @@
+-- options
+vim.opt.number = true
+vim.opt.spelllang = "en"

@@ -1,0 +1,3 @@
+# PowerShell profile
+$env:EDITOR = "nvim"
+Set-Alias ll Get-ChildItem
