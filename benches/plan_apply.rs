@@ -1,9 +1,11 @@
 //! linkfile against the bare syscalls it cannot avoid, on a 10,000-link manifest.
 //!
-//! Run with `cargo bench --bench plan_apply`. Two cases, each timed in-process through
+//! Run with `cargo bench --bench plan_apply`. Three cases, each timed in-process through
 //! [`linkfile::run`] and compared with a bare Rust loop doing the minimum for the same links:
 //!
 //! - plan, all links correct: baseline is one `symlink_metadata` + one `read_link` per link;
+//! - the same plan from one `each = true` entry over the repo's 100 folders (`each.toml`):
+//!   baseline is one `read_dir` per folder, then the plan's loop;
 //! - apply into an empty home: baseline is one `create_dir` per folder + one `symlink` per link.
 //!
 //! Baseline (A) and linkfile (B) runs are interleaved ABAB... after warm-up rounds, and the
@@ -14,9 +16,9 @@
 //! The same holds for a run started minutes after the previous one cleaned up: the bench warns
 //! when rounds vary more than twofold.)
 //!
-//! Afterwards, when `strace` is on the PATH, the release binary is run once under
-//! `strace -f -c` for an apply into an empty home, and the syscall counts are printed (there must
-//! be no per-link fsync).
+//! Afterwards, when `strace` is on the PATH, the release binary is run under `strace -f -c`: for
+//! an apply into an empty home (there must be no per-link fsync), and for the two plans (the
+//! `each` walk must add at most one `readdir` per folder).
 //!
 //! Environment:
 //! - `LINKFILE_BENCH_KEEP=DIR`: generate the fixture in DIR (new or empty) and leave it there
@@ -44,6 +46,8 @@ struct Fixture {
     root: PathBuf,
     repo: PathBuf,
     manifest: PathBuf,
+    /// The same links, from one `each = true` entry over the whole repo.
+    each_manifest: PathBuf,
     /// Folders of the links, relative to a home (`d000` ...).
     folders: Vec<String>,
     /// Links relative to a home (`d000/f000` ...) and the absolute text each must hold.
@@ -71,10 +75,16 @@ impl Fixture {
         }
         let manifest = repo.join("linkfile.toml");
         fs::write(&manifest, manifest_text)?;
+        let each_manifest = repo.join("each.toml");
+        fs::write(
+            &each_manifest,
+            "version = 1\n\n[[link]]\nat = \"~\"\nto = \".\"\neach = true\nignore = [\"*.toml\"]\n",
+        )?;
         Ok(Fixture {
             root: root.to_path_buf(),
             repo,
             manifest,
+            each_manifest,
             folders,
             links,
         })
@@ -85,12 +95,16 @@ impl Fixture {
     }
 
     fn args(&self, home: &Path, command: &str) -> Vec<String> {
+        self.args_for(&self.manifest, home, command)
+    }
+
+    fn args_for(&self, manifest: &Path, home: &Path, command: &str) -> Vec<String> {
         vec![
             "linkfile".into(),
             "--home".into(),
             home.display().to_string(),
             "-m".into(),
-            self.manifest.display().to_string(),
+            manifest.display().to_string(),
             command.into(),
         ]
     }
@@ -126,6 +140,21 @@ fn baseline_plan(ats: &[PathBuf]) {
         let text = fs::read_link(at).expect("read_link");
         black_box((meta, text));
     }
+}
+
+/// Baseline for a plan from `each`: one `read_dir` per repo folder, then the plan's loop.
+fn baseline_plan_each(fx: &Fixture, ats: &[PathBuf]) {
+    for folder in std::iter::once(&fx.repo).chain(
+        &fx.folders
+            .iter()
+            .map(|f| fx.repo.join(f))
+            .collect::<Vec<_>>(),
+    ) {
+        for e in fs::read_dir(folder).expect("read_dir") {
+            black_box(e.expect("entry").file_type().expect("file type"));
+        }
+    }
+    baseline_plan(ats);
 }
 
 /// Baseline for apply: the folders, then one symlink per link.
@@ -188,6 +217,39 @@ fn bench_plan(fx: &Fixture, rounds: usize) -> Row {
     }
     Row {
         case: "plan, all links correct",
+        rounds,
+        baseline: base,
+        linkfile: ours,
+        target: PLAN_TARGET,
+    }
+}
+
+/// The plan of the same 10,000 right links, from one `each` entry (after [`bench_plan`]).
+fn bench_plan_each(fx: &Fixture, rounds: usize) -> Row {
+    let home = fx.root.join("home-plan");
+    let sys = system(&fx.root);
+    let check = fx.args_for(&fx.each_manifest, &home, "plan");
+    let mut exit_code = check.clone();
+    exit_code.push("--exit-code".into());
+    assert_eq!(
+        run_linkfile(&exit_code, &sys),
+        0,
+        "the each plan must find every link right"
+    );
+    let ats = fx.ats(&home);
+    let (mut base, mut ours) = (Vec::new(), Vec::new());
+    for round in 0..WARMUP + rounds {
+        let a = time(|| baseline_plan_each(fx, &ats));
+        let mut code = 0;
+        let b = time(|| code = run_linkfile(&check, &sys));
+        assert_eq!(code, 0, "linkfile plan (each) failed");
+        if round >= WARMUP {
+            base.push(a);
+            ours.push(b);
+        }
+    }
+    Row {
+        case: "plan, each over 100 dirs",
         rounds,
         baseline: base,
         linkfile: ours,
@@ -300,6 +362,75 @@ fn strace_apply(fx: &Fixture) {
     assert_eq!(fs::read_link(home.join(&made.0)).expect("made"), made.1);
 }
 
+/// Runs the release binary under `strace -f -c` with `args`; the count of each syscall.
+fn strace_counts(
+    fx: &Fixture,
+    args: &[String],
+    name: &str,
+) -> Option<std::collections::BTreeMap<String, u64>> {
+    let out_file = fx.root.join(format!("strace-{name}.txt"));
+    let status = Command::new("strace")
+        .arg("-f")
+        .arg("-c")
+        .arg("-o")
+        .arg(&out_file)
+        .arg(env!("CARGO_BIN_EXE_linkfile"))
+        .args(&args[1..])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    if !status.success() {
+        return None;
+    }
+    let report = fs::read_to_string(&out_file).ok()?;
+    let mut counts = std::collections::BTreeMap::new();
+    for line in report.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.len() < 5 || cols[0].parse::<f64>().is_err() {
+            continue;
+        }
+        if let Ok(calls) = cols[3].parse::<u64>() {
+            counts.insert(cols[cols.len() - 1].to_string(), calls);
+        }
+    }
+    Some(counts)
+}
+
+/// The syscalls of the two plans: the `each` walk may add at most one readdir per folder.
+fn strace_plans(fx: &Fixture) {
+    let home = fx.root.join("home-plan");
+    let plain = strace_counts(fx, &fx.args(&home, "plan"), "plan");
+    let each = strace_counts(
+        fx,
+        &fx.args_for(&fx.each_manifest, &home, "plan"),
+        "plan-each",
+    );
+    let (Some(plain), Some(each)) = (plain, each) else {
+        println!(
+            "
+syscalls of the plans: skipped (strace missing or failed)"
+        );
+        return;
+    };
+    println!(
+        "
+syscalls of plan (10,000 right links), from [links] and from one each entry ({} repo folders):",
+        fx.folders.len() + 1
+    );
+    println!("  {:<12} {:>8} {:>8}", "syscall", "links", "each");
+    for name in [
+        "getdents64",
+        "openat",
+        "readlinkat",
+        "statx",
+        "newfstatat",
+        "total",
+    ] {
+        let get = |m: &std::collections::BTreeMap<String, u64>| m.get(name).copied().unwrap_or(0);
+        println!("  {name:<12} {:>8} {:>8}", get(&plain), get(&each));
+    }
+}
+
 fn rounds() -> (usize, usize) {
     let Ok(v) = std::env::var("LINKFILE_BENCH_ROUNDS") else {
         return (15, 10);
@@ -367,7 +498,11 @@ fn main() {
         "rounds: {WARMUP} warm-up, then {plan_rounds} (plan) / {apply_rounds} (apply), baseline and linkfile interleaved; medians shown\n"
     );
 
-    let rows = [bench_plan(&fx, plan_rounds), bench_apply(&fx, apply_rounds)];
+    let rows = [
+        bench_plan(&fx, plan_rounds),
+        bench_plan_each(&fx, plan_rounds),
+        bench_apply(&fx, apply_rounds),
+    ];
     println!(
         "{:<26} {:>6} {:>12} {:>12} {:>7} {:>7}",
         "case", "rounds", "baseline ms", "linkfile ms", "ratio", "target"
@@ -404,6 +539,7 @@ fn main() {
     }
 
     strace_apply(&fx);
+    strace_plans(&fx);
 
     if keep.is_some() {
         println!(

@@ -199,8 +199,10 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
 
     let mut out = Vec::with_capacity(raws.len());
     for raw in raws {
-        let (Some(at), Some(to)) = (r.resolve_at(raw.at, raw.to), r.resolve_to(raw.to, raw.at))
-        else {
+        let (Some(at), Some(to)) = (
+            r.resolve_at(raw.at, raw.to, raw.each.is_some()),
+            r.resolve_to(raw.to, raw.at),
+        ) else {
             continue;
         };
         // A hard link has no text: it is the original itself, by another name.
@@ -491,7 +493,14 @@ impl Resolver<'_, '_> {
         }
     }
 
-    fn resolve_at(&mut self, at: &Spanned<String>, to: &Spanned<String>) -> Option<PathBuf> {
+    /// `each`: `at` is the folder the files go below, which may be the home folder itself (as
+    /// with stow); the places below it are checked once expanded.
+    fn resolve_at(
+        &mut self,
+        at: &Spanned<String>,
+        to: &Spanned<String>,
+        each: bool,
+    ) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
         if !path.is_absolute() && path.has_root() {
@@ -540,7 +549,9 @@ impl Resolver<'_, '_> {
             return None;
         }
         let home = self.cx.home;
-        let what = if self.is_within(&path, home) && self.is_within(home, &path) {
+        let what = if each {
+            None
+        } else if self.is_within(&path, home) && self.is_within(home, &path) {
             Some("your home folder itself".to_string())
         } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
             Some(format!(

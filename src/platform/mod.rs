@@ -167,9 +167,9 @@ pub fn volume_of(path: &Path) -> io::Result<u64> {
     imp::volume_of(path)
 }
 
-/// Whether this process may make entries in the folder `dir` (Unix: `access(W_OK)`, which also
-/// answers EROFS for a read-only mount). Windows answers `Ok` (its ACLs are only known by
-/// trying; a refused write is rolled back).
+/// Whether this process may make entries in the folder `dir`, asked without writing (Unix:
+/// `access(W_OK)`, which also answers EROFS for a read-only mount; Windows: opening the folder
+/// for the right to add files and folders, which checks its ACL).
 pub fn writable_folder(dir: &Path) -> io::Result<()> {
     imp::writable_folder(dir)
 }

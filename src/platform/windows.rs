@@ -114,8 +114,18 @@ pub fn volume_of(path: &Path) -> io::Result<u64> {
     Ok(u64::from(info.dwVolumeSerialNumber))
 }
 
-pub fn writable_folder(_dir: &Path) -> io::Result<()> {
-    Ok(())
+pub fn writable_folder(dir: &Path) -> io::Result<()> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY, FILE_FLAG_BACKUP_SEMANTICS,
+    };
+    // Opening the folder for the right to add entries makes Windows check its ACL (and a
+    // write-protected volume) without creating anything.
+    std::fs::OpenOptions::new()
+        .access_mode(FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(dir)
+        .map(drop)
 }
 
 pub fn is_mount_point(_dir: &Path, _meta: &std::fs::Metadata) -> bool {

@@ -169,6 +169,41 @@ fn the_manifest_itself_is_never_linked() {
     assert_eq!(tree(&w.home.join("dot")), set(&["shell/", "shell/.bashrc"]));
 }
 
+#[test]
+fn each_can_spread_a_folder_over_the_home_itself_as_stow_does() {
+    let w = World::new();
+    w.repo_file("home/.bashrc", "bash\n")
+        .repo_file("home/.config/git/config", "git\n");
+    w.home_file(".config/other/keep", "mine\n");
+    w.manifest(&format!(
+        "version = 1\n[defaults]\nlink_type = \"{}\"\n[[link]]\nat = \"~\"\nto = \"home\"\neach = true\n",
+        link_type()
+    ));
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(linked(
+        &w.home.join(".bashrc"),
+        &w.repo.join("home/.bashrc")
+    ));
+    assert!(linked(
+        &w.home.join(".config/git/config"),
+        &w.repo.join("home/.config/git/config")
+    ));
+    // The existing folder is shared, not replaced.
+    assert_eq!(
+        fs::read_to_string(w.home.join(".config/other/keep")).unwrap(),
+        "mine\n"
+    );
+    // Without each, `at` cannot be the home folder itself.
+    w.manifest("version = 1\n[[link]]\nat = \"~\"\nto = \"home\"\n");
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("`at` is your home folder itself"),
+        "{r:?}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn symlinks_inside_the_repo_folder_are_linked_as_files_never_followed() {
