@@ -194,6 +194,28 @@ struct Row {
     target: f64,
 }
 
+/// Runs the baseline and linkfile (`args`, which must succeed) alternately, `WARMUP` rounds
+/// first; the measured times of each.
+fn interleave(
+    rounds: usize,
+    baseline: impl Fn(),
+    args: &[String],
+    sys: &linkfile::System,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let (mut base, mut ours) = (Vec::new(), Vec::new());
+    for round in 0..WARMUP + rounds {
+        let a = time(&baseline);
+        let mut code = 0;
+        let b = time(|| code = run_linkfile(args, sys));
+        assert_eq!(code, 0, "linkfile {args:?} failed");
+        if round >= WARMUP {
+            base.push(a);
+            ours.push(b);
+        }
+    }
+    (base, ours)
+}
+
 fn bench_plan(fx: &Fixture, rounds: usize) -> Row {
     let home = fx.fresh_home("home-plan");
     let sys = system(&fx.root);
@@ -204,17 +226,7 @@ fn bench_plan(fx: &Fixture, rounds: usize) -> Row {
     );
     let ats = fx.ats(&home);
     let args = fx.args(&home, "plan");
-    let (mut base, mut ours) = (Vec::new(), Vec::new());
-    for round in 0..WARMUP + rounds {
-        let a = time(|| baseline_plan(&ats));
-        let mut code = 0;
-        let b = time(|| code = run_linkfile(&args, &sys));
-        assert_eq!(code, 0, "linkfile plan failed");
-        if round >= WARMUP {
-            base.push(a);
-            ours.push(b);
-        }
-    }
+    let (base, ours) = interleave(rounds, || baseline_plan(&ats), &args, &sys);
     Row {
         case: "plan, all links correct",
         rounds,
@@ -237,17 +249,7 @@ fn bench_plan_each(fx: &Fixture, rounds: usize) -> Row {
         "the each plan must find every link right"
     );
     let ats = fx.ats(&home);
-    let (mut base, mut ours) = (Vec::new(), Vec::new());
-    for round in 0..WARMUP + rounds {
-        let a = time(|| baseline_plan_each(fx, &ats));
-        let mut code = 0;
-        let b = time(|| code = run_linkfile(&check, &sys));
-        assert_eq!(code, 0, "linkfile plan (each) failed");
-        if round >= WARMUP {
-            base.push(a);
-            ours.push(b);
-        }
-    }
+    let (base, ours) = interleave(rounds, || baseline_plan_each(fx, &ats), &check, &sys);
     Row {
         case: "plan, each over 100 dirs",
         rounds,

@@ -31,10 +31,19 @@ pub struct Expanded {
 fn globs(patterns: &[String]) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     // Invalid globs were reported by resolve, with their place in the manifest.
-    for g in patterns.iter().filter_map(|p| Glob::new(p).ok()) {
+    for g in patterns.iter().filter_map(|p| Glob::new(pattern(p)).ok()) {
         b.add(g);
     }
     b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// A glob as matched: `cache/` means the folder `cache` (paths are matched without a final
+/// `/`).
+pub fn pattern(glob: &str) -> &str {
+    match glob.trim_end_matches('/') {
+        "" => glob,
+        trimmed => trimmed,
+    }
 }
 
 /// Expands every `each` entry of `links`. `manifest` is the manifest file's absolute path.
@@ -62,9 +71,7 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
                 } else {
                     "does not exist"
                 };
-                errors.push(Diagnostic::new(
-                    cx.manifest_path,
-                    cx.text,
+                errors.push(cx.diagnostic(
                     d.to_span.clone(),
                     format!(
                         "each = true links the files below a folder, and {} {what}",
@@ -76,6 +83,12 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
             }
         }
         let skip = globs(ignore);
+        // What every file's link shares with the entry (its spans, policy, primitive).
+        let template = Desired {
+            each: None,
+            kind: None,
+            ..d.clone()
+        };
         let mut walk = WalkDir::new(&d.to)
             .min_depth(1)
             .follow_links(false)
@@ -104,14 +117,9 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
             } else {
                 path.to_path_buf()
             };
-            out.links.push(Desired {
-                at,
-                to: path.to_path_buf(),
-                link_text,
-                kind: None,
-                each: None,
-                ..d.clone()
-            });
+            let mut link = template.clone();
+            (link.at, link.to, link.link_text) = (at, path.to_path_buf(), link_text);
+            out.links.push(link);
             // A symlink in the repo is linked as a file, whatever it points to.
             out.known.push(Some(Some(EntryKind::File)));
             from.push(entry);
@@ -139,9 +147,7 @@ fn check_places(
     for (i, d) in links.iter().enumerate() {
         let entry = &entries[from[i]];
         if resolve::is_within(&d.at, cx.repo, cx.case_insensitive) {
-            errors.push(Diagnostic::new(
-                cx.manifest_path,
-                cx.text,
+            errors.push(cx.diagnostic(
                 entry.at_span.clone(),
                 format!(
                     "{} would be a link inside the repo (each = true links every file below {})",
@@ -161,10 +167,8 @@ fn check_places(
             if (a.each.is_none() && b.each.is_none()) || !reported.insert((from[first], from[i])) {
                 continue;
             }
-            errors.push(Diagnostic::new(
-                cx.manifest_path,
-                cx.text,
-                b.at_span.clone(),
+            errors.push(cx.diagnostic(
+                                b.at_span.clone(),
                 format!(
                     "{} is linked twice: by this entry and by line {} (each = true links every file below its `to`)",
                     d.at.display(),

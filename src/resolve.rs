@@ -37,6 +37,18 @@ pub struct Context<'a> {
     pub host: &'a str,
 }
 
+impl Context<'_> {
+    /// An error at `span` of the manifest.
+    pub fn diagnostic(
+        &self,
+        span: Range<usize>,
+        message: String,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(self.manifest_path, self.text, span, message, hint)
+    }
+}
+
 /// What the manifest asks of this machine.
 #[derive(Debug, Default)]
 pub struct Resolved {
@@ -313,9 +325,7 @@ pub fn check_with_originals(
                 .find_map(|a| dir_links.get(&key(a)))
         };
         if d.link_type == LinkType::Hardlink && *kind == Some(EntryKind::Dir) {
-            errors.push(Diagnostic::new(
-                cx.manifest_path,
-                cx.text,
+            errors.push(cx.diagnostic(
                 d.to_span.clone(),
                 format!(
                     "{} is a folder, and a folder cannot be hard-linked",
@@ -325,9 +335,7 @@ pub fn check_with_originals(
             ));
         }
         if d.link_type == LinkType::Junction && *kind == Some(EntryKind::File) {
-            errors.push(Diagnostic::new(
-                cx.manifest_path,
-                cx.text,
+            errors.push(cx.diagnostic(
                 d.to_span.clone(),
                 format!(
                     "{} is a file, and a junction can only point to a folder",
@@ -339,9 +347,7 @@ pub fn check_with_originals(
         if let (Some(asserted), Some(actual)) = (d.kind, kind)
             && asserted != *actual
         {
-            errors.push(Diagnostic::new(
-                cx.manifest_path,
-                cx.text,
+            errors.push(cx.diagnostic(
                 d.to_span.clone(),
                 format!(
                     "`type` says {} but {} is a {}",
@@ -355,10 +361,8 @@ pub fn check_with_originals(
         if let Some(outer) = nested {
             let outer = &desired[*outer];
             let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
-            errors.push(Diagnostic::new(
-                cx.manifest_path,
-                cx.text,
-                d.at_span.clone(),
+            errors.push(cx.diagnostic(
+                                d.at_span.clone(),
                 format!(
                     "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
                     d.at.display(),
@@ -399,13 +403,7 @@ struct Resolver<'a, 'm> {
 
 impl Resolver<'_, '_> {
     fn error(&mut self, span: Range<usize>, message: String, hint: Option<String>) {
-        self.errors.push(Diagnostic::new(
-            self.cx.manifest_path,
-            self.cx.text,
-            span,
-            message,
-            hint,
-        ));
+        self.errors.push(self.cx.diagnostic(span, message, hint));
     }
 
     fn check_policies(&mut self, m: &Manifest) {
@@ -446,7 +444,7 @@ impl Resolver<'_, '_> {
                 );
             }
             for glob in ignore.get_ref() {
-                if let Err(err) = globset::Glob::new(glob) {
+                if let Err(err) = globset::Glob::new(crate::each::pattern(glob)) {
                     self.error(
                         ignore.span(),
                         format!("`{glob}` is not a valid glob: {}", err.kind()),

@@ -67,7 +67,7 @@ fn nvim_repo() -> World {
         .repo_file("nvim/after/.git/HEAD", "git\n")
         .repo_file("nvim/after/ftplugin/rust.lua", "rust\n");
     w.manifest(&format!(
-        "version = 1\n[defaults]\nlink_type = \"{}\"\n\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\nignore = [\"*.swp\", \"cache\"]\n",
+        "version = 1\n[defaults]\nlink_type = \"{}\"\n\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\nignore = [\"*.swp\", \"cache/\"]\n",
         link_type()
     ));
     w
