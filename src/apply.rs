@@ -141,7 +141,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
             kind: e.kind.unwrap_or(EntryKind::File),
             hard: e.desired.link_type == LinkType::Hardlink,
             junction: e.desired.link_type == LinkType::Junction,
-            fallback: e.desired.fell_back.clone(),
+            fallback: e.desired.fell_back().map(Box::from),
         })
         .collect();
     view.sort();

@@ -311,7 +311,7 @@ struct Item {
     /// What is there, when already observed.
     actual: Option<Actual>,
     /// What stops the write, when already known.
-    obstacle: Option<Obstacle>,
+    obstacle: Option<Box<Obstacle>>,
 }
 
 /// Whether `actual` is already the link `d` asks for, made with `d`'s primitive (a quick
@@ -336,10 +336,10 @@ fn choose_primitives(
     desired: &mut [Desired],
     kinds: &[Option<EntryKind>],
     actuals: &mut [Actual],
-) -> Result<Vec<Option<Obstacle>>, Error> {
+) -> Result<Vec<Option<Box<Obstacle>>>, Error> {
     if desired
         .iter()
-        .all(|d| d.fallback.is_empty() && d.link_type != LinkType::Junction)
+        .all(|d| d.fallback().is_empty() && d.link_type != LinkType::Junction)
     {
         return Ok(vec![None; desired.len()]);
     }
@@ -352,7 +352,7 @@ fn choose_primitives(
         .collect();
     let refusals = primitive::choose_all(desired, kinds, &right);
     let changed: Vec<usize> = (0..desired.len())
-        .filter(|&i| desired[i].fell_back.is_some())
+        .filter(|&i| desired[i].fell_back().is_some())
         .collect();
     let places: Vec<observe::Place> = changed
         .iter()
@@ -361,7 +361,7 @@ fn choose_primitives(
     for (i, actual) in changed.iter().zip(observe::link_places(&places)?) {
         actuals[*i] = actual;
     }
-    Ok(refusals)
+    Ok(refusals.into_iter().map(|r| r.map(Box::new)).collect())
 }
 
 impl Item {
@@ -440,7 +440,7 @@ fn observe_all(items: Vec<Item>, remove_folders: &[PathBuf]) -> Result<Vec<Input
         let obstacle = match it.obstacle {
             Some(o) => Some(o),
             None if right => None,
-            None => obstacles.check(&it.desired, &it.want),
+            None => obstacles.check(&it.desired, &it.want).map(Box::new),
         };
         inputs.push(Input {
             desired: it.desired,
@@ -469,10 +469,12 @@ fn from_owned(o: &OwnedLink) -> Desired {
         to_span: 0..0,
         on_conflict: OnConflict::Fail,
         link_type: o.link_type(),
-        fallback: Vec::new(),
-        fell_back: o.fallback.clone(),
-        each: None,
         relative: false,
+        extra: resolve::Extra {
+            fell_back: o.fallback.as_deref().map(str::to_string),
+            ..resolve::Extra::default()
+        }
+        .boxed(),
     }
 }
 
@@ -785,10 +787,8 @@ fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             to_span: 0..0,
             on_conflict: OnConflict::Fail,
             link_type: LinkType::Symlink,
-            fallback: Vec::new(),
-            fell_back: None,
-            each: None,
             relative: false,
+            extra: None,
         };
         let kind = if b.at.is_dir() {
             EntryKind::Dir

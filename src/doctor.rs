@@ -125,7 +125,7 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
             }
             let uses = w.uses.entry(primitive::name(d.link_type)).or_default();
             uses.0 += 1;
-            uses.1 += usize::from(d.fell_back.is_some());
+            uses.1 += usize::from(d.fell_back().is_some());
         }
     }
     let file_original = desired

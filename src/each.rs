@@ -16,7 +16,7 @@ use walkdir::WalkDir;
 
 use crate::error::{Diagnostic, Error};
 use crate::manifest::EntryKind;
-use crate::resolve::{self, Context, Desired};
+use crate::resolve::{self, Context, Desired, Extra};
 
 /// The links after expansion.
 #[derive(Debug, Default)]
@@ -48,7 +48,7 @@ pub fn pattern(glob: &str) -> &str {
 
 /// Expands every `each` entry of `links`. `manifest` is the manifest file's absolute path.
 pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expanded, Error> {
-    if links.iter().all(|d| d.each.is_none()) {
+    if links.iter().all(|d| d.each().is_none()) {
         let known = vec![None; links.len()];
         return Ok(Expanded { links, known });
     }
@@ -57,7 +57,7 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
     // Which entry each link comes from, for messages: its index among `links`.
     let mut from = Vec::new();
     for (entry, d) in links.iter().enumerate() {
-        let Some(ignore) = &d.each else {
+        let Some(ignore) = d.each() else {
             out.links.push(d.clone());
             out.known.push(None);
             from.push(entry);
@@ -84,11 +84,13 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
         }
         let skip = globs(ignore);
         // What every file's link shares with the entry (its spans, policy, primitive).
-        let template = Desired {
-            each: None,
+        let mut template = Desired {
             kind: None,
             ..d.clone()
         };
+        template.extra = template
+            .extra
+            .and_then(|x| Extra { each: None, ..*x }.boxed());
         let mut walk = WalkDir::new(&d.to)
             .min_depth(1)
             .follow_links(false)
@@ -164,7 +166,9 @@ fn check_places(
                 continue;
             }
             // Two plain entries with one `at` were reported by resolve already.
-            if (a.each.is_none() && b.each.is_none()) || !reported.insert((from[first], from[i])) {
+            if (a.each().is_none() && b.each().is_none())
+                || !reported.insert((from[first], from[i]))
+            {
                 continue;
             }
             errors.push(cx.diagnostic(

@@ -43,7 +43,7 @@ pub struct OwnedLink {
     pub junction: bool,
     /// Why this primitive stands in for the symlink the manifest asked for (`fallback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<String>,
+    pub fallback: Option<Box<str>>,
 }
 
 impl OwnedLink {

@@ -50,7 +50,7 @@ pub struct Input {
     /// small text files.
     pub texts: Option<(String, String)>,
     /// What stops the write at this place, found before any write.
-    pub obstacle: Option<Obstacle>,
+    pub obstacle: Option<Box<Obstacle>>,
 }
 
 /// Why a place cannot be written as planned, found before the first write, so that an apply
@@ -480,10 +480,8 @@ mod tests {
             to_span: 0..1,
             on_conflict: OnConflict::Fail,
             link_type: crate::manifest::LinkType::Symlink,
-            fallback: Vec::new(),
-            fell_back: None,
-            each: None,
             relative: false,
+            extra: None,
         }
     }
 
@@ -591,7 +589,7 @@ mod tests {
             ] {
                 let mut i = input(Some(EntryKind::File), actual);
                 i.policy = policy;
-                i.obstacle = Some(obstacle.clone());
+                i.obstacle = Some(Box::new(obstacle.clone()));
                 let e = plan_one(i);
                 assert_eq!(
                     (e.action, e.reason, e.resolution),
@@ -601,7 +599,7 @@ mod tests {
             }
             // A link that is already right needs no write.
             let mut i = input(Some(EntryKind::File), link("/r/vim/vimrc", true, None));
-            i.obstacle = Some(obstacle.clone());
+            i.obstacle = Some(Box::new(obstacle.clone()));
             assert_eq!(plan_one(i).action, Ok);
         }
     }

@@ -171,7 +171,7 @@ pub fn choose_all(
             continue;
         };
         let junction = d.link_type == LinkType::Junction;
-        if !junction && (d.link_type != LinkType::Symlink || d.fallback.is_empty()) {
+        if !junction && (d.link_type != LinkType::Symlink || d.fallback().is_empty()) {
             continue;
         }
         let Some(dir) =
@@ -216,7 +216,7 @@ pub fn choose_all(
         }
         match choose(
             d.link_type,
-            &d.fallback,
+            d.fallback(),
             kind,
             Os::current(),
             &dir,
@@ -228,7 +228,7 @@ pub fn choose_all(
             }) => {
                 d.link_type = link_type;
                 d.link_text = d.to.clone();
-                d.fell_back = Some(because);
+                d.extra.get_or_insert_default().fell_back = Some(because);
             }
             Ok(_) => {}
             Err(why) => out[i] = Some(Obstacle::NotPermitted(why)),

@@ -93,14 +93,46 @@ pub struct Desired {
     /// the original's path) or a junction (then `link_text` is `to`, absolute). After
     /// [`crate::primitive::choose_all`], the one actually used.
     pub link_type: LinkType,
+    /// Whether the link text is relative to the link's folder.
+    pub relative: bool,
+    /// What few links have (`fallback`, `each`), kept out of line: a plan moves 10,000 links
+    /// several times, and they stay small.
+    pub extra: Option<Box<Extra>>,
+}
+
+/// The parts of a [`Desired`] link that few links have.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extra {
     /// What may stand in for a symlink where symlinks cannot be made (`fallback`).
     pub fallback: Vec<LinkType>,
     /// Why `link_type` stands in for the symlink the manifest asked for, when it does.
     pub fell_back: Option<String>,
     /// `each = true`: one link per file below `to`, skipping these globs (relative to `to`).
     pub each: Option<Vec<String>>,
-    /// Whether the link text is relative to the link's folder.
-    pub relative: bool,
+}
+
+impl Extra {
+    /// Boxed, or nothing when there is nothing in it.
+    pub fn boxed(self) -> Option<Box<Extra>> {
+        (self != Extra::default()).then(|| Box::new(self))
+    }
+}
+
+impl Desired {
+    /// What may stand in for a symlink (`fallback`).
+    pub fn fallback(&self) -> &[LinkType] {
+        self.extra.as_ref().map_or(&[], |x| &x.fallback)
+    }
+
+    /// Why another primitive stands in for the symlink asked for, when one does.
+    pub fn fell_back(&self) -> Option<&str> {
+        self.extra.as_ref()?.fell_back.as_deref()
+    }
+
+    /// `each = true`: the globs to skip.
+    pub fn each(&self) -> Option<&[String]> {
+        self.extra.as_ref()?.each.as_deref()
+    }
 }
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
@@ -232,10 +264,13 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             to_span: raw.to.span(),
             on_conflict: raw.on_conflict,
             link_type: raw.link_type,
-            fallback: raw.fallback,
-            fell_back: None,
-            each: raw.each,
             relative: raw.relative,
+            extra: Extra {
+                fallback: raw.fallback,
+                fell_back: None,
+                each: raw.each,
+            }
+            .boxed(),
         });
     }
     for (first, dup) in duplicates(&out, cx.case_insensitive) {

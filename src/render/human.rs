@@ -109,7 +109,7 @@ impl View<'_> {
             out.push_str(&self.detail(e));
         }
         out.push('\n');
-        if let Some(why) = &d.fell_back
+        if let Some(why) = d.fell_back()
             && e.action != Action::Remove
         {
             let _ = writeln!(out, "      {}: {why}", s.hint("fallback"));

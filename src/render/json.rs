@@ -99,7 +99,7 @@ impl Report {
                     to: e.desired.to.to_string_lossy().into_owned(),
                     link_text: e.desired.link_text.to_string_lossy().into_owned(),
                     link_type: e.desired.link_type,
-                    fallback: e.desired.fell_back.clone(),
+                    fallback: e.desired.fell_back().map(str::to_string),
                     kind: e.kind,
                     action: e.action,
                     reason: e.reason,
