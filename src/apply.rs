@@ -449,7 +449,8 @@ impl Folders {
                 .iter()
                 .find_map(|(at, stored)| Some(stored.join(dir.strip_prefix(at).ok()?)))
                 .unwrap_or_else(|| dir.to_path_buf());
-            if !self.gone.contains(dir) && fs::metadata(&look).is_ok_and(|m| m.is_dir()) {
+            // Below a place this plan empties (a link to a folder, removed), nothing is there.
+            if !at_or_below_any(dir, &self.gone) && fs::metadata(&look).is_ok_and(|m| m.is_dir()) {
                 self.present.insert(dir.to_path_buf());
                 break;
             }

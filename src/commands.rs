@@ -295,7 +295,9 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             Some(o.kind),
         ));
     }
-    let mut plan = plan::plan(observe_all(items, &[])?);
+    let remove_folders = folders_giving_way(&items, &s.state)?;
+    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;
     Ok(s.into_session(head, plan))
@@ -837,16 +839,85 @@ fn unlink_session(s: Setup) -> Result<Session, Error> {
             Some(o.kind),
         ));
     }
-    // The folders linkfile made and no later operation removed.
+    let remove_folders = deepest_first(made_folders(&history));
+    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    plan.remove_folders = remove_folders;
+    Ok(s.into_session(head, plan))
+}
+
+/// The folders linkfile made and no later operation removed (`history`: newest first).
+fn made_folders(history: &[Operation]) -> Vec<PathBuf> {
     let mut folders: Vec<PathBuf> = Vec::new();
     for op in history.iter().rev() {
         folders.retain(|f| !op.removed_folders.contains(f));
         folders.extend(op.folders.iter().cloned());
     }
-    let remove_folders = deepest_first(folders);
-    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
-    plan.remove_folders = remove_folders;
-    Ok(s.into_session(head, plan))
+    folders
+}
+
+/// Folders in the way of a wanted link that go away by themselves: linkfile made them, and all
+/// they hold is links it prunes in this operation and folders of the same kind (an `each`
+/// entry turned into one link to the whole folder). They are removed, deepest first, once
+/// emptied, and the link is made in their place. Anything else in such a folder keeps it a
+/// `dir-in-the-way` conflict.
+fn folders_giving_way(items: &[Item], state: &State) -> Result<Vec<PathBuf>, Error> {
+    let in_the_way: Vec<&Path> = items
+        .iter()
+        .filter(|it| it.want == Want::Link && it.actual == Some(Actual::Dir))
+        .map(|it| it.desired.at.as_path())
+        .collect();
+    let pruned: std::collections::HashSet<&Path> = items
+        .iter()
+        .filter(|it| it.want == Want::Nothing)
+        .map(|it| it.desired.at.as_path())
+        .collect();
+    // The common case reads nothing more.
+    if in_the_way.is_empty()
+        || !in_the_way
+            .iter()
+            .any(|d| pruned.iter().any(|p| p.starts_with(d)))
+    {
+        return Ok(Vec::new());
+    }
+    let made: std::collections::HashSet<PathBuf> =
+        made_folders(&state.history()?).into_iter().collect();
+    // Whether `dir` holds only pruned links and folders like itself; its folders go in `out`.
+    fn gives_way(
+        dir: &Path,
+        made: &std::collections::HashSet<PathBuf>,
+        pruned: &std::collections::HashSet<&Path>,
+        out: &mut Vec<PathBuf>,
+    ) -> bool {
+        if !made.contains(dir) {
+            return false;
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        for e in entries {
+            let Ok(e) = e else { return false };
+            let path = e.path();
+            let Ok(ft) = e.file_type() else { return false };
+            let ok = if ft.is_dir() {
+                gives_way(&path, made, pruned, out)
+            } else {
+                pruned.contains(path.as_path())
+            };
+            if !ok {
+                return false;
+            }
+        }
+        out.push(dir.to_path_buf());
+        true
+    }
+    let mut out = Vec::new();
+    for dir in in_the_way {
+        let mut these = Vec::new();
+        if gives_way(dir, &made, &pruned, &mut these) {
+            out.extend(these);
+        }
+    }
+    Ok(deepest_first(out))
 }
 
 fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {

@@ -391,3 +391,58 @@ fn vars_chain_through_each_other_and_the_environment_and_show_with_v() {
     let r = w.run(&["plan"]);
     assert!(r.stdout.contains("+ ~/.config/nvim/init.lua"), "{r:?}");
 }
+
+#[test]
+fn switching_from_each_to_one_folder_link_removes_the_folders_linkfile_made() {
+    crate::require_symlinks!();
+    let w = World::new();
+    w.repo_file("nvim/init.lua", "-- init\n")
+        .repo_file("nvim/lua/x.lua", "x\n");
+    let each = "version = 1\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\n";
+    let whole = "version = 1\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\n";
+    w.manifest(each);
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let after_each = w.snapshot();
+
+    // Something of the user's in a folder linkfile made keeps the folder: a conflict.
+    w.home_file(".config/nvim/lua/state.json", "{}");
+    w.manifest(whole);
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("! ~/.config/nvim -> nvim  (dir-in-the-way)"),
+        "{r:?}"
+    );
+    fs::remove_file(w.home.join(".config/nvim/lua/state.json")).unwrap();
+
+    // Only pruned links and linkfile's folders: they give way to the one link.
+    let plan = w.run(&["plan"]);
+    assert!(plan.stdout.contains("+ ~/.config/nvim -> nvim"), "{plan:?}");
+    assert!(
+        plan.stdout.contains("- ~/.config/nvim/init.lua"),
+        "{plan:?}"
+    );
+    assert!(
+        plan.stdout.contains("- ~/.config/nvim/lua/x.lua"),
+        "{plan:?}"
+    );
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        fs::read_link(w.home.join(".config/nvim")).unwrap(),
+        w.repo.join("nvim")
+    );
+    // Nothing was written into the repo through the new link.
+    assert_eq!(
+        tree(&w.repo.join("nvim")),
+        set(&["init.lua", "lua/", "lua/x.lua"])
+    );
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+    // Undo puts the folders and the file links back.
+    assert_eq!(w.run(&["undo"]).code, 0);
+    let mut expected = after_each.clone();
+    let key = "repo/linkfile.toml".replace('/', std::path::MAIN_SEPARATOR_STR);
+    expected.insert(key.clone(), w.snapshot()[&key].clone());
+    assert_eq!(w.snapshot(), expected);
+}
