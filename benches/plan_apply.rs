@@ -167,6 +167,12 @@ fn baseline_apply(fx: &Fixture, home: &Path) {
     }
 }
 
+/// Writes what the setup left dirty back to disk first, so that the kernel's writeback does not
+/// take a core while the rounds are timed (linkfile reads on two threads, the baseline on one).
+fn settle() {
+    let _ = Command::new("sync").status();
+}
+
 fn time<F: FnOnce()>(f: F) -> Duration {
     let start = Instant::now();
     f();
@@ -224,6 +230,7 @@ fn bench_plan(fx: &Fixture, rounds: usize) -> Row {
         0,
         "setup apply"
     );
+    settle();
     let ats = fx.ats(&home);
     let args = fx.args(&home, "plan");
     let (base, ours) = interleave(rounds, || baseline_plan(&ats), &args, &sys);
@@ -270,6 +277,7 @@ fn bench_apply(fx: &Fixture, rounds: usize) -> Row {
             )
         })
         .collect();
+    settle();
     let (mut base, mut ours) = (Vec::new(), Vec::new());
     for (round, (base_home, home)) in homes.iter().enumerate() {
         let a = time(|| baseline_apply(fx, base_home));
