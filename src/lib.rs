@@ -23,6 +23,7 @@ pub mod error;
 pub mod manifest;
 pub mod observe;
 pub mod oplog;
+pub mod paths;
 pub mod plan;
 pub mod platform;
 pub mod primitive;

@@ -1,0 +1,293 @@
+//! Expansion of manifest strings: `~`, `${VAR}`, `${VAR:-default}`, `{var}` from `[vars]` (vars
+//! may use other vars; a cycle is an error), and the escapes `$$`, `{{`, `}}`. Errors point at
+//! the offending part of the string where the TOML text allows.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::Resolver;
+
+impl Resolver<'_, '_> {
+    /// Expands one manifest string; errors point inside it where possible.
+    pub(super) fn expand(&mut self, v: &Spanned<String>) -> Option<String> {
+        let span = v.span();
+        let raw = v.get_ref();
+        // Offsets inside the value are exact only when the TOML string has no escapes.
+        let quoted = &self.cx.text.get(span.clone()).unwrap_or("");
+        let inner_base = (quoted.len() == raw.len() + 2 && &quoted[1..quoted.len() - 1] == raw)
+            .then_some(span.start + 1);
+        match self.expand_str(raw, true) {
+            Ok(s) => Some(s),
+            Err(e) if e.reported => None,
+            Err(ExpandError {
+                at, message, hint, ..
+            }) => {
+                let sp = match (inner_base, at) {
+                    (Some(base), Some(r)) => base + r.start..base + r.end,
+                    _ => span,
+                };
+                self.error(sp, message, hint);
+                None
+            }
+        }
+    }
+
+    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<String, ExpandError> {
+        let mut out = String::with_capacity(s.len());
+        let b = s.as_bytes();
+        let mut i = 0;
+        if tilde && s.starts_with('~') && s.len() > 1 && !s[1..].starts_with(['/', '\\']) {
+            let user = s[1..].split(['/', '\\']).next().unwrap_or("");
+            return Err(ExpandError::new(
+                Some(0..1 + user.len()),
+                format!("`~{user}` (another user's home folder) is not supported"),
+                Some("write ~/... for your home folder, or an absolute path".into()),
+            ));
+        }
+        if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
+            out.push_str(&self.cx.home.to_string_lossy());
+            i = 1;
+        }
+        while i < b.len() {
+            match b[i] {
+                b'$' if b.get(i + 1) == Some(&b'$') => {
+                    out.push('$');
+                    i += 2;
+                }
+                b'$' if b.get(i + 1) == Some(&b'{') => {
+                    let close = matching_brace(s, i + 1).ok_or_else(|| {
+                        ExpandError::new(
+                            Some(i..s.len()),
+                            "unclosed `${`".into(),
+                            Some("write ${NAME} or ${NAME:-default}".into()),
+                        )
+                    })?;
+                    let body = &s[i + 2..close];
+                    let (name, default) = match body.find(":-") {
+                        Some(k) => (&body[..k], Some(&body[k + 2..])),
+                        None => (body, None),
+                    };
+                    if name.is_empty() {
+                        return Err(ExpandError::new(
+                            Some(i..close + 1),
+                            "`${}` has no variable name".into(),
+                            Some("write ${NAME} or ${NAME:-default}".into()),
+                        ));
+                    }
+                    if !is_identifier(name) {
+                        return Err(ExpandError::new(Some(i..close + 1), format!("`{name}` is not a valid environment variable name"), Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into())));
+                    }
+                    match ((self.cx.env)(name).filter(|v| !v.is_empty()), default) {
+                        (Some(v), _) => out.push_str(&v),
+                        (None, Some(d)) => {
+                            let d = self.expand_str(d, true).map_err(|mut e| {
+                                let off = i + 2 + name.len() + 2;
+                                e.at = e.at.map(|r| r.start + off..r.end + off);
+                                e
+                            })?;
+                            out.push_str(&d);
+                        }
+                        (None, None) => {
+                            let mut e = ExpandError::new(
+                                Some(i..close + 1),
+                                format!("environment variable `{name}` is not set"),
+                                Some(format!("set {name}, or give a default: ${{{name}:-...}}")),
+                            );
+                            e.unset_env = true;
+                            return Err(e);
+                        }
+                    }
+                    i = close + 1;
+                }
+                b'$' => {
+                    return Err(ExpandError::new(
+                        Some(i..i + 1),
+                        "a `$` must start `${NAME}`".into(),
+                        Some(
+                            "write ${NAME} for an environment variable, or $$ for a literal $"
+                                .into(),
+                        ),
+                    ));
+                }
+                b'{' if b.get(i + 1) == Some(&b'{') => {
+                    out.push('{');
+                    i += 2;
+                }
+                b'}' if b.get(i + 1) == Some(&b'}') => {
+                    out.push('}');
+                    i += 2;
+                }
+                b'{' => {
+                    let close = s[i..].find('}').map(|k| i + k).ok_or_else(|| {
+                        ExpandError::new(
+                            Some(i..s.len()),
+                            "unclosed `{`".into(),
+                            Some("write {name} for a [vars] entry, or {{ for a literal {".into()),
+                        )
+                    })?;
+                    let name = &s[i + 1..close];
+                    let value = self.var(name).map_err(|mut e| {
+                        e.at = e.at.or(Some(i..close + 1));
+                        e
+                    })?;
+                    out.push_str(&value);
+                    i = close + 1;
+                }
+                _ => {
+                    let next = s[i..]
+                        .find(['$', '{', '}'])
+                        .map_or(s.len(), |k| i + k.max(1));
+                    out.push_str(&s[i..next]);
+                    i = next;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn var(&mut self, name: &str) -> Result<String, ExpandError> {
+        if let Some(v) = self.cache.get(name) {
+            return Ok(v.clone());
+        }
+        if name.is_empty() {
+            return Err(ExpandError::new(
+                None,
+                "`{}` has no variable name".into(),
+                Some("write {name} for a [vars] entry, or {{}} for literal braces".into()),
+            ));
+        }
+        if self.failed.contains(name) {
+            return Err(ExpandError::reported());
+        }
+        let Some((_, value)) = self.vars.iter().find(|(k, _)| k.get_ref() == name) else {
+            let known: Vec<String> = self
+                .vars
+                .keys()
+                .map(|k| k.get_ref())
+                .filter(|k| !self.stack.contains(k))
+                .map(|k| format!("`{k}`"))
+                .collect();
+            return Err(ExpandError::new(
+                None,
+                format!("undefined variable `{{{name}}}`"),
+                Some(if known.is_empty() {
+                    format!("define it under [vars]: {name} = \"...\"")
+                } else {
+                    format!("define it under [vars], or use one of {}", known.join(", "))
+                }),
+            ));
+        };
+        if let Some(pos) = self.stack.iter().position(|n| n == name) {
+            let message = if pos + 1 == self.stack.len() {
+                format!("variable `{name}` refers to itself")
+            } else {
+                let mut cycle = self.stack[pos..].to_vec();
+                cycle.push(name.to_string());
+                format!(
+                    "variables refer to each other in a cycle: {}",
+                    cycle.join(" -> ")
+                )
+            };
+            return Err(ExpandError::new(
+                None,
+                message,
+                Some("give one of them a value that does not refer back".into()),
+            ));
+        }
+        self.stack.push(name.to_string());
+        // An error inside the value is reported at the var's definition, once.
+        let result = if self.lenient {
+            match self.expand_str(value.get_ref(), true) {
+                Ok(v) => Some(v),
+                // Passed on, so that a var using this one has no value here either.
+                Err(e) if e.unset_env => {
+                    self.stack.pop();
+                    self.unset_here.insert(name.to_string(), e.message.clone());
+                    return Err(e);
+                }
+                Err(e) if e.reported => None,
+                // Anything else is reported where it is, as when a link uses the var.
+                Err(_) => self.expand(value),
+            }
+        } else {
+            self.expand(value)
+        };
+        self.stack.pop();
+        match result {
+            Some(v) => {
+                self.cache.insert(name.to_string(), v.clone());
+                Ok(v)
+            }
+            None => {
+                self.failed.insert(name.to_string());
+                Err(ExpandError::reported())
+            }
+        }
+    }
+
+    /// Expands every var, so that a broken one is reported even when no link uses it.
+    pub(super) fn expand_all_vars(&mut self) {
+        let names: Vec<String> = self.vars.keys().map(|k| k.get_ref().clone()).collect();
+        for name in names {
+            let _ = self.var(&name);
+        }
+    }
+}
+
+struct ExpandError {
+    /// Byte range inside the string being expanded, when known.
+    at: Option<Range<usize>>,
+    message: String,
+    hint: Option<String>,
+    /// Already reported where it happened (inside a var's definition).
+    reported: bool,
+    /// An environment variable that is not set (and has no default).
+    unset_env: bool,
+}
+
+impl ExpandError {
+    fn new(at: Option<Range<usize>>, message: String, hint: Option<String>) -> Self {
+        ExpandError {
+            at,
+            message,
+            hint,
+            reported: false,
+            unset_env: false,
+        }
+    }
+
+    fn reported() -> Self {
+        ExpandError::new(None, String::new(), None).mark_reported()
+    }
+
+    fn mark_reported(mut self) -> Self {
+        self.reported = true;
+        self
+    }
+}
+
+fn matching_brace(s: &str, open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (k, c) in s[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
