@@ -4,7 +4,8 @@
 //!
 //! The walk (walkdir) never follows a link: a symlink inside the repo folder is linked as a
 //! file. `.git` and the manifest itself are never linked; `ignore` globs (globset, relative to
-//! `to`, `/`-separated; `*` also matches across folders) skip files and whole folders. One
+//! `to`, `/`-separated; `*` also matches across folders; a final `/` for folders only) skip
+//! files and whole folders. One
 //! `readdir` per folder, and the walk's file types tell the originals' kinds, so the repo scan
 //! does not read these folders again.
 
@@ -28,17 +29,41 @@ pub struct Expanded {
     pub known: Vec<Option<Option<EntryKind>>>,
 }
 
-fn globs(patterns: &[String]) -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    // Invalid globs were reported by resolve, with their place in the manifest.
-    for g in patterns.iter().filter_map(|p| Glob::new(pattern(p)).ok()) {
-        b.add(g);
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
+/// The `ignore` globs: those that match anything, and those written with a final `/`, which
+/// match folders only (as in .gitignore).
+struct Ignore {
+    any: GlobSet,
+    folders: GlobSet,
 }
 
-/// A glob as matched: `cache/` means the folder `cache` (paths are matched without a final
-/// `/`).
+impl Ignore {
+    fn new(patterns: &[String]) -> Ignore {
+        let (mut any, mut folders) = (GlobSetBuilder::new(), GlobSetBuilder::new());
+        for p in patterns {
+            // Invalid globs were reported by resolve, with their place in the manifest.
+            let Ok(g) = Glob::new(pattern(p)) else {
+                continue;
+            };
+            if p.len() > 1 && p.ends_with('/') {
+                folders.add(g);
+            } else {
+                any.add(g);
+            }
+        }
+        let build = |b: GlobSetBuilder| b.build().unwrap_or_else(|_| GlobSet::empty());
+        Ignore {
+            any: build(any),
+            folders: build(folders),
+        }
+    }
+
+    fn skips(&self, rel: &Path, is_dir: bool) -> bool {
+        self.any.is_match(rel) || (is_dir && self.folders.is_match(rel))
+    }
+}
+
+/// A glob as matched: paths are matched without a final `/` (`cache/` is the glob `cache`,
+/// applied to folders only).
 pub fn pattern(glob: &str) -> &str {
     match glob.trim_end_matches('/') {
         "" => glob,
@@ -82,7 +107,7 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
                 continue;
             }
         }
-        let skip = globs(ignore);
+        let skip = Ignore::new(ignore);
         // What every file's link shares with the entry (its spans, policy, primitive).
         let mut template = Desired {
             kind: None,
@@ -104,7 +129,7 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
             let path = item.path();
             let rel = path.strip_prefix(&d.to).unwrap_or(path);
             let is_dir = item.file_type().is_dir();
-            if item.file_name() == ".git" || path == manifest || skip.is_match(rel) {
+            if item.file_name() == ".git" || path == manifest || skip.skips(rel, is_dir) {
                 if is_dir {
                     walk.skip_current_dir();
                 }

@@ -127,7 +127,7 @@ pub struct LinkEntry {
     #[schemars(with = "Option<bool>")]
     pub each: Option<Spanned<bool>>,
     /// With `each`: globs, relative to `to` and `/`-separated, of files and folders to skip
-    /// (`*` also matches across folders).
+    /// (`*` also matches across folders; a final `/` matches folders only).
     #[schemars(with = "Option<Vec<String>>")]
     pub ignore: Option<Spanned<Vec<String>>>,
     /// Conditions under which this link applies on a machine; all that are given must hold.

@@ -7,6 +7,12 @@
 //! another; each place starts out holding nothing, a link elsewhere, a dangling link, a real
 //! file or a real folder with files in it. The second manifest's places are chosen the same way
 //! independently of the first's, so one may lie inside a place the first linked as a folder.
+//!
+//! `each = true` entries (one or two, at places none inside another, over random folders of the
+//! repo, maybe ignoring a glob; the repo may hold a `.git` folder and a symlink; the home may
+//! hold unrelated files in folders on the way): apply makes exactly the links a walk of the repo
+//! folder finds, follows a file added to and one deleted from that folder, and undo puts back
+//! the home.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -465,4 +471,426 @@ fn undo_keeps_a_correct_link_the_user_had_made() {
         "undo did not restore:\n{}",
         snapshot_diff(&before, &now, 10)
     );
+}
+
+// `each = true` entries: one link per file below a repo folder, in real folders.
+
+/// The globs an `each` entry may ignore, each simple enough for [`ignored`] to match it
+/// obviously right.
+const IGNORES: [&str; 4] = ["*b", "a", "a/", "**/c"];
+
+/// Whether `glob` (one of [`IGNORES`]) matches the path `rel` (relative to the entry's folder,
+/// `/`-separated, a file's or a folder's): `*` also matches `/`, `**/` matches any folders or
+/// none, and a final `/` matches folders only (`a/` does not match a file named `a`).
+fn ignored(glob: &str, rel: &str, is_dir: bool) -> bool {
+    let last = rel.rsplit('/').next().unwrap_or(rel);
+    match glob {
+        "*b" => rel.ends_with('b'),
+        "a" => rel == "a",
+        "a/" => rel == "a" && is_dir,
+        "**/c" => last == "c",
+        _ => unreachable!("{glob}"),
+    }
+}
+
+/// What one repo path holds.
+#[derive(Debug, Clone, PartialEq)]
+enum Thing {
+    File,
+    /// A symlink to nothing (relative text).
+    Dangling,
+    /// A symlink to this repo path (absolute text): a file, a folder, itself.
+    LinkTo(String),
+}
+
+#[derive(Debug, Clone)]
+struct EachEntry {
+    /// The place under the home.
+    at: String,
+    /// A folder of the repo (`.` for the repo itself).
+    to: String,
+    ignore: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+struct EachCase {
+    /// The repo's files and symlinks (their folders are implied).
+    repo: Vec<(String, Thing)>,
+    entries: Vec<EachEntry>,
+    /// Unrelated real files in the home, in folders on the way to (or at, or inside) the places.
+    home: Vec<String>,
+    /// The file added to the repo after the first apply...
+    added: String,
+    /// ...and the one deleted (one the first apply linked, if any was).
+    deleted: Option<String>,
+}
+
+/// `rel` below `dir` (`.` is the repo itself).
+fn below(dir: &str, rel: &str) -> String {
+    match (dir, rel) {
+        (".", r) => r.to_string(),
+        (d, "") => d.to_string(),
+        (d, r) => format!("{d}/{r}"),
+    }
+}
+
+/// `path` relative to the folder `dir`, if inside it (`""` for `dir` itself).
+fn rel_to<'a>(dir: &str, path: &'a str) -> Option<&'a str> {
+    if path == dir || path == "." {
+        (path == dir).then_some("")
+    } else if dir == "." {
+        Some(path)
+    } else {
+        path.strip_prefix(dir)?.strip_prefix('/')
+    }
+}
+
+/// Whether the walk of an `each` entry skips `rel`: it, or a folder above it, is `.git` or
+/// matches the ignore glob.
+fn skipped(ignore: Option<&str>, rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    (1..=parts.len()).any(|n| {
+        let prefix = parts[..n].join("/");
+        parts[n - 1] == ".git" || ignore.is_some_and(|g| ignored(g, &prefix, n < parts.len()))
+    })
+}
+
+type RawEach = (
+    Vec<Vec<usize>>,
+    Option<Index>,
+    Option<(Index, Index, bool)>,
+    Vec<(Vec<usize>, Index, Option<usize>)>,
+    Vec<(Index, Index)>,
+    (Index, Index, Index),
+);
+
+fn each_case() -> impl Strategy<Value = EachCase> {
+    (
+        // The repo's files.
+        prop::collection::vec(names(), 1..=7),
+        // A `.git` folder (with a file) in one of the repo's folders.
+        prop::option::of(any::<Index>()),
+        // One of the files made a symlink instead: which, to what, or dangling.
+        prop::option::of((any::<Index>(), any::<Index>(), any::<bool>())),
+        // The entries: at, to (a folder), an ignore glob.
+        prop::collection::vec(
+            (names(), any::<Index>(), prop::option::of(0..IGNORES.len())),
+            1..=2,
+        ),
+        // Unrelated home files: for which entry, in which folder along the way.
+        prop::collection::vec((any::<Index>(), any::<Index>()), 0..=3),
+        // The change to the repo: for which entry, the file added, the file deleted.
+        (any::<Index>(), any::<Index>(), any::<Index>()),
+    )
+        .prop_map(build_each)
+}
+
+fn build_each((files, git, link, raw, extras, change): RawEach) -> EachCase {
+    let mut paths: Vec<String> = Vec::new();
+    for f in &files {
+        let p = join(&REPO_NAMES, f);
+        if !paths.iter().any(|q| overlap(&p, q)) {
+            paths.push(p);
+        }
+    }
+    let mut folders: Vec<String> = vec![".".to_string()];
+    for f in &paths {
+        let parts: Vec<&str> = f.split('/').collect();
+        for n in 1..parts.len() {
+            folders.push(parts[..n].join("/"));
+        }
+    }
+    folders.sort();
+    folders.dedup();
+    let mut repo: Vec<(String, Thing)> = paths.iter().map(|p| (p.clone(), Thing::File)).collect();
+    if let Some((which, to, dangling)) = link {
+        let everything: Vec<&String> = paths.iter().chain(&folders[1..]).collect();
+        let i = which.index(repo.len());
+        repo[i].1 = if dangling {
+            Thing::Dangling
+        } else {
+            Thing::LinkTo(to.get(&everything).to_string())
+        };
+    }
+    if let Some(i) = git {
+        repo.push((below(i.get::<String>(&folders), ".git/a"), Thing::File));
+    }
+    let mut entries: Vec<EachEntry> = Vec::new();
+    for (at, to, ig) in raw {
+        let at = join(&HOME_NAMES, &at);
+        if !entries.iter().any(|e| overlap(&e.at, &at)) {
+            entries.push(EachEntry {
+                at,
+                to: to.get(&folders).clone(),
+                ignore: ig.map(|i| IGNORES[i]),
+            });
+        }
+    }
+    // Folders on the way: the home, the folders above `at`, `at`, and `at`'s counterparts of
+    // the repo folders below `to` (ignored or not).
+    let mut home: Vec<String> = Vec::new();
+    for (k, (e, f)) in extras.iter().enumerate() {
+        let e = e.get(&entries);
+        let parts: Vec<&str> = e.at.split('/').collect();
+        let mut along: Vec<String> = (0..=parts.len()).map(|n| parts[..n].join("/")).collect();
+        for d in &folders {
+            if let Some(rel) = rel_to(&e.to, d).filter(|r| !r.is_empty()) {
+                along.push(format!("{}/{rel}", e.at));
+            }
+        }
+        let dir = f.get(&along);
+        home.push(if dir.is_empty() {
+            format!("u{k}")
+        } else {
+            format!("{dir}/u{k}")
+        });
+    }
+    // The change, in one entry's folder: a new file it links (in a folder it walks, under a name
+    // not taken, maybe in a new folder), and one of the files it linked deleted.
+    let (e, add, del) = change;
+    let e = e.get(&entries);
+    let taken = |p: &String| repo.iter().any(|(q, _)| overlap(p, q));
+    let mut new: Vec<String> = Vec::new();
+    for d in &folders {
+        let Some(rel) = rel_to(&e.to, d) else {
+            continue;
+        };
+        if !rel.is_empty() && skipped(e.ignore, rel) {
+            continue;
+        }
+        for name in ["a", "b", "c", "d", "d/a"] {
+            let p = below(d, name);
+            if !taken(&p) && !skipped(e.ignore, &below(rel_or_dot(rel), name)) {
+                new.push(p);
+            }
+        }
+    }
+    let linked: Vec<&String> = repo
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| rel_to(&e.to, p).is_some_and(|r| !skipped(e.ignore, r)))
+        .collect();
+    EachCase {
+        added: add.get(&new).clone(),
+        deleted: (!linked.is_empty()).then(|| del.get(&linked).to_string()),
+        repo,
+        entries,
+        home,
+    }
+}
+
+/// `rel` as a folder for [`below`]: the empty path is `.`.
+fn rel_or_dot(rel: &str) -> &str {
+    if rel.is_empty() { "." } else { rel }
+}
+
+impl EachCase {
+    fn manifest(&self) -> String {
+        let mut s = String::from("version = 1\n");
+        for e in &self.entries {
+            let _ = writeln!(
+                s,
+                "[[link]]\nat = \"~/{}\"\nto = \"{}\"\neach = true",
+                e.at, e.to
+            );
+            if let Some(g) = e.ignore {
+                let _ = writeln!(s, "ignore = [\"{g}\"]");
+            }
+        }
+        s
+    }
+
+    fn world(&self) -> World {
+        let w = World::new();
+        for (p, thing) in &self.repo {
+            let path = w.repo.join(p);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            match thing {
+                Thing::File => {
+                    w.repo_file(p, &format!("repo's {p}\n"));
+                }
+                Thing::Dangling => symlink(&PathBuf::from("gone/nowhere"), &path),
+                Thing::LinkTo(to) => symlink(&w.repo.join(to), &path),
+            }
+        }
+        w.manifest(&self.manifest());
+        for f in &self.home {
+            w.home_file(f, &format!("the user's {f}\n"));
+        }
+        w
+    }
+
+    fn describe(&self) -> String {
+        let mut s = String::from("repo:\n");
+        for (p, thing) in &self.repo {
+            let what = match thing {
+                Thing::File => "a file".to_string(),
+                Thing::Dangling => "a link to gone/nowhere".to_string(),
+                Thing::LinkTo(to) => format!("a link to the repo's {to} (absolute)"),
+            };
+            let _ = writeln!(s, "  {p}: {what}");
+        }
+        let _ = write!(s, "manifest:\n{}", self.manifest());
+        let _ = writeln!(s, "home before: {:?}", self.home);
+        let _ = writeln!(
+            s,
+            "then added to the repo: {}; deleted: {:?}",
+            self.added, self.deleted
+        );
+        s
+    }
+
+    /// The links the manifest asks for, from a walk of the repo as it is on disk: the place
+    /// under the home -> the absolute path of the repo's file.
+    fn expected(&self, w: &World) -> BTreeMap<String, String> {
+        fn walk(
+            dir: &std::path::Path,
+            rel: &str,
+            e: &EachEntry,
+            w: &World,
+            out: &mut BTreeMap<String, String>,
+        ) {
+            for item in fs::read_dir(dir).unwrap() {
+                let item = item.unwrap();
+                let name = item.file_name().into_string().unwrap();
+                let rel = below(rel_or_dot(rel), &name);
+                let path = item.path();
+                let is_dir = item.file_type().unwrap().is_dir();
+                if name == ".git"
+                    || path == w.repo.join("linkfile.toml")
+                    || e.ignore.is_some_and(|g| ignored(g, &rel, is_dir))
+                {
+                    continue;
+                }
+                if is_dir {
+                    walk(&path, &rel, e, w, out);
+                } else {
+                    let text = format!("{}/{}", w.repo.display(), below(&e.to, &rel));
+                    out.insert(format!("{}/{rel}", e.at), text);
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for e in &self.entries {
+            let dir = if e.to == "." {
+                w.repo.clone()
+            } else {
+                w.repo.join(&e.to)
+            };
+            walk(&dir, "", e, w, &mut out);
+        }
+        out
+    }
+}
+
+/// Every symlink under the home: its place -> its text.
+fn home_links(w: &World) -> BTreeMap<String, String> {
+    w.snapshot()
+        .into_iter()
+        .filter_map(|(k, n)| match n {
+            Node::Link(text) => Some((
+                k.strip_prefix("home/")?.to_string(),
+                text.to_str().unwrap().to_string(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Where two maps of links differ, for messages.
+fn links_diff(want: &BTreeMap<String, String>, got: &BTreeMap<String, String>) -> String {
+    let keys: std::collections::BTreeSet<&String> = want.keys().chain(got.keys()).collect();
+    keys.into_iter()
+        .filter(|k| want.get(*k) != got.get(*k))
+        .map(|k| {
+            format!(
+                "  ~/{k}: wanted {:?}, found {:?}\n",
+                want.get(k),
+                got.get(k)
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `each = true`: apply makes exactly one link per file the entry's walk finds (absolute
+    /// text, real folders) and converges; after a file is added to the repo folder and another
+    /// deleted, the next apply follows; two undos then restore the home and the repo exactly,
+    /// but for that change to the repo.
+    #[test]
+    fn each_links_exactly_the_walked_files_follows_the_repo_and_undoes(case in each_case()) {
+        each_property(&case)?;
+    }
+}
+
+fn each_property(case: &EachCase) -> Result<(), TestCaseError> {
+    if !symlinks_work() {
+        return Ok(());
+    }
+    let w = case.world();
+    let before = w.snapshot();
+    let step = |args: &[&str]| {
+        let r = w.run(args);
+        (r.code == 0).then_some(()).ok_or_else(|| {
+            TestCaseError::fail(format!("{}`{}`: {r:?}", case.describe(), args.join(" ")))
+        })
+    };
+    let links = |when: &str| {
+        let (want, got) = (case.expected(&w), home_links(&w));
+        if want == got {
+            return Ok(got);
+        }
+        Err(TestCaseError::fail(format!(
+            "{}the links {when}:\n{}",
+            case.describe(),
+            links_diff(&want, &got)
+        )))
+    };
+    step(&["apply"])?;
+    step(&["plan", "--exit-code"])?;
+    // An apply that makes no link records no operation, so leaves nothing to undo.
+    let first = !links("after the first apply")?.is_empty();
+
+    w.repo_file(&case.added, "added\n");
+    if let Some(d) = &case.deleted {
+        fs::remove_file(w.repo.join(d)).unwrap();
+    }
+    let repo = repo_part(&w);
+    step(&["apply"])?;
+    step(&["plan", "--exit-code"])?;
+    let got = links("after the repo changed")?;
+    let text = |p: &String| format!("{}/{p}", w.repo.display());
+    prop_assert!(
+        got.values().any(|t| *t == text(&case.added)),
+        "{}the added file is not linked",
+        case.describe()
+    );
+    if let Some(d) = &case.deleted {
+        prop_assert!(
+            !got.values().any(|t| *t == text(d)),
+            "{}the deleted file is still linked",
+            case.describe()
+        );
+    }
+
+    step(&["undo"])?;
+    if first {
+        step(&["undo"])?;
+    }
+    // The home as before; the repo as the test left it.
+    let mut expected: BTreeMap<String, Node> = before
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("repo/"))
+        .collect();
+    expected.extend(repo);
+    let after = w.snapshot();
+    prop_assert!(
+        after == expected,
+        "{}apply, change, apply, undo, undo did not restore:\n{}",
+        case.describe(),
+        snapshot_diff(&expected, &after, 20)
+    );
+    Ok(())
 }

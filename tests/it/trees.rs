@@ -63,11 +63,12 @@ fn nvim_repo() -> World {
         .repo_file("nvim/lua/plugins/a.lua", "a\n")
         .repo_file("nvim/lua/plugins/.a.lua.swp", "swap\n")
         .repo_file("nvim/cache/x", "cached\n")
+        .repo_file("nvim/lua/cache", "a file called cache\n")
         .repo_file("nvim/.git/config", "git\n")
         .repo_file("nvim/after/.git/HEAD", "git\n")
         .repo_file("nvim/after/ftplugin/rust.lua", "rust\n");
     w.manifest(&format!(
-        "version = 1\n[defaults]\nlink_type = \"{}\"\n\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\nignore = [\"*.swp\", \"cache/\"]\n",
+        "version = 1\n[defaults]\nlink_type = \"{}\"\n\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\nignore = [\"*.swp\", \"**/cache/\"]\n",
         link_type()
     ));
     w
@@ -79,7 +80,8 @@ fn each_links_every_file_in_real_folders_skipping_ignores_and_git() {
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     let home = w.home.join(".config/nvim");
-    // Exactly these: no .git anywhere, no swap file, nothing of the ignored folder.
+    // Exactly these: no .git anywhere, no swap file, nothing of the ignored folder (a final `/`
+    // matches folders only: the file lua/cache is linked).
     assert_eq!(
         tree(&home),
         set(&[
@@ -88,6 +90,7 @@ fn each_links_every_file_in_real_folders_skipping_ignores_and_git() {
             "after/ftplugin/rust.lua",
             "init.lua",
             "lua/",
+            "lua/cache",
             "lua/plugins/",
             "lua/plugins/a.lua",
         ])
