@@ -332,7 +332,13 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 if !cli.quiet {
                     out.write_all(view(&session, style, cli.verbose).entries(plan).as_bytes())?;
                 }
-                writeln!(out, "{}", human::plan_line(&counts))?;
+                let mut line = human::plan_line(&counts);
+                // Entries for other machines are not changes, but they are not forgotten.
+                if let Some(n) = Some(plan.skipped.len()).filter(|n| *n > 0 && !cli.verbose) {
+                    let s = if n == 1 { "y" } else { "ies" };
+                    line.push_str(&format!(" {n} entr{s} skipped by `when` (-v says why)."));
+                }
+                writeln!(out, "{line}")?;
             }
             let pending = counts.changes() + counts.conflict > 0;
             Ok(if *exit_code && pending {
