@@ -25,7 +25,7 @@ use crate::{EXIT_CHANGES, EXIT_OK, System};
 mod places;
 mod undo;
 
-use places::{Item, choose_primitives, folders_giving_way, from_owned, observe_all};
+use places::{Item, choose_primitives, folders_giving_way, observe_all};
 use undo::{undo_session, unlink_session};
 
 /// A manifest read and planned against the filesystem and the state.
@@ -293,13 +293,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
     // What is left of the view, the manifest no longer wants (the view is kept sorted).
     for o in view.into_iter().flatten() {
         let p = policy.unwrap_or(default_policy);
-        items.push(Item::new(
-            from_owned(&o),
-            Want::Nothing,
-            Some(o.clone()),
-            p,
-            Some(o.kind),
-        ));
+        items.push(Item::owned(&o, Want::Nothing, p));
     }
     let remove_folders = folders_giving_way(&items, &s.state)?;
     let mut plan = plan::plan(observe_all(items, &remove_folders)?);

@@ -79,14 +79,6 @@ fn explain(e: std::io::Error) -> String {
     }
 }
 
-/// The folder a link's probes go in: its own folder, or the nearest one above that exists.
-fn existing_folder(at: &Path) -> Option<PathBuf> {
-    at.ancestors()
-        .skip(1)
-        .find(|d| std::fs::metadata(d).is_ok_and(|m| m.is_dir()))
-        .map(Path::to_path_buf)
-}
-
 /// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is), and
 /// chooses each link's primitive as apply would (`fallback`).
 pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
@@ -103,7 +95,9 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
     let refusals = primitive::choose_all(&mut chosen, kinds, &vec![false; desired.len()]);
     let mut folders: BTreeMap<PathBuf, Wanted> = BTreeMap::new();
     for (i, (d, refusal)) in chosen.iter().zip(refusals).enumerate() {
-        if let Some(folder) = existing_folder(&d.at) {
+        // The link's own folder, or the nearest one above that exists.
+        let folder = d.at.parent().and_then(primitive::existing_folder);
+        if let Some(folder) = folder.map(Path::to_path_buf) {
             let w = folders.entry(folder).or_insert(Wanted {
                 links: 0,
                 first: i,

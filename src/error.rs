@@ -116,9 +116,6 @@ pub enum Error {
     /// The home folder does not exist.
     #[error("the home folder {} does not exist", path.display())]
     HomeMissing { path: PathBuf },
-    /// A feature this version does not have yet.
-    #[error("{what} is not supported yet by this version of linkfile")]
-    Unsupported { what: String, hint: String },
     /// Something in the filesystem could not be read.
     #[error("cannot inspect {}: {source}", path.display())]
     Observe { path: PathBuf, source: io::Error },
@@ -200,7 +197,6 @@ impl Error {
             Error::ReadManifest { .. } => Some("check the path given with -m or LINKFILE_MANIFEST".into()),
             Error::NoHome { .. } => Some("pass --home DIR".into()),
             Error::HomeMissing { .. } => Some("create it, or pass --home with an existing folder".into()),
-            Error::Unsupported { hint, .. } => Some(hint.clone()),
             Error::Observe { .. } => Some("check the permissions of that path and its parent folders".into()),
             Error::Conflicts { .. } => Some(
                 "deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again".into(),

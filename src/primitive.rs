@@ -147,8 +147,9 @@ pub fn name(t: LinkType) -> &'static str {
     }
 }
 
-/// The nearest folder at or above `dir` that exists.
-fn existing_folder(dir: &Path) -> Option<&Path> {
+/// The nearest folder at or above `dir` that exists: where a link in `dir` is tried, since
+/// apply makes the missing folders below it.
+pub fn existing_folder(dir: &Path) -> Option<&Path> {
     dir.ancestors()
         .find(|a| std::fs::metadata(a).is_ok_and(|m| m.is_dir()))
 }

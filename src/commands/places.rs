@@ -67,6 +67,11 @@ pub(super) fn choose_primitives(
 }
 
 impl Item {
+    /// The place of a link linkfile owns, to be given `want` (removal or a backup put back).
+    pub(super) fn owned(o: &OwnedLink, want: Want, policy: OnConflict) -> Item {
+        Item::new(from_owned(o), want, Some(o.clone()), policy, Some(o.kind))
+    }
+
     pub(super) fn new(
         desired: Desired,
         want: Want,

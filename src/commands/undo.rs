@@ -90,13 +90,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             Some(b) => Want::Restore(b.clone()),
             None => Want::Nothing,
         };
-        items.push(Item::new(
-            from_owned(o),
-            want,
-            Some(o.clone()),
-            OnConflict::Fail,
-            Some(o.kind),
-        ));
+        items.push(Item::owned(o, want, OnConflict::Fail));
     }
     // Last, the repo's old versions of adopted originals, into the places just vacated.
     for b in originals {
@@ -151,13 +145,7 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
             Some(b) => Want::Restore((*b).clone()),
             None => Want::Nothing,
         };
-        items.push(Item::new(
-            from_owned(o),
-            want,
-            Some(o.clone()),
-            OnConflict::Fail,
-            Some(o.kind),
-        ));
+        items.push(Item::owned(o, want, OnConflict::Fail));
     }
     let remove_folders = deepest_first(made_folders(&history));
     let mut plan = plan::plan(observe_all(items, &remove_folders)?);

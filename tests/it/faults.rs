@@ -10,6 +10,20 @@ use std::process::Stdio;
 
 use crate::harness::{World, spawn};
 
+/// `sh -c script` in a private mount namespace, in the world's repo, with $HOME, $OUT (where the
+/// script writes what it found), $LINKFILE (the binary) and the world's state folder set.
+fn in_namespace(w: &World, script: &str, out: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", script])
+        .current_dir(&w.repo)
+        .env("HOME", &w.home)
+        .env("OUT", out)
+        .env("LINKFILE", env!("CARGO_BIN_EXE_linkfile"))
+        .env("LINKFILE_STATE_DIR", &w.state)
+        .stdout(Stdio::null());
+    cmd
+}
+
 /// Runs `setup` (shell, inside the namespace, with $HOME set), then `linkfile apply` on the
 /// world, snapshotting the home (type, path, link text, size) before and after, inside.
 /// Returns the exit code, what apply printed (stdout, then stderr) and the two snapshots.
@@ -27,15 +41,8 @@ echo $? > "$OUT/rc"
 snap > "$OUT/after"
 "#
     );
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args(["-m", "sh", "-c", &script])
-        .current_dir(&w.repo)
-        .env("HOME", &w.home)
-        .env("OUT", &out)
-        .env("LINKFILE", env!("CARGO_BIN_EXE_linkfile"))
-        .env("LINKFILE_STATE_DIR", &w.state)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = in_namespace(w, &script, &out);
+    cmd.stderr(Stdio::piped());
     let child = spawn(&mut cmd);
     let result = child.wait_with_output().unwrap();
     if !result.status.success() || !out.join("rc").exists() {
@@ -134,15 +141,8 @@ set +e
 "$LINKFILE" --home "$HOME" doctor > "$OUT/stdout" 2>&1
 echo $? > "$OUT/rc"
 "#;
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args(["-m", "sh", "-c", script])
-        .current_dir(&w.repo)
-        .env("HOME", &w.home)
-        .env("OUT", &out)
-        .env("LINKFILE", env!("CARGO_BIN_EXE_linkfile"))
-        .env("LINKFILE_STATE_DIR", &w.state)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut cmd = in_namespace(&w, script, &out);
+    cmd.stderr(Stdio::null());
     let status = spawn(&mut cmd).wait().unwrap();
     if !status.success() || !out.join("rc").exists() {
         eprintln!("skipped: cannot mount in a private namespace here");

@@ -2,7 +2,6 @@
 //! too, so these run on every platform.
 
 use std::fs;
-use std::io;
 use std::path::Path;
 
 use crate::harness::World;
@@ -131,54 +130,16 @@ fn a_hard_link_an_editor_broke_is_never_removed_silently() {
 
 #[test]
 fn a_failure_at_any_step_with_hard_links_leaves_the_tree_as_it_was() {
-    let setup = |w: &World| {
+    let make = || {
+        let w = world();
         let r = w.run(&["apply"]);
         assert_eq!(r.code, 0, "{r:?}");
         w.manifest("version = 1\n[defaults]\nlink_type = \"hardlink\"\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n\"~/.c\" = \"b\"\n\"~/new/.d\" = \"a\"\n");
         w.home_file(".c", "mine\n");
+        w
     };
-    let count = {
-        let w = world();
-        setup(&w);
-        let session =
-            linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
-        if let Err(e) = session.apply("apply", None, &mut |_| {
-            n += 1;
-            Ok(())
-        }) {
-            panic!("{e}");
-        }
-        n
-    };
+    let count = crate::harness::fail_at_every_step(make, |_, _| {});
     assert!(count >= 5, "only {count} steps");
-    for k in 0..count {
-        let w = world();
-        setup(&w);
-        let before = w.snapshot();
-        let session =
-            linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
-        let mut n = 0;
-        let err = session
-            .apply("apply", None, &mut |_| {
-                n += 1;
-                if n > k {
-                    Err(io::Error::other("injected"))
-                } else {
-                    Ok(())
-                }
-            })
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("nothing was changed"),
-            "step {k}: {err}"
-        );
-        assert_eq!(
-            w.snapshot(),
-            before,
-            "tree differs after a failure at step {k}"
-        );
-    }
 }
 
 #[test]

@@ -378,3 +378,50 @@ pub fn spawn(cmd: &mut Command) -> Child {
     let _gate = spawning();
     cmd.spawn().unwrap()
 }
+
+/// Applies the world `make` gives once through the library to count its steps; then, for each
+/// step k, on a new world from `make`, makes the apply fail before step k and checks that it
+/// says nothing was changed and that the home and repo are exactly as before; `after(&w, k)`
+/// checks more. Returns how many steps the apply has.
+pub fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize)) -> usize {
+    let apply = |w: &World, hook: &mut dyn FnMut(&linkfile::apply::Step) -> std::io::Result<()>| {
+        let session =
+            linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
+        session.apply("apply", None, hook)
+    };
+    let count = {
+        let mut n = 0;
+        if let Err(e) = apply(&make(), &mut |_| {
+            n += 1;
+            Ok(())
+        }) {
+            panic!("{e}");
+        }
+        n
+    };
+    for k in 0..count {
+        let w = make();
+        let before = w.snapshot();
+        let mut n = 0;
+        let err = apply(&w, &mut |_| {
+            n += 1;
+            if n > k {
+                Err(std::io::Error::other("injected"))
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("nothing was changed"),
+            "step {k}: {err}"
+        );
+        assert_eq!(
+            w.snapshot(),
+            before,
+            "tree differs after a failure at step {k}"
+        );
+        after(&w, k);
+    }
+    count
+}

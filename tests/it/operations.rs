@@ -2,7 +2,6 @@
 //! unlink, the writer's lock, and rollback at every step of a mixed operation.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::harness::{Node, World};
@@ -411,61 +410,20 @@ fn a_second_writer_exits_3_naming_the_holder() {
 fn a_failure_at_any_step_of_a_mixed_operation_leaves_the_tree_as_it_was() {
     require_symlinks!();
     // Create, fix, backup, prune, and new folders in one operation.
-    let setup = |w: &World| {
+    let make = || {
+        let w = world(TWO);
         w.manifest(TWO);
         let r = w.run(&["apply"]);
         assert_eq!(r.code, 0, "{r:?}");
         w.manifest("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"x\"\n\"~/.c\" = \"c\"\n\"~/n/e/w\" = \"b\"\n");
         w.repo_file("x", "x\n");
         w.home_file(".c", "my c\n");
+        w
     };
-    let w = world(TWO);
-    setup(&w);
-    let count = {
-        let session = match linkfile::load(None, Some(&w.home), &w.system()) {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        };
-        let mut n = 0;
-        if let Err(e) = session.apply("apply", None, &mut |_| {
-            n += 1;
-            Ok(())
-        }) {
-            panic!("{e}");
-        }
-        n
-    };
+    let count = crate::harness::fail_at_every_step(make, |w, k| {
+        assert_eq!(backups(w), vec![], "backup store not emptied at step {k}");
+    });
     assert!(count >= 6, "only {count} steps");
-    for k in 0..count {
-        let w = world(TWO);
-        setup(&w);
-        let before = w.snapshot();
-        let session = match linkfile::load(None, Some(&w.home), &w.system()) {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        };
-        let mut n = 0;
-        let err = session
-            .apply("apply", None, &mut |_| {
-                n += 1;
-                if n > k {
-                    Err(io::Error::other("injected"))
-                } else {
-                    Ok(())
-                }
-            })
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("nothing was changed"),
-            "step {k}: {err}"
-        );
-        assert_eq!(
-            w.snapshot(),
-            before,
-            "tree differs after a failure at step {k}"
-        );
-        assert_eq!(backups(&w), vec![], "backup store not emptied at step {k}");
-    }
 }
 
 /// With the backup store on another filesystem (tmpfs), a file in the way is copied (bytes and
