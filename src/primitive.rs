@@ -288,13 +288,14 @@ impl Obstacles {
         }
     }
 
+    /// The volume of `path`, asked once per path (a folder beside another may be a mount).
     fn volume(&mut self, path: &Path) -> Option<u64> {
-        // The originals of a repo folder share its volume: ask once per folder.
-        let key = path.parent().unwrap_or(path).to_path_buf();
-        *self
-            .volumes
-            .entry(key)
-            .or_insert_with(|| platform::volume_of(path).ok())
+        if let Some(v) = self.volumes.get(path) {
+            return *v;
+        }
+        let v = platform::volume_of(path).ok();
+        self.volumes.insert(path.to_path_buf(), v);
+        v
     }
 }
 

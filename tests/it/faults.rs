@@ -195,3 +195,27 @@ echo mine > "$HOME/.config/nvim/init.lua""#;
     assert_eq!(before, after, "{said}");
     assert!(before.contains("f .config/nvim/init.lua  5"), "{before}");
 }
+
+#[test]
+fn a_hard_link_into_a_mounted_folder_is_refused_before_the_first_write() {
+    let w = World::new();
+    w.repo_file("x", "x\n").repo_file("y", "y\n");
+    // ~/a is on the repo's filesystem, its neighbour ~/m is another one.
+    w.manifest(
+        "version = 1\n[defaults]\nlink_type = \"hardlink\"\n[links]\n\"~/a/x\" = \"x\"\n\"~/m/y\" = \"y\"\n",
+    );
+    let setup = r#"mkdir -p "$HOME/a" "$HOME/m"
+mount -t tmpfs tmpfs "$HOME/m""#;
+    let Some((rc, said, before, after)) = apply_in_namespace(&w, setup) else {
+        return;
+    };
+    assert_eq!(rc.trim(), "1", "{said}");
+    assert!(
+        said.contains("! ~/m/y -> y (hard link)  (cross-volume)"),
+        "{said}"
+    );
+    assert!(said.contains("+ ~/a/x -> x (hard link)"), "{said}");
+    assert!(said.contains("1 conflict; nothing was changed"), "{said}");
+    assert!(!said.contains("rolled back"), "{said}");
+    assert_eq!(before, after, "{said}");
+}
