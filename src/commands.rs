@@ -12,7 +12,7 @@ use crate::doctor;
 use crate::each;
 use crate::error::{Error, Style};
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
-use crate::observe::{self, Actual, Originals};
+use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
 use crate::plan::{self, Input, Obstacle, Plan, Want};
 use crate::platform::{self, Flavour};
@@ -142,13 +142,7 @@ impl Setup {
     /// The manifest's links for this machine and what their originals are.
     fn links(&self, sys: &System) -> Result<(Vec<Desired>, Vec<Option<EntryKind>>), Error> {
         let (_, expanded) = self.expanded(sys)?;
-        let mut originals = Originals::default();
-        let kinds = expanded
-            .links
-            .iter()
-            .zip(&expanded.known)
-            .map(|(d, known)| known.map_or_else(|| originals.kind(&d.to), Ok))
-            .collect::<Result<Vec<_>, _>>()?;
+        let kinds = expanded.kinds()?;
         let cx = self.context(sys);
         resolve::check_with_originals(&expanded.links, &kinds, &cx).map_err(Error::Manifest)?;
         Ok((expanded.links, kinds))
@@ -216,26 +210,18 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             let cx = s.context(sys);
             let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
             let links = std::mem::take(&mut resolved.links);
-            let each::Expanded {
-                links: desired,
-                known,
-            } = each::expand(links, &s.manifest_path, &cx)?;
+            let expanded = each::expand(links, &s.manifest_path, &cx)?;
             // Then the repo's originals and every link's place at once (the places are
             // themselves split over threads when there are many).
-            let places: Vec<observe::Place> = desired.iter().map(observe::Place::of).collect();
+            let places: Vec<observe::Place> =
+                expanded.links.iter().map(observe::Place::of).collect();
             let (kinds, actuals) = std::thread::scope(|scope| {
-                let kinds = scope.spawn(|| {
-                    let mut originals = Originals::default();
-                    desired
-                        .iter()
-                        .zip(known)
-                        .map(|(d, known)| known.map_or_else(|| originals.kind(&d.to), Ok))
-                        .collect::<Result<Vec<_>, _>>()
-                });
+                let kinds = scope.spawn(|| expanded.kinds());
                 let actuals = observe::link_places(&places);
                 (kinds.join().expect("the repo scan panicked"), actuals)
             });
             let kinds = kinds?;
+            let desired = expanded.links;
             resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
             let mut desired = desired;
             let mut actuals = actuals?;

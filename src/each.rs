@@ -25,8 +25,28 @@ pub struct Expanded {
     /// Every link: the entries without `each` as they were, each `each` entry replaced by one
     /// link per file, in walk order (sorted by name).
     pub links: Vec<Desired>,
-    /// What each link's original is, where the walk knows it (`None`: ask the repo scan).
-    pub known: Vec<Option<Option<EntryKind>>>,
+    /// Whether each link's original was found by the walk (a file, or a symlink linked as
+    /// one); the others' kinds come from the repo scan.
+    pub walked: Vec<bool>,
+}
+
+impl Expanded {
+    /// What each link's original is (`None`: missing), scanning the repo only for the links the
+    /// walk did not find.
+    pub fn kinds(&self) -> Result<Vec<Option<EntryKind>>, Error> {
+        let mut scan = crate::observe::Originals::default();
+        self.links
+            .iter()
+            .zip(&self.walked)
+            .map(|(d, walked)| {
+                if *walked {
+                    Ok(Some(EntryKind::File))
+                } else {
+                    scan.kind(&d.to)
+                }
+            })
+            .collect()
+    }
 }
 
 /// The `ignore` globs: those that match anything, and those written with a final `/`, which
@@ -74,8 +94,8 @@ pub fn pattern(glob: &str) -> &str {
 /// Expands every `each` entry of `links`. `manifest` is the manifest file's absolute path.
 pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expanded, Error> {
     if links.iter().all(|d| d.each().is_none()) {
-        let known = vec![None; links.len()];
-        return Ok(Expanded { links, known });
+        let walked = vec![false; links.len()];
+        return Ok(Expanded { links, walked });
     }
     let mut out = Expanded::default();
     let mut errors = Vec::new();
@@ -84,7 +104,7 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
     for (entry, d) in links.iter().enumerate() {
         let Some(ignore) = d.each() else {
             out.links.push(d.clone());
-            out.known.push(None);
+            out.walked.push(false);
             from.push(entry);
             continue;
         };
@@ -148,7 +168,7 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
             (link.at, link.to, link.link_text) = (at, path.to_path_buf(), link_text);
             out.links.push(link);
             // A symlink in the repo is linked as a file, whatever it points to.
-            out.known.push(Some(Some(EntryKind::File)));
+            out.walked.push(true);
             from.push(entry);
         }
     }
