@@ -62,6 +62,8 @@ pub struct Outcome {
 pub struct Transaction<'a> {
     /// The manifest's state.
     pub state: &'a State,
+    /// The repo (the manifest's folder): nothing is written inside it but by adopting.
+    pub repo: &'a Path,
     /// The id the operation will have.
     pub op: u64,
     /// The command, for the intent record.
@@ -82,6 +84,12 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     let (steps, mut outcome, store_dirs) = compile(plan, tx)?;
     if steps.is_empty() {
         return Ok(outcome);
+    }
+    if let Err(e) = refuse_repo_writes(&steps, plan, tx.repo) {
+        for dir in store_dirs.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        return Err(e);
     }
     let intent = Intent {
         op: tx.op,
@@ -156,6 +164,7 @@ pub fn emptied(plan: &Plan) -> HashSet<PathBuf> {
         .filter(|e| e.action == Action::Remove && e.resolution != Some(Resolution::Restore))
         .map(|e| e.desired.at.clone())
         .chain(plan.remove_folders.iter().cloned())
+        .chain(plan.unfold.iter().map(|l| l.at.clone()))
         .collect()
 }
 
@@ -184,6 +193,7 @@ fn vacated(plan: &Plan) -> HashSet<PathBuf> {
         .filter(|e| e.action == Action::Remove)
         .map(|e| e.desired.at.clone())
         .chain(plan.remove_folders.iter().cloned())
+        .chain(plan.unfold.iter().map(|l| l.at.clone()))
         .collect()
 }
 
@@ -199,11 +209,25 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         .filter(|e| !sources.contains(&e.desired.at))
         // Below a place this plan empties, the observation was not made through it.
         .filter(|e| e.action == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
+        // A folder link put back where a folder linkfile made is removed first.
+        .filter(|e| !plan.remove_folders.contains(&e.desired.at))
         .collect();
     let places: Vec<observe::Place> = entries
         .iter()
         .map(|e| observe::Place::of(&e.desired))
         .collect();
+    // A folder link to unfold is still the link that was planned with.
+    for l in &plan.unfold {
+        match crate::platform::read_link(&l.at) {
+            crate::platform::ReadLink::Link(text) if text == l.text => {}
+            _ => {
+                return Err(Error::StalePlan {
+                    path: l.at.clone(),
+                    detail: format!("planned with a link to {} there", l.text.display()),
+                });
+            }
+        }
+    }
     for (entry, now) in entries.iter().zip(observe::link_places(&places)?) {
         let now = observe::owned_hard_link(now, &entry.desired.at, entry.owned.as_ref());
         let d = &entry.desired;
@@ -256,17 +280,34 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             })
         };
     // Removals first: a new link may go where (or below where) an old one is removed, and must
-    // never be made through it.
-    let removals = plan.entries.iter().filter(|e| e.action == Action::Remove);
+    // never be made through it. Then the folders that go, once emptied, before anything is made
+    // in their place; then backups put back (a folder link among them goes where a folder was
+    // just removed); then folder links unfolded, before anything is made below them.
+    let restore =
+        |e: &&Entry| e.action == Action::Remove && e.resolution == Some(Resolution::Restore);
+    let removals = plan
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Remove && !restore(e));
+    let restores = plan.entries.iter().filter(restore);
     let others = plan.entries.iter().filter(|e| e.action != Action::Remove);
     let mut folders_removed = false;
-    for e in removals.chain(others) {
-        if e.action != Action::Remove && !folders_removed {
-            // Then the folders that go, once emptied, before anything is made in their place.
+    let mut unfolded = false;
+    for e in removals.chain(restores).chain(others) {
+        if !folders_removed && (e.action != Action::Remove || restore(&e)) {
             for dir in &plan.remove_folders {
                 steps.push(Step::RemoveFolder { dir: dir.clone() });
             }
             folders_removed = true;
+        }
+        if e.action != Action::Remove && !unfolded {
+            for l in &plan.unfold {
+                let mut b = backup(&l.at, BackupKind::FolderLink, &mut steps)?;
+                b.text = Some(l.text.clone());
+                outcome.backups.push(b);
+                outcome.applied.backed_up += 1;
+            }
+            unfolded = true;
         }
         let d = &e.desired;
         let kind = Flavour::of(e.kind.unwrap_or(EntryKind::File), d.link_type);
@@ -282,8 +323,11 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             Actual::Link { .. } => BackupKind::Link,
             _ => BackupKind::File,
         };
-        match (e.action, e.resolution) {
+        // Below a folder link unfolded before: a link made in the real folder put in its place.
+        let resolution = e.resolution.filter(|_| e.folder_link.is_none());
+        match (e.action, resolution) {
             (Action::Ok | Action::Conflict, _) => {}
+            // Below a folder link just unfolded: in the real folder made in its place.
             (Action::Create, None) => {
                 folders.missing(&d.at, &mut steps);
                 outcome.applied.created += 1;
@@ -460,5 +504,104 @@ impl Folders {
             self.planned.insert(dir.clone());
             steps.push(Step::MakeFolder { dir });
         }
+    }
+}
+
+/// Refuses, before anything is written, a step that would write inside the repo by real path,
+/// other than adopting (a file made the repo's original, or the repo's version put back). The
+/// planner never plans one — a folder link on the way into the repo is `parent-is-link` — so
+/// this is the last line of defence for what it cannot see (folders above the home).
+fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Error> {
+    let Ok(real_repo) = fs::canonicalize(repo) else {
+        return Ok(());
+    };
+    // Adopting moves a file into the repo as the original; undoing it puts the repo's version
+    // back.
+    let adopted: HashSet<&Path> = plan
+        .entries
+        .iter()
+        .filter_map(|e| match (&e.want, e.resolution) {
+            (_, Some(Resolution::Adopt)) => Some(e.desired.to.as_path()),
+            (Want::Restore(b), _) if b.what == BackupKind::Original => Some(b.at.as_path()),
+            _ => None,
+        })
+        .collect();
+    let emptied = emptied(plan);
+    let mut seen: std::collections::HashMap<PathBuf, bool> = std::collections::HashMap::new();
+    for step in steps {
+        let paths: Vec<&Path> = match step {
+            Step::Move { from, to } => vec![from, to],
+            Step::MakeFolder { dir } | Step::RemoveFolder { dir } => vec![dir],
+            Step::MakeLink { at, .. }
+            | Step::ReplaceLink { at, .. }
+            | Step::RemoveLink { at, .. }
+            | Step::MakeHardLink { at, .. }
+            | Step::Swap { at, .. }
+            | Step::RemoveHardLink { at, .. } => vec![at],
+        };
+        for path in paths.into_iter().filter(|p| !adopted.contains(p)) {
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            let inside = *seen
+                .entry(parent.to_path_buf())
+                .or_insert_with(|| real_path_within(parent, &emptied, &real_repo));
+            if inside {
+                return Err(Error::WouldWriteRepo {
+                    path: path.to_path_buf(),
+                    repo: repo.to_path_buf(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the folder `dir` lies inside `real_repo` by real path, as it will be when the steps
+/// run: places this plan empties (links removed, folder links unfolded) are not followed.
+fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) -> bool {
+    // Below the topmost place emptied, nothing is there yet: start above it.
+    let start = dir
+        .ancestors()
+        .filter(|a| emptied.contains(*a))
+        .last()
+        .and_then(Path::parent)
+        .unwrap_or(dir);
+    for ancestor in start.ancestors() {
+        if let Ok(real) = fs::canonicalize(ancestor) {
+            let rest = dir.strip_prefix(ancestor).unwrap_or(Path::new(""));
+            return crate::paths::is_within(
+                &real.join(rest),
+                real_repo,
+                crate::platform::CASE_INSENSITIVE,
+            );
+        }
+    }
+    false
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_reached_through_a_link_into_the_repo_is_inside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (repo, home) = (tmp.path().join("repo"), tmp.path().join("home"));
+        fs::create_dir_all(repo.join("nvim")).unwrap();
+        fs::create_dir(&home).unwrap();
+        std::os::unix::fs::symlink(&repo, home.join("d")).unwrap();
+        let real_repo = fs::canonicalize(&repo).unwrap();
+        let none = HashSet::new();
+        assert!(real_path_within(&home.join("d/nvim/x"), &none, &real_repo));
+        assert!(real_path_within(&home.join("d"), &none, &real_repo));
+        assert!(!real_path_within(&home, &none, &real_repo));
+        // Once the folder link is unfolded (emptied by the plan), its place is the home's.
+        let unfolded: HashSet<PathBuf> = [home.join("d")].into();
+        assert!(!real_path_within(
+            &home.join("d/nvim/x"),
+            &unfolded,
+            &real_repo
+        ));
     }
 }

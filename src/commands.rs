@@ -60,6 +60,7 @@ impl Session {
         let id = self.head.as_ref().map_or(1, |h| h.id + 1);
         let mut tx = Transaction {
             state: &self.state,
+            repo: &self.repo,
             op: id,
             command,
             before_step,
@@ -146,6 +147,11 @@ impl Setup {
         let cx = self.context(sys);
         resolve::check_with_originals(&expanded.links, &kinds, &cx).map_err(Error::Manifest)?;
         Ok((expanded.links, kinds))
+    }
+
+    /// The folder links on the way to the links' places, looked for as they are observed.
+    fn folder_links(&self) -> observe::FolderLinks<'_> {
+        observe::FolderLinks::new(&self.home, &self.repo, platform::CASE_INSENSITIVE)
     }
 
     fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
@@ -282,7 +288,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         items.push(Item::owned(&o, Want::Nothing, p));
     }
     let remove_folders = folders_giving_way(&items, &s.state)?;
-    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;

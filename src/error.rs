@@ -152,6 +152,9 @@ pub enum Error {
     /// Writing output failed (e.g. a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
+    /// A step would write inside the repo (by real path) other than by adopting.
+    #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
+    WouldWriteRepo { path: PathBuf, repo: PathBuf },
 }
 
 /// How the rollback after a failed apply went.
@@ -208,6 +211,9 @@ impl Error {
             Error::NeedsRecover { .. } => Some("look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest".into()),
             Error::NothingToUndo(_) => None,
             Error::Output(_) => None,
+            Error::WouldWriteRepo { .. } => Some(
+                "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
+            ),
         }
     }
 
@@ -273,5 +279,9 @@ impl Style {
     /// Faint.
     pub fn dim(&self, s: &str) -> String {
         self.paint("2", s)
+    }
+    /// Yellow, as fixes are.
+    pub fn fix(&self, s: &str) -> String {
+        self.paint("33", s)
     }
 }

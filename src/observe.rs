@@ -367,3 +367,84 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     fs::symlink_metadata(a).is_ok_and(|m| m.is_file())
         && same_file::is_same_file(a, b).unwrap_or(false)
 }
+
+/// A folder on the way to a link's place that is itself a link (a symlink, or a junction on
+/// Windows): what GNU Stow's folding and dotbot leave behind. Nothing is ever written through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderLink {
+    /// The folder link's own place.
+    pub at: PathBuf,
+    /// Its text.
+    pub text: PathBuf,
+    /// Whether it leads into the repo, by real path (then writing through it writes the repo).
+    pub into_repo: bool,
+}
+
+/// For each place, the topmost folder between `home` (excluded) and the place (excluded) that is
+/// a link, if any. Only places below the home are looked at: the folders above the home, and
+/// those on the way to places outside it, are the system's. One `readlink` per distinct folder.
+pub struct FolderLinks<'a> {
+    home: &'a Path,
+    /// The repo's real path, to tell whether a folder link leads into it.
+    repo: Option<PathBuf>,
+    case_insensitive: bool,
+    known: HashMap<PathBuf, Option<std::sync::Arc<FolderLink>>>,
+}
+
+impl<'a> FolderLinks<'a> {
+    /// Looks below `home`; `repo` is the manifest's folder.
+    pub fn new(home: &'a Path, repo: &Path, case_insensitive: bool) -> FolderLinks<'a> {
+        FolderLinks {
+            home,
+            repo: fs::canonicalize(repo).ok(),
+            case_insensitive,
+            known: HashMap::new(),
+        }
+    }
+
+    /// The topmost folder link on the way to `at`.
+    pub fn on_the_way(&mut self, at: &Path) -> Option<std::sync::Arc<FolderLink>> {
+        let parent = at.parent()?;
+        if !crate::paths::is_within(parent, self.home, self.case_insensitive) {
+            return None;
+        }
+        self.folder(parent)
+    }
+
+    fn folder(&mut self, dir: &Path) -> Option<std::sync::Arc<FolderLink>> {
+        if dir.as_os_str().len() <= self.home.as_os_str().len() {
+            return None;
+        }
+        if let Some(known) = self.known.get(dir) {
+            return known.clone();
+        }
+        // The topmost link wins: what lies below it was never looked at through it.
+        let found = match dir.parent().and_then(|p| self.folder(p)) {
+            Some(above) => Some(above),
+            None => match platform::read_link(dir) {
+                ReadLink::Link(text) => {
+                    let into_repo = self.repo.as_ref().is_some_and(|repo| {
+                        fs::canonicalize(dir).is_ok_and(|real| {
+                            crate::paths::is_within(&real, repo, self.case_insensitive)
+                        })
+                    });
+                    Some(std::sync::Arc::new(FolderLink {
+                        at: dir.to_path_buf(),
+                        text,
+                        into_repo,
+                    }))
+                }
+                _ => None,
+            },
+        };
+        self.known.insert(dir.to_path_buf(), found.clone());
+        found
+    }
+}
+
+/// Whether the thing at `at` (a real file or folder, not a link) is `original` itself, reached
+/// by another name: a hard link, or the same folder through a bind mount.
+pub fn is_original(at: &Path, original: &Path) -> bool {
+    fs::symlink_metadata(at).is_ok_and(|m| !m.file_type().is_symlink())
+        && same_file::is_same_file(at, original).unwrap_or(false)
+}

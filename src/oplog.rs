@@ -94,6 +94,10 @@ pub enum BackupKind {
     Link,
     /// The repo's own version of an adopted file, moved into the store.
     Original,
+    /// A folder link on the way to wanted links (a folded stow package, a dotbot folder link),
+    /// moved into the store as the link it is; a real folder was made in its place.
+    #[serde(rename = "folder-link")]
+    FolderLink,
 }
 
 /// One immutable record of the log.

@@ -7,12 +7,13 @@
 //! tests at the bottom cover every state.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::manifest::{EntryKind, LinkType, OnConflict};
-use crate::observe::Actual;
+use crate::observe::{Actual, FolderLink};
 use crate::oplog::{Backup, OwnedLink};
 use crate::platform::Flavour;
 use crate::resolve::Desired;
@@ -51,6 +52,10 @@ pub struct Input {
     pub texts: Option<(String, String)>,
     /// What stops the write at this place, found before any write.
     pub obstacle: Option<Box<Obstacle>>,
+    /// A folder on the way to the place that is a link: nothing is written through it.
+    pub folder_link: Option<Arc<FolderLink>>,
+    /// Whether the real file or folder at the place is the original itself (same identity).
+    pub is_original: bool,
 }
 
 /// Why a place cannot be written as planned, found before the first write, so that an apply
@@ -146,6 +151,12 @@ pub enum Reason {
     NetworkDrive,
     /// Symlinks cannot be made there, and no `fallback` fits.
     NotPermitted,
+    /// A folder on the way to the link's place is a link (a folded stow package, a dotbot
+    /// folder link): nothing is written through it.
+    ParentIsLink,
+    /// What is at the link's place is the original itself, by another name (a hard link):
+    /// never moved or replaced.
+    SameFile,
 }
 
 /// How something in the way is dealt with.
@@ -180,6 +191,8 @@ impl Reason {
             Reason::CrossVolume => "cross-volume",
             Reason::NetworkDrive => "network-drive",
             Reason::NotPermitted => "not-permitted",
+            Reason::ParentIsLink => "parent-is-link",
+            Reason::SameFile => "same-file",
         }
     }
 }
@@ -207,6 +220,8 @@ pub struct Entry {
     pub diff: Option<String>,
     /// What the user can do about a conflict.
     pub hint: Option<String>,
+    /// A folder on the way to the place that is a link (with `parent-is-link`).
+    pub folder_link: Option<Arc<FolderLink>>,
 }
 
 impl Entry {
@@ -230,6 +245,9 @@ pub struct Plan {
     pub skipped: Vec<crate::resolve::Skipped>,
     /// The manifest's vars and their values here (for `plan -v`).
     pub vars: Vec<(String, Result<String, String>)>,
+    /// Folder links on the way to wanted links, unfolded under `backup`: each goes to the
+    /// backup store (it is only a link) and a real folder is made in its place.
+    pub unfold: Vec<Arc<FolderLink>>,
 }
 
 /// How many entries take each action.
@@ -268,8 +286,18 @@ impl Counts {
 
 /// Plans every link.
 pub fn plan(inputs: Vec<Input>) -> Plan {
+    let entries: Vec<Entry> = inputs.into_iter().map(plan_one).collect();
+    let mut unfold: Vec<Arc<FolderLink>> = Vec::new();
+    for e in &entries {
+        if let (Some(l), Action::Create) = (&e.folder_link, e.action)
+            && !unfold.iter().any(|u| u.at == l.at)
+        {
+            unfold.push(l.clone());
+        }
+    }
     Plan {
-        entries: inputs.into_iter().map(plan_one).collect(),
+        entries,
+        unfold,
         ..Plan::default()
     }
 }
@@ -285,9 +313,28 @@ fn plan_one(input: Input) -> Entry {
         actual,
         texts,
         obstacle,
+        folder_link,
+        is_original,
     } = input;
-    let (mut action, mut reason, mut resolution) = match &want {
-        Want::Link => decide(
+    let (mut action, mut reason, mut resolution) = match (&want, &folder_link) {
+        // Below a folder link nothing was looked at (it would be through the link): the place
+        // is empty once the link is unfolded into a real folder, which only `backup` and
+        // `adopt` do (a folder link is no content to adopt: it goes to the store).
+        (Want::Link, Some(_)) => match (original, policy) {
+            (None, _) => (Action::Conflict, Some(Reason::OriginalMissing), None),
+            (Some(_), OnConflict::Fail) => (Action::Conflict, Some(Reason::ParentIsLink), None),
+            (Some(_), _) => (
+                Action::Create,
+                Some(Reason::ParentIsLink),
+                Some(Resolution::Backup),
+            ),
+        },
+        // An owned link beyond a folder link is not removed through it: it is no longer there
+        // as linkfile made it, and no longer owned.
+        (Want::Nothing, Some(_)) => (Action::Ok, None, None),
+        (Want::Restore(_), Some(_)) => (Action::Conflict, Some(Reason::ParentIsLink), None),
+        (Want::Link, None) if is_original => (Action::Conflict, Some(Reason::SameFile), None),
+        (Want::Link, None) => decide(
             original,
             &desired.link_text,
             &actual,
@@ -295,8 +342,8 @@ fn plan_one(input: Input) -> Entry {
             same_bytes,
             desired.link_type,
         ),
-        Want::Nothing => decide_removal(owned.as_ref(), &actual, policy),
-        Want::Restore(_) => decide_restore(owned.as_ref(), &actual),
+        (Want::Nothing, None) => decide_removal(owned.as_ref(), &actual, policy),
+        (Want::Restore(_), None) => decide_restore(owned.as_ref(), &actual),
     };
     // A write that cannot be made is refused under every policy, before anything is written.
     let obstacle =
@@ -305,6 +352,14 @@ fn plan_one(input: Input) -> Entry {
         (action, reason, resolution) = (Action::Conflict, Some(o.reason()), None);
     }
     let hint = match (reason, resolution) {
+        (Some(Reason::ParentIsLink), None) => {
+            folder_link.as_ref().map(|l| folder_link_hint(l, &want))
+        }
+        (Some(Reason::SameFile), _) => Some(format!(
+            "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
+            desired.at.display(),
+            desired.to.display()
+        )),
         (_, Some(_)) => None,
         (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
         (Some(Reason::MountPoint), _) => Some(format!(
@@ -353,6 +408,29 @@ fn plan_one(input: Input) -> Entry {
         observed: actual,
         diff,
         hint,
+        folder_link,
+    }
+}
+
+fn folder_link_hint(l: &FolderLink, want: &Want) -> String {
+    let what = if l.into_repo {
+        ", a folder inside this repo (a folded stow package or a dotbot folder link)"
+    } else {
+        ""
+    };
+    let head = format!(
+        "{} is a link to {}{what}; linkfile never writes through a folder link",
+        l.at.display(),
+        l.text.display()
+    );
+    match (want, l.into_repo) {
+        (Want::Link, true) => format!(
+            "{head}: apply with --on-conflict backup to unfold it (the link goes to the backup store, a real folder is made and the links are made in it; the repo is untouched; undo folds it back)"
+        ),
+        (Want::Link, false) => format!(
+            "{head}: move it away, or apply with --on-conflict backup (the link goes to the backup store and a real folder is made in its place)"
+        ),
+        _ => format!("{head}: move it away, then run the command again"),
     }
 }
 
@@ -496,6 +574,96 @@ mod tests {
             actual,
             texts: None,
             obstacle: None,
+            folder_link: None,
+            is_original: false,
+        }
+    }
+
+    fn folder_link(into_repo: bool) -> Option<Arc<FolderLink>> {
+        Some(Arc::new(FolderLink {
+            at: "/h/.config".into(),
+            text: "/r/config".into(),
+            into_repo,
+        }))
+    }
+
+    #[test]
+    fn a_folder_link_on_the_way_is_never_written_through() {
+        use Action::*;
+        let file = Some(EntryKind::File);
+        // What was seen through the link does not count: the repo's own file, say.
+        for (policy, into_repo, want) in [
+            (
+                OnConflict::Fail,
+                true,
+                (Conflict, Some(Reason::ParentIsLink), None),
+            ),
+            (
+                OnConflict::Fail,
+                false,
+                (Conflict, Some(Reason::ParentIsLink), None),
+            ),
+            (
+                OnConflict::Backup,
+                true,
+                (Create, Some(Reason::ParentIsLink), Some(Resolution::Backup)),
+            ),
+            (
+                OnConflict::Adopt,
+                false,
+                (Create, Some(Reason::ParentIsLink), Some(Resolution::Backup)),
+            ),
+        ] {
+            let mut i = input(file, Actual::File);
+            i.policy = policy;
+            i.same_bytes = true;
+            i.folder_link = folder_link(into_repo);
+            let p = plan(vec![i]);
+            let e = &p.entries[0];
+            assert_eq!((e.action, e.reason, e.resolution), want, "{policy:?}");
+            assert_eq!(p.unfold.len(), usize::from(e.action == Create));
+            let hint = e.hint.clone().unwrap_or_default();
+            assert_eq!(
+                hint.contains("inside this repo"),
+                into_repo && e.action == Conflict,
+                "{hint}"
+            );
+        }
+        // A missing original is still that.
+        let mut i = input(None, Actual::Missing);
+        i.policy = OnConflict::Backup;
+        i.folder_link = folder_link(false);
+        assert_eq!(
+            plan(vec![i]).entries[0].reason,
+            Some(Reason::OriginalMissing)
+        );
+        // A backup is not put back through it.
+        let mut i = input(file, Actual::Missing);
+        i.want = Want::Restore(Backup {
+            at: "/h/.config/x".into(),
+            what: crate::oplog::BackupKind::File,
+            stored: Some("/s/x".into()),
+            text: None,
+            adopted_from: None,
+        });
+        i.folder_link = folder_link(true);
+        let e = &plan(vec![i]).entries[0];
+        assert_eq!((e.action, e.reason), (Conflict, Some(Reason::ParentIsLink)));
+        assert!(e.hint.as_ref().unwrap().contains("run the command again"));
+    }
+
+    #[test]
+    fn the_original_itself_is_never_moved() {
+        for policy in [OnConflict::Fail, OnConflict::Backup, OnConflict::Adopt] {
+            let mut i = input(Some(EntryKind::File), Actual::File);
+            i.policy = policy;
+            i.same_bytes = true;
+            i.is_original = true;
+            let e = &plan(vec![i]).entries[0];
+            assert_eq!(
+                (e.action, e.reason, e.resolution),
+                (Action::Conflict, Some(Reason::SameFile), None)
+            );
         }
     }
 

@@ -99,6 +99,7 @@ impl Item {
 pub(super) fn observe_all(
     items: Vec<Item>,
     remove_folders: &[PathBuf],
+    mut folder_links: observe::FolderLinks,
 ) -> Result<Vec<Input>, Error> {
     let dropped: std::collections::HashSet<PathBuf> = items
         .iter()
@@ -111,6 +112,10 @@ pub(super) fn observe_all(
         .iter()
         .map(|it| {
             let at = &it.desired.at;
+            // A folder link put back where linkfile made a folder that this plan empties.
+            if matches!(&it.want, Want::Restore(b) if b.what == BackupKind::FolderLink) {
+                return empties(at, &dropped, &folders);
+            }
             (it.want == Want::Link
                 && (apply::at_or_below_any(at, &folders)
                     || at
@@ -137,8 +142,20 @@ pub(super) fn observe_all(
         };
         let actual = observe::owned_hard_link(actual, &it.desired.at, it.owned.as_ref());
         let d = &it.desired;
-        let file_over_file =
-            actual == Actual::File && it.original == Some(EntryKind::File) && it.want == Want::Link;
+        let folder_link = if shadowed {
+            None
+        } else {
+            folder_links.on_the_way(&d.at)
+        };
+        let is_original = folder_link.is_none()
+            && it.want == Want::Link
+            && matches!(actual, Actual::File | Actual::Dir)
+            && observe::is_original(&d.at, &d.to);
+        let file_over_file = actual == Actual::File
+            && it.original == Some(EntryKind::File)
+            && it.want == Want::Link
+            && folder_link.is_none()
+            && !is_original;
         let same_bytes = file_over_file && observe::same_bytes(&d.at, &d.to);
         let texts = if file_over_file && !same_bytes {
             observe::small_text(&d.at).zip(observe::small_text(&d.to))
@@ -162,6 +179,8 @@ pub(super) fn observe_all(
             obstacle,
             actual,
             texts,
+            folder_link,
+            is_original,
         });
     }
     Ok(inputs)
@@ -267,4 +286,53 @@ pub(super) fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {
     folders.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
     folders.dedup();
     folders
+}
+
+/// The place of a folder link that an operation unfolded, to be given back its link.
+pub(super) fn folder_link_restore(b: &Backup) -> Item {
+    let text = b.text.clone().unwrap_or_default();
+    let to = resolve::normalize(&b.at.parent().unwrap_or(Path::new("/")).join(&text));
+    let place = Desired {
+        at: b.at.clone(),
+        to,
+        link_text: text,
+        kind: Some(EntryKind::Dir),
+        at_span: 0..0,
+        to_span: 0..0,
+        on_conflict: OnConflict::Fail,
+        link_type: LinkType::Symlink,
+        relative: false,
+        extra: None,
+    };
+    Item::new(
+        place,
+        Want::Restore(b.clone()),
+        None,
+        OnConflict::Fail,
+        Some(EntryKind::Dir),
+    )
+}
+
+/// Whether the folder `dir` holds only what this plan removes: links at `removed` places and
+/// folders in `folders` that hold the same (then it is removed, and the place is empty).
+fn empties(
+    dir: &Path,
+    removed: &std::collections::HashSet<PathBuf>,
+    folders: &std::collections::HashSet<PathBuf>,
+) -> bool {
+    if !folders.contains(dir) {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.into_iter().all(|e| {
+        let Ok(e) = e else { return false };
+        let path = e.path();
+        match e.file_type() {
+            Ok(ft) if ft.is_dir() => empties(&path, removed, folders),
+            Ok(_) => removed.contains(&path),
+            Err(_) => false,
+        }
+    })
 }

@@ -1,7 +1,7 @@
 //! `undo` and `unlink`: plans towards an earlier view of the owned links, through the same
 //! plan and apply as any operation.
 
-use super::places::{deepest_first, from_owned, made_folders};
+use super::places::{deepest_first, folder_link_restore, from_owned, made_folders};
 use super::*;
 
 /// The operation `undo` reverts: the newest one not already undone (undo twice walks back two).
@@ -92,6 +92,12 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         };
         items.push(Item::owned(o, want, OnConflict::Fail));
     }
+    // Folder links unfolded, back in place of the folders made for them.
+    for b in &target.backups {
+        if b.what == BackupKind::FolderLink {
+            items.push(folder_link_restore(b));
+        }
+    }
     // Last, the repo's old versions of adopted originals, into the places just vacated.
     for b in originals {
         let place = Desired {
@@ -120,7 +126,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         ));
     }
     let remove_folders = deepest_first(target.folders.clone());
-    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
     plan.remove_folders = remove_folders;
     Ok((s.into_session(Some(head), plan), target.id))
 }
@@ -147,8 +153,15 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
         };
         items.push(Item::owned(o, want, OnConflict::Fail));
     }
+    let mut folder_links: Vec<&Backup> = pending
+        .values()
+        .copied()
+        .filter(|b| b.what == BackupKind::FolderLink)
+        .collect();
+    folder_links.sort_by(|a, b| a.at.cmp(&b.at));
+    items.extend(folder_links.into_iter().map(folder_link_restore));
     let remove_folders = deepest_first(made_folders(&history));
-    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
     plan.remove_folders = remove_folders;
     Ok(s.into_session(head, plan))
 }

@@ -64,6 +64,14 @@ impl View<'_> {
                 };
             }
         }
+        for l in &plan.unfold {
+            let line = format!(
+                "  ~ unfold {} (a link to {}): moved to the backup store, a real folder made in its place",
+                self.at(&l.at),
+                l.text.display()
+            );
+            let _ = writeln!(out, "{}", self.style.fix(&line));
+        }
         for e in &plan.entries {
             self.entry(&mut out, e);
         }
@@ -159,6 +167,9 @@ impl View<'_> {
 
     fn detail(&self, e: &Entry) -> String {
         let resolution = match (e.resolution, &e.want) {
+            (Some(Resolution::Backup), _) if e.folder_link.is_some() => {
+                Some("made in the unfolded folder".to_string())
+            }
             (Some(Resolution::Backup), _) => Some("moved to the backup store first".to_string()),
             (Some(Resolution::SameContent), _) => {
                 Some("same bytes as the original; moved to the backup store first".to_string())

@@ -79,6 +79,20 @@ pub struct ReportEntry {
     /// What to do about a conflict.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// With `parent-is-link`: the folder on the way that is a link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder_link: Option<FolderLinkEntry>,
+}
+
+/// A folder on the way to a link's place that is itself a link.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FolderLinkEntry {
+    /// Where the folder link is (absolute).
+    pub at: String,
+    /// Its text.
+    pub text: String,
+    /// Whether it leads into this repo (by real path).
+    pub into_repo: bool,
 }
 
 impl Report {
@@ -107,6 +121,11 @@ impl Report {
                     current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
                     diff: e.diff.clone(),
                     hint: e.hint.clone(),
+                    folder_link: e.folder_link.as_ref().map(|l| FolderLinkEntry {
+                        at: l.at.to_string_lossy().into_owned(),
+                        text: l.text.to_string_lossy().into_owned(),
+                        into_repo: l.into_repo,
+                    }),
                 })
                 .collect(),
             skipped: plan

@@ -13,6 +13,8 @@ mod examples;
 mod fallback;
 #[cfg(target_os = "linux")]
 mod faults;
+#[cfg(unix)]
+mod folder_links;
 mod hardlinks;
 mod manifest_errors;
 mod operations;
