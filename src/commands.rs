@@ -231,7 +231,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
             let mut desired = desired;
             let mut actuals = actuals?;
-            let refusals = choose_primitives(&mut desired, &kinds, &mut actuals)?;
+            let refusals = choose_primitives(&mut desired, &kinds, &mut actuals, &s.home)?;
             let context = (resolved.skipped, resolved.vars);
             Ok(((manifest, context), desired, kinds, (actuals, refusals)))
         };
@@ -394,7 +394,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Doctor => {
             let (desired, kinds) = s.links(sys)?;
-            let report = doctor::probe(&desired, &kinds);
+            let report = doctor::probe(&desired, &kinds, &s.home);
             let view = View {
                 home: &s.home,
                 repo: &s.repo,

@@ -81,7 +81,7 @@ fn explain(e: std::io::Error) -> String {
 
 /// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is), and
 /// chooses each link's primitive as apply would (`fallback`).
-pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
+pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> Report {
     struct Wanted {
         links: usize,
         first: usize,
@@ -92,11 +92,11 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>]) -> Report {
         refused: Vec<String>,
     }
     let mut chosen = desired.to_vec();
-    let refusals = primitive::choose_all(&mut chosen, kinds, &vec![false; desired.len()]);
+    let refusals = primitive::choose_all(&mut chosen, kinds, &vec![false; desired.len()], home);
     let mut folders: BTreeMap<PathBuf, Wanted> = BTreeMap::new();
     for (i, (d, refusal)) in chosen.iter().zip(refusals).enumerate() {
         // The link's own folder, or the nearest one above that exists.
-        let folder = d.at.parent().and_then(primitive::existing_folder);
+        let folder = d.at.parent().and_then(|p| primitive::probe_folder(p, home));
         if let Some(folder) = folder.map(Path::to_path_buf) {
             let w = folders.entry(folder).or_insert(Wanted {
                 links: 0,

@@ -402,6 +402,11 @@ impl<'a> FolderLinks<'a> {
         }
     }
 
+    /// The home folder, below which folder links are looked for.
+    pub fn home(&self) -> &'a Path {
+        self.home
+    }
+
     /// The topmost folder link on the way to `at`.
     pub fn on_the_way(&mut self, at: &Path) -> Option<std::sync::Arc<FolderLink>> {
         let parent = at.parent()?;

@@ -154,6 +154,18 @@ pub fn existing_folder(dir: &Path) -> Option<&Path> {
         .find(|a| std::fs::metadata(a).is_ok_and(|m| m.is_dir()))
 }
 
+/// Where a link in `dir` is tried: the nearest existing folder, but never through a folder link
+/// below `home` (stow's folding, dotbot): nothing is written through one, not even a probe, and
+/// apply makes a real folder in its place, so the folder link's own folder is asked instead.
+pub fn probe_folder<'a>(dir: &'a Path, home: &Path) -> Option<&'a Path> {
+    let topmost_link = dir
+        .ancestors()
+        .take_while(|a| a.as_os_str().len() > home.as_os_str().len() && a.starts_with(home))
+        .filter(|a| std::fs::symlink_metadata(a).is_ok_and(|m| m.file_type().is_symlink()))
+        .last();
+    existing_folder(topmost_link.and_then(Path::parent).unwrap_or(dir))
+}
+
 /// Chooses the primitive of every link that asks for a symlink with a `fallback`, trying each
 /// primitive once per folder. Changes `link_type` (and the link text: a junction or hard link
 /// holds the absolute path) of the links that fall back; returns, per link, why none fits.
@@ -164,6 +176,7 @@ pub fn choose_all(
     desired: &mut [Desired],
     kinds: &[Option<EntryKind>],
     right: &[bool],
+    home: &Path,
 ) -> Vec<Option<Obstacle>> {
     let mut out = vec![None; desired.len()];
     let mut tries: HashMap<(PathBuf, LinkType, EntryKind), Result<(), Refusal>> = HashMap::new();
@@ -177,7 +190,7 @@ pub fn choose_all(
         }
         let Some(dir) =
             d.at.parent()
-                .and_then(existing_folder)
+                .and_then(|p| probe_folder(p, home))
                 .map(Path::to_path_buf)
         else {
             continue;
@@ -239,13 +252,23 @@ pub fn choose_all(
 }
 
 /// Finds what would refuse a write, with one look per folder (and per volume question).
-#[derive(Default)]
 pub struct Obstacles {
+    /// Folder links below it are not looked through (see [`probe_folder`]).
+    home: PathBuf,
     writable: HashMap<PathBuf, Option<Obstacle>>,
     volumes: HashMap<PathBuf, Option<u64>>,
 }
 
 impl Obstacles {
+    /// Looks at the folders links go in below `home`.
+    pub fn new(home: &Path) -> Obstacles {
+        Obstacles {
+            home: home.to_path_buf(),
+            writable: HashMap::new(),
+            volumes: HashMap::new(),
+        }
+    }
+
     /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
     /// removing or restoring what is there).
     pub fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
@@ -254,7 +277,7 @@ impl Obstacles {
         let writable = match self.writable.get(parent) {
             Some(w) => w.clone(),
             None => {
-                let w = existing_folder(parent).and_then(|dir| {
+                let w = probe_folder(parent, &self.home).and_then(|dir| {
                     platform::writable_folder(dir)
                         .err()
                         .map(|e| Obstacle::ParentNotWritable {
@@ -272,7 +295,7 @@ impl Obstacles {
         if d.link_type == LinkType::Symlink {
             return None;
         }
-        let dir = existing_folder(parent)?.to_path_buf();
+        let dir = probe_folder(parent, &self.home)?.to_path_buf();
         match d.link_type {
             LinkType::Hardlink => {
                 let here = self.volume(&dir);

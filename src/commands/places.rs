@@ -38,6 +38,7 @@ pub(super) fn choose_primitives(
     desired: &mut [Desired],
     kinds: &[Option<EntryKind>],
     actuals: &mut [Actual],
+    home: &Path,
 ) -> Result<Vec<Option<Box<Obstacle>>>, Error> {
     if desired
         .iter()
@@ -52,7 +53,7 @@ pub(super) fn choose_primitives(
         .zip(actuals.iter())
         .map(|((d, kind), a)| already_right(d, *kind, a))
         .collect();
-    let refusals = primitive::choose_all(desired, kinds, &right);
+    let refusals = primitive::choose_all(desired, kinds, &right, home);
     let changed: Vec<usize> = (0..desired.len())
         .filter(|&i| desired[i].fell_back().is_some())
         .collect();
@@ -132,7 +133,7 @@ pub(super) fn observe_all(
         .map(|(it, _)| observe::Place::of(&it.desired))
         .collect();
     let mut observed = observe::link_places(&places)?.into_iter();
-    let mut obstacles = primitive::Obstacles::default();
+    let mut obstacles = primitive::Obstacles::new(folder_links.home());
     let mut inputs = Vec::with_capacity(items.len());
     for (mut it, shadowed) in items.into_iter().zip(shadowed) {
         let actual = match (shadowed, it.actual.take()) {

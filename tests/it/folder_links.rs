@@ -282,3 +282,22 @@ fn migrating_from_real_stow() {
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(w.snapshot(), before, "the stow layout, exactly");
 }
+
+/// With `fallback`, plan tries a link once per folder (made and removed at once); `doctor` too.
+/// Never through a folder link: the repo folder is not even touched (its mtime would change).
+#[test]
+fn probes_are_never_made_through_a_folder_link() {
+    let w = World::new();
+    w.repo_file("sub/f", "x\n");
+    w.manifest(
+        "version = 1\n[defaults]\nfallback = [\"hardlink\"]\n[links]\n\"~/d/sub/f\" = \"sub/f\"\n",
+    );
+    symlink(&w.repo, &w.home.join("d"));
+    let mtime = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
+    let before = (mtime(&w.repo), mtime(&w.repo.join("sub")));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let r = w.run(&["plan"]);
+    assert!(r.stdout.contains("(parent-is-link)"), "{r:?}");
+    w.run(&["doctor"]);
+    assert_eq!((mtime(&w.repo), mtime(&w.repo.join("sub"))), before);
+}
