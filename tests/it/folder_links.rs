@@ -301,3 +301,167 @@ fn probes_are_never_made_through_a_folder_link() {
     w.run(&["doctor"]);
     assert_eq!((mtime(&w.repo), mtime(&w.repo.join("sub"))), before);
 }
+
+mod property {
+    //! Random repos linked file by file (`each`) into a home where random folders on the way
+    //! are links — into the repo (stow's folding: the matching folder, or another one) or
+    //! outside it, with absolute or relative text. Under `fail` nothing is written; under
+    //! `backup` apply converges, the repo is byte-identical, and undo restores the home exactly.
+
+    use std::path::{Path, PathBuf};
+
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use proptest::test_runner::Config;
+
+    use super::repo_snapshot;
+    use crate::harness::{World, snapshot_diff, symlink};
+
+    const NAMES: [&str; 3] = ["a", "b", "c"];
+
+    #[derive(Debug, Clone)]
+    enum Target {
+        /// The repo folder that mirrors it (stow's folding), by a relative text.
+        Mirror,
+        /// Another folder of the repo, by its absolute path.
+        Other(Index),
+        /// A folder outside home and repo.
+        Outside,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        /// Files below `pkg/` in the repo.
+        files: Vec<String>,
+        /// Folders below `~/cfg` (or `cfg` itself: "") that are links, and where to.
+        links: Vec<(String, Target)>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        let path = prop::collection::vec(0..3usize, 1..=3)
+            .prop_map(|p| p.iter().map(|&i| NAMES[i]).collect::<Vec<_>>().join("/"));
+        let target = prop_oneof![
+            Just(Target::Mirror),
+            any::<Index>().prop_map(Target::Other),
+            Just(Target::Outside)
+        ];
+        (
+            prop::collection::vec(path, 1..=6),
+            prop::collection::vec((any::<Index>(), target), 1..=3),
+        )
+            .prop_map(|(paths, picks)| {
+                // Files only where no other file is a folder.
+                let mut files: Vec<String> = Vec::new();
+                for p in paths {
+                    let clash = |q: &String| {
+                        *q == p
+                            || q.starts_with(&format!("{p}/"))
+                            || p.starts_with(&format!("{q}/"))
+                    };
+                    if !files.iter().any(clash) {
+                        files.push(p);
+                    }
+                }
+                let mut folders: Vec<String> = vec![String::new()];
+                for f in &files {
+                    let parts: Vec<&str> = f.split('/').collect();
+                    for n in 1..parts.len() {
+                        folders.push(parts[..n].join("/"));
+                    }
+                }
+                folders.sort();
+                folders.dedup();
+                let mut links: Vec<(String, Target)> = Vec::new();
+                for (pick, target) in picks {
+                    let f = pick.get(&folders).clone();
+                    // One link per chain: none inside another.
+                    let nested = |(g, _): &(String, Target)| {
+                        g.is_empty()
+                            || f.is_empty()
+                            || *g == f
+                            || g.starts_with(&format!("{f}/"))
+                            || f.starts_with(&format!("{g}/"))
+                    };
+                    if !links.iter().any(nested) {
+                        links.push((f, target));
+                    }
+                }
+                Case { files, links }
+            })
+    }
+
+    fn world(case: &Case) -> World {
+        let w = World::new();
+        for f in &case.files {
+            w.repo_file(&format!("pkg/{f}"), &format!("repo's {f}\n"));
+        }
+        w.repo_file("elsewhere/x", "repo's elsewhere\n");
+        w.manifest("version = 1\n[[link]]\nat = \"~/cfg\"\nto = \"pkg\"\neach = true\n");
+        let outside = w.root.join("outside");
+        std::fs::create_dir_all(outside.join("a")).unwrap();
+        std::fs::write(outside.join("a/theirs"), "not linkfile's\n").unwrap();
+        let repo_folders: Vec<PathBuf> =
+            vec![w.repo.join("pkg"), w.repo.join("elsewhere"), w.repo.clone()];
+        for (f, target) in &case.links {
+            let rel = Path::new("cfg").join(f).components().collect::<PathBuf>();
+            let at = w.home.join(&rel);
+            std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+            let text = match target {
+                // From the link's folder up to the temp root, then down into the repo.
+                Target::Mirror => {
+                    let up = "../".repeat(rel.components().count());
+                    PathBuf::from(format!("{up}repo/pkg"))
+                        .join(f)
+                        .components()
+                        .collect()
+                }
+                Target::Other(i) => i.get(&repo_folders).clone(),
+                Target::Outside => outside.clone(),
+            };
+            symlink(&text, &at);
+        }
+        w
+    }
+
+    fn config() -> Config {
+        Config {
+            cases: 32,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn folder_links_on_the_way_are_never_written_through(case in case()) {
+            let w = world(&case);
+            let home = w.snapshot();
+            let outside = crate::harness::snapshot_of(&w.root.join("outside"));
+            let repo = repo_snapshot(&w);
+            let r = w.run(&["apply"]);
+            prop_assert_eq!(r.code, 1, "{:?}\n{:?}", case, r);
+            prop_assert!(r.stdout.contains("parent-is-link"), "{:?}\n{:?}", case, r);
+            prop_assert!(w.snapshot() == home, "{:?}: fail wrote", case);
+
+            let r = w.run(&["apply", "--on-conflict", "backup"]);
+            prop_assert_eq!(r.code, 0, "{:?}\n{:?}", case, r);
+            prop_assert!(repo_snapshot(&w) == repo, "{:?}: the repo changed", case);
+            prop_assert!(
+                crate::harness::snapshot_of(&w.root.join("outside")) == outside,
+                "{:?}: the outside tree changed", case
+            );
+            for f in &case.files {
+                let text = std::fs::read_link(w.home.join("cfg").join(f));
+                prop_assert_eq!(text.ok(), Some(w.repo.join("pkg").join(f)), "{:?}", case);
+            }
+            let p = w.run(&["plan", "--exit-code"]);
+            prop_assert_eq!(p.code, 0, "{:?}\n{:?}", case, p);
+            let u = w.run(&["undo"]);
+            prop_assert_eq!(u.code, 0, "{:?}\n{:?}", case, u);
+            let after = w.snapshot();
+            prop_assert!(after == home, "{:?}: undo did not restore:\n{}", case, snapshot_diff(&home, &after, 20));
+        }
+    }
+}

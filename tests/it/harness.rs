@@ -250,6 +250,13 @@ fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<String, Node>) {
     }
 }
 
+/// Everything below `dir` (kind, bytes or link text, mode), keyed by path relative to it.
+pub fn snapshot_of(dir: &Path) -> BTreeMap<String, Node> {
+    let mut map = BTreeMap::new();
+    walk(dir, dir, &mut map);
+    map
+}
+
 pub fn write(path: &Path, contents: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, contents).unwrap();
