@@ -465,3 +465,25 @@ mod property {
         }
     }
 }
+
+#[test]
+fn unlink_folds_an_unfolded_link_back() {
+    let w = stow_home();
+    let before = w.snapshot();
+    assert_eq!(w.run(&["apply", "--on-conflict", "backup"]).code, 0);
+    let r = w.run(&["unlink"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.snapshot(), before, "the stow layout, exactly");
+}
+
+#[test]
+fn a_user_file_added_in_the_unfolded_folder_stops_undo_cleanly() {
+    let w = repo_linked_as_folder();
+    assert_eq!(w.run(&["apply", "--on-conflict", "backup"]).code, 0);
+    w.home_file("d/mine", "the user's\n");
+    let before = w.snapshot();
+    let r = w.run(&["undo"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("~/d"), "{r:?}");
+    assert_eq!(w.snapshot(), before, "nothing changed");
+}
