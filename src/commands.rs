@@ -57,7 +57,7 @@ impl Session {
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
     ) -> Result<(Outcome, Option<Operation>), Error> {
-        let id = self.head.as_ref().map_or(1, |h| h.id + 1);
+        let id = self.state.next_id(self.head.as_ref())?;
         let mut tx = Transaction {
             state: &self.state,
             repo: &self.repo,

@@ -152,6 +152,9 @@ pub enum Error {
     /// Writing output failed (e.g. a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
+    /// A record in the state folder is damaged or forged; nothing was done on its say-so.
+    #[error("the operation record {} is corrupt: {why}; nothing was changed", path.display())]
+    CorruptRecord { path: PathBuf, why: String },
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
@@ -211,6 +214,9 @@ impl Error {
             Error::NeedsRecover { .. } => Some("look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest".into()),
             Error::NothingToUndo(_) => None,
             Error::Output(_) => None,
+            Error::CorruptRecord { .. } => Some(
+                "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back".into(),
+            ),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),

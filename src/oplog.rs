@@ -193,12 +193,44 @@ impl State {
         self.op(id).map(Some)
     }
 
-    /// The operation `id`.
+    /// The operation `id`. Its links to other records only ever point back in time (a parent,
+    /// an undone operation: older, so smaller ids), which is checked here: walking a history
+    /// always ends, however the records were damaged or forged.
     pub fn op(&self, id: u64) -> Result<Operation, Error> {
         let path = self.ops_dir().join(format!("{id:08}.json"));
         let text = fs::read_to_string(&path).map_err(|e| state_err(&path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))
+        let op: Operation = serde_json::from_str(&text)
+            .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))?;
+        let why = if op.id != id {
+            Some(format!("it says it is operation {}", op.id))
+        } else if op.parent.is_some_and(|p| p >= id) {
+            Some(format!(
+                "its parent {} is not older than it",
+                op.parent.unwrap_or_default()
+            ))
+        } else if op.undoes.is_some_and(|u| u >= id) {
+            Some(format!(
+                "it undoes {}, which is not older than it",
+                op.undoes.unwrap_or_default()
+            ))
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(Error::CorruptRecord { path, why }),
+            None => Ok(op),
+        }
+    }
+
+    /// The id the next operation gets.
+    pub fn next_id(&self, head: Option<&Operation>) -> Result<u64, Error> {
+        match head {
+            None => Ok(1),
+            Some(h) => h.id.checked_add(1).ok_or_else(|| Error::CorruptRecord {
+                path: self.ops_dir().join(format!("{:08}.json", h.id)),
+                why: format!("its id {} leaves no id for the next operation", h.id),
+            }),
+        }
     }
 
     /// Every operation from the newest back to the first.

@@ -21,6 +21,8 @@ mod operations;
 mod output;
 #[cfg(unix)]
 mod properties;
+#[cfg(unix)]
+mod records;
 mod schema;
 mod states;
 pub(crate) mod trees;

@@ -1,0 +1,107 @@
+//! Records in the state folder are data: a corrupted or forged one gives a clear error naming
+//! it — never a hang, a wrap-around or a step run on its say-so.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use crate::harness::World;
+
+/// A world with one applied link and its state folder.
+fn applied() -> (World, std::path::PathBuf) {
+    let w = World::new();
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let dir = w.manifest_state().unwrap();
+    (w, dir)
+}
+
+/// Rewrites operation `id`'s record with `edit` applied to its JSON.
+fn edit_op(dir: &std::path::Path, id: u64, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("ops").join(format!("{id:08}.json"));
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut v);
+    fs::write(&path, v.to_string()).unwrap();
+}
+
+/// Runs the real binary, killed after 10 s (a hang is a failure, not a stuck suite).
+fn run_bounded(w: &World, args: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = w.command(args);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = crate::harness::spawn(&mut cmd);
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            return (status.code(), w.filter(&err));
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, "killed after 10 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_parent_chain_that_loops_is_an_error_not_a_hang() {
+    let (w, dir) = applied();
+    edit_op(&dir, 1, |v| v["parent"] = 1.into());
+    for cmd in ["log", "unlink", "undo"] {
+        let (code, err) = run_bounded(&w, &[cmd]);
+        assert_eq!(code, Some(1), "{cmd}: {err}");
+        assert!(err.contains("00000001.json"), "{cmd}: {err}");
+        assert!(err.contains("parent"), "{cmd}: {err}");
+    }
+}
+
+#[test]
+fn an_undo_cycle_is_an_error_not_a_hang() {
+    let (w, dir) = applied();
+    // Operation 2 undoes 3, and 3 undoes 3: undo would walk 3 -> 2 -> 3 -> ...
+    let record = fs::read_to_string(dir.join("ops/00000001.json")).unwrap();
+    for (id, undoes) in [(2u64, 3u64), (3, 3)] {
+        let mut v: serde_json::Value = serde_json::from_str(&record).unwrap();
+        v["id"] = id.into();
+        v["parent"] = (id - 1).into();
+        v["undoes"] = undoes.into();
+        fs::write(dir.join(format!("ops/{id:08}.json")), v.to_string()).unwrap();
+    }
+    fs::write(dir.join("head"), "3\n").unwrap();
+    let (code, err) = run_bounded(&w, &["undo"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("undoes"), "{err}");
+}
+
+#[test]
+fn an_id_at_the_integer_limit_is_an_error_not_operation_0() {
+    let (w, dir) = applied();
+    let max = u64::MAX;
+    edit_op(&dir, 1, |v| v["id"] = max.into());
+    fs::rename(
+        dir.join("ops/00000001.json"),
+        dir.join(format!("ops/{max:08}.json")),
+    )
+    .unwrap();
+    fs::write(dir.join("head"), format!("{max}\n")).unwrap();
+    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    let before = w.snapshot();
+    let (code, err) = run_bounded(&w, &["apply"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(&max.to_string()), "{err}");
+    assert_eq!(w.snapshot(), before);
+}
+
+#[test]
+fn a_record_whose_id_is_not_its_name_is_refused() {
+    let (w, dir) = applied();
+    edit_op(&dir, 1, |v| v["id"] = 7.into());
+    let (code, err) = run_bounded(&w, &["log"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("00000001.json"), "{err}");
+}
