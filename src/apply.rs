@@ -41,6 +41,8 @@ pub struct Applied {
     pub restored: usize,
     /// Folders made to hold new links.
     pub folders: usize,
+    /// Places no longer owned, left as the user changed them.
+    pub released: usize,
 }
 
 /// What an operation changed, for its record.
@@ -253,6 +255,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 stored: Some(stored),
                 text: None,
                 adopted_from: None,
+                adopted_fingerprint: None,
             })
         };
     // Removals first: a new link may go where (or below where) an old one is removed, and must
@@ -284,6 +287,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
         };
         match (e.action, e.resolution) {
             (Action::Ok | Action::Conflict, _) => {}
+            (Action::Release, _) => outcome.applied.released += 1,
             (Action::Create, None) => {
                 folders.missing(&d.at, &mut steps);
                 outcome.applied.created += 1;
@@ -299,6 +303,11 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 // The repo's version goes to the store, the file in the way becomes the original.
                 let mut original = backup(&d.to, BackupKind::Original, &mut steps)?;
                 original.adopted_from = Some(d.at.clone());
+                let adopted = observe::fingerprint(&d.at).map_err(|source| Error::Observe {
+                    path: d.at.clone(),
+                    source,
+                })?;
+                original.adopted_fingerprint = Some(adopted);
                 outcome.backups.push(original);
                 steps.push(Step::Move {
                     from: d.at.clone(),
@@ -319,6 +328,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                         stored: None,
                         text: Some(old.clone()),
                         adopted_from: None,
+                        adopted_fingerprint: None,
                     });
                 }
                 outcome.applied.fixed += 1;
