@@ -41,6 +41,8 @@ pub struct Applied {
     pub restored: usize,
     /// Folders made to hold new links.
     pub folders: usize,
+    /// Places no longer owned, left as the user changed them.
+    pub released: usize,
 }
 
 /// What an operation changed, for its record.
@@ -277,6 +279,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 stored: Some(stored),
                 text: None,
                 adopted_from: None,
+                adopted_fingerprint: None,
             })
         };
     // Removals first: a new link may go where (or below where) an old one is removed, and must
@@ -327,7 +330,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
         let resolution = e.resolution.filter(|_| e.folder_link.is_none());
         match (e.action, resolution) {
             (Action::Ok | Action::Conflict, _) => {}
-            // Below a folder link just unfolded: in the real folder made in its place.
+            (Action::Release, _) => outcome.applied.released += 1,
             (Action::Create, None) => {
                 folders.missing(&d.at, &mut steps);
                 outcome.applied.created += 1;
@@ -343,6 +346,11 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 // The repo's version goes to the store, the file in the way becomes the original.
                 let mut original = backup(&d.to, BackupKind::Original, &mut steps)?;
                 original.adopted_from = Some(d.at.clone());
+                let adopted = observe::fingerprint(&d.at).map_err(|source| Error::Observe {
+                    path: d.at.clone(),
+                    source,
+                })?;
+                original.adopted_fingerprint = Some(adopted);
                 outcome.backups.push(original);
                 steps.push(Step::Move {
                     from: d.at.clone(),
@@ -363,6 +371,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                         stored: None,
                         text: Some(old.clone()),
                         adopted_from: None,
+                        adopted_fingerprint: None,
                     });
                 }
                 outcome.applied.fixed += 1;

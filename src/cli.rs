@@ -10,7 +10,8 @@ use crate::manifest::OnConflict;
 ///
 /// The manifest (linkfile.toml) lists links: `at` is where a link goes, `to` the original in the
 /// repo. linkfile never overwrites anything that is not a link: what is in the way is a conflict,
-/// or, with on_conflict = "backup", is moved to the backup store first. Every apply, undo and
+/// or, with on_conflict = "backup", is moved to the backup store first; a link it made that
+/// the manifest dropped and the user changed is released, left as it is. Every apply, undo and
 /// unlink is recorded (linkfile log) and can be undone (linkfile undo).
 #[derive(Debug, Parser)]
 #[command(name = "linkfile", version, max_term_width = 100)]
@@ -54,7 +55,7 @@ pub enum Command {
         /// Print the plan as JSON (schemas/plan.schema.json).
         #[arg(long)]
         json: bool,
-        /// Exit with 2 when changes or conflicts are pending, 0 when none.
+        /// Exit with 2 when changes, conflicts or releases are pending, 0 when none.
         #[arg(long)]
         exit_code: bool,
     },

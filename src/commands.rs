@@ -14,7 +14,7 @@ use crate::error::{Error, Style};
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
 use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
-use crate::plan::{self, Input, Obstacle, Plan, Want};
+use crate::plan::{self, Action, Input, Obstacle, Plan, Want};
 use crate::platform::{self, Flavour};
 use crate::primitive;
 use crate::render::human::{self, View};
@@ -25,7 +25,10 @@ use crate::{EXIT_CHANGES, EXIT_OK, System};
 mod places;
 mod undo;
 
-use places::{Item, choose_primitives, folders_giving_way, observe_all};
+use places::{
+    Item, choose_primitives, deepest_first, folders_emptied_by_prune, folders_giving_way,
+    observe_all,
+};
 use undo::{undo_session, unlink_session};
 
 /// A manifest read and planned against the filesystem and the state.
@@ -75,7 +78,10 @@ impl Session {
             .filter_map(|e| e.owned.clone())
             .collect();
         old_view.sort();
-        let changed = outcome.applied != apply::Applied::default() || view != old_view;
+        // An undo is recorded even when it has nothing to write (it undid a release, or what
+        // it undoes was undone by hand): the next undo walks back past it.
+        let changed =
+            undoes.is_some() || outcome.applied != apply::Applied::default() || view != old_view;
         if !changed {
             return Ok((outcome, None));
         }
@@ -92,6 +98,13 @@ impl Session {
             restored: outcome.restored.clone(),
             folders: outcome.folders.clone(),
             removed_folders: outcome.removed_folders.clone(),
+            released: self
+                .plan
+                .entries
+                .iter()
+                .filter(|e| e.action == Action::Release)
+                .filter_map(|e| e.owned.clone())
+                .collect(),
         };
         self.state.commit(&op, &self.manifest_path)?;
         apply::finish(&self.state)?;
@@ -285,9 +298,11 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
     // What is left of the view, the manifest no longer wants (the view is kept sorted).
     for o in view.into_iter().flatten() {
         let p = policy.unwrap_or(default_policy);
-        items.push(Item::owned(&o, Want::Nothing, p));
+        items.push(Item::owned(&o, Want::Dropped, p));
     }
-    let remove_folders = folders_giving_way(&items, &s.state)?;
+    let mut remove_folders = folders_giving_way(&items, &s.state)?;
+    remove_folders.extend(folders_emptied_by_prune(&items, &s.state, &s.home)?);
+    let remove_folders = deepest_first(remove_folders);
     let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
@@ -326,7 +341,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 }
                 writeln!(out, "{line}")?;
             }
-            let pending = counts.changes() + counts.conflict > 0;
+            let pending = counts.pending();
             Ok(if *exit_code && pending {
                 EXIT_CHANGES
             } else {

@@ -453,3 +453,55 @@ pub fn is_original(at: &Path, original: &Path) -> bool {
     fs::symlink_metadata(at).is_ok_and(|m| !m.file_type().is_symlink())
         && same_file::is_same_file(at, original).unwrap_or(false)
 }
+
+/// What a file or folder holds, as a short text: a file's size and bytes; for a folder, every
+/// entry below it (names, kinds, bytes, link texts), walked in order without following links.
+/// Equal fingerprints mean the same content, whatever the file's identity (FNV-1a 64: it tells
+/// an edit from none, not an attacker from a friend).
+pub fn fingerprint(path: &Path) -> std::io::Result<String> {
+    let mut h = Fnv::default();
+    let mut size = 0u64;
+    let mut stack = vec![(path.to_path_buf(), PathBuf::new())];
+    while let Some((full, rel)) = stack.pop() {
+        let meta = fs::symlink_metadata(&full)?;
+        h.update(rel.as_os_str().as_encoded_bytes());
+        if meta.file_type().is_symlink() {
+            h.update(b"\0link\0");
+            h.update(fs::read_link(&full)?.as_os_str().as_encoded_bytes());
+        } else if meta.is_dir() {
+            h.update(b"\0dir\0");
+            let mut names: Vec<OsString> = fs::read_dir(&full)?
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<Result<_, _>>()?;
+            // Popped in name order.
+            names.sort_unstable_by(|a, b| b.cmp(a));
+            for name in names {
+                stack.push((full.join(&name), rel.join(&name)));
+            }
+        } else {
+            let bytes = fs::read(&full)?;
+            size += bytes.len() as u64;
+            h.update(b"\0file\0");
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+    }
+    Ok(format!("{size}:{:016x}", h.0))
+}
+
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf29ce484222325)
+    }
+}
+
+impl Fnv {
+    fn update(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x100000001b3);
+        }
+    }
+}

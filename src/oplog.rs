@@ -80,6 +80,10 @@ pub struct Backup {
     /// original.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted_from: Option<PathBuf>,
+    /// For the repo's version of an adopted original: the fingerprint of what was adopted
+    /// ([`crate::observe::fingerprint`]); undo moves the repo's file out only while it matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_fingerprint: Option<String>,
 }
 
 /// What kind of thing was backed up.
@@ -132,6 +136,9 @@ pub struct Operation {
     /// Folders (made by earlier operations) this operation removed once empty.
     #[serde(default)]
     pub removed_folders: Vec<PathBuf>,
+    /// Links this operation stopped owning, left as the user changed them (prune).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<OwnedLink>,
 }
 
 /// The state folder of one manifest.

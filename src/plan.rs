@@ -23,10 +23,14 @@ use crate::resolve::Desired;
 pub enum Want {
     /// The link in `desired`.
     Link,
-    /// Nothing: linkfile owns a link here that is no longer wanted.
+    /// Nothing: linkfile owns a link here that is no longer wanted (undo, unlink); anything
+    /// else there is a conflict.
     Nothing,
     /// What this backup holds, put back in place (undo, unlink).
     Restore(Backup),
+    /// Nothing: the manifest no longer lists the link linkfile owns here (prune). Removed while
+    /// it is what linkfile made; anything else there is released.
+    Dropped,
 }
 
 /// What the planner knows about one place.
@@ -71,6 +75,9 @@ pub enum Obstacle {
     NetworkDrive(PathBuf),
     /// Symlinks cannot be made in the link's folder, and no `fallback` fits: why.
     NotPermitted(String),
+    /// Undoing an adopt: the repo's file (here) is no longer what was adopted, so moving it
+    /// back out of the repo would take a later change with it.
+    NotTheAdoptedFile(PathBuf),
 }
 
 impl Obstacle {
@@ -80,6 +87,7 @@ impl Obstacle {
             Obstacle::CrossVolume => Reason::CrossVolume,
             Obstacle::NetworkDrive(_) => Reason::NetworkDrive,
             Obstacle::NotPermitted(_) => Reason::NotPermitted,
+            Obstacle::NotTheAdoptedFile(_) => Reason::ChangedSinceApplied,
         }
     }
 
@@ -99,6 +107,11 @@ impl Obstacle {
                 p.display()
             ),
             Obstacle::NotPermitted(why) => why.clone(),
+            Obstacle::NotTheAdoptedFile(repo) => format!(
+                "{} is no longer the file adopted from {} (it changed since), and undo moves only what it adopted out of the repo; put the adopted content back there first (e.g. from version control), or keep things as they are",
+                repo.display(),
+                d.at.display()
+            ),
         }
     }
 }
@@ -117,6 +130,9 @@ pub enum Action {
     Remove,
     /// Something is in the way; apply will not proceed under `on_conflict = "fail"`.
     Conflict,
+    /// A place the manifest no longer wants, changed by the user since linkfile made it: left
+    /// as it is and no longer owned.
+    Release,
 }
 
 /// Why a link is to be fixed, or is in conflict.
@@ -258,6 +274,7 @@ pub struct Counts {
     pub fix: usize,
     pub remove: usize,
     pub conflict: usize,
+    pub release: usize,
 }
 
 impl Plan {
@@ -271,6 +288,7 @@ impl Plan {
                 Action::Fix => c.fix += 1,
                 Action::Remove => c.remove += 1,
                 Action::Conflict => c.conflict += 1,
+                Action::Release => c.release += 1,
             }
         }
         c
@@ -281,6 +299,11 @@ impl Counts {
     /// Writes apply would make.
     pub fn changes(&self) -> usize {
         self.create + self.fix + self.remove
+    }
+
+    /// Whether apply has anything to do: writes, conflicts, or places to stop owning.
+    pub fn pending(&self) -> bool {
+        self.changes() + self.conflict + self.release > 0
     }
 }
 
@@ -329,10 +352,13 @@ fn plan_one(input: Input) -> Entry {
                 Some(Resolution::Backup),
             ),
         },
-        // An owned link beyond a folder link is not removed through it: it is no longer there
-        // as linkfile made it, and no longer owned.
-        (Want::Nothing, Some(_)) => (Action::Ok, None, None),
-        (Want::Restore(_), Some(_)) => (Action::Conflict, Some(Reason::ParentIsLink), None),
+        // An owned link beyond a folder link is not there as linkfile made it, and nothing is
+        // removed or put back through the folder link: a dropped entry's place is released,
+        // and undo and unlink stop on it.
+        (Want::Dropped, Some(_)) => (Action::Release, Some(Reason::ParentIsLink), None),
+        (Want::Nothing | Want::Restore(_), Some(_)) => {
+            (Action::Conflict, Some(Reason::ParentIsLink), None)
+        }
         (Want::Link, None) if is_original => (Action::Conflict, Some(Reason::SameFile), None),
         (Want::Link, None) => decide(
             original,
@@ -344,6 +370,7 @@ fn plan_one(input: Input) -> Entry {
         ),
         (Want::Nothing, None) => decide_removal(owned.as_ref(), &actual, policy),
         (Want::Restore(_), None) => decide_restore(owned.as_ref(), &actual),
+        (Want::Dropped, None) => decide_prune(owned.as_ref(), &actual),
     };
     // A write that cannot be made is refused under every policy, before anything is written.
     let obstacle =
@@ -361,6 +388,7 @@ fn plan_one(input: Input) -> Entry {
             desired.to.display()
         )),
         (_, Some(_)) => None,
+        _ if action == Action::Release => None,
         (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
         (Some(Reason::MountPoint), _) => Some(format!(
             "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
@@ -495,18 +523,22 @@ fn decide(
     }
 }
 
+/// Whether the place still holds exactly the link linkfile made there.
+pub fn still_owned(owned: Option<&OwnedLink>, actual: &Actual) -> bool {
+    match (owned, actual) {
+        (Some(o), Actual::Link { text, .. }) => *text == o.text && !o.hard,
+        (Some(o), Actual::HardLinked | Actual::OwnedHardLink) => o.hard,
+        _ => false,
+    }
+}
+
 /// A link linkfile owns that is no longer wanted: removed only while it is exactly what
 /// linkfile made.
 fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decision {
     match (owned, actual) {
         (_, Actual::Missing | Actual::ParentIsFile(_)) => (Action::Ok, None, None),
         (_, Actual::MountPoint) => (Action::Conflict, Some(Reason::MountPoint), None),
-        (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => {
-            (Action::Remove, None, None)
-        }
-        (Some(o), Actual::HardLinked | Actual::OwnedHardLink) if o.hard => {
-            (Action::Remove, None, None)
-        }
+        _ if still_owned(owned, actual) => (Action::Remove, None, None),
         (_, _) if policy == OnConflict::Backup => (
             Action::Remove,
             Some(Reason::ChangedSinceApplied),
@@ -519,11 +551,20 @@ fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict
 /// A backup to put back: over nothing, or over the link linkfile made there.
 fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
     let restore = (Action::Remove, None, Some(Resolution::Restore));
-    match (owned, actual) {
-        (_, Actual::Missing) => restore,
-        (Some(o), Actual::Link { text, .. }) if *text == o.text && !o.hard => restore,
-        (Some(o), Actual::HardLinked | Actual::OwnedHardLink) if o.hard => restore,
+    match actual {
+        Actual::Missing => restore,
+        _ if still_owned(owned, actual) => restore,
         _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
+    }
+}
+
+/// A link whose entry left the manifest: removed while it is what linkfile made; anything else
+/// there (a mount point included) is the user's now, left as it is under every policy.
+fn decide_prune(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
+    match actual {
+        Actual::Missing | Actual::ParentIsFile(_) => (Action::Ok, None, None),
+        _ if still_owned(owned, actual) => (Action::Remove, None, None),
+        _ => (Action::Release, Some(Reason::ChangedSinceApplied), None),
     }
 }
 
@@ -645,6 +686,7 @@ mod tests {
             stored: Some("/s/x".into()),
             text: None,
             adopted_from: None,
+            adopted_fingerprint: None,
         });
         i.folder_link = folder_link(true);
         let e = &plan(vec![i]).entries[0];
@@ -912,6 +954,7 @@ mod tests {
             stored: Some("/s/1/.vimrc".into()),
             text: None,
             adopted_from: None,
+            adopted_fingerprint: None,
         };
         let cases = vec![
             (
@@ -1014,5 +1057,69 @@ mod tests {
         ]);
         let c = p.counts();
         assert_eq!((c.create, c.conflict, c.changes()), (1, 1, 1));
+    }
+    #[test]
+    fn decision_table_for_prune() {
+        use Action::*;
+        let mut hard = owned("/r/old");
+        hard.as_mut().unwrap().hard = true;
+        let cases = vec![
+            (owned("/r/old"), link("/r/old", true, None), Remove, None),
+            (owned("/r/old"), Actual::Missing, Ok, None),
+            (owned("/r/old"), Actual::ParentIsFile("/h".into()), Ok, None),
+            (hard.clone(), Actual::OwnedHardLink, Remove, None),
+            // Whatever the user put there since is theirs: released, under every policy.
+            (
+                owned("/r/old"),
+                link("/changed", true, None),
+                Release,
+                Some(Reason::ChangedSinceApplied),
+            ),
+            (
+                owned("/r/old"),
+                Actual::File,
+                Release,
+                Some(Reason::ChangedSinceApplied),
+            ),
+            (
+                owned("/r/old"),
+                Actual::Dir,
+                Release,
+                Some(Reason::ChangedSinceApplied),
+            ),
+            (
+                owned("/r/old"),
+                Actual::MountPoint,
+                Release,
+                Some(Reason::ChangedSinceApplied),
+            ),
+            (
+                hard,
+                link("/r/old", true, None),
+                Release,
+                Some(Reason::ChangedSinceApplied),
+            ),
+        ];
+        for (owned, actual, action, reason) in cases {
+            for policy in [OnConflict::Fail, OnConflict::Backup, OnConflict::Adopt] {
+                let mut i = input(Some(EntryKind::File), actual.clone());
+                (i.want, i.owned, i.policy) = (Want::Dropped, owned.clone(), policy);
+                // A release writes nothing, so nothing can stop it.
+                i.obstacle = Some(Box::new(Obstacle::CrossVolume)).filter(|_| action != Remove);
+                let e = plan_one(i);
+                assert_eq!(
+                    (e.action, e.reason, e.resolution, e.hint.is_some()),
+                    (action, reason, None, false),
+                    "{actual:?} {policy:?}"
+                );
+            }
+        }
+        let p = plan(vec![{
+            let mut i = input(Some(EntryKind::File), Actual::File);
+            (i.want, i.owned) = (Want::Dropped, owned("/r/old"));
+            i
+        }]);
+        let c = p.counts();
+        assert_eq!((c.release, c.changes(), c.pending()), (1, 0, true));
     }
 }

@@ -98,13 +98,20 @@ impl Item {
 /// Likewise a wanted link where a folder linkfile made is removed (`remove_folders`), and a
 /// place a restore takes its content from (undoing an adopt).
 pub(super) fn observe_all(
-    items: Vec<Item>,
+    mut items: Vec<Item>,
     remove_folders: &[PathBuf],
     mut folder_links: observe::FolderLinks,
 ) -> Result<Vec<Input>, Error> {
+    observe_pruned(&mut items)?;
+    // A pruned place the user changed is released, not emptied: what lies below it is seen as
+    // it is.
     let dropped: std::collections::HashSet<PathBuf> = items
         .iter()
-        .filter(|it| it.want != Want::Link)
+        .filter(|it| match (&it.want, &it.actual) {
+            (Want::Link, _) => false,
+            (Want::Dropped, Some(actual)) => plan::still_owned(it.owned.as_ref(), actual),
+            _ => true,
+        })
         .map(|it| it.desired.at.clone())
         .collect();
     let folders: std::collections::HashSet<PathBuf> = remove_folders.iter().cloned().collect();
@@ -229,26 +236,27 @@ pub(super) fn folders_giving_way(items: &[Item], state: &State) -> Result<Vec<Pa
         .filter(|it| it.want == Want::Link && it.actual == Some(Actual::Dir))
         .map(|it| it.desired.at.as_path())
         .collect();
-    let pruned: std::collections::HashSet<&Path> = items
+    let pruned: HashMap<&Path, &OwnedLink> = items
         .iter()
-        .filter(|it| it.want == Want::Nothing)
-        .map(|it| it.desired.at.as_path())
+        .filter(|it| it.want == Want::Dropped)
+        .filter_map(|it| Some((it.desired.at.as_path(), it.owned.as_ref()?)))
         .collect();
     // The common case reads nothing more.
     if in_the_way.is_empty()
         || !in_the_way
             .iter()
-            .any(|d| pruned.iter().any(|p| p.starts_with(d)))
+            .any(|d| pruned.keys().any(|p| p.starts_with(d)))
     {
         return Ok(Vec::new());
     }
     let made: std::collections::HashSet<PathBuf> =
         made_folders(&state.history()?).into_iter().collect();
-    // Whether `dir` holds only pruned links and folders like itself; its folders go in `out`.
+    // Whether `dir` holds only pruned links (still as linkfile made them: a changed one is
+    // released and stays) and folders like itself; its folders go in `out`.
     fn gives_way(
         dir: &Path,
         made: &std::collections::HashSet<PathBuf>,
-        pruned: &std::collections::HashSet<&Path>,
+        pruned: &HashMap<&Path, &OwnedLink>,
         out: &mut Vec<PathBuf>,
     ) -> bool {
         if !made.contains(dir) {
@@ -264,7 +272,9 @@ pub(super) fn folders_giving_way(items: &[Item], state: &State) -> Result<Vec<Pa
             let ok = if ft.is_dir() {
                 gives_way(&path, made, pruned, out)
             } else {
-                pruned.contains(path.as_path())
+                pruned
+                    .get(path.as_path())
+                    .is_some_and(|o| holds_owned_link(o))
             };
             if !ok {
                 return false;
@@ -284,7 +294,8 @@ pub(super) fn folders_giving_way(items: &[Item], state: &State) -> Result<Vec<Pa
 }
 
 pub(super) fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {
-    folders.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
+    // By depth, then by path, so that duplicates sit together.
+    folders.sort_by(|a, b| (b.components().count(), a).cmp(&(a.components().count(), b)));
     folders.dedup();
     folders
 }
@@ -336,4 +347,99 @@ fn empties(
             Err(_) => false,
         }
     })
+}
+
+/// Observes the places of pruned links first: whether each still holds linkfile's link decides
+/// what the other places are observed through.
+fn observe_pruned(items: &mut [Item]) -> Result<(), Error> {
+    let pruned: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].want == Want::Dropped && items[i].actual.is_none())
+        .collect();
+    if pruned.is_empty() {
+        return Ok(());
+    }
+    let places: Vec<observe::Place> = pruned
+        .iter()
+        .map(|&i| observe::Place::of(&items[i].desired))
+        .collect();
+    let observed = observe::link_places(&places)?;
+    for (i, actual) in pruned.into_iter().zip(observed) {
+        let it = &mut items[i];
+        it.actual = Some(observe::owned_hard_link(
+            actual,
+            &it.desired.at,
+            it.owned.as_ref(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the link linkfile made at `o.at` is still there as it made it.
+fn holds_owned_link(o: &OwnedLink) -> bool {
+    let d = from_owned(o);
+    observe::link_place(observe::Place::of(&d))
+        .map(|actual| observe::owned_hard_link(actual, &o.at, Some(o)))
+        .is_ok_and(|actual| plan::still_owned(Some(o), &actual))
+}
+
+/// The folders linkfile made for the links this operation prunes, to be removed once emptied:
+/// each folder above a pruned place that linkfile made, up to the first it did not make, as
+/// long as no wanted link lies in it and it is a real folder reached without passing through a
+/// link. A folder that still holds something is left by the removal itself.
+pub(super) fn folders_emptied_by_prune(
+    items: &[Item],
+    state: &State,
+    home: &Path,
+) -> Result<Vec<PathBuf>, Error> {
+    let pruned: Vec<&Path> = items
+        .iter()
+        .filter(|it| it.want == Want::Dropped)
+        .map(|it| it.desired.at.as_path())
+        .collect();
+    if pruned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let made: std::collections::HashSet<PathBuf> =
+        made_folders(&state.history()?).into_iter().collect();
+    let wanted: std::collections::HashSet<&Path> = items
+        .iter()
+        .filter(|it| it.want != Want::Dropped)
+        .flat_map(|it| it.desired.at.ancestors())
+        .collect();
+    let mut out = Vec::new();
+    for at in pruned {
+        for dir in at.ancestors().skip(1) {
+            if !made.contains(dir)
+                || wanted.contains(dir)
+                || !reached_without_links(dir, home, &made)
+            {
+                break;
+            }
+            out.push(dir.to_path_buf());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `dir` and every folder above it are real folders, not links (nor junctions): below
+/// the home up to it, elsewhere up to the first folder linkfile did not make.
+fn reached_without_links(
+    dir: &Path,
+    home: &Path,
+    made: &std::collections::HashSet<PathBuf>,
+) -> bool {
+    for a in dir.ancestors() {
+        if a == home {
+            return true;
+        }
+        let real =
+            std::fs::symlink_metadata(a).is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink());
+        if !real {
+            return false;
+        }
+        if !made.contains(a) && !a.starts_with(home) {
+            return true;
+        }
+    }
+    true
 }

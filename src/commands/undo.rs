@@ -1,7 +1,7 @@
 //! `undo` and `unlink`: plans towards an earlier view of the owned links, through the same
 //! plan and apply as any operation.
 
-use super::places::{deepest_first, folder_link_restore, from_owned, made_folders};
+use super::places::{self, deepest_first, folder_link_restore, from_owned, made_folders};
 use super::*;
 
 /// The operation `undo` reverts: the newest one not already undone (undo twice walks back two).
@@ -31,6 +31,16 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
     let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
     let current: HashMap<String, OwnedLink> =
         head.view.iter().map(|o| (key(&o.at), o.clone())).collect();
+    // A place the target released was left as the user made it: undo leaves it too, and does
+    // not own it again.
+    let released: std::collections::HashSet<String> =
+        target.released.iter().map(|o| key(&o.at)).collect();
+    let parent_view: Vec<OwnedLink> = parent_view
+        .into_iter()
+        .filter(|o| !released.contains(&key(&o.at)) || current.contains_key(&key(&o.at)))
+        .collect();
+    let pending = pending_backups(&s.state.history()?, &key);
+    let mut not_adopted: HashMap<String, PathBuf> = HashMap::new();
     // What goes back where: a backup to its place; for an adopted original, the file that
     // became the original back to the link's place, then the repo's old version to the repo.
     let mut restores: HashMap<String, Backup> = HashMap::new();
@@ -51,12 +61,22 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
                         stored: Some(b.at.clone()),
                         text: None,
                         adopted_from: None,
+                        adopted_fingerprint: None,
                     },
                 );
+                if let Some(adopted) = &b.adopted_fingerprint
+                    && observe::fingerprint(&b.at).ok().as_ref() != Some(adopted)
+                {
+                    not_adopted.insert(key(link_at), b.at.clone());
+                }
                 originals.push(b.clone());
             }
             _ => {
-                restores.insert(key(&b.at), b.clone());
+                // Put back and moved away again since (an unlink, then its undo), it is kept
+                // elsewhere now; put back for good, there is nothing to restore.
+                if let Some(now) = kept_now(&pending, &key(&b.at), target.id, b) {
+                    restores.insert(key(&b.at), now.clone());
+                }
             }
         }
     }
@@ -71,13 +91,11 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         } else {
             OnConflict::Fail
         };
-        items.push(Item::new(
-            from_owned(o),
-            Want::Link,
-            owned,
-            policy,
-            Some(o.kind),
-        ));
+        let d = from_owned(o);
+        // Never a dangling link: a link to an original gone since is `original-missing` (a
+        // link in the repo is an original, as `each` finds it, wherever it points).
+        let original = std::fs::symlink_metadata(&d.to).is_ok().then_some(o.kind);
+        items.push(Item::new(d, Want::Link, owned, policy, original));
     }
     let wanted: std::collections::HashSet<String> =
         parent_view.iter().map(|o| key(&o.at)).collect();
@@ -90,14 +108,20 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             Some(b) => Want::Restore(b.clone()),
             None => Want::Nothing,
         };
-        items.push(Item::owned(o, want, OnConflict::Fail));
+        let mut item = Item::owned(o, want, OnConflict::Fail);
+        item.obstacle = not_adopted
+            .get(&k)
+            .map(|repo| Box::new(Obstacle::NotTheAdoptedFile(repo.clone())));
+        items.push(item);
     }
-    // Folder links unfolded, back in place of the folders made for them.
-    for b in &target.backups {
-        if b.what == BackupKind::FolderLink {
-            items.push(folder_link_restore(b));
-        }
-    }
+    // Folder links unfolded, back in place of the folders made for them (from where they are
+    // kept now).
+    let mut folder_links: Vec<&Backup> = restores
+        .values()
+        .filter(|b| b.what == BackupKind::FolderLink)
+        .collect();
+    folder_links.sort_by(|a, b| a.at.cmp(&b.at));
+    items.extend(folder_links.into_iter().map(folder_link_restore));
     // Last, the repo's old versions of adopted originals, into the places just vacated.
     for b in originals {
         let place = Desired {
@@ -126,7 +150,17 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         ));
     }
     let remove_folders = deepest_first(target.folders.clone());
-    let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
+    let mut inputs = observe_all(items, &remove_folders, s.folder_links())?;
+    // A right link needs no step: whether its original is there does not matter to undo.
+    for i in &mut inputs {
+        if i.want == Want::Link
+            && i.original.is_none()
+            && places::already_right(&i.desired, i.desired.kind, &i.actual)
+        {
+            i.original = i.desired.kind;
+        }
+    }
+    let mut plan = plan::plan(inputs);
     plan.remove_folders = remove_folders;
     Ok((s.into_session(Some(head), plan), target.id))
 }
@@ -135,27 +169,19 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
     let head = s.state.head()?;
     let history = s.state.history()?;
     let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
-    // The newest backup of each place that no later operation put back.
-    let restored: Vec<&Backup> = history.iter().flat_map(|op| &op.restored).collect();
-    let mut pending: HashMap<String, &Backup> = HashMap::new();
-    for op in history.iter().rev() {
-        for b in &op.backups {
-            if b.what != BackupKind::Original && !restored.contains(&b) {
-                pending.insert(key(&b.at), b);
-            }
-        }
-    }
+    let pending = pending_backups(&history, &key);
     let mut items = Vec::new();
     for o in head.iter().flat_map(|h| &h.view) {
-        let want = match pending.get(&key(&o.at)) {
-            Some(b) => Want::Restore((*b).clone()),
+        // The newest backup of each place still in the store.
+        let want = match pending.get(&key(&o.at)).and_then(|kept| kept.last()) {
+            Some((_, b)) => Want::Restore(b.clone()),
             None => Want::Nothing,
         };
         items.push(Item::owned(o, want, OnConflict::Fail));
     }
     let mut folder_links: Vec<&Backup> = pending
         .values()
-        .copied()
+        .filter_map(|kept| kept.last().map(|(_, b)| b))
         .filter(|b| b.what == BackupKind::FolderLink)
         .collect();
     folder_links.sort_by(|a, b| a.at.cmp(&b.at));
@@ -164,4 +190,47 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
     let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
     plan.remove_folders = remove_folders;
     Ok(s.into_session(head, plan))
+}
+
+/// What each place's backups are that no later operation put back, oldest first, with the
+/// operation that made each (`history`: newest first). A restore takes its own backup off its
+/// place; what moves the same thing to the store again is a new backup, kept elsewhere.
+fn pending_backups(
+    history: &[Operation],
+    key: &dyn Fn(&Path) -> String,
+) -> HashMap<String, Vec<(u64, Backup)>> {
+    let mut pending: HashMap<String, Vec<(u64, Backup)>> = HashMap::new();
+    for op in history.iter().rev() {
+        for b in &op.restored {
+            if let Some(kept) = pending.get_mut(&key(&b.at))
+                && let Some(i) = kept.iter().rposition(|(_, k)| k == b)
+            {
+                kept.remove(i);
+            }
+        }
+        for b in op.backups.iter().filter(|b| b.what != BackupKind::Original) {
+            pending
+                .entry(key(&b.at))
+                .or_default()
+                .push((op.id, b.clone()));
+        }
+    }
+    pending
+}
+
+/// Where what operation `op` moved away (`b`) is kept now: `b` itself while no operation put
+/// it back, else the newest backup of its place made after `op`; `None` when there is none.
+fn kept_now<'a>(
+    pending: &'a HashMap<String, Vec<(u64, Backup)>>,
+    place: &str,
+    op: u64,
+    b: &Backup,
+) -> Option<&'a Backup> {
+    let kept = pending.get(place)?;
+    let newest_since = kept.last().filter(|(id, _)| *id > op);
+    kept.iter()
+        .rev()
+        .find(|(_, k)| k == b)
+        .or(newest_since)
+        .map(|(_, k)| k)
 }

@@ -1,5 +1,5 @@
 //! The human plan, like a terraform plan: one line per change with a sign (`+` create, `~` fix,
-//! `-` remove, `!` conflict), the reason, and a summary line. Paths under the home folder are
+//! `-` remove, `!` conflict, `=` released: left as it is), the reason, and a summary line. Paths under the home folder are
 //! shown with `~`, originals relative to the repo.
 
 use std::fmt::Write as _;
@@ -93,6 +93,7 @@ impl View<'_> {
             Action::Fix => ("~", "33"),
             Action::Remove => ("-", "31"),
             Action::Conflict => ("!", "1;31"),
+            Action::Release => ("=", "36"),
         };
         // Written straight into `out`: a plan may have thousands of lines.
         let d = &e.desired;
@@ -113,12 +114,14 @@ impl View<'_> {
         if s.color {
             out.push_str("\x1b[0m");
         }
-        if e.reason.is_some() || e.resolution.is_some() {
+        if e.action == Action::Release {
+            out.push_str("  (released: changed since linkfile made it; left as it is)");
+        } else if e.reason.is_some() || e.resolution.is_some() {
             out.push_str(&self.detail(e));
         }
         out.push('\n');
         if let Some(why) = d.fell_back()
-            && e.action != Action::Remove
+            && !matches!(e.action, Action::Remove | Action::Release)
         {
             let _ = writeln!(out, "      {}: {why}", s.hint("fallback"));
         }
@@ -200,10 +203,15 @@ impl View<'_> {
     }
 }
 
-/// `Plan: 3 to create, 1 to fix, 0 to remove, 1 conflict.`
+/// `Plan: 3 to create, 1 to fix, 0 to remove, 1 conflict.` (`N to release, ` before the
+/// conflicts when there are places to release).
 pub fn summary(c: &Counts) -> String {
+    let release = match c.release {
+        0 => String::new(),
+        n => format!(" {n} to release,"),
+    };
     format!(
-        "Plan: {} to create, {} to fix, {} to remove, {} conflict{}.",
+        "Plan: {} to create, {} to fix, {} to remove,{release} {} conflict{}.",
         c.create,
         c.fix,
         c.remove,
@@ -214,7 +222,7 @@ pub fn summary(c: &Counts) -> String {
 
 /// The last line of `plan`.
 pub fn plan_line(c: &Counts) -> String {
-    if c.changes() + c.conflict == 0 {
+    if !c.pending() {
         format!(
             "No changes: {} link{} already in place.",
             c.ok,
@@ -233,6 +241,11 @@ fn plural(n: usize) -> &'static str {
 pub fn applied(a: &Applied, c: &Counts, op: Option<&Operation>) -> String {
     if *a == Applied::default() {
         return match op {
+            Some(Operation {
+                id,
+                undoes: Some(u),
+                ..
+            }) => format!("Nothing to change on disk. Operation {id} undid operation {u}."),
             Some(op) => format!(
                 "Nothing to change on disk; recorded operation {} ({} link{} owned).",
                 op.id,
@@ -251,6 +264,9 @@ pub fn applied(a: &Applied, c: &Counts, op: Option<&Operation>) -> String {
     }
     if a.restored > 0 {
         let _ = write!(s, ", {} restored", a.restored);
+    }
+    if a.released > 0 {
+        let _ = write!(s, ", {} released", a.released);
     }
     if a.folders > 0 {
         let _ = write!(s, " ({} folder{} made)", a.folders, plural(a.folders));

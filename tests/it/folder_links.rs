@@ -474,6 +474,13 @@ fn unlink_folds_an_unfolded_link_back() {
     let r = w.run(&["unlink"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(w.snapshot(), before, "the stow layout, exactly");
+    // Apply, undo, apply, unlink: the same.
+    assert_eq!(w.run(&["apply", "--on-conflict", "backup"]).code, 0);
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert_eq!(w.run(&["apply", "--on-conflict", "backup"]).code, 0);
+    let r = w.run(&["unlink"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.snapshot(), before);
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod faults;
 #[cfg(unix)]
 mod folder_links;
 mod hardlinks;
+mod history;
 mod manifest_errors;
 mod operations;
 mod output;

@@ -73,47 +73,6 @@ fn an_entry_dropped_from_the_manifest_is_removed() {
 }
 
 #[test]
-fn prune_never_touches_what_linkfile_does_not_own_any_more() {
-    require_symlinks!();
-    let w = world("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n\"~/.c\" = \"c\"\n");
-    ok(&w, &["apply"]);
-    // An application saved a real file over one link; someone re-pointed another.
-    fs::remove_file(w.home.join(".b")).unwrap();
-    w.home_file(".b", "saved by an app\n");
-    fs::remove_file(w.home.join(".c")).unwrap();
-    w.home_link(".c", Path::new("/somewhere/else"));
-    w.manifest(ONE);
-    let before = w.snapshot();
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("! ~/.b -> b  (changed-since-applied)"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("! ~/.c -> c  (changed-since-applied)"),
-        "{}",
-        r.stdout
-    );
-    assert_eq!(w.snapshot(), before);
-    // With the backup policy, both go to the backup store, bytes and link text kept.
-    ok(&w, &["apply", "--on-conflict", "backup"]);
-    assert!(fs::symlink_metadata(w.home.join(".b")).is_err());
-    assert!(fs::symlink_metadata(w.home.join(".c")).is_err());
-    let kept = backups(&w);
-    assert_eq!(kept.len(), 1, "{kept:?}");
-    assert_eq!(kept[0].1, b"saved by an app\n");
-    let links: Vec<_> = w
-        .snapshot_all()
-        .into_iter()
-        .filter(|(rel, n)| rel.contains("backups") && matches!(n, Node::Link(_)))
-        .collect();
-    assert_eq!(links.len(), 1);
-    assert_eq!(links[0].1, Node::Link("/somewhere/else".into()));
-}
-
-#[test]
 fn backup_moves_the_file_and_never_overwrites_an_earlier_backup() {
     require_symlinks!();
     let w = world(ONE);

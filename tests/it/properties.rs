@@ -854,10 +854,12 @@ fn each_property(case: &EachCase) -> Result<(), TestCaseError> {
     let first = !links("after the first apply")?.is_empty();
 
     w.repo_file(&case.added, "added\n");
-    if let Some(d) = &case.deleted {
+    let deleted = case.deleted.as_ref().map(|d| {
+        let node = w.snapshot()[&format!("repo/{d}")].clone();
         fs::remove_file(w.repo.join(d)).unwrap();
-    }
-    let repo = repo_part(&w);
+        (d, node)
+    });
+    let mut repo = repo_part(&w);
     step(&["apply"])?;
     step(&["plan", "--exit-code"])?;
     let got = links("after the repo changed")?;
@@ -875,6 +877,27 @@ fn each_property(case: &EachCase) -> Result<(), TestCaseError> {
         );
     }
 
+    if let Some((d, node)) = &deleted {
+        // Undo would link the deleted file again, dangling: refused, nothing written...
+        let at_undo = w.snapshot();
+        let r = w.run(&["undo"]);
+        prop_assert!(
+            r.code == 1 && r.stdout.contains("(original-missing)"),
+            "{}undo with the original gone: {r:?}",
+            case.describe()
+        );
+        prop_assert!(w.snapshot() == at_undo, "{}undo wrote", case.describe());
+        // ...until it is back.
+        match node {
+            Node::File { bytes, mode } => {
+                fs::write(w.repo.join(d), bytes).unwrap();
+                fs::set_permissions(w.repo.join(d), fs::Permissions::from_mode(*mode)).unwrap();
+            }
+            Node::Link(text) => symlink(text, &w.repo.join(d)),
+            Node::Dir { .. } => unreachable!("a deleted file"),
+        }
+        repo = repo_part(&w);
+    }
     step(&["undo"])?;
     if first {
         step(&["undo"])?;

@@ -124,10 +124,10 @@ fn files_added_to_or_deleted_from_the_repo_folder_are_created_or_removed_next_ti
     let home = w.home.join(".config/nvim");
     if !symlinks_work() {
         // A hard link whose original was deleted holds the only copy of the file: it is never
-        // removed, only reported.
+        // removed, only released.
         assert!(
             plan.stdout.contains(
-                "! ~/.config/nvim/init.lua -> nvim/init.lua (hard link)  (changed-since-applied)"
+                "= ~/.config/nvim/init.lua -> nvim/init.lua (hard link)  (released: changed since linkfile made it; left as it is)"
             ),
             "{plan:?}"
         );
@@ -154,7 +154,11 @@ fn files_added_to_or_deleted_from_the_repo_folder_are_created_or_removed_next_ti
         &w.repo.join("nvim/lua/plugins/new.lua")
     ));
     assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
-    // Undo walks back both.
+    // Undo walks back both, once the deleted original is back (never a dangling link).
+    let r = w.run(&["undo"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("(original-missing)"), "{r:?}");
+    w.repo_file("nvim/init.lua", "-- init\n");
     assert_eq!(w.run(&["undo"]).code, 0);
     assert!(fs::symlink_metadata(home.join("lua/plugins/new.lua")).is_err());
 }
