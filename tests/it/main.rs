@@ -17,6 +17,7 @@ mod hardlinks;
 mod manifest_errors;
 mod operations;
 mod output;
+mod overlaps;
 #[cfg(unix)]
 mod properties;
 mod schema;
