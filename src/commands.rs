@@ -112,6 +112,10 @@ struct Setup {
     repo: PathBuf,
     home: PathBuf,
     state: State,
+    /// Whether the home was given (`--home`, `LINKFILE_HOME`) rather than found.
+    isolated: bool,
+    /// The state folder of every manifest (`LINKFILE_STATE_DIR`, else under the home).
+    state_root: PathBuf,
 }
 
 impl Setup {
@@ -125,6 +129,8 @@ impl Setup {
             case_insensitive: platform::CASE_INSENSITIVE,
             os: std::env::consts::OS,
             host: &sys.host,
+            isolated: self.isolated,
+            state: &self.state_root,
         }
     }
 
@@ -161,7 +167,7 @@ impl Setup {
     }
 }
 
-fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<Setup, Error> {
+fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Result<Setup, Error> {
     let manifest_path = find_manifest(manifest, sys)?;
     let text = std::fs::read_to_string(&manifest_path).map_err(|source| Error::ReadManifest {
         path: manifest_path.clone(),
@@ -175,12 +181,13 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| sys.cwd.clone());
-    let home = home_dir(home, sys)?;
+    let home = home_dir(home_given, sys)?;
     let root = sys
         .var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
         .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     Ok(Setup {
         manifest_path,
         shown,
@@ -188,6 +195,8 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         repo,
         home,
         state,
+        isolated,
+        state_root: root,
     })
 }
 
@@ -286,6 +295,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;
+    plan.home = Some(s.home.clone());
     Ok(s.into_session(head, plan))
 }
 

@@ -230,6 +230,8 @@ pub struct Plan {
     pub skipped: Vec<crate::resolve::Skipped>,
     /// The manifest's vars and their values here (for `plan -v`).
     pub vars: Vec<(String, Result<String, String>)>,
+    /// The home folder, when the plan is to mark the links outside it.
+    pub home: Option<PathBuf>,
 }
 
 /// How many entries take each action.

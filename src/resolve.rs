@@ -38,6 +38,12 @@ pub struct Context<'a> {
     pub os: &'a str,
     /// This machine's host name, for `when.host`.
     pub host: &'a str,
+    /// Whether the home was given (`--home`, `LINKFILE_HOME`): then it is a world of its own.
+    /// The home variables expand to it, the XDG base-directory variables count only inside it,
+    /// and no link goes outside it.
+    pub isolated: bool,
+    /// linkfile's state folder, absolute: no link goes in it.
+    pub state: &'a Path,
 }
 
 impl Context<'_> {
@@ -151,10 +157,11 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         unset_here: HashMap::new(),
     };
     r.check_policies(manifest);
+    let env = |name: &str| expand::env_var(cx, name);
     let machine = crate::when::Machine {
         os: cx.os,
         host: cx.host,
-        env: cx.env,
+        env: &env,
     };
     let mut skipped = Vec::new();
 
@@ -624,6 +631,18 @@ impl Resolver<'_, '_> {
                 at.span(),
                 format!("`at` is {what}"),
                 Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
+            );
+            return None;
+        }
+        if self.cx.isolated && !self.is_within(&path, home) {
+            self.error(
+                at.span(),
+                format!(
+                    "{} is outside the home {}, which --home (or LINKFILE_HOME) gives: a throwaway home never touches the real one",
+                    path.display(),
+                    home.display()
+                ),
+                Some("write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into()),
             );
             return None;
         }

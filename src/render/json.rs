@@ -79,6 +79,10 @@ pub struct ReportEntry {
     /// What to do about a conflict.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// `at` lies outside the home folder (present only then). Under `--home` or
+    /// `LINKFILE_HOME` such a link is a manifest error instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_home: bool,
 }
 
 impl Report {
@@ -107,6 +111,13 @@ impl Report {
                     current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
                     diff: e.diff.clone(),
                     hint: e.hint.clone(),
+                    outside_home: plan.home.as_ref().is_some_and(|home| {
+                        !crate::paths::is_within(
+                            &e.desired.at,
+                            home,
+                            crate::platform::CASE_INSENSITIVE,
+                        )
+                    }),
                 })
                 .collect(),
             skipped: plan

@@ -14,6 +14,7 @@ mod fallback;
 #[cfg(target_os = "linux")]
 mod faults;
 mod hardlinks;
+mod isolation;
 mod manifest_errors;
 mod operations;
 mod output;
