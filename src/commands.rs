@@ -291,7 +291,9 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         items.push(Item::owned(&o, Want::Nothing, p));
     }
     let remove_folders = folders_giving_way(&items, &s.state)?;
-    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    let mut inputs = observe_all(items, &remove_folders)?;
+    refuse_unsafe_adopts(&mut inputs, &s.repo);
+    let mut plan = plan::plan(inputs);
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;
@@ -544,4 +546,19 @@ fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     resolve::normalize(&cwd.join(p))
+}
+
+/// Notes, for each file in the way that adopt would move into the repo, whether the original's
+/// place is safe to write: not a link, and inside the repo by real path.
+fn refuse_unsafe_adopts(inputs: &mut [plan::Input], repo: &Path) {
+    let mut repo_real = None;
+    for input in inputs {
+        let adopting = input.policy == OnConflict::Adopt
+            && input.want == Want::Link
+            && matches!(input.actual, Actual::File | Actual::Dir);
+        if adopting {
+            let repo_real = repo_real.get_or_insert_with(|| crate::containment::real_path(repo));
+            input.adopt_refused = observe::adopt_refusal(&input.desired.to, repo_real);
+        }
+    }
 }

@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod cli;
 mod commands;
+pub mod containment;
 pub mod doctor;
 pub mod each;
 pub mod error;

@@ -51,6 +51,9 @@ pub struct Input {
     pub texts: Option<(String, String)>,
     /// What stops the write at this place, found before any write.
     pub obstacle: Option<Box<Obstacle>>,
+    /// Why adopt may not move a file to the original's place: the original is a link in the
+    /// repo, or its folder is outside the repo by real path (adopt never writes through a link).
+    pub adopt_refused: Option<String>,
 }
 
 /// Why a place cannot be written as planned, found before the first write, so that an apply
@@ -146,6 +149,8 @@ pub enum Reason {
     NetworkDrive,
     /// Symlinks cannot be made there, and no `fallback` fits.
     NotPermitted,
+    /// Adopt would move a file over a link in the repo, or through one out of the repo.
+    AdoptThroughLink,
 }
 
 /// How something in the way is dealt with.
@@ -180,6 +185,7 @@ impl Reason {
             Reason::CrossVolume => "cross-volume",
             Reason::NetworkDrive => "network-drive",
             Reason::NotPermitted => "not-permitted",
+            Reason::AdoptThroughLink => "adopt-through-link",
         }
     }
 }
@@ -287,6 +293,7 @@ fn plan_one(input: Input) -> Entry {
         actual,
         texts,
         obstacle,
+        adopt_refused,
     } = input;
     let (mut action, mut reason, mut resolution) = match &want {
         Want::Link => decide(
@@ -306,8 +313,13 @@ fn plan_one(input: Input) -> Entry {
     if let Some(o) = &obstacle {
         (action, reason, resolution) = (Action::Conflict, Some(o.reason()), None);
     }
+    let adopt_refused = adopt_refused.filter(|_| resolution == Some(Resolution::Adopt));
+    if adopt_refused.is_some() {
+        (action, reason, resolution) = (Action::Conflict, Some(Reason::AdoptThroughLink), None);
+    }
     let hint = match (reason, resolution) {
         (_, Some(_)) => None,
+        (Some(Reason::AdoptThroughLink), _) => adopt_refused,
         (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
         (Some(Reason::MountPoint), _) => Some(format!(
             "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
@@ -498,6 +510,7 @@ mod tests {
             actual,
             texts: None,
             obstacle: None,
+            adopt_refused: None,
         }
     }
 
@@ -838,6 +851,78 @@ mod tests {
         let diff = plan_one(i).diff.unwrap();
         assert!(diff.contains("+syntax on"), "{diff}");
         assert!(diff.contains("--- /h/.vimrc"), "{diff}");
+    }
+
+    #[test]
+    fn adopt_refused_is_a_conflict_only_where_adopt_would_write() {
+        use Action::*;
+        use EntryKind::*;
+        let refused = Some("no".to_string());
+        // (policy, kind, actual, same bytes) -> (action, reason)
+        let cases = [
+            (
+                OnConflict::Adopt,
+                File,
+                Actual::File,
+                false,
+                Conflict,
+                Some(Reason::AdoptThroughLink),
+            ),
+            (
+                OnConflict::Adopt,
+                Dir,
+                Actual::Dir,
+                false,
+                Conflict,
+                Some(Reason::AdoptThroughLink),
+            ),
+            // Same bytes, or a file for a folder: backed up, not adopted.
+            (
+                OnConflict::Adopt,
+                File,
+                Actual::File,
+                true,
+                Create,
+                Some(Reason::FileInTheWay),
+            ),
+            (
+                OnConflict::Adopt,
+                Dir,
+                Actual::File,
+                false,
+                Create,
+                Some(Reason::FileInTheWay),
+            ),
+            (
+                OnConflict::Adopt,
+                File,
+                Actual::Missing,
+                false,
+                Create,
+                None,
+            ),
+            (
+                OnConflict::Backup,
+                File,
+                Actual::File,
+                false,
+                Create,
+                Some(Reason::FileInTheWay),
+            ),
+        ];
+        for (policy, kind, actual, same_bytes, action, reason) in cases {
+            let mut i = input(Some(kind), actual.clone());
+            (i.policy, i.same_bytes, i.adopt_refused) = (policy, same_bytes, refused.clone());
+            let e = plan_one(i);
+            assert_eq!(
+                (e.action, e.reason),
+                (action, reason),
+                "{policy:?} {kind:?} {actual:?}"
+            );
+            if e.reason == Some(Reason::AdoptThroughLink) {
+                assert_eq!((e.resolution, e.hint.as_deref()), (None, Some("no")));
+            }
+        }
     }
 
     #[test]

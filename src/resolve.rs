@@ -613,6 +613,17 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
+        if self.is_within(&path, self.cx.state) {
+            self.error(
+                at.span(),
+                format!(
+                    "`at` is inside linkfile's state folder {}: linkfile keeps its log, backups and lock there",
+                    self.cx.state.display()
+                ),
+                Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
+            );
+            return None;
+        }
         let home = self.cx.home;
         let what = if each {
             None

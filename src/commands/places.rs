@@ -162,6 +162,7 @@ pub(super) fn observe_all(
             obstacle,
             actual,
             texts,
+            adopt_refused: None,
         });
     }
     Ok(inputs)

@@ -6,6 +6,7 @@ mod harness;
 mod apply;
 #[cfg(unix)]
 mod concurrency;
+mod containment;
 #[cfg(unix)]
 mod crash;
 mod doctor;
