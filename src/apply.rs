@@ -244,6 +244,18 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
             });
         }
     }
+    // Adopt was planned into an original that is no link; it never writes through one.
+    for e in plan.entries.iter() {
+        let to = &e.desired.to;
+        if e.resolution == Some(Resolution::Adopt)
+            && fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(Error::StalePlan {
+                path: to.clone(),
+                detail: "planned to adopt into a file of the repo, now a link there".into(),
+            });
+        }
+    }
     Ok(())
 }
 

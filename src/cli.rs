@@ -19,7 +19,7 @@ pub struct Cli {
     /// The manifest [default: $LINKFILE_MANIFEST, else linkfile.toml here or in the nearest folder above]
     #[arg(short, long, global = true, value_name = "MANIFEST")]
     pub manifest: Option<PathBuf>,
-    /// What `~` means [default: $LINKFILE_HOME, else your home folder]
+    /// What `~` means [default: $LINKFILE_HOME, else your home folder]; a home given here or by $LINKFILE_HOME isolates: ${HOME} is it, and no link goes outside it
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// When to colour the output (NO_COLOR turns `auto` off)

@@ -126,6 +126,10 @@ struct Setup {
     repo: PathBuf,
     home: PathBuf,
     state: State,
+    /// Whether the home was given (`--home`, `LINKFILE_HOME`) rather than found.
+    isolated: bool,
+    /// The state folder of every manifest (`LINKFILE_STATE_DIR`, else under the home).
+    state_root: PathBuf,
 }
 
 impl Setup {
@@ -139,6 +143,8 @@ impl Setup {
             case_insensitive: platform::CASE_INSENSITIVE,
             os: std::env::consts::OS,
             host: &sys.host,
+            isolated: self.isolated,
+            state: &self.state_root,
         }
     }
 
@@ -180,7 +186,7 @@ impl Setup {
     }
 }
 
-fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<Setup, Error> {
+fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Result<Setup, Error> {
     let manifest_path = find_manifest(manifest, sys)?;
     let text = std::fs::read_to_string(&manifest_path).map_err(|source| Error::ReadManifest {
         path: manifest_path.clone(),
@@ -194,12 +200,13 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| sys.cwd.clone());
-    let home = home_dir(home, sys)?;
+    let home = home_dir(home_given, sys)?;
     let root = sys
         .var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
         .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     Ok(Setup {
         manifest_path,
         shown,
@@ -207,6 +214,8 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         repo,
         home,
         state,
+        isolated,
+        state_root: root,
     })
 }
 
@@ -303,10 +312,13 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
     let mut remove_folders = folders_giving_way(&items, &s.state)?;
     remove_folders.extend(folders_emptied_by_prune(&items, &s.state, &s.home)?);
     let remove_folders = deepest_first(remove_folders);
-    let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
+    let mut inputs = observe_all(items, &remove_folders, s.folder_links())?;
+    refuse_unsafe_adopts(&mut inputs, &s.repo);
+    let mut plan = plan::plan(inputs);
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;
+    plan.home = Some(s.home.clone());
     Ok(s.into_session(head, plan))
 }
 
@@ -555,4 +567,19 @@ fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     resolve::normalize(&cwd.join(p))
+}
+
+/// Notes, for each file in the way that adopt would move into the repo, whether the original's
+/// place is safe to write: not a link, and inside the repo by real path.
+fn refuse_unsafe_adopts(inputs: &mut [plan::Input], repo: &Path) {
+    let mut repo_real = None;
+    for input in inputs {
+        let adopting = input.policy == OnConflict::Adopt
+            && input.want == Want::Link
+            && matches!(input.actual, Actual::File | Actual::Dir);
+        if adopting {
+            let repo_real = repo_real.get_or_insert_with(|| crate::containment::real_path(repo));
+            input.adopt_refused = observe::adopt_refusal(&input.desired.to, repo_real);
+        }
+    }
 }

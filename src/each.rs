@@ -91,8 +91,21 @@ pub fn pattern(glob: &str) -> &str {
     }
 }
 
-/// Expands every `each` entry of `links`. `manifest` is the manifest file's absolute path.
+/// Expands every `each` entry of `links`, then checks every link by real path
+/// ([`crate::containment`]). `manifest` is the manifest file's absolute path.
 pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expanded, Error> {
+    let roots = crate::containment::Roots::new(cx);
+    let out = expand_each(links, manifest, cx, &roots)?;
+    crate::containment::check(&out.links, &out.walked, cx, &roots).map_err(Error::Manifest)?;
+    Ok(out)
+}
+
+fn expand_each(
+    links: Vec<Desired>,
+    manifest: &Path,
+    cx: &Context,
+    roots: &crate::containment::Roots,
+) -> Result<Expanded, Error> {
     if links.iter().all(|d| d.each().is_none()) {
         let walked = vec![false; links.len()];
         return Ok(Expanded { links, walked });
@@ -126,6 +139,12 @@ pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expa
                 ));
                 continue;
             }
+        }
+        // The walk follows the folder itself when it is a link: it must lead to the repo.
+        let real = crate::containment::real_path(&d.to);
+        if let Some(real) = crate::containment::outside_repo(real, roots, cx) {
+            errors.push(crate::containment::to_escapes(d, &real, cx));
+            continue;
         }
         let skip = Ignore::new(ignore);
         // What every file's link shares with the entry (its spans, policy, primitive).

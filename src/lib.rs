@@ -10,13 +10,15 @@
 //! Plan --apply (the only writer)--> links on disk, all or nothing
 //! ```
 //!
-//! [`observe`] is the only reader of the filesystem, [`apply`] the only writer, and [`platform`]
-//! the only module that knows Unix from Windows. [`run`] is the whole command line as a function
+//! [`observe`] is the only reader of the filesystem besides the manifest's checks ([`each`] walks
+//! the repo's folders, [`containment`] asks for real paths), [`apply`] the only writer, and
+//! [`platform`] the only module that knows Unix from Windows. [`run`] is the whole command line as a function
 //! of arguments, environment and output streams, so tests drive it without a process.
 
 pub mod apply;
 pub mod cli;
 mod commands;
+pub mod containment;
 pub mod doctor;
 pub mod each;
 pub mod error;

@@ -505,3 +505,24 @@ impl Fnv {
         }
     }
 }
+
+/// Why adopt may not move a file to `to`, the original's place: `to` is a link (adopt would
+/// replace the repo's link), or its folder is outside the repo by real path (`repo_real`; the
+/// move would write through a link). `None`: adopt may write there.
+pub fn adopt_refusal(to: &Path, repo_real: &Path) -> Option<String> {
+    if let Ok(text) = fs::read_link(to) {
+        return Some(format!(
+            "{} is a link in the repo (to {}), and adopt never replaces a link nor writes through one; move the file in the way yourself, or apply with --on-conflict backup",
+            to.display(),
+            text.display()
+        ));
+    }
+    let folder = crate::containment::real_path(to.parent()?);
+    (!crate::paths::is_within(&folder, repo_real, platform::CASE_INSENSITIVE)).then(|| {
+        format!(
+            "{} leads out of the repo (its folder is {}), and adopt never writes through a link; move the file in the way yourself, or apply with --on-conflict backup",
+            to.display(),
+            folder.display()
+        )
+    })
+}

@@ -60,6 +60,9 @@ pub struct Input {
     pub folder_link: Option<Arc<FolderLink>>,
     /// Whether the real file or folder at the place is the original itself (same identity).
     pub is_original: bool,
+    /// Why adopt may not move a file to the original's place: the original is a link in the
+    /// repo, or its folder is outside the repo by real path (adopt never writes through a link).
+    pub adopt_refused: Option<String>,
 }
 
 /// Why a place cannot be written as planned, found before the first write, so that an apply
@@ -173,6 +176,8 @@ pub enum Reason {
     /// What is at the link's place is the original itself, by another name (a hard link):
     /// never moved or replaced.
     SameFile,
+    /// Adopt would move a file over a link in the repo, or through one out of the repo.
+    AdoptThroughLink,
 }
 
 /// How something in the way is dealt with.
@@ -209,6 +214,7 @@ impl Reason {
             Reason::NotPermitted => "not-permitted",
             Reason::ParentIsLink => "parent-is-link",
             Reason::SameFile => "same-file",
+            Reason::AdoptThroughLink => "adopt-through-link",
         }
     }
 }
@@ -264,6 +270,8 @@ pub struct Plan {
     /// Folder links on the way to wanted links, unfolded under `backup`: each goes to the
     /// backup store (it is only a link) and a real folder is made in its place.
     pub unfold: Vec<Arc<FolderLink>>,
+    /// The home folder, when the plan is to mark the links outside it.
+    pub home: Option<PathBuf>,
 }
 
 /// How many entries take each action.
@@ -338,6 +346,7 @@ fn plan_one(input: Input) -> Entry {
         obstacle,
         folder_link,
         is_original,
+        adopt_refused,
     } = input;
     let (mut action, mut reason, mut resolution) = match (&want, &folder_link) {
         // Below a folder link nothing was looked at (it would be through the link): the place
@@ -378,6 +387,10 @@ fn plan_one(input: Input) -> Entry {
     if let Some(o) = &obstacle {
         (action, reason, resolution) = (Action::Conflict, Some(o.reason()), None);
     }
+    let adopt_refused = adopt_refused.filter(|_| resolution == Some(Resolution::Adopt));
+    if adopt_refused.is_some() {
+        (action, reason, resolution) = (Action::Conflict, Some(Reason::AdoptThroughLink), None);
+    }
     let hint = match (reason, resolution) {
         (Some(Reason::ParentIsLink), None) => {
             folder_link.as_ref().map(|l| folder_link_hint(l, &want))
@@ -389,6 +402,7 @@ fn plan_one(input: Input) -> Entry {
         )),
         (_, Some(_)) => None,
         _ if action == Action::Release => None,
+        (Some(Reason::AdoptThroughLink), _) => adopt_refused,
         (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
         (Some(Reason::MountPoint), _) => Some(format!(
             "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
@@ -617,6 +631,7 @@ mod tests {
             obstacle: None,
             folder_link: None,
             is_original: false,
+            adopt_refused: None,
         }
     }
 
@@ -1047,6 +1062,78 @@ mod tests {
         let diff = plan_one(i).diff.unwrap();
         assert!(diff.contains("+syntax on"), "{diff}");
         assert!(diff.contains("--- /h/.vimrc"), "{diff}");
+    }
+
+    #[test]
+    fn adopt_refused_is_a_conflict_only_where_adopt_would_write() {
+        use Action::*;
+        use EntryKind::*;
+        let refused = Some("no".to_string());
+        // (policy, kind, actual, same bytes) -> (action, reason)
+        let cases = [
+            (
+                OnConflict::Adopt,
+                File,
+                Actual::File,
+                false,
+                Conflict,
+                Some(Reason::AdoptThroughLink),
+            ),
+            (
+                OnConflict::Adopt,
+                Dir,
+                Actual::Dir,
+                false,
+                Conflict,
+                Some(Reason::AdoptThroughLink),
+            ),
+            // Same bytes, or a file for a folder: backed up, not adopted.
+            (
+                OnConflict::Adopt,
+                File,
+                Actual::File,
+                true,
+                Create,
+                Some(Reason::FileInTheWay),
+            ),
+            (
+                OnConflict::Adopt,
+                Dir,
+                Actual::File,
+                false,
+                Create,
+                Some(Reason::FileInTheWay),
+            ),
+            (
+                OnConflict::Adopt,
+                File,
+                Actual::Missing,
+                false,
+                Create,
+                None,
+            ),
+            (
+                OnConflict::Backup,
+                File,
+                Actual::File,
+                false,
+                Create,
+                Some(Reason::FileInTheWay),
+            ),
+        ];
+        for (policy, kind, actual, same_bytes, action, reason) in cases {
+            let mut i = input(Some(kind), actual.clone());
+            (i.policy, i.same_bytes, i.adopt_refused) = (policy, same_bytes, refused.clone());
+            let e = plan_one(i);
+            assert_eq!(
+                (e.action, e.reason),
+                (action, reason),
+                "{policy:?} {kind:?} {actual:?}"
+            );
+            if e.reason == Some(Reason::AdoptThroughLink) {
+                assert_eq!((e.resolution, e.hint.as_deref()), (None, Some("no")));
+            }
+        }
     }
 
     #[test]

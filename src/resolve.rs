@@ -38,6 +38,12 @@ pub struct Context<'a> {
     pub os: &'a str,
     /// This machine's host name, for `when.host`.
     pub host: &'a str,
+    /// Whether the home was given (`--home`, `LINKFILE_HOME`): then it is a world of its own.
+    /// The home variables expand to it, the XDG base-directory variables count only inside it,
+    /// and no link goes outside it.
+    pub isolated: bool,
+    /// linkfile's state folder, absolute: no link goes in it.
+    pub state: &'a Path,
 }
 
 impl Context<'_> {
@@ -151,10 +157,11 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         unset_here: HashMap::new(),
     };
     r.check_policies(manifest);
+    let env = |name: &str| expand::env_var(cx, name);
     let machine = crate::when::Machine {
         os: cx.os,
         host: cx.host,
-        env: cx.env,
+        env: &env,
     };
     let mut skipped = Vec::new();
 
@@ -337,8 +344,9 @@ fn duplicates(links: &[Desired], case_insensitive: bool) -> Vec<(usize, usize)> 
     pairs
 }
 
-/// Checks what needs the originals' kinds: a link's `type` assertion, and no link below another
-/// link's directory (it would be written into the repo). `kinds[i]` is the kind of
+/// Checks what needs the originals' kinds: a link's `type` assertion, no link below another
+/// link's directory (it would be written into the repo), and no link at or above another
+/// link's folder (a place cannot be a link and a folder). `kinds[i]` is the kind of
 /// `desired[i].to`, `None` when it is missing.
 pub fn check_with_originals(
     desired: &[Desired],
@@ -346,22 +354,29 @@ pub fn check_with_originals(
     cx: &Context,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let key = |p: &Path| path_key(p, cx.case_insensitive);
-    let dir_links: HashMap<String, usize> = desired
+    let places: HashMap<std::borrow::Cow<str>, usize> = desired
         .iter()
-        .zip(kinds)
         .enumerate()
-        .filter(|(_, (_, k))| **k == Some(EntryKind::Dir))
-        .map(|(i, (d, _))| (key(&d.at), i))
+        .map(|(i, d)| (path_key_cow(&d.at, cx.case_insensitive), i))
         .collect();
+    // Pairs of entries (by the place of their `at`) already reported as overlapping.
+    let mut overlapping = std::collections::HashSet::new();
     for (d, kind) in desired.iter().zip(kinds) {
-        let nested = if dir_links.is_empty() {
-            None
-        } else {
+        // The nearest link at or above this link's folder.
+        let outer =
             d.at.ancestors()
                 .skip(1)
-                .find_map(|a| dir_links.get(&key(a)))
+                .find_map(|a| places.get(path_key_cow(a, cx.case_insensitive).as_ref()));
+        let (nested, overlap) = match outer {
+            Some(&o) if kinds[o] == Some(EntryKind::Dir) => (Some(o), None),
+            Some(&o) => (None, Some(o)),
+            None => (None, None),
         };
+        if let Some(o) = overlap
+            && overlapping.insert((desired[o].at_span.start, d.at_span.start))
+        {
+            errors.push(overlap_error(&desired[o], d, cx));
+        }
         if d.link_type == LinkType::Hardlink && *kind == Some(EntryKind::Dir) {
             errors.push(cx.diagnostic(
                 d.to_span.clone(),
@@ -397,7 +412,7 @@ pub fn check_with_originals(
             ));
         }
         if let Some(outer) = nested {
-            let outer = &desired[*outer];
+            let outer = &desired[outer];
             let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
             errors.push(cx.diagnostic(
                                 d.at_span.clone(),
@@ -416,6 +431,20 @@ pub fn check_with_originals(
     } else {
         Err(errors)
     }
+}
+
+/// `link` is a link at or above `inner`'s folder, which `inner`'s entry makes as a folder.
+fn overlap_error(link: &Desired, inner: &Desired, cx: &Context) -> Diagnostic {
+    let line = cx.text[..inner.at_span.start].matches('\n').count() + 1;
+    let folder = link.at.display();
+    cx.diagnostic(
+        link.at_span.clone(),
+        format!(
+            "{folder} would be a link, and line {line} makes a folder there for {}: apply would fail half way",
+            inner.at.display()
+        ),
+        Some("a place is a link or a folder, not both: remove one of the two entries (with each = true, `ignore` can leave that folder out)".into()),
+    )
 }
 
 fn kind_name(k: EntryKind) -> &'static str {
@@ -584,6 +613,17 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
+        if self.is_within(&path, self.cx.state) {
+            self.error(
+                at.span(),
+                format!(
+                    "`at` is inside linkfile's state folder {}: linkfile keeps its log, backups and lock there",
+                    self.cx.state.display()
+                ),
+                Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
+            );
+            return None;
+        }
         let home = self.cx.home;
         let what = if each {
             None
@@ -602,6 +642,18 @@ impl Resolver<'_, '_> {
                 at.span(),
                 format!("`at` is {what}"),
                 Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
+            );
+            return None;
+        }
+        if self.cx.isolated && !self.is_within(&path, home) {
+            self.error(
+                at.span(),
+                format!(
+                    "{} is outside the home {}, which --home (or LINKFILE_HOME) gives: a throwaway home never touches the real one",
+                    path.display(),
+                    home.display()
+                ),
+                Some("write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into()),
             );
             return None;
         }

@@ -189,6 +189,7 @@ pub(super) fn observe_all(
             texts,
             folder_link,
             is_original,
+            adopt_refused: None,
         });
     }
     Ok(inputs)

@@ -119,6 +119,9 @@ impl View<'_> {
         } else if e.reason.is_some() || e.resolution.is_some() {
             out.push_str(&self.detail(e));
         }
+        if !crate::paths::is_within(&d.at, self.home, crate::platform::CASE_INSENSITIVE) {
+            out.push_str("  (outside ~)");
+        }
         out.push('\n');
         if let Some(why) = d.fell_back()
             && !matches!(e.action, Action::Remove | Action::Release)

@@ -82,6 +82,10 @@ pub struct ReportEntry {
     /// With `parent-is-link`: the folder on the way that is a link.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folder_link: Option<FolderLinkEntry>,
+    /// `at` lies outside the home folder (present only then). Under `--home` or
+    /// `LINKFILE_HOME` such a link is a manifest error instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_home: bool,
 }
 
 /// A folder on the way to a link's place that is itself a link.
@@ -125,6 +129,13 @@ impl Report {
                         at: l.at.to_string_lossy().into_owned(),
                         text: l.text.to_string_lossy().into_owned(),
                         into_repo: l.into_repo,
+                    }),
+                    outside_home: plan.home.as_ref().is_some_and(|home| {
+                        !crate::paths::is_within(
+                            &e.desired.at,
+                            home,
+                            crate::platform::CASE_INSENSITIVE,
+                        )
                     }),
                 })
                 .collect(),

@@ -6,7 +6,9 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::Resolver;
+use std::path::Path;
+
+use super::{Context, Resolver};
 
 impl Resolver<'_, '_> {
     /// Expands one manifest string; errors point inside it where possible.
@@ -78,7 +80,7 @@ impl Resolver<'_, '_> {
                     if !is_identifier(name) {
                         return Err(ExpandError::new(Some(i..close + 1), format!("`{name}` is not a valid environment variable name"), Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into())));
                     }
-                    match ((self.cx.env)(name).filter(|v| !v.is_empty()), default) {
+                    match (env_var(self.cx, name), default) {
                         (Some(v), _) => out.push_str(&v),
                         (None, Some(d)) => {
                             let d = self.expand_str(d, true).map_err(|mut e| {
@@ -290,4 +292,33 @@ fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The XDG base-directory variables: under a given home they count only when inside it.
+const XDG_HOMES: [&str; 4] = [
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_CACHE_HOME",
+];
+
+/// An environment variable's value as the manifest sees it: empty counts as unset, and under a
+/// given home (`cx.isolated`) the home variables are that home and an XDG base-directory
+/// variable outside it counts as unset, so that nothing leads out into the real home.
+pub(super) fn env_var(cx: &Context, name: &str) -> Option<String> {
+    if cx.isolated && (name == "HOME" || name == crate::platform::HOME_VAR) {
+        return Some(cx.home.to_string_lossy().into_owned());
+    }
+    let value = (cx.env)(name).filter(|v| !v.is_empty())?;
+    if cx.isolated && XDG_HOMES.contains(&name) {
+        let path = Path::new(&value);
+        let inside = path.is_absolute()
+            && crate::paths::is_within(
+                &crate::paths::normalize(path),
+                cx.home,
+                cx.case_insensitive,
+            );
+        return inside.then_some(value);
+    }
+    Some(value)
 }

@@ -432,3 +432,36 @@ pub fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize
     }
     count
 }
+
+/// Runs `linkfile ARGS...` in-process in the repo like [`World::run`], but without `--home`: the
+/// home is the platform's home variable, set to `w.home` (a link outside a given home is refused).
+pub fn run_without_home(w: &World, args: &[&str]) -> Run {
+    let mut env = w.env.clone();
+    env.insert(
+        linkfile::platform::HOME_VAR.to_string(),
+        w.home.to_string_lossy().into_owned(),
+    );
+    let system = linkfile::System {
+        env: Box::new(move |k| env.get(k).cloned()),
+        cwd: w.repo.clone(),
+        stdout_is_terminal: false,
+        stderr_is_terminal: false,
+        host: "linkfile-test".into(),
+    };
+    let argv: Vec<String> = std::iter::once("linkfile")
+        .chain(args.iter().copied())
+        .map(str::to_string)
+        .collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = {
+        let _gate = no_spawning();
+        linkfile::run(argv, &system, &mut out, &mut err)
+    };
+    let raw_stdout = String::from_utf8(out).unwrap();
+    Run {
+        code,
+        stdout: w.filter(&raw_stdout),
+        raw_stdout,
+        stderr: w.filter(&String::from_utf8(err).unwrap()),
+    }
+}

@@ -6,6 +6,7 @@ mod harness;
 mod apply;
 #[cfg(unix)]
 mod concurrency;
+mod containment;
 #[cfg(unix)]
 mod crash;
 mod doctor;
@@ -17,9 +18,11 @@ mod faults;
 mod folder_links;
 mod hardlinks;
 mod history;
+mod isolation;
 mod manifest_errors;
 mod operations;
 mod output;
+mod overlaps;
 #[cfg(unix)]
 mod properties;
 #[cfg(unix)]

@@ -1,0 +1,164 @@
+//! Containment by real path, not by text: every `to` lies inside the repo, and no `at` lies
+//! inside linkfile's state folder or — through the home folder itself — inside the repo, with
+//! the links on the way followed as the filesystem will follow them when it writes. The
+//! resolver's lexical checks come first; this is where the filesystem is read (one
+//! `canonicalize` per distinct folder). A link in the repo is itself a fine `to` (it is linked
+//! as it is): only the folders on the way to `to` are followed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::error::Diagnostic;
+use crate::resolve::{Context, Desired};
+
+/// `path` as the filesystem reaches it: its deepest existing ancestor with every link resolved,
+/// and the rest (still to be made) appended.
+pub fn real_path(path: &Path) -> PathBuf {
+    for ancestor in path.ancestors() {
+        if let Ok(real) = std::fs::canonicalize(ancestor) {
+            return real.join(path.strip_prefix(ancestor).unwrap_or(Path::new("")));
+        }
+    }
+    path.to_path_buf()
+}
+
+/// Where a path (the real path of its folder, its own name kept) really is: the folder's real
+/// path is asked once per folder.
+#[derive(Default)]
+struct Folders(HashMap<PathBuf, PathBuf>);
+
+impl Folders {
+    fn place(&mut self, path: &Path) -> PathBuf {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return real_path(path);
+        };
+        if let Some(real) = self.0.get(dir) {
+            return real.join(name);
+        }
+        let real = real_path(dir);
+        let place = real.join(name);
+        self.0.insert(dir.to_path_buf(), real);
+        place
+    }
+}
+
+/// The real paths of the repo, the home and the state folder, which every check compares with.
+pub struct Roots {
+    repo: PathBuf,
+    home: PathBuf,
+    state: PathBuf,
+}
+
+impl Roots {
+    pub fn new(cx: &Context) -> Roots {
+        Roots {
+            repo: real_path(cx.repo),
+            home: real_path(cx.home),
+            state: real_path(cx.state),
+        }
+    }
+}
+
+/// `Some(real)` when the real path `real` lies outside the repo.
+pub fn outside_repo(real: PathBuf, roots: &Roots, cx: &Context) -> Option<PathBuf> {
+    (!crate::paths::is_within(&real, &roots.repo, cx.case_insensitive)).then_some(real)
+}
+
+/// Checks every link by real path. `walked[i]`: the link's original was found by an `each`
+/// walk, which follows no link below the folder it walks (that folder is checked by the walk).
+pub fn check(
+    links: &[Desired],
+    walked: &[bool],
+    cx: &Context,
+    roots: &Roots,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut folders = Folders::default();
+    let mut errors = Vec::new();
+    // An `each` entry's links share its spans: one error per entry and check.
+    let mut reported = HashSet::new();
+    for (d, walked) in links.iter().zip(walked) {
+        if !walked
+            && let Some(real) = outside_repo(folders.place(&d.to), roots, cx)
+            && reported.insert(("to", d.to_span.start))
+        {
+            errors.push(to_escapes(d, &real, cx));
+        }
+        let at = folders.place(&d.at);
+        if crate::paths::is_within(&at, &roots.state, cx.case_insensitive)
+            && reported.insert(("state", d.at_span.start))
+        {
+            errors.push(at_in_state(d, &at, cx));
+            continue;
+        }
+        // Below the home, a link on the way is the planner's to see (a folder link into the
+        // repo is a conflict, and is unfolded under `backup`): only the home itself is followed.
+        let in_home = crate::paths::is_within(&d.at, cx.home, cx.case_insensitive);
+        let at = if in_home {
+            let depth = cx.home.components().count();
+            roots
+                .home
+                .join(d.at.components().skip(depth).collect::<PathBuf>())
+        } else {
+            at
+        };
+        if crate::paths::is_within(&at, &roots.repo, cx.case_insensitive)
+            && reported.insert(("repo", d.at_span.start))
+        {
+            errors.push(at_in_repo(d, &at, in_home, cx));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// `to` (or the folder an `each` entry walks) leads out of the repo through a link.
+pub fn to_escapes(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
+    cx.diagnostic(
+        d.to_span.clone(),
+        format!(
+            "`to` escapes the repo by its real path: {} is {}, outside {}",
+            d.to.display(),
+            real.display(),
+            cx.repo.display()
+        ),
+        Some("a link in the repo leads out of it on the way; point `to` at something inside the repo (a link in the repo may itself be `to`: it is linked as it is)".into()),
+    )
+}
+
+fn at_in_state(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
+    cx.diagnostic(
+        d.at_span.clone(),
+        format!(
+            "`at` is inside linkfile's state folder {} (by its real path, {}): linkfile keeps its log, backups and lock there",
+            cx.state.display(),
+            real.display()
+        ),
+        Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
+    )
+}
+
+fn at_in_repo(d: &Desired, real: &Path, in_home: bool, cx: &Context) -> Diagnostic {
+    let (how, hint) = if in_home {
+        (
+            format!("the home folder {} leads into the repo", cx.home.display()),
+            "use a home folder outside the repo (--home, LINKFILE_HOME)",
+        )
+    } else {
+        (
+            "a link on the way leads into the repo".to_string(),
+            "`at` is where the link goes, outside the repo: change `at`",
+        )
+    };
+    cx.diagnostic(
+        d.at_span.clone(),
+        format!(
+            "{} is inside the repo by its real path ({}): {how}, so the link would be written into your dotfiles",
+            d.at.display(),
+            real.display(),
+        ),
+        Some(hint.into()),
+    )
+}
