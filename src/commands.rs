@@ -468,6 +468,9 @@ fn transact(
     };
     if !json && !quiet {
         out.write_all(view.entries(plan).as_bytes())?;
+    } else if !json && counts.conflict > 0 {
+        // Quiet, but not about why nothing was done.
+        out.write_all(view.conflicts(plan).as_bytes())?;
     }
     if counts.conflict > 0 || dry_run {
         if json {
@@ -476,6 +479,7 @@ fn transact(
         if counts.conflict > 0 {
             return Err(Error::Conflicts {
                 count: counts.conflict,
+                command: command.to_string(),
             });
         }
         if !json && !quiet {

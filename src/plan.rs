@@ -266,15 +266,17 @@ impl Counts {
     }
 }
 
-/// Plans every link.
+/// Plans every link, for `apply` (and `plan`, which shows what apply would do).
 pub fn plan(inputs: Vec<Input>) -> Plan {
-    Plan {
-        entries: inputs.into_iter().map(plan_one).collect(),
-        ..Plan::default()
-    }
+    plan_for(inputs, Purpose::Apply)
 }
 
+#[cfg(test)]
 fn plan_one(input: Input) -> Entry {
+    plan_one_for(input, Purpose::Apply)
+}
+
+fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     let Input {
         desired,
         want,
@@ -312,6 +314,15 @@ fn plan_one(input: Input) -> Entry {
             desired.at.display()
         )),
         (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
+        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
+            if purpose != Purpose::Apply =>
+        {
+            Some(format!(
+                "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
+                desired.at.display(),
+                purpose.command()
+            ))
+        }
         (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
             Some(format!(
                 "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
@@ -326,6 +337,11 @@ fn plan_one(input: Input) -> Entry {
             )),
             _ => None,
         },
+        (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
+            "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
+            desired.at.display(),
+            purpose.command()
+        )),
         (Some(Reason::ChangedSinceApplied), _) => Some(format!(
             "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
             desired.at.display()
@@ -463,6 +479,39 @@ fn original_missing_hint(d: &Desired, actual: &Actual) -> String {
             d.to.display()
         ),
         _ => format!("create {} in the repo, or fix `to`", d.to.display()),
+    }
+}
+
+/// The command a plan is made for: its hints name only what that command accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `apply` (and `plan`): hints may offer `--on-conflict`.
+    Apply,
+    /// `undo`.
+    Undo,
+    /// `unlink`.
+    Unlink,
+}
+
+impl Purpose {
+    /// The command's name.
+    pub fn command(self) -> &'static str {
+        match self {
+            Purpose::Apply => "apply",
+            Purpose::Undo => "undo",
+            Purpose::Unlink => "unlink",
+        }
+    }
+}
+
+/// Plans every link for `purpose`.
+pub fn plan_for(inputs: Vec<Input>, purpose: Purpose) -> Plan {
+    Plan {
+        entries: inputs
+            .into_iter()
+            .map(|i| plan_one_for(i, purpose))
+            .collect(),
+        ..Plan::default()
     }
 }
 
@@ -846,5 +895,25 @@ mod tests {
         ]);
         let c = p.counts();
         assert_eq!((c.create, c.conflict, c.changes()), (1, 1, 1));
+    }
+
+    #[test]
+    fn hints_name_only_what_the_command_accepts() {
+        let changed = Input {
+            want: Want::Nothing,
+            owned: owned("/r/vim/vimrc"),
+            ..input(Some(EntryKind::File), Actual::File)
+        };
+        let in_the_way = input(Some(EntryKind::File), Actual::File);
+        for i in [changed, in_the_way] {
+            let apply = plan_one_for(i.clone(), Purpose::Apply).hint.unwrap();
+            assert!(apply.contains("--on-conflict backup"), "{apply}");
+            for purpose in [Purpose::Undo, Purpose::Unlink] {
+                let hint = plan_one_for(i.clone(), purpose).hint.unwrap();
+                assert!(!hint.contains("--on-conflict"), "{hint}");
+                let again = format!("then run `linkfile {}` again", purpose.command());
+                assert!(hint.contains(&again), "{hint}");
+            }
+        }
     }
 }

@@ -22,3 +22,4 @@ mod properties;
 mod schema;
 mod states;
 pub(crate) mod trees;
+mod truth;
