@@ -22,6 +22,7 @@ use crate::render::json::Report;
 use crate::resolve::{self, Desired, Resolved};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
 
+mod carry;
 mod places;
 mod undo;
 
@@ -112,6 +113,8 @@ struct Setup {
     repo: PathBuf,
     home: PathBuf,
     state: State,
+    /// The history of this repo under another path, when this manifest has none of its own.
+    carried: Option<carry::Carried>,
 }
 
 impl Setup {
@@ -162,15 +165,14 @@ impl Setup {
 }
 
 fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<Setup, Error> {
-    let manifest_path = find_manifest(manifest, sys)?;
-    let text = std::fs::read_to_string(&manifest_path).map_err(|source| Error::ReadManifest {
-        path: manifest_path.clone(),
+    let given = find_manifest(manifest, sys)?;
+    let text = std::fs::read_to_string(&given).map_err(|source| Error::ReadManifest {
+        path: given.clone(),
         source,
     })?;
-    let shown = manifest_path
-        .strip_prefix(&sys.cwd)
-        .unwrap_or(&manifest_path)
-        .to_path_buf();
+    let shown = given.strip_prefix(&sys.cwd).unwrap_or(&given).to_path_buf();
+    // One repo, one history: links and the state key use the repo's real path.
+    let manifest_path = real_manifest_path(&given);
     let repo = manifest_path
         .parent()
         .map(Path::to_path_buf)
@@ -181,6 +183,10 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
         .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    let carried = match state.head()? {
+        None => carry::find(&state, &manifest_path),
+        Some(_) => None,
+    };
     Ok(Setup {
         manifest_path,
         shown,
@@ -188,6 +194,7 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         repo,
         home,
         state,
+        carried,
     })
 }
 
@@ -291,7 +298,14 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
 
 /// Runs the command line.
 pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
-    let s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
+    let mut s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
+    // Says so when this manifest takes over its repo's history from another path.
+    let carry =
+        |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(s, write)?
+        {
+            Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
+            _ => Ok(()),
+        };
     fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
         View {
             home: &s.home,
@@ -303,6 +317,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     match &cli.command {
         Command::Plan { json, exit_code } => {
             recover_if_needed(&s.state, out, cli.quiet || *json)?;
+            carry(&mut s, false, out, cli.quiet || *json)?;
             let session = session(s, sys, None)?;
             let plan = &session.plan;
             let counts = plan.counts();
@@ -333,6 +348,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             on_conflict,
         } => {
             let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
+            carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             let session = session(s, sys, *on_conflict)?;
             transact(
                 &session,
@@ -347,6 +363,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Undo { dry_run } => {
             let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
+            carry(&mut s, !*dry_run, out, cli.quiet)?;
             let (session, undoes) = undo_session(s)?;
             transact(
                 &session,
@@ -361,6 +378,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Unlink { dry_run } => {
             let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
+            carry(&mut s, !*dry_run, out, cli.quiet)?;
             let session = unlink_session(s)?;
             transact(
                 &session,
@@ -375,6 +393,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Log { json } => {
             recover_if_needed(&s.state, out, cli.quiet || *json)?;
+            carry(&mut s, false, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
                 let text = serde_json::to_string_pretty(&history).expect("records serialise");
@@ -404,6 +423,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Recover => {
             let _lock = s.state.lock("recover")?;
+            carry(&mut s, true, out, false)?;
             match apply::recover(&s.state, true)? {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
@@ -538,4 +558,20 @@ fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     resolve::normalize(&cwd.join(p))
+}
+
+/// `manifest` (absolute) with its folder resolved to its real path, in plain form on Windows;
+/// as it is when the folder cannot be resolved (reading the manifest then says why).
+fn real_manifest_path(manifest: &Path) -> PathBuf {
+    let (Some(dir), Some(name)) = (manifest.parent(), manifest.file_name()) else {
+        return manifest.to_path_buf();
+    };
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        return manifest.to_path_buf();
+    };
+    let real = match platform::plain_form(&real.to_string_lossy()) {
+        platform::Plain::Path(plain) => PathBuf::from(plain),
+        _ => real,
+    };
+    real.join(name)
 }

@@ -168,3 +168,122 @@ fn undoing_an_unlink_over_a_file_names_only_what_undo_accepts() {
     assert_names_only(&r, "undo");
     assert_eq!(fs::read_to_string(w.home.join(".a")).unwrap(), "mine\n");
 }
+
+/// The `m-*` folders in the state root: one per manifest with a history.
+fn state_folders(w: &World) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = fs::read_dir(&w.state)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("m-"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn three_links(w: &World) {
+    w.repo_file("a", "a\n")
+        .repo_file("b", "b\n")
+        .repo_file("c/d", "d\n")
+        .manifest(
+            "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n\"~/.config/d\" = \"c/d\"\n",
+        );
+}
+
+#[test]
+#[cfg(unix)]
+fn a_repo_reached_through_a_link_is_one_repo_with_one_history() {
+    require_symlinks!();
+    let w = World::new();
+    three_links(&w);
+    let via = w.root.join("link-to-repo");
+    crate::harness::symlink(&w.repo, &via);
+    let through_link = via.join("linkfile.toml");
+    let direct = w.repo.join("linkfile.toml");
+    let r = w.run(&["-m", through_link.to_str().unwrap(), "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The links point at the repo's real path.
+    assert_eq!(w.link_text(".a"), Some(w.repo.join("a")));
+    let r = w.run(&["-m", direct.to_str().unwrap(), "plan"]);
+    assert!(r.stdout.starts_with("No changes: 3 links"), "{r:?}");
+    let r = w.run(&["-m", direct.to_str().unwrap(), "apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(state_folders(&w).len(), 1, "{:?}", state_folders(&w));
+    // Undo through either path undoes the one history.
+    let r = w.run(&["-m", direct.to_str().unwrap(), "undo"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.link_text(".a"), None);
+    let r = w.run(&["-m", through_link.to_str().unwrap(), "log"]);
+    assert!(r.stdout.contains("undo"), "{r:?}");
+}
+
+#[test]
+fn a_moved_repo_carries_its_history_over() {
+    require_symlinks!();
+    let w = World::new();
+    three_links(&w);
+    w.home_file(".b", "my own b\n");
+    let r = w.run(&["apply", "--on-conflict", "backup"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let moved = w.root.join("repo2");
+    fs::rename(&w.repo, &moved).unwrap();
+    let before = w.snapshot_all();
+    let r = w.run_in(&moved, &["plan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.snapshot_all(), before, "plan wrote something");
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("History carried over from [REPO]/linkfile.toml"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout.matches("(dangling: now -> [REPO]/").count(),
+        3,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .ends_with("Plan: 0 to create, 3 to fix, 0 to remove, 0 conflicts.\n"),
+        "{}",
+        r.stdout
+    );
+    let r = w.run_in(&moved, &["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("History carried over"), "{}", r.stdout);
+    assert_eq!(w.link_text(".a"), Some(moved.join("a")));
+    assert_eq!(w.link_text(".config/d"), Some(moved.join("c/d")));
+    // One history, under the new key; the old one is not left to fight.
+    assert_eq!(state_folders(&w).len(), 1, "{:?}", state_folders(&w));
+    let log = w.run_in(&moved, &["log"]);
+    assert_eq!(log.stdout.matches("apply").count(), 2, "{}", log.stdout);
+    let r = w.run_in(&moved, &["plan"]);
+    assert!(r.stdout.starts_with("No changes: 3 links"), "{r:?}");
+    // Unlink removes the links and puts back the user's file, and nothing into the old place.
+    let r = w.run_in(&moved, &["unlink"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for rel in [".a", ".config/d"] {
+        assert!(fs::symlink_metadata(w.home.join(rel)).is_err(), "{rel}");
+    }
+    assert_eq!(fs::read_to_string(w.home.join(".b")).unwrap(), "my own b\n");
+    assert!(!w.repo.exists());
+}
+
+#[test]
+fn a_new_repo_does_not_take_the_history_of_a_repo_that_still_exists() {
+    require_symlinks!();
+    let w = World::new();
+    three_links(&w);
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let other = w.root.join("other");
+    crate::harness::write(&other.join("a"), "a\n");
+    crate::harness::write(
+        &other.join("linkfile.toml"),
+        "version = 1\n[links]\n\"~/.x\" = \"a\"\n",
+    );
+    let r = w.run_in(&other, &["plan"]);
+    assert!(!r.stdout.contains("History"), "{}", r.stdout);
+    assert!(r.stdout.contains("+ ~/.x -> a"), "{}", r.stdout);
+}
