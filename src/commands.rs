@@ -1,6 +1,7 @@
-//! The commands. Each reads the manifest and the state, recovers from an interrupted operation
-//! first, plans, shows the plan, and — for the writers (`apply`, `undo`, `unlink`) — applies it
-//! under the lock and records the operation.
+//! The commands. Each reads the manifest and the state, plans, shows the plan, and — for the
+//! writers (`apply`, `undo`, `unlink`) — first rolls back an interrupted operation, then applies
+//! the plan under the lock and records the operation. The read-only ones (`plan`, `log`, the dry
+//! runs) never recover: they plan around an interrupted operation as its rollback will leave it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -45,6 +46,8 @@ pub struct Session {
     pub head: Option<Operation>,
     /// What apply would do now.
     pub plan: Plan,
+    /// Whether an interrupted operation is pending (the plan is as it will be once rolled back).
+    pub interrupted: bool,
 }
 
 impl Session {
@@ -115,6 +118,8 @@ struct Setup {
     state: State,
     /// The history of this repo under another path, when this manifest has none of its own.
     carried: Option<carry::Carried>,
+    /// For read-only commands: an interrupted operation they plan around, never roll back.
+    pending: Option<crate::pending::Pending>,
 }
 
 impl Setup {
@@ -151,8 +156,14 @@ impl Setup {
         Ok((expanded.links, kinds))
     }
 
+    /// What an interrupted operation's rollback will change, for observation.
+    fn overlay(&self) -> Option<&crate::pending::Overlay> {
+        self.pending.as_ref().map(|p| &p.overlay)
+    }
+
     fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
         Session {
+            interrupted: self.pending.is_some(),
             manifest_hash: format!("{:016x}", oplog::fnv1a(self.text.as_bytes())),
             home: self.home,
             repo: self.repo,
@@ -195,6 +206,7 @@ fn setup(manifest: Option<&Path>, home: Option<&Path>, sys: &System) -> Result<S
         home,
         state,
         carried,
+        pending: None,
     })
 }
 
@@ -289,7 +301,8 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         items.push(Item::owned(&o, Want::Nothing, p));
     }
     let remove_folders = folders_giving_way(&items, &s.state)?;
-    let mut plan = plan::plan(observe_all(items, &remove_folders)?);
+    let inputs = observe_all(items, &remove_folders, s.overlay())?;
+    let mut plan = plan::plan(inputs);
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;
@@ -316,13 +329,15 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     }
     match &cli.command {
         Command::Plan { json, exit_code } => {
-            recover_if_needed(&s.state, out, cli.quiet || *json)?;
             carry(&mut s, false, out, cli.quiet || *json)?;
+            note_pending(&mut s, out, cli.quiet || *json)?;
             let session = session(s, sys, None)?;
             let plan = &session.plan;
             let counts = plan.counts();
             if *json {
-                out.write_all(Report::new(plan).to_json().as_bytes())?;
+                let mut report = Report::new(plan);
+                report.interrupted = session.interrupted.then_some(true);
+                out.write_all(report.to_json().as_bytes())?;
             } else {
                 if !cli.quiet {
                     out.write_all(view(&session, style, cli.verbose).entries(plan).as_bytes())?;
@@ -349,6 +364,9 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         } => {
             let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
+            if *dry_run {
+                note_pending(&mut s, out, cli.quiet || *json)?;
+            }
             let session = session(s, sys, *on_conflict)?;
             transact(
                 &session,
@@ -364,6 +382,9 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Command::Undo { dry_run } => {
             let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
+            if *dry_run {
+                note_pending(&mut s, out, cli.quiet)?;
+            }
             let (session, undoes) = undo_session(s)?;
             transact(
                 &session,
@@ -379,6 +400,9 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Command::Unlink { dry_run } => {
             let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
+            if *dry_run {
+                note_pending(&mut s, out, cli.quiet)?;
+            }
             let session = unlink_session(s)?;
             transact(
                 &session,
@@ -392,8 +416,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Log { json } => {
-            recover_if_needed(&s.state, out, cli.quiet || *json)?;
             carry(&mut s, false, out, cli.quiet || *json)?;
+            note_pending(&mut s, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
                 let text = serde_json::to_string_pretty(&history).expect("records serialise");
@@ -433,8 +457,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     }
 }
 
-/// A writer takes the lock and first rolls back an interrupted operation. A dry run recovers only
-/// when it must, and otherwise writes nothing, not even the lock file.
+/// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
+/// nothing, not even the lock file, and never recovers (see [`note_pending`]).
 fn prepare(
     state: &State,
     command: &str,
@@ -443,7 +467,6 @@ fn prepare(
     quiet: bool,
 ) -> Result<Option<oplog::Lock>, Error> {
     if dry_run {
-        recover_if_needed(state, out, quiet)?;
         return Ok(None);
     }
     let lock = state.lock(command)?;
@@ -451,11 +474,23 @@ fn prepare(
     Ok(Some(lock))
 }
 
-fn recover_if_needed(state: &State, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
-    if state.intent_path().exists() {
-        let _lock = state.lock("recover")?;
-        report_recovery(apply::recover(state, false)?, out, quiet)?;
+/// For the read-only commands (`plan`, `log`, the dry runs): an interrupted operation is not
+/// rolled back (that writes) but said to be pending, and planned around as the next writer will
+/// leave it. One that is still running (its writer holds the lock) is waited for, as before.
+fn note_pending(s: &mut Setup, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
+    let Some(pending) = crate::pending::pending(&s.state)? else {
+        return Ok(());
+    };
+    if let Some(holder) = s.state.lock_holder() {
+        return Err(Error::Locked {
+            path: s.state.root.join("lock"),
+            holder,
+        });
     }
+    if !quiet {
+        writeln!(out, "{}", pending.notice())?;
+    }
+    s.pending = Some(pending);
     Ok(())
 }
 

@@ -24,6 +24,7 @@ pub mod manifest;
 pub mod observe;
 pub mod oplog;
 pub mod paths;
+pub mod pending;
 pub mod plan;
 pub mod platform;
 pub mod primitive;

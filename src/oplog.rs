@@ -417,6 +417,25 @@ impl State {
         sync_dir(&self.root).map_err(|e| state_err(&self.root, e))
     }
 
+    /// Who holds the writer's lock now, without taking it or writing anything: `None` when it
+    /// is free (or there is no lock file yet).
+    pub fn lock_holder(&self) -> Option<String> {
+        let path = self.root.join("lock");
+        let mut file = File::open(&path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                Some(holder.trim().to_string())
+            }
+            Err(fs::TryLockError::Error(_)) => None,
+        }
+    }
+
     /// The folders this history was kept in before (oldest first).
     fn former_dirs(&self) -> &[PathBuf] {
         self.former.get_or_init(|| {

@@ -120,7 +120,10 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         ));
     }
     let remove_folders = deepest_first(target.folders.clone());
-    let mut plan = plan::plan_for(observe_all(items, &remove_folders)?, plan::Purpose::Undo);
+    let mut plan = plan::plan_for(
+        observe_all(items, &remove_folders, s.overlay())?,
+        plan::Purpose::Undo,
+    );
     plan.remove_folders = remove_folders;
     Ok((s.into_session(Some(head), plan), target.id))
 }
@@ -148,7 +151,10 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
         items.push(Item::owned(o, want, OnConflict::Fail));
     }
     let remove_folders = deepest_first(made_folders(&history));
-    let mut plan = plan::plan_for(observe_all(items, &remove_folders)?, plan::Purpose::Unlink);
+    let mut plan = plan::plan_for(
+        observe_all(items, &remove_folders, s.overlay())?,
+        plan::Purpose::Unlink,
+    );
     plan.remove_folders = remove_folders;
     Ok(s.into_session(head, plan))
 }

@@ -287,3 +287,113 @@ fn a_new_repo_does_not_take_the_history_of_a_repo_that_still_exists() {
     assert!(!r.stdout.contains("History"), "{}", r.stdout);
     assert!(r.stdout.contains("+ ~/.x -> a"), "{}", r.stdout);
 }
+
+/// A home where an apply has links to make (in a folder to make), a user's link to fix, a
+/// user's file to move to the backup store, and a link it owns to prune.
+fn interrupted_world() -> World {
+    let w = World::new();
+    w.repo_file("a", "a\n")
+        .repo_file("b", "b\n")
+        .repo_file("c", "c\n")
+        .repo_file("n/x", "x\n")
+        .repo_file("gone", "gone\n");
+    w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.gone\" = \"gone\"\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    w.manifest(
+        "version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n\
+         \"~/.b\" = \"b\"\n\"~/.c\" = \"c\"\n\"~/.new/deep/x\" = \"n/x\"\n",
+    );
+    w.home_file(".b", "the user's b\n");
+    w.home_link(".c", &w.root.join("elsewhere"));
+    w
+}
+
+/// Runs an in-process apply of `w`'s manifest that stops dead before its step `k` (a panic:
+/// no rollback, as a kill), leaving its intent record behind. Returns how many steps it has.
+fn interrupt_apply_at(w: &World, k: usize) -> usize {
+    let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
+    let mut n = 0;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        session.apply("apply", None, &mut |_| {
+            if n == k {
+                panic!("killed before step {k}");
+            }
+            n += 1;
+            Ok(())
+        })
+    }));
+    if result.is_ok() {
+        return n;
+    }
+    assert!(
+        w.manifest_state().unwrap().join("intent.json").exists(),
+        "no intent left at step {k}"
+    );
+    n
+}
+
+#[test]
+fn read_only_commands_write_nothing_with_an_interrupted_operation_pending() {
+    require_symlinks!();
+    let steps = interrupt_apply_at(&interrupted_world(), usize::MAX);
+    assert!(steps >= 6, "{steps} steps");
+    for k in 0..steps {
+        let w = interrupted_world();
+        interrupt_apply_at(&w, k);
+        let before = w.snapshot_all();
+        let plan = w.run(&["plan"]);
+        assert_eq!(plan.code, 0, "step {k}: {plan:?}");
+        let dry = w.run(&["apply", "--dry-run"]);
+        assert_eq!(dry.code, 0, "step {k}: {dry:?}");
+        let log = w.run(&["log"]);
+        assert_eq!(log.code, 0, "step {k}: {log:?}");
+        let json = w.run(&["plan", "--json"]);
+        assert_eq!(json.code, 0, "step {k}: {json:?}");
+        let after = w.snapshot_all();
+        assert!(
+            after == before,
+            "step {k}: a read-only command wrote:\n{}",
+            crate::harness::snapshot_diff(&before, &after, 20)
+        );
+        let notice = "An interrupted `linkfile apply` (process ";
+        for (what, out) in [("plan", &plan), ("dry run", &dry), ("log", &log)] {
+            assert!(
+                out.stdout.starts_with(notice),
+                "step {k}: {what}: {}",
+                out.stdout
+            );
+            assert!(
+                out.stdout.lines().next().unwrap().contains(
+                    "is pending: the next apply, undo or unlink (or `linkfile recover`) rolls it back first"
+                ),
+                "step {k}: {what}: {}",
+                out.stdout
+            );
+        }
+        let pending_plan: String = plan
+            .stdout
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let pending_json = json.stdout.clone();
+        assert!(
+            pending_json.contains(",\n  \"interrupted\": true"),
+            "step {k}: {pending_json}"
+        );
+        let recovered = w.run(&["recover"]);
+        assert!(
+            recovered.stdout.starts_with("Recovered"),
+            "step {k}: {recovered:?}"
+        );
+        let plan = w.run(&["plan"]);
+        assert_eq!(pending_plan, plan.stdout, "step {k}");
+        let json = w.run(&["plan", "--json"]);
+        assert_eq!(
+            pending_json.replace(",\n  \"interrupted\": true", ""),
+            json.stdout,
+            "step {k}"
+        );
+    }
+}
