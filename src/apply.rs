@@ -80,6 +80,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     if counts.conflict > 0 {
         return Err(Error::Conflicts {
             count: counts.conflict,
+            command: tx.command.to_string(),
         });
     }
     check_fresh(plan)?;

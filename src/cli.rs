@@ -25,7 +25,8 @@ pub struct Cli {
     /// When to colour the output (NO_COLOR turns `auto` off)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-    /// Print less: only errors (and plan's summary line)
+    /// Print less: only errors, the conflicts an operation refuses on (with their hints), and
+    /// plan's summary line
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Print more: also the links that are already right, the vars' values, and the entries

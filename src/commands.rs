@@ -1,6 +1,7 @@
-//! The commands. Each reads the manifest and the state, recovers from an interrupted operation
-//! first, plans, shows the plan, and — for the writers (`apply`, `undo`, `unlink`) — applies it
-//! under the lock and records the operation.
+//! The commands. Each reads the manifest and the state, plans, shows the plan, and — for the
+//! writers (`apply`, `undo`, `unlink`) — first rolls back an interrupted operation, then applies
+//! the plan under the lock and records the operation. The read-only ones (`plan`, `log`, the dry
+//! runs) never recover: they plan around an interrupted operation as its rollback will leave it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -22,6 +23,7 @@ use crate::render::json::Report;
 use crate::resolve::{self, Desired, Resolved};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
 
+mod carry;
 mod places;
 mod undo;
 
@@ -47,6 +49,8 @@ pub struct Session {
     pub head: Option<Operation>,
     /// What apply would do now.
     pub plan: Plan,
+    /// Whether an interrupted operation is pending (the plan is as it will be once rolled back).
+    pub interrupted: bool,
 }
 
 impl Session {
@@ -130,6 +134,10 @@ struct Setup {
     isolated: bool,
     /// The state folder of every manifest (`LINKFILE_STATE_DIR`, else under the home).
     state_root: PathBuf,
+    /// The history of this repo under another path, when this manifest has none of its own.
+    carried: Option<carry::Carried>,
+    /// For read-only commands: an interrupted operation they plan around, never roll back.
+    pending: Option<crate::pending::Pending>,
 }
 
 impl Setup {
@@ -173,8 +181,14 @@ impl Setup {
         observe::FolderLinks::new(&self.home, &self.repo, platform::CASE_INSENSITIVE)
     }
 
+    /// What an interrupted operation's rollback will change, for observation.
+    fn overlay(&self) -> Option<&crate::pending::Overlay> {
+        self.pending.as_ref().map(|p| &p.overlay)
+    }
+
     fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
         Session {
+            interrupted: self.pending.is_some(),
             manifest_hash: format!("{:016x}", oplog::fnv1a(self.text.as_bytes())),
             home: self.home,
             repo: self.repo,
@@ -187,15 +201,14 @@ impl Setup {
 }
 
 fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Result<Setup, Error> {
-    let manifest_path = find_manifest(manifest, sys)?;
-    let text = std::fs::read_to_string(&manifest_path).map_err(|source| Error::ReadManifest {
-        path: manifest_path.clone(),
+    let given = find_manifest(manifest, sys)?;
+    let text = std::fs::read_to_string(&given).map_err(|source| Error::ReadManifest {
+        path: given.clone(),
         source,
     })?;
-    let shown = manifest_path
-        .strip_prefix(&sys.cwd)
-        .unwrap_or(&manifest_path)
-        .to_path_buf();
+    let shown = given.strip_prefix(&sys.cwd).unwrap_or(&given).to_path_buf();
+    // One repo, one history: links and the state key use the repo's real path.
+    let manifest_path = real_manifest_path(&given);
     let repo = manifest_path
         .parent()
         .map(Path::to_path_buf)
@@ -207,6 +220,10 @@ fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Re
         .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
     let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
+    let carried = match state.head()? {
+        None => carry::find(&state, &manifest_path),
+        Some(_) => None,
+    };
     Ok(Setup {
         manifest_path,
         shown,
@@ -216,6 +233,8 @@ fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Re
         state,
         isolated,
         state_root: root,
+        carried,
+        pending: None,
     })
 }
 
@@ -312,7 +331,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
     let mut remove_folders = folders_giving_way(&items, &s.state)?;
     remove_folders.extend(folders_emptied_by_prune(&items, &s.state, &s.home)?);
     let remove_folders = deepest_first(remove_folders);
-    let mut inputs = observe_all(items, &remove_folders, s.folder_links())?;
+    let mut inputs = observe_all(items, &remove_folders, s.folder_links(), s.overlay())?;
     refuse_unsafe_adopts(&mut inputs, &s.repo);
     let mut plan = plan::plan(inputs);
     plan.remove_folders = remove_folders;
@@ -324,7 +343,14 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
 
 /// Runs the command line.
 pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
-    let s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
+    let mut s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
+    // Says so when this manifest takes over its repo's history from another path.
+    let carry =
+        |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(s, write)?
+        {
+            Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
+            _ => Ok(()),
+        };
     fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
         View {
             home: &s.home,
@@ -335,12 +361,15 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     }
     match &cli.command {
         Command::Plan { json, exit_code } => {
-            recover_if_needed(&s.state, out, cli.quiet || *json)?;
+            carry(&mut s, false, out, cli.quiet || *json)?;
+            note_pending(&mut s, out, cli.quiet || *json)?;
             let session = session(s, sys, None)?;
             let plan = &session.plan;
             let counts = plan.counts();
             if *json {
-                out.write_all(Report::new(plan).to_json().as_bytes())?;
+                let mut report = Report::new(plan);
+                report.interrupted = session.interrupted.then_some(true);
+                out.write_all(report.to_json().as_bytes())?;
             } else {
                 if !cli.quiet {
                     out.write_all(view(&session, style, cli.verbose).entries(plan).as_bytes())?;
@@ -366,6 +395,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             on_conflict,
         } => {
             let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
+            carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
+            if *dry_run {
+                note_pending(&mut s, out, cli.quiet || *json)?;
+            }
             let session = session(s, sys, *on_conflict)?;
             transact(
                 &session,
@@ -380,6 +413,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Undo { dry_run } => {
             let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
+            carry(&mut s, !*dry_run, out, cli.quiet)?;
+            if *dry_run {
+                note_pending(&mut s, out, cli.quiet)?;
+            }
             let (session, undoes) = undo_session(s)?;
             transact(
                 &session,
@@ -394,6 +431,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Unlink { dry_run } => {
             let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
+            carry(&mut s, !*dry_run, out, cli.quiet)?;
+            if *dry_run {
+                note_pending(&mut s, out, cli.quiet)?;
+            }
             let session = unlink_session(s)?;
             transact(
                 &session,
@@ -407,7 +448,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Log { json } => {
-            recover_if_needed(&s.state, out, cli.quiet || *json)?;
+            carry(&mut s, false, out, cli.quiet || *json)?;
+            note_pending(&mut s, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
                 let text = serde_json::to_string_pretty(&history).expect("records serialise");
@@ -437,6 +479,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Recover => {
             let _lock = s.state.lock("recover")?;
+            carry(&mut s, true, out, false)?;
             match apply::recover(&s.state, true)? {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
@@ -446,8 +489,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     }
 }
 
-/// A writer takes the lock and first rolls back an interrupted operation. A dry run recovers only
-/// when it must, and otherwise writes nothing, not even the lock file.
+/// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
+/// nothing, not even the lock file, and never recovers (see [`note_pending`]).
 fn prepare(
     state: &State,
     command: &str,
@@ -456,7 +499,6 @@ fn prepare(
     quiet: bool,
 ) -> Result<Option<oplog::Lock>, Error> {
     if dry_run {
-        recover_if_needed(state, out, quiet)?;
         return Ok(None);
     }
     let lock = state.lock(command)?;
@@ -464,11 +506,23 @@ fn prepare(
     Ok(Some(lock))
 }
 
-fn recover_if_needed(state: &State, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
-    if state.intent_path().exists() {
-        let _lock = state.lock("recover")?;
-        report_recovery(apply::recover(state, false)?, out, quiet)?;
+/// For the read-only commands (`plan`, `log`, the dry runs): an interrupted operation is not
+/// rolled back (that writes) but said to be pending, and planned around as the next writer will
+/// leave it. One that is still running (its writer holds the lock) is waited for, as before.
+fn note_pending(s: &mut Setup, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
+    let Some(pending) = crate::pending::pending(&s.state)? else {
+        return Ok(());
+    };
+    if let Some(holder) = s.state.lock_holder() {
+        return Err(Error::Locked {
+            path: s.state.root.join("lock"),
+            holder,
+        });
     }
+    if !quiet {
+        writeln!(out, "{}", pending.notice())?;
+    }
+    s.pending = Some(pending);
     Ok(())
 }
 
@@ -501,6 +555,9 @@ fn transact(
     };
     if !json && !quiet {
         out.write_all(view.entries(plan).as_bytes())?;
+    } else if !json && counts.conflict > 0 {
+        // Quiet, but not about why nothing was done.
+        out.write_all(view.conflicts(plan).as_bytes())?;
     }
     if counts.conflict > 0 || dry_run {
         if json {
@@ -509,6 +566,7 @@ fn transact(
         if counts.conflict > 0 {
             return Err(Error::Conflicts {
                 count: counts.conflict,
+                command: command.to_string(),
             });
         }
         if !json && !quiet {
@@ -582,4 +640,20 @@ fn refuse_unsafe_adopts(inputs: &mut [plan::Input], repo: &Path) {
             input.adopt_refused = observe::adopt_refusal(&input.desired.to, repo_real);
         }
     }
+}
+
+/// `manifest` (absolute) with its folder resolved to its real path, in plain form on Windows;
+/// as it is when the folder cannot be resolved (reading the manifest then says why).
+fn real_manifest_path(manifest: &Path) -> PathBuf {
+    let (Some(dir), Some(name)) = (manifest.parent(), manifest.file_name()) else {
+        return manifest.to_path_buf();
+    };
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        return manifest.to_path_buf();
+    };
+    let real = match platform::plain_form(&real.to_string_lossy()) {
+        platform::Plain::Path(plain) => PathBuf::from(plain),
+        _ => real,
+    };
+    real.join(name)
 }

@@ -121,7 +121,7 @@ pub enum Error {
     Observe { path: PathBuf, source: io::Error },
     /// Conflicts under `on_conflict = "fail"`.
     #[error("{count} conflict{}; nothing was changed", if *count == 1 { "" } else { "s" })]
-    Conflicts { count: usize },
+    Conflicts { count: usize, command: String },
     /// The filesystem changed between the plan and the apply.
     #[error("{} changed since the plan was made ({detail}); nothing was changed", path.display())]
     StalePlan { path: PathBuf, detail: String },
@@ -204,9 +204,12 @@ impl Error {
             Error::NoHome { .. } => Some("pass --home DIR".into()),
             Error::HomeMissing { .. } => Some("create it, or pass --home with an existing folder".into()),
             Error::Observe { .. } => Some("check the permissions of that path and its parent folders".into()),
-            Error::Conflicts { .. } => Some(
+            Error::Conflicts { command, .. } if command == "apply" => Some(
                 "deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again".into(),
             ),
+            Error::Conflicts { command, .. } => Some(format!(
+                "deal with each conflict as its hint says, then run `linkfile {command}` again"
+            )),
             Error::StalePlan { .. } => Some("run `linkfile plan` again to see the current state".into()),
             Error::Apply { hint, .. } => hint.clone(),
             Error::State { .. } => Some("check that the state folder (LINKFILE_STATE_DIR, else ~/.local/state/linkfile) is writable".into()),

@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod observe;
 pub mod oplog;
 pub mod paths;
+pub mod pending;
 pub mod plan;
 pub mod platform;
 pub mod primitive;
@@ -126,11 +127,51 @@ where
     let err_style = Style {
         color: color(sys.stderr_is_terminal),
     };
-    match commands::execute(&cli, sys, out_style, out) {
+    let mut out = EndsQuietly {
+        inner: out,
+        closed: false,
+    };
+    match commands::execute(&cli, sys, out_style, &mut out) {
         Ok(code) => code,
         Err(e) => {
             let _ = err.write_all(e.render(&err_style).as_bytes());
             e.exit_code()
+        }
+    }
+}
+
+/// Standard output whose reader may leave (`linkfile apply | head -1`): once the pipe is closed,
+/// the rest of the output is dropped quietly, and the operation's outcome, not the reader,
+/// decides the exit code.
+struct EndsQuietly<'a> {
+    inner: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl Write for EndsQuietly<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        match self.inner.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
         }
     }
 }

@@ -148,6 +148,9 @@ pub struct State {
     pub root: PathBuf,
     /// This manifest's folder.
     pub dir: PathBuf,
+    /// The folders this history was kept in before its repo moved (see [`State::carry_from`]),
+    /// read once.
+    former: std::sync::OnceLock<Vec<PathBuf>>,
 }
 
 /// FNV-1a 64: a stable, dependency-free fingerprint (not a security hash).
@@ -171,10 +174,7 @@ impl State {
     /// The state of `manifest` under `root`.
     pub fn new(root: &Path, manifest: &Path, case_insensitive: bool) -> State {
         let key = crate::resolve::path_key(manifest, case_insensitive);
-        State {
-            root: root.to_path_buf(),
-            dir: root.join(format!("m-{:016x}", fnv1a(key.as_bytes()))),
-        }
+        State::at(root, root.join(format!("m-{:016x}", fnv1a(key.as_bytes()))))
     }
 
     fn ops_dir(&self) -> PathBuf {
@@ -206,7 +206,7 @@ impl State {
     pub fn op(&self, id: u64) -> Result<Operation, Error> {
         let path = self.ops_dir().join(format!("{id:08}.json"));
         let text = fs::read_to_string(&path).map_err(|e| state_err(&path, e))?;
-        let op: Operation = serde_json::from_str(&text)
+        let mut op: Operation = serde_json::from_str(&text)
             .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))?;
         let why = if op.id != id {
             Some(format!("it says it is operation {}", op.id))
@@ -225,7 +225,10 @@ impl State {
         };
         match why {
             Some(why) => Err(Error::CorruptRecord { path, why }),
-            None => Ok(op),
+            None => {
+                self.rebase(&mut op);
+                Ok(op)
+            }
         }
     }
 
@@ -411,6 +414,99 @@ pub fn format_time(secs: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+impl State {
+    /// The state kept in the folder `dir` under `root`.
+    pub fn at(root: &Path, dir: PathBuf) -> State {
+        State {
+            root: root.to_path_buf(),
+            dir,
+            former: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The manifest path this state folder was made for, if it says.
+    pub fn manifest(&self) -> Option<PathBuf> {
+        let text = fs::read_to_string(self.dir.join("manifest")).ok()?;
+        Some(PathBuf::from(text.trim_end_matches(['\n', '\r'])))
+    }
+
+    /// Takes over the history kept in `old` (the state of this repo under its old path): the
+    /// folder is renamed to this one in one step, backups and all, and remembers its old name so
+    /// that the backups its records name are found in their new place. The caller holds the
+    /// writer's lock and has recovered any interrupted operation of `old`.
+    pub fn carry_from(&mut self, old: &State, manifest: &Path) -> Result<(), Error> {
+        let mut former = old.former_dirs().to_vec();
+        former.push(old.dir.clone());
+        let list: String = former
+            .iter()
+            .map(|d| format!("{}\n", d.to_string_lossy()))
+            .collect();
+        // Each write leaves a history that is still found: by its new manifest path (which
+        // exists) until the rename, and under this folder after it.
+        write_atomic(&old.dir.join("formerly"), list.as_bytes())?;
+        write_atomic(
+            &old.dir.join("manifest"),
+            manifest.to_string_lossy().as_bytes(),
+        )?;
+        // What a failed earlier operation may have left here (an empty backup store).
+        let _ = fs::remove_dir(self.dir.join("backups"));
+        match fs::remove_dir(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(state_err(&self.dir, e)),
+            _ => {}
+        }
+        fs::rename(&old.dir, &self.dir).map_err(|e| state_err(&old.dir, e))?;
+        self.former = std::sync::OnceLock::new();
+        sync_dir(&self.root).map_err(|e| state_err(&self.root, e))
+    }
+
+    /// Who holds the writer's lock now, without taking it or writing anything: `None` when it
+    /// is free (or there is no lock file yet).
+    pub fn lock_holder(&self) -> Option<String> {
+        let path = self.root.join("lock");
+        let mut file = File::open(&path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => {
+                let _ = file.unlock();
+                None
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                Some(holder.trim().to_string())
+            }
+            Err(fs::TryLockError::Error(_)) => None,
+        }
+    }
+
+    /// The folders this history was kept in before (oldest first).
+    fn former_dirs(&self) -> &[PathBuf] {
+        self.former.get_or_init(|| {
+            fs::read_to_string(self.dir.join("formerly"))
+                .map(|t| {
+                    t.lines()
+                        .filter(|l| !l.is_empty())
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// Points the backups `op` names at this folder, where a carried-over history keeps them.
+    fn rebase(&self, op: &mut Operation) {
+        let former = self.former_dirs();
+        if former.is_empty() {
+            return;
+        }
+        for b in op.backups.iter_mut().chain(op.restored.iter_mut()) {
+            let Some(stored) = &b.stored else { continue };
+            if let Some(rest) = former.iter().find_map(|d| stored.strip_prefix(d).ok()) {
+                b.stored = Some(self.dir.join(rest));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -315,25 +315,17 @@ impl Counts {
     }
 }
 
-/// Plans every link.
+/// Plans every link, for `apply` (and `plan`, which shows what apply would do).
 pub fn plan(inputs: Vec<Input>) -> Plan {
-    let entries: Vec<Entry> = inputs.into_iter().map(plan_one).collect();
-    let mut unfold: Vec<Arc<FolderLink>> = Vec::new();
-    for e in &entries {
-        if let (Some(l), Action::Create) = (&e.folder_link, e.action)
-            && !unfold.iter().any(|u| u.at == l.at)
-        {
-            unfold.push(l.clone());
-        }
-    }
-    Plan {
-        entries,
-        unfold,
-        ..Plan::default()
-    }
+    plan_for(inputs, Purpose::Apply)
 }
 
+#[cfg(test)]
 fn plan_one(input: Input) -> Entry {
+    plan_one_for(input, Purpose::Apply)
+}
+
+fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     let Input {
         desired,
         want,
@@ -393,7 +385,7 @@ fn plan_one(input: Input) -> Entry {
     }
     let hint = match (reason, resolution) {
         (Some(Reason::ParentIsLink), None) => {
-            folder_link.as_ref().map(|l| folder_link_hint(l, &want))
+            folder_link.as_ref().map(|l| folder_link_hint(l, purpose))
         }
         (Some(Reason::SameFile), _) => Some(format!(
             "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
@@ -409,6 +401,15 @@ fn plan_one(input: Input) -> Entry {
             desired.at.display()
         )),
         (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
+        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
+            if purpose != Purpose::Apply =>
+        {
+            Some(format!(
+                "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
+                desired.at.display(),
+                purpose.command()
+            ))
+        }
         (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
             Some(format!(
                 "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
@@ -423,6 +424,11 @@ fn plan_one(input: Input) -> Entry {
             )),
             _ => None,
         },
+        (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
+            "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
+            desired.at.display(),
+            purpose.command()
+        )),
         (Some(Reason::ChangedSinceApplied), _) => Some(format!(
             "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
             desired.at.display()
@@ -454,7 +460,7 @@ fn plan_one(input: Input) -> Entry {
     }
 }
 
-fn folder_link_hint(l: &FolderLink, want: &Want) -> String {
+fn folder_link_hint(l: &FolderLink, purpose: Purpose) -> String {
     let what = if l.into_repo {
         ", a folder inside this repo (a folded stow package or a dotbot folder link)"
     } else {
@@ -465,14 +471,17 @@ fn folder_link_hint(l: &FolderLink, want: &Want) -> String {
         l.at.display(),
         l.text.display()
     );
-    match (want, l.into_repo) {
-        (Want::Link, true) => format!(
+    match (purpose, l.into_repo) {
+        (Purpose::Apply, true) => format!(
             "{head}: apply with --on-conflict backup to unfold it (the link goes to the backup store, a real folder is made and the links are made in it; the repo is untouched; undo folds it back)"
         ),
-        (Want::Link, false) => format!(
+        (Purpose::Apply, false) => format!(
             "{head}: move it away, or apply with --on-conflict backup (the link goes to the backup store and a real folder is made in its place)"
         ),
-        _ => format!("{head}: move it away, then run the command again"),
+        _ => format!(
+            "{head}: move it away, then run `linkfile {}` again",
+            purpose.command()
+        ),
     }
 }
 
@@ -599,6 +608,49 @@ fn original_missing_hint(d: &Desired, actual: &Actual) -> String {
     }
 }
 
+/// The command a plan is made for: its hints name only what that command accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `apply` (and `plan`): hints may offer `--on-conflict`.
+    Apply,
+    /// `undo`.
+    Undo,
+    /// `unlink`.
+    Unlink,
+}
+
+impl Purpose {
+    /// The command's name.
+    pub fn command(self) -> &'static str {
+        match self {
+            Purpose::Apply => "apply",
+            Purpose::Undo => "undo",
+            Purpose::Unlink => "unlink",
+        }
+    }
+}
+
+/// Plans every link for `purpose`.
+pub fn plan_for(inputs: Vec<Input>, purpose: Purpose) -> Plan {
+    let entries: Vec<Entry> = inputs
+        .into_iter()
+        .map(|i| plan_one_for(i, purpose))
+        .collect();
+    let mut unfold: Vec<Arc<FolderLink>> = Vec::new();
+    for e in &entries {
+        if let (Some(l), Action::Create) = (&e.folder_link, e.action)
+            && !unfold.iter().any(|u| u.at == l.at)
+        {
+            unfold.push(l.clone());
+        }
+    }
+    Plan {
+        entries,
+        unfold,
+        ..Plan::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -704,9 +756,11 @@ mod tests {
             adopted_fingerprint: None,
         });
         i.folder_link = folder_link(true);
-        let e = &plan(vec![i]).entries[0];
+        let e = &plan_for(vec![i], Purpose::Undo).entries[0];
         assert_eq!((e.action, e.reason), (Conflict, Some(Reason::ParentIsLink)));
-        assert!(e.hint.as_ref().unwrap().contains("run the command again"));
+        let hint = e.hint.as_ref().unwrap();
+        assert!(hint.contains("then run `linkfile undo` again"), "{hint}");
+        assert!(!hint.contains("--on-conflict"), "{hint}");
     }
 
     #[test]
@@ -1208,5 +1262,25 @@ mod tests {
         }]);
         let c = p.counts();
         assert_eq!((c.release, c.changes(), c.pending()), (1, 0, true));
+    }
+
+    #[test]
+    fn hints_name_only_what_the_command_accepts() {
+        let changed = Input {
+            want: Want::Nothing,
+            owned: owned("/r/vim/vimrc"),
+            ..input(Some(EntryKind::File), Actual::File)
+        };
+        let in_the_way = input(Some(EntryKind::File), Actual::File);
+        for i in [changed, in_the_way] {
+            let apply = plan_one_for(i.clone(), Purpose::Apply).hint.unwrap();
+            assert!(apply.contains("--on-conflict backup"), "{apply}");
+            for purpose in [Purpose::Undo, Purpose::Unlink] {
+                let hint = plan_one_for(i.clone(), purpose).hint.unwrap();
+                assert!(!hint.contains("--on-conflict"), "{hint}");
+                let again = format!("then run `linkfile {}` again", purpose.command());
+                assert!(hint.contains(&again), "{hint}");
+            }
+        }
     }
 }

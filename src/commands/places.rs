@@ -96,11 +96,13 @@ impl Item {
 /// and no longer wants (or gives back a backup) is not observed through that link (it is
 /// removed before the new link is made): its place counts as empty.
 /// Likewise a wanted link where a folder linkfile made is removed (`remove_folders`), and a
-/// place a restore takes its content from (undoing an adopt).
+/// place a restore takes its content from (undoing an adopt). With an interrupted operation
+/// pending (`overlay`), a place its rollback changes is observed as the rollback will leave it.
 pub(super) fn observe_all(
     mut items: Vec<Item>,
     remove_folders: &[PathBuf],
     mut folder_links: observe::FolderLinks,
+    overlay: Option<&crate::pending::Overlay>,
 ) -> Result<Vec<Input>, Error> {
     observe_pruned(&mut items)?;
     // A pruned place the user changed is released, not emptied: what lies below it is seen as
@@ -148,6 +150,10 @@ pub(super) fn observe_all(
             (false, Some(actual)) => actual,
             (false, None) => observed.next().expect("one observation per place"),
         };
+        let actual = match overlay {
+            Some(o) if !shadowed => o.actual(observe::Place::of(&it.desired))?.unwrap_or(actual),
+            _ => actual,
+        };
         let actual = observe::owned_hard_link(actual, &it.desired.at, it.owned.as_ref());
         let d = &it.desired;
         let folder_link = if shadowed {
@@ -159,14 +165,19 @@ pub(super) fn observe_all(
             && it.want == Want::Link
             && matches!(actual, Actual::File | Actual::Dir)
             && observe::is_original(&d.at, &d.to);
+        // Where the bytes at each place are (elsewhere while a rollback is pending).
+        let (at, to) = match overlay {
+            Some(o) => (o.content(&d.at), o.content(&d.to)),
+            None => (d.at.as_path(), d.to.as_path()),
+        };
         let file_over_file = actual == Actual::File
             && it.original == Some(EntryKind::File)
             && it.want == Want::Link
             && folder_link.is_none()
             && !is_original;
-        let same_bytes = file_over_file && observe::same_bytes(&d.at, &d.to);
+        let same_bytes = file_over_file && observe::same_bytes(at, to);
         let texts = if file_over_file && !same_bytes {
-            observe::small_text(&d.at).zip(observe::small_text(&d.to))
+            observe::small_text(at).zip(observe::small_text(to))
         } else {
             None
         };

@@ -150,7 +150,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         ));
     }
     let remove_folders = deepest_first(target.folders.clone());
-    let mut inputs = observe_all(items, &remove_folders, s.folder_links())?;
+    let mut inputs = observe_all(items, &remove_folders, s.folder_links(), s.overlay())?;
     // A right link needs no step: whether its original is there does not matter to undo.
     for i in &mut inputs {
         if i.want == Want::Link
@@ -160,7 +160,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
             i.original = i.desired.kind;
         }
     }
-    let mut plan = plan::plan(inputs);
+    let mut plan = plan::plan_for(inputs, plan::Purpose::Undo);
     plan.remove_folders = remove_folders;
     Ok((s.into_session(Some(head), plan), target.id))
 }
@@ -187,7 +187,10 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
     folder_links.sort_by(|a, b| a.at.cmp(&b.at));
     items.extend(folder_links.into_iter().map(folder_link_restore));
     let remove_folders = deepest_first(made_folders(&history));
-    let mut plan = plan::plan(observe_all(items, &remove_folders, s.folder_links())?);
+    let mut plan = plan::plan_for(
+        observe_all(items, &remove_folders, s.folder_links(), s.overlay())?,
+        plan::Purpose::Unlink,
+    );
     plan.remove_folders = remove_folders;
     Ok(s.into_session(head, plan))
 }

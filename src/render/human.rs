@@ -85,6 +85,20 @@ impl View<'_> {
     }
 
     fn entry(&self, out: &mut String, e: &Entry) {
+        self.entry_lines(out, e, true);
+    }
+
+    /// The conflicts alone, each with its hint (no diff): what `-q` still says when an
+    /// operation refuses.
+    pub fn conflicts(&self, plan: &Plan) -> String {
+        let mut out = String::new();
+        for e in plan.entries.iter().filter(|e| e.action == Action::Conflict) {
+            self.entry_lines(&mut out, e, false);
+        }
+        out
+    }
+
+    fn entry_lines(&self, out: &mut String, e: &Entry, with_diff: bool) {
         let s = &self.style;
         let (sign, colour) = match e.action {
             Action::Ok if !self.verbose => return,
@@ -131,7 +145,7 @@ impl View<'_> {
         if let Some(hint) = &e.hint {
             let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
         }
-        if let Some(diff) = &e.diff {
+        if let Some(diff) = e.diff.as_ref().filter(|_| with_diff) {
             for l in diff.lines() {
                 let l = if l.starts_with('+') && !l.starts_with("+++") {
                     s.create(l)

@@ -29,6 +29,10 @@ pub struct Report {
     /// The manifest's entries that do not apply on this machine (`when`), as written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedEntry>,
+    /// Present (true) when an interrupted operation is pending: the next apply, undo or unlink
+    /// (or `linkfile recover`) rolls it back first, and this plan is as it will be then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<bool>,
 }
 
 /// An entry whose `when` does not hold on this machine.
@@ -148,6 +152,7 @@ impl Report {
                     why: s.why.clone(),
                 })
                 .collect(),
+            interrupted: None,
         }
     }
 

@@ -264,9 +264,10 @@ fn kill_at_moments(in_the_way: bool) {
         let had_intent = intent(w).is_some();
         let had_record = committed(w);
 
-        // The next invocation, even a read-only one, finishes what the killed one left.
-        let plan = w.run(&["plan"]);
+        // The next writer finishes what the killed one left (read-only commands never do).
+        let plan = w.run(&["recover"]);
         assert_eq!(plan.code, 0, "{ctx}: {plan:?}");
+        assert!(!plan.stdout.contains("left in place"), "{ctx}: {plan:?}");
         let recovered = format!(
             "Recovered: an interrupted `linkfile apply` (process {pid}) was rolled back.\n"
         );
@@ -373,9 +374,10 @@ fn a_kill_before_a_backup_moved_anything_is_recovered() {
     w.home_file(".a", "mine\n");
     let before = w.snapshot();
     crash_before_the_first_step(&w);
-    let plan = w.run(&["plan"]);
+    let plan = w.run(&["recover"]);
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(plan.stdout.starts_with("Recovered: "), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("left in place"), "{}", plan.stdout);
     assert!(w.snapshot() == before);
 }
 
@@ -408,8 +410,9 @@ fn a_kill_before_unlink_restored_anything_is_recovered() {
         ],
     });
     fs::write(state.join("intent.json"), intent.to_string()).unwrap();
-    let plan = w.run(&["plan"]);
+    let plan = w.run(&["recover"]);
     assert_eq!(plan.code, 0, "{plan:?}");
     assert!(plan.stdout.starts_with("Recovered: "), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("left in place"), "{}", plan.stdout);
     assert!(w.snapshot() == before);
 }

@@ -30,3 +30,4 @@ mod records;
 mod schema;
 mod states;
 pub(crate) mod trees;
+mod truth;

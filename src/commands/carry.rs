@@ -1,0 +1,104 @@
+//! One repo, one history: the state is keyed by the manifest's real path, and when a repo moves
+//! (or was reached by another path before), the history it left under its old key follows it.
+//!
+//! Found read-only while planning (`plan` shows the carried history's links as fixes it owns);
+//! taken over by the next writer, under the lock, by renaming the old state folder to the new
+//! key ([`State::carry_from`]), so that no second history is left to fight over the links.
+
+use std::fs;
+
+use super::*;
+
+/// A history this manifest takes over.
+pub(super) struct Carried {
+    /// Where it is kept now.
+    pub(super) from: State,
+    /// The manifest path it was kept for.
+    pub(super) manifest: PathBuf,
+}
+
+impl Carried {
+    /// The plan line that says so.
+    pub(super) fn line(&self) -> String {
+        format!(
+            "History carried over from {}: the same repo, moved here or reached by another path.",
+            self.manifest.display()
+        )
+    }
+}
+
+/// For a manifest with no history (`state`), the history of the same repo under another key:
+/// one whose manifest resolves to this one, or whose manifest no longer exists and whose owned
+/// links point into that manifest's old folder, at originals this repo has too. Among several,
+/// the one with the most such links. Unreadable state folders of other manifests are skipped.
+pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
+    let repo = manifest.parent()?;
+    let mut best: Option<(usize, Carried)> = None;
+    for entry in fs::read_dir(&state.root).ok()?.flatten() {
+        let dir = entry.path();
+        let is_history = entry.file_name().to_string_lossy().starts_with("m-")
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+            && dir != state.dir;
+        if !is_history {
+            continue;
+        }
+        let other = State::at(&state.root, dir);
+        let (Some(old_manifest), Ok(Some(head))) = (other.manifest(), other.head()) else {
+            continue;
+        };
+        let same = |a: &Path, b: &Path| {
+            resolve::path_key(a, platform::CASE_INSENSITIVE)
+                == resolve::path_key(b, platform::CASE_INSENSITIVE)
+        };
+        let score = if same(&super::real_manifest_path(&old_manifest), manifest) {
+            usize::MAX
+        } else if fs::symlink_metadata(&old_manifest).is_err() {
+            let Some(old_repo) = old_manifest.parent() else {
+                continue;
+            };
+            moved_links(&head.view, old_repo, repo)
+        } else {
+            0
+        };
+        if score > 0 && best.as_ref().is_none_or(|(s, _)| score > *s) {
+            let carried = Carried {
+                from: other,
+                manifest: old_manifest,
+            };
+            best = Some((score, carried));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// How many of `view`'s links point into `old_repo` at an original `new_repo` has too.
+fn moved_links(view: &[OwnedLink], old_repo: &Path, new_repo: &Path) -> usize {
+    view.iter()
+        .filter(|o| {
+            let target = if o.text.is_absolute() {
+                resolve::normalize(&o.text)
+            } else {
+                resolve::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text))
+            };
+            let Ok(rest) = target.strip_prefix(old_repo) else {
+                return false;
+            };
+            fs::symlink_metadata(new_repo.join(rest)).is_ok()
+        })
+        .count()
+}
+
+/// Takes the history over: a writer renames it to this manifest's key (under the lock, after
+/// rolling back an interrupted operation of its own); a reader only reads it where it is.
+pub(super) fn take(s: &mut Setup, write: bool) -> Result<Option<String>, Error> {
+    let Some(carried) = s.carried.take() else {
+        return Ok(None);
+    };
+    if write {
+        apply::recover(&carried.from, false)?;
+        s.state.carry_from(&carried.from, &s.manifest_path)?;
+    } else {
+        s.state = carried.from.clone();
+    }
+    Ok(Some(carried.line()))
+}
