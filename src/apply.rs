@@ -84,15 +84,13 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         });
     }
     check_fresh(plan)?;
-    let (steps, mut outcome, store_dirs) = compile(plan, tx)?;
+    let (steps, mut outcome) = compile(plan, tx)?;
     if steps.is_empty() {
         return Ok(outcome);
     }
-    if let Err(e) = refuse_repo_writes(&steps, plan, tx.repo) {
-        for dir in store_dirs.iter().rev() {
-            let _ = fs::remove_dir(dir);
-        }
-        return Err(e);
+    refuse_repo_writes(&steps, plan, tx.repo)?;
+    if !outcome.backups.is_empty() {
+        tx.state.backup_store()?;
     }
     let intent = Intent {
         op: tx.op,
@@ -110,9 +108,6 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
             .and_then(|()| run_step(step, &mut folder));
         if let Err(failure) = result {
             let rollback = roll_back(&intent.steps[..=i], intent.pid);
-            for dir in store_dirs.iter().rev() {
-                let _ = fs::remove_dir(dir);
-            }
             if matches!(rollback, Rollback::Complete { .. }) {
                 let _ = fs::remove_file(tx.state.intent_path());
             }
@@ -121,6 +116,8 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     }
     for step in &intent.steps {
         match step {
+            // The backup store's folders are the backups', not folders made to hold links.
+            Step::MakeFolder { dir } if dir.starts_with(&tx.state.dir) => {}
             Step::MakeFolder { dir } => outcome.folders.push(dir.clone()),
             Step::RemoveFolder { dir } if fs::symlink_metadata(dir).is_err() => {
                 outcome.removed_folders.push(dir.clone())
@@ -260,11 +257,15 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     Ok(())
 }
 
-/// Turns the plan into primitive steps, making the backup folders they move things into.
-fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<PathBuf>), Error> {
+/// Turns the plan into primitive steps. Each backup goes into a fresh folder of the store,
+/// `<op>-<n>`, made by a step of its own after the intent is written: named by counting, never
+/// by probing, and rolled back or recovered like any step (`mkdir` refuses a folder that is
+/// already there, so a backup never goes into, or over, another).
+fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error> {
     let mut steps = Vec::new();
     let mut outcome = Outcome::default();
-    let mut store_dirs = Vec::new();
+    let store = tx.state.dir.join("backups");
+    let mut made = 0u64;
     // Folders put back from the backup store are there, as stored, when later steps run.
     let restored = plan.entries.iter().filter_map(|e| match &e.want {
         Want::Restore(b) if e.action == Action::Remove && b.what == BackupKind::Dir => {
@@ -277,24 +278,24 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
         restored: restored.collect(),
         ..Folders::default()
     };
-    let mut backup =
-        |at: &Path, what: BackupKind, steps: &mut Vec<Step>| -> Result<Backup, Error> {
-            let dir = tx.state.fresh_backup_dir(tx.op)?;
-            let stored = dir.join(at.file_name().unwrap_or_default());
-            store_dirs.push(dir);
-            steps.push(Step::Move {
-                from: at.to_path_buf(),
-                to: stored.clone(),
-            });
-            Ok(Backup {
-                at: at.to_path_buf(),
-                what,
-                stored: Some(stored),
-                text: None,
-                adopted_from: None,
-                adopted_fingerprint: None,
-            })
-        };
+    let mut backup = |at: &Path, what: BackupKind, steps: &mut Vec<Step>| -> Backup {
+        made += 1;
+        let dir = store.join(format!("{:08}-{made}", tx.op));
+        let stored = dir.join(at.file_name().unwrap_or_default());
+        steps.push(Step::MakeFolder { dir });
+        steps.push(Step::Move {
+            from: at.to_path_buf(),
+            to: stored.clone(),
+        });
+        Backup {
+            at: at.to_path_buf(),
+            what,
+            stored: Some(stored),
+            text: None,
+            adopted_from: None,
+            adopted_fingerprint: None,
+        }
+    };
     // Removals first: a new link may go where (or below where) an old one is removed, and must
     // never be made through it. Then the folders that go, once emptied, before anything is made
     // in their place; then backups put back (a folder link among them goes where a folder was
@@ -318,7 +319,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
         }
         if e.action != Action::Remove && !unfolded {
             for l in &plan.unfold {
-                let mut b = backup(&l.at, BackupKind::FolderLink, &mut steps)?;
+                let mut b = backup(&l.at, BackupKind::FolderLink, &mut steps);
                 b.text = Some(l.text.clone());
                 outcome.backups.push(b);
                 outcome.applied.backed_up += 1;
@@ -350,14 +351,14 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 steps.push(make_link(e, kind));
             }
             (Action::Create, Some(Resolution::Backup | Resolution::SameContent)) => {
-                outcome.backups.push(backup(&d.at, what, &mut steps)?);
+                outcome.backups.push(backup(&d.at, what, &mut steps));
                 outcome.applied.backed_up += 1;
                 outcome.applied.created += 1;
                 steps.push(make_link(e, kind));
             }
             (Action::Create, Some(Resolution::Adopt)) => {
                 // The repo's version goes to the store, the file in the way becomes the original.
-                let mut original = backup(&d.to, BackupKind::Original, &mut steps)?;
+                let mut original = backup(&d.to, BackupKind::Original, &mut steps);
                 original.adopted_from = Some(d.at.clone());
                 let adopted = observe::fingerprint(&d.at).map_err(|source| Error::Observe {
                     path: d.at.clone(),
@@ -426,7 +427,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
                 });
             }
             (Action::Remove, Some(Resolution::Backup)) => {
-                outcome.backups.push(backup(&d.at, what, &mut steps)?);
+                outcome.backups.push(backup(&d.at, what, &mut steps));
                 outcome.applied.backed_up += 1;
             }
             (Action::Remove, resolution) => {
@@ -472,7 +473,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome, Vec<Pat
             steps.push(Step::RemoveFolder { dir: dir.clone() });
         }
     }
-    Ok((steps, outcome, store_dirs))
+    Ok((steps, outcome))
 }
 
 fn make_link(e: &Entry, kind: Flavour) -> Step {

@@ -270,10 +270,9 @@ impl State {
         write_atomic(&self.dir.join("head"), format!("{}\n", op.id).as_bytes())
     }
 
-    /// A fresh, empty folder in the backup store, created exclusively: it never is, nor is
-    /// inside, an earlier backup, and a link planted at its name makes creation fail instead of
-    /// being followed.
-    pub fn fresh_backup_dir(&self, op: u64) -> Result<PathBuf, Error> {
+    /// The backup store, made if missing: a real folder (a link planted there is refused, not
+    /// followed). The folders of each backup are made in it by the operation's own steps.
+    pub fn backup_store(&self) -> Result<PathBuf, Error> {
         let store = self.dir.join("backups");
         fs::create_dir_all(&store).map_err(|e| state_err(&store, e))?;
         if fs::symlink_metadata(&store).is_ok_and(|m| !m.is_dir()) {
@@ -284,15 +283,7 @@ impl State {
                 ),
             ));
         }
-        for n in 1.. {
-            let dir = store.join(format!("{op:08}-{n}"));
-            match fs::create_dir(&dir) {
-                Ok(()) => return Ok(dir),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(state_err(&dir, e)),
-            }
-        }
-        unreachable!("the loop returns")
+        Ok(store)
     }
 
     /// Takes the writer's lock, or says who holds it.

@@ -438,6 +438,8 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
         // Never made (the step failed, or never ran): nothing to undo, and no write to try —
         // the filesystem may be the one refusing writes.
         Step::MakeFolder { dir } if !exists(dir) => Ok(()),
+        // Not a real folder (a link, a file): not what the step made.
+        Step::MakeFolder { dir } if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) => Ok(()),
         Step::MakeFolder { dir } => match fs::remove_dir(dir) {
             // A folder that now holds something else is left in place: remove_dir never
             // removes anything but an empty folder.

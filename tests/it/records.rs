@@ -105,3 +105,53 @@ fn a_record_whose_id_is_not_its_name_is_refused() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("00000001.json"), "{err}");
 }
+
+/// Backup folders are steps of the operation, made after its intent is written (a run killed
+/// while planning leaves none behind), named without probing, and known to recovery.
+#[test]
+fn backup_folders_are_made_after_the_intent_as_steps() {
+    let w = World::new();
+    w.manifest("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/a\" = \"a\"\n\"~/b\" = \"b\"\n\"~/c\" = \"c\"\n");
+    for n in ["a", "b", "c"] {
+        w.repo_file(n, "repo\n");
+        w.home_file(n, &format!("the user's {n}\n"));
+    }
+    let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
+    let store = session.state.dir.join("backups");
+    let intent = session.state.intent_path();
+    let mut seen = Vec::new();
+    let (outcome, _) = session
+        .apply("apply", None, &mut |step| {
+            let folders: Vec<_> = fs::read_dir(&store)
+                .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+                .unwrap_or_default();
+            seen.push((intent.exists(), folders.len(), format!("{step:?}")));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(outcome.backups.len(), 3);
+    // Before the first step, the intent is there and no backup folder yet.
+    assert_eq!((seen[0].0, seen[0].1), (true, 0), "{seen:#?}");
+    let names: Vec<_> = {
+        let mut n: Vec<_> = fs::read_dir(&store)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names, ["00000001-1", "00000001-2", "00000001-3"]);
+    // Not folders linkfile made for links: undo does not try to remove them.
+    assert!(
+        !w.run(&["log", "--json"])
+            .stdout
+            .contains("backups/00000001-1\"\n")
+    );
+    assert_eq!(w.run(&["undo"]).code, 0);
+    for n in ["a", "b", "c"] {
+        assert_eq!(
+            fs::read_to_string(w.home.join(n)).unwrap(),
+            format!("the user's {n}\n")
+        );
+    }
+}
