@@ -110,7 +110,13 @@ impl Session {
                 .filter_map(|e| e.owned.clone())
                 .collect(),
         };
-        self.state.commit(&op, &self.manifest_path)?;
+        // The intent stays: the next writer finds it and rolls the operation back.
+        self.state
+            .commit(&op, &self.manifest_path)
+            .map_err(|e| Error::Unrecorded {
+                command: command.to_string(),
+                source: Box::new(e),
+            })?;
         apply::finish(&self.state)?;
         Ok((outcome, Some(op)))
     }
@@ -394,7 +400,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
         } => {
-            let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
+            let _lock = prepare(&s.state, "apply", *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, out, cli.quiet || *json)?;
@@ -412,7 +418,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Undo { dry_run } => {
-            let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
+            let _lock = prepare(&s.state, "undo", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, out, cli.quiet)?;
@@ -430,7 +436,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Unlink { dry_run } => {
-            let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
+            let _lock = prepare(&s.state, "unlink", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, out, cli.quiet)?;
@@ -496,13 +502,14 @@ fn prepare(
     command: &str,
     dry_run: bool,
     out: &mut dyn Write,
-    quiet: bool,
+    json: bool,
 ) -> Result<Option<oplog::Lock>, Error> {
     if dry_run {
         return Ok(None);
     }
     let lock = state.lock(command)?;
-    report_recovery(apply::recover(state, false)?, out, quiet)?;
+    // A rollback is said even under -q: it undoes what an earlier run left in place.
+    report_recovery(apply::recover(state, false)?, out, json)?;
     Ok(Some(lock))
 }
 

@@ -155,6 +155,12 @@ pub enum Error {
     /// A record in the state folder is damaged or forged; nothing was done on its say-so.
     #[error("the operation record {} is corrupt: {why}; nothing was changed", path.display())]
     CorruptRecord { path: PathBuf, why: String },
+    /// Every step ran, but the operation's record could not be written: the changes are in
+    /// place, unrecorded, and the next writer rolls them back.
+    #[error(
+        "every change of this `linkfile {command}` was made, but the operation could not be recorded: {source}\nthe links are in place as planned; an operation that is not recorded cannot be undone, so the next `linkfile apply`, `undo` or `unlink` (or `linkfile recover`) rolls it back first and says so"
+    )]
+    Unrecorded { command: String, source: Box<Error> },
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
@@ -219,6 +225,9 @@ impl Error {
             Error::Output(_) => None,
             Error::CorruptRecord { .. } => Some(
                 "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back".into(),
+            ),
+            Error::Unrecorded { .. } => Some(
+                "make room (or fix the permissions) in linkfile's state folder, then run `linkfile recover` to roll back, or `linkfile apply` to roll back and apply again".into(),
             ),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),

@@ -155,3 +155,40 @@ fn backup_folders_are_made_after_the_intent_as_steps() {
         );
     }
 }
+
+/// The operation's record cannot be written (here: `ops` is a file; on a full disk, ENOSPC):
+/// every link is in place, and the message says so and what the next run does — which then
+/// rolls it back and says so, even under `-q`.
+#[test]
+fn a_failed_commit_tells_the_truth() {
+    let w = World::new();
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    let dir = linkfile::oplog::State::new(
+        &w.state,
+        &fs::canonicalize(w.repo.join("linkfile.toml")).unwrap(),
+        linkfile::platform::CASE_INSENSITIVE,
+    )
+    .dir;
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("ops"), "in the way\n").unwrap();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(w.link_text("f").is_some(), "the link is in place");
+    assert!(r.stderr.contains("could not be recorded"), "{r:?}");
+    assert!(r.stderr.contains("in place"), "{r:?}");
+    assert!(r.stderr.contains("rolls it back"), "{r:?}");
+    assert!(!r.stderr.contains("nothing was changed"), "{r:?}");
+
+    fs::remove_file(dir.join("ops")).unwrap();
+    let r = w.run(&["apply", "-q"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Recovered: an interrupted `linkfile apply`"),
+        "{r:?}"
+    );
+    assert_eq!(w.link_text("f").unwrap(), w.repo.join("f"));
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(w.link_text("f").is_none());
+}
