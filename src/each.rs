@@ -236,13 +236,19 @@ fn check_places(
                 continue;
             }
             errors.push(cx.diagnostic(
-                                b.at_span.clone(),
+                b.at_span.clone(),
                 format!(
-                    "{} is linked twice: by this entry and by line {} (each = true links every file below its `to`)",
+                    "{} is linked twice: to {} by this entry and to {} by line {} (each = true links every file below its `to`)",
                     d.at.display(),
+                    d.to.display(),
+                    links[first].to.display(),
                     line(a),
                 ),
-                Some("ignore that file in the `each` entry, or remove the other entry".into()),
+                Some(if a.each().is_some() && b.each().is_some() {
+                    "ignore that file in one of the two `each` entries (its `ignore` list)".into()
+                } else {
+                    "ignore that file in the `each` entry, or remove the other entry".into()
+                }),
             ));
         }
     }

@@ -283,7 +283,13 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             .boxed(),
         });
     }
-    for (first, dup) in duplicates(&out, cx.case_insensitive) {
+    // `each` entries may share an `at` (stow's packages, all into the home): only a file place
+    // they both link is an error, found once they are expanded.
+    let shared = |(a, b): &(usize, usize)| out[*a].each().is_some() && out[*b].each().is_some();
+    for (first, dup) in duplicates(&out, cx.case_insensitive)
+        .into_iter()
+        .filter(|p| !shared(p))
+    {
         let line = cx.text[..out[first].at_span.start].matches('\n').count() + 1;
         r.error(
             out[dup].at_span.clone(),

@@ -23,6 +23,7 @@ mod manifest_errors;
 mod operations;
 mod output;
 mod overlaps;
+mod packages;
 #[cfg(unix)]
 mod properties;
 #[cfg(unix)]
