@@ -134,18 +134,23 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
     let mut view: Vec<OwnedLink> = plan
         .entries
         .iter()
-        // A right link the user made is not taken over: undo and unlink leave it alone.
+        // A right link the user made with the wanted text is not taken over: undo and unlink
+        // leave it alone. Another tool's link to the original is (claimed), as it is.
         .filter(|e| {
             e.want == Want::Link
                 && match e.action {
                     Action::Create | Action::Fix => true,
-                    Action::Ok => e.owned.is_some(),
+                    Action::Ok => e.owned.is_some() || e.claimed,
                     _ => false,
                 }
         })
         .map(|e| OwnedLink {
             at: e.desired.at.clone(),
-            text: e.desired.link_text.clone(),
+            // A right link keeps the text it has (another tool's, when claimed).
+            text: match (e.action, e.current_text()) {
+                (Action::Ok, Some(now)) => now.to_path_buf(),
+                _ => e.desired.link_text.clone(),
+            },
             kind: e.kind.unwrap_or(EntryKind::File),
             hard: e.desired.link_type == LinkType::Hardlink,
             junction: e.desired.link_type == LinkType::Junction,
@@ -343,6 +348,16 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
         // Below a folder link unfolded before: a link made in the real folder put in its place.
         let resolution = e.resolution.filter(|_| e.folder_link.is_none());
         match (e.action, resolution) {
+            // Taken over as it is: the record keeps its text, so that undo and unlink put
+            // back what the other tool made.
+            (Action::Ok, _) if e.claimed => outcome.backups.push(Backup {
+                at: d.at.clone(),
+                what: BackupKind::Link,
+                stored: None,
+                text: e.current_text().map(Path::to_path_buf),
+                adopted_from: None,
+                adopted_fingerprint: None,
+            }),
             (Action::Ok | Action::Conflict, _) => {}
             (Action::Release, _) => outcome.applied.released += 1,
             (Action::Create, None) => {

@@ -526,3 +526,20 @@ pub fn adopt_refusal(to: &Path, repo_real: &Path) -> Option<String> {
         )
     })
 }
+
+/// Whether the link at `at`, holding `text`, resolves to `original` itself: the folder it
+/// names, by real path, is the original's folder, and the name is the original's (so a link
+/// *to* the original through another spelling — stow's relative `../dotfiles/x`, an absolute
+/// path through `..` or a folder link — counts, and a link to what the original points to does
+/// not). Asked only of links whose text is not the wanted one.
+pub fn resolves_to(at: &Path, text: &Path, original: &Path) -> bool {
+    let named = at.parent().unwrap_or(Path::new("/")).join(text);
+    let real_folder = |p: &Path| -> Option<(PathBuf, std::ffi::OsString)> {
+        let name = p.file_name()?.to_os_string();
+        Some((fs::canonicalize(p.parent()?).ok()?, name))
+    };
+    match (real_folder(&named), real_folder(original)) {
+        (Some((a, x)), Some((b, y))) => x == y && a == b,
+        _ => false,
+    }
+}

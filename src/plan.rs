@@ -60,6 +60,9 @@ pub struct Input {
     pub folder_link: Option<Arc<FolderLink>>,
     /// Whether the real file or folder at the place is the original itself (same identity).
     pub is_original: bool,
+    /// Whether the link at the place, whose text is not the wanted one, resolves to the
+    /// original all the same (another tool's link: stow's relative text, say).
+    pub resolves: bool,
     /// Why adopt may not move a file to the original's place: the original is a link in the
     /// repo, or its folder is outside the repo by real path (adopt never writes through a link).
     pub adopt_refused: Option<String>,
@@ -244,6 +247,9 @@ pub struct Entry {
     pub hint: Option<String>,
     /// A folder on the way to the place that is a link (with `parent-is-link`).
     pub folder_link: Option<Arc<FolderLink>>,
+    /// A link another tool made that resolves to the original: right as it is, taken over
+    /// without being rewritten.
+    pub claimed: bool,
 }
 
 impl Entry {
@@ -339,7 +345,13 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         folder_link,
         is_original,
         adopt_refused,
+        resolves,
     } = input;
+    // Another tool's link to the original is as right as the wanted text.
+    let wanted = match (&actual, resolves) {
+        (Actual::Link { text, .. }, true) => text.as_path(),
+        _ => desired.link_text.as_path(),
+    };
     let (mut action, mut reason, mut resolution) = match (&want, &folder_link) {
         // Below a folder link nothing was looked at (it would be through the link): the place
         // is empty once the link is unfolded into a real folder, which only `backup` and
@@ -363,7 +375,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (Want::Link, None) if is_original => (Action::Conflict, Some(Reason::SameFile), None),
         (Want::Link, None) => decide(
             original,
-            &desired.link_text,
+            wanted,
             &actual,
             policy,
             same_bytes,
@@ -445,6 +457,12 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         ),
         _ => None,
     };
+    let claimed = resolves
+        && action == Action::Ok
+        && match &actual {
+            Actual::Link { text, .. } => owned.as_ref().is_none_or(|o| o.text != *text),
+            _ => false,
+        };
     Entry {
         desired,
         want,
@@ -457,6 +475,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         diff,
         hint,
         folder_link,
+        claimed,
     }
 }
 
@@ -684,6 +703,7 @@ mod tests {
             folder_link: None,
             is_original: false,
             adopt_refused: None,
+            resolves: false,
         }
     }
 

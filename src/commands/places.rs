@@ -165,6 +165,13 @@ pub(super) fn observe_all(
             && it.want == Want::Link
             && matches!(actual, Actual::File | Actual::Dir)
             && observe::is_original(&d.at, &d.to);
+        // Another tool's link: does it lead to the original all the same?
+        let resolves = match &actual {
+            Actual::Link { text, .. } if it.want == Want::Link && *text != d.link_text => {
+                folder_link.is_none() && observe::resolves_to(&d.at, text, &d.to)
+            }
+            _ => false,
+        };
         // Where the bytes at each place are (elsewhere while a rollback is pending).
         let (at, to) = match overlay {
             Some(o) => (o.content(&d.at), o.content(&d.to)),
@@ -201,6 +208,7 @@ pub(super) fn observe_all(
             folder_link,
             is_original,
             adopt_refused: None,
+            resolves,
         });
     }
     Ok(inputs)

@@ -132,6 +132,11 @@ impl View<'_> {
             out.push_str("  (released: changed since linkfile made it; left as it is)");
         } else if e.reason.is_some() || e.resolution.is_some() {
             out.push_str(&self.detail(e));
+        } else if let (Action::Ok, Some(now)) = (e.action, e.current_text())
+            && now != e.desired.link_text
+        {
+            // Another tool's link to the original (shown with -v only).
+            let _ = write!(out, "  (its text differs: {})", now.display());
         }
         if !crate::paths::is_within(&d.at, self.home, crate::platform::CASE_INSENSITIVE) {
             out.push_str("  (outside ~)");

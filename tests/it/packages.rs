@@ -60,3 +60,73 @@ fn one_file_place_from_two_packages_names_both() {
     assert!(r.stderr.contains("linkfile.toml:9:6"), "{r:?}");
     assert_eq!(w.snapshot(), before);
 }
+
+/// Links other tools made (stow's relative ones, dotbot's absolute ones through another
+/// spelling of the path) that resolve to the wanted original are right: `ok`, claimed as owned
+/// at the next apply without being rewritten, and given back as they were by undo and unlink.
+#[test]
+fn links_that_resolve_to_the_original_are_claimed_without_rewriting() {
+    require_symlinks!();
+    let w = World::new();
+    w.repo_file("zsh/.zshrc", "setopt autocd\n");
+    w.repo_file("git/.gitconfig", "[user]\n");
+    packages(&w, &["zsh", "git"]);
+    // As stow writes them, and as a script with an unnormalised absolute path would.
+    crate::harness::symlink(
+        std::path::Path::new("../repo/zsh/.zshrc"),
+        &w.home.join(".zshrc"),
+    );
+    let odd = w.root.join("home/../repo/./git/.gitconfig");
+    crate::harness::symlink(&odd, &w.home.join(".gitconfig"));
+    let before = w.snapshot();
+
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("No changes: 2 links already in place."),
+        "{r:?}"
+    );
+    let r = w.run(&["plan", "-v"]);
+    assert!(
+        r.stdout
+            .contains("= ~/.zshrc -> zsh/.zshrc  (its text differs: ../repo/zsh/.zshrc)"),
+        "{r:?}"
+    );
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("recorded operation 1 (2 links owned)"),
+        "{r:?}"
+    );
+    assert_eq!(w.snapshot(), before, "nothing rewritten");
+
+    // Owned now: an entry dropped from the manifest takes its link with it ...
+    w.manifest("version = 1\n\n[[link]]\nat = \"~\"\nto = \"git\"\neach = true\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(w.link_text(".zshrc").is_none(), "pruned: {r:?}");
+    // ... and undo gives it back as stow made it.
+    assert_eq!(w.run(&["undo"]).code, 0);
+    packages(&w, &["zsh", "git"]);
+    assert_eq!(w.snapshot(), before);
+    // unlink puts back what was there before linkfile: the same links.
+    let r = w.run(&["unlink"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(w.snapshot(), before);
+}
+
+#[test]
+fn a_link_into_another_copy_of_the_file_is_not_claimed() {
+    require_symlinks!();
+    let w = World::new();
+    w.repo_file("zsh/.zshrc", "setopt autocd\n");
+    packages(&w, &["zsh"]);
+    // Same bytes, elsewhere: not the original.
+    std::fs::write(w.root.join("copy"), "setopt autocd\n").unwrap();
+    crate::harness::symlink(&w.root.join("copy"), &w.home.join(".zshrc"));
+    let r = w.run(&["plan"]);
+    assert!(
+        r.stdout.contains("~ ~/.zshrc -> zsh/.zshrc  (wrong-target"),
+        "{r:?}"
+    );
+}
