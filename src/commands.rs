@@ -159,6 +159,7 @@ impl Setup {
             host: &sys.host,
             isolated: self.isolated,
             state: &self.state_root,
+            on_path: platform::on_path,
         }
     }
 
@@ -276,10 +277,42 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             let kinds = kinds?;
             let desired = expanded.links;
             resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
-            let mut desired = desired;
             let mut actuals = actuals?;
+            // An optional link whose original is missing is skipped, like one `when` rules out
+            // (and pruned if linkfile made it before).
+            let (mut desired, mut kinds, mut skipped) = (desired, kinds, resolved.skipped);
+            if desired.iter().any(Desired::optional) {
+                let view = View {
+                    home: &s.home,
+                    repo: &s.repo,
+                    style: Style { color: false },
+                    verbose: false,
+                };
+                let keep: Vec<bool> = desired
+                    .iter()
+                    .zip(&kinds)
+                    .map(|(d, k)| !(d.optional() && k.is_none()))
+                    .collect();
+                let mut keeps = keep.iter();
+                actuals.retain(|_| keeps.next().copied().unwrap_or(true));
+                let mut kept = (Vec::new(), Vec::new());
+                for ((d, k), keep) in desired.into_iter().zip(kinds).zip(&keep) {
+                    if *keep {
+                        kept.0.push(d);
+                        kept.1.push(k);
+                    } else {
+                        let to = view.to_path(&d.to);
+                        skipped.push(resolve::Skipped {
+                            at: view.at_path(&d.at),
+                            why: format!("optional, and {to} is not in the repo"),
+                            to,
+                        });
+                    }
+                }
+                (desired, kinds) = kept;
+            }
             let refusals = choose_primitives(&mut desired, &kinds, &mut actuals, &s.home)?;
-            let context = (resolved.skipped, resolved.vars);
+            let context = (skipped, resolved.vars);
             Ok(((manifest, context), desired, kinds, (actuals, refusals)))
         };
         let result = read();

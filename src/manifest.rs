@@ -134,6 +134,10 @@ pub struct LinkEntry {
     /// A link that does not apply is skipped (and pruned if linkfile made it before).
     #[schemars(with = "Option<When>")]
     pub when: Option<Spanned<When>>,
+    /// A missing original skips this link (shown by `plan -v`) instead of being a conflict:
+    /// for generated or git-ignored files. Default: false.
+    #[schemars(with = "Option<bool>")]
+    pub optional: Option<Spanned<bool>>,
 }
 
 /// Conditions under which a link applies; all that are given must hold.
@@ -146,6 +150,9 @@ pub struct When {
     pub host: Option<OneOrMany>,
     /// A variable that must be set, or a table of variables and the values they must have.
     pub env: Option<EnvCondition>,
+    /// A program that must be on PATH (e.g. `"nvim"`; on Windows, PATHEXT's extensions are
+    /// tried too).
+    pub cmd: Option<String>,
 }
 
 /// An operating system name in `when.os`.

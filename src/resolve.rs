@@ -20,6 +20,9 @@ use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
 pub use crate::paths::{is_within, normalize, path_key, path_key_cow, relative_path};
 
+/// Whether a program is on the PATH an environment reader gives.
+pub type OnPath = fn(&str, &dyn Fn(&str) -> Option<String>) -> bool;
+
 /// What resolution needs to know about the machine.
 pub struct Context<'a> {
     /// The manifest's path, for error messages.
@@ -44,6 +47,8 @@ pub struct Context<'a> {
     pub isolated: bool,
     /// linkfile's state folder, absolute: no link goes in it.
     pub state: &'a Path,
+    /// Whether a program is on the PATH the environment reader gives (for `when.cmd`).
+    pub on_path: OnPath,
 }
 
 impl Context<'_> {
@@ -118,6 +123,8 @@ pub struct Extra {
     pub fell_back: Option<String>,
     /// `each = true`: one link per file below `to`, skipping these globs (relative to `to`).
     pub each: Option<Vec<String>>,
+    /// `optional = true`: a missing original skips the link.
+    pub optional: bool,
 }
 
 impl Extra {
@@ -128,6 +135,11 @@ impl Extra {
 }
 
 impl Desired {
+    /// `optional = true`: a missing original skips the link.
+    pub fn optional(&self) -> bool {
+        self.extra.as_ref().is_some_and(|x| x.optional)
+    }
+
     /// What may stand in for a symlink (`fallback`).
     pub fn fallback(&self) -> &[LinkType] {
         self.extra.as_ref().map_or(&[], |x| &x.fallback)
@@ -158,10 +170,12 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
     };
     r.check_policies(manifest);
     let env = |name: &str| expand::env_var(cx, name);
+    let program = |name: &str| (cx.on_path)(name, &env);
     let machine = crate::when::Machine {
         os: cx.os,
         host: cx.host,
         env: &env,
+        program: &program,
     };
     let mut skipped = Vec::new();
 
@@ -177,6 +191,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         link_type: LinkType,
         fallback: Vec<LinkType>,
         each: Option<Vec<String>>,
+        optional: bool,
     }
     let default_fallback: Vec<LinkType> = d
         .fallback
@@ -204,6 +219,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             link_type: default_type,
             fallback: default_fallback.clone(),
             each: None,
+            optional: false,
         })
         .collect();
     for e in &manifest.link {
@@ -246,6 +262,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 .relative
                 .as_ref()
                 .map_or(default_relative, |r| *r.get_ref()),
+            optional: e.optional.as_ref().is_some_and(|o| *o.get_ref()),
         });
     }
     // Short and long forms may interleave in the file; show links in the order they are written.
@@ -279,6 +296,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 fallback: raw.fallback,
                 fell_back: None,
                 each: raw.each,
+                optional: raw.optional,
             }
             .boxed(),
         });

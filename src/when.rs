@@ -14,6 +14,8 @@ pub struct Machine<'a> {
     pub host: &'a str,
     /// Reads an environment variable.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Whether a program of that name is on PATH.
+    pub program: &'a dyn Fn(&str) -> bool,
 }
 
 fn os_name(os: OsName) -> &'static str {
@@ -69,6 +71,11 @@ pub fn holds(when: &When, m: &Machine) -> Result<(), String> {
             }
         }
     }
+    if let Some(cmd) = &when.cmd
+        && !(m.program)(cmd)
+    {
+        return Err(format!("{cmd} is not on PATH"));
+    }
     Ok(())
 }
 
@@ -92,8 +99,18 @@ mod tests {
                 os,
                 host,
                 env: &env,
+                program: &|p| p == "nvim",
             },
         )
+    }
+
+    #[test]
+    fn cmd() {
+        assert_eq!(check("cmd = \"nvim\"", "linux", "h"), Ok(()));
+        assert_eq!(
+            check("cmd = \"code\"", "linux", "h"),
+            Err("code is not on PATH".into())
+        );
     }
 
     #[test]

@@ -274,6 +274,26 @@ pub fn elevated() -> Option<bool> {
     imp::elevated()
 }
 
+/// Whether a program called `name` is on the PATH that `env` gives: a file of that name (on
+/// Windows, with one of PATHEXT's extensions too) in one of its folders, executable on Unix.
+pub fn on_path(name: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let Some(path) = env("PATH") else {
+        return false;
+    };
+    let exts: Vec<String> = if cfg!(windows) {
+        let pathext = env("PATHEXT").unwrap_or_else(|| ".COM;.EXE;.BAT;.CMD".into());
+        std::iter::once(String::new())
+            .chain(pathext.split(';').map(str::to_string))
+            .collect()
+    } else {
+        vec![String::new()]
+    };
+    std::env::split_paths(&path).any(|dir| {
+        exts.iter()
+            .any(|ext| imp::is_program(&dir.join(format!("{name}{ext}"))))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -250,3 +250,8 @@ pub fn hostname() -> String {
     }
     String::from_utf16_lossy(&buf[..len as usize])
 }
+
+/// Whether `path` is a file (Windows runs what PATHEXT names; the caller adds the extension).
+pub fn is_program(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}

@@ -43,6 +43,13 @@ impl View<'_> {
         self.at(p)
     }
 
+    /// An original as shown: relative to the repo.
+    pub fn to_path(&self, p: &Path) -> String {
+        let mut out = String::new();
+        self.push_to(&mut out, p);
+        out
+    }
+
     fn at(&self, p: &Path) -> String {
         match p.strip_prefix(self.home) {
             Ok(rest) if !rest.as_os_str().is_empty() => format!("~/{}", slashed(rest)),

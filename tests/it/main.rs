@@ -29,6 +29,7 @@ mod properties;
 #[cfg(unix)]
 mod records;
 mod schema;
+mod selection;
 mod states;
 pub(crate) mod trees;
 mod truth;
