@@ -218,7 +218,9 @@ fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Re
         .var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
         .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
+    refuse_state_in_repo(&root, &repo)?;
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    state.verify(&home)?;
     let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     let carried = match state.head()? {
         None => carry::find(&state, &manifest_path),
@@ -656,4 +658,20 @@ fn real_manifest_path(manifest: &Path) -> PathBuf {
         _ => real,
     };
     real.join(name)
+}
+
+/// The state folder must not lie inside the repo (by real path: through a link into it too, and
+/// so inside any folder an `each` entry walks): its records and backups would be linked or
+/// adopted as dotfiles, and every operation would change what the next one plans.
+fn refuse_state_in_repo(root: &Path, repo: &Path) -> Result<(), Error> {
+    let real = crate::containment::real_path(root);
+    let real_repo = crate::containment::real_path(repo);
+    if crate::paths::is_within(&real, &real_repo, platform::CASE_INSENSITIVE) {
+        return Err(Error::StateInRepo {
+            state: root.to_path_buf(),
+            repo: repo.to_path_buf(),
+            real,
+        });
+    }
+    Ok(())
 }

@@ -32,6 +32,7 @@ pub mod platform;
 pub mod primitive;
 pub mod render;
 pub mod resolve;
+pub mod statedir;
 mod steps;
 pub mod when;
 

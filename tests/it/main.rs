@@ -28,6 +28,8 @@ mod properties;
 #[cfg(unix)]
 mod records;
 mod schema;
+#[cfg(unix)]
+mod state_trust;
 mod states;
 pub(crate) mod trees;
 mod truth;
