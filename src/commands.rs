@@ -347,12 +347,12 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
 pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
     let mut s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
     // Says so when this manifest takes over its repo's history from another path.
-    let carry =
-        |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(s, write)?
-        {
-            Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
-            _ => Ok(()),
-        };
+    let carry = |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(
+        s, sys, write,
+    )? {
+        Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
+        _ => Ok(()),
+    };
     fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
         View {
             home: &s.home,
@@ -364,7 +364,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     match &cli.command {
         Command::Plan { json, exit_code } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
-            note_pending(&mut s, out, cli.quiet || *json)?;
+            note_pending(&mut s, sys, out, cli.quiet || *json)?;
             let session = session(s, sys, None)?;
             let plan = &session.plan;
             let counts = plan.counts();
@@ -396,10 +396,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
         } => {
-            let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
+            let _lock = prepare(&s, sys, "apply", *dry_run, out, cli.quiet || *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
-                note_pending(&mut s, out, cli.quiet || *json)?;
+                note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
             let session = session(s, sys, *on_conflict)?;
             transact(
@@ -414,10 +414,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Undo { dry_run } => {
-            let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
+            let _lock = prepare(&s, sys, "undo", *dry_run, out, cli.quiet)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
-                note_pending(&mut s, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet)?;
             }
             let (session, undoes) = undo_session(s)?;
             transact(
@@ -432,10 +432,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Unlink { dry_run } => {
-            let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
+            let _lock = prepare(&s, sys, "unlink", *dry_run, out, cli.quiet)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
-                note_pending(&mut s, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet)?;
             }
             let session = unlink_session(s)?;
             transact(
@@ -451,7 +451,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Log { json } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
-            note_pending(&mut s, out, cli.quiet || *json)?;
+            note_pending(&mut s, sys, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
                 let text = serde_json::to_string_pretty(&history).expect("records serialise");
@@ -482,7 +482,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Command::Recover => {
             let _lock = s.state.lock("recover")?;
             carry(&mut s, true, out, false)?;
-            match apply::recover(&s.state, true)? {
+            match with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))? {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
             }
@@ -494,7 +494,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
 /// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
 /// nothing, not even the lock file, and never recovers (see [`note_pending`]).
 fn prepare(
-    state: &State,
+    s: &Setup,
+    sys: &System,
     command: &str,
     dry_run: bool,
     out: &mut dyn Write,
@@ -503,16 +504,23 @@ fn prepare(
     if dry_run {
         return Ok(None);
     }
-    let lock = state.lock(command)?;
-    report_recovery(apply::recover(state, false)?, out, quiet)?;
+    let lock = s.state.lock(command)?;
+    let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
+    report_recovery(recovered, out, quiet)?;
     Ok(Some(lock))
 }
 
 /// For the read-only commands (`plan`, `log`, the dry runs): an interrupted operation is not
 /// rolled back (that writes) but said to be pending, and planned around as the next writer will
 /// leave it. One that is still running (its writer holds the lock) is waited for, as before.
-fn note_pending(s: &mut Setup, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
-    let Some(pending) = crate::pending::pending(&s.state)? else {
+fn note_pending(
+    s: &mut Setup,
+    sys: &System,
+    out: &mut dyn Write,
+    quiet: bool,
+) -> Result<(), Error> {
+    let pending = with_wanted(s, sys, |w| crate::pending::pending(&s.state, w))?;
+    let Some(pending) = pending else {
         return Ok(());
     };
     if let Some(holder) = s.state.lock_holder() {
@@ -674,4 +682,22 @@ fn refuse_state_in_repo(root: &Path, repo: &Path) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+/// Runs `f` with what recovery checks an intent against: the manifest's links, resolved only
+/// when asked (when there is an intent).
+fn with_wanted<R>(s: &Setup, sys: &System, f: impl FnOnce(&crate::records::Wanted) -> R) -> R {
+    let links = || -> Result<Vec<(PathBuf, PathBuf)>, Error> {
+        let (_, expanded) = s.expanded(sys)?;
+        Ok(expanded
+            .links
+            .iter()
+            .map(|d| (d.at.clone(), d.to.clone()))
+            .collect())
+    };
+    f(&crate::records::Wanted {
+        home: &s.home,
+        repo: &s.repo,
+        links: &links,
+    })
 }

@@ -30,6 +30,7 @@ pub mod pending;
 pub mod plan;
 pub mod platform;
 pub mod primitive;
+pub mod records;
 pub mod render;
 pub mod resolve;
 pub mod statedir;

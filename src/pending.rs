@@ -192,7 +192,7 @@ impl Pending {
 /// The operation a killed run left in `state`, without touching it: `None` when there is none,
 /// when its record was committed (nothing to roll back), or when its intent is torn (no step
 /// of it ran).
-pub fn pending(state: &State) -> Result<Option<Pending>, Error> {
+pub fn pending(state: &State, wanted: &crate::records::Wanted) -> Result<Option<Pending>, Error> {
     let Some(text) = state.read_intent()? else {
         return Ok(None);
     };
@@ -202,6 +202,7 @@ pub fn pending(state: &State) -> Result<Option<Pending>, Error> {
     if state.head()?.is_some_and(|h| h.id == intent.op) {
         return Ok(None);
     }
+    crate::records::check_intent(&intent, state, wanted)?;
     let now = look(&intent.steps);
     let (after, failures) = after_rollback(&intent.steps, &now);
     let changed = after

@@ -584,7 +584,11 @@ fn verify_answer(at: &Path, text: &Path, kind: Flavour, answer: ReadLink) -> Res
 /// Finishes what a killed run left: if its intent is there and its record was not committed,
 /// undoes its steps newest first. `force` (the `recover` command) leaves in place what cannot
 /// be decided instead of refusing. Returns what was done, for the user.
-pub fn recover(state: &State, force: bool) -> Result<Option<String>, Error> {
+pub fn recover(
+    state: &State,
+    force: bool,
+    wanted: &crate::records::Wanted,
+) -> Result<Option<String>, Error> {
     let Some(text) = state.read_intent()? else {
         return Ok(None);
     };
@@ -601,6 +605,7 @@ pub fn recover(state: &State, force: bool) -> Result<Option<String>, Error> {
         finish(state)?;
         return Ok(None);
     }
+    crate::records::check_intent(&intent, state, wanted)?;
     let mut failures = Vec::new();
     for step in intent.steps.iter().rev() {
         if let Err(e) = undo_step(step, intent.pid) {
