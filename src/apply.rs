@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Rollback};
 use crate::manifest::{EntryKind, LinkType};
 use crate::observe::{self, Actual};
-use crate::oplog::{self, Backup, BackupKind, OwnedLink, State};
+use crate::oplog::{Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
 use crate::platform::Flavour;
 pub use crate::steps::{Intent, Shape, Step, finish, recover, undo_step};
@@ -99,7 +99,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         steps,
     };
     let json = serde_json::to_string(&intent).expect("an intent always serialises");
-    oplog::write_atomic(&tx.state.intent_path(), json.as_bytes())?;
+    tx.state.write_intent(json.as_bytes())?;
 
     let mut folder = OpenFolder::default();
     for (i, step) in intent.steps.iter().enumerate() {
@@ -109,7 +109,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         if let Err(failure) = result {
             let rollback = roll_back(&intent.steps[..=i], intent.pid);
             if matches!(rollback, Rollback::Complete { .. }) {
-                let _ = fs::remove_file(tx.state.intent_path());
+                let _ = tx.state.remove_intent();
             }
             return Err(failure.into_error(rollback));
         }

@@ -225,7 +225,9 @@ fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Re
         .var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
         .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
+    refuse_state_in_repo(&root, &repo)?;
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    state.verify(&home)?;
     let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     let carried = match state.head()? {
         None => carry::find(&state, &manifest_path),
@@ -384,12 +386,12 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
 pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
     let mut s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
     // Says so when this manifest takes over its repo's history from another path.
-    let carry =
-        |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(s, write)?
-        {
-            Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
-            _ => Ok(()),
-        };
+    let carry = |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(
+        s, sys, write,
+    )? {
+        Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
+        _ => Ok(()),
+    };
     fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
         View {
             home: &s.home,
@@ -401,7 +403,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
     match &cli.command {
         Command::Plan { json, exit_code } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
-            note_pending(&mut s, out, cli.quiet || *json)?;
+            note_pending(&mut s, sys, out, cli.quiet || *json)?;
             let session = session(s, sys, None)?;
             let plan = &session.plan;
             let counts = plan.counts();
@@ -433,10 +435,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
         } => {
-            let _lock = prepare(&s.state, "apply", *dry_run, out, *json)?;
+            let _lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
-                note_pending(&mut s, out, cli.quiet || *json)?;
+                note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
             let session = session(s, sys, *on_conflict)?;
             transact(
@@ -451,10 +453,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Undo { dry_run } => {
-            let _lock = prepare(&s.state, "undo", *dry_run, out, false)?;
+            let _lock = prepare(&s, sys, "undo", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
-                note_pending(&mut s, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet)?;
             }
             let (session, undoes) = undo_session(s)?;
             transact(
@@ -469,10 +471,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Unlink { dry_run } => {
-            let _lock = prepare(&s.state, "unlink", *dry_run, out, false)?;
+            let _lock = prepare(&s, sys, "unlink", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
-                note_pending(&mut s, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet)?;
             }
             let session = unlink_session(s)?;
             transact(
@@ -488,7 +490,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
         Command::Log { json } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
-            note_pending(&mut s, out, cli.quiet || *json)?;
+            note_pending(&mut s, sys, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
                 let text = serde_json::to_string_pretty(&history).expect("records serialise");
@@ -519,7 +521,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Command::Recover => {
             let _lock = s.state.lock("recover")?;
             carry(&mut s, true, out, false)?;
-            match apply::recover(&s.state, true)? {
+            match with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))? {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
             }
@@ -531,7 +533,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
 /// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
 /// nothing, not even the lock file, and never recovers (see [`note_pending`]).
 fn prepare(
-    state: &State,
+    s: &Setup,
+    sys: &System,
     command: &str,
     dry_run: bool,
     out: &mut dyn Write,
@@ -540,17 +543,24 @@ fn prepare(
     if dry_run {
         return Ok(None);
     }
-    let lock = state.lock(command)?;
+    let lock = s.state.lock(command)?;
+    let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
     // A rollback is said even under -q: it undoes what an earlier run left in place.
-    report_recovery(apply::recover(state, false)?, out, json)?;
+    report_recovery(recovered, out, json)?;
     Ok(Some(lock))
 }
 
 /// For the read-only commands (`plan`, `log`, the dry runs): an interrupted operation is not
 /// rolled back (that writes) but said to be pending, and planned around as the next writer will
 /// leave it. One that is still running (its writer holds the lock) is waited for, as before.
-fn note_pending(s: &mut Setup, out: &mut dyn Write, quiet: bool) -> Result<(), Error> {
-    let Some(pending) = crate::pending::pending(&s.state)? else {
+fn note_pending(
+    s: &mut Setup,
+    sys: &System,
+    out: &mut dyn Write,
+    quiet: bool,
+) -> Result<(), Error> {
+    let pending = with_wanted(s, sys, |w| crate::pending::pending(&s.state, w))?;
+    let Some(pending) = pending else {
         return Ok(());
     };
     if let Some(holder) = s.state.lock_holder() {
@@ -696,4 +706,38 @@ fn real_manifest_path(manifest: &Path) -> PathBuf {
         _ => real,
     };
     real.join(name)
+}
+
+/// The state folder must not lie inside the repo (by real path: through a link into it too, and
+/// so inside any folder an `each` entry walks): its records and backups would be linked or
+/// adopted as dotfiles, and every operation would change what the next one plans.
+fn refuse_state_in_repo(root: &Path, repo: &Path) -> Result<(), Error> {
+    let real = crate::containment::real_path(root);
+    let real_repo = crate::containment::real_path(repo);
+    if crate::paths::is_within(&real, &real_repo, platform::CASE_INSENSITIVE) {
+        return Err(Error::StateInRepo {
+            state: root.to_path_buf(),
+            repo: repo.to_path_buf(),
+            real,
+        });
+    }
+    Ok(())
+}
+
+/// Runs `f` with what recovery checks an intent against: the manifest's links, resolved only
+/// when asked (when there is an intent).
+fn with_wanted<R>(s: &Setup, sys: &System, f: impl FnOnce(&crate::records::Wanted) -> R) -> R {
+    let links = || -> Result<Vec<(PathBuf, PathBuf)>, Error> {
+        let (_, expanded) = s.expanded(sys)?;
+        Ok(expanded
+            .links
+            .iter()
+            .map(|d| (d.at.clone(), d.to.clone()))
+            .collect())
+    };
+    f(&crate::records::Wanted {
+        home: &s.home,
+        repo: &s.repo,
+        links: &links,
+    })
 }

@@ -164,6 +164,27 @@ pub enum Error {
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
+    /// The state folder, a folder above it or a name in it is not the user's own to trust.
+    #[error("refusing to use linkfile's state: {} is not safe: {why}; nothing was changed", path.display())]
+    UntrustedState {
+        path: PathBuf,
+        why: String,
+        hint: String,
+    },
+    /// The state folder lies inside the repo (by real path).
+    #[error("linkfile's state folder {} is inside the repo {} by its real path ({}): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed", state.display(), repo.display(), real.display())]
+    StateInRepo {
+        state: PathBuf,
+        repo: PathBuf,
+        real: PathBuf,
+    },
+    /// A record names a place this manifest neither owns nor wants, nor its backup store.
+    #[error("refusing the record {}: it names {}, {why}; nothing was changed", record.display(), path.display())]
+    UntrustedRecord {
+        record: PathBuf,
+        path: PathBuf,
+        why: String,
+    },
 }
 
 /// How the rollback after a failed apply went.
@@ -232,6 +253,14 @@ impl Error {
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),
+            Error::UntrustedState { hint, .. } => Some(hint.clone()),
+            Error::StateInRepo { .. } => Some(
+                "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in ~/.local/state/linkfile)".into(),
+            ),
+            Error::UntrustedRecord { record, .. } => Some(format!(
+                "linkfile writes records only for places the manifest owns or wants, and keeps backups only in its store: this one was damaged, forged, or written for a manifest since edited. If you edited the manifest after an interrupted run, put it back as it was and run linkfile again; otherwise move {} aside (nothing of it was done) and check that no one else can write to linkfile's state folder",
+                record.display()
+            )),
         }
     }
 

@@ -12,7 +12,9 @@
 //!
 //! [`observe`] is the only reader of the filesystem besides the manifest's checks ([`each`] walks
 //! the repo's folders, [`containment`] asks for real paths), [`apply`] the only writer, and
-//! [`platform`] the only module that knows Unix from Windows. [`run`] is the whole command line as a function
+//! [`platform`] the only module that knows Unix from Windows (besides [`statedir`], which reads
+//! and writes linkfile's own state folder through no-follow handles, and checks it is the
+//! user's own). [`records`] checks an intent or operation record before any step of it runs. [`run`] is the whole command line as a function
 //! of arguments, environment and output streams, so tests drive it without a process.
 
 pub mod apply;
@@ -30,8 +32,10 @@ pub mod pending;
 pub mod plan;
 pub mod platform;
 pub mod primitive;
+pub mod records;
 pub mod render;
 pub mod resolve;
+pub mod statedir;
 mod steps;
 pub mod when;
 

@@ -16,7 +16,7 @@
 //! undo is "plan towards the parent's view" through the normal plan/apply path. Records are
 //! written to a temporary file, fsynced, and renamed into place; `head` likewise.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::manifest::EntryKind;
+use crate::statedir::Dir;
 
 /// A link linkfile made and owns: it removes it only while its text is still `text`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -189,14 +190,13 @@ impl State {
     /// The newest operation, if any.
     pub fn head(&self) -> Result<Option<Operation>, Error> {
         let head = self.dir.join("head");
-        let id = match fs::read_to_string(&head) {
-            Ok(s) => s
-                .trim()
-                .parse::<u64>()
-                .map_err(|e| state_err(&head, io::Error::new(io::ErrorKind::InvalidData, e)))?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(state_err(&head, e)),
+        let Some(bytes) = self.read("head")? else {
+            return Ok(None);
         };
+        let id = String::from_utf8_lossy(&bytes)
+            .trim()
+            .parse::<u64>()
+            .map_err(|e| state_err(&head, io::Error::new(io::ErrorKind::InvalidData, e)))?;
         self.op(id).map(Some)
     }
 
@@ -204,9 +204,17 @@ impl State {
     /// an undone operation: older, so smaller ids), which is checked here: walking a history
     /// always ends, however the records were damaged or forged.
     pub fn op(&self, id: u64) -> Result<Operation, Error> {
-        let path = self.ops_dir().join(format!("{id:08}.json"));
-        let text = fs::read_to_string(&path).map_err(|e| state_err(&path, e))?;
-        let mut op: Operation = serde_json::from_str(&text)
+        let name = format!("{id:08}.json");
+        let path = self.ops_dir().join(&name);
+        let ops = self
+            .open_dir(false)?
+            .and_then(|d| d.child("ops", false).transpose());
+        let text = match ops.transpose()? {
+            Some(ops) => ops.read(&name)?,
+            None => None,
+        }
+        .ok_or_else(|| state_err(&path, io::Error::from(io::ErrorKind::NotFound)))?;
+        let mut op: Operation = serde_json::from_slice(&text)
             .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))?;
         let why = if op.id != id {
             Some(format!("it says it is operation {}", op.id))
@@ -259,15 +267,16 @@ impl State {
 
     /// Writes `op` (immutable from then on) and makes it the head.
     pub fn commit(&self, op: &Operation, manifest: &Path) -> Result<(), Error> {
-        let ops = self.ops_dir();
-        fs::create_dir_all(&ops).map_err(|e| state_err(&ops, e))?;
-        let name = self.dir.join("manifest");
-        if !name.exists() {
-            write_atomic(&name, manifest.to_string_lossy().as_bytes())?;
+        let dir = self.create_dir()?;
+        let ops = dir
+            .child("ops", true)?
+            .ok_or_else(|| state_err(&self.ops_dir(), io::ErrorKind::NotFound.into()))?;
+        if dir.read("manifest")?.is_none() {
+            dir.write_atomic("manifest", manifest.to_string_lossy().as_bytes())?;
         }
         let json = serde_json::to_string(op).expect("an operation always serialises");
-        write_atomic(&ops.join(format!("{:08}.json", op.id)), json.as_bytes())?;
-        write_atomic(&self.dir.join("head"), format!("{}\n", op.id).as_bytes())
+        ops.write_atomic(&format!("{:08}.json", op.id), json.as_bytes())?;
+        dir.write_atomic("head", format!("{}\n", op.id).as_bytes())
     }
 
     /// The backup store, made if missing: a real folder (a link planted there is refused, not
@@ -288,15 +297,14 @@ impl State {
 
     /// Takes the writer's lock, or says who holds it.
     pub fn lock(&self, command: &str) -> Result<Lock, Error> {
-        fs::create_dir_all(&self.root).map_err(|e| state_err(&self.root, e))?;
         let path = self.root.join("lock");
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| state_err(&path, e))?;
+        let root = Dir::open(&self.root, true)?
+            .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;
+        // Opened without following a link, and only as a regular file: the truncation below
+        // never reaches anything but linkfile's own lock.
+        let mut file = root
+            .lock_file("lock", true)?
+            .ok_or_else(|| state_err(&path, io::ErrorKind::NotFound.into()))?;
         // The holder writes its name just after taking the lock, and erases it just before
         // letting go: while the name is not there, look again (or take the lock if it is free).
         let mut holder = String::new();
@@ -343,27 +351,12 @@ impl Drop for Lock {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file, fsynced, renamed into place, and the
-/// folder fsynced: readers see the old or the new content, never a torn one.
+/// Writes `bytes` to the state file `path` through a temporary file made exclusively under an
+/// unpredictable name, fsynced, renamed into place, and the folder fsynced: readers see the old
+/// or the new content, never a torn one, and no link in the folder is written through.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| state_err(dir, e))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let write = || -> io::Result<()> {
-        let mut f = File::create(&temp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&temp, path)?;
-        sync_dir(dir)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&temp);
-        state_err(path, e)
-    })
+    let (dir, name) = crate::statedir::split(path)?;
+    dir.write_atomic(&name, bytes)
 }
 
 /// Makes a folder's entries durable (a no-op where folders cannot be opened, as on Windows).
@@ -419,7 +412,8 @@ impl State {
 
     /// The manifest path this state folder was made for, if it says.
     pub fn manifest(&self) -> Option<PathBuf> {
-        let text = fs::read_to_string(self.dir.join("manifest")).ok()?;
+        let bytes = self.read("manifest").ok()??;
+        let text = String::from_utf8_lossy(&bytes);
         Some(PathBuf::from(text.trim_end_matches(['\n', '\r'])))
     }
 
@@ -436,27 +430,28 @@ impl State {
             .collect();
         // Each write leaves a history that is still found: by its new manifest path (which
         // exists) until the rename, and under this folder after it.
-        write_atomic(&old.dir.join("formerly"), list.as_bytes())?;
-        write_atomic(
-            &old.dir.join("manifest"),
-            manifest.to_string_lossy().as_bytes(),
-        )?;
+        let old_dir = old
+            .open_dir(false)?
+            .ok_or_else(|| state_err(&old.dir, io::ErrorKind::NotFound.into()))?;
+        old_dir.write_atomic("formerly", list.as_bytes())?;
+        old_dir.write_atomic("manifest", manifest.to_string_lossy().as_bytes())?;
+        let root = Dir::open(&self.root, true)?
+            .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;
         // What a failed earlier operation may have left here (an empty backup store).
-        let _ = fs::remove_dir(self.dir.join("backups"));
-        match fs::remove_dir(&self.dir) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(state_err(&self.dir, e)),
-            _ => {}
+        if let Some(mine) = self.open_dir(false)? {
+            let _ = mine.remove_dir("backups");
         }
-        fs::rename(&old.dir, &self.dir).map_err(|e| state_err(&old.dir, e))?;
+        root.remove_dir(&name_in_root(&self.dir))?;
+        root.rename(&name_in_root(&old.dir), &name_in_root(&self.dir))?;
         self.former = std::sync::OnceLock::new();
-        sync_dir(&self.root).map_err(|e| state_err(&self.root, e))
+        Ok(())
     }
 
     /// Who holds the writer's lock now, without taking it or writing anything: `None` when it
     /// is free (or there is no lock file yet).
     pub fn lock_holder(&self) -> Option<String> {
-        let path = self.root.join("lock");
-        let mut file = File::open(&path).ok()?;
+        let root = Dir::open(&self.root, false).ok()??;
+        let mut file = root.lock_file("lock", false).ok()??;
         match file.try_lock_shared() {
             Ok(()) => {
                 let _ = file.unlock();
@@ -474,14 +469,14 @@ impl State {
     /// The folders this history was kept in before (oldest first).
     fn former_dirs(&self) -> &[PathBuf] {
         self.former.get_or_init(|| {
-            fs::read_to_string(self.dir.join("formerly"))
-                .map(|t| {
-                    t.lines()
-                        .filter(|l| !l.is_empty())
-                        .map(PathBuf::from)
-                        .collect()
-                })
-                .unwrap_or_default()
+            let Ok(Some(bytes)) = self.read("formerly") else {
+                return Vec::new();
+            };
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(PathBuf::from)
+                .collect()
         })
     }
 
@@ -497,6 +492,67 @@ impl State {
                 b.stored = Some(self.dir.join(rest));
             }
         }
+    }
+}
+
+/// The name of a manifest's folder in the state root.
+fn name_in_root(dir: &Path) -> String {
+    dir.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl State {
+    /// This manifest's folder, opened without following a link; `None` before its first
+    /// operation.
+    fn open_dir(&self, create: bool) -> Result<Option<Dir>, Error> {
+        let Some(root) = Dir::open(&self.root, create)? else {
+            return Ok(None);
+        };
+        root.child(&name_in_root(&self.dir), create)
+    }
+
+    fn create_dir(&self) -> Result<Dir, Error> {
+        self.open_dir(true)?
+            .ok_or_else(|| state_err(&self.dir, io::ErrorKind::NotFound.into()))
+    }
+
+    /// The bytes of this manifest's state file `name`, if there is one.
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        match self.open_dir(false)? {
+            Some(dir) => dir.read(name),
+            None => Ok(None),
+        }
+    }
+
+    /// The intent record of an interrupted operation, if one is there.
+    pub fn read_intent(&self) -> Result<Option<Vec<u8>>, Error> {
+        self.read("intent.json")
+    }
+
+    /// Writes the intent record (fsynced) before an operation's first step.
+    pub fn write_intent(&self, bytes: &[u8]) -> Result<(), Error> {
+        self.create_dir()?.write_atomic("intent.json", bytes)
+    }
+
+    /// Removes the intent record: its operation is committed or rolled back.
+    pub fn remove_intent(&self) -> Result<(), Error> {
+        match self.open_dir(false)? {
+            Some(dir) => dir.remove_file("intent.json"),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks, before anything in it is read, that the state folder is the user's own (see
+    /// [`crate::statedir`]), and that this manifest's folders in it are real folders of theirs.
+    pub fn verify(&self, home: &Path) -> Result<(), Error> {
+        crate::statedir::check_chain(&self.root, home)?;
+        if let Some(dir) = self.open_dir(false)? {
+            dir.child("ops", false)?;
+            dir.child("backups", false)?;
+        }
+        Ok(())
     }
 }
 

@@ -192,19 +192,17 @@ impl Pending {
 /// The operation a killed run left in `state`, without touching it: `None` when there is none,
 /// when its record was committed (nothing to roll back), or when its intent is torn (no step
 /// of it ran).
-pub fn pending(state: &State) -> Result<Option<Pending>, Error> {
-    let path = state.intent_path();
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(Error::State { path, source }),
+pub fn pending(state: &State, wanted: &crate::records::Wanted) -> Result<Option<Pending>, Error> {
+    let Some(text) = state.read_intent()? else {
+        return Ok(None);
     };
-    let Ok(intent) = serde_json::from_str::<Intent>(&text) else {
+    let Ok(intent) = serde_json::from_slice::<Intent>(&text) else {
         return Ok(None);
     };
     if state.head()?.is_some_and(|h| h.id == intent.op) {
         return Ok(None);
     }
+    crate::records::check_intent(&intent, state, wanted)?;
     let now = look(&intent.steps);
     let (after, failures) = after_rollback(&intent.steps, &now);
     let changed = after

@@ -70,14 +70,7 @@ pub struct Intent {
 
 /// Marks the operation finished: its record is committed, so the intent is no longer needed.
 pub fn finish(state: &State) -> Result<(), Error> {
-    match fs::remove_file(state.intent_path()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(Error::State {
-            path: state.intent_path(),
-            source,
-        }),
-    }
+    state.remove_intent()
 }
 
 /// A failed step, before rollback.
@@ -593,14 +586,15 @@ fn verify_answer(at: &Path, text: &Path, kind: Flavour, answer: ReadLink) -> Res
 /// Finishes what a killed run left: if its intent is there and its record was not committed,
 /// undoes its steps newest first. `force` (the `recover` command) leaves in place what cannot
 /// be decided instead of refusing. Returns what was done, for the user.
-pub fn recover(state: &State, force: bool) -> Result<Option<String>, Error> {
-    let path = state.intent_path();
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(Error::State { path, source }),
+pub fn recover(
+    state: &State,
+    force: bool,
+    wanted: &crate::records::Wanted,
+) -> Result<Option<String>, Error> {
+    let Some(text) = state.read_intent()? else {
+        return Ok(None);
     };
-    let intent: Intent = match serde_json::from_str(&text) {
+    let intent: Intent = match serde_json::from_slice(&text) {
         Ok(i) => i,
         // A torn intent was never complete, so no step of it ran (it is written before the
         // first step, through a temporary file renamed into place).
@@ -613,6 +607,7 @@ pub fn recover(state: &State, force: bool) -> Result<Option<String>, Error> {
         finish(state)?;
         return Ok(None);
     }
+    crate::records::check_intent(&intent, state, wanted)?;
     let mut failures = Vec::new();
     for step in intent.steps.iter().rev() {
         if let Err(e) = undo_step(step, intent.pid) {

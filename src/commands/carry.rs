@@ -90,12 +90,12 @@ fn moved_links(view: &[OwnedLink], old_repo: &Path, new_repo: &Path) -> usize {
 
 /// Takes the history over: a writer renames it to this manifest's key (under the lock, after
 /// rolling back an interrupted operation of its own); a reader only reads it where it is.
-pub(super) fn take(s: &mut Setup, write: bool) -> Result<Option<String>, Error> {
+pub(super) fn take(s: &mut Setup, sys: &System, write: bool) -> Result<Option<String>, Error> {
     let Some(carried) = s.carried.take() else {
         return Ok(None);
     };
     if write {
-        apply::recover(&carried.from, false)?;
+        with_wanted(s, sys, |w| apply::recover(&carried.from, false, w))?;
         s.state.carry_from(&carried.from, &s.manifest_path)?;
     } else {
         s.state = carried.from.clone();

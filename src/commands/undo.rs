@@ -24,6 +24,8 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         .ok_or_else(|| Error::NothingToUndo("no operations yet".into()))?;
     let target = undo_target(&s.state, &head)?
         .ok_or_else(|| Error::NothingToUndo("every operation is already undone".into()))?;
+    let history = s.state.history()?;
+    crate::records::check_history(&history, &s.state, &s.home, &s.repo)?;
     let parent_view = match target.parent {
         Some(p) => s.state.op(p)?.view,
         None => Vec::new(),
@@ -39,7 +41,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         .into_iter()
         .filter(|o| !released.contains(&key(&o.at)) || current.contains_key(&key(&o.at)))
         .collect();
-    let pending = pending_backups(&s.state.history()?, &key);
+    let pending = pending_backups(&history, &key);
     let mut not_adopted: HashMap<String, PathBuf> = HashMap::new();
     // What goes back where: a backup to its place; for an adopted original, the file that
     // became the original back to the link's place, then the repo's old version to the repo.
@@ -168,6 +170,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
 pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
     let head = s.state.head()?;
     let history = s.state.history()?;
+    crate::records::check_history(&history, &s.state, &s.home, &s.repo)?;
     let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
     let pending = pending_backups(&history, &key);
     let mut items = Vec::new();

@@ -16,6 +16,8 @@ mod fallback;
 mod faults;
 #[cfg(unix)]
 mod folder_links;
+#[cfg(unix)]
+mod forged_records;
 mod hardlinks;
 mod history;
 mod isolation;
@@ -30,6 +32,8 @@ mod properties;
 mod records;
 mod schema;
 mod selection;
+#[cfg(unix)]
+mod state_trust;
 mod states;
 pub(crate) mod trees;
 mod truth;

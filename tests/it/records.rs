@@ -156,29 +156,32 @@ fn backup_folders_are_made_after_the_intent_as_steps() {
     }
 }
 
-/// The operation's record cannot be written (here: `ops` is a file; on a full disk, ENOSPC):
-/// every link is in place, and the message says so and what the next run does — which then
-/// rolls it back and says so, even under `-q`.
+/// The operation's record cannot be written (here: `ops` turns into a file while the apply runs;
+/// on a full disk, ENOSPC): every link is in place, and the message says so and what the next
+/// run does — which then rolls it back and says so, even under `-q`.
 #[test]
 fn a_failed_commit_tells_the_truth() {
     let w = World::new();
     w.repo_file("f", "x\n");
     w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
-    let dir = linkfile::oplog::State::new(
-        &w.state,
-        &fs::canonicalize(w.repo.join("linkfile.toml")).unwrap(),
-        linkfile::platform::CASE_INSENSITIVE,
-    )
-    .dir;
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(dir.join("ops"), "in the way\n").unwrap();
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(w.link_text("f").is_some(), "the link is in place");
-    assert!(r.stderr.contains("could not be recorded"), "{r:?}");
-    assert!(r.stderr.contains("in place"), "{r:?}");
-    assert!(r.stderr.contains("rolls it back"), "{r:?}");
-    assert!(!r.stderr.contains("nothing was changed"), "{r:?}");
+    let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
+    let dir = session.state.dir.clone();
+    let ops = dir.join("ops");
+    let err = session
+        .apply("apply", None, &mut |_| {
+            if !ops.exists() {
+                fs::write(&ops, "in the way\n")?;
+            }
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 1);
+    let msg = err.to_string();
+    assert!(w.link_text("f").is_some(), "the link is in place: {msg}");
+    assert!(msg.contains("could not be recorded"), "{msg}");
+    assert!(msg.contains("in place"), "{msg}");
+    assert!(msg.contains("rolls it back"), "{msg}");
+    assert!(!msg.contains("nothing was changed"), "{msg}");
 
     fs::remove_file(dir.join("ops")).unwrap();
     let r = w.run(&["apply", "-q"]);

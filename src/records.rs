@@ -1,0 +1,243 @@
+//! Records are data, not commands: before any step of an intent (recovery) or of an operation
+//! record (undo, unlink) runs, every path it names is checked against what this manifest owns or
+//! wants. A place is a link's place in the manifest as resolved now or in a view of the history;
+//! allowed besides are the folders above a place (not the home or above it), the backup store
+//! (by real path), and the repo's originals of those links, which only adopting moves. A record
+//! naming anything else was damaged or forged, and is refused whole: nothing of it is done.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::containment::real_path;
+use crate::error::Error;
+use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
+use crate::paths::{is_within, normalize, path_key};
+use crate::platform::CASE_INSENSITIVE;
+use crate::steps::{Intent, Step};
+
+/// What recovery needs to know of the manifest to check an intent: the home, the repo, and the
+/// links (place, original) the manifest wants now, resolved only when there is an intent.
+pub struct Wanted<'a> {
+    pub home: &'a Path,
+    pub repo: &'a Path,
+    pub links: &'a dyn Fn() -> Result<Vec<(PathBuf, PathBuf)>, Error>,
+}
+
+/// The places a record may name.
+struct Scope {
+    home: PathBuf,
+    real_repo: PathBuf,
+    store: PathBuf,
+    places: HashSet<String>,
+    folders: HashSet<String>,
+    originals: HashSet<String>,
+}
+
+fn key(p: &Path) -> String {
+    path_key(&normalize(p), CASE_INSENSITIVE)
+}
+
+/// Where a link holding `text` at `at` leads.
+fn target(at: &Path, text: &Path) -> PathBuf {
+    normalize(&at.parent().unwrap_or(Path::new("/")).join(text))
+}
+
+/// Where `p` really is: its folder's real path, its own name kept (a link in the repo is an
+/// original as it is, wherever it points).
+fn real_place(p: &Path) -> PathBuf {
+    match (p.parent(), p.file_name()) {
+        (Some(dir), Some(name)) => real_path(dir).join(name),
+        _ => real_path(p),
+    }
+}
+
+impl Scope {
+    fn new(state: &State, home: &Path, repo: &Path) -> Scope {
+        Scope {
+            home: normalize(home),
+            real_repo: real_path(repo),
+            store: real_path(&state.dir.join("backups")),
+            places: HashSet::new(),
+            folders: HashSet::new(),
+            originals: HashSet::new(),
+        }
+    }
+
+    fn add(&mut self, at: &Path, original: &Path) {
+        self.places.insert(key(at));
+        self.originals.insert(key(original));
+        for dir in normalize(at).ancestors().skip(1) {
+            // The home and the folders above it are never linkfile's to make, move or remove.
+            if is_within(&self.home, dir, CASE_INSENSITIVE) {
+                break;
+            }
+            if !self.folders.insert(key(dir)) {
+                break;
+            }
+        }
+    }
+
+    fn add_view(&mut self, view: &[OwnedLink]) {
+        for o in view {
+            self.add(&o.at, &target(&o.at, &o.text));
+        }
+    }
+
+    fn place(&self, p: &Path) -> bool {
+        self.places.contains(&key(p))
+    }
+
+    fn place_or_folder(&self, p: &Path) -> bool {
+        let k = key(p);
+        self.places.contains(&k) || self.folders.contains(&k)
+    }
+
+    fn in_store(&self, p: &Path) -> bool {
+        // What is kept may itself be a link (a folder link moved aside): not followed.
+        is_within(&real_place(p), &self.store, CASE_INSENSITIVE)
+    }
+
+    fn original(&self, p: &Path) -> bool {
+        self.originals.contains(&key(p))
+            && is_within(&real_place(p), &self.real_repo, CASE_INSENSITIVE)
+    }
+
+    /// Why the step may not run, naming the path, if it may not.
+    fn refuse_step(&self, step: &Step) -> Option<(PathBuf, &'static str)> {
+        const NOT_OURS: &str = "a place this manifest neither owns nor wants";
+        let refuse = |p: &Path, why| Some((p.to_path_buf(), why));
+        match step {
+            Step::MakeFolder { dir } | Step::RemoveFolder { dir } => (!self.place_or_folder(dir)
+                && !self.in_store(dir))
+            .then(|| (dir.clone(), "a folder that holds no place of this manifest")),
+            Step::MakeLink { at, .. }
+            | Step::ReplaceLink { at, .. }
+            | Step::RemoveLink { at, .. }
+            | Step::MakeHardLink { at, .. }
+            | Step::Swap { at, .. }
+            | Step::RemoveHardLink { at, .. } => {
+                (!self.place_or_folder(at)).then(|| (at.clone(), NOT_OURS))
+            }
+            Step::Move { from, to } => {
+                let home_side = |p: &Path| self.place_or_folder(p);
+                let ok = (self.in_store(from) && (home_side(to) || self.original(to)))
+                    || (self.in_store(to) && (home_side(from) || self.original(from)))
+                    || (self.place(from) && self.original(to))
+                    || (self.original(from) && self.place(to));
+                if ok {
+                    return None;
+                }
+                // Name the side that is neither the store nor a place of this manifest; first
+                // `to`, what rolling the move back would take away.
+                let odd = [to, from]
+                    .into_iter()
+                    .find(|p| !self.in_store(p) && !self.place_or_folder(p) && !self.original(p));
+                match odd {
+                    Some(p) => refuse(
+                        p,
+                        "neither a place this manifest owns or wants, nor its backup store, nor an original adopting moves",
+                    ),
+                    None => refuse(
+                        from,
+                        "a move linkfile never makes (only into or out of the backup store, or an adopted file into the repo)",
+                    ),
+                }
+            }
+        }
+    }
+
+    fn refuse_backup(&self, b: &Backup) -> Option<(PathBuf, &'static str)> {
+        if let Some(stored) = &b.stored
+            && !self.in_store(stored)
+        {
+            return Some((stored.clone(), "kept outside this manifest's backup store"));
+        }
+        let at_ok = match (&b.what, &b.adopted_from) {
+            (BackupKind::Original, Some(from)) => self.original(&b.at) && self.place(from),
+            _ => self.place_or_folder(&b.at),
+        };
+        (!at_ok).then(|| {
+            (
+                b.at.clone(),
+                "a place no operation of this manifest ever owned",
+            )
+        })
+    }
+
+    /// Why an operation record may not be acted on, if it may not.
+    fn refuse_record(&self, op: &Operation) -> Option<(PathBuf, String)> {
+        for b in op.backups.iter().chain(&op.restored) {
+            if let Some((p, why)) = self.refuse_backup(b) {
+                return Some((p, why.to_string()));
+            }
+        }
+        for dir in op.folders.iter().chain(&op.removed_folders) {
+            if !self.place_or_folder(dir) {
+                return Some((
+                    dir.clone(),
+                    "a folder that holds no place of this manifest".into(),
+                ));
+            }
+        }
+        // Undo makes the links of a view again: one to an existing thing outside the repo was
+        // never made by linkfile (a missing one is not made again: its original is missing).
+        for o in &op.view {
+            let to = target(&o.at, &o.text);
+            if std::fs::symlink_metadata(&to).is_ok()
+                && !is_within(&real_place(&to), &self.real_repo, CASE_INSENSITIVE)
+            {
+                return Some((
+                    o.at.clone(),
+                    format!("a link to {}, outside the repo", to.display()),
+                ));
+            }
+        }
+        None
+    }
+}
+
+fn record_path(state: &State, id: u64) -> PathBuf {
+    state.dir.join("ops").join(format!("{id:08}.json"))
+}
+
+/// Checks an interrupted operation's intent before recovery undoes any of its steps.
+pub fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> Result<(), Error> {
+    let mut scope = Scope::new(state, wanted.home, wanted.repo);
+    for op in state.history()? {
+        scope.add_view(&op.view);
+    }
+    for (at, to) in (wanted.links)()? {
+        scope.add(&at, &to);
+    }
+    match intent.steps.iter().find_map(|s| scope.refuse_step(s)) {
+        Some((path, why)) => Err(Error::UntrustedRecord {
+            record: state.intent_path(),
+            path,
+            why: why.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks every record of `history` (newest first) before undo or unlink acts on any of them.
+pub fn check_history(
+    history: &[Operation],
+    state: &State,
+    home: &Path,
+    repo: &Path,
+) -> Result<(), Error> {
+    let mut scope = Scope::new(state, home, repo);
+    for op in history {
+        scope.add_view(&op.view);
+    }
+    for op in history {
+        if let Some((path, why)) = scope.refuse_record(op) {
+            return Err(Error::UntrustedRecord {
+                record: record_path(state, op.id),
+                path,
+                why,
+            });
+        }
+    }
+    Ok(())
+}

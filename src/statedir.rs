@@ -1,0 +1,525 @@
+//! linkfile's state folder, trusted only when it is the user's own, and read and written without
+//! ever following a link in it.
+//!
+//! [`check_chain`] is the ssh-style check made before anything is read: the state folder and
+//! every folder above it (up to the home when the state is inside it, else up to `/`) must be
+//! the user's or root's, and not writable by group or others. A folder *above* the state folder
+//! may be world-writable when it is sticky (as `/tmp` is): the sticky bit keeps others from
+//! renaming or removing an entry they do not own, and the entry below it is checked in turn. The
+//! state folder itself and the folders in it may never be: others could plant files in them.
+//!
+//! [`Dir`] is a folder of the state opened as a handle (`openat` with `O_NOFOLLOW`): each name in
+//! it is opened relative to the handle and never through a link, temporary files are created
+//! exclusively (`O_EXCL`) under unpredictable names, and every folder opened is checked again
+//! by `fstat` (owner, mode), so one swapped in after the check is refused as well.
+//!
+//! Windows: ownership and ACLs are not checked (documented in the README); names are still
+//! looked at with `symlink_metadata` before use and temporary files created exclusively.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+fn state_err(path: &Path, source: io::Error) -> Error {
+    Error::State {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn untrusted(path: &Path, why: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::UntrustedState {
+        path: path.to_path_buf(),
+        why: why.into(),
+        hint: hint.into(),
+    }
+}
+
+/// An error for a name that is a link where linkfile expects its own file or folder.
+fn is_a_link(path: &Path) -> Error {
+    untrusted(
+        path,
+        "it is a link, and linkfile never follows a link in its state folder",
+        format!(
+            "remove the link {} (nothing of linkfile's is a link there), then run linkfile again",
+            path.display()
+        ),
+    )
+}
+
+/// Checks that the state folder `root` (made or not) is the user's own, as ssh checks `~/.ssh`.
+/// `home` ends the walk when the state lies inside it.
+pub fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
+    imp::check_chain(root, home)
+}
+
+/// A folder of the state, opened without following a link.
+#[derive(Debug)]
+pub struct Dir {
+    path: PathBuf,
+    #[cfg(unix)]
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Dir {
+    /// Opens the folder `path` (made for the user alone, with its parents, when `create`):
+    /// by its real path, its last name never followed if it is swapped for a link meanwhile.
+    /// `Ok(None)` when it does not exist and is not to be made.
+    pub fn open(path: &Path, create: bool) -> Result<Option<Dir>, Error> {
+        if create {
+            make_private_dirs(path).map_err(|e| state_err(path, e))?;
+        }
+        let real = match std::fs::canonicalize(path) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(state_err(path, e)),
+        };
+        imp::open_dir(None, &real, path)
+    }
+
+    /// The folder `name` in this one (made when `create`); `Ok(None)` when it does not exist.
+    pub fn child(&self, name: &str, create: bool) -> Result<Option<Dir>, Error> {
+        let path = self.path.join(name);
+        if create {
+            match imp::make_dir(self, name) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(state_err(&path, e)),
+            }
+        }
+        imp::open_dir(Some(self), Path::new(name), &path)
+    }
+
+    /// Where this folder is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The bytes of the file `name`; `Ok(None)` when there is none. A link, a folder or a FIFO
+    /// there is an error, never followed, read through or waited on.
+    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        let path = self.path.join(name);
+        let mut file = match imp::open_file(self, name, Open::Read) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.file_err(name, e)),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| state_err(&path, e))?;
+        Ok(Some(bytes))
+    }
+
+    /// Writes `bytes` as the file `name`: to a temporary file made exclusively under an
+    /// unpredictable name, fsynced, renamed into place, and the folder fsynced. Readers see the
+    /// old or the new content, never a torn one; a link planted anywhere is never written
+    /// through (the rename replaces a link at `name` itself, not what it points to).
+    pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.path.join(name);
+        let (temp, mut file) = self.create_temp(name)?;
+        let mut write = || -> io::Result<()> {
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            imp::rename(self, &temp, name)?;
+            imp::sync(self)
+        };
+        write().map_err(|e| {
+            let _ = imp::remove_file(self, &temp);
+            state_err(&path, e)
+        })
+    }
+
+    /// Removes the file (or link) `name`; a missing one is fine.
+    pub fn remove_file(&self, name: &str) -> Result<(), Error> {
+        match imp::remove_file(self, name) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(state_err(&self.path.join(name), e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes the empty folder `name`; a missing one is fine.
+    pub fn remove_dir(&self, name: &str) -> Result<(), Error> {
+        match imp::remove_dir(self, name) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(state_err(&self.path.join(name), e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Renames `from` to `to`, both names in this folder.
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), Error> {
+        imp::rename(self, from, to).map_err(|e| state_err(&self.path.join(from), e))?;
+        imp::sync(self).map_err(|e| state_err(&self.path, e))
+    }
+
+    /// The lock file `name`, opened for reading and writing (made when `create`), never
+    /// through a link and only when it is a regular file.
+    pub fn lock_file(&self, name: &str, create: bool) -> Result<Option<File>, Error> {
+        let how = if create { Open::Lock } else { Open::Read };
+        match imp::open_file(self, name, how) {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.file_err(name, e)),
+        }
+    }
+
+    fn file_err(&self, name: &str, e: io::Error) -> Error {
+        let path = self.path.join(name);
+        if imp::is_loop(&e) {
+            is_a_link(&path)
+        } else {
+            state_err(&path, e)
+        }
+    }
+
+    /// A new file beside `name`, made exclusively under a name no other user can guess.
+    fn create_temp(&self, name: &str) -> Result<(String, File), Error> {
+        let mut last = None;
+        for _ in 0..16 {
+            let temp = format!(".{name}.{}-{:016x}.tmp", std::process::id(), unguessable());
+            match imp::open_file(self, &temp, Open::CreateNew) {
+                Ok(f) => return Ok((temp, f)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(self.file_err(&temp, e)),
+            }
+        }
+        Err(state_err(
+            &self.path.join(name),
+            last.unwrap_or_else(|| io::Error::other("no free temporary name")),
+        ))
+    }
+}
+
+/// How a file of the state is opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    /// For reading (and, for the lock, locking).
+    Read,
+    /// Read and write, made if missing: the lock.
+    Lock,
+    /// Written, made exclusively: a temporary file.
+    CreateNew,
+}
+
+/// 64 bits another user cannot predict: std's `RandomState` draws its SipHash keys from the
+/// OS's random source (getrandom, BCryptGenRandom), and hashing the time and a counter with them
+/// gives a fresh value per call without a new dependency or a file to read.
+fn unguessable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNT.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// Makes `path` and its missing parents, each for the user alone (0700 on Unix, whatever the
+/// umask: a group-writable umask would otherwise make a folder this check then refuses).
+fn make_private_dirs(path: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(path)
+}
+
+fn name_of(path: &Path) -> &OsStr {
+    path.file_name().unwrap_or(path.as_os_str())
+}
+
+#[cfg(unix)]
+mod imp {
+    use std::ffi::CString;
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    use super::{Dir, Open, is_a_link, state_err, untrusted};
+    use crate::error::Error;
+
+    fn cstr(p: &Path) -> io::Result<CString> {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    }
+
+    fn check(r: libc::c_int) -> io::Result<libc::c_int> {
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(r)
+        }
+    }
+
+    pub fn is_loop(e: &io::Error) -> bool {
+        // O_NOFOLLOW on a link: ELOOP (EMLINK on FreeBSD, EFTYPE on NetBSD).
+        matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EMLINK))
+    }
+
+    fn euid() -> u32 {
+        // SAFETY: geteuid cannot fail and touches no memory of ours.
+        unsafe { libc::geteuid() }
+    }
+
+    /// Why a folder of the state (`own`) or above it is not to be trusted, if it is not.
+    fn distrust(path: &Path, uid: u32, mode: u32, own: bool) -> Option<Error> {
+        let me = euid();
+        if uid != me && uid != 0 {
+            return Some(untrusted(
+                path,
+                format!(
+                    "it belongs to another user (uid {uid}), who could change what linkfile reads there"
+                ),
+                format!(
+                    "use a state folder of your own (LINKFILE_STATE_DIR, else ~/.local/state/linkfile), or `chown {me} {}` if it is yours",
+                    path.display()
+                ),
+            ));
+        }
+        // S_ISVTX, spelled out: its libc type differs between systems.
+        let sticky = mode & 0o1000 != 0;
+        if mode & 0o022 != 0 && (own || !sticky) {
+            let who = if mode & 0o002 != 0 {
+                "anyone"
+            } else {
+                "its group"
+            };
+            return Some(untrusted(
+                path,
+                format!(
+                    "it is writable by {who} (mode {:o}), who could plant records or links that linkfile would act on",
+                    mode & 0o7777
+                ),
+                format!("run `chmod go-w {}`", path.display()),
+            ));
+        }
+        None
+    }
+
+    pub fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
+        let me = euid();
+        // A link on the way is followed as its owner says: it must be the user's or root's.
+        for a in root.ancestors() {
+            if let Ok(m) = std::fs::symlink_metadata(a)
+                && m.file_type().is_symlink()
+                && m.uid() != me
+                && m.uid() != 0
+            {
+                return Err(untrusted(
+                    a,
+                    format!(
+                        "it is a link that belongs to another user (uid {}), who could point it elsewhere",
+                        m.uid()
+                    ),
+                    "set LINKFILE_STATE_DIR to a path without other users' links".to_string(),
+                ));
+            }
+        }
+        let real_root = crate::containment::real_path(root);
+        let real_home = crate::containment::real_path(home);
+        let in_home = crate::paths::is_within(&real_root, &real_home, false);
+        for dir in real_root.ancestors() {
+            let Ok(m) = std::fs::symlink_metadata(dir) else {
+                continue;
+            };
+            let own = crate::paths::is_within(dir, &real_root, false);
+            if let Some(e) = distrust(dir, m.uid(), m.mode(), own) {
+                return Err(e);
+            }
+            if in_home && dir == real_home {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn open_dir(at: Option<&Dir>, name: &Path, shown: &Path) -> Result<Option<Dir>, Error> {
+        let c = cstr(name).map_err(|e| state_err(shown, e))?;
+        let base = at.map_or(libc::AT_FDCWD, |d| d.fd.as_raw_fd());
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: `c` is NUL-terminated and `base` is an open folder or AT_FDCWD.
+        let fd = match check(unsafe { libc::openat(base, c.as_ptr(), flags) }) {
+            Ok(fd) => fd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if is_loop(&e) || e.raw_os_error() == Some(libc::ENOTDIR) => {
+                return match std::fs::symlink_metadata(shown) {
+                    Ok(m) if m.file_type().is_symlink() => Err(is_a_link(shown)),
+                    _ => Err(state_err(shown, e)),
+                };
+            }
+            Err(e) => return Err(state_err(shown, e)),
+        };
+        // SAFETY: `fd` was just opened by us and is owned by nothing else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let m = File::from(fd.try_clone().map_err(|e| state_err(shown, e))?)
+            .metadata()
+            .map_err(|e| state_err(shown, e))?;
+        if let Some(e) = distrust(shown, m.uid(), m.mode(), true) {
+            return Err(e);
+        }
+        Ok(Some(Dir {
+            path: shown.to_path_buf(),
+            fd,
+        }))
+    }
+
+    pub fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
+        let c = cstr(Path::new(name))?;
+        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
+        check(unsafe { libc::mkdirat(dir.fd.as_raw_fd(), c.as_ptr(), 0o700) }).map(|_| ())
+    }
+
+    pub fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
+        let c = cstr(Path::new(name))?;
+        let base = libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let flags = match how {
+            // Never blocks on a FIFO planted there: it is refused below.
+            Open::Read => base | libc::O_RDONLY | libc::O_NONBLOCK,
+            Open::Lock => base | libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK,
+            Open::CreateNew => base | libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
+        };
+        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
+        let fd = check(unsafe {
+            libc::openat(dir.fd.as_raw_fd(), c.as_ptr(), flags, 0o600 as libc::c_uint)
+        })?;
+        // SAFETY: `fd` was just opened by us and is owned by nothing else.
+        let file = unsafe { File::from_raw_fd(fd as RawFd) };
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("it is not a regular file"));
+        }
+        if how != Open::CreateNew {
+            // Back to blocking reads and writes on the regular file it is.
+            // SAFETY: fcntl on an fd we own.
+            unsafe {
+                let fl = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+            }
+        }
+        Ok(file)
+    }
+
+    pub fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
+        let (f, t) = (cstr(Path::new(from))?, cstr(Path::new(to))?);
+        let fd = dir.fd.as_raw_fd();
+        // SAFETY: both names are NUL-terminated and the fd is an open folder.
+        check(unsafe { libc::renameat(fd, f.as_ptr(), fd, t.as_ptr()) }).map(|_| ())
+    }
+
+    pub fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
+        let c = cstr(Path::new(name))?;
+        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
+        check(unsafe { libc::unlinkat(dir.fd.as_raw_fd(), c.as_ptr(), 0) }).map(|_| ())
+    }
+
+    pub fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
+        let c = cstr(Path::new(name))?;
+        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
+        check(unsafe { libc::unlinkat(dir.fd.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) })
+            .map(|_| ())
+    }
+
+    pub fn sync(dir: &Dir) -> io::Result<()> {
+        File::from(dir.fd.try_clone()?).sync_all()
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    //! Path-based: each name is looked at with `symlink_metadata` before use (a narrower check
+    //! than a handle; ownership is not checked).
+    use std::fs::{self, File, OpenOptions};
+    use std::io;
+    use std::path::Path;
+
+    use super::{Dir, Open, is_a_link, state_err};
+    use crate::error::Error;
+
+    pub fn is_loop(e: &io::Error) -> bool {
+        e.kind() == io::ErrorKind::Other && e.to_string().contains("is a link")
+    }
+
+    fn not_a_link(p: &Path) -> io::Result<()> {
+        match fs::symlink_metadata(p) {
+            Ok(m) if m.file_type().is_symlink() => Err(io::Error::other("is a link")),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn check_chain(_root: &Path, _home: &Path) -> Result<(), Error> {
+        Ok(())
+    }
+
+    pub fn open_dir(at: Option<&Dir>, name: &Path, shown: &Path) -> Result<Option<Dir>, Error> {
+        let path = at.map_or(name.to_path_buf(), |d| d.path.join(name));
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => Err(is_a_link(shown)),
+            Ok(m) if m.is_dir() => Ok(Some(Dir {
+                path: shown.to_path_buf(),
+            })),
+            Ok(_) => Err(state_err(shown, io::Error::other("it is not a folder"))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(state_err(shown, e)),
+        }
+    }
+
+    pub fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
+        fs::create_dir(dir.path.join(name))
+    }
+
+    pub fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
+        let p = dir.path.join(name);
+        not_a_link(&p)?;
+        let file = match how {
+            Open::Read => File::open(&p)?,
+            Open::Lock => OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&p)?,
+            Open::CreateNew => OpenOptions::new().write(true).create_new(true).open(&p)?,
+        };
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::other("it is not a regular file"));
+        }
+        Ok(file)
+    }
+
+    pub fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
+        fs::rename(dir.path.join(from), dir.path.join(to))
+    }
+
+    pub fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
+        fs::remove_file(dir.path.join(name))
+    }
+
+    pub fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
+        fs::remove_dir(dir.path.join(name))
+    }
+
+    pub fn sync(_dir: &Dir) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The state folder of `path`'s parent, and `path`'s name in it, for callers that name a state
+/// file by its full path.
+pub fn split(path: &Path) -> Result<(Dir, String), Error> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let dir = Dir::open(parent, true)?
+        .ok_or_else(|| state_err(parent, io::Error::from(io::ErrorKind::NotFound)))?;
+    Ok((dir, name_of(path).to_string_lossy().into_owned()))
+}

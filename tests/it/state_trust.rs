@@ -1,0 +1,226 @@
+//! The state folder is trusted only when it is the user's own, nothing in it is opened through a
+//! link, and it never lies inside the repo (issue 10, points 1 and 9).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::harness::{World, symlink};
+
+/// A world with one link applied (`~/f`), and its manifest's state folder.
+fn applied() -> (World, PathBuf) {
+    let w = World::new();
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let dir = w.manifest_state().unwrap();
+    (w, dir)
+}
+
+/// A file another user could own: linkfile must never write it.
+fn victim(w: &World) -> PathBuf {
+    let v = w.root.join("victim");
+    fs::write(&v, "precious\n").unwrap();
+    v
+}
+
+fn chmod(p: &Path, mode: u32) {
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+// --- point 1: whose folder it is -------------------------------------------------------------
+
+#[test]
+fn a_group_writable_state_folder_is_refused_naming_it() {
+    let (w, _) = applied();
+    chmod(&w.state, 0o770);
+    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    let before = w.snapshot_all();
+    for cmd in ["apply", "plan", "undo", "unlink", "recover"] {
+        let r = w.run(&[cmd]);
+        assert_eq!(r.code, 1, "{cmd}: {r:?}");
+        assert!(r.stderr.contains("[TMP]/state"), "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("chmod go-w"), "{cmd}: {}", r.stderr);
+    }
+    assert!(w.snapshot_all() == before);
+}
+
+#[test]
+fn a_world_writable_folder_above_the_state_folder_is_refused() {
+    let w = World::new();
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    let shared = w.root.join("shared");
+    fs::create_dir(&shared).unwrap();
+    chmod(&shared, 0o777);
+    let mut w = w;
+    let state = shared.join("state");
+    w.set_env("LINKFILE_STATE_DIR", &state.to_string_lossy());
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("[TMP]/shared"), "{}", r.stderr);
+    assert!(r.stderr.contains("chmod go-w"), "{}", r.stderr);
+    assert!(!state.exists());
+    assert!(w.link_text("f").is_none());
+}
+
+#[test]
+fn a_sticky_world_writable_folder_above_is_accepted_as_tmp_is() {
+    let w = World::new();
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    let shared = w.root.join("shared");
+    fs::create_dir(&shared).unwrap();
+    chmod(&shared, 0o1777);
+    let mut w = w;
+    w.set_env(
+        "LINKFILE_STATE_DIR",
+        &shared.join("state").to_string_lossy(),
+    );
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The state folder itself is made for the user alone.
+    let mode = fs::metadata(shared.join("state"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+}
+
+#[test]
+fn a_sticky_world_writable_state_folder_itself_is_refused() {
+    let (w, _) = applied();
+    chmod(&w.state, 0o1777);
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("chmod go-w"), "{}", r.stderr);
+}
+
+#[test]
+fn a_group_writable_manifest_folder_in_the_state_is_refused() {
+    let (w, dir) = applied();
+    chmod(&dir, 0o775);
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(r.stderr.contains(&name), "{}", r.stderr);
+}
+
+#[test]
+fn a_group_writable_home_above_the_default_state_is_refused() {
+    let mut w = World::new();
+    w.env.remove("LINKFILE_STATE_DIR");
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    assert_eq!(w.run(&["apply"]).code, 0);
+    chmod(&w.home, 0o775);
+    let r = w.run(&["plan"]);
+    chmod(&w.home, 0o755);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("[HOME]"), "{}", r.stderr);
+}
+
+// --- point 1: no link in the state folder is followed ---------------------------------------
+
+#[test]
+fn a_link_planted_at_the_lock_never_truncates_what_it_points_to() {
+    let (w, _) = applied();
+    let v = victim(&w);
+    fs::remove_file(w.state.join("lock")).unwrap();
+    symlink(&v, &w.state.join("lock"));
+    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(fs::read_to_string(&v).unwrap(), "precious\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("[TMP]/state/lock"), "{}", r.stderr);
+    assert!(w.link_text("g").is_none());
+}
+
+#[test]
+fn a_link_planted_at_a_temporary_name_is_never_written_through() {
+    let (w, dir) = applied();
+    let v = victim(&w);
+    // The names the state's files were written through, for this process (the runs are
+    // in-process).
+    let pid = std::process::id();
+    for name in ["head", "intent.json", "manifest"] {
+        symlink(&v, &dir.join(format!(".{name}.{pid}.tmp")));
+    }
+    symlink(
+        &v,
+        &dir.join("ops").join(format!(".00000002.json.{pid}.tmp")),
+    );
+    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    let r = w.run(&["apply"]);
+    assert_eq!(fs::read_to_string(&v).unwrap(), "precious\n");
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(w.link_text("g").is_some());
+}
+
+#[test]
+fn a_link_planted_at_the_manifests_state_folder_is_refused() {
+    let (w, dir) = applied();
+    // The attacker's folder, holding the history it took over.
+    let theirs = w.root.join("attacker");
+    fs::rename(&dir, &theirs).unwrap();
+    symlink(&theirs, &dir);
+    w.home_file("g", "mine\n");
+    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    let before = crate::harness::snapshot_of(&theirs);
+    let home = w.snapshot();
+    let r = w.run(&["apply", "--on-conflict", "backup"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(r.stderr.contains(&name), "{}", r.stderr);
+    assert!(crate::harness::snapshot_of(&theirs) == before);
+    assert!(w.snapshot() == home);
+}
+
+#[test]
+fn a_link_planted_at_the_head_is_not_followed() {
+    let (w, dir) = applied();
+    let v = victim(&w);
+    fs::write(&v, "1\n").unwrap();
+    fs::remove_file(dir.join("head")).unwrap();
+    symlink(&v, &dir.join("head"));
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("head"), "{}", r.stderr);
+    assert_eq!(fs::read_to_string(&v).unwrap(), "1\n");
+}
+
+// --- point 9: the state folder inside the repo ----------------------------------------------
+
+#[test]
+fn a_state_folder_inside_the_repo_is_refused_and_nothing_is_written() {
+    let mut w = World::new();
+    w.repo_file("f", "x\n");
+    w.repo_file("state/keep", "k\n");
+    w.manifest("version = 1\n[[link]]\nat = \"~/s\"\nto = \"state\"\neach = true\n[links]\n\"~/f\" = \"f\"\n");
+    let state = w.repo.join("state");
+    w.set_env("LINKFILE_STATE_DIR", &state.to_string_lossy());
+    let before = w.snapshot_all();
+    for cmd in ["apply", "plan"] {
+        let r = w.run(&[cmd]);
+        assert_eq!(r.code, 1, "{cmd}: {r:?}");
+        assert!(r.stderr.contains("inside the repo"), "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("[REPO]/state"), "{cmd}: {}", r.stderr);
+    }
+    assert!(w.snapshot_all() == before);
+}
+
+#[test]
+fn a_state_folder_reached_through_a_link_into_the_repo_is_refused() {
+    let mut w = World::new();
+    w.repo_file("f", "x\n");
+    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    let door = w.root.join("door");
+    symlink(&w.repo, &door);
+    w.set_env("LINKFILE_STATE_DIR", &door.join("st").to_string_lossy());
+    let before = w.snapshot_all();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("inside the repo"), "{}", r.stderr);
+    assert!(w.snapshot_all() == before);
+}
