@@ -452,7 +452,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             note_pending(&mut s, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
-                let text = serde_json::to_string_pretty(&history).expect("records serialise");
+                let text = serde_json::to_string_pretty(&history).map_err(|e| Error::State {
+                    path: s.state.dir.clone(),
+                    source: std::io::Error::other(e),
+                })?;
                 writeln!(out, "{text}")?;
             } else if history.is_empty() {
                 writeln!(out, "No operations yet.")?;

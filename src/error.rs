@@ -5,6 +5,7 @@
 //! byte span so they can be shown as `file:line:col` with the offending line and carets under the
 //! span, as compilers do.
 
+use crate::show::Shown as _;
 use std::fmt::Write as _;
 use std::io;
 use std::ops::Range;
@@ -66,7 +67,7 @@ impl Diagnostic {
         let _ = writeln!(
             out,
             "{pad}--> {}:{}:{}",
-            self.file.display(),
+            self.file.shown(),
             self.line,
             self.column
         );
@@ -103,10 +104,10 @@ pub enum Error {
     #[error("invalid manifest")]
     Manifest(Vec<Diagnostic>),
     /// No manifest was given and none was found.
-    #[error("no linkfile.toml in {} or any folder above it", start.display())]
+    #[error("no linkfile.toml in {} or any folder above it", start.shown())]
     NoManifest { start: PathBuf },
     /// The manifest could not be read.
-    #[error("cannot read manifest {}: {source}", path.display())]
+    #[error("cannot read manifest {}: {source}", path.shown())]
     ReadManifest { path: PathBuf, source: io::Error },
     /// No home folder could be determined.
     #[error(
@@ -114,16 +115,16 @@ pub enum Error {
     )]
     NoHome { var: &'static str },
     /// The home folder does not exist.
-    #[error("the home folder {} does not exist", path.display())]
+    #[error("the home folder {} does not exist", path.shown())]
     HomeMissing { path: PathBuf },
     /// Something in the filesystem could not be read.
-    #[error("cannot inspect {}: {source}", path.display())]
+    #[error("cannot inspect {}: {source}", path.shown())]
     Observe { path: PathBuf, source: io::Error },
     /// Conflicts under `on_conflict = "fail"`.
     #[error("{count} conflict{}; nothing was changed", if *count == 1 { "" } else { "s" })]
     Conflicts { count: usize, command: String },
     /// The filesystem changed between the plan and the apply.
-    #[error("{} changed since the plan was made ({detail}); nothing was changed", path.display())]
+    #[error("{} changed since the plan was made ({detail}); nothing was changed", path.shown())]
     StalePlan { path: PathBuf, detail: String },
     /// A write failed during apply; everything done before it was rolled back.
     #[error("{}", apply_failure(action, path, source, rollback))]
@@ -135,10 +136,10 @@ pub enum Error {
         rollback: Rollback,
     },
     /// The state folder could not be read or written.
-    #[error("cannot use linkfile's state at {}: {source}", path.display())]
+    #[error("cannot use linkfile's state at {}: {source}", path.shown())]
     State { path: PathBuf, source: io::Error },
     /// Another linkfile holds the writer's lock.
-    #[error("another linkfile is running ({}); lock: {}", if holder.is_empty() { "unknown process" } else { holder.as_str() }, path.display())]
+    #[error("another linkfile is running ({}); lock: {}", if holder.is_empty() { "unknown process" } else { holder.as_str() }, path.shown())]
     Locked { path: PathBuf, holder: String },
     /// An interrupted operation could not be rolled back automatically.
     #[error("an interrupted `linkfile {command}` could not be rolled back automatically:\n  {}", failures.join("\n  "))]
@@ -153,10 +154,10 @@ pub enum Error {
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
     /// A record in the state folder is damaged or forged; nothing was done on its say-so.
-    #[error("the operation record {} is corrupt: {why}; nothing was changed", path.display())]
+    #[error("the operation record {} is corrupt: {why}; nothing was changed", path.shown())]
     CorruptRecord { path: PathBuf, why: String },
     /// A step would write inside the repo (by real path) other than by adopting.
-    #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
+    #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.shown(), repo.shown())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
 }
 
@@ -170,7 +171,7 @@ pub enum Rollback {
 }
 
 fn apply_failure(action: &str, path: &Path, source: &io::Error, rollback: &Rollback) -> String {
-    let head = format!("cannot {action} {}: {source}", path.display());
+    let head = format!("cannot {action} {}: {source}", path.shown());
     match rollback {
         Rollback::Complete { steps: 0 } => format!("{head}\nnothing was changed"),
         Rollback::Complete { steps } => {

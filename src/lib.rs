@@ -35,6 +35,9 @@ pub mod resolve;
 mod steps;
 pub mod when;
 
+pub mod path_serde;
+pub mod show;
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 

@@ -19,6 +19,7 @@ mod expand;
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
 pub use crate::paths::{is_within, normalize, path_key, path_key_cow, relative_path};
+use crate::show::Shown as _;
 
 /// What resolution needs to know about the machine.
 pub struct Context<'a> {
@@ -289,7 +290,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             out[dup].at_span.clone(),
             format!(
                 "duplicate link {}: line {line} already makes it",
-                out[dup].at.display()
+                out[dup].at.shown()
             ),
             Some("keep one of the two entries".into()),
         );
@@ -305,7 +306,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         .map(|k| {
             let name = k.get_ref().clone();
             let value = match (r.cache.get(&name), r.unset_here.get(&name)) {
-                (Some(v), _) => Ok(v.clone()),
+                (Some(v), _) => Ok(crate::show::path(Path::new(v))),
                 (None, Some(why)) => Err(why.clone()),
                 (None, None) => Err("invalid".to_string()),
             };
@@ -382,7 +383,7 @@ pub fn check_with_originals(
                 d.to_span.clone(),
                 format!(
                     "{} is a folder, and a folder cannot be hard-linked",
-                    d.to.display()
+                    d.to.shown()
                 ),
                 Some("use link_type = \"symlink\" for folders".into()),
             ));
@@ -392,7 +393,7 @@ pub fn check_with_originals(
                 d.to_span.clone(),
                 format!(
                     "{} is a file, and a junction can only point to a folder",
-                    d.to.display()
+                    d.to.shown()
                 ),
                 Some("use link_type = \"symlink\" or \"hardlink\" for files".into()),
             ));
@@ -405,7 +406,7 @@ pub fn check_with_originals(
                 format!(
                     "`type` says {} but {} is a {}",
                     kind_name(asserted),
-                    d.to.display(),
+                    d.to.shown(),
                     kind_name(*actual)
                 ),
                 Some("fix `type`, or point `to` at the right path".into()),
@@ -418,9 +419,9 @@ pub fn check_with_originals(
                                 d.at_span.clone(),
                 format!(
                     "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
-                    d.at.display(),
-                    outer.at.display(),
-                    outer.to.display()
+                    d.at.shown(),
+                    outer.at.shown(),
+                    outer.to.shown()
                 ),
                 Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
             ));
@@ -436,12 +437,12 @@ pub fn check_with_originals(
 /// `link` is a link at or above `inner`'s folder, which `inner`'s entry makes as a folder.
 fn overlap_error(link: &Desired, inner: &Desired, cx: &Context) -> Diagnostic {
     let line = cx.text[..inner.at_span.start].matches('\n').count() + 1;
-    let folder = link.at.display();
+    let folder = link.at.shown();
     cx.diagnostic(
         link.at_span.clone(),
         format!(
             "{folder} would be a link, and line {line} makes a folder there for {}: apply would fail half way",
-            inner.at.display()
+            inner.at.shown()
         ),
         Some("a place is a link or a folder, not both: remove one of the two entries (with each = true, `ignore` can leave that folder out)".into()),
     )
@@ -457,7 +458,7 @@ fn kind_name(k: EntryKind) -> &'static str {
 struct Resolver<'a, 'm> {
     cx: &'a Context<'a>,
     vars: &'m std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
-    cache: HashMap<String, String>,
+    cache: HashMap<String, std::ffi::OsString>,
     stack: Vec<String>,
     failed: std::collections::HashSet<String>,
     errors: Vec<Diagnostic>,
@@ -568,6 +569,7 @@ impl Resolver<'_, '_> {
     ) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
+        let expanded = Path::new(&expanded).shown();
         if !path.is_absolute() && path.has_root() {
             // Windows: `/x` or `\x` is relative to the current drive.
             self.error(
@@ -596,7 +598,7 @@ impl Resolver<'_, '_> {
         if path.parent().is_none() {
             self.error(
                 at.span(),
-                format!("`at` cannot be the root folder {}", path.display()),
+                format!("`at` cannot be the root folder {}", path.shown()),
                 Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
             );
             return None;
@@ -604,7 +606,7 @@ impl Resolver<'_, '_> {
         if self.is_within(&path, self.cx.repo) {
             self.error(
                 at.span(),
-                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.display()),
+                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.shown()),
                 Some(if self.cx.repo.join(to.get_ref()).exists() {
                     "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
                 } else {
@@ -618,7 +620,7 @@ impl Resolver<'_, '_> {
                 at.span(),
                 format!(
                     "`at` is inside linkfile's state folder {}: linkfile keeps its log, backups and lock there",
-                    self.cx.state.display()
+                    self.cx.state.shown()
                 ),
                 Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
             );
@@ -632,7 +634,7 @@ impl Resolver<'_, '_> {
         } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
             Some(format!(
                 "{}, a folder that holds your home or your repo",
-                path.display()
+                path.shown()
             ))
         } else {
             None
@@ -650,8 +652,8 @@ impl Resolver<'_, '_> {
                 at.span(),
                 format!(
                     "{} is outside the home {}, which --home (or LINKFILE_HOME) gives: a throwaway home never touches the real one",
-                    path.display(),
-                    home.display()
+                    path.shown(),
+                    home.shown()
                 ),
                 Some("write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into()),
             );
@@ -672,8 +674,8 @@ impl Resolver<'_, '_> {
                 to.span(),
                 format!(
                     "`to` escapes the repo: {} is outside {}",
-                    path.display(),
-                    self.cx.repo.display()
+                    path.shown(),
+                    self.cx.repo.shown()
                 ),
                 Some(if at_looks_like_repo {
                     "did you swap at and to? `at` is where the link goes, `to` the original in the repo (ln -s order is to, at; mklink's is at, to)".into()
@@ -686,7 +688,12 @@ impl Resolver<'_, '_> {
         Some(path)
     }
 
-    fn check_path(&mut self, expanded: &str, v: &Spanned<String>, key: &str) -> Option<PathBuf> {
+    fn check_path(
+        &mut self,
+        expanded: &std::ffi::OsStr,
+        v: &Spanned<String>,
+        key: &str,
+    ) -> Option<PathBuf> {
         if expanded.is_empty() {
             let what = if v.get_ref().is_empty() {
                 "is empty"
@@ -700,7 +707,7 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
-        if expanded.contains('\0') {
+        if expand::has_nul(expanded) {
             self.error(
                 v.span(),
                 format!("`{key}` contains a NUL byte"),

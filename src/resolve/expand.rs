@@ -2,6 +2,7 @@
 //! may use other vars; a cycle is an error), and the escapes `$$`, `{{`, `}}`. Errors point at
 //! the offending part of the string where the TOML text allows.
 
+use std::ffi::{OsStr, OsString};
 use std::ops::Range;
 
 use toml::Spanned;
@@ -12,7 +13,7 @@ use super::{Context, Resolver};
 
 impl Resolver<'_, '_> {
     /// Expands one manifest string; errors point inside it where possible.
-    pub(super) fn expand(&mut self, v: &Spanned<String>) -> Option<String> {
+    pub(super) fn expand(&mut self, v: &Spanned<String>) -> Option<OsString> {
         let span = v.span();
         let raw = v.get_ref();
         // Offsets inside the value are exact only when the TOML string has no escapes.
@@ -35,8 +36,10 @@ impl Resolver<'_, '_> {
         }
     }
 
-    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<String, ExpandError> {
-        let mut out = String::with_capacity(s.len());
+    /// The home and the environment's values are joined as they are (an `OsString`): a home
+    /// that is not UTF-8 is `~` exactly.
+    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<OsString, ExpandError> {
+        let mut out = OsString::with_capacity(s.len());
         let b = s.as_bytes();
         let mut i = 0;
         if tilde && s.starts_with('~') && s.len() > 1 && !s[1..].starts_with(['/', '\\']) {
@@ -48,13 +51,13 @@ impl Resolver<'_, '_> {
             ));
         }
         if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
-            out.push_str(&self.cx.home.to_string_lossy());
+            out.push(self.cx.home.as_os_str());
             i = 1;
         }
         while i < b.len() {
             match b[i] {
                 b'$' if b.get(i + 1) == Some(&b'$') => {
-                    out.push('$');
+                    out.push("$");
                     i += 2;
                 }
                 b'$' if b.get(i + 1) == Some(&b'{') => {
@@ -80,15 +83,15 @@ impl Resolver<'_, '_> {
                     if !is_identifier(name) {
                         return Err(ExpandError::new(Some(i..close + 1), format!("`{name}` is not a valid environment variable name"), Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into())));
                     }
-                    match (env_var(self.cx, name), default) {
-                        (Some(v), _) => out.push_str(&v),
+                    match (env_value(self.cx, name), default) {
+                        (Some(v), _) => out.push(&v),
                         (None, Some(d)) => {
                             let d = self.expand_str(d, true).map_err(|mut e| {
                                 let off = i + 2 + name.len() + 2;
                                 e.at = e.at.map(|r| r.start + off..r.end + off);
                                 e
                             })?;
-                            out.push_str(&d);
+                            out.push(&d);
                         }
                         (None, None) => {
                             let mut e = ExpandError::new(
@@ -113,11 +116,11 @@ impl Resolver<'_, '_> {
                     ));
                 }
                 b'{' if b.get(i + 1) == Some(&b'{') => {
-                    out.push('{');
+                    out.push("{");
                     i += 2;
                 }
                 b'}' if b.get(i + 1) == Some(&b'}') => {
-                    out.push('}');
+                    out.push("}");
                     i += 2;
                 }
                 b'{' => {
@@ -133,14 +136,14 @@ impl Resolver<'_, '_> {
                         e.at = e.at.or(Some(i..close + 1));
                         e
                     })?;
-                    out.push_str(&value);
+                    out.push(&value);
                     i = close + 1;
                 }
                 _ => {
                     let next = s[i..]
                         .find(['$', '{', '}'])
                         .map_or(s.len(), |k| i + k.max(1));
-                    out.push_str(&s[i..next]);
+                    out.push(&s[i..next]);
                     i = next;
                 }
             }
@@ -148,7 +151,7 @@ impl Resolver<'_, '_> {
         Ok(out)
     }
 
-    fn var(&mut self, name: &str) -> Result<String, ExpandError> {
+    fn var(&mut self, name: &str) -> Result<OsString, ExpandError> {
         if let Some(v) = self.cache.get(name) {
             return Ok(v.clone());
         }
@@ -321,4 +324,18 @@ pub(super) fn env_var(cx: &Context, name: &str) -> Option<String> {
         return inside.then_some(value);
     }
     Some(value)
+}
+
+/// An environment variable's value for expansion: as [`env_var`], but the home given with
+/// `--home` as it is, not as text.
+fn env_value(cx: &Context, name: &str) -> Option<OsString> {
+    if cx.isolated && (name == "HOME" || name == crate::platform::HOME_VAR) {
+        return Some(cx.home.as_os_str().to_os_string());
+    }
+    env_var(cx, name).map(OsString::from)
+}
+
+/// Whether `s` holds a NUL.
+pub(super) fn has_nul(s: &OsStr) -> bool {
+    s.as_encoded_bytes().contains(&0)
 }
