@@ -72,21 +72,48 @@ impl Diagnostic {
             self.column
         );
         let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{} | {}", self.line, self.source_line);
-        let lead: String = self
-            .source_line
+        let (shown, before, width) = self.window();
+        let _ = writeln!(out, "{} | {shown}", self.line);
+        let lead: String = before
             .chars()
-            .take(self.column - 1)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let _ = writeln!(
-            out,
-            "{pad} | {lead}{}",
-            style.error(&"^".repeat(self.width))
-        );
+        let _ = writeln!(out, "{pad} | {lead}{}", style.error(&"^".repeat(width)));
         if let Some(hint) = &self.hint {
             let _ = writeln!(out, "{}: {hint}", style.hint("hint"));
         }
+    }
+}
+
+/// The longest source line shown whole, in characters; a longer one is shown around the span.
+const MAX_SOURCE_LINE: usize = 200;
+
+impl Diagnostic {
+    /// The part of the source line shown, what of it comes before the span, and how many
+    /// characters of the span to underline.
+    fn window(&self) -> (String, String, usize) {
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let at = (self.column - 1).min(chars.len());
+        if chars.len() <= MAX_SOURCE_LINE {
+            let before = chars[..at].iter().collect();
+            return (self.source_line.clone(), before, self.width);
+        }
+        let start = at.saturating_sub(MAX_SOURCE_LINE / 4);
+        let end = (start + MAX_SOURCE_LINE).min(chars.len());
+        let (open, close) = (
+            if start > 0 { "…" } else { "" },
+            if end < chars.len() { "…" } else { "" },
+        );
+        let shown = format!(
+            "{open}{}{close}",
+            chars[start..end].iter().collect::<String>()
+        );
+        let before = format!(
+            "{open}{}",
+            chars[start..at.max(start)].iter().collect::<String>()
+        );
+        let width = self.width.min(end.saturating_sub(at)).max(1);
+        (shown, before, width)
     }
 }
 
@@ -159,6 +186,15 @@ pub enum Error {
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.shown(), repo.shown())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
+    /// The manifest is not a regular file (a device, a FIFO, a folder).
+    #[error("cannot read manifest {}: it is {what}, not a regular file", path.shown())]
+    ManifestNotRegular { path: PathBuf, what: &'static str },
+    /// The manifest is larger than linkfile reads.
+    #[error("cannot read manifest {}: it is larger than 16 MiB ({size} bytes)", path.shown())]
+    ManifestTooBig { path: PathBuf, size: u64 },
+    /// The manifest is not UTF-8 as a whole (UTF-16).
+    #[error("cannot read manifest {}: it {detail}", path.shown())]
+    ManifestEncoding { path: PathBuf, detail: String },
 }
 
 /// How the rollback after a failed apply went.
@@ -220,6 +256,12 @@ impl Error {
             Error::Output(_) => None,
             Error::CorruptRecord { .. } => Some(
                 "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back".into(),
+            ),
+            Error::ManifestNotRegular { .. } | Error::ManifestTooBig { .. } => Some(
+                "a manifest is a linkfile.toml of a few kilobytes: check the path given with -m or LINKFILE_MANIFEST".into(),
+            ),
+            Error::ManifestEncoding { .. } => Some(
+                "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),

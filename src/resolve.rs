@@ -156,6 +156,8 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         errors: Vec::new(),
         lenient: false,
         unset_here: HashMap::new(),
+        depth: 0,
+        too_deep_reported: false,
     };
     r.check_policies(manifest);
     let env = |name: &str| expand::env_var(cx, name);
@@ -467,6 +469,10 @@ struct Resolver<'a, 'm> {
     lenient: bool,
     /// Vars that have no value here, and why.
     unset_here: HashMap<String, String>,
+    /// How many vars and defaults are being expanded, one inside the other.
+    depth: usize,
+    /// Whether nesting beyond [`expand::MAX_NESTING`] was reported (once is enough).
+    too_deep_reported: bool,
 }
 
 impl Resolver<'_, '_> {

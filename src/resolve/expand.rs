@@ -23,9 +23,15 @@ impl Resolver<'_, '_> {
         match self.expand_str(raw, true) {
             Ok(s) => Some(s),
             Err(e) if e.reported => None,
+            Err(e) if e.too_deep && self.too_deep_reported => None,
             Err(ExpandError {
-                at, message, hint, ..
+                at,
+                message,
+                hint,
+                too_deep,
+                ..
             }) => {
+                self.too_deep_reported |= too_deep;
                 let sp = match (inner_base, at) {
                     (Some(base), Some(r)) => base + r.start..base + r.end,
                     _ => span,
@@ -86,7 +92,16 @@ impl Resolver<'_, '_> {
                     match (env_value(self.cx, name), default) {
                         (Some(v), _) => out.push(&v),
                         (None, Some(d)) => {
-                            let d = self.expand_str(d, true).map_err(|mut e| {
+                            if self.depth >= MAX_NESTING {
+                                return Err(ExpandError::too_deep(
+                                    Some(i..close + 1),
+                                    format!("defaults nest more than {MAX_NESTING} deep"),
+                                ));
+                            }
+                            self.depth += 1;
+                            let d = self.expand_str(d, true);
+                            self.depth -= 1;
+                            let d = d.map_err(|mut e| {
                                 let off = i + 2 + name.len() + 2;
                                 e.at = e.at.map(|r| r.start + off..r.end + off);
                                 e
@@ -200,7 +215,19 @@ impl Resolver<'_, '_> {
                 Some("give one of them a value that does not refer back".into()),
             ));
         }
+        if self.depth >= MAX_NESTING {
+            let mut chain = self.stack.clone();
+            chain.push(name.to_string());
+            return Err(ExpandError::too_deep(
+                None,
+                format!(
+                    "variables nest more than {MAX_NESTING} deep: {}",
+                    elided_chain(&chain)
+                ),
+            ));
+        }
         self.stack.push(name.to_string());
+        self.depth += 1;
         // An error inside the value is reported at the var's definition, once.
         let result = if self.lenient {
             match self.expand_str(value.get_ref(), true) {
@@ -208,6 +235,7 @@ impl Resolver<'_, '_> {
                 // Passed on, so that a var using this one has no value here either.
                 Err(e) if e.unset_env => {
                     self.stack.pop();
+                    self.depth -= 1;
                     self.unset_here.insert(name.to_string(), e.message.clone());
                     return Err(e);
                 }
@@ -219,6 +247,7 @@ impl Resolver<'_, '_> {
             self.expand(value)
         };
         self.stack.pop();
+        self.depth -= 1;
         match result {
             Some(v) => {
                 self.cache.insert(name.to_string(), v.clone());
@@ -249,6 +278,8 @@ struct ExpandError {
     reported: bool,
     /// An environment variable that is not set (and has no default).
     unset_env: bool,
+    /// Vars or defaults nested beyond [`MAX_NESTING`].
+    too_deep: bool,
 }
 
 impl ExpandError {
@@ -259,7 +290,20 @@ impl ExpandError {
             hint,
             reported: false,
             unset_env: false,
+            too_deep: false,
         }
+    }
+
+    fn too_deep(at: Option<Range<usize>>, message: String) -> Self {
+        let mut e = ExpandError::new(
+            at,
+            message,
+            Some(format!(
+                "vars and ${{VAR:-default}}s are followed {MAX_NESTING} deep at most: give one on the way a plain value"
+            )),
+        );
+        e.too_deep = true;
+        e
     }
 
     fn reported() -> Self {
@@ -270,6 +314,28 @@ impl ExpandError {
         self.reported = true;
         self
     }
+}
+
+/// How deep vars and `${VAR:-default}`s may nest, one inside the other: deeper expansion
+/// would be recursion without bound (the stack overflowed at ~6,000 chained vars).
+pub(super) const MAX_NESTING: usize = 64;
+
+/// `a -> b -> c`, the middle left out when long.
+fn elided_chain(chain: &[String]) -> String {
+    let chain: Vec<String> = chain
+        .iter()
+        .map(|n| crate::show::shorten(&crate::show::text(n)))
+        .collect();
+    if chain.len() <= 8 {
+        return chain.join(" -> ");
+    }
+    let (head, tail) = (&chain[..4], &chain[chain.len() - 3..]);
+    format!(
+        "{} -> … ({} more) … -> {}",
+        head.join(" -> "),
+        chain.len() - 7,
+        tail.join(" -> ")
+    )
 }
 
 fn matching_brace(s: &str, open: usize) -> Option<usize> {

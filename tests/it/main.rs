@@ -4,6 +4,7 @@
 mod harness;
 
 mod apply;
+mod bounded;
 mod bytes;
 #[cfg(unix)]
 mod concurrency;
