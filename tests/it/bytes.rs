@@ -35,13 +35,11 @@ fn run_os(w: &World, args: &[&OsStr]) -> Run {
     }
 }
 
-#[cfg(unix)]
 fn os(bytes: &[u8]) -> OsString {
     use std::os::unix::ffi::OsStrExt;
     OsStr::from_bytes(bytes).to_os_string()
 }
 
-#[cfg(unix)]
 #[test]
 fn a_file_name_that_is_not_utf8_is_linked_undone_and_unlinked_byte_exact() {
     require_symlinks!();
@@ -92,7 +90,6 @@ fn a_file_name_that_is_not_utf8_is_linked_undone_and_unlinked_byte_exact() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn a_home_that_is_not_utf8_is_where_tilde_and_home_lead() {
     require_symlinks!();
@@ -121,7 +118,6 @@ fn a_home_that_is_not_utf8_is_where_tilde_and_home_lead() {
     assert_eq!(siblings, expected, "a sibling of the home was made");
 }
 
-#[cfg(unix)]
 #[test]
 fn control_characters_in_paths_are_escaped_on_one_line() {
     let w = World::new();
@@ -150,7 +146,6 @@ fn control_characters_in_paths_are_escaped_on_one_line() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn control_characters_are_escaped_in_conflicts_and_errors() {
     require_symlinks!();

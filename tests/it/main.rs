@@ -5,6 +5,7 @@ mod harness;
 
 mod apply;
 mod bounded;
+#[cfg(unix)]
 mod bytes;
 #[cfg(unix)]
 mod concurrency;
