@@ -98,7 +98,10 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         command: tx.command.to_string(),
         steps,
     };
-    let json = serde_json::to_string(&intent).expect("an intent always serialises");
+    let json = serde_json::to_string(&intent).map_err(|e| Error::State {
+        path: tx.state.intent_path(),
+        source: std::io::Error::other(e),
+    })?;
     tx.state.write_intent(json.as_bytes())?;
 
     let mut folder = OpenFolder::default();

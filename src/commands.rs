@@ -24,6 +24,7 @@ use crate::resolve::{self, Desired, Resolved};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
 
 mod carry;
+mod manifest_file;
 mod places;
 mod undo;
 
@@ -209,11 +210,8 @@ impl Setup {
 
 fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Result<Setup, Error> {
     let given = find_manifest(manifest, sys)?;
-    let text = std::fs::read_to_string(&given).map_err(|source| Error::ReadManifest {
-        path: given.clone(),
-        source,
-    })?;
     let shown = given.strip_prefix(&sys.cwd).unwrap_or(&given).to_path_buf();
+    let text = manifest_file::read(&given, &shown)?;
     // One repo, one history: links and the state key use the repo's real path.
     let manifest_path = real_manifest_path(&given);
     let repo = manifest_path
@@ -279,7 +277,7 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
             let kinds = kinds?;
             let desired = expanded.links;
             resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
-            let mut actuals = actuals?;
+            let mut actuals = actuals.map_err(|e| name_too_long(e, &desired, &cx))?;
             // An optional link whose original is missing is skipped, like one `when` rules out
             // (and pruned if linkfile made it before).
             let (mut desired, mut kinds, mut skipped) = (desired, kinds, resolved.skipped);
@@ -493,7 +491,10 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             note_pending(&mut s, sys, out, cli.quiet || *json)?;
             let history = s.state.history()?;
             if *json {
-                let text = serde_json::to_string_pretty(&history).expect("records serialise");
+                let text = serde_json::to_string_pretty(&history).map_err(|e| Error::State {
+                    path: s.state.dir.clone(),
+                    source: std::io::Error::other(e),
+                })?;
                 writeln!(out, "{text}")?;
             } else if history.is_empty() {
                 writeln!(out, "No operations yet.")?;
@@ -740,4 +741,30 @@ fn with_wanted<R>(s: &Setup, sys: &System, f: impl FnOnce(&crate::records::Wante
         repo: &s.repo,
         links: &links,
     })
+}
+
+/// An observation that failed because a path is too long for the system (ENAMETOOLONG), as a
+/// manifest error at the entry whose `at` it is, or is on the way to; any other error as it is.
+fn name_too_long(e: Error, desired: &[Desired], cx: &resolve::Context) -> Error {
+    let Error::Observe { path, source } = &e else {
+        return e;
+    };
+    if source.kind() != std::io::ErrorKind::InvalidFilename {
+        return e;
+    }
+    let Some(d) = desired
+        .iter()
+        .find(|d| d.at.starts_with(path) || path.starts_with(&d.at))
+    else {
+        return e;
+    };
+    use crate::show::Shown as _;
+    Error::Manifest(vec![cx.diagnostic(
+        d.at_span.clone(),
+        format!(
+            "`at` is too long for this system: {} ({source})",
+            d.at.shown()
+        ),
+        Some("shorten `at`: most systems allow 255 bytes for a name between slashes, and a few thousand for a whole path".into()),
+    )])
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Diagnostic;
 use crate::resolve::{Context, Desired};
+use crate::show::Shown as _;
 
 /// `path` as the filesystem reaches it: its deepest existing ancestor with every link resolved,
 /// and the rest (still to be made) appended.
@@ -120,9 +121,9 @@ pub fn to_escapes(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
         d.to_span.clone(),
         format!(
             "`to` escapes the repo by its real path: {} is {}, outside {}",
-            d.to.display(),
-            real.display(),
-            cx.repo.display()
+            d.to.shown(),
+            real.shown(),
+            cx.repo.shown()
         ),
         Some("a link in the repo leads out of it on the way; point `to` at something inside the repo (a link in the repo may itself be `to`: it is linked as it is)".into()),
     )
@@ -133,8 +134,8 @@ fn at_in_state(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
         d.at_span.clone(),
         format!(
             "`at` is inside linkfile's state folder {} (by its real path, {}): linkfile keeps its log, backups and lock there",
-            cx.state.display(),
-            real.display()
+            cx.state.shown(),
+            real.shown()
         ),
         Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
     )
@@ -143,7 +144,7 @@ fn at_in_state(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
 fn at_in_repo(d: &Desired, real: &Path, in_home: bool, cx: &Context) -> Diagnostic {
     let (how, hint) = if in_home {
         (
-            format!("the home folder {} leads into the repo", cx.home.display()),
+            format!("the home folder {} leads into the repo", cx.home.shown()),
             "use a home folder outside the repo (--home, LINKFILE_HOME)",
         )
     } else {
@@ -156,8 +157,8 @@ fn at_in_repo(d: &Desired, real: &Path, in_home: bool, cx: &Context) -> Diagnost
         d.at_span.clone(),
         format!(
             "{} is inside the repo by its real path ({}): {how}, so the link would be written into your dotfiles",
-            d.at.display(),
-            real.display(),
+            d.at.shown(),
+            real.shown(),
         ),
         Some(hint.into()),
     )

@@ -15,6 +15,7 @@ use crate::platform;
 use crate::primitive;
 use crate::render::human::View;
 use crate::resolve::Desired;
+use crate::show::Shown as _;
 
 /// What could be made in one folder.
 #[derive(Debug)]
@@ -109,7 +110,7 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> R
             });
             w.links += 1;
             if let Some(Obstacle::NotPermitted(why)) = refusal {
-                w.refused.push(format!("{}: {why}", d.at.display()));
+                w.refused.push(format!("{}: {why}", d.at.shown()));
                 continue;
             }
             match d.link_type {

@@ -18,6 +18,7 @@ use walkdir::WalkDir;
 use crate::error::{Diagnostic, Error};
 use crate::manifest::EntryKind;
 use crate::resolve::{self, Context, Desired, Extra};
+use crate::show::Shown as _;
 
 /// The links after expansion.
 #[derive(Debug, Default)]
@@ -133,7 +134,7 @@ fn expand_each(
                     d.to_span.clone(),
                     format!(
                         "each = true links the files below a folder, and {} {what}",
-                        d.to.display()
+                        d.to.shown()
                     ),
                     Some("point `to` at a folder of the repo, or drop each = true".into()),
                 ));
@@ -217,8 +218,8 @@ fn check_places(
                 entry.at_span.clone(),
                 format!(
                     "{} would be a link inside the repo (each = true links every file below {})",
-                    d.at.display(),
-                    entry.to.display()
+                    d.at.shown(),
+                    entry.to.shown()
                 ),
                 Some("put `at` outside the repo, or ignore that part of the folder".into()),
             ));
@@ -239,9 +240,9 @@ fn check_places(
                 b.at_span.clone(),
                 format!(
                     "{} is linked twice: to {} by this entry and to {} by line {} (each = true links every file below its `to`)",
-                    d.at.display(),
-                    d.to.display(),
-                    links[first].to.display(),
+                    d.at.shown(),
+                    d.to.shown(),
+                    links[first].to.shown(),
                     line(a),
                 ),
                 Some(if a.each().is_some() && b.each().is_some() {

@@ -5,6 +5,7 @@
 //! byte span so they can be shown as `file:line:col` with the offending line and carets under the
 //! span, as compilers do.
 
+use crate::show::Shown as _;
 use std::fmt::Write as _;
 use std::io;
 use std::ops::Range;
@@ -66,26 +67,53 @@ impl Diagnostic {
         let _ = writeln!(
             out,
             "{pad}--> {}:{}:{}",
-            self.file.display(),
+            self.file.shown(),
             self.line,
             self.column
         );
         let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{} | {}", self.line, self.source_line);
-        let lead: String = self
-            .source_line
+        let (shown, before, width) = self.window();
+        let _ = writeln!(out, "{} | {shown}", self.line);
+        let lead: String = before
             .chars()
-            .take(self.column - 1)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let _ = writeln!(
-            out,
-            "{pad} | {lead}{}",
-            style.error(&"^".repeat(self.width))
-        );
+        let _ = writeln!(out, "{pad} | {lead}{}", style.error(&"^".repeat(width)));
         if let Some(hint) = &self.hint {
             let _ = writeln!(out, "{}: {hint}", style.hint("hint"));
         }
+    }
+}
+
+/// The longest source line shown whole, in characters; a longer one is shown around the span.
+const MAX_SOURCE_LINE: usize = 200;
+
+impl Diagnostic {
+    /// The part of the source line shown, what of it comes before the span, and how many
+    /// characters of the span to underline.
+    fn window(&self) -> (String, String, usize) {
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let at = (self.column - 1).min(chars.len());
+        if chars.len() <= MAX_SOURCE_LINE {
+            let before = chars[..at].iter().collect();
+            return (self.source_line.clone(), before, self.width);
+        }
+        let start = at.saturating_sub(MAX_SOURCE_LINE / 4);
+        let end = (start + MAX_SOURCE_LINE).min(chars.len());
+        let (open, close) = (
+            if start > 0 { "…" } else { "" },
+            if end < chars.len() { "…" } else { "" },
+        );
+        let shown = format!(
+            "{open}{}{close}",
+            chars[start..end].iter().collect::<String>()
+        );
+        let before = format!(
+            "{open}{}",
+            chars[start..at.max(start)].iter().collect::<String>()
+        );
+        let width = self.width.min(end.saturating_sub(at)).max(1);
+        (shown, before, width)
     }
 }
 
@@ -103,10 +131,10 @@ pub enum Error {
     #[error("invalid manifest")]
     Manifest(Vec<Diagnostic>),
     /// No manifest was given and none was found.
-    #[error("no linkfile.toml in {} or any folder above it", start.display())]
+    #[error("no linkfile.toml in {} or any folder above it", start.shown())]
     NoManifest { start: PathBuf },
     /// The manifest could not be read.
-    #[error("cannot read manifest {}: {source}", path.display())]
+    #[error("cannot read manifest {}: {source}", path.shown())]
     ReadManifest { path: PathBuf, source: io::Error },
     /// No home folder could be determined.
     #[error(
@@ -114,16 +142,16 @@ pub enum Error {
     )]
     NoHome { var: &'static str },
     /// The home folder does not exist.
-    #[error("the home folder {} does not exist", path.display())]
+    #[error("the home folder {} does not exist", path.shown())]
     HomeMissing { path: PathBuf },
     /// Something in the filesystem could not be read.
-    #[error("cannot inspect {}: {source}", path.display())]
+    #[error("cannot inspect {}: {source}", path.shown())]
     Observe { path: PathBuf, source: io::Error },
     /// Conflicts under `on_conflict = "fail"`.
     #[error("{count} conflict{}; nothing was changed", if *count == 1 { "" } else { "s" })]
     Conflicts { count: usize, command: String },
     /// The filesystem changed between the plan and the apply.
-    #[error("{} changed since the plan was made ({detail}); nothing was changed", path.display())]
+    #[error("{} changed since the plan was made ({detail}); nothing was changed", path.shown())]
     StalePlan { path: PathBuf, detail: String },
     /// A write failed during apply; everything done before it was rolled back.
     #[error("{}", apply_failure(action, path, source, rollback))]
@@ -135,10 +163,10 @@ pub enum Error {
         rollback: Rollback,
     },
     /// The state folder could not be read or written.
-    #[error("cannot use linkfile's state at {}: {source}", path.display())]
+    #[error("cannot use linkfile's state at {}: {source}", path.shown())]
     State { path: PathBuf, source: io::Error },
     /// Another linkfile holds the writer's lock.
-    #[error("another linkfile is running ({}); lock: {}", if holder.is_empty() { "unknown process" } else { holder.as_str() }, path.display())]
+    #[error("another linkfile is running ({}); lock: {}", if holder.is_empty() { "unknown process" } else { holder.as_str() }, path.shown())]
     Locked { path: PathBuf, holder: String },
     /// An interrupted operation could not be rolled back automatically.
     #[error("an interrupted `linkfile {command}` could not be rolled back automatically:\n  {}", failures.join("\n  "))]
@@ -153,7 +181,7 @@ pub enum Error {
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
     /// A record in the state folder is damaged or forged; nothing was done on its say-so.
-    #[error("the operation record {} is corrupt: {why}; nothing was changed", path.display())]
+    #[error("the operation record {} is corrupt: {why}; nothing was changed", path.shown())]
     CorruptRecord { path: PathBuf, why: String },
     /// Every step ran, but the operation's record could not be written: the changes are in
     /// place, unrecorded, and the next writer rolls them back.
@@ -162,29 +190,38 @@ pub enum Error {
     )]
     Unrecorded { command: String, source: Box<Error> },
     /// A step would write inside the repo (by real path) other than by adopting.
-    #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
+    #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.shown(), repo.shown())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
     /// The state folder, a folder above it or a name in it is not the user's own to trust.
-    #[error("refusing to use linkfile's state: {} is not safe: {why}; nothing was changed", path.display())]
+    #[error("refusing to use linkfile's state: {} is not safe: {why}; nothing was changed", path.shown())]
     UntrustedState {
         path: PathBuf,
         why: String,
         hint: String,
     },
     /// The state folder lies inside the repo (by real path).
-    #[error("linkfile's state folder {} is inside the repo {} by its real path ({}): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed", state.display(), repo.display(), real.display())]
+    #[error("linkfile's state folder {} is inside the repo {} by its real path ({}): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed", state.shown(), repo.shown(), real.shown())]
     StateInRepo {
         state: PathBuf,
         repo: PathBuf,
         real: PathBuf,
     },
     /// A record names a place this manifest neither owns nor wants, nor its backup store.
-    #[error("refusing the record {}: it names {}, {why}; nothing was changed", record.display(), path.display())]
+    #[error("refusing the record {}: it names {}, {why}; nothing was changed", record.shown(), path.shown())]
     UntrustedRecord {
         record: PathBuf,
         path: PathBuf,
         why: String,
     },
+    /// The manifest is not a regular file (a device, a FIFO, a folder).
+    #[error("cannot read manifest {}: it is {what}, not a regular file", path.shown())]
+    ManifestNotRegular { path: PathBuf, what: &'static str },
+    /// The manifest is larger than linkfile reads.
+    #[error("cannot read manifest {}: it is larger than 16 MiB ({size} bytes)", path.shown())]
+    ManifestTooBig { path: PathBuf, size: u64 },
+    /// The manifest is not UTF-8 as a whole (UTF-16).
+    #[error("cannot read manifest {}: it {detail}", path.shown())]
+    ManifestEncoding { path: PathBuf, detail: String },
 }
 
 /// How the rollback after a failed apply went.
@@ -197,7 +234,7 @@ pub enum Rollback {
 }
 
 fn apply_failure(action: &str, path: &Path, source: &io::Error, rollback: &Rollback) -> String {
-    let head = format!("cannot {action} {}: {source}", path.display());
+    let head = format!("cannot {action} {}: {source}", path.shown());
     match rollback {
         Rollback::Complete { steps: 0 } => format!("{head}\nnothing was changed"),
         Rollback::Complete { steps } => {
@@ -249,6 +286,12 @@ impl Error {
             ),
             Error::Unrecorded { .. } => Some(
                 "make room (or fix the permissions) in linkfile's state folder, then run `linkfile recover` to roll back, or `linkfile apply` to roll back and apply again".into(),
+            ),
+            Error::ManifestNotRegular { .. } | Error::ManifestTooBig { .. } => Some(
+                "a manifest is a linkfile.toml of a few kilobytes: check the path given with -m or LINKFILE_MANIFEST".into(),
+            ),
+            Error::ManifestEncoding { .. } => Some(
+                "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),

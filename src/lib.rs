@@ -39,6 +39,9 @@ pub mod statedir;
 mod steps;
 pub mod when;
 
+pub mod path_serde;
+pub mod show;
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::manifest::EntryKind;
 use crate::platform::{self, ReadLink};
+use crate::show::Shown as _;
 
 /// What is at a link's place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,12 +77,12 @@ impl Actual {
     pub fn describe(&self) -> String {
         match self {
             Actual::Missing => "nothing".into(),
-            Actual::Link { text, .. } => format!("a link to {}", text.display()),
+            Actual::Link { text, .. } => format!("a link to {}", text.shown()),
             Actual::File => "a file".into(),
             Actual::Dir => "a folder".into(),
             Actual::Other => "a special file (fifo, socket or device)".into(),
             Actual::MountPoint => "a mount point".into(),
-            Actual::ParentIsFile(p) => format!("nothing, below the file {}", p.display()),
+            Actual::ParentIsFile(p) => format!("nothing, below the file {}", p.shown()),
             Actual::HardLinked => "a hard link to the original".into(),
             Actual::OwnedHardLink => "a hard link linkfile made to another original".into(),
         }
@@ -513,16 +514,16 @@ pub fn adopt_refusal(to: &Path, repo_real: &Path) -> Option<String> {
     if let Ok(text) = fs::read_link(to) {
         return Some(format!(
             "{} is a link in the repo (to {}), and adopt never replaces a link nor writes through one; move the file in the way yourself, or apply with --on-conflict backup",
-            to.display(),
-            text.display()
+            to.shown(),
+            text.shown()
         ));
     }
     let folder = crate::containment::real_path(to.parent()?);
     (!crate::paths::is_within(&folder, repo_real, platform::CASE_INSENSITIVE)).then(|| {
         format!(
             "{} leads out of the repo (its folder is {}), and adopt never writes through a link; move the file in the way yourself, or apply with --on-conflict backup",
-            to.display(),
-            folder.display()
+            to.shown(),
+            folder.shown()
         )
     })
 }

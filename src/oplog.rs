@@ -30,8 +30,10 @@ use crate::statedir::Dir;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OwnedLink {
     /// Where the link is.
+    #[serde(with = "crate::path_serde")]
     pub at: PathBuf,
     /// The text linkfile wrote.
+    #[serde(with = "crate::path_serde")]
     pub text: PathBuf,
     /// What the original is.
     pub kind: EntryKind,
@@ -68,18 +70,31 @@ impl OwnedLink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backup {
     /// Where it was.
+    #[serde(with = "crate::path_serde")]
     pub at: PathBuf,
     /// What it was.
     pub what: BackupKind,
     /// Where it is now (files and folders), inside the backup store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::path_serde::option"
+    )]
     pub stored: Option<PathBuf>,
     /// The text it had (links: a symlink is its text, so the record is the backup).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::path_serde::option"
+    )]
     pub text: Option<PathBuf>,
     /// For the repo's version of an adopted original: the link's place, whose file became the
     /// original.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::path_serde::option"
+    )]
     pub adopted_from: Option<PathBuf>,
     /// For the repo's version of an adopted original: the fingerprint of what was adopted
     /// ([`crate::observe::fingerprint`]); undo moves the repo's file out only while it matches.
@@ -117,6 +132,7 @@ pub struct Operation {
     /// `apply`, `undo` or `unlink`.
     pub command: String,
     /// The manifest's path.
+    #[serde(with = "crate::path_serde")]
     pub manifest: PathBuf,
     /// FNV-1a 64 of the manifest's bytes, in hex (tells whether it changed between operations).
     pub manifest_hash: String,
@@ -132,10 +148,10 @@ pub struct Operation {
     #[serde(default)]
     pub restored: Vec<Backup>,
     /// Folders this operation made to hold links.
-    #[serde(default)]
+    #[serde(default, with = "crate::path_serde::vec")]
     pub folders: Vec<PathBuf>,
     /// Folders (made by earlier operations) this operation removed once empty.
-    #[serde(default)]
+    #[serde(default, with = "crate::path_serde::vec")]
     pub removed_folders: Vec<PathBuf>,
     /// Links this operation stopped owning, left as the user changed them (prune).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -274,7 +290,8 @@ impl State {
         if dir.read("manifest")?.is_none() {
             dir.write_atomic("manifest", manifest.to_string_lossy().as_bytes())?;
         }
-        let json = serde_json::to_string(op).expect("an operation always serialises");
+        let json = serde_json::to_string(op)
+            .map_err(|e| state_err(&self.ops_dir(), io::Error::other(e)))?;
         ops.write_atomic(&format!("{:08}.json", op.id), json.as_bytes())?;
         dir.write_atomic("head", format!("{}\n", op.id).as_bytes())
     }

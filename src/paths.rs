@@ -9,17 +9,33 @@ pub fn path_key_cow(p: &Path, case_insensitive: bool) -> std::borrow::Cow<'_, st
     if case_insensitive {
         path_key(p, true).into()
     } else {
-        p.to_string_lossy()
+        key_text(p)
     }
 }
 
 /// A path's identity for comparisons: case-folded where the platform's filesystems fold case.
 pub fn path_key(p: &Path, case_insensitive: bool) -> String {
-    let s = p.to_string_lossy();
-    if case_insensitive {
-        s.to_lowercase()
-    } else {
-        s.into_owned()
+    match p.to_str() {
+        Some(s) if case_insensitive => s.to_lowercase(),
+        _ => key_text(p).into_owned(),
+    }
+}
+
+/// The path as text, one to one: a path that is not Unicode is a NUL (which no path holds)
+/// followed by its encoded bytes, one character each, so that two such paths never share a key
+/// as their lossy forms would.
+fn key_text(p: &Path) -> std::borrow::Cow<'_, str> {
+    match p.to_str() {
+        Some(s) => s.into(),
+        None => std::iter::once('\0')
+            .chain(
+                p.as_os_str()
+                    .as_encoded_bytes()
+                    .iter()
+                    .map(|&b| char::from(b)),
+            )
+            .collect::<String>()
+            .into(),
     }
 }
 
@@ -141,5 +157,21 @@ mod tests {
             relative_path(Path::new("/h/r/x"), Path::new("/h/.config")),
             PathBuf::from("../r/x")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_utf8_keep_distinct_keys() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = |b: &[u8]| Path::new(std::ffi::OsStr::from_bytes(b)).to_path_buf();
+        let (e9, e8) = (p(b"/h/caf\xe9"), p(b"/h/caf\xe8"));
+        assert_ne!(path_key(&e9, false), path_key(&e8, false));
+        assert_ne!(path_key_cow(&e9, false), path_key_cow(&e8, false));
+        assert_ne!(
+            path_key(&e9, false),
+            path_key(&p("/h/caf\u{fffd}".as_bytes()), false)
+        );
+        assert_eq!(path_key(&e9, false), path_key(&e9.clone(), false));
+        assert_eq!(path_key(Path::new("/h/X"), true), "/h/x");
     }
 }

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::observe::{self, Actual};
 use crate::oplog::State;
 use crate::platform::{self, Flavour, ReadLink};
+use crate::show::Shown as _;
 use crate::steps::{Intent, Shape, Step};
 
 /// What a place holds, as far as rolling back an operation goes.
@@ -178,7 +179,7 @@ impl Pending {
             let places: Vec<String> = self
                 .failures
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| p.shown().to_string())
                 .collect();
             s.push_str(&format!(
                 " Some of it cannot be rolled back by itself ({}): `linkfile recover` leaves those as they are.",

@@ -17,6 +17,7 @@ use crate::observe::{Actual, FolderLink};
 use crate::oplog::{Backup, OwnedLink};
 use crate::platform::Flavour;
 use crate::resolve::Desired;
+use crate::show::Shown as _;
 
 /// What should be at a place after the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,22 +102,22 @@ impl Obstacle {
         match self {
             Obstacle::ParentNotWritable { dir, why } => format!(
                 "{} does not accept new entries ({why}); make it writable (or remount it read-write), or change `at`",
-                dir.display()
+                dir.shown()
             ),
             Obstacle::CrossVolume => format!(
                 "{} is on another volume than {}, and a hard link must be on the same volume as its original; use link_type = \"symlink\"",
-                d.to.display(),
-                d.at.parent().unwrap_or(&d.at).display()
+                d.to.shown(),
+                d.at.parent().unwrap_or(&d.at).shown()
             ),
             Obstacle::NetworkDrive(p) => format!(
                 "{} is on a network drive, where junctions cannot be made; use link_type = \"symlink\" (drop \"junction\" from `fallback`)",
-                p.display()
+                p.shown()
             ),
             Obstacle::NotPermitted(why) => why.clone(),
             Obstacle::NotTheAdoptedFile(repo) => format!(
                 "{} is no longer the file adopted from {} (it changed since), and undo moves only what it adopted out of the repo; put the adopted content back there first (e.g. from version control), or keep things as they are",
-                repo.display(),
-                d.at.display()
+                repo.shown(),
+                d.at.shown()
             ),
         }
     }
@@ -401,8 +402,8 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         }
         (Some(Reason::SameFile), _) => Some(format!(
             "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
-            desired.at.display(),
-            desired.to.display()
+            desired.at.shown(),
+            desired.to.shown()
         )),
         (_, Some(_)) => None,
         _ if action == Action::Release => None,
@@ -410,7 +411,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
         (Some(Reason::MountPoint), _) => Some(format!(
             "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
-            desired.at.display()
+            desired.at.shown()
         )),
         (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
         (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
@@ -418,32 +419,32 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         {
             Some(format!(
                 "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
-                desired.at.display(),
+                desired.at.shown(),
                 purpose.command()
             ))
         }
         (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
             Some(format!(
                 "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
-                desired.at.display(),
-                desired.to.display()
+                desired.at.shown(),
+                desired.to.shown()
             ))
         }
         (Some(Reason::ParentIsFile), _) => match &actual {
             Actual::ParentIsFile(p) => Some(format!(
                 "{} is a file, so nothing can be made inside it; move it away or change `at`",
-                p.display()
+                p.shown()
             )),
             _ => None,
         },
         (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
             "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
-            desired.at.display(),
+            desired.at.shown(),
             purpose.command()
         )),
         (Some(Reason::ChangedSinceApplied), _) => Some(format!(
             "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
-            desired.at.display()
+            desired.at.shown()
         )),
         _ => None,
     };
@@ -452,7 +453,10 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
             similar::TextDiff::from_lines(&there, &original)
                 .unified_diff()
                 .context_radius(3)
-                .header(&desired.at.to_string_lossy(), &desired.to.to_string_lossy())
+                .header(
+                    &desired.at.shown().to_string(),
+                    &desired.to.shown().to_string(),
+                )
                 .to_string(),
         ),
         _ => None,
@@ -487,8 +491,8 @@ fn folder_link_hint(l: &FolderLink, purpose: Purpose) -> String {
     };
     let head = format!(
         "{} is a link to {}{what}; linkfile never writes through a folder link",
-        l.at.display(),
-        l.text.display()
+        l.at.shown(),
+        l.text.shown()
     );
     match (purpose, l.into_repo) {
         (Purpose::Apply, true) => format!(
@@ -614,16 +618,16 @@ fn original_missing_hint(d: &Desired, actual: &Actual) -> String {
     match actual {
         Actual::File | Actual::Dir => format!(
             "{} is not in the repo, but {} exists: did you swap at and to? `at` is where the link goes, `to` the original in the repo; to keep that {}, move it into the repo as {} first",
-            d.to.display(),
-            d.at.display(),
+            d.to.shown(),
+            d.at.shown(),
             if *actual == Actual::File {
                 "file"
             } else {
                 "folder"
             },
-            d.to.display()
+            d.to.shown()
         ),
-        _ => format!("create {} in the repo, or fix `to`", d.to.display()),
+        _ => format!("create {} in the repo, or fix `to`", d.to.shown()),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::manifest::{EntryKind, LinkType};
 use crate::plan::{Obstacle, Want};
 use crate::platform::{self, explain::Os};
 use crate::resolve::Desired;
+use crate::show::Shown as _;
 
 /// Why trying a primitive failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +107,7 @@ pub fn choose(
     };
     let why = format!(
         "symlinks cannot be made in {}: {}",
-        folder.display(),
+        folder.shown(),
         describe(&refused)
     );
     let mut notes = Vec::new();
@@ -215,7 +216,7 @@ pub fn choose_all(
             if let Err(r) = tried(LinkType::Junction) {
                 let mut why = format!(
                     "junctions cannot be made in {}: {}",
-                    dir.display(),
+                    dir.shown(),
                     describe(&r)
                 );
                 if let Some(hint) = r

@@ -19,6 +19,7 @@ mod expand;
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
 pub use crate::paths::{is_within, normalize, path_key, path_key_cow, relative_path};
+use crate::show::Shown as _;
 
 /// Whether a program is on the PATH an environment reader gives.
 pub type OnPath = fn(&str, &dyn Fn(&str) -> Option<String>) -> bool;
@@ -167,6 +168,8 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         errors: Vec::new(),
         lenient: false,
         unset_here: HashMap::new(),
+        depth: 0,
+        too_deep_reported: false,
     };
     r.check_policies(manifest);
     let env = |name: &str| expand::env_var(cx, name);
@@ -313,7 +316,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             out[dup].at_span.clone(),
             format!(
                 "duplicate link {}: line {line} already makes it",
-                out[dup].at.display()
+                out[dup].at.shown()
             ),
             Some("keep one of the two entries".into()),
         );
@@ -329,7 +332,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         .map(|k| {
             let name = k.get_ref().clone();
             let value = match (r.cache.get(&name), r.unset_here.get(&name)) {
-                (Some(v), _) => Ok(v.clone()),
+                (Some(v), _) => Ok(crate::show::path(Path::new(v))),
                 (None, Some(why)) => Err(why.clone()),
                 (None, None) => Err("invalid".to_string()),
             };
@@ -406,7 +409,7 @@ pub fn check_with_originals(
                 d.to_span.clone(),
                 format!(
                     "{} is a folder, and a folder cannot be hard-linked",
-                    d.to.display()
+                    d.to.shown()
                 ),
                 Some("use link_type = \"symlink\" for folders".into()),
             ));
@@ -416,7 +419,7 @@ pub fn check_with_originals(
                 d.to_span.clone(),
                 format!(
                     "{} is a file, and a junction can only point to a folder",
-                    d.to.display()
+                    d.to.shown()
                 ),
                 Some("use link_type = \"symlink\" or \"hardlink\" for files".into()),
             ));
@@ -429,7 +432,7 @@ pub fn check_with_originals(
                 format!(
                     "`type` says {} but {} is a {}",
                     kind_name(asserted),
-                    d.to.display(),
+                    d.to.shown(),
                     kind_name(*actual)
                 ),
                 Some("fix `type`, or point `to` at the right path".into()),
@@ -442,9 +445,9 @@ pub fn check_with_originals(
                                 d.at_span.clone(),
                 format!(
                     "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
-                    d.at.display(),
-                    outer.at.display(),
-                    outer.to.display()
+                    d.at.shown(),
+                    outer.at.shown(),
+                    outer.to.shown()
                 ),
                 Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
             ));
@@ -460,12 +463,12 @@ pub fn check_with_originals(
 /// `link` is a link at or above `inner`'s folder, which `inner`'s entry makes as a folder.
 fn overlap_error(link: &Desired, inner: &Desired, cx: &Context) -> Diagnostic {
     let line = cx.text[..inner.at_span.start].matches('\n').count() + 1;
-    let folder = link.at.display();
+    let folder = link.at.shown();
     cx.diagnostic(
         link.at_span.clone(),
         format!(
             "{folder} would be a link, and line {line} makes a folder there for {}: apply would fail half way",
-            inner.at.display()
+            inner.at.shown()
         ),
         Some("a place is a link or a folder, not both: remove one of the two entries (with each = true, `ignore` can leave that folder out)".into()),
     )
@@ -481,7 +484,7 @@ fn kind_name(k: EntryKind) -> &'static str {
 struct Resolver<'a, 'm> {
     cx: &'a Context<'a>,
     vars: &'m std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
-    cache: HashMap<String, String>,
+    cache: HashMap<String, std::ffi::OsString>,
     stack: Vec<String>,
     failed: std::collections::HashSet<String>,
     errors: Vec<Diagnostic>,
@@ -490,6 +493,10 @@ struct Resolver<'a, 'm> {
     lenient: bool,
     /// Vars that have no value here, and why.
     unset_here: HashMap<String, String>,
+    /// How many vars and defaults are being expanded, one inside the other.
+    depth: usize,
+    /// Whether nesting beyond [`expand::MAX_NESTING`] was reported (once is enough).
+    too_deep_reported: bool,
 }
 
 impl Resolver<'_, '_> {
@@ -592,6 +599,7 @@ impl Resolver<'_, '_> {
     ) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
+        let expanded = Path::new(&expanded).shown();
         if !path.is_absolute() && path.has_root() {
             // Windows: `/x` or `\x` is relative to the current drive.
             self.error(
@@ -620,7 +628,7 @@ impl Resolver<'_, '_> {
         if path.parent().is_none() {
             self.error(
                 at.span(),
-                format!("`at` cannot be the root folder {}", path.display()),
+                format!("`at` cannot be the root folder {}", path.shown()),
                 Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
             );
             return None;
@@ -628,7 +636,7 @@ impl Resolver<'_, '_> {
         if self.is_within(&path, self.cx.repo) {
             self.error(
                 at.span(),
-                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.display()),
+                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.shown()),
                 Some(if self.cx.repo.join(to.get_ref()).exists() {
                     "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
                 } else {
@@ -642,7 +650,7 @@ impl Resolver<'_, '_> {
                 at.span(),
                 format!(
                     "`at` is inside linkfile's state folder {}: linkfile keeps its log, backups and lock there",
-                    self.cx.state.display()
+                    self.cx.state.shown()
                 ),
                 Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
             );
@@ -656,7 +664,7 @@ impl Resolver<'_, '_> {
         } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
             Some(format!(
                 "{}, a folder that holds your home or your repo",
-                path.display()
+                path.shown()
             ))
         } else {
             None
@@ -674,8 +682,8 @@ impl Resolver<'_, '_> {
                 at.span(),
                 format!(
                     "{} is outside the home {}, which --home (or LINKFILE_HOME) gives: a throwaway home never touches the real one",
-                    path.display(),
-                    home.display()
+                    path.shown(),
+                    home.shown()
                 ),
                 Some("write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into()),
             );
@@ -696,8 +704,8 @@ impl Resolver<'_, '_> {
                 to.span(),
                 format!(
                     "`to` escapes the repo: {} is outside {}",
-                    path.display(),
-                    self.cx.repo.display()
+                    path.shown(),
+                    self.cx.repo.shown()
                 ),
                 Some(if at_looks_like_repo {
                     "did you swap at and to? `at` is where the link goes, `to` the original in the repo (ln -s order is to, at; mklink's is at, to)".into()
@@ -710,7 +718,12 @@ impl Resolver<'_, '_> {
         Some(path)
     }
 
-    fn check_path(&mut self, expanded: &str, v: &Spanned<String>, key: &str) -> Option<PathBuf> {
+    fn check_path(
+        &mut self,
+        expanded: &std::ffi::OsStr,
+        v: &Spanned<String>,
+        key: &str,
+    ) -> Option<PathBuf> {
         if expanded.is_empty() {
             let what = if v.get_ref().is_empty() {
                 "is empty"
@@ -724,7 +737,7 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
-        if expanded.contains('\0') {
+        if expand::has_nul(expanded) {
             self.error(
                 v.span(),
                 format!("`{key}` contains a NUL byte"),

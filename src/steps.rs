@@ -18,10 +18,15 @@ use crate::platform::{self, Flavour, ReadLink};
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
     /// `mkdir dir` (its parent exists).
-    MakeFolder { dir: PathBuf },
+    MakeFolder {
+        #[serde(with = "crate::path_serde")]
+        dir: PathBuf,
+    },
     /// A new link at `at` (nothing is there).
     MakeLink {
+        #[serde(with = "crate::path_serde")]
         at: PathBuf,
+        #[serde(with = "crate::path_serde")]
         text: PathBuf,
         kind: Flavour,
     },
@@ -29,8 +34,11 @@ pub enum Step {
     /// new link's flavour, `old_kind` the old one's when it differs (Windows: a file symlink
     /// replaced by a directory symlink or junction).
     ReplaceLink {
+        #[serde(with = "crate::path_serde")]
         at: PathBuf,
+        #[serde(with = "crate::path_serde")]
         old: PathBuf,
+        #[serde(with = "crate::path_serde")]
         new: PathBuf,
         kind: Flavour,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,21 +46,46 @@ pub enum Step {
     },
     /// The link at `at`, holding `text`, is removed.
     RemoveLink {
+        #[serde(with = "crate::path_serde")]
         at: PathBuf,
+        #[serde(with = "crate::path_serde")]
         text: PathBuf,
         kind: Flavour,
     },
     /// `rename from to` (into or out of the backup store, or into the repo when adopting).
-    Move { from: PathBuf, to: PathBuf },
+    Move {
+        #[serde(with = "crate::path_serde")]
+        from: PathBuf,
+        #[serde(with = "crate::path_serde")]
+        to: PathBuf,
+    },
     /// `rmdir dir` if it is empty (a folder linkfile made); left alone otherwise.
-    RemoveFolder { dir: PathBuf },
+    RemoveFolder {
+        #[serde(with = "crate::path_serde")]
+        dir: PathBuf,
+    },
     /// A new hard link at `at` to the file `original` (nothing is there).
-    MakeHardLink { at: PathBuf, original: PathBuf },
+    MakeHardLink {
+        #[serde(with = "crate::path_serde")]
+        at: PathBuf,
+        #[serde(with = "crate::path_serde")]
+        original: PathBuf,
+    },
     /// What is at `at` goes from one shape to another, where a hard link is involved (a
     /// temporary link of the new shape beside it, renamed over it).
-    Swap { at: PathBuf, from: Shape, to: Shape },
+    Swap {
+        #[serde(with = "crate::path_serde")]
+        at: PathBuf,
+        from: Shape,
+        to: Shape,
+    },
     /// The hard link at `at` (still the same file as `original`) is removed; `original` stays.
-    RemoveHardLink { at: PathBuf, original: PathBuf },
+    RemoveHardLink {
+        #[serde(with = "crate::path_serde")]
+        at: PathBuf,
+        #[serde(with = "crate::path_serde")]
+        original: PathBuf,
+    },
 }
 
 /// What is written before the first change, so that a crash can be undone.
@@ -310,9 +343,16 @@ fn temp_hard_link(at: &Path, original: &Path, pid: u32) -> io::Result<PathBuf> {
 #[serde(tag = "shape", rename_all = "kebab-case")]
 pub enum Shape {
     /// A symlink holding `text`.
-    Symlink { text: PathBuf, kind: Flavour },
+    Symlink {
+        #[serde(with = "crate::path_serde")]
+        text: PathBuf,
+        kind: Flavour,
+    },
     /// A hard link to the file `original`.
-    HardLink { original: PathBuf },
+    HardLink {
+        #[serde(with = "crate::path_serde")]
+        original: PathBuf,
+    },
 }
 
 impl Shape {

@@ -8,6 +8,7 @@
 use std::fs;
 
 use super::*;
+use crate::show::Shown as _;
 
 /// A history this manifest takes over.
 pub(super) struct Carried {
@@ -22,7 +23,7 @@ impl Carried {
     pub(super) fn line(&self) -> String {
         format!(
             "History carried over from {}: the same repo, moved here or reached by another path.",
-            self.manifest.display()
+            self.manifest.shown()
         )
     }
 }

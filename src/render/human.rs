@@ -10,6 +10,7 @@ use crate::error::Style;
 use crate::manifest::LinkType;
 use crate::oplog::{self, Operation};
 use crate::plan::{Action, Counts, Entry, Plan, Resolution, Want};
+use crate::show::Shown as _;
 
 /// How to show paths and how much to say.
 pub struct View<'a> {
@@ -27,14 +28,14 @@ pub struct View<'a> {
 fn push_slashed(out: &mut String, p: &Path) {
     for part in p.iter() {
         out.push('/');
-        out.push_str(&part.to_string_lossy());
+        out.push_str(&crate::show::path(Path::new(part)));
     }
 }
 
 /// A relative path with `/` between its parts on every platform, as manifests write them.
 fn slashed(p: &Path) -> String {
-    let parts: Vec<_> = p.iter().map(|c| c.to_string_lossy()).collect();
-    parts.join("/")
+    let parts: Vec<_> = p.iter().map(|c| crate::show::path(Path::new(c))).collect();
+    crate::show::shorten(&parts.join("/"))
 }
 
 impl View<'_> {
@@ -54,7 +55,7 @@ impl View<'_> {
         match p.strip_prefix(self.home) {
             Ok(rest) if !rest.as_os_str().is_empty() => format!("~/{}", slashed(rest)),
             Ok(_) => "~".into(),
-            Err(_) => p.display().to_string(),
+            Err(_) => p.shown().to_string(),
         }
     }
 
@@ -75,7 +76,7 @@ impl View<'_> {
             let line = format!(
                 "  ~ unfold {} (a link to {}): moved to the backup store, a real folder made in its place",
                 self.at(&l.at),
-                l.text.display()
+                l.text.shown()
             );
             let _ = writeln!(out, "{}", self.style.fix(&line));
         }
@@ -130,7 +131,7 @@ impl View<'_> {
         if d.link_type != LinkType::Symlink {
             let _ = write!(out, " ({})", crate::primitive::name(d.link_type));
         } else if d.link_text.as_os_str() != d.to.as_os_str() {
-            let _ = write!(out, " (as {})", d.link_text.display());
+            let _ = write!(out, " (as {})", d.link_text.shown());
         }
         if s.color {
             out.push_str("\x1b[0m");
@@ -178,7 +179,7 @@ impl View<'_> {
                 push_slashed(out, rest);
             }
             Err(_) => {
-                let _ = write!(out, "{}", p.display());
+                let _ = write!(out, "{}", p.shown());
             }
         }
     }
@@ -192,7 +193,7 @@ impl View<'_> {
                 out.remove(start);
             }
             _ => {
-                let _ = write!(out, "{}", p.display());
+                let _ = write!(out, "{}", p.shown());
             }
         }
     }
@@ -211,15 +212,15 @@ impl View<'_> {
                     .to_string(),
             ),
             (Some(Resolution::Restore), Want::Restore(b)) => Some(match (&b.stored, &b.text) {
-                (Some(stored), _) => format!("restore {}", stored.display()),
-                (None, Some(text)) => format!("restore the link to {}", text.display()),
+                (Some(stored), _) => format!("restore {}", stored.shown()),
+                (None, Some(text)) => format!("restore the link to {}", text.shown()),
                 _ => "restore".to_string(),
             }),
             _ => None,
         };
         let reason = match (e.reason, e.current_text()) {
             (Some(r), Some(now)) if e.action == Action::Fix => {
-                Some(format!("{}: now -> {}", r.as_str(), now.display()))
+                Some(format!("{}: now -> {}", r.as_str(), now.shown()))
             }
             (Some(r), _) => Some(r.as_str().to_string()),
             (None, _) => None,
@@ -349,11 +350,11 @@ pub fn log(history: &[Operation], home: &Path) -> String {
         for b in &op.backups {
             let place = match b.at.strip_prefix(home) {
                 Ok(rest) => format!("~/{}", slashed(rest)),
-                Err(_) => b.at.display().to_string(),
+                Err(_) => b.at.shown().to_string(),
             };
             let kept = match (&b.stored, &b.text) {
-                (Some(stored), _) => stored.display().to_string(),
-                (None, Some(text)) => format!("link to {}", text.display()),
+                (Some(stored), _) => stored.shown().to_string(),
+                (None, Some(text)) => format!("link to {}", text.shown()),
                 _ => String::new(),
             };
             let _ = writeln!(out, "        backup: {place} -> {kept}");

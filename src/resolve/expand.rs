@@ -2,6 +2,7 @@
 //! may use other vars; a cycle is an error), and the escapes `$$`, `{{`, `}}`. Errors point at
 //! the offending part of the string where the TOML text allows.
 
+use std::ffi::{OsStr, OsString};
 use std::ops::Range;
 
 use toml::Spanned;
@@ -12,7 +13,7 @@ use super::{Context, Resolver};
 
 impl Resolver<'_, '_> {
     /// Expands one manifest string; errors point inside it where possible.
-    pub(super) fn expand(&mut self, v: &Spanned<String>) -> Option<String> {
+    pub(super) fn expand(&mut self, v: &Spanned<String>) -> Option<OsString> {
         let span = v.span();
         let raw = v.get_ref();
         // Offsets inside the value are exact only when the TOML string has no escapes.
@@ -22,9 +23,15 @@ impl Resolver<'_, '_> {
         match self.expand_str(raw, true) {
             Ok(s) => Some(s),
             Err(e) if e.reported => None,
+            Err(e) if e.too_deep && self.too_deep_reported => None,
             Err(ExpandError {
-                at, message, hint, ..
+                at,
+                message,
+                hint,
+                too_deep,
+                ..
             }) => {
+                self.too_deep_reported |= too_deep;
                 let sp = match (inner_base, at) {
                     (Some(base), Some(r)) => base + r.start..base + r.end,
                     _ => span,
@@ -35,8 +42,10 @@ impl Resolver<'_, '_> {
         }
     }
 
-    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<String, ExpandError> {
-        let mut out = String::with_capacity(s.len());
+    /// The home and the environment's values are joined as they are (an `OsString`): a home
+    /// that is not UTF-8 is `~` exactly.
+    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<OsString, ExpandError> {
+        let mut out = OsString::with_capacity(s.len());
         let b = s.as_bytes();
         let mut i = 0;
         if tilde && s.starts_with('~') && s.len() > 1 && !s[1..].starts_with(['/', '\\']) {
@@ -48,13 +57,13 @@ impl Resolver<'_, '_> {
             ));
         }
         if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
-            out.push_str(&self.cx.home.to_string_lossy());
+            out.push(self.cx.home.as_os_str());
             i = 1;
         }
         while i < b.len() {
             match b[i] {
                 b'$' if b.get(i + 1) == Some(&b'$') => {
-                    out.push('$');
+                    out.push("$");
                     i += 2;
                 }
                 b'$' if b.get(i + 1) == Some(&b'{') => {
@@ -80,15 +89,24 @@ impl Resolver<'_, '_> {
                     if !is_identifier(name) {
                         return Err(ExpandError::new(Some(i..close + 1), format!("`{name}` is not a valid environment variable name"), Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into())));
                     }
-                    match (env_var(self.cx, name), default) {
-                        (Some(v), _) => out.push_str(&v),
+                    match (env_value(self.cx, name), default) {
+                        (Some(v), _) => out.push(&v),
                         (None, Some(d)) => {
-                            let d = self.expand_str(d, true).map_err(|mut e| {
+                            if self.depth >= MAX_NESTING {
+                                return Err(ExpandError::too_deep(
+                                    Some(i..close + 1),
+                                    format!("defaults nest more than {MAX_NESTING} deep"),
+                                ));
+                            }
+                            self.depth += 1;
+                            let d = self.expand_str(d, true);
+                            self.depth -= 1;
+                            let d = d.map_err(|mut e| {
                                 let off = i + 2 + name.len() + 2;
                                 e.at = e.at.map(|r| r.start + off..r.end + off);
                                 e
                             })?;
-                            out.push_str(&d);
+                            out.push(&d);
                         }
                         (None, None) => {
                             let mut e = ExpandError::new(
@@ -113,11 +131,11 @@ impl Resolver<'_, '_> {
                     ));
                 }
                 b'{' if b.get(i + 1) == Some(&b'{') => {
-                    out.push('{');
+                    out.push("{");
                     i += 2;
                 }
                 b'}' if b.get(i + 1) == Some(&b'}') => {
-                    out.push('}');
+                    out.push("}");
                     i += 2;
                 }
                 b'{' => {
@@ -133,14 +151,14 @@ impl Resolver<'_, '_> {
                         e.at = e.at.or(Some(i..close + 1));
                         e
                     })?;
-                    out.push_str(&value);
+                    out.push(&value);
                     i = close + 1;
                 }
                 _ => {
                     let next = s[i..]
                         .find(['$', '{', '}'])
                         .map_or(s.len(), |k| i + k.max(1));
-                    out.push_str(&s[i..next]);
+                    out.push(&s[i..next]);
                     i = next;
                 }
             }
@@ -148,7 +166,7 @@ impl Resolver<'_, '_> {
         Ok(out)
     }
 
-    fn var(&mut self, name: &str) -> Result<String, ExpandError> {
+    fn var(&mut self, name: &str) -> Result<OsString, ExpandError> {
         if let Some(v) = self.cache.get(name) {
             return Ok(v.clone());
         }
@@ -197,7 +215,19 @@ impl Resolver<'_, '_> {
                 Some("give one of them a value that does not refer back".into()),
             ));
         }
+        if self.depth >= MAX_NESTING {
+            let mut chain = self.stack.clone();
+            chain.push(name.to_string());
+            return Err(ExpandError::too_deep(
+                None,
+                format!(
+                    "variables nest more than {MAX_NESTING} deep: {}",
+                    elided_chain(&chain)
+                ),
+            ));
+        }
         self.stack.push(name.to_string());
+        self.depth += 1;
         // An error inside the value is reported at the var's definition, once.
         let result = if self.lenient {
             match self.expand_str(value.get_ref(), true) {
@@ -205,6 +235,7 @@ impl Resolver<'_, '_> {
                 // Passed on, so that a var using this one has no value here either.
                 Err(e) if e.unset_env => {
                     self.stack.pop();
+                    self.depth -= 1;
                     self.unset_here.insert(name.to_string(), e.message.clone());
                     return Err(e);
                 }
@@ -216,6 +247,7 @@ impl Resolver<'_, '_> {
             self.expand(value)
         };
         self.stack.pop();
+        self.depth -= 1;
         match result {
             Some(v) => {
                 self.cache.insert(name.to_string(), v.clone());
@@ -246,6 +278,8 @@ struct ExpandError {
     reported: bool,
     /// An environment variable that is not set (and has no default).
     unset_env: bool,
+    /// Vars or defaults nested beyond [`MAX_NESTING`].
+    too_deep: bool,
 }
 
 impl ExpandError {
@@ -256,7 +290,20 @@ impl ExpandError {
             hint,
             reported: false,
             unset_env: false,
+            too_deep: false,
         }
+    }
+
+    fn too_deep(at: Option<Range<usize>>, message: String) -> Self {
+        let mut e = ExpandError::new(
+            at,
+            message,
+            Some(format!(
+                "vars and ${{VAR:-default}}s are followed {MAX_NESTING} deep at most: give one on the way a plain value"
+            )),
+        );
+        e.too_deep = true;
+        e
     }
 
     fn reported() -> Self {
@@ -267,6 +314,28 @@ impl ExpandError {
         self.reported = true;
         self
     }
+}
+
+/// How deep vars and `${VAR:-default}`s may nest, one inside the other: deeper expansion
+/// would be recursion without bound (the stack overflowed at ~6,000 chained vars).
+pub(super) const MAX_NESTING: usize = 64;
+
+/// `a -> b -> c`, the middle left out when long.
+fn elided_chain(chain: &[String]) -> String {
+    let chain: Vec<String> = chain
+        .iter()
+        .map(|n| crate::show::shorten(&crate::show::text(n)))
+        .collect();
+    if chain.len() <= 8 {
+        return chain.join(" -> ");
+    }
+    let (head, tail) = (&chain[..4], &chain[chain.len() - 3..]);
+    format!(
+        "{} -> … ({} more) … -> {}",
+        head.join(" -> "),
+        chain.len() - 7,
+        tail.join(" -> ")
+    )
 }
 
 fn matching_brace(s: &str, open: usize) -> Option<usize> {
@@ -321,4 +390,18 @@ pub(super) fn env_var(cx: &Context, name: &str) -> Option<String> {
         return inside.then_some(value);
     }
     Some(value)
+}
+
+/// An environment variable's value for expansion: as [`env_var`], but the home given with
+/// `--home` as it is, not as text.
+fn env_value(cx: &Context, name: &str) -> Option<OsString> {
+    if cx.isolated && (name == "HOME" || name == crate::platform::HOME_VAR) {
+        return Some(cx.home.as_os_str().to_os_string());
+    }
+    env_var(cx, name).map(OsString::from)
+}
+
+/// Whether `s` holds a NUL.
+pub(super) fn has_nul(s: &OsStr) -> bool {
+    s.as_encoded_bytes().contains(&0)
 }

@@ -4,6 +4,9 @@
 mod harness;
 
 mod apply;
+mod bounded;
+#[cfg(unix)]
+mod bytes;
 #[cfg(unix)]
 mod concurrency;
 mod containment;
