@@ -71,6 +71,7 @@ impl Session {
             op: id,
             command,
             before_step,
+            home: &self.home,
         };
         let outcome = apply::apply(&self.plan, &mut tx)?;
         let view = apply::view_after(&self.plan);
@@ -394,7 +395,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
         } => {
-            let _lock = prepare(&s.state, "apply", *dry_run, out, cli.quiet || *json)?;
+            let _lock = prepare(&s, "apply", *dry_run, out, cli.quiet || *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, out, cli.quiet || *json)?;
@@ -412,7 +413,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Undo { dry_run } => {
-            let _lock = prepare(&s.state, "undo", *dry_run, out, cli.quiet)?;
+            let _lock = prepare(&s, "undo", *dry_run, out, cli.quiet)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, out, cli.quiet)?;
@@ -430,7 +431,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             )
         }
         Command::Unlink { dry_run } => {
-            let _lock = prepare(&s.state, "unlink", *dry_run, out, cli.quiet)?;
+            let _lock = prepare(&s, "unlink", *dry_run, out, cli.quiet)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, out, cli.quiet)?;
@@ -480,7 +481,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Command::Recover => {
             let _lock = s.state.lock("recover")?;
             carry(&mut s, true, out, false)?;
-            match apply::recover(&s.state, true)? {
+            match apply::recover(&s.state, true, &s.home, &s.repo)? {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
             }
@@ -492,7 +493,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
 /// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
 /// nothing, not even the lock file, and never recovers (see [`note_pending`]).
 fn prepare(
-    state: &State,
+    s: &Setup,
     command: &str,
     dry_run: bool,
     out: &mut dyn Write,
@@ -501,8 +502,9 @@ fn prepare(
     if dry_run {
         return Ok(None);
     }
-    let lock = state.lock(command)?;
-    report_recovery(apply::recover(state, false)?, out, quiet)?;
+    let lock = s.state.lock(command)?;
+    let recovered = apply::recover(&s.state, false, &s.home, &s.repo)?;
+    report_recovery(recovered, out, quiet)?;
     Ok(Some(lock))
 }
 

@@ -95,7 +95,7 @@ pub(super) fn take(s: &mut Setup, write: bool) -> Result<Option<String>, Error> 
         return Ok(None);
     };
     if write {
-        apply::recover(&carried.from, false)?;
+        apply::recover(&carried.from, false, &s.home, &s.repo)?;
         s.state.carry_from(&carried.from, &s.manifest_path)?;
     } else {
         s.state = carried.from.clone();

@@ -25,6 +25,8 @@ mod output;
 mod overlaps;
 #[cfg(unix)]
 mod properties;
+#[cfg(target_os = "linux")]
+mod races;
 #[cfg(unix)]
 mod records;
 mod schema;
