@@ -23,8 +23,8 @@ use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
 use crate::platform::Flavour;
-pub use crate::steps::{Intent, Shape, Step, finish, recover, undo_step};
-use crate::steps::{Places, roll_back, run_step};
+pub use crate::steps::{Intent, Places, Shape, Step, finish, recover, undo_step};
+use crate::steps::{roll_back, run_step};
 
 /// What an apply did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
