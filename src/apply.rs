@@ -23,8 +23,8 @@ use crate::observe::{self, Actual};
 use crate::oplog::{Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
 use crate::platform::Flavour;
-pub use crate::steps::{Intent, Shape, Step, finish, recover, undo_step};
-use crate::steps::{OpenFolder, roll_back, run_step};
+pub use crate::steps::{Intent, Places, Shape, Step, finish, recover, undo_step};
+use crate::steps::{roll_back, run_step};
 
 /// What an apply did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,8 @@ pub struct Transaction<'a> {
     pub command: &'a str,
     /// Called with the step about to run; an error fails the apply there.
     pub before_step: &'a mut dyn FnMut(&Step) -> io::Result<()>,
+    /// The home: every write below it is made without following a link on the way.
+    pub home: &'a Path,
 }
 
 /// Applies `plan`. On error, nothing is left changed (or the error says what could not be undone).
@@ -104,18 +106,15 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     })?;
     tx.state.write_intent(json.as_bytes())?;
 
-    let mut folder = OpenFolder::default();
-    for (i, step) in intent.steps.iter().enumerate() {
-        let result = (tx.before_step)(step)
-            .map_err(|e| crate::steps::Failure::before(step, e))
-            .and_then(|()| run_step(step, &mut folder));
-        if let Err(failure) = result {
-            let rollback = roll_back(&intent.steps[..=i], intent.pid);
-            if matches!(rollback, Rollback::Complete { .. }) {
-                let _ = tx.state.remove_intent();
-            }
-            return Err(failure.into_error(rollback));
+    // Writes go through folders walked to from these without following a link; at the end,
+    // every folder written in must still be the one walked to (none swapped meanwhile).
+    let mut places = Places::for_apply([tx.home, tx.repo, tx.state.dir.as_path()]);
+    if let Err((failure, ran, made)) = run_steps(&intent.steps, tx, &mut places) {
+        let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
+        if matches!(rollback, Rollback::Complete { .. }) {
+            let _ = tx.state.remove_intent();
         }
+        return Err(failure.into_error(rollback));
     }
     for step in &intent.steps {
         match step {
@@ -130,6 +129,25 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     }
     outcome.applied.folders = outcome.folders.len();
     Ok(outcome)
+}
+
+/// Runs `steps` in order through `places`, then checks that every folder written in is still
+/// the one walked to (none moved, or swapped for a link, meanwhile). On failure, how many steps
+/// ran (the failing one may have changed something) and how many completed.
+fn run_steps(
+    steps: &[Step],
+    tx: &mut Transaction,
+    places: &mut Places,
+) -> Result<(), (crate::steps::Failure, usize, usize)> {
+    for (i, step) in steps.iter().enumerate() {
+        (tx.before_step)(step)
+            .map_err(|e| crate::steps::Failure::before(step, e))
+            .and_then(|()| run_step(step, places))
+            .map_err(|f| (f, i + 1, i))?;
+    }
+    places
+        .check_unchanged()
+        .map_err(|f| (f, steps.len(), steps.len()))
 }
 
 /// The links owned after `plan` is applied.

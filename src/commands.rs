@@ -72,6 +72,7 @@ impl Session {
             op: id,
             command,
             before_step,
+            home: &self.home,
         };
         let outcome = apply::apply(&self.plan, &mut tx)?;
         let view = apply::view_after(&self.plan);

@@ -2,10 +2,12 @@
 //! and undoing each from what the filesystem shows — the same undo serves the rollback of a
 //! failed apply and the recovery after a crash, since neither can trust memory of what ran.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -121,7 +123,7 @@ impl Failure {
     }
 
     fn new(action: &'static str, path: &Path, source: io::Error) -> Self {
-        let hint = platform::hint_for(&source);
+        let hint = link_hint(&source).or_else(|| platform::hint_for(&source));
         Failure {
             action,
             path: path.to_path_buf(),
@@ -168,40 +170,89 @@ fn step_path(step: &Step) -> &Path {
     }
 }
 
-/// The folders new links are made in, kept open: each link is made and read back by its name in
-/// its folder. Emptied before any other kind of step, which may move or remove a folder.
-#[derive(Default)]
-pub(crate) struct OpenFolder(HashMap<PathBuf, Option<platform::Folder>>);
+/// Where an apply (and its rollback, or a recovery) writes: every folder walked to from the
+/// home, the repo or the state folder without following a link, and kept open (see
+/// [`platform::Tree`]); and the places the steps being undone vacate (a folder link unfolded,
+/// a link removed), below which nothing of theirs can be when they are still links.
+pub struct Places {
+    tree: platform::Tree,
+    vacated: HashSet<PathBuf>,
+    /// Whether these are the places the steps ran through (an apply rolling back), rather than
+    /// fresh ones (a recovery): then a folder never walked to holds nothing the steps made.
+    ran_here: bool,
+}
 
-impl OpenFolder {
-    /// The open folder holding `at`, and `at`'s name in it; `None` to go by the full path.
-    fn of<'a>(&mut self, at: &'a Path) -> Option<(&mut platform::Folder, &'a std::ffi::OsStr)> {
-        let (parent, name) = (at.parent()?, at.file_name()?);
-        if !self.0.contains_key(parent) {
-            if self.0.len() == 128 {
-                self.0.clear();
-            }
-            self.0
-                .insert(parent.to_path_buf(), platform::Folder::open(parent).ok());
+impl Places {
+    /// Walks start at these folders (the home, the repo, the state folder), whose own paths
+    /// are followed.
+    pub fn new<'a>(anchors: impl IntoIterator<Item = &'a Path>) -> Places {
+        Places {
+            tree: platform::Tree::new(anchors.into_iter().map(Path::to_path_buf)),
+            vacated: HashSet::new(),
+            ran_here: false,
         }
-        self.0.get_mut(parent)?.as_mut().map(|f| (f, name))
+    }
+
+    /// The places an apply runs its steps through, and rolls them back through.
+    pub(crate) fn for_apply<'a>(anchors: impl IntoIterator<Item = &'a Path>) -> Places {
+        Places {
+            ran_here: true,
+            ..Places::new(anchors)
+        }
+    }
+
+    /// Notes the places `steps` empty before anything is made below them.
+    fn undoing(&mut self, steps: &[Step]) {
+        self.vacated.extend(steps.iter().filter_map(|s| match s {
+            Step::Move { from, .. } => Some(from.clone()),
+            Step::RemoveLink { at, .. } | Step::ReplaceLink { at, .. } => Some(at.clone()),
+            _ => None,
+        }));
+    }
+
+    fn parent_of<'a>(&mut self, path: &'a Path) -> io::Result<(Rc<platform::Folder>, &'a OsStr)> {
+        self.tree.parent_of(path)
+    }
+
+    /// Every folder written in is still the one walked to: none was swapped since (a failure
+    /// to roll back otherwise).
+    pub(crate) fn check_unchanged(&self) -> Result<(), Failure> {
+        self.tree.check_unchanged().map_err(|(dir, e)| {
+            let mut f = Failure::new("write in", &dir, e);
+            f.hint = Some(
+                "a folder linkfile was writing in was moved, or replaced by a link, while it ran; look at it, then run `linkfile plan` again".into(),
+            );
+            f
+        })
     }
 }
 
-pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failure> {
-    let fail = |e| Failure::new(step_action(step), step_path(step), e);
-    if !matches!(step, Step::MakeLink { .. }) {
-        // Any other step may move or remove a folder: never write through a stale handle.
-        folder.0.clear();
+/// A hint for a write refused because a folder on the way is a link.
+fn link_hint(e: &io::Error) -> Option<String> {
+    platform::tree::is_link_on_the_way(e).then(|| {
+        "a folder on the way was replaced by a link while applying; look at it, then run `linkfile plan` again".into()
+    })
+}
+
+fn conflict(action: &'static str, at: &Path, what: &str) -> Failure {
+    Failure {
+        action,
+        path: at.to_path_buf(),
+        source: io::Error::other(what.to_string()),
+        hint: Some("run `linkfile plan` again".into()),
     }
+}
+
+pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> {
+    let fail = |e| Failure::new(step_action(step), step_path(step), e);
     match step {
-        Step::MakeFolder { dir } => fs::create_dir(dir).map_err(fail),
+        Step::MakeFolder { dir } => {
+            let (f, name) = places.parent_of(dir).map_err(fail)?;
+            f.make_dir(name).map_err(fail)
+        }
         Step::MakeLink { at, text, kind } => {
-            let made = match folder.of(at) {
-                Some((f, name)) => f.make_link(name, text, *kind),
-                None => platform::create_symlink(text, at, *kind),
-            };
-            made.map_err(|e| {
+            let (f, name) = places.parent_of(at).map_err(fail)?;
+            f.make_link(name, text, *kind).map_err(|e| {
                 if e.kind() == io::ErrorKind::AlreadyExists {
                     Failure {
                         action: "create link",
@@ -216,11 +267,7 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
                     fail(e)
                 }
             })?;
-            let answer = match folder.of(at) {
-                Some((f, name)) => f.read_link(name),
-                None => platform::read_link(at),
-            };
-            verify_answer(at, text, *kind, answer)
+            verify(&f, name, at, text, *kind)
         }
         Step::ReplaceLink {
             at,
@@ -229,76 +276,77 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
             kind,
             old_kind,
         } => {
-            let temp = temp_link(at, new, *kind, std::process::id()).map_err(fail)?;
-            // Re-read just before the rename: never replace a link someone changed meanwhile.
-            match platform::read_link(at) {
-                ReadLink::Link(now) if now == *old => {}
-                _ => {
-                    let _ = platform::remove_link(&temp, *kind);
-                    return Err(Failure {
-                        action: "replace link",
-                        path: at.clone(),
-                        source: io::Error::other("the link changed since the plan"),
-                        hint: Some("run `linkfile plan` again".into()),
-                    });
-                }
-            }
+            let (f, name) = places.parent_of(at).map_err(fail)?;
+            let temp = temp_link(&f, at, new, *kind, std::process::id()).map_err(fail)?;
             // The old link, if it must go first, goes as what it is.
-            if let Err(e) = platform::replace_link(&temp, at, old_kind.unwrap_or(*kind)) {
-                let _ = platform::remove_link(&temp, *kind);
-                return Err(fail(e));
+            let was = old_kind.unwrap_or(*kind);
+            let old_link = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if now == *old);
+            let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
+            let remove_old = |f: &platform::Folder, n: &OsStr| f.remove_link(n, was);
+            let swapped = replace_checked(&f, &temp, name, was, old_link, remove_old, remove_new)
+                .map_err(|e| e.into_failure("replace link", at, fail))?;
+            if !swapped {
+                return verify(&f, name, at, new, *kind);
             }
-            verify(at, new, *kind)
+            // The kernel swapped in the very link made: anything else there, someone put.
+            match f.read_link(name) {
+                ReadLink::Link(now) if now == *new => Ok(()),
+                _ => Err(conflict("replace link", at, CHANGED_JUST_AFTER)),
+            }
         }
         Step::RemoveLink { at, text, kind } => {
-            match platform::read_link(at) {
+            let (f, name) = places.parent_of(at).map_err(fail)?;
+            match f.read_link(name) {
                 ReadLink::Link(now) if now == *text => {}
                 _ => {
-                    return Err(Failure {
-                        action: "remove link",
-                        path: at.clone(),
-                        source: io::Error::other("the link changed since the plan"),
-                        hint: Some("run `linkfile plan` again".into()),
-                    });
+                    return Err(conflict(
+                        "remove link",
+                        at,
+                        "the link changed since the plan",
+                    ));
                 }
             }
-            platform::remove_link(at, *kind).map_err(fail)
+            f.remove_link(name, *kind).map_err(fail)
         }
-        Step::Move { from, to } => move_path(from, to).map_err(fail),
-        Step::RemoveFolder { dir } => match fs::remove_dir(dir) {
-            Err(e)
-                if !matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::DirectoryNotEmpty
-                ) =>
-            {
-                Err(fail(e))
+        Step::Move { from, to } => {
+            // What is moved is no longer on the way to anything (Windows: nor held open).
+            places.tree.forget(from);
+            places.tree.forget(to);
+            move_path(places, from, to).map_err(fail)
+        }
+        Step::RemoveFolder { dir } => {
+            places.tree.forget(dir);
+            let (f, name) = places.parent_of(dir).map_err(fail)?;
+            match f.remove_dir(name) {
+                Err(e)
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::DirectoryNotEmpty
+                    ) =>
+                {
+                    Err(fail(e))
+                }
+                _ => Ok(()),
             }
-            _ => Ok(()),
-        },
+        }
         Step::MakeHardLink { at, original } => {
-            fs::hard_link(original, at).map_err(fail)?;
-            verify_hard(at, original)
+            let (f, name) = places.parent_of(at).map_err(fail)?;
+            f.hard_link(original, name).map_err(fail)?;
+            verify_hard(&f, name, at, original)
         }
         Step::Swap { at, from, to } => {
-            let temp = to.make_temp(at, std::process::id()).map_err(fail)?;
-            // Re-check just before the rename: never replace what someone changed meanwhile.
-            if !from.holds(at) {
-                to.remove(&temp);
-                return Err(Failure {
-                    action: "replace link",
-                    path: at.clone(),
-                    source: io::Error::other("it changed since the plan"),
-                    hint: Some("run `linkfile plan` again".into()),
-                });
-            }
-            // rename(2) puts the new name over the old one atomically.
-            if let Err(e) = fs::rename(&temp, at) {
-                to.remove(&temp);
-                return Err(fail(e));
-            }
-            if to.holds(at) {
+            let (f, name) = places.parent_of(at).map_err(fail)?;
+            let temp = to.make_temp(&f, at, std::process::id()).map_err(fail)?;
+            let was = from.flavour();
+            let holds_from = |f: &platform::Folder, n: &OsStr| from.holds(f, n);
+            let remove_old = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
+            let remove_new = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
+            let swapped = replace_checked(&f, &temp, name, was, holds_from, remove_old, remove_new)
+                .map_err(|e| e.into_failure("replace link", at, fail))?;
+            if to.holds(&f, name) {
                 Ok(())
+            } else if swapped {
+                Err(conflict("replace link", at, CHANGED_JUST_AFTER))
             } else {
                 Err(Failure {
                     action: "verify link",
@@ -309,27 +357,118 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
             }
         }
         Step::RemoveHardLink { at, original } => {
-            if !crate::observe::same_file(at, original) {
-                return Err(Failure {
-                    action: "remove hard link",
-                    path: at.clone(),
-                    source: io::Error::other("it is no longer the same file as the original"),
-                    hint: Some("run `linkfile plan` again".into()),
-                });
+            let (f, name) = places.parent_of(at).map_err(fail)?;
+            if !f.same_file(name, original) {
+                return Err(conflict(
+                    "remove hard link",
+                    at,
+                    "it is no longer the same file as the original",
+                ));
             }
             // Removes this name only; the original keeps its own.
-            fs::remove_file(at).map_err(fail)
+            f.remove_link(name, Flavour::File).map_err(fail)
+        }
+    }
+}
+
+/// A place changed by someone else just after linkfile's link went there.
+const CHANGED_JUST_AFTER: &str = "it changed while applying, just after the new link went there; what is there now was left as it is";
+
+/// Why [`replace_checked`] did not replace.
+enum NotReplaced {
+    /// What was there is not what was planned: left as it is.
+    Changed(String),
+    /// The OS refused.
+    Os(io::Error),
+}
+
+impl NotReplaced {
+    fn into_failure(
+        self,
+        action: &'static str,
+        at: &Path,
+        fail: impl Fn(io::Error) -> Failure,
+    ) -> Failure {
+        match self {
+            NotReplaced::Changed(what) => conflict(action, at, &what),
+            NotReplaced::Os(e) => fail(e),
+        }
+    }
+}
+
+/// Puts `temp` (made beside it) in place of `name`, provided what is there is the thing
+/// planned (`was_planned`), never losing what someone put there meanwhile (an editor saving by
+/// rename). Linux swaps the two names atomically (`renameat2(RENAME_EXCHANGE)`) and then looks
+/// at what came out, now under `temp`: if it is not what was planned, it swaps them back and
+/// reports the change. Elsewhere (and where the filesystem cannot swap) it looks just before
+/// renaming over: the narrowest check-then-rename there is; a save landing between the two is
+/// replaced. `temp` is gone afterwards, except when a second change lands during the swap back.
+/// Says whether the names were swapped (rather than renamed over).
+fn replace_checked(
+    f: &platform::Folder,
+    temp: &OsStr,
+    name: &OsStr,
+    old_flavour: Flavour,
+    was_planned: impl Fn(&platform::Folder, &OsStr) -> bool,
+    remove_old: impl Fn(&platform::Folder, &OsStr) -> io::Result<()>,
+    remove_new: impl Fn(&platform::Folder, &OsStr) -> io::Result<()>,
+) -> Result<bool, NotReplaced> {
+    match f.exchange(temp, name) {
+        Ok(()) if was_planned(f, temp) => {
+            // The old link, now under the temporary name.
+            let _ = remove_old(f, temp);
+            Ok(true)
+        }
+        Ok(()) => {
+            let back = f.exchange(temp, name);
+            let ours = back.is_ok() && remove_new(f, temp).is_ok();
+            let temp_path = f.path().join(temp);
+            Err(NotReplaced::Changed(match (back, ours) {
+                (Ok(()), true) => {
+                    "it changed while applying; what is there now was left as it is".into()
+                }
+                (Ok(()), false) => format!(
+                    "it changed twice while applying; the older version was left at {}",
+                    temp_path.display()
+                ),
+                (Err(e), _) => format!(
+                    "it changed while applying, and putting it back failed ({e}); it is at {}",
+                    temp_path.display()
+                ),
+            }))
+        }
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            if !was_planned(f, name) {
+                let _ = remove_new(f, temp);
+                return Err(NotReplaced::Changed(
+                    "the link changed since the plan".into(),
+                ));
+            }
+            f.replace(temp, name, old_flavour)
+                .map(|()| false)
+                .map_err(|e| {
+                    let _ = remove_new(f, temp);
+                    NotReplaced::Os(e)
+                })
+        }
+        Err(e) => {
+            let _ = remove_new(f, temp);
+            Err(NotReplaced::Os(e))
         }
     }
 }
 
 /// A hard link to `original` under a fresh name beside `at`.
-fn temp_hard_link(at: &Path, original: &Path, pid: u32) -> io::Result<PathBuf> {
-    let parent = at.parent().unwrap_or(Path::new("."));
+fn temp_hard_link(
+    f: &platform::Folder,
+    at: &Path,
+    original: &Path,
+    pid: u32,
+) -> io::Result<OsString> {
     let prefix = temp_prefix(at, pid);
     for n in 0..100 {
-        let temp = parent.join(format!("{prefix}{n}.tmp"));
-        match fs::hard_link(original, &temp) {
+        let temp = OsString::from(format!("{prefix}{n}.tmp"));
+        match f.hard_link(original, &temp) {
             Ok(()) => return Ok(temp),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -356,41 +495,45 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// Whether `at` holds exactly this.
-    fn holds(&self, at: &Path) -> bool {
+    /// Whether `name` in `f` holds exactly this.
+    fn holds(&self, f: &platform::Folder, name: &OsStr) -> bool {
         match self {
             Shape::Symlink { text, .. } => {
-                matches!(platform::read_link(at), ReadLink::Link(now) if now == *text)
+                matches!(f.read_link(name), ReadLink::Link(now) if now == *text)
             }
-            Shape::HardLink { original } => crate::observe::same_file(at, original),
+            Shape::HardLink { original } => f.same_file(name, original),
         }
     }
 
-    /// This, under a fresh temporary name beside `at`.
-    fn make_temp(&self, at: &Path, pid: u32) -> io::Result<PathBuf> {
+    /// The flavour it is removed as.
+    fn flavour(&self) -> Flavour {
         match self {
-            Shape::Symlink { text, kind } => temp_link(at, text, *kind, pid),
-            Shape::HardLink { original } => temp_hard_link(at, original, pid),
+            Shape::Symlink { kind, .. } => *kind,
+            Shape::HardLink { .. } => Flavour::File,
         }
     }
 
-    /// Removes a temporary name made by [`Shape::make_temp`].
-    fn remove(&self, temp: &Path) {
-        let _ = match self {
-            Shape::Symlink { kind, .. } => platform::remove_link(temp, *kind),
-            Shape::HardLink { .. } => fs::remove_file(temp),
-        };
+    /// This, under a fresh temporary name beside `at` (in `f`).
+    fn make_temp(&self, f: &platform::Folder, at: &Path, pid: u32) -> io::Result<OsString> {
+        match self {
+            Shape::Symlink { text, kind } => temp_link(f, at, text, *kind, pid),
+            Shape::HardLink { original } => temp_hard_link(f, at, original, pid),
+        }
+    }
+
+    /// Removes a name holding this (a temporary one, or the old one swapped out).
+    fn remove(&self, f: &platform::Folder, name: &OsStr) -> io::Result<()> {
+        f.remove_link(name, self.flavour())
     }
 
     /// Removes the temporary names of this shape a run (process `pid`) left beside `at`.
-    fn remove_temps(&self, at: &Path, pid: u32) {
-        let parent = at.parent().unwrap_or(Path::new("."));
+    fn remove_temps(&self, f: &platform::Folder, at: &Path, pid: u32) {
         let prefix = temp_prefix(at, pid);
         for n in 0..100 {
-            let temp = parent.join(format!("{prefix}{n}.tmp"));
-            if self.holds(&temp) {
-                self.remove(&temp);
-            } else if fs::symlink_metadata(&temp).is_err() {
+            let temp = OsString::from(format!("{prefix}{n}.tmp"));
+            if self.holds(f, &temp) {
+                let _ = self.remove(f, &temp);
+            } else if f.entry(&temp).is_err() {
                 break;
             }
         }
@@ -398,8 +541,13 @@ impl Shape {
 }
 
 /// Checks that a new hard link is the original, by another name.
-fn verify_hard(at: &Path, original: &Path) -> Result<(), Failure> {
-    if crate::observe::same_file(at, original) {
+fn verify_hard(
+    f: &platform::Folder,
+    name: &OsStr,
+    at: &Path,
+    original: &Path,
+) -> Result<(), Failure> {
+    if f.same_file(name, original) {
         return Ok(());
     }
     Err(Failure {
@@ -415,48 +563,75 @@ fn verify_hard(at: &Path, original: &Path) -> Result<(), Failure> {
 
 /// `rename`, refusing to replace anything at `to` (a backup never overwrites a backup). Across
 /// filesystems a file is copied, fsynced and then removed; a folder is refused.
-fn move_path(from: &Path, to: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(to).is_ok() {
-        return Err(io::Error::new(
+fn move_path(places: &mut Places, from: &Path, to: &Path) -> io::Result<()> {
+    let (src, name) = places.parent_of(from)?;
+    let (dst, to_name) = places.parent_of(to)?;
+    match src.rename_new(name, &dst, to_name) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!("{} already exists", to.display()),
-        ));
-    }
-    match fs::rename(from, to) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
-            let meta = fs::symlink_metadata(from)?;
-            if !meta.is_file() {
-                return Err(e);
-            }
-            let mut src = fs::File::open(from)?;
-            let mut dst = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(to)?;
-            io::copy(&mut src, &mut dst)?;
-            dst.set_permissions(meta.permissions())?;
-            dst.sync_all()?;
-            fs::remove_file(from)
+        )),
+        // A folder is refused, with the OS's own error (its hint says what to do).
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices && src.entry(name)?.is_file => {
+            src.move_file_by_copy(name, &dst, to_name)
         }
-        Err(e) => Err(e),
+        done => done,
     }
 }
 
-/// Undoes `steps` (which ran, or may have) newest first.
-pub(crate) fn roll_back(steps: &[Step], pid: u32) -> Rollback {
+/// Undoes `steps` (which ran, or may have; `made` of them completed) newest first, through
+/// `places` (the folders they were written in, if the apply kept them open).
+pub(crate) fn roll_back(steps: &[Step], made: usize, pid: u32, places: &mut Places) -> Rollback {
+    places.undoing(steps);
     let mut failures = Vec::new();
     for step in steps.iter().rev() {
-        if let Err(e) = undo_step(step, pid) {
+        if let Err(e) = undo_step(step, pid, places) {
             failures.push(format!("{}: {e}", step_path(step).display()));
         }
     }
     if failures.is_empty() {
-        Rollback::Complete {
-            steps: steps.len().saturating_sub(1),
-        }
+        Rollback::Complete { steps: made }
     } else {
         Rollback::Incomplete { failures }
+    }
+}
+
+/// Where a step's place is, for undoing it.
+enum Spot<'a> {
+    /// Its folder, open, and its name there.
+    Open(Rc<platform::Folder>, &'a OsStr),
+    /// Its folder is missing, or no folder: nothing is there.
+    Unreachable,
+    /// Below a link that the steps being undone remove before making anything below it: the
+    /// step never ran.
+    NeverRan,
+}
+
+/// Finds `path`'s folder without following a link. A link on the way that the steps remove,
+/// or (rolling back an apply) on the way to a folder the steps never reached, means the step
+/// never ran; any other link on the way is an error: what the step made is not reachable
+/// without following it (the folder was swapped since), so it is left in place.
+fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
+    match places.parent_of(path) {
+        Ok((f, name)) => Ok(Spot::Open(f, name)),
+        Err(e) => match platform::tree::link_on_the_way_at(&e) {
+            Some(link) if places.vacated.contains(link) => Ok(Spot::NeverRan),
+            Some(_)
+                if places.ran_here
+                    && path.parent().is_some_and(|dir| !places.tree.was_used(dir)) =>
+            {
+                Ok(Spot::NeverRan)
+            }
+            Some(_) => Err(e.to_string()),
+            None if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+            {
+                Ok(Spot::Unreachable)
+            }
+            None => Err(e.to_string()),
+        },
     }
 }
 
@@ -464,32 +639,43 @@ pub(crate) fn roll_back(steps: &[Step], pid: u32) -> Rollback {
 /// it acts only when the place holds exactly what the step made, so it never removes or
 /// overwrites anything else (a step that never ran, because the run stopped before it, finds
 /// the place as it was, or as an earlier step that also never ran left it). Errors only when
-/// the step's data is nowhere to be found.
-pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
-    let exists = |p: &Path| fs::symlink_metadata(p).is_ok();
+/// the step's data is nowhere to be found, or cannot be reached without following a link. It
+/// writes through `places` only: the folders the apply wrote in, never a link on the way.
+pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), String> {
+    let s = |e: io::Error| e.to_string();
+    let (f, name) = match spot(places, step_path(step))? {
+        Spot::NeverRan => return Ok(()),
+        Spot::Open(f, name) => (Some(f), name),
+        Spot::Unreachable => (None, OsStr::new("")),
+    };
+    let exists =
+        |f: &Option<Rc<platform::Folder>>| f.as_ref().is_some_and(|f| f.entry(name).is_ok());
     match step {
         // Never made (the step failed, or never ran): nothing to undo, and no write to try —
         // the filesystem may be the one refusing writes.
-        Step::MakeFolder { dir } if !exists(dir) => Ok(()),
-        // Not a real folder (a link, a file): not what the step made.
-        Step::MakeFolder { dir } if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) => Ok(()),
-        Step::MakeFolder { dir } => match fs::remove_dir(dir) {
-            // A folder that now holds something else is left in place: remove_dir never
-            // removes anything but an empty folder.
-            Ok(()) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::DirectoryNotEmpty
-                ) =>
-            {
-                Ok(())
+        Step::MakeFolder { .. } if !exists(&f) => Ok(()),
+        Step::MakeFolder { dir } => {
+            places.tree.forget(dir);
+            match f.as_ref().map(|f| f.remove_dir(name)) {
+                // A folder that now holds something else is left in place: remove_dir never
+                // removes anything but an empty folder.
+                Some(Err(e))
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound
+                            | io::ErrorKind::DirectoryNotEmpty
+                            // Not a folder (a link, a file): not what the step made.
+                            | io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    Err(s(e))
+                }
+                _ => Ok(()),
             }
-            Err(e) => Err(e.to_string()),
-        },
-        Step::MakeLink { at, text, kind } => match platform::read_link(at) {
-            ReadLink::Link(now) if now == *text => {
-                platform::remove_link(at, *kind).map_err(|e| e.to_string())
+        }
+        Step::MakeLink { text, kind, .. } => match &f {
+            Some(f) if matches!(f.read_link(name), ReadLink::Link(now) if now == *text) => {
+                f.remove_link(name, *kind).map_err(s)
             }
             _ => Ok(()),
         },
@@ -500,55 +686,90 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             kind,
             old_kind,
         } => {
-            remove_temp_links(at, pid);
-            match platform::read_link(at) {
-                ReadLink::Link(now) if now == *new => {
-                    let was = old_kind.unwrap_or(*kind);
-                    let temp = temp_link(at, old, was, pid).map_err(|e| e.to_string())?;
-                    platform::replace_link(&temp, at, *kind).map_err(|e| e.to_string())
-                }
-                _ => Ok(()),
+            let Some(f) = f else { return Ok(()) };
+            remove_temp_links(&f, at, pid);
+            if !matches!(f.read_link(name), ReadLink::Link(now) if now == *new) {
+                return Ok(());
             }
+            let was = old_kind.unwrap_or(*kind);
+            let temp = temp_link(&f, at, old, was, pid).map_err(s)?;
+            let is_new = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if now == *new);
+            let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
+            let remove_old = |f: &platform::Folder, n: &OsStr| f.remove_link(n, was);
+            replace_checked(&f, &temp, name, *kind, is_new, remove_new, remove_old)
+                .map(drop)
+                .map_err(|e| match e {
+                    NotReplaced::Changed(what) => what,
+                    NotReplaced::Os(e) => s(e),
+                })
         }
-        Step::RemoveLink { at, text, kind } => match platform::read_link(at) {
-            ReadLink::Missing => {
-                platform::create_symlink(text, at, *kind).map_err(|e| e.to_string())
+        Step::RemoveLink { text, kind, .. } => match &f {
+            Some(f) if matches!(f.read_link(name), ReadLink::Missing) => {
+                f.make_link(name, text, *kind).map_err(s)
             }
             _ => Ok(()),
         },
         // rename(2) is atomic: both places holding something means it never ran.
-        Step::Move { from, to } => match (exists(from), exists(to)) {
-            (false, true) => move_path(to, from).map_err(|e| e.to_string()),
-            (true, _) => Ok(()),
-            (false, false) => Err(format!(
-                "neither {} nor {} exists",
-                from.display(),
-                to.display()
-            )),
-        },
-        // Whether it was removed or left (not empty), a missing folder is made again.
-        Step::RemoveFolder { dir } if exists(dir) => Ok(()),
-        Step::RemoveFolder { dir } => match fs::create_dir(dir) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e.to_string()),
-            _ => Ok(()),
-        },
-        Step::MakeHardLink { at, original } if crate::observe::same_file(at, original) => {
-            fs::remove_file(at).map_err(|e| e.to_string())
-        }
-        Step::MakeHardLink { .. } => Ok(()),
-        Step::Swap { at, from, to } => {
-            to.remove_temps(at, pid);
-            if to.holds(at) {
-                let temp = from.make_temp(at, pid).map_err(|e| e.to_string())?;
-                fs::rename(&temp, at).map_err(|e| e.to_string())
-            } else {
-                Ok(())
+        Step::Move { from, to } => {
+            let there = match spot(places, to)? {
+                Spot::Open(t, to_name) => t.entry(to_name).is_ok(),
+                Spot::NeverRan | Spot::Unreachable => false,
+            };
+            match (exists(&f), there) {
+                (false, true) => {
+                    places.tree.forget(to);
+                    move_path(places, to, from).map_err(s)
+                }
+                (true, _) => Ok(()),
+                (false, false) => Err(format!(
+                    "neither {} nor {} exists",
+                    from.display(),
+                    to.display()
+                )),
             }
         }
-        Step::RemoveHardLink { at, original } if !exists(at) => {
-            fs::hard_link(original, at).map_err(|e| e.to_string())
+        // Whether it was removed or left (not empty), a missing folder is made again.
+        Step::RemoveFolder { .. } if exists(&f) => Ok(()),
+        Step::RemoveFolder { dir } => match f.as_ref().map(|f| f.make_dir(name)) {
+            Some(Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Some(Err(e)) => Err(s(e)),
+            Some(Ok(())) => Ok(()),
+            None => Err(format!("the folder holding {} is missing", dir.display())),
+        },
+        Step::MakeHardLink { original, .. } => match &f {
+            Some(f) if f.same_file(name, original) => f.remove_link(name, Flavour::File).map_err(s),
+            _ => Ok(()),
+        },
+        Step::Swap { at, from, to } => {
+            let Some(f) = f else { return Ok(()) };
+            to.remove_temps(&f, at, pid);
+            if !to.holds(&f, name) {
+                return Ok(());
+            }
+            let temp = from.make_temp(&f, at, pid).map_err(s)?;
+            let holds_to = |f: &platform::Folder, n: &OsStr| to.holds(f, n);
+            let remove_to = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
+            let remove_from = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
+            replace_checked(
+                &f,
+                &temp,
+                name,
+                to.flavour(),
+                holds_to,
+                remove_to,
+                remove_from,
+            )
+            .map(drop)
+            .map_err(|e| match e {
+                NotReplaced::Changed(what) => what,
+                NotReplaced::Os(e) => s(e),
+            })
         }
-        Step::RemoveHardLink { .. } => Ok(()),
+        Step::RemoveHardLink { at, original } => match &f {
+            Some(f) if f.entry(name).is_err() => f.hard_link(original, name).map_err(s),
+            Some(_) => Ok(()),
+            None => Err(format!("the folder holding {} is missing", at.display())),
+        },
     }
 }
 
@@ -557,13 +778,18 @@ fn temp_prefix(at: &Path, pid: u32) -> String {
     format!(".{name}.linkfile-{pid}-")
 }
 
-/// Makes a link holding `text` under a fresh name beside `at`.
-fn temp_link(at: &Path, text: &Path, kind: Flavour, pid: u32) -> io::Result<PathBuf> {
-    let parent = at.parent().unwrap_or(Path::new("."));
+/// Makes a link holding `text` under a fresh name beside `at` (in `f`).
+fn temp_link(
+    f: &platform::Folder,
+    at: &Path,
+    text: &Path,
+    kind: Flavour,
+    pid: u32,
+) -> io::Result<OsString> {
     let prefix = temp_prefix(at, pid);
     for n in 0..100 {
-        let temp = parent.join(format!("{prefix}{n}.tmp"));
-        match platform::create_symlink(text, &temp, kind) {
+        let temp = OsString::from(format!("{prefix}{n}.tmp"));
+        match f.make_link(&temp, text, kind) {
             Ok(()) => return Ok(temp),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -573,14 +799,14 @@ fn temp_link(at: &Path, text: &Path, kind: Flavour, pid: u32) -> io::Result<Path
 }
 
 /// Removes temporary links a run (process `pid`) left beside `at`.
-fn remove_temp_links(at: &Path, pid: u32) {
-    let parent = at.parent().unwrap_or(Path::new("."));
+fn remove_temp_links(f: &platform::Folder, at: &Path, pid: u32) {
     let prefix = temp_prefix(at, pid);
     for n in 0..100 {
-        let temp = parent.join(format!("{prefix}{n}.tmp"));
-        if let ReadLink::Link(_) = platform::read_link(&temp) {
-            let _ = platform::remove_link(&temp, Flavour::File)
-                .or_else(|_| platform::remove_link(&temp, Flavour::Dir));
+        let temp = OsString::from(format!("{prefix}{n}.tmp"));
+        if let ReadLink::Link(_) = f.read_link(&temp) {
+            let _ = f
+                .remove_link(&temp, Flavour::File)
+                .or_else(|_| f.remove_link(&temp, Flavour::Dir));
         } else {
             break;
         }
@@ -588,14 +814,15 @@ fn remove_temp_links(at: &Path, pid: u32) {
 }
 
 /// Reads a new link back: some environments report success and make nothing.
-fn verify(at: &Path, text: &Path, kind: Flavour) -> Result<(), Failure> {
-    verify_answer(at, text, kind, platform::read_link(at))
-}
-
-/// Checks what reading a new link back said.
-fn verify_answer(at: &Path, text: &Path, kind: Flavour, answer: ReadLink) -> Result<(), Failure> {
-    let problem = match answer {
-        ReadLink::Link(t) if t == text => match platform::link_flavour(at) {
+fn verify(
+    f: &platform::Folder,
+    name: &OsStr,
+    at: &Path,
+    text: &Path,
+    kind: Flavour,
+) -> Result<(), Failure> {
+    let problem = match f.read_link(name) {
+        ReadLink::Link(t) if t == text => match f.link_flavour(name) {
             Ok(Some(f)) if f != kind => {
                 Some("the link was made with the wrong flavour".to_string())
             }
@@ -625,7 +852,8 @@ fn verify_answer(at: &Path, text: &Path, kind: Flavour, answer: ReadLink) -> Res
 
 /// Finishes what a killed run left: if its intent is there and its record was not committed,
 /// undoes its steps newest first. `force` (the `recover` command) leaves in place what cannot
-/// be decided instead of refusing. Returns what was done, for the user.
+/// be decided instead of refusing. Nothing is written through a link below the home, the repo
+/// or the state folder. Returns what was done, for the user.
 pub fn recover(
     state: &State,
     force: bool,
@@ -648,12 +876,12 @@ pub fn recover(
         return Ok(None);
     }
     crate::records::check_intent(&intent, state, wanted)?;
-    let mut failures = Vec::new();
-    for step in intent.steps.iter().rev() {
-        if let Err(e) = undo_step(step, intent.pid) {
-            failures.push(format!("{}: {e}", step_path(step).display()));
-        }
-    }
+    let mut places = Places::new([wanted.home, wanted.repo, state.dir.as_path()]);
+    let made = intent.steps.len();
+    let failures = match roll_back(&intent.steps, made, intent.pid, &mut places) {
+        Rollback::Complete { .. } => Vec::new(),
+        Rollback::Incomplete { failures } => failures,
+    };
     if !failures.is_empty() && !force {
         return Err(Error::NeedsRecover {
             command: intent.command,

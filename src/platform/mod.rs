@@ -22,6 +22,7 @@ mod windows;
 use windows as imp;
 
 pub mod explain;
+pub mod tree;
 
 /// Whether paths compare case-insensitively on this platform's usual filesystems.
 pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
@@ -184,8 +185,10 @@ pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
     imp::is_mount_point(dir, meta)
 }
 
-/// A folder opened once to read the links in it by name.
+/// A folder opened once to read the links in it, and write in it, by name.
 pub use imp::Folder;
+/// Folders walked to without following links, for writing.
+pub use tree::Tree;
 
 /// Creates a link of `flavour` at `at` holding `text` (Windows needs the flavour; a junction
 /// exists only there).

@@ -133,23 +133,155 @@ pub fn is_mount_point(_dir: &Path, _meta: &std::fs::Metadata) -> bool {
     false
 }
 
-/// A folder whose links are read by name (Windows: by full path; there is no readlinkat).
+/// A folder whose links are read, and written, by name (Windows: by full path; there are no
+/// `*at` calls). Opened from its parent with `FILE_FLAG_OPEN_REPARSE_POINT`, a reparse point
+/// (symlink, junction, mount point) on the way is refused; and every folder from the anchor down
+/// is kept open without `FILE_SHARE_DELETE` while in use, so none of them can be renamed or
+/// removed — nor a link put in its place — until the handles are closed: the full paths stay
+/// what was walked.
 pub struct Folder {
     dir: std::path::PathBuf,
+    /// This folder and those above it up to its anchor, held open.
+    pins: Vec<std::sync::Arc<std::fs::File>>,
+    id: super::tree::FileId,
+}
+
+/// Opens `path` (a folder) for its attributes only, without letting it be renamed or removed
+/// meanwhile; `reparse`: the reparse point itself, not what it leads to.
+fn pin(path: &Path, reparse: bool) -> io::Result<(std::fs::File, u32, super::tree::FileId)> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
+        FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE, GetFileInformationByHandle,
+    };
+    let mut flags = FILE_FLAG_BACKUP_SEMANTICS;
+    if reparse {
+        flags |= FILE_FLAG_OPEN_REPARSE_POINT;
+    }
+    let file = std::fs::OpenOptions::new()
+        .access_mode(FILE_READ_ATTRIBUTES)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
+        .custom_flags(flags)
+        .open(path)?;
+    // SAFETY: zeroed is a valid value of this plain C struct.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for the duration of the call; `info` is writable.
+    if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+    let id = super::tree::FileId(u64::from(info.dwVolumeSerialNumber), index);
+    Ok((file, info.dwFileAttributes, id))
+}
+
+/// Whether the open reparse point `file` is a name surrogate — a symlink, a junction, a mount
+/// point: something that leads elsewhere —, not a placeholder of a cloud drive (OneDrive keeps
+/// folders as reparse points of its own; they are folders).
+fn leads_elsewhere(file: &std::fs::File) -> io::Result<bool> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_ATTRIBUTE_TAG_INFO, FileAttributeTagInfo, GetFileInformationByHandleEx,
+    };
+    let mut info = FILE_ATTRIBUTE_TAG_INFO {
+        FileAttributes: 0,
+        ReparseTag: 0,
+    };
+    // SAFETY: the handle is open; `info` is writable and of the size passed.
+    let ok = unsafe {
+        GetFileInformationByHandleEx(
+            file.as_raw_handle(),
+            FileAttributeTagInfo,
+            (&mut info as *mut FILE_ATTRIBUTE_TAG_INFO).cast(),
+            std::mem::size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // IsReparseTagNameSurrogate.
+    Ok(info.ReparseTag & 0x2000_0000 != 0)
 }
 
 impl Folder {
+    /// Opens `dir` by its path, following links on the way (the system's, above a home).
     pub fn open(dir: &Path) -> io::Result<Folder> {
-        if !std::fs::metadata(dir)?.is_dir() {
+        use windows_sys::Win32::Storage::FileSystem::FILE_ATTRIBUTE_DIRECTORY;
+        let (file, attributes, id) = pin(dir, false)?;
+        if attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
             return Err(io::Error::from(io::ErrorKind::NotADirectory));
         }
         Ok(Folder {
             dir: dir.to_path_buf(),
+            pins: vec![std::sync::Arc::new(file)],
+            id,
         })
     }
 
+    /// The path this folder was opened by.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The folder `name` in this one; a reparse point there is
+    /// [`super::tree::link_on_the_way`].
+    pub fn open_child(&self, name: &std::ffi::OsStr) -> io::Result<Folder> {
+        use windows_sys::Win32::Storage::FileSystem::{
+            FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
+        };
+        let dir = self.dir.join(name);
+        let (file, attributes, id) = pin(&dir, true)?;
+        if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 && leads_elsewhere(&file)? {
+            return Err(super::tree::link_on_the_way(&dir));
+        }
+        if attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
+            return Err(io::Error::from(io::ErrorKind::NotADirectory));
+        }
+        let mut pins = self.pins.clone();
+        pins.push(std::sync::Arc::new(file));
+        Ok(Folder { dir, pins, id })
+    }
+
+    /// Under no anchor: the same as [`Folder::open_child`] (no reparse point is followed).
+    pub fn open_system_child(&self, name: &std::ffi::OsStr) -> io::Result<Folder> {
+        self.open_child(name)
+    }
+
+    /// This folder's identity (volume serial, file index), read when it was opened.
+    pub fn id(&self) -> io::Result<super::tree::FileId> {
+        Ok(self.id)
+    }
+
+    /// What `name` is in this folder, never following it.
+    pub fn entry(&self, name: &std::ffi::OsStr) -> io::Result<super::tree::Entry> {
+        let meta = std::fs::symlink_metadata(self.dir.join(name))?;
+        let is_link = meta.file_type().is_symlink() || meta.file_type().is_symlink_dir();
+        Ok(super::tree::Entry {
+            is_link,
+            is_dir: meta.is_dir() && !is_link,
+            is_file: meta.is_file() && !is_link,
+        })
+    }
+
+    /// Whether `name` here is the regular file `original` (by another name: a hard link).
+    pub fn same_file(&self, name: &std::ffi::OsStr, original: &Path) -> bool {
+        crate::observe::same_file(&self.dir.join(name), original)
+    }
+
+    pub fn make_dir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        std::fs::create_dir(self.dir.join(name))
+    }
+
+    pub fn remove_dir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        std::fs::remove_dir(self.dir.join(name))
+    }
+
+    pub fn remove_link(&self, name: &std::ffi::OsStr, flavour: Flavour) -> io::Result<()> {
+        remove_link(&self.dir.join(name), flavour)
+    }
+
     pub fn make_link(
-        &mut self,
+        &self,
         name: &std::ffi::OsStr,
         text: &Path,
         flavour: Flavour,
@@ -157,8 +289,68 @@ impl Folder {
         create_symlink(text, &self.dir.join(name), flavour)
     }
 
-    pub fn read_link(&mut self, name: &std::ffi::OsStr) -> ReadLink {
+    pub fn hard_link(&self, original: &Path, name: &std::ffi::OsStr) -> io::Result<()> {
+        std::fs::hard_link(original, self.dir.join(name))
+    }
+
+    pub fn read_link(&self, name: &std::ffi::OsStr) -> ReadLink {
         super::read_link(&self.dir.join(name))
+    }
+
+    pub fn link_flavour(&self, name: &std::ffi::OsStr) -> io::Result<Option<Flavour>> {
+        link_flavour(&self.dir.join(name))
+    }
+
+    /// Renames `name` to `to_name` in `to`, refusing when something is there (a look just before
+    /// the rename: Windows has no rename that refuses).
+    pub fn rename_new(
+        &self,
+        name: &std::ffi::OsStr,
+        to: &Folder,
+        to_name: &std::ffi::OsStr,
+    ) -> io::Result<()> {
+        let to = to.dir.join(to_name);
+        if std::fs::symlink_metadata(&to).is_ok() {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        std::fs::rename(self.dir.join(name), to)
+    }
+
+    pub fn replace(
+        &self,
+        temp: &std::ffi::OsStr,
+        name: &std::ffi::OsStr,
+        old: Flavour,
+    ) -> io::Result<()> {
+        replace_link(&self.dir.join(temp), &self.dir.join(name), old)
+    }
+
+    /// Windows cannot swap two names atomically.
+    pub fn exchange(&self, _a: &std::ffi::OsStr, _b: &std::ffi::OsStr) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Copies the file `name` to a new file `to_name` in `to`, fsynced, then removes `name`.
+    pub fn move_file_by_copy(
+        &self,
+        name: &std::ffi::OsStr,
+        to: &Folder,
+        to_name: &std::ffi::OsStr,
+    ) -> io::Result<()> {
+        let from = self.dir.join(name);
+        let meta = std::fs::symlink_metadata(&from)?;
+        if !meta.is_file() {
+            return Err(io::Error::from(io::ErrorKind::CrossesDevices));
+        }
+        let mut src = std::fs::File::open(&from)?;
+        let mut dst = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(to.dir.join(to_name))?;
+        io::copy(&mut src, &mut dst)?;
+        dst.set_permissions(meta.permissions())?;
+        dst.sync_all()?;
+        std::fs::remove_file(from)
     }
 }
 

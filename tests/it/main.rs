@@ -31,6 +31,8 @@ mod overlaps;
 mod packages;
 #[cfg(unix)]
 mod properties;
+#[cfg(target_os = "linux")]
+mod races;
 #[cfg(unix)]
 mod records;
 mod schema;
