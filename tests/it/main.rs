@@ -16,6 +16,8 @@ mod fallback;
 mod faults;
 #[cfg(unix)]
 mod folder_links;
+#[cfg(unix)]
+mod fuzz;
 mod hardlinks;
 mod history;
 mod isolation;
