@@ -619,7 +619,9 @@ impl Resolver<'_, '_> {
                         "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
                     )
                 } else {
-                    format!("write \"~/{expanded}\" for a path in your home folder")
+                    foreign_start_hint(&expanded.to_string()).unwrap_or_else(|| {
+                        format!("write \"~/{expanded}\" for a path in your home folder")
+                    })
                 }),
             );
             return None;
@@ -751,4 +753,27 @@ impl Resolver<'_, '_> {
     fn is_within(&self, path: &Path, dir: &Path) -> bool {
         is_within(path, dir, self.cx.case_insensitive)
     }
+}
+
+/// What to say of a relative `at` that is meant as absolute: a Windows path off Windows, or a
+/// path that starts with a lookalike of `~` or an invisible character.
+fn foreign_start_hint(at: &str) -> Option<String> {
+    let b = at.as_bytes();
+    let drive = b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b"\\/".contains(&b[2]);
+    if drive && !cfg!(windows) {
+        return Some(format!(
+            "`{at}` is a Windows path: on {} write a path below ~ (e.g. \"~/.vimrc\"), and keep the Windows one in an entry with when = {{ os = \"windows\" }}",
+            std::env::consts::OS
+        ));
+    }
+    let first = at.chars().next()?;
+    let tilde_like = ['\u{ff5e}', '\u{2dc}', '\u{223c}', '\u{301c}', '\u{2053}'];
+    let invisible = matches!(first, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}' | '\u{feff}');
+    let hides_start = invisible || (!first.is_ascii() && at[first.len_utf8()..].starts_with('~'));
+    (tilde_like.contains(&first) || hides_start).then(|| {
+        format!(
+            "`at` starts with U+{:04X} (`{first}`), not ~: type the start as the ASCII ~/ (a lookalike or invisible character is not ~)",
+            u32::from(first)
+        )
+    })
 }
