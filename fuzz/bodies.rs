@@ -548,6 +548,7 @@ fn desired(c: &mut Choices) -> Desired {
             fell_back,
             each: c.bool().then(|| vec!["*.swp".into()]),
             optional: c.bool(),
+            dir_mode: c.bool().then_some(0o700),
         }
         .boxed(),
     }

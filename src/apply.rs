@@ -119,8 +119,8 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     for step in &intent.steps {
         match step {
             // The backup store's folders are the backups', not folders made to hold links.
-            Step::MakeFolder { dir } if dir.starts_with(&tx.state.dir) => {}
-            Step::MakeFolder { dir } => outcome.folders.push(dir.clone()),
+            Step::MakeFolder { dir, .. } if dir.starts_with(&tx.state.dir) => {}
+            Step::MakeFolder { dir, .. } => outcome.folders.push(dir.clone()),
             Step::RemoveFolder { dir } if fs::symlink_metadata(dir).is_err() => {
                 outcome.removed_folders.push(dir.clone())
             }
@@ -308,7 +308,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
         made += 1;
         let dir = store.join(format!("{:08}-{made}", tx.op));
         let stored = dir.join(at.file_name().unwrap_or_default());
-        steps.push(Step::MakeFolder { dir });
+        steps.push(Step::MakeFolder { dir, mode: None });
         steps.push(Step::Move {
             from: at.to_path_buf(),
             to: stored.clone(),
@@ -382,7 +382,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
             (Action::Ok | Action::Conflict, _) => {}
             (Action::Release, _) => outcome.applied.released += 1,
             (Action::Create, None) => {
-                folders.missing(&d.at, &mut steps);
+                folders.missing(&d.at, d.dir_mode(), &mut steps);
                 outcome.applied.created += 1;
                 steps.push(make_link(e, kind));
             }
@@ -484,7 +484,7 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
                     });
                 }
                 if let (Some(Resolution::Restore), Want::Restore(b)) = (resolution, &e.want) {
-                    folders.missing(&d.at, &mut steps);
+                    folders.missing(&d.at, d.dir_mode(), &mut steps);
                     match (&b.stored, &b.text) {
                         (Some(stored), _) => steps.push(Step::Move {
                             from: stored.clone(),
@@ -540,7 +540,8 @@ struct Folders {
 }
 
 impl Folders {
-    fn missing(&mut self, at: &Path, steps: &mut Vec<Step>) {
+    /// Plans the folders missing above `at`, made with `mode` (`dir_mode`) when given.
+    fn missing(&mut self, at: &Path, mode: Option<u32>, steps: &mut Vec<Step>) {
         let mut chain = Vec::new();
         for dir in at.ancestors().skip(1) {
             if self.present.contains(dir) || self.planned.contains(dir) {
@@ -561,7 +562,7 @@ impl Folders {
         }
         for dir in chain.into_iter().rev() {
             self.planned.insert(dir.clone());
-            steps.push(Step::MakeFolder { dir });
+            steps.push(Step::MakeFolder { dir, mode });
         }
     }
 }
@@ -590,7 +591,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
     for step in steps {
         let paths: Vec<&Path> = match step {
             Step::Move { from, to } => vec![from, to],
-            Step::MakeFolder { dir } | Step::RemoveFolder { dir } => vec![dir],
+            Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => vec![dir],
             Step::MakeLink { at, .. }
             | Step::ReplaceLink { at, .. }
             | Step::RemoveLink { at, .. }

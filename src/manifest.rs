@@ -138,6 +138,10 @@ pub struct LinkEntry {
     /// for generated or git-ignored files. Default: false.
     #[schemars(with = "Option<bool>")]
     pub optional: Option<Spanned<bool>>,
+    /// The mode, in octal, of the folders linkfile makes for this link (e.g. `"700"` for
+    /// `~/.ssh`); folders that exist keep theirs. Ignored on Windows (the plan says so).
+    #[schemars(with = "Option<String>")]
+    pub dir_mode: Option<Spanned<String>>,
 }
 
 /// Conditions under which a link applies; all that are given must hold.

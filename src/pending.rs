@@ -74,7 +74,7 @@ pub fn after_rollback(
     let get = |m: &HashMap<PathBuf, Thing>, p: &Path| m.get(p).cloned().unwrap_or(Thing::Missing);
     for step in steps.iter().rev() {
         match step {
-            Step::MakeFolder { dir } => {
+            Step::MakeFolder { dir, .. } => {
                 if let Thing::Folder { entries } = get(&m, dir) {
                     // What is on disk there and no step names stays.
                     let on_disk = entries.iter().any(|e| m.get(e).is_none_or(Thing::exists));
@@ -224,7 +224,7 @@ fn look(steps: &[Step]) -> HashMap<PathBuf, Thing> {
     let mut places: Vec<&Path> = Vec::new();
     for step in steps {
         match step {
-            Step::MakeFolder { dir } | Step::RemoveFolder { dir } => places.push(dir),
+            Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => places.push(dir),
             Step::MakeLink { at, .. }
             | Step::ReplaceLink { at, .. }
             | Step::RemoveLink { at, .. } => places.push(at),
@@ -399,7 +399,10 @@ mod tests {
                 kind: Flavour::File,
                 old_kind: None,
             },
-            Step::MakeFolder { dir: p("/h/.n") },
+            Step::MakeFolder {
+                dir: p("/h/.n"),
+                mode: None,
+            },
             Step::MakeLink {
                 at: p("/h/.n/x"),
                 text: p("/r/x"),
@@ -431,7 +434,10 @@ mod tests {
 
     #[test]
     fn a_folder_made_that_holds_something_else_stays() {
-        let steps = vec![Step::MakeFolder { dir: p("/h/.n") }];
+        let steps = vec![Step::MakeFolder {
+            dir: p("/h/.n"),
+            mode: None,
+        }];
         let now = [(
             "/h/.n",
             Thing::Folder {

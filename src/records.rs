@@ -107,9 +107,10 @@ impl Scope {
         const NOT_OURS: &str = "a place this manifest neither owns nor wants";
         let refuse = |p: &Path, why| Some((p.to_path_buf(), why));
         match step {
-            Step::MakeFolder { dir } | Step::RemoveFolder { dir } => (!self.place_or_folder(dir)
-                && !self.in_store(dir))
-            .then(|| (dir.clone(), "a folder that holds no place of this manifest")),
+            Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => {
+                (!self.place_or_folder(dir) && !self.in_store(dir))
+                    .then(|| (dir.clone(), "a folder that holds no place of this manifest"))
+            }
             Step::MakeLink { at, .. }
             | Step::ReplaceLink { at, .. }
             | Step::RemoveLink { at, .. }

@@ -126,6 +126,8 @@ pub struct Extra {
     pub each: Option<Vec<String>>,
     /// `optional = true`: a missing original skips the link.
     pub optional: bool,
+    /// `dir_mode`: the mode of the folders made for the link.
+    pub dir_mode: Option<u32>,
 }
 
 impl Extra {
@@ -136,6 +138,11 @@ impl Extra {
 }
 
 impl Desired {
+    /// `dir_mode`: the mode of the folders made for the link.
+    pub fn dir_mode(&self) -> Option<u32> {
+        self.extra.as_ref()?.dir_mode
+    }
+
     /// `optional = true`: a missing original skips the link.
     pub fn optional(&self) -> bool {
         self.extra.as_ref().is_some_and(|x| x.optional)
@@ -195,6 +202,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         fallback: Vec<LinkType>,
         each: Option<Vec<String>>,
         optional: bool,
+        dir_mode: Option<u32>,
     }
     let default_fallback: Vec<LinkType> = d
         .fallback
@@ -223,6 +231,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             fallback: default_fallback.clone(),
             each: None,
             optional: false,
+            dir_mode: None,
         })
         .collect();
     for e in &manifest.link {
@@ -266,6 +275,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 .as_ref()
                 .map_or(default_relative, |r| *r.get_ref()),
             optional: e.optional.as_ref().is_some_and(|o| *o.get_ref()),
+            dir_mode: e.dir_mode.as_ref().and_then(|m| r.dir_mode(m)),
         });
     }
     // Short and long forms may interleave in the file; show links in the order they are written.
@@ -300,6 +310,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 fell_back: None,
                 each: raw.each,
                 optional: raw.optional,
+                dir_mode: raw.dir_mode,
             }
             .boxed(),
         });
@@ -532,6 +543,23 @@ impl Resolver<'_, '_> {
 
     /// `each` and `ignore`: globs that compile, `ignore` only with `each`, and no junction
     /// for the files `each` links one by one.
+    /// `dir_mode`: an octal mode of permission bits (`"700"`, `"0750"`).
+    fn dir_mode(&mut self, v: &Spanned<String>) -> Option<u32> {
+        let text = v.get_ref();
+        let mode = (!text.is_empty() && text.len() <= 4)
+            .then(|| u32::from_str_radix(text, 8).ok())
+            .flatten()
+            .filter(|m| *m <= 0o7777);
+        if mode.is_none() {
+            self.error(
+                v.span(),
+                format!("`dir_mode` must be an octal mode such as \"700\", not `{text}`"),
+                Some("write the permission bits in octal: \"700\" (only you), \"755\" (everyone may read)".into()),
+            );
+        }
+        mode
+    }
+
     fn check_each(&mut self, e: &crate::manifest::LinkEntry, each: bool, default_type: LinkType) {
         if let Some(ignore) = &e.ignore {
             if !each {

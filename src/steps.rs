@@ -19,10 +19,12 @@ use crate::platform::{self, Flavour, ReadLink};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
-    /// `mkdir dir` (its parent exists).
+    /// `mkdir dir` (its parent exists), then, with `mode` (`dir_mode`), `chmod` to it.
     MakeFolder {
         #[serde(with = "crate::path_serde")]
         dir: PathBuf,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<u32>,
     },
     /// A new link at `at` (nothing is there).
     MakeLink {
@@ -159,7 +161,7 @@ fn step_action(step: &Step) -> &'static str {
 
 fn step_path(step: &Step) -> &Path {
     match step {
-        Step::MakeFolder { dir } | Step::RemoveFolder { dir } => dir,
+        Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => dir,
         Step::MakeLink { at, .. }
         | Step::ReplaceLink { at, .. }
         | Step::RemoveLink { at, .. }
@@ -246,9 +248,13 @@ fn conflict(action: &'static str, at: &Path, what: &str) -> Failure {
 pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> {
     let fail = |e| Failure::new(step_action(step), step_path(step), e);
     match step {
-        Step::MakeFolder { dir } => {
+        Step::MakeFolder { dir, mode } => {
             let (f, name) = places.parent_of(dir).map_err(fail)?;
-            f.make_dir(name).map_err(fail)
+            f.make_dir(name).map_err(fail)?;
+            match mode {
+                Some(mode) => f.set_mode(name, *mode).map_err(fail),
+                None => Ok(()),
+            }
         }
         Step::MakeLink { at, text, kind } => {
             let (f, name) = places.parent_of(at).map_err(fail)?;
@@ -654,7 +660,7 @@ pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), Strin
         // Never made (the step failed, or never ran): nothing to undo, and no write to try —
         // the filesystem may be the one refusing writes.
         Step::MakeFolder { .. } if !exists(&f) => Ok(()),
-        Step::MakeFolder { dir } => {
+        Step::MakeFolder { dir, .. } => {
             places.tree.forget(dir);
             match f.as_ref().map(|f| f.remove_dir(name)) {
                 // A folder that now holds something else is left in place: remove_dir never

@@ -30,6 +30,9 @@ pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
 /// Whether symlinks have a file/directory flavour that must match the original (Windows).
 pub const LINKS_HAVE_FLAVOUR: bool = cfg!(windows);
 
+/// Whether folders have Unix permission bits (`dir_mode`); Windows folders have ACLs.
+pub const FOLDER_MODES: bool = cfg!(unix);
+
 /// The environment variable that names the home folder.
 pub const HOME_VAR: &str = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
 

@@ -257,6 +257,24 @@ impl Folder {
         check(unsafe { libc::mkdirat(self.raw(), c.as_ptr(), 0o777) })
     }
 
+    /// `fchmodat`: gives the folder `name`, just made here, the permission bits `mode`.
+    pub fn set_mode(&self, name: &std::ffi::OsStr, mode: u32) -> io::Result<()> {
+        let c = c_name(name)?;
+        // Opened without following a link, then changed through the handle: a link swapped in
+        // since the mkdir is refused, never chmod'ed through.
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: the fd is open and `c` NUL-terminated.
+        let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is closed below.
+        let result = check(unsafe { libc::fchmod(fd, mode as libc::mode_t) });
+        // SAFETY: `fd` is open and owned here.
+        unsafe { libc::close(fd) };
+        result
+    }
+
     /// `unlinkat(AT_REMOVEDIR)`: removes the folder `name` if it is empty.
     pub fn remove_dir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
         let c = c_name(name)?;

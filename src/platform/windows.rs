@@ -272,6 +272,11 @@ impl Folder {
         std::fs::create_dir(self.dir.join(name))
     }
 
+    /// Windows folders have ACLs, not modes: `dir_mode` is ignored (the plan says so).
+    pub fn set_mode(&self, _name: &std::ffi::OsStr, _mode: u32) -> io::Result<()> {
+        Ok(())
+    }
+
     pub fn remove_dir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
         std::fs::remove_dir(self.dir.join(name))
     }

@@ -158,6 +158,16 @@ impl View<'_> {
         if let Some(hint) = &e.hint {
             let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
         }
+        if d.dir_mode().is_some()
+            && !crate::platform::FOLDER_MODES
+            && matches!(e.action, Action::Create | Action::Fix)
+        {
+            let _ = writeln!(
+                out,
+                "      {}: dir_mode is ignored here: Windows folders inherit their parent's permissions",
+                s.hint("note")
+            );
+        }
         if let Some(diff) = e.diff.as_ref().filter(|_| with_diff) {
             for l in diff.lines() {
                 let l = if l.starts_with('+') && !l.starts_with("+++") {

@@ -55,3 +55,63 @@ fn an_optional_entry_whose_original_is_missing_is_skipped() {
     let r = w.run(&["plan"]);
     assert!(r.stdout.contains("original-missing"), "{r:?}");
 }
+
+/// `dir_mode`: the folders linkfile makes for a link get that mode (`~/.ssh`, `~/.gnupg`), not
+/// the umask's; folders that were there keep theirs.
+#[cfg(unix)]
+#[test]
+fn dir_mode_sets_the_mode_of_the_folders_linkfile_makes() {
+    use std::os::unix::fs::PermissionsExt;
+    crate::require_symlinks!();
+    let w = World::new();
+    w.repo_file("ssh/config", "Host *\n");
+    w.repo_file("gnupg/gpg.conf", "use-agent\n");
+    fs::create_dir(w.home.join(".gnupg")).unwrap();
+    fs::set_permissions(w.home.join(".gnupg"), fs::Permissions::from_mode(0o755)).unwrap();
+    w.manifest(
+        "version = 1\n[[link]]\nat = \"~/.ssh/config\"\nto = \"ssh/config\"\ndir_mode = \"700\"\n\
+         [[link]]\nat = \"~/.gnupg/conf.d/gpg.conf\"\nto = \"gnupg/gpg.conf\"\ndir_mode = \"0700\"\n",
+    );
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mode = |rel: &str| fs::metadata(w.home.join(rel)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(".ssh"), 0o700);
+    assert_eq!(mode(".gnupg/conf.d"), 0o700);
+    assert_eq!(
+        mode(".gnupg"),
+        0o755,
+        "a folder that was there keeps its mode"
+    );
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(!w.home.join(".ssh").exists());
+}
+
+#[test]
+fn a_dir_mode_that_is_not_octal_is_a_manifest_error() {
+    let w = World::new();
+    w.repo_file("ssh/config", "Host *\n");
+    w.manifest(
+        "version = 1\n[[link]]\nat = \"~/.ssh/config\"\nto = \"ssh/config\"\ndir_mode = \"rwx\"\n",
+    );
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("linkfile.toml:5:12"), "{r:?}");
+    assert!(r.stderr.contains("octal"), "{r:?}");
+}
+
+/// On Windows `dir_mode` is ignored, and the plan says so; elsewhere nothing is said.
+#[test]
+fn the_plan_notes_where_dir_mode_is_ignored() {
+    let w = World::new();
+    w.repo_file("ssh/config", "Host *\n");
+    w.manifest(
+        "version = 1\n[[link]]\nat = \"~/.ssh/config\"\nto = \"ssh/config\"\ndir_mode = \"700\"\n",
+    );
+    let r = w.run(&["plan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout.contains("note: dir_mode is ignored here"),
+        cfg!(windows),
+        "{r:?}"
+    );
+}
