@@ -549,6 +549,7 @@ fn desired(c: &mut Choices) -> Desired {
             each: c.bool().then(|| vec!["*.swp".into()]),
             optional: c.bool(),
             dir_mode: c.bool().then_some(0o700),
+            tags: Vec::new(),
         }
         .boxed(),
     }
@@ -562,6 +563,7 @@ fn owned(c: &mut Choices, at: &Path) -> OwnedLink {
         hard: c.bool(),
         junction: c.bool(),
         fallback: c.bool().then(|| "no symlinks".into()),
+        tags: Vec::new(),
     }
 }
 

@@ -176,8 +176,11 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
             hard: e.desired.link_type == LinkType::Hardlink,
             junction: e.desired.link_type == LinkType::Junction,
             fallback: e.desired.fell_back().map(Box::from),
+            tags: e.desired.tags().to_vec(),
         })
         .collect();
+    // What the selection left alone stays owned as it was.
+    view.extend(plan.kept.iter().cloned());
     view.sort();
     view
 }

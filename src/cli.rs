@@ -37,6 +37,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Which entries an operation touches; the others are left as they are.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Select {
+    /// Only the entries with this tag, or the links at or below this path (a path has a `/`
+    /// or starts with `~` or `.`); may be given several times
+    #[arg(long, value_name = "TAG|PATH")]
+    pub only: Vec<String>,
+    /// Not the entries with this tag, nor the links at or below this path; may be given
+    /// several times
+    #[arg(long, value_name = "TAG|PATH")]
+    pub except: Vec<String>,
+}
+
 /// When to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -59,6 +72,8 @@ pub enum Command {
         /// Exit with 2 when changes, conflicts or releases are pending, 0 when none.
         #[arg(long)]
         exit_code: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// Make the filesystem match the manifest, all or nothing.
     Apply {
@@ -71,6 +86,8 @@ pub enum Command {
         /// What to do with things in the way, for this run (overrides the manifest)
         #[arg(long, value_enum, value_name = "POLICY")]
         on_conflict: Option<OnConflict>,
+        #[command(flatten)]
+        select: Select,
     },
     /// Revert the last operation not yet undone (itself a new operation; undo twice walks back two).
     Undo {
@@ -89,6 +106,8 @@ pub enum Command {
         /// Show the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// Roll back an interrupted operation, leaving in place what cannot be decided.
     Recover,

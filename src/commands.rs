@@ -21,6 +21,7 @@ use crate::primitive;
 use crate::render::human::{self, View};
 use crate::render::json::Report;
 use crate::resolve::{self, Desired, Resolved};
+use crate::selection::{Selection, Selector};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
 
 mod carry;
@@ -82,6 +83,7 @@ impl Session {
             .entries
             .iter()
             .filter_map(|e| e.owned.clone())
+            .chain(self.plan.kept.iter().cloned())
             .collect();
         old_view.sort();
         // An undo is recorded even when it has nothing to write (it undid a release, or what
@@ -253,10 +255,78 @@ fn load_with(
     policy: Option<OnConflict>,
 ) -> Result<Session, Error> {
     let s = setup(manifest, home, sys)?;
-    session(s, sys, policy)
+    session(s, sys, policy, &Selection::default())
 }
 
-fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session, Error> {
+impl Setup {
+    /// The `--only`/`--except` of the command line, read against this home and folder.
+    fn selection(&self, select: &crate::cli::Select, sys: &System) -> Selection {
+        let parse = |v: &[String]| -> Vec<Selector> {
+            v.iter()
+                .map(|t| Selector::parse(t, &self.home, &sys.cwd))
+                .collect()
+        };
+        Selection {
+            only: parse(&select.only),
+            except: parse(&select.except),
+            case_insensitive: platform::CASE_INSENSITIVE,
+        }
+    }
+}
+
+/// Leaves out of `items` the places `selection` does not choose; what linkfile owns there is
+/// kept as it is. Returns those links and how many wanted links were left out. A selector that
+/// chooses nothing is an error: most likely a misspelt tag or path.
+fn select(items: &mut Vec<Item>, selection: &Selection) -> Result<(Vec<OwnedLink>, usize), Error> {
+    if selection.is_all() {
+        return Ok((Vec::new(), 0));
+    }
+    let tags = |it: &Item| -> Vec<String> {
+        match (&it.want, &it.owned) {
+            (Want::Link, _) | (_, None) => it.desired.tags().to_vec(),
+            (_, Some(o)) => o.tags.clone(),
+        }
+    };
+    let all: Vec<(PathBuf, Vec<String>)> = items
+        .iter()
+        .map(|it| (it.desired.at.clone(), tags(it)))
+        .collect();
+    let places: Vec<(&Path, &[String])> = all
+        .iter()
+        .map(|(at, t)| (at.as_path(), t.as_slice()))
+        .collect();
+    let unused = selection.unused(&places);
+    if let Some(s) = unused.first() {
+        let mut known: Vec<&str> = all
+            .iter()
+            .flat_map(|(_, t)| t.iter().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(Error::ChoosesNothing {
+            selector: s.describe(),
+            tags: known.join(", "),
+        });
+    }
+    let (mut kept, mut unselected) = (Vec::new(), 0);
+    let mut chosen = all.iter().map(|(at, t)| selection.chooses(at, t));
+    items.retain(|it| {
+        if chosen.next().unwrap_or(true) {
+            return true;
+        }
+        kept.extend(it.owned.clone());
+        unselected += usize::from(it.want == Want::Link);
+        false
+    });
+    Ok((kept, unselected))
+}
+
+fn session(
+    s: Setup,
+    sys: &System,
+    policy: Option<OnConflict>,
+    selection: &Selection,
+) -> Result<Session, Error> {
     // The operation log's head is read while the manifest is parsed and resolved.
     let (head, manifest, desired, kinds, actuals) = std::thread::scope(|scope| {
         let head = scope.spawn(|| s.state.head());
@@ -368,12 +438,14 @@ fn session(s: Setup, sys: &System, policy: Option<OnConflict>) -> Result<Session
         let p = policy.unwrap_or(default_policy);
         items.push(Item::owned(&o, Want::Dropped, p));
     }
+    let (kept, unselected) = select(&mut items, selection)?;
     let mut remove_folders = folders_giving_way(&items, &s.state)?;
     remove_folders.extend(folders_emptied_by_prune(&items, &s.state, &s.home)?);
     let remove_folders = deepest_first(remove_folders);
     let mut inputs = observe_all(items, &remove_folders, s.folder_links(), s.overlay())?;
     refuse_unsafe_adopts(&mut inputs, &s.repo);
     let mut plan = plan::plan(inputs);
+    (plan.kept, plan.unselected) = (kept, unselected);
     plan.remove_folders = remove_folders;
     plan.skipped = skipped;
     plan.vars = vars;
@@ -400,10 +472,15 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         }
     }
     match &cli.command {
-        Command::Plan { json, exit_code } => {
+        Command::Plan {
+            json,
+            exit_code,
+            select,
+        } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
             note_pending(&mut s, sys, out, cli.quiet || *json)?;
-            let session = session(s, sys, None)?;
+            let selection = s.selection(select, sys);
+            let session = session(s, sys, None, &selection)?;
             let plan = &session.plan;
             let counts = plan.counts();
             if *json {
@@ -420,6 +497,13 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                     let s = if n == 1 { "y" } else { "ies" };
                     line.push_str(&format!(" {n} entr{s} skipped by `when` (-v says why)."));
                 }
+                if plan.unselected > 0 {
+                    let (n, s) = (
+                        plan.unselected,
+                        if plan.unselected == 1 { "y" } else { "ies" },
+                    );
+                    line.push_str(&format!(" {n} entr{s} not selected (--only, --except)."));
+                }
                 writeln!(out, "{line}")?;
             }
             let pending = counts.pending();
@@ -433,13 +517,15 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             dry_run,
             json,
             on_conflict,
+            select,
         } => {
             let _lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
-            let session = session(s, sys, *on_conflict)?;
+            let selection = s.selection(select, sys);
+            let session = session(s, sys, *on_conflict, &selection)?;
             transact(
                 &session,
                 "apply",
@@ -469,13 +555,14 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 out,
             )
         }
-        Command::Unlink { dry_run } => {
+        Command::Unlink { dry_run, select } => {
             let _lock = prepare(&s, sys, "unlink", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet)?;
             }
-            let session = unlink_session(s)?;
+            let selection = s.selection(select, sys);
+            let session = unlink_session(s, &selection)?;
             transact(
                 &session,
                 "unlink",

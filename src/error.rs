@@ -189,6 +189,9 @@ pub enum Error {
         "every change of this `linkfile {command}` was made, but the operation could not be recorded: {source}\nthe links are in place as planned; an operation that is not recorded cannot be undone, so the next `linkfile apply`, `undo` or `unlink` (or `linkfile recover`) rolls it back first and says so"
     )]
     Unrecorded { command: String, source: Box<Error> },
+    /// An `--only` or `--except` that matches no entry.
+    #[error("`{selector}` chooses nothing: no link of this manifest has that tag or lies there")]
+    ChoosesNothing { selector: String, tags: String },
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.shown(), repo.shown())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
@@ -281,6 +284,10 @@ impl Error {
             Error::NeedsRecover { .. } => Some("look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest".into()),
             Error::NothingToUndo(_) => None,
             Error::Output(_) => None,
+            Error::ChoosesNothing { tags, .. } if tags.is_empty() => Some(
+                "the manifest has no `tags`; give a path (with a `/`, or starting with `~`) or add tags = [...] to its entries".into(),
+            ),
+            Error::ChoosesNothing { tags, .. } => Some(format!("the tags here are: {tags}")),
             Error::CorruptRecord { .. } => Some(
                 "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back".into(),
             ),

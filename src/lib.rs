@@ -35,6 +35,7 @@ pub mod primitive;
 pub mod records;
 pub mod render;
 pub mod resolve;
+pub mod selection;
 pub mod statedir;
 mod steps;
 pub mod when;

@@ -142,6 +142,9 @@ pub struct LinkEntry {
     /// `~/.ssh`); folders that exist keep theirs. Ignored on Windows (the plan says so).
     #[schemars(with = "Option<String>")]
     pub dir_mode: Option<Spanned<String>>,
+    /// Names to choose this link by with `--only TAG` and `--except TAG` (plan, apply, unlink).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub tags: Option<Spanned<Vec<String>>>,
 }
 
 /// Conditions under which a link applies; all that are given must hold.

@@ -47,6 +47,9 @@ pub struct OwnedLink {
     /// Why this primitive stands in for the symlink the manifest asked for (`fallback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Box<str>>,
+    /// The manifest entry's `tags`, so that `--only` and `--except` choose it once dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl OwnedLink {

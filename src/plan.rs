@@ -277,6 +277,10 @@ pub struct Plan {
     /// Folder links on the way to wanted links, unfolded under `backup`: each goes to the
     /// backup store (it is only a link) and a real folder is made in its place.
     pub unfold: Vec<Arc<FolderLink>>,
+    /// Links owned at places `--only`/`--except` did not choose: left as they are, still owned.
+    pub kept: Vec<OwnedLink>,
+    /// How many of the manifest's links `--only`/`--except` did not choose.
+    pub unselected: usize,
     /// The home folder, when the plan is to mark the links outside it.
     pub home: Option<PathBuf>,
 }
@@ -915,6 +919,7 @@ mod tests {
             hard: false,
             junction: false,
             fallback: None,
+            tags: Vec::new(),
         })
     }
 

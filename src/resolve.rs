@@ -128,6 +128,8 @@ pub struct Extra {
     pub optional: bool,
     /// `dir_mode`: the mode of the folders made for the link.
     pub dir_mode: Option<u32>,
+    /// `tags`: names to choose the link by (`--only`, `--except`).
+    pub tags: Vec<String>,
 }
 
 impl Extra {
@@ -138,6 +140,11 @@ impl Extra {
 }
 
 impl Desired {
+    /// `tags`: names to choose the link by.
+    pub fn tags(&self) -> &[String] {
+        self.extra.as_ref().map_or(&[], |x| &x.tags)
+    }
+
     /// `dir_mode`: the mode of the folders made for the link.
     pub fn dir_mode(&self) -> Option<u32> {
         self.extra.as_ref()?.dir_mode
@@ -203,6 +210,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         each: Option<Vec<String>>,
         optional: bool,
         dir_mode: Option<u32>,
+        tags: Vec<String>,
     }
     let default_fallback: Vec<LinkType> = d
         .fallback
@@ -232,6 +240,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
             each: None,
             optional: false,
             dir_mode: None,
+            tags: Vec::new(),
         })
         .collect();
     for e in &manifest.link {
@@ -276,6 +285,11 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 .map_or(default_relative, |r| *r.get_ref()),
             optional: e.optional.as_ref().is_some_and(|o| *o.get_ref()),
             dir_mode: e.dir_mode.as_ref().and_then(|m| r.dir_mode(m)),
+            tags: e
+                .tags
+                .as_ref()
+                .map(|t| t.get_ref().clone())
+                .unwrap_or_default(),
         });
     }
     // Short and long forms may interleave in the file; show links in the order they are written.
@@ -311,6 +325,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 each: raw.each,
                 optional: raw.optional,
                 dir_mode: raw.dir_mode,
+                tags: raw.tags,
             }
             .boxed(),
         });

@@ -229,6 +229,7 @@ pub(super) fn from_owned(o: &OwnedLink) -> Desired {
         relative: false,
         extra: resolve::Extra {
             fell_back: o.fallback.as_deref().map(str::to_string),
+            tags: o.tags.clone(),
             ..resolve::Extra::default()
         }
         .boxed(),

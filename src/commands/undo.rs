@@ -167,7 +167,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
     Ok((s.into_session(Some(head), plan), target.id))
 }
 
-pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
+pub(super) fn unlink_session(s: Setup, selection: &Selection) -> Result<Session, Error> {
     let head = s.state.head()?;
     let history = s.state.history()?;
     crate::records::check_history(&history, &s.state, &s.home, &s.repo)?;
@@ -182,10 +182,13 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
         };
         items.push(Item::owned(o, want, OnConflict::Fail));
     }
+    let (kept, _) = super::select(&mut items, selection)?;
+    // A folder link is folded back once no link linkfile keeps owning lies below it.
     let mut folder_links: Vec<&Backup> = pending
         .values()
         .filter_map(|kept| kept.last().map(|(_, b)| b))
         .filter(|b| b.what == BackupKind::FolderLink)
+        .filter(|b| !kept.iter().any(|o| o.at.starts_with(&b.at)))
         .collect();
     folder_links.sort_by(|a, b| a.at.cmp(&b.at));
     items.extend(folder_links.into_iter().map(folder_link_restore));
@@ -194,6 +197,7 @@ pub(super) fn unlink_session(s: Setup) -> Result<Session, Error> {
         observe_all(items, &remove_folders, s.folder_links(), s.overlay())?,
         plan::Purpose::Unlink,
     );
+    plan.kept = kept;
     plan.remove_folders = remove_folders;
     Ok(s.into_session(head, plan))
 }

@@ -21,6 +21,7 @@ mod faults;
 mod folder_links;
 #[cfg(unix)]
 mod forged_records;
+#[cfg(unix)]
 mod fuzz;
 mod hardlinks;
 mod history;

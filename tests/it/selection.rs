@@ -115,3 +115,84 @@ fn the_plan_notes_where_dir_mode_is_ignored() {
         "{r:?}"
     );
 }
+
+fn tagged() -> World {
+    let w = World::new();
+    for f in ["git", "slack", "vim", "kitty"] {
+        w.repo_file(f, &format!("{f}\n"));
+    }
+    w.manifest(
+        "version = 1\n\
+         [[link]]\nat = \"~/.gitconfig\"\nto = \"git\"\ntags = [\"work\"]\n\
+         [[link]]\nat = \"~/.config/slack\"\nto = \"slack\"\ntags = [\"work\", \"gui\"]\n\
+         [[link]]\nat = \"~/.vimrc\"\nto = \"vim\"\n\
+         [[link]]\nat = \"~/.config/kitty\"\nto = \"kitty\"\ntags = [\"gui\"]\n",
+    );
+    w
+}
+
+fn links(w: &World) -> Vec<&'static str> {
+    [".gitconfig", ".config/slack", ".vimrc", ".config/kitty"]
+        .into_iter()
+        .filter(|l| w.link_text(l).is_some())
+        .collect()
+}
+
+/// `--only` and `--except` choose entries by tag or by path; what is not chosen is neither
+/// applied nor pruned, nor unlinked.
+#[test]
+fn only_and_except_choose_by_tag_and_by_path() {
+    crate::require_symlinks!();
+    let w = tagged();
+    let r = w.run(&["plan", "--only", "work"]);
+    assert!(r.stdout.contains("Plan: 2 to create"), "{r:?}");
+    assert!(r.stdout.contains("2 entries not selected"), "{r:?}");
+    assert_eq!(
+        w.run(&["apply", "--only", "work", "--except", "gui"]).code,
+        0
+    );
+    assert_eq!(links(&w), [".gitconfig"]);
+    assert_eq!(w.run(&["apply", "--only", "~/.config"]).code, 0);
+    assert_eq!(links(&w), [".gitconfig", ".config/slack", ".config/kitty"]);
+    assert_eq!(w.run(&["apply", "--except", "work"]).code, 0);
+    assert_eq!(
+        links(&w),
+        [".gitconfig", ".config/slack", ".vimrc", ".config/kitty"]
+    );
+
+    // Dropped from the manifest: a selection that does not choose it leaves it alone.
+    w.manifest(
+        "version = 1\n\
+         [[link]]\nat = \"~/.config/slack\"\nto = \"slack\"\ntags = [\"work\", \"gui\"]\n\
+         [[link]]\nat = \"~/.vimrc\"\nto = \"vim\"\n\
+         [[link]]\nat = \"~/.config/kitty\"\nto = \"kitty\"\ntags = [\"gui\"]\n",
+    );
+    let r = w.run(&["apply", "--only", "gui"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        links(&w),
+        [".gitconfig", ".config/slack", ".vimrc", ".config/kitty"]
+    );
+    let r = w.run(&["apply", "--only", "work"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        links(&w),
+        [".config/slack", ".vimrc", ".config/kitty"],
+        "pruned: its tag was recorded"
+    );
+
+    // Unlink only what is chosen; the rest stays owned.
+    assert_eq!(w.run(&["unlink", "--only", "gui"]).code, 0);
+    assert_eq!(links(&w), [".vimrc"]);
+    assert_eq!(w.run(&["unlink"]).code, 0);
+    assert!(links(&w).is_empty());
+}
+
+#[test]
+fn a_selection_that_chooses_nothing_says_so() {
+    let w = tagged();
+    let r = w.run(&["plan", "--only", "wrok"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("`wrok` chooses nothing"), "{r:?}");
+    assert!(r.stderr.contains("gui, work"), "{r:?}");
+}

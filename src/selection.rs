@@ -1,0 +1,125 @@
+//! `--only` and `--except`: which entries an operation touches. Pure.
+//!
+//! A selector is a tag (`work`) or a path (`~/.config`, `./x`, `/etc/x`: anything with a `/`, or
+//! starting with `~` or `.`), which chooses the links at or below it. An entry is chosen when
+//! some `--only` selector matches it (or there is none) and no `--except` selector does. What is
+//! not chosen is left exactly as it is: not applied, not pruned, not unlinked, and still owned.
+
+use std::path::{Path, PathBuf};
+
+use crate::paths::is_within;
+
+/// One `--only` or `--except` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// Entries with this tag.
+    Tag(String),
+    /// Links at or below this path (absolute, normalised).
+    Path(PathBuf),
+}
+
+impl Selector {
+    /// Reads a selector: a path when it looks like one, else a tag. `~` is the home; a relative
+    /// path is taken from `cwd`.
+    pub fn parse(text: &str, home: &Path, cwd: &Path) -> Selector {
+        let is_path = text.contains('/')
+            || text.contains(std::path::MAIN_SEPARATOR)
+            || text.starts_with('~')
+            || text.starts_with('.');
+        if !is_path {
+            return Selector::Tag(text.to_string());
+        }
+        let path = match text.strip_prefix('~') {
+            Some(rest) => home.join(rest.trim_start_matches(['/', '\\'])),
+            None => cwd.join(text),
+        };
+        Selector::Path(crate::paths::normalize(&path))
+    }
+
+    fn matches(&self, at: &Path, tags: &[String], case_insensitive: bool) -> bool {
+        match self {
+            Selector::Tag(t) => tags.iter().any(|x| x == t),
+            Selector::Path(p) => is_within(at, p, case_insensitive),
+        }
+    }
+
+    /// As the user wrote it, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Selector::Tag(t) => t.clone(),
+            Selector::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// What an operation touches.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Chosen when one of these matches (every entry when empty).
+    pub only: Vec<Selector>,
+    /// Never chosen when one of these matches.
+    pub except: Vec<Selector>,
+    /// Whether paths compare case-insensitively.
+    pub case_insensitive: bool,
+}
+
+impl Selection {
+    /// Whether every entry is chosen (no `--only`, no `--except`).
+    pub fn is_all(&self) -> bool {
+        self.only.is_empty() && self.except.is_empty()
+    }
+
+    /// Whether the link at `at`, with `tags`, is chosen.
+    pub fn chooses(&self, at: &Path, tags: &[String]) -> bool {
+        let ci = self.case_insensitive;
+        (self.only.is_empty() || self.only.iter().any(|s| s.matches(at, tags, ci)))
+            && !self.except.iter().any(|s| s.matches(at, tags, ci))
+    }
+
+    /// The selectors that match none of `places` (a link's place and tags): most likely a
+    /// misspelt tag or path.
+    pub fn unused<'a>(&self, places: &[(&'a Path, &'a [String])]) -> Vec<&Selector> {
+        let ci = self.case_insensitive;
+        self.only
+            .iter()
+            .chain(&self.except)
+            .filter(|s| !places.iter().any(|(at, tags)| s.matches(at, tags, ci)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(only: &[&str], except: &[&str]) -> Selection {
+        let (home, cwd) = (Path::new("/h"), Path::new("/h/repo"));
+        Selection {
+            only: only.iter().map(|s| Selector::parse(s, home, cwd)).collect(),
+            except: except
+                .iter()
+                .map(|s| Selector::parse(s, home, cwd))
+                .collect(),
+            case_insensitive: false,
+        }
+    }
+
+    #[test]
+    fn tags_and_paths() {
+        let work = vec!["work".to_string()];
+        let at = Path::new("/h/.config/slack");
+        assert!(sel(&[], &[]).chooses(at, &work));
+        assert!(sel(&["work"], &[]).chooses(at, &work));
+        assert!(!sel(&["gui"], &[]).chooses(at, &work));
+        assert!(sel(&["~/.config"], &[]).chooses(at, &[]));
+        assert!(
+            !sel(&["~/.conf"], &[]).chooses(at, &[]),
+            "a path, not a prefix"
+        );
+        assert!(!sel(&["~/.config"], &["work"]).chooses(at, &work));
+        assert!(sel(&["./x"], &[]).only[0] == Selector::Path("/h/repo/x".into()));
+        let places = [(at, work.as_slice())];
+        let s = sel(&["wrok", "~/.config"], &[]);
+        assert_eq!(s.unused(&places), [&Selector::Tag("wrok".into())]);
+    }
+}
