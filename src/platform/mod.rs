@@ -22,6 +22,7 @@ mod windows;
 use windows as imp;
 
 pub mod explain;
+pub mod reparse;
 
 /// Whether paths compare case-insensitively on this platform's usual filesystems.
 pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
@@ -84,8 +85,18 @@ pub enum ReadLink {
 pub fn read_link(path: &Path) -> ReadLink {
     match std::fs::read_link(path) {
         Ok(text) => link_text(text),
-        Err(e) => imp::classify_read_link_error(e),
+        Err(e) => read_link_failed(e, path),
     }
+}
+
+#[cfg(unix)]
+fn read_link_failed(e: io::Error, _path: &Path) -> ReadLink {
+    imp::classify_read_link_error(e)
+}
+
+#[cfg(windows)]
+fn read_link_failed(e: io::Error, path: &Path) -> ReadLink {
+    imp::classify_read_link_error(e, path)
 }
 
 /// What a link's text read back means. Windows reads the target of a junction, and of a

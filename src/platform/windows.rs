@@ -1,24 +1,44 @@
 //! Windows link primitives: file vs directory symlinks, removal with directory semantics.
 
 use std::io;
-use std::os::windows::fs::FileTypeExt;
 use std::path::Path;
 
-use super::explain::codes;
-use super::{Flavour, ReadLink};
+use super::{Flavour, ReadLink, reparse};
 
-pub fn classify_read_link_error(e: io::Error) -> ReadLink {
-    match e.raw_os_error() {
-        Some(codes::ERROR_NOT_A_REPARSE_POINT) => ReadLink::NotALink,
-        Some(codes::ERROR_FILE_NOT_FOUND) => ReadLink::Missing,
-        // Either a parent folder is missing or a parent is a file: the caller looks.
-        Some(codes::ERROR_PATH_NOT_FOUND) | Some(codes::ERROR_DIRECTORY) => ReadLink::ParentProblem,
-        // A reparse point std cannot read as a link (e.g. a cloud placeholder): not our link.
-        _ if e.kind() == io::ErrorKind::Other || e.kind() == io::ErrorKind::Unsupported => {
-            ReadLink::NotALink
-        }
-        _ => ReadLink::Failed(e),
+pub fn classify_read_link_error(e: io::Error, path: &Path) -> ReadLink {
+    // Anything but a missing path is classified by the entry's reparse tag: std cannot read a
+    // cloud placeholder, an app execution alias or a WSL symlink as a link (and gives no code
+    // for it), and a file on FAT answers ERROR_INVALID_FUNCTION.
+    reparse::read_failure(e.raw_os_error(), || attribute_tag(path).ok()).with(e)
+}
+
+/// The attributes and reparse tag of the entry at `path`, read without following it
+/// (FILE_FLAG_OPEN_REPARSE_POINT): a dangling or unreadable link is looked at itself.
+pub fn attribute_tag(path: &Path) -> io::Result<(u32, u32)> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
+        FILE_READ_ATTRIBUTES, FileAttributeTagInfo, GetFileInformationByHandleEx,
+    };
+    let file = std::fs::OpenOptions::new()
+        .access_mode(FILE_READ_ATTRIBUTES)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    let mut info: FILE_ATTRIBUTE_TAG_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for the duration of the call; `info` has the size passed.
+    let ok = unsafe {
+        GetFileInformationByHandleEx(
+            file.as_raw_handle(),
+            FileAttributeTagInfo,
+            (&mut info as *mut FILE_ATTRIBUTE_TAG_INFO).cast(),
+            std::mem::size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
     }
+    Ok((info.FileAttributes, info.ReparseTag))
 }
 
 pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
@@ -68,15 +88,13 @@ pub fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
 }
 
 pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
-    let ft = std::fs::symlink_metadata(path)?.file_type();
-    Ok(Some(if !ft.is_symlink_dir() {
-        Flavour::File
-    } else if junction::exists(path)? {
-        // std counts a junction as a directory symlink; its reparse tag tells them apart.
-        Flavour::Junction
-    } else {
-        Flavour::Dir
-    }))
+    // The reparse tag tells a junction from a directory symlink without following either
+    // (junction::exists follows the link, so a dangling junction looked like a symlink).
+    let (attributes, tag) = attribute_tag(path)?;
+    Ok(match reparse::classify(attributes, tag) {
+        reparse::Reparse::Link(flavour) => Some(flavour),
+        reparse::Reparse::None | reparse::Reparse::NotALink => None,
+    })
 }
 
 pub fn on_network_drive(path: &Path) -> bool {
@@ -165,7 +183,7 @@ impl Folder {
 pub fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
     let made = create_junction(target, name);
     Some(made.and_then(|()| {
-        let made = junction::exists(name).unwrap_or(false);
+        let made = matches!(link_flavour(name), Ok(Some(Flavour::Junction)));
         // A junction is removed as a directory: the folder it points to is not touched.
         std::fs::remove_dir(name)?;
         if made {
