@@ -131,9 +131,9 @@ pub fn choose(
         notes.push(note);
     }
     let mut message = format!("{why}; no fallback fits ({})", notes.join("; "));
-    if let Some(hint) = refused.code.and_then(|c| platform::explain::hint(os, c)) {
+    if let Some(hint) = refused.code.and_then(|c| platform::hint_for_code(os, c)) {
         message.push_str(". ");
-        message.push_str(hint);
+        message.push_str(&hint);
     }
     Err(message)
 }
@@ -220,7 +220,7 @@ pub fn choose_all(
                 );
                 if let Some(hint) = r
                     .code
-                    .and_then(|c| platform::explain::hint(Os::current(), c))
+                    .and_then(|c| platform::hint_for_code(Os::current(), c))
                 {
                     why = format!("{why}; {hint}");
                 }

@@ -222,8 +222,16 @@ pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
 
 /// A hint for an OS error met while doing `op` on a path, from its raw code.
 pub fn hint_for(err: &io::Error) -> Option<String> {
-    let code = err.raw_os_error()?;
-    explain::hint(explain::Os::current(), code).map(str::to_string)
+    hint_for_code(explain::Os::current(), err.raw_os_error()?)
+}
+
+/// A hint for raw error `code` on `os`; on this Windows, a refused symlink names its cause
+/// (this token's elevation type, Developer Mode).
+pub fn hint_for_code(os: explain::Os, code: i32) -> Option<String> {
+    let here = os == explain::Os::Windows && os == explain::Os::current();
+    here.then(|| explain::symlink_refusal(code, elevation(), developer_mode()))
+        .flatten()
+        .or_else(|| explain::hint(os, code).map(str::to_string))
 }
 
 /// The name a probe uses in `dir`: hidden, and unique to this process.
@@ -283,6 +291,11 @@ pub fn developer_mode() -> Option<bool> {
 /// Windows: whether this process runs elevated; `None` elsewhere or when it cannot be read.
 pub fn elevated() -> Option<bool> {
     imp::elevated()
+}
+
+/// Windows: this process token's elevation type; `None` elsewhere or when it cannot be read.
+pub fn elevation() -> Option<explain::Elevation> {
+    imp::elevation_type().and_then(explain::Elevation::from_raw)
 }
 
 #[cfg(test)]

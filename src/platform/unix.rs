@@ -171,6 +171,10 @@ pub fn elevated() -> Option<bool> {
     None
 }
 
+pub fn elevation_type() -> Option<i32> {
+    None
+}
+
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: `buf` has `buf.len()` writable bytes; the result is NUL-terminated on success

@@ -268,3 +268,32 @@ pub fn hostname() -> String {
     }
     String::from_utf16_lossy(&buf[..len as usize])
 }
+
+/// The raw TOKEN_ELEVATION_TYPE of this process's token.
+pub fn elevation_type() -> Option<i32> {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::Security::{
+        GetTokenInformation, TOKEN_ELEVATION_TYPE, TOKEN_QUERY, TokenElevationType,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: GetCurrentProcess returns a pseudo-handle; `token` receives a handle we close.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return None;
+    }
+    let mut value: TOKEN_ELEVATION_TYPE = 0;
+    let mut len = 0u32;
+    // SAFETY: `value` is a TOKEN_ELEVATION_TYPE of the size passed; `token` is open.
+    let ok = unsafe {
+        GetTokenInformation(
+            token,
+            TokenElevationType,
+            (&mut value as *mut TOKEN_ELEVATION_TYPE).cast(),
+            std::mem::size_of::<TOKEN_ELEVATION_TYPE>() as u32,
+            &mut len,
+        )
+    };
+    // SAFETY: `token` was opened above.
+    unsafe { CloseHandle(token) };
+    (ok != 0).then_some(value)
+}
