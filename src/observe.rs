@@ -109,7 +109,7 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
                 None
             };
             // The wanted text points at the original, whose existence the repo scan knows.
-            let target_exists = text == wanted || fs::metadata(at).is_ok();
+            let target_exists = platform::same_path(&text, wanted) || fs::metadata(at).is_ok();
             Ok(Actual::Link {
                 text,
                 flavour,

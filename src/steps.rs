@@ -226,7 +226,7 @@ pub(crate) fn run_step(step: &Step, folder: &mut OpenFolder) -> Result<(), Failu
         }
         Step::RemoveLink { at, text, kind } => {
             match platform::read_link(at) {
-                ReadLink::Link(now) if now == *text => {}
+                ReadLink::Link(now) if platform::same_path(&now, text) => {}
                 _ => {
                     return Err(Failure {
                         action: "remove link",
@@ -327,7 +327,7 @@ impl Shape {
     fn holds(&self, at: &Path) -> bool {
         match self {
             Shape::Symlink { text, .. } => {
-                matches!(platform::read_link(at), ReadLink::Link(now) if now == *text)
+                matches!(platform::read_link(at), ReadLink::Link(now) if platform::same_path(&now, text))
             }
             Shape::HardLink { original } => crate::observe::same_file(at, original),
         }
@@ -455,7 +455,7 @@ pub fn undo_step(step: &Step, pid: u32) -> Result<(), String> {
             Err(e) => Err(e.to_string()),
         },
         Step::MakeLink { at, text, kind } => match platform::read_link(at) {
-            ReadLink::Link(now) if now == *text => {
+            ReadLink::Link(now) if platform::same_path(&now, text) => {
                 platform::remove_link(at, *kind).map_err(|e| e.to_string())
             }
             _ => Ok(()),
@@ -562,7 +562,7 @@ fn verify(at: &Path, text: &Path, kind: Flavour) -> Result<(), Failure> {
 /// Checks what reading a new link back said.
 fn verify_answer(at: &Path, text: &Path, kind: Flavour, answer: ReadLink) -> Result<(), Failure> {
     let problem = match answer {
-        ReadLink::Link(t) if t == text => match platform::link_flavour(at) {
+        ReadLink::Link(t) if platform::same_path(&t, text) => match platform::link_flavour(at) {
             Ok(Some(f)) if f != kind => {
                 Some("the link was made with the wrong flavour".to_string())
             }

@@ -21,6 +21,7 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
+pub mod case;
 pub mod explain;
 pub mod reparse;
 
@@ -198,6 +199,8 @@ pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
 /// A folder opened once to read the links in it by name.
 pub use imp::Folder;
 
+pub use case::{CaseRule, compare, same_path};
+
 /// Creates a link of `flavour` at `at` holding `text` (Windows needs the flavour; a junction
 /// exists only there).
 pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
@@ -246,7 +249,7 @@ pub fn probe_symlink(dir: &Path, target: &Path, kind: EntryKind) -> io::Result<(
     let kind = Flavour::of(kind, LinkType::Symlink);
     create_symlink(target, &name, kind)?;
     match read_link(&name) {
-        ReadLink::Link(text) if text == target => remove_link(&name, kind),
+        ReadLink::Link(text) if same_path(&text, target) => remove_link(&name, kind),
         ReadLink::Missing | ReadLink::ParentProblem | ReadLink::MountPoint => Err(
             io::Error::other("the system reported success but made no link (Wine does this)"),
         ),
