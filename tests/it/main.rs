@@ -31,3 +31,4 @@ mod schema;
 mod states;
 pub(crate) mod trees;
 mod truth;
+mod windows_real;

@@ -1,0 +1,58 @@
+//! Issue 15, "Windows for real": what runs here of the Windows fixes. The decisions themselves
+//! (reparse tags, case, elevation, volumes, drives) are pure functions unit-tested beside the
+//! code on every platform; these tests run linkfile on the disk where this system allows it.
+
+use std::fs;
+
+use crate::harness::{World, symlink};
+use crate::require_symlinks;
+
+fn json(w: &World, args: &[&str]) -> serde_json::Value {
+    let r = w.run(args);
+    serde_json::from_str(&r.raw_stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"))
+}
+
+/// A link inside an `each` folder is linked as what it points to: a folder's link for a
+/// folder (a directory symlink on Windows, not the file symlink that never opens).
+#[test]
+fn each_links_a_folder_link_in_the_repo_as_a_folder() {
+    require_symlinks!();
+    let w = World::new();
+    w.repo_file("cfg/a.conf", "a\n").repo_file("real/x", "x\n");
+    symlink(std::path::Path::new("../real"), &w.repo.join("cfg/themes"));
+    symlink(
+        std::path::Path::new("a.conf"),
+        &w.repo.join("cfg/alias.conf"),
+    );
+    w.manifest("version = 1\n[[link]]\nat = \"~/.cfg\"\nto = \"cfg\"\neach = true\n");
+    let report = json(&w, &["plan", "--json"]);
+    let kind = |name: &str| {
+        report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["at"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("no {name}: {report}"))["kind"]
+            .clone()
+    };
+    assert_eq!(kind("themes"), "dir", "{report}");
+    assert_eq!(kind("alias.conf"), "file", "{report}");
+    assert_eq!(kind("a.conf"), "file", "{report}");
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let at = w.home.join(".cfg/themes");
+    assert_eq!(fs::read_link(&at).unwrap(), w.repo.join("cfg/themes"));
+    // It opens: through it, the folder's file.
+    assert_eq!(fs::read_to_string(at.join("x")).unwrap(), "x\n");
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileTypeExt;
+        assert!(
+            fs::symlink_metadata(&at)
+                .unwrap()
+                .file_type()
+                .is_symlink_dir()
+        );
+    }
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+}
