@@ -56,3 +56,16 @@ fn each_links_a_folder_link_in_the_repo_as_a_folder() {
     }
     assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
 }
+
+/// A test that cannot run says so and is counted; under CI=true only a platform that cannot
+/// run it excuses it.
+#[test]
+fn a_skip_is_counted_and_only_the_platform_excuses_it_on_ci() {
+    use crate::harness::{Skip, fails_under, skip, skipped};
+    let before = skipped();
+    skip(Skip::Platform, "(the harness's own test of skip counting)");
+    assert!(skipped() > before);
+    assert!(fails_under(Skip::Setup, true));
+    assert!(!fails_under(Skip::Platform, true));
+    assert!(!fails_under(Skip::Setup, false));
+}
