@@ -17,7 +17,7 @@
 //! written to a temporary file, fsynced, and renamed into place; `head` likewise.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -290,7 +290,7 @@ impl State {
     pub fn lock(&self, command: &str) -> Result<Lock, Error> {
         fs::create_dir_all(&self.root).map_err(|e| state_err(&self.root, e))?;
         let path = self.root.join("lock");
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
@@ -299,21 +299,15 @@ impl State {
             .map_err(|e| state_err(&path, e))?;
         // The holder writes its name just after taking the lock, and erases it just before
         // letting go: while the name is not there, look again (or take the lock if it is free).
-        let mut holder = String::new();
         let mut tries = 0;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(fs::TryLockError::WouldBlock) => {
-                    holder.clear();
-                    let _ = file.rewind();
-                    let _ = file.read_to_string(&mut holder);
+                    let holder = self.lock_holder_name();
                     tries += 1;
                     if !holder.trim().is_empty() || tries == 100 {
-                        return Err(Error::Locked {
-                            path,
-                            holder: holder.trim().to_string(),
-                        });
+                        return Err(Error::Locked { path, holder });
                     }
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
@@ -322,11 +316,12 @@ impl State {
         }
         // The OS drops the lock when the process dies, so a killed run never blocks the next;
         // the text only tells a waiting user who holds it.
-        let _ = file.set_len(0);
         let name = format!("process {} (linkfile {command})", std::process::id());
-        let _ = file.write_all(name.as_bytes());
-        let _ = file.flush();
-        Ok(Lock { _file: file })
+        let holder = self.write_lock_holder(&name);
+        Ok(Lock {
+            _file: file,
+            holder,
+        })
     }
 }
 
@@ -334,12 +329,14 @@ impl State {
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
+    /// The file naming the holder, removed before the lock goes.
+    holder: PathBuf,
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
         // Forget the holder's name before the OS releases the lock.
-        let _ = self._file.set_len(0);
+        let _ = fs::remove_file(&self.holder);
     }
 }
 
@@ -456,17 +453,13 @@ impl State {
     /// is free (or there is no lock file yet).
     pub fn lock_holder(&self) -> Option<String> {
         let path = self.root.join("lock");
-        let mut file = File::open(&path).ok()?;
+        let file = File::open(&path).ok()?;
         match file.try_lock_shared() {
             Ok(()) => {
                 let _ = file.unlock();
                 None
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                Some(holder.trim().to_string())
-            }
+            Err(fs::TryLockError::WouldBlock) => Some(self.lock_holder_name()),
             Err(fs::TryLockError::Error(_)) => None,
         }
     }
@@ -497,6 +490,35 @@ impl State {
                 b.stored = Some(self.dir.join(rest));
             }
         }
+    }
+}
+
+/// The lock holder's name, kept in `lock.holder` beside the lock file: Windows locks
+/// (LockFileEx) are mandatory, so a waiting process cannot read the locked file itself.
+impl State {
+    fn lock_holder_path(&self) -> PathBuf {
+        self.root.join("lock.holder")
+    }
+
+    /// The holder's name as it wrote it (empty when unknown).
+    fn lock_holder_name(&self) -> String {
+        fs::read_to_string(self.lock_holder_path())
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    /// Writes the holder's name (under a temporary name, renamed over the old one: a link
+    /// planted there is replaced, never followed); returns the file's path.
+    fn write_lock_holder(&self, name: &str) -> PathBuf {
+        let path = self.lock_holder_path();
+        let temp = self
+            .root
+            .join(format!(".lock.holder.{}.tmp", std::process::id()));
+        if fs::write(&temp, name).is_err() || fs::rename(&temp, &path).is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        path
     }
 }
 

@@ -366,8 +366,12 @@ fn a_second_writer_exits_3_naming_the_holder() {
     );
     assert_eq!(w.snapshot(), before);
     drop(lock);
-    // A lock file left behind (holder text and all) does not block: the OS lock went with it.
-    fs::write(w.state.join("lock"), "process 999999 (linkfile apply)").unwrap();
+    // A lock file left behind (holder's name and all) does not block: the OS lock went with it.
+    fs::write(
+        w.state.join("lock.holder"),
+        "process 999999 (linkfile apply)",
+    )
+    .unwrap();
     assert_eq!(w.run(&["apply", "--dry-run"]).code, 0);
     if crate::harness::symlinks_work() {
         assert_eq!(w.run(&["apply"]).code, 0);

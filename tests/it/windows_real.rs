@@ -69,3 +69,32 @@ fn a_skip_is_counted_and_only_the_platform_excuses_it_on_ci() {
     assert!(!fails_under(Skip::Platform, true));
     assert!(!fails_under(Skip::Setup, false));
 }
+
+/// The holder's name is kept beside the lock file, never in the locked bytes: a Windows lock
+/// (LockFileEx) is mandatory, so a waiting process could not read them and said "unknown".
+#[test]
+fn the_lock_holders_name_is_where_the_lock_does_not_cover_it() {
+    let _gate = crate::harness::no_spawning();
+    let w = World::new();
+    w.repo_file("a", "a\n");
+    w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+    let key = linkfile::resolve::path_key(
+        &w.repo.join("linkfile.toml"),
+        linkfile::platform::CASE_INSENSITIVE,
+    );
+    let state = linkfile::oplog::State::new(&w.state, std::path::Path::new(&key), false);
+    let lock = state.lock("test").unwrap();
+    let name = format!("process {} (linkfile test)", std::process::id());
+    assert_eq!(fs::read(w.state.join("lock")).unwrap(), b"");
+    assert_eq!(
+        fs::read_to_string(w.state.join("lock.holder")).unwrap(),
+        name
+    );
+    // A second writer names it (exit 3), and so do the read-only commands' notes.
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains(&name), "{r:?}");
+    drop(lock);
+    assert!(!w.state.join("lock.holder").exists());
+    assert_eq!(w.run(&["apply", "--dry-run"]).code, 0);
+}
