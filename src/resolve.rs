@@ -118,6 +118,8 @@ pub struct Extra {
     pub fell_back: Option<String>,
     /// `each = true`: one link per file below `to`, skipping these globs (relative to `to`).
     pub each: Option<Vec<String>>,
+    /// What the plan warns about this link (a symlink on a network folder).
+    pub warning: Option<String>,
 }
 
 impl Extra {
@@ -141,6 +143,11 @@ impl Desired {
     /// `each = true`: the globs to skip.
     pub fn each(&self) -> Option<&[String]> {
         self.extra.as_ref()?.each.as_deref()
+    }
+
+    /// What the plan warns about this link, if anything.
+    pub fn warning(&self) -> Option<&str> {
+        self.extra.as_ref()?.warning.as_deref()
     }
 }
 
@@ -279,6 +286,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 fallback: raw.fallback,
                 fell_back: None,
                 each: raw.each,
+                warning: None,
             }
             .boxed(),
         });

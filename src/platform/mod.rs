@@ -24,6 +24,7 @@ use windows as imp;
 pub mod case;
 pub mod explain;
 pub mod reparse;
+pub mod volume;
 
 /// Whether paths compare case-insensitively on this platform's usual filesystems.
 pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
@@ -155,6 +156,8 @@ pub fn plain_form(text: &str) -> Plain {
 /// Whether a Windows path text names a network share by its form alone (`\\server\share`);
 /// `None` when only the OS can tell (a drive letter may be a mapped network drive).
 pub fn network_by_form(text: &str) -> Option<bool> {
+    // Windows reads `/` as `\`: `//server/share` is a UNC path too.
+    let text = &text.replace('/', "\\");
     let b = text.as_bytes();
     if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
         return None;
@@ -301,6 +304,32 @@ pub fn elevation() -> Option<explain::Elevation> {
     imp::elevation_type().and_then(explain::Elevation::from_raw)
 }
 
+/// The identity of the file at `path` (following a link to it): equal identities, same file.
+/// Windows: the 128-bit file id and 64-bit volume serial (FILE_ID_INFO).
+pub fn file_id(path: &Path) -> io::Result<volume::FileId> {
+    imp::file_id(path)
+}
+
+/// Whether `a` and `b` are the same file, by [`file_id`]; `false` when either cannot be read.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_id(a), file_id(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Why a hard link cannot be made in the folder `dir` whatever its original (Windows: its
+/// volume has no hard links, FAT and exFAT); `None` when it can, or when the OS does not say.
+pub fn hard_link_refusal(dir: &Path) -> Option<String> {
+    imp::hard_link_refusal(dir)
+}
+
+/// `path` with a SUBST drive replaced by the folder it stands for (Windows): what a junction
+/// must hold, since the drive letter exists only in the session that made it. Elsewhere, `path`.
+pub fn without_subst(path: &Path) -> PathBuf {
+    imp::without_subst(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +377,10 @@ mod tests {
         assert_eq!(network_by_form(r"\\?\Z:\dotfiles"), None);
         assert_eq!(network_by_form(r"\\.\pipe\x"), Some(false));
         assert_eq!(network_by_form("/home/me"), Some(false));
+        // Forward slashes are separators on Windows: this is UNC too.
+        assert_eq!(network_by_form("//server/share/dotfiles"), Some(true));
+        assert_eq!(network_by_form(r"\\server/share"), Some(true));
+        assert_eq!(network_by_form("//./pipe/x"), Some(false));
     }
 
     #[test]

@@ -185,3 +185,22 @@ pub fn hostname() -> String {
     let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     String::from_utf8_lossy(&buf[..len]).into_owned()
 }
+
+pub fn file_id(path: &Path) -> io::Result<super::volume::FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok(super::volume::FileId {
+        volume: m.dev(),
+        id: u128::from(m.ino()),
+        wide: false,
+    })
+}
+
+pub fn hard_link_refusal(_dir: &Path) -> Option<String> {
+    // Unix answers EPERM or EXDEV when trying; the probe and the volume check find those.
+    None
+}
+
+pub fn without_subst(path: &Path) -> std::path::PathBuf {
+    path.to_path_buf()
+}

@@ -3,7 +3,7 @@
 use std::io;
 use std::path::Path;
 
-use super::{Flavour, ReadLink, reparse};
+use super::{Flavour, ReadLink, reparse, volume};
 
 pub fn classify_read_link_error(e: io::Error, path: &Path) -> ReadLink {
     // Anything but a missing path is classified by the entry's reparse tag: std cannot read a
@@ -107,10 +107,117 @@ pub fn on_network_drive(path: &Path) -> bool {
         super::Plain::Path(p) => p,
         _ => text.to_string(),
     };
-    let root = wide(&format!("{}\\", plain.get(..2).unwrap_or_default()));
+    // A SUBST drive reports the type of the drive it stands on; ask about that folder.
+    let real = volume::resolve_subst(&plain, &query_dos_device);
+    if let Some(answer) = super::network_by_form(&real) {
+        return answer;
+    }
+    let drive = real.get(..2).unwrap_or_default();
+    if query_dos_device(drive).is_some_and(|t| volume::dos_device(&t) == volume::DosDevice::Network)
+    {
+        return true;
+    }
+    let root = wide(&format!("{drive}\\"));
     const DRIVE_REMOTE: u32 = 4;
     // SAFETY: `root` is a NUL-terminated UTF-16 string.
     unsafe { GetDriveTypeW(root.as_ptr()) == DRIVE_REMOTE }
+}
+
+/// What `QueryDosDeviceW` says the drive `X:` is (its first target).
+fn query_dos_device(drive: &str) -> Option<String> {
+    use windows_sys::Win32::Storage::FileSystem::QueryDosDeviceW;
+    let name = wide(drive);
+    let mut buf = vec![0u16; 1024];
+    // SAFETY: `name` is NUL-terminated; `buf` holds `buf.len()` UTF-16 units.
+    let n = unsafe { QueryDosDeviceW(name.as_ptr(), buf.as_mut_ptr(), buf.len() as u32) };
+    if n == 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&c| c == 0).unwrap_or(n as usize);
+    Some(String::from_utf16_lossy(&buf[..end]))
+}
+
+pub fn without_subst(path: &Path) -> std::path::PathBuf {
+    let text = path.to_string_lossy();
+    let real = volume::resolve_subst(&text, &query_dos_device);
+    if real == text {
+        path.to_path_buf()
+    } else {
+        std::path::PathBuf::from(real)
+    }
+}
+
+pub fn file_id(path: &Path) -> io::Result<volume::FileId> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS, FILE_ID_INFO, FileIdInfo,
+        GetFileInformationByHandle, GetFileInformationByHandleEx,
+    };
+    let file = std::fs::OpenOptions::new()
+        .access_mode(0)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(path)?;
+    let handle = file.as_raw_handle();
+    let mut info: FILE_ID_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for the duration of the call; `info` has the size passed.
+    let ok = unsafe {
+        GetFileInformationByHandleEx(
+            handle,
+            FileIdInfo,
+            (&mut info as *mut FILE_ID_INFO).cast(),
+            std::mem::size_of::<FILE_ID_INFO>() as u32,
+        )
+    };
+    if ok != 0 {
+        return Ok(volume::FileId::from_file_id_info(
+            info.VolumeSerialNumber,
+            info.FileId.Identifier,
+        ));
+    }
+    // A volume without FILE_ID_INFO (before Windows 8, some FAT drivers): the 64-bit index,
+    // unique there (ReFS, where it is not, always answers FILE_ID_INFO).
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { GetFileInformationByHandle(handle, &mut info) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(volume::FileId::from_file_index(
+        info.dwVolumeSerialNumber,
+        info.nFileIndexHigh,
+        info.nFileIndexLow,
+    ))
+}
+
+pub fn hard_link_refusal(dir: &Path) -> Option<String> {
+    use windows_sys::Win32::Storage::FileSystem::{GetVolumeInformationW, GetVolumePathNameW};
+    let path = wide(&dir.to_string_lossy());
+    let mut root = vec![0u16; 1024];
+    // SAFETY: `path` is NUL-terminated; `root` holds `root.len()` UTF-16 units.
+    if unsafe { GetVolumePathNameW(path.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
+        return None;
+    }
+    let mut flags = 0u32;
+    let mut name = [0u16; 64];
+    // SAFETY: `root` is NUL-terminated (written by the call above); the out buffers are valid
+    // for the sizes passed; the unused ones are null.
+    let ok = unsafe {
+        GetVolumeInformationW(
+            root.as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut flags,
+            name.as_mut_ptr(),
+            name.len() as u32,
+        )
+    };
+    if ok == 0 {
+        return None;
+    }
+    let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+    volume::hard_link_refusal(dir, &String::from_utf16_lossy(&name[..end]), flags)
 }
 
 pub fn volume_of(path: &Path) -> io::Result<u64> {
