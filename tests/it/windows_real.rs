@@ -98,3 +98,39 @@ fn the_lock_holders_name_is_where_the_lock_does_not_cover_it() {
     assert!(!w.state.join("lock.holder").exists());
     assert_eq!(w.run(&["apply", "--dry-run"]).code, 0);
 }
+
+/// File identity (Windows: FILE_ID_INFO), the volume's hard-link support (Windows:
+/// GetVolumeInformationW) and the reparse tag of a plain file, read on this system: under Wine
+/// these run the Win32 calls for real.
+#[test]
+fn identity_volume_and_reparse_tag_are_read_here() {
+    use linkfile::platform;
+    let w = World::new();
+    w.repo_file("a", "a\n").repo_file("b", "a\n");
+    let (a, b) = (w.repo.join("a"), w.repo.join("b"));
+    let other_name = w.home.join("a-again");
+    fs::hard_link(&a, &other_name).unwrap();
+    assert!(platform::same_file(&a, &other_name));
+    assert!(!platform::same_file(&a, &b), "same bytes, another file");
+    assert!(!platform::same_file(&a, &w.repo.join("missing")));
+    assert_eq!(
+        platform::file_id(&a).unwrap(),
+        platform::file_id(&other_name).unwrap()
+    );
+    // A temp folder on this system's own disk holds hard links.
+    assert_eq!(platform::hard_link_refusal(&w.home), None);
+    // A plain file and a folder are no links, and reading them says so (no observe error).
+    assert_eq!(platform::link_flavour(&a).unwrap(), None);
+    assert!(matches!(
+        platform::read_link(&a),
+        platform::ReadLink::NotALink
+    ));
+    assert!(matches!(
+        platform::read_link(&w.home),
+        platform::ReadLink::NotALink
+    ));
+    assert!(matches!(
+        platform::read_link(&w.home.join("missing")),
+        platform::ReadLink::Missing
+    ));
+}
