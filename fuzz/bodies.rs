@@ -550,6 +550,7 @@ fn desired(c: &mut Choices) -> Desired {
             optional: c.bool(),
             dir_mode: c.bool().then_some(0o700),
             tags: Vec::new(),
+            warning: None,
         }
         .boxed(),
     }

@@ -248,7 +248,8 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     // A folder link to unfold is still the link that was planned with.
     for l in &plan.unfold {
         match crate::platform::read_link(&l.at) {
-            crate::platform::ReadLink::Link(text) if text == l.text => {}
+            crate::platform::ReadLink::Link(text) if crate::platform::same_path(&text, &l.text) => {
+            }
             _ => {
                 return Err(Error::StalePlan {
                     path: l.at.clone(),
@@ -416,7 +417,11 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
             (Action::Fix, _) => {
                 let old = e.current_text().unwrap_or(Path::new("")).to_path_buf();
                 let is_link = matches!(e.observed, Actual::Link { .. });
-                if is_link && e.owned.as_ref().is_none_or(|o| o.text != old) {
+                if is_link
+                    && e.owned
+                        .as_ref()
+                        .is_none_or(|o| !crate::platform::same_path(&o.text, &old))
+                {
                     // Not a link linkfile made: its text is its content; the record keeps it.
                     outcome.backups.push(Backup {
                         at: d.at.clone(),

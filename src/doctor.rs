@@ -41,6 +41,9 @@ pub struct FolderProbe {
     pub hardlink: Option<Result<(), String>>,
     /// A junction to a folder original (`None`: no junctions on this platform, or no folder).
     pub junction: Option<Result<(), String>>,
+    /// The raw code the symlink probe failed with (`Some(None)`: success reported, nothing
+    /// made); `None` when it was made.
+    pub symlink_refused: Option<Option<i32>>,
 }
 
 /// Everything `doctor` found.
@@ -54,6 +57,8 @@ pub struct Report {
     pub elevated: Option<bool>,
     /// How many links the manifest has.
     pub links: usize,
+    /// Windows: this process token's elevation type.
+    pub elevation: Option<platform::explain::Elevation>,
 }
 
 impl Report {
@@ -143,8 +148,10 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> R
                 .hard
                 .map(|i| desired[i].to.clone())
                 .or(file_original.clone());
+            let symlink = platform::probe_symlink(&folder, &d.to, kind);
+            let symlink_refused = symlink.as_ref().err().map(std::io::Error::raw_os_error);
             FolderProbe {
-                symlink: platform::probe_symlink(&folder, &d.to, kind).map_err(explain),
+                symlink: symlink.map_err(explain),
                 hardlink: hard_original
                     .as_deref()
                     .map(|o| platform::probe_hardlink(&folder, o).map_err(explain)),
@@ -159,6 +166,7 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> R
                 wants_junction: w.junction,
                 uses: w.uses,
                 refused: w.refused,
+                symlink_refused,
             }
         })
         .collect();
@@ -167,6 +175,7 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> R
         developer_mode: platform::developer_mode(),
         elevated: platform::elevated(),
         links: desired.len(),
+        elevation: platform::elevation(),
     }
 }
 
@@ -178,12 +187,13 @@ fn cell(r: &Option<Result<(), String>>, absent: &str) -> String {
     }
 }
 
-fn yes_no(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "unknown",
-    }
+/// Whether symlinks can be made and, if not, why, in one line (the first refusal decides).
+fn symlink_conclusion(report: &Report) -> String {
+    let probe = match report.folders.iter().find_map(|f| f.symlink_refused) {
+        Some(code) => Err(code),
+        None => Ok(()),
+    };
+    platform::explain::symlink_conclusion(probe, report.elevation, report.developer_mode)
 }
 
 /// The table and the verdict, as printed.
@@ -238,13 +248,8 @@ pub fn render(report: &Report, view: &View) -> String {
             w4 = widths[4],
         );
     }
-    if cfg!(windows) {
-        let _ = writeln!(
-            out,
-            "Developer Mode: {}; this shell is elevated: {}",
-            yes_no(report.developer_mode),
-            yes_no(report.elevated)
-        );
+    if cfg!(windows) && !report.folders.is_empty() {
+        let _ = writeln!(out, "{}", symlink_conclusion(report));
     }
     for f in &report.folders {
         let folder = view.at_path(&f.folder);

@@ -2,11 +2,12 @@
 //! `at`. The folders along the way are made as real folders by apply, so applications can
 //! write beside the links without writing into the repo.
 //!
-//! The walk (walkdir) never follows a link: a symlink inside the repo folder is linked as a
-//! file. `.git` and the manifest itself are never linked; `ignore` globs (globset, relative to
-//! `to`, `/`-separated; `*` also matches across folders; a final `/` for folders only) skip
-//! files and whole folders. One
-//! `readdir` per folder, and the walk's file types tell the originals' kinds, so the repo scan
+//! The walk (walkdir) never follows a link: a symlink (or junction) inside the repo folder is
+//! linked as itself, as a folder's link when it leads to a folder (a directory symlink on
+//! Windows: the forgotten `/D` otherwise) and as a file's link otherwise (dangling included).
+//! `.git` and the manifest itself are never linked; `ignore` globs (globset, relative to `to`,
+//! `/`-separated; `*` also matches across folders; a final `/` for folders only) skip files and
+//! whole folders. One `readdir` per folder, and the walk's file types tell the originals' kinds, so the repo scan
 //! does not read these folders again.
 
 use std::collections::HashMap;
@@ -29,6 +30,10 @@ pub struct Expanded {
     /// Whether each link's original was found by the walk (a file, or a symlink linked as
     /// one); the others' kinds come from the repo scan.
     pub walked: Vec<bool>,
+    /// The walked links whose original is a link in the repo to a folder (a directory
+    /// symlink or junction), by index: linked as a folder, so Windows makes a directory
+    /// symlink (a file symlink to a folder does not open).
+    pub to_folder: std::collections::HashSet<usize>,
 }
 
 impl Expanded {
@@ -39,14 +44,25 @@ impl Expanded {
         self.links
             .iter()
             .zip(&self.walked)
-            .map(|(d, walked)| {
+            .enumerate()
+            .map(|(i, (d, walked))| {
                 if *walked {
-                    Ok(Some(EntryKind::File))
+                    Ok(Some(walked_kind(self.to_folder.contains(&i))))
                 } else {
                     scan.kind(&d.to)
                 }
             })
             .collect()
+    }
+}
+
+/// The kind of an original the walk found: a folder when it is a link in the repo leading to
+/// one, a file otherwise (the walk does not enter links, so it never yields a real folder).
+fn walked_kind(leads_to_folder: bool) -> EntryKind {
+    if leads_to_folder {
+        EntryKind::Dir
+    } else {
+        EntryKind::File
     }
 }
 
@@ -109,7 +125,11 @@ fn expand_each(
 ) -> Result<Expanded, Error> {
     if links.iter().all(|d| d.each().is_none()) {
         let walked = vec![false; links.len()];
-        return Ok(Expanded { links, walked });
+        return Ok(Expanded {
+            links,
+            walked,
+            ..Expanded::default()
+        });
     }
     let mut out = Expanded::default();
     let mut errors = Vec::new();
@@ -186,8 +206,12 @@ fn expand_each(
             };
             let mut link = template.clone();
             (link.at, link.to, link.link_text) = (at, path.to_path_buf(), link_text);
+            // A link in the repo is linked as what it points to (the flavour of the link to it
+            // on Windows): one look through it, for links only.
+            if item.file_type().is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                out.to_folder.insert(out.links.len());
+            }
             out.links.push(link);
-            // A symlink in the repo is linked as a file, whatever it points to.
             out.walked.push(true);
             from.push(entry);
         }

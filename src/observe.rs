@@ -110,7 +110,7 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
                 None
             };
             // The wanted text points at the original, whose existence the repo scan knows.
-            let target_exists = text == wanted || fs::metadata(at).is_ok();
+            let target_exists = platform::same_path(&text, wanted) || fs::metadata(at).is_ok();
             Ok(Actual::Link {
                 text,
                 flavour,
@@ -362,11 +362,10 @@ pub fn owned_hard_link(
     }
 }
 
-/// Whether two paths name the same file (same device and inode; on Windows, same volume and
-/// file index), without following a link at `a`.
+/// Whether two paths name the same file (same device and inode; on Windows, same volume
+/// serial and 128-bit file id), without following a link at `a`.
 pub fn same_file(a: &Path, b: &Path) -> bool {
-    fs::symlink_metadata(a).is_ok_and(|m| m.is_file())
-        && same_file::is_same_file(a, b).unwrap_or(false)
+    fs::symlink_metadata(a).is_ok_and(|m| m.is_file()) && platform::same_file(a, b)
 }
 
 /// A folder on the way to a link's place that is itself a link (a symlink, or a junction on
@@ -452,7 +451,7 @@ impl<'a> FolderLinks<'a> {
 /// by another name: a hard link, or the same folder through a bind mount.
 pub fn is_original(at: &Path, original: &Path) -> bool {
     fs::symlink_metadata(at).is_ok_and(|m| !m.file_type().is_symlink())
-        && same_file::is_same_file(at, original).unwrap_or(false)
+        && platform::same_file(at, original)
 }
 
 /// What a file or folder holds, as a short text: a file's size and bytes; for a folder, every

@@ -17,7 +17,7 @@
 //! written to a temporary file, fsynced, and renamed into place; `head` likewise.
 
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -322,26 +322,20 @@ impl State {
             .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;
         // Opened without following a link, and only as a regular file: the truncation below
         // never reaches anything but linkfile's own lock.
-        let mut file = root
+        let file = root
             .lock_file("lock", true)?
             .ok_or_else(|| state_err(&path, io::ErrorKind::NotFound.into()))?;
         // The holder writes its name just after taking the lock, and erases it just before
         // letting go: while the name is not there, look again (or take the lock if it is free).
-        let mut holder = String::new();
         let mut tries = 0;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(fs::TryLockError::WouldBlock) => {
-                    holder.clear();
-                    let _ = file.rewind();
-                    let _ = file.read_to_string(&mut holder);
+                    let holder = self.lock_holder_name();
                     tries += 1;
                     if !holder.trim().is_empty() || tries == 100 {
-                        return Err(Error::Locked {
-                            path,
-                            holder: holder.trim().to_string(),
-                        });
+                        return Err(Error::Locked { path, holder });
                     }
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
@@ -350,11 +344,12 @@ impl State {
         }
         // The OS drops the lock when the process dies, so a killed run never blocks the next;
         // the text only tells a waiting user who holds it.
-        let _ = file.set_len(0);
         let name = format!("process {} (linkfile {command})", std::process::id());
-        let _ = file.write_all(name.as_bytes());
-        let _ = file.flush();
-        Ok(Lock { _file: file })
+        let holder = self.write_lock_holder(&name);
+        Ok(Lock {
+            _file: file,
+            holder,
+        })
     }
 }
 
@@ -362,12 +357,16 @@ impl State {
 #[derive(Debug)]
 pub struct Lock {
     _file: File,
+    /// The state root, where `lock.holder` names the holder; it is removed before the lock goes.
+    holder: Option<crate::statedir::Dir>,
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
         // Forget the holder's name before the OS releases the lock.
-        let _ = self._file.set_len(0);
+        if let Some(root) = &self.holder {
+            let _ = root.remove_file("lock.holder");
+        }
     }
 }
 
@@ -471,17 +470,13 @@ impl State {
     /// is free (or there is no lock file yet).
     pub fn lock_holder(&self) -> Option<String> {
         let root = Dir::open(&self.root, false).ok()??;
-        let mut file = root.lock_file("lock", false).ok()??;
+        let file = root.lock_file("lock", false).ok()??;
         match file.try_lock_shared() {
             Ok(()) => {
                 let _ = file.unlock();
                 None
             }
-            Err(fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                Some(holder.trim().to_string())
-            }
+            Err(fs::TryLockError::WouldBlock) => Some(self.lock_holder_name()),
             Err(fs::TryLockError::Error(_)) => None,
         }
     }
@@ -573,6 +568,29 @@ impl State {
             dir.child("backups", false)?;
         }
         Ok(())
+    }
+}
+
+/// The lock holder's name, kept in `lock.holder` beside the lock file: Windows locks
+/// (LockFileEx) are mandatory, so a waiting process cannot read the locked file itself. Read,
+/// written (exclusively, under an unguessable temporary name) and removed through the state
+/// root's handle, never through a link.
+impl State {
+    /// The holder's name as it wrote it (empty when unknown).
+    fn lock_holder_name(&self) -> String {
+        Dir::open(&self.root, false)
+            .ok()
+            .flatten()
+            .and_then(|root| root.read("lock.holder").ok().flatten())
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Writes the holder's name; returns the state root's handle, to remove it by.
+    fn write_lock_holder(&self, name: &str) -> Option<Dir> {
+        let root = Dir::open(&self.root, false).ok().flatten()?;
+        let _ = root.write_atomic("lock.holder", name.as_bytes());
+        Some(root)
     }
 }
 

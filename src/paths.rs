@@ -16,6 +16,8 @@ pub fn path_key_cow(p: &Path, case_insensitive: bool) -> std::borrow::Cow<'_, st
 /// A path's identity for comparisons: case-folded where the platform's filesystems fold case.
 pub fn path_key(p: &Path, case_insensitive: bool) -> String {
     match p.to_str() {
+        // The one Windows comparison: plain form, `\` only, ordinal case-insensitive.
+        Some(s) if case_insensitive && cfg!(windows) => crate::platform::case::fold(s).into_owned(),
         Some(s) if case_insensitive => s.to_lowercase(),
         _ => key_text(p).into_owned(),
     }
@@ -50,6 +52,10 @@ pub fn is_within(path: &Path, dir: &Path, case_insensitive: bool) -> bool {
         path.as_os_str().as_encoded_bytes(),
         dir.as_os_str().as_encoded_bytes(),
     );
+    if case_insensitive && cfg!(windows) {
+        let (p, d) = (path_key(path, true), path_key(dir, true));
+        return is_within(Path::new(&p), Path::new(&d), false);
+    }
     if case_insensitive && !(p.is_ascii() && d.is_ascii()) {
         let (p, d) = (path_key(path, true), path_key(dir, true));
         return is_within(Path::new(&p), Path::new(&d), false);

@@ -43,7 +43,9 @@ impl Thing {
 
     fn holds(&self, shape: &Shape) -> bool {
         match (self, shape) {
-            (Thing::Link { text, .. }, Shape::Symlink { text: t, .. }) => text == t,
+            (Thing::Link { text, .. }, Shape::Symlink { text: t, .. }) => {
+                crate::platform::same_path(text, t)
+            }
             (Thing::HardLink { original }, Shape::HardLink { original: o }) => original == o,
             _ => false,
         }
@@ -289,7 +291,7 @@ impl Overlay {
             return Ok(None);
         };
         let target_exists = |text: &Path| {
-            text == place.wanted
+            crate::platform::same_path(text, place.wanted)
                 || fs::metadata(place.at.parent().unwrap_or(Path::new("/")).join(text)).is_ok()
         };
         Ok(Some(match thing {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::manifest::{EntryKind, LinkType, OnConflict};
 use crate::observe::{Actual, FolderLink};
 use crate::oplog::{Backup, OwnedLink};
-use crate::platform::Flavour;
+use crate::platform::{self, CaseRule, Flavour};
 use crate::resolve::Desired;
 use crate::show::Shown as _;
 
@@ -385,6 +385,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
             policy,
             same_bytes,
             desired.link_type,
+            CaseRule::current(),
         ),
         (Want::Nothing, None) => decide_removal(owned.as_ref(), &actual, policy),
         (Want::Restore(_), None) => decide_restore(owned.as_ref(), &actual),
@@ -522,6 +523,7 @@ fn decide(
     policy: OnConflict,
     same_bytes: bool,
     link_type: LinkType,
+    case: CaseRule,
 ) -> Decision {
     let hard = link_type == LinkType::Hardlink;
     use Action::*;
@@ -541,10 +543,14 @@ fn decide(
         Actual::OwnedHardLink => (Fix, Some(Reason::WrongType), None),
         // A symlink where a hard link is wanted.
         Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType), None),
-        Actual::Link { text, flavour, .. } if text == wanted => match flavour {
-            Some(f) if *f != Flavour::of(kind, link_type) => (Fix, Some(Reason::WrongType), None),
-            _ => (Ok, None, None),
-        },
+        Actual::Link { text, flavour, .. } if platform::compare(text, wanted, case) => {
+            match flavour {
+                Some(f) if *f != Flavour::of(kind, link_type) => {
+                    (Fix, Some(Reason::WrongType), None)
+                }
+                _ => (Ok, None, None),
+            }
+        }
         Actual::Link {
             target_exists: false,
             ..
@@ -576,7 +582,7 @@ fn decide(
 /// Whether the place still holds exactly the link linkfile made there.
 pub fn still_owned(owned: Option<&OwnedLink>, actual: &Actual) -> bool {
     match (owned, actual) {
-        (Some(o), Actual::Link { text, .. }) => *text == o.text && !o.hard,
+        (Some(o), Actual::Link { text, .. }) => platform::same_path(text, &o.text) && !o.hard,
         (Some(o), Actual::HardLinked | Actual::OwnedHardLink) => o.hard,
         _ => false,
     }
@@ -1311,5 +1317,56 @@ mod tests {
                 assert!(hint.contains(&again), "{hint}");
             }
         }
+    }
+
+    #[test]
+    fn a_repo_reached_in_another_case_is_ok_on_windows() {
+        let wanted = Path::new(r"c:\users\me\Dotfiles\nvim");
+        let link = |text: &str, flavour| Actual::Link {
+            text: text.into(),
+            flavour,
+            target_exists: true,
+        };
+        let dir = Some(EntryKind::Dir);
+        let decide_as = |actual: &Actual, case| {
+            let d = decide(
+                dir,
+                wanted,
+                actual,
+                OnConflict::Fail,
+                false,
+                LinkType::Symlink,
+                case,
+            );
+            (d.0, d.1)
+        };
+        for text in [
+            r"C:\Users\me\dotfiles\nvim",
+            r"\\?\C:\Users\me\dotfiles\nvim",
+            "C:/Users/me/DOTFILES/nvim",
+        ] {
+            let actual = link(text, Some(Flavour::Dir));
+            assert_eq!(
+                decide_as(&actual, CaseRule::Windows),
+                (Action::Ok, None),
+                "{text}"
+            );
+            // Byte for byte elsewhere.
+            assert_eq!(
+                decide_as(&actual, CaseRule::Exact),
+                (Action::Fix, Some(Reason::WrongTarget)),
+                "{text}"
+            );
+            // The flavour is still checked.
+            assert_eq!(
+                decide_as(&link(text, Some(Flavour::File)), CaseRule::Windows),
+                (Action::Fix, Some(Reason::WrongType))
+            );
+        }
+        let other = link(r"C:\Users\me\dotfiles2\nvim", Some(Flavour::Dir));
+        assert_eq!(
+            decide_as(&other, CaseRule::Windows),
+            (Action::Fix, Some(Reason::WrongTarget))
+        );
     }
 }

@@ -132,9 +132,9 @@ pub fn choose(
         notes.push(note);
     }
     let mut message = format!("{why}; no fallback fits ({})", notes.join("; "));
-    if let Some(hint) = refused.code.and_then(|c| platform::explain::hint(os, c)) {
+    if let Some(hint) = refused.code.and_then(|c| platform::hint_for_code(os, c)) {
         message.push_str(". ");
-        message.push_str(hint);
+        message.push_str(&hint);
     }
     Err(message)
 }
@@ -181,10 +181,14 @@ pub fn choose_all(
 ) -> Vec<Option<Obstacle>> {
     let mut out = vec![None; desired.len()];
     let mut tries: HashMap<(PathBuf, LinkType, EntryKind), Result<(), Refusal>> = HashMap::new();
+    let mut remote: HashMap<PathBuf, bool> = HashMap::new();
     for (i, d) in desired.iter_mut().enumerate() {
         let (Some(kind), false) = (kinds[i], right[i]) else {
             continue;
         };
+        if d.link_type == LinkType::Symlink && platform::LINKS_HAVE_FLAVOUR {
+            warn_on_network(d, &mut remote);
+        }
         let junction = d.link_type == LinkType::Junction;
         if !junction && (d.link_type != LinkType::Symlink || d.fallback().is_empty()) {
             continue;
@@ -212,6 +216,9 @@ pub fn choose_all(
                 .clone()
         };
         if junction {
+            // A junction holds an absolute path that must exist in every session: not one on
+            // a SUBST drive.
+            d.link_text = platform::without_subst(&d.to);
             // Asked for by name: refused before any write where junctions cannot be made.
             if let Err(r) = tried(LinkType::Junction) {
                 let mut why = format!(
@@ -221,7 +228,7 @@ pub fn choose_all(
                 );
                 if let Some(hint) = r
                     .code
-                    .and_then(|c| platform::explain::hint(Os::current(), c))
+                    .and_then(|c| platform::hint_for_code(Os::current(), c))
                 {
                     why = format!("{why}; {hint}");
                 }
@@ -242,7 +249,11 @@ pub fn choose_all(
                 because: Some(because),
             }) => {
                 d.link_type = link_type;
-                d.link_text = d.to.clone();
+                d.link_text = if link_type == LinkType::Junction {
+                    platform::without_subst(&d.to)
+                } else {
+                    d.to.clone()
+                };
                 d.extra.get_or_insert_default().fell_back = Some(because);
             }
             Ok(_) => {}
@@ -252,12 +263,30 @@ pub fn choose_all(
     out
 }
 
+/// Warns about a symlink whose place is on a network folder (Windows does not follow
+/// remote symlinks by default); one look per folder.
+fn warn_on_network(d: &mut Desired, remote: &mut HashMap<PathBuf, bool>) {
+    let mut on_network = |p: &Path| {
+        let folder = p.parent().unwrap_or(p).to_path_buf();
+        *remote
+            .entry(folder)
+            .or_insert_with_key(|f| platform::on_network_drive(f))
+    };
+    let at_remote = on_network(&d.at);
+    let to_remote = at_remote && on_network(&d.to);
+    if let Some(w) = platform::volume::network_symlink_warning(at_remote, to_remote) {
+        d.extra.get_or_insert_default().warning = Some(w);
+    }
+}
+
 /// Finds what would refuse a write, with one look per folder (and per volume question).
 pub struct Obstacles {
     /// Folder links below it are not looked through (see [`probe_folder`]).
     home: PathBuf,
     writable: HashMap<PathBuf, Option<Obstacle>>,
     volumes: HashMap<PathBuf, Option<u64>>,
+    /// Per folder: why its volume cannot hold hard links (FAT), asked once.
+    no_hard_links: HashMap<PathBuf, Option<String>>,
 }
 
 impl Obstacles {
@@ -267,6 +296,7 @@ impl Obstacles {
             home: home.to_path_buf(),
             writable: HashMap::new(),
             volumes: HashMap::new(),
+            no_hard_links: HashMap::new(),
         }
     }
 
@@ -299,6 +329,14 @@ impl Obstacles {
         let dir = probe_folder(parent, &self.home)?.to_path_buf();
         match d.link_type {
             LinkType::Hardlink => {
+                // Asked for by name on a volume without hard links: refused while planning.
+                let refusal = self
+                    .no_hard_links
+                    .entry(dir.clone())
+                    .or_insert_with(|| platform::hard_link_refusal(&dir));
+                if let Some(why) = refusal {
+                    return Some(Obstacle::NotPermitted(why.clone()));
+                }
                 let here = self.volume(&dir);
                 let there = self.volume(&d.to);
                 (here.is_some() && there.is_some() && here != there)

@@ -130,6 +130,8 @@ pub struct Extra {
     pub dir_mode: Option<u32>,
     /// `tags`: names to choose the link by (`--only`, `--except`).
     pub tags: Vec<String>,
+    /// What the plan warns about this link (a symlink on a network folder).
+    pub warning: Option<String>,
 }
 
 impl Extra {
@@ -168,6 +170,11 @@ impl Desired {
     /// `each = true`: the globs to skip.
     pub fn each(&self) -> Option<&[String]> {
         self.extra.as_ref()?.each.as_deref()
+    }
+
+    /// What the plan warns about this link, if anything.
+    pub fn warning(&self) -> Option<&str> {
+        self.extra.as_ref()?.warning.as_deref()
     }
 }
 
@@ -326,6 +333,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 optional: raw.optional,
                 dir_mode: raw.dir_mode,
                 tags: raw.tags,
+                warning: None,
             }
             .boxed(),
         });

@@ -286,7 +286,7 @@ pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> 
             let temp = temp_link(&f, at, new, *kind, std::process::id()).map_err(fail)?;
             // The old link, if it must go first, goes as what it is.
             let was = old_kind.unwrap_or(*kind);
-            let old_link = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if now == *old);
+            let old_link = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if platform::same_path(&now, old));
             let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
             let remove_old = |f: &platform::Folder, n: &OsStr| f.remove_link(n, was);
             let swapped = replace_checked(&f, &temp, name, was, old_link, remove_old, remove_new)
@@ -296,14 +296,14 @@ pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> 
             }
             // The kernel swapped in the very link made: anything else there, someone put.
             match f.read_link(name) {
-                ReadLink::Link(now) if now == *new => Ok(()),
+                ReadLink::Link(now) if platform::same_path(&now, new) => Ok(()),
                 _ => Err(conflict("replace link", at, CHANGED_JUST_AFTER)),
             }
         }
         Step::RemoveLink { at, text, kind } => {
             let (f, name) = places.parent_of(at).map_err(fail)?;
             match f.read_link(name) {
-                ReadLink::Link(now) if now == *text => {}
+                ReadLink::Link(now) if platform::same_path(&now, text) => {}
                 _ => {
                     return Err(conflict(
                         "remove link",
@@ -505,7 +505,7 @@ impl Shape {
     fn holds(&self, f: &platform::Folder, name: &OsStr) -> bool {
         match self {
             Shape::Symlink { text, .. } => {
-                matches!(f.read_link(name), ReadLink::Link(now) if now == *text)
+                matches!(f.read_link(name), ReadLink::Link(now) if platform::same_path(&now, text))
             }
             Shape::HardLink { original } => f.same_file(name, original),
         }
@@ -680,7 +680,7 @@ pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), Strin
             }
         }
         Step::MakeLink { text, kind, .. } => match &f {
-            Some(f) if matches!(f.read_link(name), ReadLink::Link(now) if now == *text) => {
+            Some(f) if matches!(f.read_link(name), ReadLink::Link(now) if platform::same_path(&now, text)) => {
                 f.remove_link(name, *kind).map_err(s)
             }
             _ => Ok(()),
@@ -694,12 +694,12 @@ pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), Strin
         } => {
             let Some(f) = f else { return Ok(()) };
             remove_temp_links(&f, at, pid);
-            if !matches!(f.read_link(name), ReadLink::Link(now) if now == *new) {
+            if !matches!(f.read_link(name), ReadLink::Link(now) if platform::same_path(&now, new)) {
                 return Ok(());
             }
             let was = old_kind.unwrap_or(*kind);
             let temp = temp_link(&f, at, old, was, pid).map_err(s)?;
-            let is_new = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if now == *new);
+            let is_new = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if platform::same_path(&now, new));
             let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
             let remove_old = |f: &platform::Folder, n: &OsStr| f.remove_link(n, was);
             replace_checked(&f, &temp, name, *kind, is_new, remove_new, remove_old)
@@ -828,7 +828,7 @@ fn verify(
     kind: Flavour,
 ) -> Result<(), Failure> {
     let problem = match f.read_link(name) {
-        ReadLink::Link(t) if t == text => match f.link_flavour(name) {
+        ReadLink::Link(t) if platform::same_path(&t, text) => match f.link_flavour(name) {
             Ok(Some(f)) if f != kind => {
                 Some("the link was made with the wrong flavour".to_string())
             }

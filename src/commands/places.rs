@@ -21,7 +21,7 @@ pub(super) struct Item {
 pub(super) fn already_right(d: &Desired, kind: Option<EntryKind>, actual: &Actual) -> bool {
     match actual {
         Actual::Link { text, flavour, .. } => {
-            *text == d.link_text
+            crate::platform::same_path(text, &d.link_text)
                 && d.link_type != LinkType::Hardlink
                 && flavour.is_none_or(|f| Some(f) == kind.map(|k| Flavour::of(k, d.link_type)))
         }

@@ -21,8 +21,11 @@ mod windows;
 #[cfg(windows)]
 use windows as imp;
 
+pub mod case;
 pub mod explain;
+pub mod reparse;
 pub mod tree;
+pub mod volume;
 
 /// Whether paths compare case-insensitively on this platform's usual filesystems.
 pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
@@ -88,8 +91,18 @@ pub enum ReadLink {
 pub fn read_link(path: &Path) -> ReadLink {
     match std::fs::read_link(path) {
         Ok(text) => link_text(text),
-        Err(e) => imp::classify_read_link_error(e),
+        Err(e) => read_link_failed(e, path),
     }
+}
+
+#[cfg(unix)]
+fn read_link_failed(e: io::Error, _path: &Path) -> ReadLink {
+    imp::classify_read_link_error(e)
+}
+
+#[cfg(windows)]
+fn read_link_failed(e: io::Error, path: &Path) -> ReadLink {
+    imp::classify_read_link_error(e, path)
 }
 
 /// What a link's text read back means. Windows reads the target of a junction, and of a
@@ -147,6 +160,8 @@ pub fn plain_form(text: &str) -> Plain {
 /// Whether a Windows path text names a network share by its form alone (`\\server\share`);
 /// `None` when only the OS can tell (a drive letter may be a mapped network drive).
 pub fn network_by_form(text: &str) -> Option<bool> {
+    // Windows reads `/` as `\`: `//server/share` is a UNC path too.
+    let text = &text.replace('/', "\\");
     let b = text.as_bytes();
     if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
         return None;
@@ -193,6 +208,8 @@ pub use imp::Folder;
 /// Folders walked to without following links, for writing.
 pub use tree::Tree;
 
+pub use case::{CaseRule, compare, same_path};
+
 /// Creates a link of `flavour` at `at` holding `text` (Windows needs the flavour; a junction
 /// exists only there).
 pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
@@ -217,8 +234,16 @@ pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
 
 /// A hint for an OS error met while doing `op` on a path, from its raw code.
 pub fn hint_for(err: &io::Error) -> Option<String> {
-    let code = err.raw_os_error()?;
-    explain::hint(explain::Os::current(), code).map(str::to_string)
+    hint_for_code(explain::Os::current(), err.raw_os_error()?)
+}
+
+/// A hint for raw error `code` on `os`; on this Windows, a refused symlink names its cause
+/// (this token's elevation type, Developer Mode).
+pub fn hint_for_code(os: explain::Os, code: i32) -> Option<String> {
+    let here = os == explain::Os::Windows && os == explain::Os::current();
+    here.then(|| explain::symlink_refusal(code, elevation(), developer_mode()))
+        .flatten()
+        .or_else(|| explain::hint(os, code).map(str::to_string))
 }
 
 /// The name a probe uses in `dir`: hidden, and unique to this process.
@@ -233,7 +258,7 @@ pub fn probe_symlink(dir: &Path, target: &Path, kind: EntryKind) -> io::Result<(
     let kind = Flavour::of(kind, LinkType::Symlink);
     create_symlink(target, &name, kind)?;
     match read_link(&name) {
-        ReadLink::Link(text) if text == target => remove_link(&name, kind),
+        ReadLink::Link(text) if same_path(&text, target) => remove_link(&name, kind),
         ReadLink::Missing | ReadLink::ParentProblem | ReadLink::MountPoint => Err(
             io::Error::other("the system reported success but made no link (Wine does this)"),
         ),
@@ -300,6 +325,37 @@ pub fn on_path(name: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
     })
 }
 
+/// Windows: this process token's elevation type; `None` elsewhere or when it cannot be read.
+pub fn elevation() -> Option<explain::Elevation> {
+    imp::elevation_type().and_then(explain::Elevation::from_raw)
+}
+
+/// The identity of the file at `path` (following a link to it): equal identities, same file.
+/// Windows: the 128-bit file id and 64-bit volume serial (FILE_ID_INFO).
+pub fn file_id(path: &Path) -> io::Result<volume::FileId> {
+    imp::file_id(path)
+}
+
+/// Whether `a` and `b` are the same file, by [`file_id`]; `false` when either cannot be read.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_id(a), file_id(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Why a hard link cannot be made in the folder `dir` whatever its original (Windows: its
+/// volume has no hard links, FAT and exFAT); `None` when it can, or when the OS does not say.
+pub fn hard_link_refusal(dir: &Path) -> Option<String> {
+    imp::hard_link_refusal(dir)
+}
+
+/// `path` with a SUBST drive replaced by the folder it stands for (Windows): what a junction
+/// must hold, since the drive letter exists only in the session that made it. Elsewhere, `path`.
+pub fn without_subst(path: &Path) -> PathBuf {
+    imp::without_subst(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +403,10 @@ mod tests {
         assert_eq!(network_by_form(r"\\?\Z:\dotfiles"), None);
         assert_eq!(network_by_form(r"\\.\pipe\x"), Some(false));
         assert_eq!(network_by_form("/home/me"), Some(false));
+        // Forward slashes are separators on Windows: this is UNC too.
+        assert_eq!(network_by_form("//server/share/dotfiles"), Some(true));
+        assert_eq!(network_by_form(r"\\server/share"), Some(true));
+        assert_eq!(network_by_form("//./pipe/x"), Some(false));
     }
 
     #[test]

@@ -449,6 +449,10 @@ pub fn elevated() -> Option<bool> {
     None
 }
 
+pub fn elevation_type() -> Option<i32> {
+    None
+}
+
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: `buf` has `buf.len()` writable bytes; the result is NUL-terminated on success
@@ -464,4 +468,23 @@ pub fn hostname() -> String {
 pub fn is_program(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+pub fn file_id(path: &Path) -> io::Result<super::volume::FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok(super::volume::FileId {
+        volume: m.dev(),
+        id: u128::from(m.ino()),
+        wide: false,
+    })
+}
+
+pub fn hard_link_refusal(_dir: &Path) -> Option<String> {
+    // Unix answers EPERM or EXDEV when trying; the probe and the volume check find those.
+    None
+}
+
+pub fn without_subst(path: &Path) -> std::path::PathBuf {
+    path.to_path_buf()
 }

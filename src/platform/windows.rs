@@ -1,24 +1,44 @@
 //! Windows link primitives: file vs directory symlinks, removal with directory semantics.
 
 use std::io;
-use std::os::windows::fs::FileTypeExt;
 use std::path::Path;
 
-use super::explain::codes;
-use super::{Flavour, ReadLink};
+use super::{Flavour, ReadLink, reparse, volume};
 
-pub fn classify_read_link_error(e: io::Error) -> ReadLink {
-    match e.raw_os_error() {
-        Some(codes::ERROR_NOT_A_REPARSE_POINT) => ReadLink::NotALink,
-        Some(codes::ERROR_FILE_NOT_FOUND) => ReadLink::Missing,
-        // Either a parent folder is missing or a parent is a file: the caller looks.
-        Some(codes::ERROR_PATH_NOT_FOUND) | Some(codes::ERROR_DIRECTORY) => ReadLink::ParentProblem,
-        // A reparse point std cannot read as a link (e.g. a cloud placeholder): not our link.
-        _ if e.kind() == io::ErrorKind::Other || e.kind() == io::ErrorKind::Unsupported => {
-            ReadLink::NotALink
-        }
-        _ => ReadLink::Failed(e),
+pub fn classify_read_link_error(e: io::Error, path: &Path) -> ReadLink {
+    // Anything but a missing path is classified by the entry's reparse tag: std cannot read a
+    // cloud placeholder, an app execution alias or a WSL symlink as a link (and gives no code
+    // for it), and a file on FAT answers ERROR_INVALID_FUNCTION.
+    reparse::read_failure(e.raw_os_error(), || attribute_tag(path).ok()).with(e)
+}
+
+/// The attributes and reparse tag of the entry at `path`, read without following it
+/// (FILE_FLAG_OPEN_REPARSE_POINT): a dangling or unreadable link is looked at itself.
+pub fn attribute_tag(path: &Path) -> io::Result<(u32, u32)> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
+        FILE_READ_ATTRIBUTES, FileAttributeTagInfo, GetFileInformationByHandleEx,
+    };
+    let file = std::fs::OpenOptions::new()
+        .access_mode(FILE_READ_ATTRIBUTES)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    let mut info: FILE_ATTRIBUTE_TAG_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for the duration of the call; `info` has the size passed.
+    let ok = unsafe {
+        GetFileInformationByHandleEx(
+            file.as_raw_handle(),
+            FileAttributeTagInfo,
+            (&mut info as *mut FILE_ATTRIBUTE_TAG_INFO).cast(),
+            std::mem::size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
     }
+    Ok((info.FileAttributes, info.ReparseTag))
 }
 
 pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
@@ -68,15 +88,13 @@ pub fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
 }
 
 pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
-    let ft = std::fs::symlink_metadata(path)?.file_type();
-    Ok(Some(if !ft.is_symlink_dir() {
-        Flavour::File
-    } else if junction::exists(path)? {
-        // std counts a junction as a directory symlink; its reparse tag tells them apart.
-        Flavour::Junction
-    } else {
-        Flavour::Dir
-    }))
+    // The reparse tag tells a junction from a directory symlink without following either
+    // (junction::exists follows the link, so a dangling junction looked like a symlink).
+    let (attributes, tag) = attribute_tag(path)?;
+    Ok(match reparse::classify(attributes, tag) {
+        reparse::Reparse::Link(flavour) => Some(flavour),
+        reparse::Reparse::None | reparse::Reparse::NotALink => None,
+    })
 }
 
 pub fn on_network_drive(path: &Path) -> bool {
@@ -89,10 +107,117 @@ pub fn on_network_drive(path: &Path) -> bool {
         super::Plain::Path(p) => p,
         _ => text.to_string(),
     };
-    let root = wide(&format!("{}\\", plain.get(..2).unwrap_or_default()));
+    // A SUBST drive reports the type of the drive it stands on; ask about that folder.
+    let real = volume::resolve_subst(&plain, &query_dos_device);
+    if let Some(answer) = super::network_by_form(&real) {
+        return answer;
+    }
+    let drive = real.get(..2).unwrap_or_default();
+    if query_dos_device(drive).is_some_and(|t| volume::dos_device(&t) == volume::DosDevice::Network)
+    {
+        return true;
+    }
+    let root = wide(&format!("{drive}\\"));
     const DRIVE_REMOTE: u32 = 4;
     // SAFETY: `root` is a NUL-terminated UTF-16 string.
     unsafe { GetDriveTypeW(root.as_ptr()) == DRIVE_REMOTE }
+}
+
+/// What `QueryDosDeviceW` says the drive `X:` is (its first target).
+fn query_dos_device(drive: &str) -> Option<String> {
+    use windows_sys::Win32::Storage::FileSystem::QueryDosDeviceW;
+    let name = wide(drive);
+    let mut buf = vec![0u16; 1024];
+    // SAFETY: `name` is NUL-terminated; `buf` holds `buf.len()` UTF-16 units.
+    let n = unsafe { QueryDosDeviceW(name.as_ptr(), buf.as_mut_ptr(), buf.len() as u32) };
+    if n == 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&c| c == 0).unwrap_or(n as usize);
+    Some(String::from_utf16_lossy(&buf[..end]))
+}
+
+pub fn without_subst(path: &Path) -> std::path::PathBuf {
+    let text = path.to_string_lossy();
+    let real = volume::resolve_subst(&text, &query_dos_device);
+    if real == text {
+        path.to_path_buf()
+    } else {
+        std::path::PathBuf::from(real)
+    }
+}
+
+pub fn file_id(path: &Path) -> io::Result<volume::FileId> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS, FILE_ID_INFO, FileIdInfo,
+        GetFileInformationByHandle, GetFileInformationByHandleEx,
+    };
+    let file = std::fs::OpenOptions::new()
+        .access_mode(0)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(path)?;
+    let handle = file.as_raw_handle();
+    let mut info: FILE_ID_INFO = unsafe { std::mem::zeroed() };
+    // SAFETY: the handle is open for the duration of the call; `info` has the size passed.
+    let ok = unsafe {
+        GetFileInformationByHandleEx(
+            handle,
+            FileIdInfo,
+            (&mut info as *mut FILE_ID_INFO).cast(),
+            std::mem::size_of::<FILE_ID_INFO>() as u32,
+        )
+    };
+    if ok != 0 {
+        return Ok(volume::FileId::from_file_id_info(
+            info.VolumeSerialNumber,
+            info.FileId.Identifier,
+        ));
+    }
+    // A volume without FILE_ID_INFO (before Windows 8, some FAT drivers): the 64-bit index,
+    // unique there (ReFS, where it is not, always answers FILE_ID_INFO).
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { GetFileInformationByHandle(handle, &mut info) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(volume::FileId::from_file_index(
+        info.dwVolumeSerialNumber,
+        info.nFileIndexHigh,
+        info.nFileIndexLow,
+    ))
+}
+
+pub fn hard_link_refusal(dir: &Path) -> Option<String> {
+    use windows_sys::Win32::Storage::FileSystem::{GetVolumeInformationW, GetVolumePathNameW};
+    let path = wide(&dir.to_string_lossy());
+    let mut root = vec![0u16; 1024];
+    // SAFETY: `path` is NUL-terminated; `root` holds `root.len()` UTF-16 units.
+    if unsafe { GetVolumePathNameW(path.as_ptr(), root.as_mut_ptr(), root.len() as u32) } == 0 {
+        return None;
+    }
+    let mut flags = 0u32;
+    let mut name = [0u16; 64];
+    // SAFETY: `root` is NUL-terminated (written by the call above); the out buffers are valid
+    // for the sizes passed; the unused ones are null.
+    let ok = unsafe {
+        GetVolumeInformationW(
+            root.as_ptr(),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut flags,
+            name.as_mut_ptr(),
+            name.len() as u32,
+        )
+    };
+    if ok == 0 {
+        return None;
+    }
+    let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
+    volume::hard_link_refusal(dir, &String::from_utf16_lossy(&name[..end]), flags)
 }
 
 pub fn volume_of(path: &Path) -> io::Result<u64> {
@@ -362,7 +487,7 @@ impl Folder {
 pub fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
     let made = create_junction(target, name);
     Some(made.and_then(|()| {
-        let made = junction::exists(name).unwrap_or(false);
+        let made = matches!(link_flavour(name), Ok(Some(Flavour::Junction)));
         // A junction is removed as a directory: the folder it points to is not touched.
         std::fs::remove_dir(name)?;
         if made {
@@ -451,4 +576,33 @@ pub fn hostname() -> String {
 /// Whether `path` is a file (Windows runs what PATHEXT names; the caller adds the extension).
 pub fn is_program(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// The raw TOKEN_ELEVATION_TYPE of this process's token.
+pub fn elevation_type() -> Option<i32> {
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::Security::{
+        GetTokenInformation, TOKEN_ELEVATION_TYPE, TOKEN_QUERY, TokenElevationType,
+    };
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: GetCurrentProcess returns a pseudo-handle; `token` receives a handle we close.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return None;
+    }
+    let mut value: TOKEN_ELEVATION_TYPE = 0;
+    let mut len = 0u32;
+    // SAFETY: `value` is a TOKEN_ELEVATION_TYPE of the size passed; `token` is open.
+    let ok = unsafe {
+        GetTokenInformation(
+            token,
+            TokenElevationType,
+            (&mut value as *mut TOKEN_ELEVATION_TYPE).cast(),
+            std::mem::size_of::<TOKEN_ELEVATION_TYPE>() as u32,
+            &mut len,
+        )
+    };
+    // SAFETY: `token` was opened above.
+    unsafe { CloseHandle(token) };
+    (ok != 0).then_some(value)
 }

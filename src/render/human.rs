@@ -155,6 +155,11 @@ impl View<'_> {
         {
             let _ = writeln!(out, "      {}: {why}", s.hint("fallback"));
         }
+        if let Some(warning) = d.warning()
+            && !matches!(e.action, Action::Remove | Action::Release)
+        {
+            let _ = writeln!(out, "      {}: {warning}", s.hint("warning"));
+        }
         if let Some(hint) = &e.hint {
             let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
         }

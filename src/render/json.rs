@@ -90,6 +90,10 @@ pub struct ReportEntry {
     /// `LINKFILE_HOME` such a link is a manifest error instead.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside_home: bool,
+    /// What the plan warns about (Windows: a symlink on a network folder, which Windows does
+    /// not follow by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// A folder on the way to a link's place that is itself a link.
@@ -141,6 +145,7 @@ impl Report {
                             crate::platform::CASE_INSENSITIVE,
                         )
                     }),
+                    warning: e.desired.warning().map(str::to_string),
                 })
                 .collect(),
             skipped: plan

@@ -270,7 +270,7 @@ fn a_refused_run_always_names_the_holder() {
 fn a_lock_left_by_a_killed_process_blocks_nobody() {
     require_symlinks!();
     let (w, links) = world();
-    let lock = w.state.join("lock");
+    let lock = w.state.join("lock.holder");
     let holder = 'attempt: {
         for _ in 0..5 {
             let _ = fs::remove_dir_all(&w.home);
@@ -282,7 +282,7 @@ fn a_lock_left_by_a_killed_process_blocks_nobody() {
                     .stdout(Stdio::null())
                     .stderr(Stdio::null()),
             );
-            // Wait until it holds the lock (its name is in the lock file), then kill it.
+            // Wait until it holds the lock (its name is beside the lock file), then kill it.
             let deadline = Instant::now() + Duration::from_secs(10);
             while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
                 if read(&lock).starts_with("process ") {

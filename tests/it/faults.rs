@@ -46,9 +46,12 @@ snap > "$OUT/after"
     let child = spawn(&mut cmd);
     let result = child.wait_with_output().unwrap();
     if !result.status.success() || !out.join("rc").exists() {
-        eprintln!(
-            "skipped: cannot mount in a private namespace here ({})",
-            String::from_utf8_lossy(&result.stderr).trim()
+        crate::harness::skip(
+            crate::harness::Skip::Setup,
+            &format!(
+                "cannot mount in a private namespace here ({})",
+                String::from_utf8_lossy(&result.stderr).trim()
+            ),
         );
         return None;
     }
@@ -76,9 +79,7 @@ fn world_with_links_into(sub: &str, inside: usize) -> World {
 
 #[test]
 fn a_full_filesystem_mid_apply_leaves_the_home_as_it_was() {
-    if !crate::harness::symlinks_work() {
-        return;
-    }
+    crate::require_symlinks!();
     let w = world_with_links_into("full", 200);
     let setup = r#"mount -t tmpfs -o size=64k,nr_inodes=40 tmpfs "$HOME/full"
 echo mine > "$HOME/full/keep""#;
@@ -95,9 +96,7 @@ echo mine > "$HOME/full/keep""#;
 
 #[test]
 fn a_read_only_filesystem_is_refused_before_the_first_write() {
-    if !crate::harness::symlinks_work() {
-        return;
-    }
+    crate::require_symlinks!();
     let w = world_with_links_into("ro", 3);
     let setup = r#"mount -t tmpfs tmpfs "$HOME/ro"
 echo mine > "$HOME/ro/keep"
@@ -127,9 +126,7 @@ mount -o remount,ro "$HOME/ro""#;
 
 #[test]
 fn doctor_says_why_links_cannot_be_made_on_a_read_only_filesystem() {
-    if !crate::harness::symlinks_work() {
-        return;
-    }
+    crate::require_symlinks!();
     let w = world_with_links_into("ro", 3);
     let out = w.root.join("out");
     fs::create_dir_all(&out).unwrap();
@@ -145,8 +142,7 @@ echo $? > "$OUT/rc"
     cmd.stderr(Stdio::null());
     let status = spawn(&mut cmd).wait().unwrap();
     if !status.success() || !out.join("rc").exists() {
-        eprintln!("skipped: cannot mount in a private namespace here");
-        return;
+        crate::skip!(Setup, "cannot mount in a private namespace here");
     }
     let rc = fs::read_to_string(out.join("rc")).unwrap();
     let stdout = fs::read_to_string(out.join("stdout")).unwrap();
@@ -167,9 +163,7 @@ echo $? > "$OUT/rc"
 
 #[test]
 fn a_mount_point_in_the_way_is_never_touched() {
-    if !crate::harness::symlinks_work() {
-        return;
-    }
+    crate::require_symlinks!();
     let w = World::new();
     w.repo_file("nvim/init.lua", "-- init\n");
     // Even under `backup`, which would move a plain folder into the backup store.

@@ -66,9 +66,7 @@ fn hard_links_are_made_recognised_and_pruned() {
 
 #[test]
 fn a_symlink_where_a_hard_link_is_wanted_is_fixed_and_undo_puts_it_back() {
-    if !crate::harness::symlinks_work() {
-        return;
-    }
+    crate::require_symlinks!();
     let w = world();
     w.home_link(".a", &w.repo.join("a"));
     let before = w.snapshot();

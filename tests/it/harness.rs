@@ -267,29 +267,120 @@ pub fn symlink(text: &Path, at: &Path) {
     std::os::unix::fs::symlink(text, at).unwrap();
 }
 
+/// A symlink at `at` holding `text`: a directory symlink when `text` leads to a folder (from
+/// `at`'s folder), as `mklink /D` would make it; a file symlink otherwise.
 #[cfg(windows)]
 pub fn symlink(text: &Path, at: &Path) {
-    std::os::windows::fs::symlink_file(text, at).unwrap();
+    let target = at.parent().unwrap_or(Path::new(".")).join(text);
+    if fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+        std::os::windows::fs::symlink_dir(text, at).unwrap();
+    } else {
+        std::os::windows::fs::symlink_file(text, at).unwrap();
+    }
 }
 
-/// Whether this system really makes symlinks (Wine reports success and makes nothing).
+/// Whether this system really makes symlinks (Wine reports success and makes nothing). Asked
+/// of std directly, never of linkfile: a test's branch is not chosen by the code it tests.
 pub fn symlinks_work() -> bool {
-    let dir = tempfile::tempdir().unwrap();
-    let at = dir.path().join("probe");
-    #[cfg(unix)]
-    let made = std::os::unix::fs::symlink("target", &at);
-    #[cfg(windows)]
-    let made = std::os::windows::fs::symlink_file("target", &at);
-    made.is_ok() && fs::read_link(&at).is_ok()
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("probe");
+        #[cfg(unix)]
+        let made = std::os::unix::fs::symlink("target", &at);
+        #[cfg(windows)]
+        let made = std::os::windows::fs::symlink_file("target", &at);
+        made.is_ok() && fs::read_link(&at).is_ok()
+    })
 }
 
-/// Skips the rest of a test where symlinks cannot be made (Wine), saying so.
+/// Whether this system really makes junctions (real Windows: yes; Wine: error 50; elsewhere
+/// there are none). Made with the junction crate and read back with std, never with linkfile.
+pub fn junctions_work() -> bool {
+    #[cfg(windows)]
+    {
+        static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *WORKS.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let (target, at) = (dir.path().join("target"), dir.path().join("probe"));
+            fs::create_dir(&target).unwrap();
+            junction::create(&target, &at).is_ok() && fs::read_link(&at).is_ok()
+        })
+    }
+    #[cfg(not(windows))]
+    false
+}
+
+/// Why a test did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// This platform cannot run it (no symlinks under Wine, no junctions off Windows): counted
+    /// and printed, never a failure.
+    Platform,
+    /// Something this machine lacks (a tool, a mount): a failure under CI=true, where the
+    /// machine is set up to run every test.
+    Setup,
+}
+
+static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Records that the running test stops here without testing what it is for, and says so on
+/// the real stderr (not captured by the test runner), with the count so far. Under CI=true a
+/// [`Skip::Setup`] fails the test: CI is set up to run everything its platform can.
+pub fn skip(why: Skip, reason: &str) {
+    use std::io::Write as _;
+    let n = SKIPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let kind = match why {
+        Skip::Platform => "cannot run on this platform",
+        Skip::Setup => "cannot run on this machine",
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED ({n} so far): {test}: {kind}: {reason}"
+    );
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if fails_under(why, ci) {
+        panic!("{test} did not run ({kind}: {reason}), and under CI=true every test must");
+    }
+}
+
+/// Whether a skip fails the test: a missing setup does under CI=true; a platform that cannot
+/// run the test never does.
+pub fn fails_under(why: Skip, ci: bool) -> bool {
+    ci && why == Skip::Setup
+}
+
+/// How many tests of this run were skipped so far.
+pub fn skipped() -> usize {
+    SKIPPED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Stops the running test, recorded and printed by [`skip`]:
+/// `skip!(Platform, "why")` or `skip!(Setup, "why")`.
+#[macro_export]
+macro_rules! skip {
+    ($why:ident, $($reason:tt)+) => {{
+        $crate::harness::skip($crate::harness::Skip::$why, &format!($($reason)+));
+        return;
+    }};
+}
+
+/// Stops the running test where symlinks cannot be made: a platform skip on Windows (Wine
+/// makes none; Windows without Developer Mode or elevation), a broken setup elsewhere (Unix
+/// always makes them), which fails under CI=true.
 #[macro_export]
 macro_rules! require_symlinks {
     () => {
         if !$crate::harness::symlinks_work() {
-            eprintln!("skipped: this system does not make symlinks");
-            return;
+            if cfg!(windows) {
+                $crate::skip!(Platform, "this system does not make symlinks");
+            } else {
+                $crate::skip!(Setup, "this system does not make symlinks");
+            }
         }
     };
 }

@@ -44,3 +44,4 @@ mod state_trust;
 mod states;
 pub(crate) mod trees;
 mod truth;
+mod windows_real;

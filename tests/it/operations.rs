@@ -366,8 +366,12 @@ fn a_second_writer_exits_3_naming_the_holder() {
     );
     assert_eq!(w.snapshot(), before);
     drop(lock);
-    // A lock file left behind (holder text and all) does not block: the OS lock went with it.
-    fs::write(w.state.join("lock"), "process 999999 (linkfile apply)").unwrap();
+    // A lock file left behind (holder's name and all) does not block: the OS lock went with it.
+    fs::write(
+        w.state.join("lock.holder"),
+        "process 999999 (linkfile apply)",
+    )
+    .unwrap();
     assert_eq!(w.run(&["apply", "--dry-run"]).code, 0);
     if crate::harness::symlinks_work() {
         assert_eq!(w.run(&["apply"]).code, 0);
@@ -402,11 +406,11 @@ fn a_failure_at_any_step_of_a_mixed_operation_leaves_the_tree_as_it_was() {
 fn a_backup_across_filesystems_copies_files_and_refuses_folders() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let Ok(store) = tempfile::tempdir_in("/dev/shm") else {
-        return;
+        crate::skip!(Setup, "no /dev/shm");
     };
     let mut w = world(TWO);
     if fs::metadata(store.path()).unwrap().dev() == fs::metadata(&w.home).unwrap().dev() {
-        return;
+        crate::skip!(Setup, "/dev/shm is on the home's filesystem");
     }
     w.set_env("LINKFILE_STATE_DIR", &store.path().to_string_lossy());
     w.manifest(ONE);

@@ -237,10 +237,7 @@ fn symlinks_inside_the_repo_folder_are_linked_as_files_never_followed() {
 
 #[test]
 fn relative_links_from_each_point_into_the_repo_from_their_own_folder() {
-    if !symlinks_work() {
-        eprintln!("skipped: this system does not make symlinks");
-        return;
-    }
+    crate::require_symlinks!();
     let w = World::new();
     w.repo_file("nvim/lua/a.lua", "a\n");
     w.manifest(
