@@ -164,6 +164,12 @@ pub enum Error {
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.display(), repo.display())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
+    /// A command refused what it was asked (`add`, `init`); nothing was changed.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 /// How the rollback after a failed apply went.
@@ -229,6 +235,7 @@ impl Error {
             Error::Unrecorded { .. } => Some(
                 "make room (or fix the permissions) in linkfile's state folder, then run `linkfile recover` to roll back, or `linkfile apply` to roll back and apply again".into(),
             ),
+            Error::Refused { hint, .. } => hint.clone(),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),

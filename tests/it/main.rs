@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod add;
 mod apply;
 #[cfg(unix)]
 mod concurrency;
@@ -18,6 +19,7 @@ mod faults;
 mod folder_links;
 mod hardlinks;
 mod history;
+mod init;
 mod isolation;
 mod manifest_errors;
 mod operations;
