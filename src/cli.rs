@@ -106,12 +106,9 @@ pub enum Command {
     /// to `<repo>/.config/nvim`), or to `--to` —, an entry is added to the manifest's `[links]`
     /// table (the rest of the manifest is kept byte for byte), and the link is made. `linkfile
     /// undo` puts the files back, removes the repo copies and restores the manifest's bytes.
-    ///
-    /// Examples:
-    ///   linkfile add ~/.gitconfig
-    ///   linkfile add ~/.config/nvim --to nvim
-    ///   linkfile add ~/.bashrc ~/.inputrc
-    #[command(verbatim_doc_comment)]
+    #[command(
+        after_help = "Examples:\n  linkfile add ~/.gitconfig\n  linkfile add ~/.config/nvim --to nvim\n  linkfile add ~/.bashrc ~/.inputrc"
+    )]
     Add {
         /// The files or folders to move into the repo.
         #[arg(required = true, value_name = "PATH")]
@@ -127,12 +124,9 @@ pub enum Command {
     /// with --from-dotbot, the `link` directives of a dotbot config (YAML or JSON). What cannot
     /// be translated is listed on stderr. Never overwrites a linkfile.toml; also writes
     /// linkfile.schema.json (the manifest's JSON Schema, for editors) when it is missing.
-    ///
-    /// Examples:
-    ///   linkfile init
-    ///   linkfile init --from-stow --dotfiles
-    ///   linkfile init --from-dotbot install.conf.yaml
-    #[command(verbatim_doc_comment)]
+    #[command(
+        after_help = "Examples:\n  linkfile init\n  linkfile init --from-stow --dotfiles\n  linkfile init --from-stow bash git nvim\n  linkfile init --from-dotbot install.conf.yaml"
+    )]
     Init {
         /// Translate GNU Stow packages (folders of this folder; all of them when none is named).
         #[arg(long, value_name = "PKG", num_args = 0.., conflicts_with = "from_dotbot")]
