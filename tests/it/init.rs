@@ -144,18 +144,15 @@ ignore = ["zsh/dot-hidden"]
     );
     let generated = plan_of(&w, &w.repo.join("linkfile.toml"));
     assert_eq!(generated, plan_of(&w, &w.repo.join("hand.toml")));
-    let ats: Vec<&str> = generated.iter().map(|e| e.0.as_str()).collect();
-    let home = w.home.to_string_lossy();
+    let ats: Vec<String> = generated.iter().map(|e| e.0.replace('\\', "/")).collect();
+    let home = w.home.to_string_lossy().replace('\\', "/");
     for want in [
         ".zshrc",
         ".config/zsh/aliases.zsh",
         ".config/zsh/.hidden",
         "plain",
     ] {
-        assert!(
-            ats.contains(&format!("{home}/{want}").as_str()),
-            "{want}: {ats:?}"
-        );
+        assert!(ats.contains(&format!("{home}/{want}")), "{want}: {ats:?}");
     }
     assert_eq!(ats.len(), 4, "{ats:?}");
 }
