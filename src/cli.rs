@@ -118,4 +118,43 @@ pub enum Command {
     /// (after `fallback`); on Windows also tells whether Developer Mode is on and whether this
     /// shell is elevated. Exit 0 when every link can be made as the manifest asks, 1 otherwise.
     Doctor,
+    /// Move files or folders from the home into the repo and link them back, as one operation.
+    ///
+    /// Each PATH (a file or folder below the home, not a link) is moved into the repo — by
+    /// default to the same place below the repo as it has below the home (`~/.config/nvim` goes
+    /// to `<repo>/.config/nvim`), or to `--to` —, an entry is added to the manifest's `[links]`
+    /// table (the rest of the manifest is kept byte for byte), and the link is made. `linkfile
+    /// undo` puts the files back, removes the repo copies and restores the manifest's bytes.
+    #[command(
+        after_help = "Examples:\n  linkfile add ~/.gitconfig\n  linkfile add ~/.config/nvim --to nvim\n  linkfile add ~/.bashrc ~/.inputrc"
+    )]
+    Add {
+        /// The files or folders to move into the repo.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Where the original goes, relative to the repo (one PATH only).
+        #[arg(long, value_name = "REPO_PATH")]
+        to: Option<PathBuf>,
+    },
+    /// Write a starter linkfile.toml in the current folder, or translate a stow or dotbot setup.
+    ///
+    /// Bare, writes a commented starter manifest. With --from-stow, one `each` entry per
+    /// package folder (every folder here when none is named), with stow's default ignore list;
+    /// with --from-dotbot, the `link` directives of a dotbot config (YAML or JSON). What cannot
+    /// be translated is listed on stderr. Never overwrites a linkfile.toml; also writes
+    /// linkfile.schema.json (the manifest's JSON Schema, for editors) when it is missing.
+    #[command(
+        after_help = "Examples:\n  linkfile init\n  linkfile init --from-stow --dotfiles\n  linkfile init --from-stow bash git nvim\n  linkfile init --from-dotbot install.conf.yaml"
+    )]
+    Init {
+        /// Translate GNU Stow packages (folders of this folder; all of them when none is named).
+        #[arg(long, value_name = "PKG", num_args = 0.., conflicts_with = "from_dotbot")]
+        from_stow: Option<Vec<String>>,
+        /// With --from-stow: stow's --dotfiles (a `dot-` prefix stands for `.`).
+        #[arg(long, requires = "from_stow")]
+        dotfiles: bool,
+        /// Translate the `link` directives of a dotbot config (install.conf.yaml or .json).
+        #[arg(long, value_name = "FILE")]
+        from_dotbot: Option<PathBuf>,
+    },
 }

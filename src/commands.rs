@@ -24,7 +24,9 @@ use crate::resolve::{self, Desired, Resolved};
 use crate::selection::{Selection, Selector};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
 
+mod add;
 mod carry;
+mod init;
 mod manifest_file;
 mod places;
 mod undo;
@@ -113,6 +115,7 @@ impl Session {
                 .filter(|e| e.action == Action::Release)
                 .filter_map(|e| e.owned.clone())
                 .collect(),
+            added: None,
         };
         // The intent stays: the next writer finds it and rolls the operation back.
         self.state
@@ -543,6 +546,9 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet)?;
             }
+            if let Some((head, target)) = add::undoes_an_add(&s)? {
+                return add::undo(s, head, target, *dry_run, cli.quiet, out);
+            }
             let (session, undoes) = undo_session(s)?;
             transact(
                 &session,
@@ -616,7 +622,23 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             }
             Ok(EXIT_OK)
         }
+        Command::Add { paths, to } => {
+            let _lock = prepare(&s, sys, "add", false, out, false)?;
+            carry(&mut s, true, out, cli.quiet)?;
+            add::run(s, sys, paths, to.as_deref(), cli.quiet, out)
+        }
+        Command::Init { .. } => unreachable!("init runs without a manifest (see `init`)"),
     }
+}
+
+/// Runs `linkfile init` (no manifest to read yet); notes go to `err`.
+pub(crate) fn init(
+    cli: &Cli,
+    sys: &System,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
+    init::run(cli, sys, out, err)
 }
 
 /// A writer takes the lock and first rolls back an interrupted operation. A dry run writes

@@ -225,6 +225,12 @@ pub enum Error {
     /// The manifest is not UTF-8 as a whole (UTF-16).
     #[error("cannot read manifest {}: it {detail}", path.shown())]
     ManifestEncoding { path: PathBuf, detail: String },
+    /// A command refused what it was asked (`add`, `init`); nothing was changed.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 /// How the rollback after a failed apply went.
@@ -300,6 +306,7 @@ impl Error {
             Error::ManifestEncoding { .. } => Some(
                 "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
+            Error::Refused { hint, .. } => hint.clone(),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),

@@ -24,6 +24,7 @@ pub mod containment;
 pub mod doctor;
 pub mod each;
 pub mod error;
+pub mod init;
 pub mod manifest;
 pub mod observe;
 pub mod oplog;
@@ -139,7 +140,12 @@ where
         inner: out,
         closed: false,
     };
-    match commands::execute(&cli, sys, out_style, &mut out) {
+    // init writes a manifest where there is none yet, and lists what it could not translate.
+    let result = match &cli.command {
+        cli::Command::Init { .. } => commands::init(&cli, sys, &mut out, err),
+        _ => commands::execute(&cli, sys, out_style, &mut out),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             let _ = err.write_all(e.render(&err_style).as_bytes());

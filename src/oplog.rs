@@ -159,6 +159,31 @@ pub struct Operation {
     /// Links this operation stopped owning, left as the user changed them (prune).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub released: Vec<OwnedLink>,
+    /// For `add`: what it moved into the repo and the manifest it replaced (its undo puts them
+    /// back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<Added>,
+}
+
+/// What one `linkfile add` did besides making links: its undo reverses exactly this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Added {
+    /// Each file or folder moved from the home (`at`, now the link) into the repo (`to`).
+    pub moved: Vec<Moved>,
+    /// Folders made in the repo to hold them, outermost first.
+    #[serde(default)]
+    pub repo_folders: Vec<PathBuf>,
+    /// The manifest as it was before, kept in the backup store.
+    pub manifest_stored: PathBuf,
+}
+
+/// One file or folder `add` moved into the repo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    /// Where it was, and where the link is now.
+    pub at: PathBuf,
+    /// Where it is in the repo.
+    pub to: PathBuf,
 }
 
 /// The state folder of one manifest.

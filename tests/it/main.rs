@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod add;
 mod apply;
 mod bounded;
 #[cfg(unix)]
@@ -25,6 +26,7 @@ mod forged_records;
 mod fuzz;
 mod hardlinks;
 mod history;
+mod init;
 mod isolation;
 mod manifest_errors;
 mod operations;

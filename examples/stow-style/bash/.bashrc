@@ -1,0 +1,3 @@
+# ~/.bashrc
+export EDITOR=nvim
+[ -f ~/.bash_aliases ] && . ~/.bash_aliases

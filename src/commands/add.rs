@@ -1,0 +1,689 @@
+//! `add PATH... [--to REPO_PATH]`: moves files or folders of the home into the repo, adds their
+//! entries to the manifest's `[links]` table (toml_edit: every other byte kept) and links them
+//! back — one operation, one intent: a failure or a crash rolls back the moves, the links and
+//! the manifest together, and `undo` reverses it.
+//!
+//! The manifest is replaced by steps the intent knows: the new text is written to a file in
+//! the state folder first, then the old manifest is moved into the backup store and the new
+//! one moved into its place. Default place in the repo: the path's place below the home
+//! (`~/.config/nvim` → `<repo>/.config/nvim`), as a stow package or chezmoi source mirrors it.
+
+use super::*;
+use crate::oplog::{Added, Moved};
+use crate::steps::{Intent, Places, Step, finish, roll_back, run_step};
+
+/// One path to add, checked.
+struct Addition {
+    /// The place in the home (becomes the link).
+    at: PathBuf,
+    /// The manifest's `at` for it (`~/...`).
+    at_text: String,
+    /// Where it goes in the repo.
+    to: PathBuf,
+    /// The manifest's `to` for it (relative to the manifest's folder, `/`-separated).
+    to_text: String,
+    kind: EntryKind,
+}
+
+fn refuse(message: String, hint: &str) -> Error {
+    Error::Refused {
+        message: format!("{message}; nothing was changed"),
+        hint: Some(hint.into()),
+    }
+}
+
+pub(super) fn run(
+    s: Setup,
+    sys: &System,
+    paths: &[PathBuf],
+    to: Option<&Path>,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<u8, Error> {
+    run_with(s, sys, paths, to, quiet, out, &mut |_| Ok(()))
+}
+
+/// [`run`], with a hook called before every step (an error there fails the step).
+pub(super) fn run_with(
+    s: Setup,
+    sys: &System,
+    paths: &[PathBuf],
+    to: Option<&Path>,
+    quiet: bool,
+    out: &mut dyn Write,
+    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
+) -> Result<u8, Error> {
+    if to.is_some() && paths.len() > 1 {
+        return Err(refuse(
+            "--to names the place of one path, and several were given".into(),
+            "add the paths one at a time, each with its --to",
+        ));
+    }
+    let head = s.state.head()?;
+    let (_, expanded) = s.expanded(sys)?;
+    let owned: Vec<&Path> = head.iter().flat_map(|h| &h.view).map(|o| &*o.at).collect();
+    let managed: Vec<&Path> = expanded.links.iter().map(|d| &*d.at).chain(owned).collect();
+    // A file put in an `each` entry's folder would be linked twice.
+    let each_folders: Vec<PathBuf> = {
+        let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
+        let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
+        resolved
+            .links
+            .into_iter()
+            .filter(|d| d.each().is_some())
+            .map(|d| d.to)
+            .collect()
+    };
+    let mut additions: Vec<Addition> = Vec::new();
+    for path in paths {
+        let a = check_path(&s, sys, path, to, &managed)?;
+        if let Some(other) = additions
+            .iter()
+            .find(|b| a.at.starts_with(&b.at) || b.at.starts_with(&a.at))
+        {
+            return Err(refuse(
+                format!(
+                    "{} and {} were both given, and one holds the other",
+                    a.at.display(),
+                    other.at.display()
+                ),
+                "add the folder, or the files in it, not both",
+            ));
+        }
+        if let Some(other) = additions
+            .iter()
+            .find(|b| a.to.starts_with(&b.to) || b.to.starts_with(&a.to))
+        {
+            return Err(refuse(
+                format!(
+                    "{} and {} would both go to {} in the repo",
+                    a.at.display(),
+                    other.at.display(),
+                    other.to.display()
+                ),
+                "give each a place of its own with --to",
+            ));
+        }
+        if let Some(folder) = each_folders
+            .iter()
+            .find(|f| crate::paths::is_within(&a.to, f, platform::CASE_INSENSITIVE))
+        {
+            return Err(refuse(
+                format!(
+                    "{} lies in {}, the folder of an `each` entry, which would link it a second time",
+                    a.to.display(),
+                    folder.display()
+                ),
+                "choose another place with --to (outside the each folders)",
+            ));
+        }
+        additions.push(a);
+    }
+    let new_text = edit_manifest(&s.text, &additions).map_err(|e| {
+        refuse(
+            format!("cannot edit {}: {e}", s.manifest_path.display()),
+            "fix the manifest so that `linkfile plan` reads it, then add again",
+        )
+    })?;
+    // The new manifest must read as the other commands will read it.
+    let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
+    let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
+    let links: Vec<Desired> = additions
+        .iter()
+        .map(|a| {
+            let key = resolve::path_key(&a.at, platform::CASE_INSENSITIVE);
+            resolved
+                .links
+                .iter()
+                .find(|d| resolve::path_key(&d.at, platform::CASE_INSENSITIVE) == key)
+                .cloned()
+                .ok_or_else(|| {
+                    refuse(
+                        format!(
+                            "the manifest's new entry for {} does not apply on this machine",
+                            a.at.display()
+                        ),
+                        "check the manifest's defaults",
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    for (a, d) in additions.iter().zip(&links) {
+        if a.kind == EntryKind::Dir && d.link_type == LinkType::Hardlink {
+            return Err(refuse(
+                format!(
+                    "{} is a folder, and the manifest's link_type is hardlink",
+                    a.at.display()
+                ),
+                "hard links are for files: add the files in it, or set link_type per entry",
+            ));
+        }
+    }
+
+    let id = s.state.next_id(head.as_ref())?;
+    let store = s.state.backup_store()?;
+    let staged = s.state.dir.join(format!("add-{id:08}.toml"));
+    oplog::write_atomic(&staged, new_text.as_bytes())?;
+    let manifest_dir = store.join(format!("{id:08}-1"));
+    let manifest_stored = manifest_dir.join(s.manifest_path.file_name().unwrap_or_default());
+
+    let mut steps = Vec::new();
+    let mut repo_folders = Vec::new();
+    for (a, d) in additions.iter().zip(&links) {
+        for dir in missing_folders(&a.to, &s.repo) {
+            if !repo_folders.contains(&dir) {
+                steps.push(Step::MakeFolder {
+                    dir: dir.clone(),
+                    mode: None,
+                });
+                repo_folders.push(dir);
+            }
+        }
+        steps.push(Step::Move {
+            from: a.at.clone(),
+            to: a.to.clone(),
+        });
+        steps.push(make_link(d, a.kind));
+    }
+    steps.push(Step::MakeFolder {
+        dir: manifest_dir.clone(),
+        mode: None,
+    });
+    steps.push(Step::Move {
+        from: s.manifest_path.clone(),
+        to: manifest_stored.clone(),
+    });
+    steps.push(Step::Move {
+        from: staged.clone(),
+        to: s.manifest_path.clone(),
+    });
+    run_steps(&s, id, "add", steps, before_step).inspect_err(|_| {
+        let _ = std::fs::remove_file(&staged);
+    })?;
+
+    let mut view: Vec<OwnedLink> = head.as_ref().map(|h| h.view.clone()).unwrap_or_default();
+    for (a, d) in additions.iter().zip(&links) {
+        view.push(OwnedLink {
+            at: d.at.clone(),
+            text: d.link_text.clone(),
+            kind: a.kind,
+            hard: d.link_type == LinkType::Hardlink,
+            junction: d.link_type == LinkType::Junction,
+            fallback: None,
+            tags: Vec::new(),
+        });
+    }
+    view.sort();
+    let op = Operation {
+        id,
+        parent: head.as_ref().map(|h| h.id),
+        time: oplog::now(),
+        command: "add".into(),
+        manifest: s.manifest_path.clone(),
+        manifest_hash: format!("{:016x}", oplog::fnv1a(new_text.as_bytes())),
+        undoes: None,
+        view,
+        backups: Vec::new(),
+        restored: Vec::new(),
+        folders: Vec::new(),
+        removed_folders: Vec::new(),
+        released: Vec::new(),
+        added: Some(Added {
+            moved: additions
+                .iter()
+                .map(|a| Moved {
+                    at: a.at.clone(),
+                    to: a.to.clone(),
+                })
+                .collect(),
+            repo_folders,
+            manifest_stored,
+        }),
+    };
+    s.state
+        .commit(&op, &s.manifest_path)
+        .map_err(|e| Error::Unrecorded {
+            command: "add".into(),
+            source: Box::new(e),
+        })?;
+    finish(&s.state)?;
+    if !quiet {
+        for a in &additions {
+            writeln!(
+                out,
+                "  + {} -> {}  (moved into the repo, linked back)",
+                a.at_text, a.to_text
+            )?;
+        }
+        writeln!(
+            out,
+            "Added {} to the repo and the manifest. Operation {id} (undo with `linkfile undo`).",
+            additions.len()
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// Checks one path given to `add` and says where it goes.
+fn check_path(
+    s: &Setup,
+    sys: &System,
+    path: &Path,
+    to: Option<&Path>,
+    managed: &[&Path],
+) -> Result<Addition, Error> {
+    let given = absolute(&sys.cwd, path);
+    let shown = given.display().to_string();
+    let name = given.file_name().ok_or_else(|| {
+        refuse(
+            format!("{shown} names no file"),
+            "give a file or folder below your home",
+        )
+    })?;
+    // Containment by real path: the folder holding it, resolved, below the home's real path.
+    let real_home = crate::containment::real_path(&s.home);
+    let real_parent = given
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .ok_or_else(|| {
+            refuse(
+                format!("{shown} does not exist"),
+                "give a file or folder below your home",
+            )
+        })?;
+    let real = real_parent.join(name);
+    let rel = match real.strip_prefix(&real_home) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => {
+            return Err(refuse(
+                format!("{shown} is not below the home {}", s.home.display()),
+                "linkfile add moves files of your home into the repo; give a path below it",
+            ));
+        }
+    };
+    let at = s.home.join(&rel);
+    // Never through a folder link: every folder from the home down to it is a real folder.
+    for dir in at.ancestors().skip(1).take_while(|d| *d != s.home) {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(refuse(
+                format!("{} is a folder link on the way to {shown}", dir.display()),
+                "add the path where the link leads, or replace the folder link by a real folder",
+            ));
+        }
+    }
+    let meta = std::fs::symlink_metadata(&at).map_err(|_| {
+        refuse(
+            format!("{shown} does not exist"),
+            "give a file or folder below your home",
+        )
+    })?;
+    let kind = if meta.file_type().is_symlink() {
+        return Err(refuse(
+            format!("{shown} is a link already"),
+            "linkfile add moves a real file or folder into the repo; a link has nothing to move",
+        ));
+    } else if meta.is_dir() {
+        EntryKind::Dir
+    } else if meta.is_file() {
+        EntryKind::File
+    } else {
+        return Err(refuse(
+            format!("{shown} is a special file (a fifo, socket or device)"),
+            "only files and folders can be kept in a repo",
+        ));
+    };
+    let real_repo = crate::containment::real_path(&s.repo);
+    let real_state = crate::containment::real_path(&s.state_root);
+    let ci = platform::CASE_INSENSITIVE;
+    if crate::paths::is_within(&real, &real_repo, ci)
+        || crate::paths::is_within(&real_repo, &real, ci)
+    {
+        return Err(refuse(
+            format!(
+                "{shown} is inside the repo {}, or holds it",
+                s.repo.display()
+            ),
+            "add files of your home that are not in the repo",
+        ));
+    }
+    if crate::paths::is_within(&real_state, &real, ci) {
+        return Err(refuse(
+            format!(
+                "{shown} holds linkfile's state folder {}",
+                s.state_root.display()
+            ),
+            "add the files in it one by one, not the folder",
+        ));
+    }
+    let key = |p: &Path| resolve::path_key(p, ci);
+    if let Some(m) = managed.iter().find(|m| {
+        key(m) == key(&at)
+            || crate::paths::is_within(m, &at, ci)
+            || crate::paths::is_within(&at, m, ci)
+    }) {
+        return Err(refuse(
+            format!(
+                "{shown} is managed already: the manifest (or linkfile's last operation) has a link at {}",
+                m.display()
+            ),
+            "it is in the repo already; `linkfile plan` shows its link",
+        ));
+    }
+    let rel_text = rel.to_string_lossy().replace('\\', "/");
+    let to_rel = match to {
+        Some(t) => {
+            let t = resolve::normalize(&s.repo.join(t));
+            match t.strip_prefix(&s.repo) {
+                Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
+                _ => {
+                    return Err(refuse(
+                        format!("--to {} is not a place inside the repo", t.display()),
+                        "give a path relative to the manifest's folder, such as nvim or git/config",
+                    ));
+                }
+            }
+        }
+        None => rel.clone(),
+    };
+    let dest = s.repo.join(&to_rel);
+    if std::fs::symlink_metadata(&dest).is_ok() {
+        return Err(refuse(
+            format!("{} exists in the repo already", dest.display()),
+            "choose another place with --to, or move that one aside",
+        ));
+    }
+    // Folders in the repo on the way to it: real folders (or missing), never links.
+    for dir in dest.ancestors().skip(1).take_while(|d| *d != s.repo) {
+        match std::fs::symlink_metadata(dir) {
+            Ok(m) if m.is_dir() => {}
+            Err(_) => {}
+            Ok(_) => {
+                return Err(refuse(
+                    format!(
+                        "{} in the repo is not a real folder (a file or a link)",
+                        dir.display()
+                    ),
+                    "choose another place with --to",
+                ));
+            }
+        }
+    }
+    Ok(Addition {
+        at,
+        at_text: format!("~/{rel_text}"),
+        to_text: to_rel.to_string_lossy().replace('\\', "/"),
+        to: dest,
+        kind,
+    })
+}
+
+/// The repo folders to make for `dest`, outermost first.
+fn missing_folders(dest: &Path, repo: &Path) -> Vec<PathBuf> {
+    let mut missing: Vec<PathBuf> = dest
+        .ancestors()
+        .skip(1)
+        .take_while(|d| *d != repo)
+        .filter(|d| std::fs::symlink_metadata(d).is_err())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    missing
+}
+
+fn make_link(d: &Desired, kind: EntryKind) -> Step {
+    if d.link_type == LinkType::Hardlink {
+        Step::MakeHardLink {
+            at: d.at.clone(),
+            original: d.link_text.clone(),
+        }
+    } else {
+        Step::MakeLink {
+            at: d.at.clone(),
+            text: d.link_text.clone(),
+            kind: Flavour::of(kind, d.link_type),
+        }
+    }
+}
+
+/// The manifest with each addition appended to its `[links]` table (made at the end when there
+/// is none); toml_edit keeps every other byte as it was.
+fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let links = doc
+        .entry("links")
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+    let table = links
+        .as_table_like_mut()
+        .ok_or("its `links` is not a table")?;
+    for a in additions {
+        table.insert(&a.at_text, toml_edit::value(a.to_text.as_str()));
+    }
+    Ok(doc.to_string())
+}
+
+/// Writes the intent and runs `steps` through folders walked to from the home, the repo and the
+/// state folder without following a link (as apply does); on a failure, rolls back what ran and
+/// says so.
+fn run_steps(
+    s: &Setup,
+    id: u64,
+    command: &str,
+    steps: Vec<Step>,
+    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let state = &s.state;
+    let intent = Intent {
+        op: id,
+        pid: std::process::id(),
+        command: command.to_string(),
+        steps,
+    };
+    let json = serde_json::to_string(&intent).map_err(|e| Error::State {
+        path: state.intent_path(),
+        source: std::io::Error::other(e),
+    })?;
+    state.write_intent(json.as_bytes())?;
+    let mut places = Places::for_apply([s.home.as_path(), s.repo.as_path(), state.dir.as_path()]);
+    let mut failed = None;
+    for (i, step) in intent.steps.iter().enumerate() {
+        let result = before_step(step)
+            .map_err(|e| crate::steps::Failure::before(step, e))
+            .and_then(|()| run_step(step, &mut places));
+        if let Err(failure) = result {
+            failed = Some((failure, i + 1, i));
+            break;
+        }
+    }
+    if failed.is_none()
+        && let Err(failure) = places.check_unchanged()
+    {
+        failed = Some((failure, intent.steps.len(), intent.steps.len()));
+    }
+    if let Some((failure, ran, made)) = failed {
+        let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
+        if matches!(rollback, crate::error::Rollback::Complete { .. }) {
+            let _ = state.remove_intent();
+        }
+        return Err(failure.into_error(rollback));
+    }
+    Ok(())
+}
+
+/// The head and the operation `undo` would revert, when that is an `add`.
+pub(super) fn undoes_an_add(s: &Setup) -> Result<Option<(Operation, Operation)>, Error> {
+    let Some(head) = s.state.head()? else {
+        return Ok(None);
+    };
+    match super::undo::undo_target(&s.state, &head)? {
+        Some(target) if target.added.is_some() => Ok(Some((head, target))),
+        _ => Ok(None),
+    }
+}
+
+/// Reverts an `add`: each link removed and its file or folder moved back from the repo, the
+/// repo folders it made removed when empty, and the manifest's old bytes put back (the
+/// current manifest goes to the backup store) — only while all of it is as `add` left it.
+pub(super) fn undo(
+    s: Setup,
+    head: Operation,
+    target: Operation,
+    dry_run: bool,
+    quiet: bool,
+    out: &mut dyn Write,
+) -> Result<u8, Error> {
+    let added = target.added.clone().expect("an add's record");
+    let changed = |what: String| {
+        refuse(
+            format!("cannot undo operation {} (add): {what}", target.id),
+            "put it back as `linkfile add` left it, or undo that part by hand",
+        )
+    };
+    let manifest_now = std::fs::read(&s.manifest_path).map_err(|source| Error::ReadManifest {
+        path: s.manifest_path.clone(),
+        source,
+    })?;
+    if format!("{:016x}", oplog::fnv1a(&manifest_now)) != target.manifest_hash {
+        return Err(changed(format!(
+            "the manifest {} changed since; undoing would lose those edits",
+            s.manifest_path.display()
+        )));
+    }
+    if std::fs::symlink_metadata(&added.manifest_stored).is_err() {
+        return Err(changed(format!(
+            "the manifest's earlier version is no longer at {}",
+            added.manifest_stored.display()
+        )));
+    }
+    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let mut steps = Vec::new();
+    for m in &added.moved {
+        let link = head
+            .view
+            .iter()
+            .find(|o| key(&o.at) == key(&m.at))
+            .ok_or_else(|| {
+                changed(format!(
+                    "linkfile no longer owns the link at {}",
+                    m.at.display()
+                ))
+            })?;
+        let is_ours = if link.hard {
+            observe::same_file(&m.at, &link.text)
+        } else {
+            matches!(platform::read_link(&m.at), platform::ReadLink::Link(t) if t == link.text)
+        };
+        if !is_ours {
+            return Err(changed(format!(
+                "{} is no longer the link `add` made",
+                m.at.display()
+            )));
+        }
+        if std::fs::symlink_metadata(&m.to).is_err() {
+            return Err(changed(format!(
+                "{} is no longer in the repo",
+                m.to.display()
+            )));
+        }
+        steps.push(if link.hard {
+            Step::RemoveHardLink {
+                at: m.at.clone(),
+                original: link.text.clone(),
+            }
+        } else {
+            Step::RemoveLink {
+                at: m.at.clone(),
+                text: link.text.clone(),
+                kind: link.flavour(),
+            }
+        });
+        steps.push(Step::Move {
+            from: m.to.clone(),
+            to: m.at.clone(),
+        });
+    }
+    for dir in added.repo_folders.iter().rev() {
+        steps.push(Step::RemoveFolder { dir: dir.clone() });
+    }
+    let id = s.state.next_id(Some(&head))?;
+    let store = s.state.dir.join("backups");
+    let kept = store.join(format!("{id:08}-1"));
+    steps.push(Step::MakeFolder {
+        dir: kept.clone(),
+        mode: None,
+    });
+    steps.push(Step::Move {
+        from: s.manifest_path.clone(),
+        to: kept.join(s.manifest_path.file_name().unwrap_or_default()),
+    });
+    steps.push(Step::Move {
+        from: added.manifest_stored.clone(),
+        to: s.manifest_path.clone(),
+    });
+    let home = &s.home;
+    let shown = |p: &Path| match p.strip_prefix(home) {
+        Ok(rel) => format!("~/{}", rel.display()),
+        Err(_) => p.display().to_string(),
+    };
+    if !quiet {
+        for m in &added.moved {
+            writeln!(
+                out,
+                "  - {} -> {}  (moved back from the repo)",
+                shown(&m.at),
+                m.to.strip_prefix(&s.repo).unwrap_or(&m.to).display()
+            )?;
+        }
+        writeln!(
+            out,
+            "  the manifest goes back to its bytes before operation {}",
+            target.id
+        )?;
+    }
+    if dry_run {
+        if !quiet {
+            writeln!(out, "Dry run: nothing was changed.")?;
+        }
+        return Ok(EXIT_OK);
+    }
+    s.state.backup_store()?;
+    run_steps(&s, id, "undo", steps, &mut |_| Ok(()))?;
+    let old_text = std::fs::read(&s.manifest_path).unwrap_or_default();
+    let moved: Vec<String> = added.moved.iter().map(|m| key(&m.at)).collect();
+    let view: Vec<OwnedLink> = head
+        .view
+        .iter()
+        .filter(|o| !moved.contains(&key(&o.at)))
+        .cloned()
+        .collect();
+    let op = Operation {
+        id,
+        parent: Some(head.id),
+        time: oplog::now(),
+        command: "undo".into(),
+        manifest: s.manifest_path.clone(),
+        manifest_hash: format!("{:016x}", oplog::fnv1a(&old_text)),
+        undoes: Some(target.id),
+        view,
+        backups: Vec::new(),
+        restored: Vec::new(),
+        folders: Vec::new(),
+        removed_folders: Vec::new(),
+        released: Vec::new(),
+        added: None,
+    };
+    s.state
+        .commit(&op, &s.manifest_path)
+        .map_err(|e| Error::Unrecorded {
+            command: "undo".into(),
+            source: Box::new(e),
+        })?;
+    finish(&s.state)?;
+    if !quiet {
+        writeln!(
+            out,
+            "Undid operation {} (add). Operation {id} undid operation {}.",
+            target.id, target.id
+        )?;
+    }
+    Ok(EXIT_OK)
+}

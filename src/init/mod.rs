@@ -1,0 +1,153 @@
+//! `linkfile init`: a starter manifest, or one translated from another tool's setup (GNU Stow's
+//! package folders, dotbot's `link` directives). Pure text generation over what the caller
+//! read; what cannot be translated is collected as notes for the user, never dropped.
+
+pub mod dotbot;
+pub mod stow;
+
+/// The JSON Schema's file name, written beside a new manifest (editors read the `#:schema`
+/// line).
+pub const SCHEMA_NAME: &str = "linkfile.schema.json";
+
+/// The commented starter manifest of a bare `linkfile init`.
+pub fn starter() -> String {
+    format!(
+        r#"#:schema ./{SCHEMA_NAME}
+# linkfile.toml: the links this machine should have. `at` is where a link is made, `to` the
+# original, relative to this file's folder. Run `linkfile plan` to see what would change, and
+# `linkfile apply` to make it so (`linkfile undo` reverts it). `linkfile add PATH` moves a file
+# of your home here and adds its line for you.
+version = 1
+
+[defaults]
+on_conflict = "fail"       # fail | backup | adopt: what to do when something is in the way
+# relative = true          # write link text relative to the link's folder
+
+[vars]
+# cfg = "${{XDG_CONFIG_HOME:-~/.config}}"
+
+[links]                    # short form: "at" = "to"
+# "~/.gitconfig" = "git/config"
+# "{{cfg}}/nvim" = "nvim"
+
+# [[link]]                 # long form, with per-link settings
+# at = "~/.config/fish"
+# to = "fish"
+# each = true              # one link per file below `to`, in real folders
+# ignore = ["*.swp", "fish_variables"]
+# when = {{ os = "linux" }}  # os, host, env: all must hold
+"#
+    )
+}
+
+/// A manifest being generated.
+#[derive(Debug, Default)]
+pub struct Generated {
+    /// Comment lines at the top (without `# `).
+    pub header: Vec<String>,
+    /// `[links]` pairs (at, to).
+    pub short: Vec<(String, String)>,
+    /// `[[link]]` tables.
+    pub long: Vec<LongEntry>,
+    /// What could not be translated, for stderr (and as comments in the manifest).
+    pub notes: Vec<String>,
+}
+
+/// One `[[link]]` table.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LongEntry {
+    /// A comment above the table.
+    pub comment: Option<String>,
+    pub at: String,
+    pub to: String,
+    pub each: bool,
+    pub ignore: Vec<String>,
+    pub relative: Option<bool>,
+    pub link_type: Option<&'static str>,
+    pub on_conflict: Option<&'static str>,
+    pub when_os: Option<String>,
+    /// Written commented out (a condition that could not be translated).
+    pub disabled: bool,
+}
+
+impl LongEntry {
+    /// Whether only `at` and `to` are set (fits the `[links]` table).
+    pub fn is_short(&self) -> bool {
+        *self
+            == LongEntry {
+                at: self.at.clone(),
+                to: self.to.clone(),
+                ..LongEntry::default()
+            }
+    }
+}
+
+/// `s` as a TOML basic string.
+pub fn quote(s: &str) -> String {
+    toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
+impl Generated {
+    /// Adds `e` to `[links]` when it needs no settings, else as a `[[link]]` table.
+    pub fn push(&mut self, e: LongEntry) {
+        if e.is_short() {
+            self.short.push((e.at, e.to));
+        } else {
+            self.long.push(e);
+        }
+    }
+
+    /// The manifest's text.
+    pub fn render(&self) -> String {
+        let mut s = format!("#:schema ./{SCHEMA_NAME}\n");
+        for line in &self.header {
+            s.push_str(&format!("# {line}\n"));
+        }
+        if !self.notes.is_empty() {
+            s.push_str("#\n# Not translated (see `linkfile init --help`):\n");
+            for n in &self.notes {
+                s.push_str(&format!("#   - {n}\n"));
+            }
+        }
+        s.push_str("version = 1\n");
+        if !self.short.is_empty() {
+            s.push_str("\n[links]\n");
+            for (at, to) in &self.short {
+                s.push_str(&format!("{} = {}\n", quote(at), quote(to)));
+            }
+        }
+        for e in &self.long {
+            s.push('\n');
+            if let Some(c) = &e.comment {
+                for line in c.lines() {
+                    s.push_str(&format!("# {line}\n"));
+                }
+            }
+            let hash = if e.disabled { "# " } else { "" };
+            s.push_str(&format!("{hash}[[link]]\n"));
+            let mut line = |k: &str, v: String| s.push_str(&format!("{hash}{k} = {v}\n"));
+            line("at", quote(&e.at));
+            line("to", quote(&e.to));
+            if e.each {
+                line("each", "true".into());
+            }
+            if !e.ignore.is_empty() {
+                let items: Vec<String> = e.ignore.iter().map(|g| quote(g)).collect();
+                line("ignore", format!("[{}]", items.join(", ")));
+            }
+            if let Some(r) = e.relative {
+                line("relative", r.to_string());
+            }
+            if let Some(t) = e.link_type {
+                line("link_type", quote(t));
+            }
+            if let Some(p) = e.on_conflict {
+                line("on_conflict", quote(p));
+            }
+            if let Some(os) = &e.when_os {
+                line("when", format!("{{ os = {} }}", quote(os)));
+            }
+        }
+        s
+    }
+}

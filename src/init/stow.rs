@@ -1,0 +1,323 @@
+//! `init --from-stow`: one `each` entry at `~` per package folder, stow's ignore list written
+//! out as `ignore` globs, and stow's `--dotfiles` (`dot-foo` is linked as `.foo`) as explicit
+//! entries for the renamed paths, since `each` links every file under its own name.
+//!
+//! Stow's ignore lists are Perl regexps: one without a `/` must match a whole path segment
+//! anywhere, one with a `/` matches from a segment boundary of the path below the package (`^/`:
+//! from the package's root). The built-in list (stow's `default-ignore-list`) is used unless the
+//! package has a `.stow-local-ignore`, else the home has a `.stow-global-ignore`, as stow does.
+
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use walkdir::WalkDir;
+
+use super::{Generated, LongEntry};
+
+/// Stow's built-in ignore list (its `default-ignore-list`), as globs: the unanchored patterns
+/// match a path segment at any depth (`**/`), the `^/` ones only at the package's root.
+pub const DEFAULT_IGNORE: &[&str] = &[
+    "**/RCS",
+    "*,v",
+    "**/CVS",
+    "**/.#*",
+    "**/.cvsignore",
+    "**/.svn",
+    "**/_darcs",
+    "**/.hg",
+    "**/.git",
+    "**/.gitignore",
+    "**/.gitmodules",
+    "*~",
+    "**/#*#",
+    "README*",
+    "LICENSE*",
+    "COPYING",
+];
+
+/// Stow never links a package's own ignore list.
+const LOCAL_IGNORE: &str = ".stow-local-ignore";
+
+/// A stow ignore file's regexps as globs; the lines that are not plain enough to translate are
+/// returned as notes.
+pub fn translate_ignore_file(text: &str, file: &str) -> (Vec<String>, Vec<String>) {
+    let (mut globs, mut notes) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // As stow reads it: a comment after white space, then `\#` for `#`.
+        let re = match line.find(" #").or_else(|| line.find("\t#")) {
+            Some(i) => line[..i].trim_end(),
+            None => line,
+        };
+        match regex_to_glob(re) {
+            Some(g) => globs.push(g),
+            None => notes.push(format!(
+                "{file}: the pattern `{re}` is a regular expression linkfile's globs cannot say; add an `ignore` glob by hand"
+            )),
+        }
+    }
+    (globs, notes)
+}
+
+/// A stow ignore regexp made of literal characters, `.*` and `.+`, as a glob; `None` otherwise.
+fn regex_to_glob(re: &str) -> Option<String> {
+    let (rooted, body) = match re.strip_prefix("^/") {
+        Some(rest) => (true, rest),
+        None => (false, re),
+    };
+    let body = body.strip_suffix('$').unwrap_or(body);
+    let mut glob = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next()?;
+                if next.is_alphanumeric() {
+                    return None; // \d, \w, \s...
+                }
+                if matches!(next, '*' | '?' | '[' | ']' | '{' | '}') {
+                    glob.push('\\');
+                }
+                glob.push(next);
+            }
+            '.' => match chars.peek() {
+                Some('*') => {
+                    chars.next();
+                    glob.push('*');
+                }
+                Some('+') => {
+                    chars.next();
+                    glob.push_str("?*");
+                }
+                _ => glob.push('?'),
+            },
+            '^' | '$' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '*' | '+' | '?' => return None,
+            c => glob.push(c),
+        }
+    }
+    // `.+` alone before the rest: `?*,v` matches what `*,v` does, less the bare name.
+    let glob = glob.replace("?*", "*");
+    Some(match (rooted, body.contains('/')) {
+        (true, _) => glob,
+        (false, _) if glob.starts_with('*') => glob,
+        (false, _) => format!("**/{glob}"),
+    })
+}
+
+/// How the packages are translated.
+pub struct Options<'a> {
+    /// The stow directory (the current folder).
+    pub dir: &'a Path,
+    /// The packages named, or every folder of `dir` that stow would not ignore.
+    pub packages: &'a [String],
+    /// Stow's `--dotfiles`.
+    pub dotfiles: bool,
+    /// The home's `.stow-global-ignore`, when there is one.
+    pub global_ignore: Option<String>,
+}
+
+/// The packages to translate: those named, else every folder here that is not hidden and not
+/// on stow's ignore list, sorted.
+pub fn packages(dir: &Path, named: &[String]) -> std::io::Result<Vec<String>> {
+    if !named.is_empty() {
+        return Ok(named.to_vec());
+    }
+    let skip = compile(DEFAULT_IGNORE.iter().map(|s| s.to_string()));
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type()?.is_dir() && !name.starts_with('.') && !skip.is_match(&name) {
+            found.push(name);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The manifest for `opts`. Errors name a package that is not a folder here.
+pub fn generate(opts: &Options) -> Result<Generated, String> {
+    let mut g = Generated::default();
+    g.header
+        .push("Translated from GNU Stow packages by `linkfile init --from-stow`.".into());
+    g.header.push(
+        "Each package is an `each` entry at ~: one link per file, in real folders (stow --no-folding)."
+            .into(),
+    );
+    if opts.dotfiles {
+        g.header.push(
+            "stow --dotfiles: `each` links files under their own names, so the `dot-` paths are"
+                .into(),
+        );
+        g.header
+            .push("explicit entries (ignored by their package's `each` entry).".into());
+    }
+    for pkg in opts.packages {
+        let root = opts.dir.join(pkg);
+        if !root.is_dir() {
+            return Err(format!(
+                "the stow package {pkg} is not a folder of {}",
+                opts.dir.display()
+            ));
+        }
+        let local = std::fs::read_to_string(root.join(LOCAL_IGNORE)).ok();
+        let mut ignore = match local.as_deref().or(opts.global_ignore.as_deref()) {
+            Some(text) => {
+                let file = if local.is_some() {
+                    format!("{pkg}/{LOCAL_IGNORE}")
+                } else {
+                    "~/.stow-global-ignore".into()
+                };
+                let (globs, notes) = translate_ignore_file(text, &file);
+                g.notes.extend(notes);
+                globs
+            }
+            None => DEFAULT_IGNORE.iter().map(|s| s.to_string()).collect(),
+        };
+        if root.join(LOCAL_IGNORE).exists() {
+            ignore.push(LOCAL_IGNORE.into());
+        }
+        package(&mut g, &root, pkg, "~", ignore, opts.dotfiles);
+    }
+    Ok(g)
+}
+
+fn compile(globs: impl Iterator<Item = String>) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for glob in globs {
+        if let Ok(g) = Glob::new(&glob) {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// The entries for the folder `root` (`to`, relative to the stow directory) linked at `at`:
+/// an `each` entry, and with `dotfiles`, the `dot-` paths below it as their own entries.
+fn package(
+    g: &mut Generated,
+    root: &Path,
+    to: &str,
+    at: &str,
+    ignore: Vec<String>,
+    dotfiles: bool,
+) {
+    let skip = compile(ignore.iter().cloned());
+    let mut each_ignore = ignore.clone();
+    let mut renamed = Vec::new();
+    let mut files = 0;
+    let mut walk = WalkDir::new(root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(Ok(item)) = walk.next() {
+        let rel = item.path().strip_prefix(root).unwrap_or(item.path());
+        let rel_text = rel.to_string_lossy().replace('\\', "/");
+        let is_dir = item.file_type().is_dir();
+        if item.file_name() == ".git" || skip.is_match(rel) {
+            if is_dir {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        let name = item.file_name().to_string_lossy();
+        if dotfiles && name.starts_with("dot-") && name.len() > 4 {
+            if is_dir {
+                walk.skip_current_dir();
+                each_ignore.push(format!("{rel_text}/"));
+            } else {
+                each_ignore.push(rel_text.clone());
+            }
+            renamed.push((rel_text, is_dir));
+        } else if !is_dir {
+            files += 1;
+        }
+    }
+    if files > 0 {
+        g.long.push(LongEntry {
+            at: at.to_string(),
+            to: to.to_string(),
+            each: true,
+            ignore: each_ignore,
+            ..LongEntry::default()
+        });
+    }
+    // What a rooted pattern (README*) means at the package's root does not carry into a
+    // renamed folder; the patterns that match a segment anywhere do.
+    let anywhere: Vec<String> = ignore
+        .into_iter()
+        .filter(|p| p.starts_with("**/") || p.starts_with('*'))
+        .collect();
+    for (rel, is_dir) in renamed {
+        let link_at = format!("{at}/{}", undot(&rel));
+        let link_to = format!("{to}/{rel}");
+        if is_dir {
+            let root = root.join(&rel);
+            package(g, &root, &link_to, &link_at, anywhere.clone(), dotfiles);
+        } else {
+            g.short.push((link_at, link_to));
+        }
+    }
+}
+
+/// A path below a package as stow --dotfiles links it: each `dot-` prefix stands for `.`.
+pub fn undot(rel: &str) -> String {
+    rel.split('/')
+        .map(|seg| match seg.strip_prefix("dot-") {
+            Some(rest) if !rest.is_empty() => format!(".{rest}"),
+            _ => seg.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stow_regexps_become_globs() {
+        assert_eq!(regex_to_glob(r"\.git").as_deref(), Some("**/.git"));
+        assert_eq!(regex_to_glob(r"^/README.*").as_deref(), Some("README*"));
+        assert_eq!(regex_to_glob(r".+~").as_deref(), Some("*~"));
+        assert_eq!(regex_to_glob(r"\#.*\#").as_deref(), Some("**/#*#"));
+        assert_eq!(regex_to_glob(r"^/COPYING").as_deref(), Some("COPYING"));
+        assert_eq!(regex_to_glob(r"\.\#.+").as_deref(), Some("**/.#*"));
+        assert_eq!(regex_to_glob(r"[a-z]+\.bak"), None);
+        assert_eq!(regex_to_glob(r"\d+"), None);
+        let (globs, notes) = translate_ignore_file("# c\n\\.DS_Store  # mac\n(a|b)\n", "f");
+        assert_eq!(globs, ["**/.DS_Store"]);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("`(a|b)`"), "{notes:?}");
+    }
+
+    #[test]
+    fn dotfiles_names_are_undotted() {
+        assert_eq!(undot("dot-config/nvim/dot-x"), ".config/nvim/.x");
+        assert_eq!(undot("dot-"), "dot-");
+    }
+
+    #[test]
+    fn default_globs_match_what_stow_ignores() {
+        let set = compile(DEFAULT_IGNORE.iter().map(|s| s.to_string()));
+        for ignored in [
+            "README.md",
+            "LICENSE",
+            "COPYING",
+            ".config/nvim/.git",
+            "a/CVS",
+            "x.swp~",
+            "a/#auto#",
+            ".#lock",
+        ] {
+            assert!(set.is_match(ignored), "{ignored}");
+        }
+        for kept in [".bashrc", ".config/README.md", ".gitconfig", "COPYING.txt"] {
+            assert!(!set.is_match(kept), "{kept}");
+        }
+    }
+}

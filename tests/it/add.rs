@@ -1,0 +1,221 @@
+//! `linkfile add`: a home file or folder moved into the repo, its entry added to the manifest
+//! (every other byte kept), the link made — one operation that `undo` reverses byte for byte.
+
+use std::fs;
+use std::path::Path;
+
+use crate::harness::World;
+
+const MANIFEST: &str = "#:schema ./linkfile.schema.json\n# my dotfiles\nversion = 1   # the format\n\n[links]\n\"~/.a\" = \"a\"  # kept\n\n# the long ones\n[[link]]\nat = \"~/.b\"\nto = \"b\"\n";
+
+fn world() -> World {
+    let w = World::new();
+    w.manifest(MANIFEST)
+        .repo_file("a", "a\n")
+        .repo_file("b", "b\n");
+    w.home_file(".vimrc", "set number\n");
+    w.home_file(".config/nvim/init.lua", "require('opts')\n");
+    w.home_file(".config/nvim/lua/opts.lua", "vim.o.nu = true\n");
+    w
+}
+
+fn manifest(w: &World) -> String {
+    fs::read_to_string(w.repo.join("linkfile.toml")).unwrap()
+}
+
+#[test]
+fn add_moves_links_and_edits_the_manifest_keeping_its_comments_and_undo_restores_all() {
+    crate::require_symlinks!();
+    let w = world();
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let before = w.snapshot();
+    let vimrc = w.home.join(".vimrc").to_string_lossy().into_owned();
+    let r = w.run(&["add", &vimrc, "../home/.config/nvim"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("+ ~/.vimrc -> .vimrc"), "{r:?}");
+    // Moved into the repo, mirroring the home; linked back.
+    assert_eq!(
+        fs::read_to_string(w.repo.join(".vimrc")).unwrap(),
+        "set number\n"
+    );
+    assert!(w.repo.join(".config/nvim/lua/opts.lua").is_file());
+    assert_eq!(w.link_text(".vimrc").unwrap(), w.repo.join(".vimrc"));
+    assert_eq!(
+        w.link_text(".config/nvim").unwrap(),
+        w.repo.join(".config/nvim")
+    );
+    // Appended to [links]; every other byte as it was.
+    let expected = MANIFEST.replace(
+        "\"~/.a\" = \"a\"  # kept\n",
+        "\"~/.a\" = \"a\"  # kept\n\"~/.vimrc\" = \".vimrc\"\n\"~/.config/nvim\" = \".config/nvim\"\n",
+    );
+    assert_eq!(manifest(&w), expected);
+    // Nothing left to do, and the new links are owned.
+    let plan = w.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(w.run(&["log"]).stdout.contains("add"));
+
+    let r = w.run(&["undo"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let after = w.snapshot();
+    assert!(
+        before == after,
+        "{}",
+        crate::harness::snapshot_diff(&before, &after, 20)
+    );
+    assert_eq!(manifest(&w), MANIFEST);
+    // The next undo walks back past the add, to the apply.
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(w.link_text(".a").is_none());
+}
+
+#[test]
+fn add_into_a_manifest_without_links_table_and_to_a_place_given() {
+    crate::require_symlinks!();
+    let w = World::new();
+    w.manifest("version = 1\n");
+    w.home_file(".gitconfig", "[user]\n");
+    let r = w.run(&["add", "../home/.gitconfig", "--to", "git/config"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        manifest(&w),
+        "version = 1\n\n[links]\n\"~/.gitconfig\" = \"git/config\"\n"
+    );
+    assert_eq!(
+        w.link_text(".gitconfig").unwrap(),
+        w.repo.join("git/config")
+    );
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert_eq!(manifest(&w), "version = 1\n");
+    assert!(
+        !w.repo.join("git").exists(),
+        "the folder add made in the repo is gone"
+    );
+    assert_eq!(
+        fs::read_to_string(w.home.join(".gitconfig")).unwrap(),
+        "[user]\n"
+    );
+}
+
+fn refused(w: &World, args: &[&str], says: &str) {
+    let before = w.snapshot();
+    let r = w.run(args);
+    assert_eq!(r.code, 1, "{args:?}: {r:?}");
+    assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert!(w.run(&["log"]).stdout.contains("No operations yet"));
+    let after = w.snapshot();
+    assert!(
+        before == after,
+        "{args:?} wrote: {}",
+        crate::harness::snapshot_diff(&before, &after, 20)
+    );
+}
+
+#[test]
+fn add_refuses_clearly_and_writes_nothing() {
+    let w = world();
+    fs::write(w.root.join("outside"), "x").unwrap();
+    refused(&w, &["add", "../outside"], "is not below the home");
+    refused(&w, &["add", "../home/.nothing"], "does not exist");
+    refused(&w, &["add", "a"], "is not below the home");
+    refused(&w, &["add", "../home/.a"], "does not exist");
+    w.home_file(".a", "mine\n");
+    refused(&w, &["add", "../home/.a"], "managed already");
+    refused(
+        &w,
+        &["add", "../home/.vimrc", "--to", "a"],
+        "exists in the repo already",
+    );
+    refused(
+        &w,
+        &["add", "../home/.vimrc", "--to", "../x"],
+        "not a place inside the repo",
+    );
+    refused(
+        &w,
+        &["add", "../home/.vimrc", "../home/.config/nvim", "--to", "x"],
+        "several were given",
+    );
+    refused(&w, &["add", "../home"], "is not below the home");
+    #[cfg(unix)]
+    {
+        crate::require_symlinks!();
+        w.home_link(".link", Path::new("/etc/hostname"));
+        refused(&w, &["add", "../home/.link"], "is a link already");
+        let fifo = w.home.join(".fifo");
+        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // (Not snapshotted: reading a fifo waits for a writer.)
+        let r = w.run(&["add", "../home/.fifo"]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stderr.contains("special file"), "{}", r.stderr);
+        assert!(fs::symlink_metadata(&fifo).is_ok() && !w.repo.join(".fifo").exists());
+    }
+}
+
+#[test]
+fn add_refuses_a_place_in_an_each_folder() {
+    let w = World::new();
+    w.manifest("version = 1\n[[link]]\nat = \"~\"\nto = \"zsh\"\neach = true\n");
+    w.repo_file("zsh/.zshenv", "x\n");
+    w.home_file(".zshrc", "y\n");
+    refused(
+        &w,
+        &["add", "../home/.zshrc", "--to", "zsh/.zshrc"],
+        "`each` entry",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failure_mid_way_rolls_back_the_moves_the_links_and_the_manifest() {
+    crate::require_symlinks!();
+    let w = world();
+    assert_eq!(w.run(&["apply"]).code, 0);
+    assert_eq!(w.run(&["add", "../home/.vimrc"]).code, 0);
+    let before = w.snapshot_all();
+    // Operation 3's backup folder is taken: its steps fail after the move and the link.
+    let store = w.manifest_state().unwrap().join("backups");
+    fs::create_dir_all(store.join("00000003-1")).unwrap();
+    fs::write(store.join("00000003-1/left"), "an earlier run's").unwrap();
+    let before = {
+        let mut b = before;
+        b.extend(w.snapshot_all());
+        b
+    };
+    let r = w.run(&["add", "../home/.config/nvim"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    let after = w.snapshot_all();
+    assert!(
+        before == after,
+        "{}",
+        crate::harness::snapshot_diff(&before, &after, 20)
+    );
+    assert!(w.home.join(".config/nvim/init.lua").is_file());
+    assert!(!w.repo.join(".config").exists());
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+}
+
+#[test]
+fn add_refuses_the_repo_in_the_home_and_what_holds_it() {
+    let w = World::new();
+    let repo = w.home.join("dotfiles");
+    crate::harness::write(&repo.join("linkfile.toml"), "version = 1\n");
+    crate::harness::write(&repo.join("vim/vimrc"), "x\n");
+    let m = repo.join("linkfile.toml").to_string_lossy().into_owned();
+    for (path, says) in [
+        ("vim/vimrc", "inside the repo"),
+        ("..", "not below the home"),
+    ] {
+        let before = w.snapshot();
+        let r = w.run_in(&repo, &["-m", &m, "add", path]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stderr.contains(says), "{}", r.stderr);
+        assert_eq!(before, w.snapshot());
+    }
+    let r = w.run_in(&repo, &["-m", &m, "add", "../dotfiles"]);
+    assert!(r.stderr.contains("inside the repo"), "{}", r.stderr);
+}

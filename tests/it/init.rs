@@ -1,0 +1,237 @@
+//! `linkfile init`: a starter manifest, and manifests translated from stow packages and dotbot
+//! configs whose plans equal those of the hand-written manifests under `examples/`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::harness::World;
+
+/// The plan's entries of `manifest`, as (at, to, action, link text), sorted.
+fn plan_of(w: &World, manifest: &Path) -> Vec<(String, String, String, String)> {
+    let m = manifest.to_string_lossy().into_owned();
+    let r = w.run(&["-m", &m, "plan", "--json"]);
+    assert_eq!(r.code, 0, "{}: {r:?}", manifest.display());
+    let v: serde_json::Value = serde_json::from_str(&r.raw_stdout).unwrap();
+    let mut entries: Vec<_> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (s("at"), s("to"), s("action"), s("link_text"))
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// The example `name` copied into the world's repo, its hand-written manifest renamed
+/// `hand.toml`.
+fn example(w: &World, name: &str) {
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name),
+        &w.repo,
+    );
+    fs::rename(w.repo.join("linkfile.toml"), w.repo.join("hand.toml")).unwrap();
+}
+
+#[test]
+fn bare_init_writes_a_commented_starter_and_its_schema_and_never_overwrites() {
+    let w = World::new();
+    let r = w.run(&["init"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
+    assert!(
+        text.starts_with("#:schema ./linkfile.schema.json\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# \"~/.gitconfig\" = \"git/config\""),
+        "{text}"
+    );
+    // The schema line is honest: the file is there, and the same as the project's.
+    let schema = fs::read_to_string(w.repo.join("linkfile.schema.json")).unwrap();
+    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/linkfile.schema.json");
+    assert_eq!(schema, fs::read_to_string(ours).unwrap());
+    // It is a valid manifest with nothing to do.
+    let r = w.run(&["plan", "--exit-code"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let before = w.snapshot();
+    for args in [
+        &["init"][..],
+        &["init", "--from-stow"],
+        &["init", "--from-dotbot", "x.yaml"],
+    ] {
+        let r = w.run(args);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+        assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+        assert_eq!(before, w.snapshot());
+    }
+}
+
+#[test]
+fn from_stow_plans_as_the_hand_written_stow_example() {
+    let w = World::new();
+    example(&w, "stow-style");
+    let r = w.run(&["init", "--from-stow"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "");
+    let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
+    // stow's default ignore list, written out.
+    for glob in [
+        "\"**/.git\"",
+        "\"README*\"",
+        "\"*~\"",
+        "\"**/#*#\"",
+        "\"COPYING\"",
+    ] {
+        assert!(text.contains(glob), "{glob}: {text}");
+    }
+    let generated = plan_of(&w, &w.repo.join("linkfile.toml"));
+    assert_eq!(generated, plan_of(&w, &w.repo.join("hand.toml")));
+    // The README of the git package is not linked.
+    assert!(generated.iter().all(|e| !e.0.contains("README")));
+    assert_eq!(generated.len(), 6, "{generated:?}");
+}
+
+#[test]
+fn from_stow_names_packages_reads_local_ignores_and_understands_dotfiles() {
+    let w = World::new();
+    w.repo_file("zsh/dot-zshrc", "z\n")
+        .repo_file("zsh/dot-config/zsh/aliases.zsh", "a\n")
+        .repo_file("zsh/dot-config/zsh/dot-hidden", "h\n")
+        .repo_file("zsh/plain", "p\n")
+        .repo_file("zsh/notes.txt", "n\n")
+        .repo_file("zsh/.stow-local-ignore", "notes\\.txt\n[0-9]+\\.bak\n")
+        .repo_file("other/x", "not named\n");
+    let r = w.run(&["init", "--from-stow", "zsh", "--dotfiles"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The regular expression a glob cannot say is listed, not dropped.
+    assert!(r.stderr.contains("[0-9]+\\.bak"), "{}", r.stderr);
+    w.repo_file(
+        "hand.toml",
+        r#"version = 1
+[links]
+"~/.zshrc" = "zsh/dot-zshrc"
+"~/.config/zsh/.hidden" = "zsh/dot-config/zsh/dot-hidden"
+[[link]]
+at = "~"
+to = "zsh"
+each = true
+ignore = ["dot-*", "notes.txt", ".stow-local-ignore"]
+[[link]]
+at = "~/.config"
+to = "zsh/dot-config"
+each = true
+ignore = ["zsh/dot-hidden"]
+"#,
+    );
+    let generated = plan_of(&w, &w.repo.join("linkfile.toml"));
+    assert_eq!(generated, plan_of(&w, &w.repo.join("hand.toml")));
+    let ats: Vec<String> = generated.iter().map(|e| e.0.replace('\\', "/")).collect();
+    let home = w.home.to_string_lossy().replace('\\', "/");
+    for want in [
+        ".zshrc",
+        ".config/zsh/aliases.zsh",
+        ".config/zsh/.hidden",
+        "plain",
+    ] {
+        assert!(ats.contains(&format!("{home}/{want}")), "{want}: {ats:?}");
+    }
+    assert_eq!(ats.len(), 4, "{ats:?}");
+}
+
+#[test]
+fn from_dotbot_plans_as_the_hand_written_dotbot_example_and_lists_the_rest() {
+    let w = World::new();
+    example(&w, "dotbot-style");
+    let r = w.run(&["init", "--from-dotbot", "install.conf.yaml"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("not translated: the `shell` directive"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("not translated: the `clean` directive"),
+        "{}",
+        r.stderr
+    );
+    let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
+    assert!(text.contains("when = { os = \"linux\" }"), "{text}");
+    assert!(text.contains("relative = true"), "{text}");
+    assert_eq!(
+        plan_of(&w, &w.repo.join("linkfile.toml")),
+        plan_of(&w, &w.repo.join("hand.toml"))
+    );
+}
+
+#[test]
+fn from_dotbot_reads_json_and_comments_out_a_condition_it_cannot_say() {
+    let w = World::new();
+    w.repo_file("vimrc", "v\n")
+        .repo_file("tmux.conf", "t\n")
+        .repo_file("zshrc", "z\n");
+    w.repo_file(
+        "install.conf.json",
+        r#"[{"link": {"~/.vimrc": "vimrc",
+                     "~/.tmux.conf": {"path": "tmux.conf", "force": true},
+                     "~/.zshrc": {"path": "zshrc", "if": "command -v zsh", "ignore-missing": true}}},
+           {"create": ["~/downloads"]}]"#,
+    );
+    let r = w.run(&["init", "--from-dotbot", "install.conf.json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for said in [
+        "`command -v zsh`",
+        "ignore-missing",
+        "the `create` directive",
+    ] {
+        assert!(r.stderr.contains(said), "{said}: {}", r.stderr);
+    }
+    let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
+    assert!(text.contains("# [[link]]\n# at = \"~/.zshrc\""), "{text}");
+    assert!(text.contains("on_conflict = \"backup\""), "{text}");
+    let plan = plan_of(&w, &w.repo.join("linkfile.toml"));
+    let ats: Vec<String> = plan.iter().map(|e| e.0.replace('\\', "/")).collect();
+    assert_eq!(ats.len(), 2, "{ats:?}");
+    assert!(ats.iter().all(|a| !a.ends_with(".zshrc")));
+}
+
+#[test]
+fn init_refuses_what_it_cannot_read_and_writes_nothing() {
+    let w = World::new();
+    w.repo_file("bad.yaml", "- link: [\n");
+    w.repo_file("map.yaml", "link: {}\n");
+    for (args, says) in [
+        (&["init", "--from-dotbot", "bad.yaml"][..], "is not YAML"),
+        (
+            &["init", "--from-dotbot", "map.yaml"],
+            "not a list of dotbot directives",
+        ),
+        (&["init", "--from-dotbot", "missing.yaml"], "missing.yaml"),
+        (&["init", "--from-stow", "nope"], "not a folder"),
+        (&["init", "--from-stow"], "no stow package folders"),
+    ] {
+        let before = w.snapshot();
+        let r = w.run(args);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+        assert_eq!(before, w.snapshot(), "{args:?}");
+    }
+}
