@@ -31,6 +31,8 @@ struct Scope {
     places: HashSet<String>,
     folders: HashSet<String>,
     originals: HashSet<String>,
+    /// Files an operation staged in the state folder (`add`'s new manifest): kept like backups.
+    staged: HashSet<String>,
 }
 
 fn key(p: &Path) -> String {
@@ -60,6 +62,7 @@ impl Scope {
             places: HashSet::new(),
             folders: HashSet::new(),
             originals: HashSet::new(),
+            staged: HashSet::new(),
         }
     }
 
@@ -92,7 +95,41 @@ impl Scope {
         self.places.contains(&k) || self.folders.contains(&k)
     }
 
+    /// An `add` moves files and folders of the home into the repo, and the manifest out to the
+    /// store and its staged successor in: its own steps name places the manifest (edited only
+    /// by its last step) may not want yet. They are allowed as the shape of an add — between
+    /// the home and the repo, the repo and the store — and nothing else.
+    fn add_own_moves(&mut self, intent: &Intent, state_dir: &Path) {
+        let real_repo = self.real_repo.clone();
+        let into_repo = |p: &Path| is_within(&real_place(p), &real_repo, CASE_INSENSITIVE);
+        let home = self.home.clone();
+        for step in &intent.steps {
+            let Step::Move { from, to } = step else {
+                continue;
+            };
+            let in_home = is_within(from, &home, CASE_INSENSITIVE) && normalize(from) != home;
+            if in_home && into_repo(to) {
+                self.add(from, to);
+                // The folders it makes in the repo for them.
+                for dir in to.ancestors().skip(1) {
+                    if !into_repo(dir) || real_path(dir) == real_repo {
+                        break;
+                    }
+                    self.folders.insert(key(dir));
+                }
+            } else if into_repo(from) && self.in_store(to) {
+                self.originals.insert(key(from));
+            } else if from.parent() == Some(state_dir) && into_repo(to) {
+                self.staged.insert(key(from));
+                self.originals.insert(key(to));
+            }
+        }
+    }
+
     fn in_store(&self, p: &Path) -> bool {
+        if self.staged.contains(&key(p)) {
+            return true;
+        }
         // What is kept may itself be a link (a folder link moved aside): not followed.
         is_within(&real_place(p), &self.store, CASE_INSENSITIVE)
     }
@@ -209,6 +246,9 @@ pub fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> Result<(
     }
     for (at, to) in (wanted.links)()? {
         scope.add(&at, &to);
+    }
+    if intent.command == "add" {
+        scope.add_own_moves(intent, &state.dir);
     }
     match intent.steps.iter().find_map(|s| scope.refuse_step(s)) {
         Some((path, why)) => Err(Error::UntrustedRecord {
