@@ -380,7 +380,10 @@ impl Folder {
     /// What `name` is in this folder, never following it.
     pub fn entry(&self, name: &std::ffi::OsStr) -> io::Result<super::tree::Entry> {
         let meta = std::fs::symlink_metadata(self.dir.join(name))?;
-        let is_link = meta.file_type().is_symlink() || meta.file_type().is_symlink_dir();
+        let is_link = {
+            use std::os::windows::fs::FileTypeExt;
+            meta.file_type().is_symlink() || meta.file_type().is_symlink_dir()
+        };
         Ok(super::tree::Entry {
             is_link,
             is_dir: meta.is_dir() && !is_link,

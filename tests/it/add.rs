@@ -2,7 +2,6 @@
 //! (every other byte kept), the link made — one operation that `undo` reverses byte for byte.
 
 use std::fs;
-use std::path::Path;
 
 use crate::harness::World;
 
@@ -142,7 +141,7 @@ fn add_refuses_clearly_and_writes_nothing() {
     #[cfg(unix)]
     {
         crate::require_symlinks!();
-        w.home_link(".link", Path::new("/etc/hostname"));
+        w.home_link(".link", std::path::Path::new("/etc/hostname"));
         refused(&w, &["add", "../home/.link"], "is a link already");
         let fifo = w.home.join(".fifo");
         let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();

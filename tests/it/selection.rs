@@ -2,6 +2,7 @@
 //! the entry), `tags` with `--only` and `--except` (entries not selected are neither applied nor
 //! pruned).
 
+#[cfg(unix)]
 use std::fs;
 
 use crate::harness::World;
