@@ -143,7 +143,11 @@ fn run_steps(
         (tx.before_step)(step)
             .map_err(|e| crate::steps::Failure::before(step, e))
             .and_then(|()| run_step(step, places))
-            .map_err(|f| (f, i + 1, i))?;
+            // The failing step may have changed something, unless it found its place taken.
+            .map_err(|f| {
+                let ran = if f.made_nothing() { i } else { i + 1 };
+                (f, ran, i)
+            })?;
     }
     places
         .check_unchanged()

@@ -119,6 +119,13 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    /// Whether the failed step made nothing, so that rolling back must leave its place alone:
+    /// a step that makes a folder or link found something already there (which is not
+    /// linkfile's to remove, even an empty folder).
+    pub(crate) fn made_nothing(&self) -> bool {
+        self.source.kind() == io::ErrorKind::AlreadyExists
+    }
+
     /// A failure reported before `step` ran (by the apply's hook).
     pub(crate) fn before(step: &Step, source: io::Error) -> Self {
         Failure::new(step_action(step), step_path(step), source)

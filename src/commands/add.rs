@@ -490,7 +490,8 @@ fn run_steps(
             .map_err(|e| crate::steps::Failure::before(step, e))
             .and_then(|()| run_step(step, &mut places));
         if let Err(failure) = result {
-            failed = Some((failure, i + 1, i));
+            let ran = if failure.made_nothing() { i } else { i + 1 };
+            failed = Some((failure, ran, i));
             break;
         }
     }

@@ -431,3 +431,28 @@ fn a_backup_across_filesystems_copies_files_and_refuses_folders() {
     assert!(r.stderr.contains("set LINKFILE_STATE_DIR"), "{}", r.stderr);
     assert_eq!(w.snapshot(), before);
 }
+
+/// A folder step that finds its folder already there made nothing: the rollback leaves that
+/// folder alone (it removed it, empty as it was, before).
+#[test]
+fn a_folder_already_at_a_backups_place_is_left_by_the_rollback() {
+    let w = world(ONE);
+    w.home_file(".a", "mine\n");
+    let store = linkfile::oplog::State::new(
+        &w.state,
+        &fs::canonicalize(w.repo.join("linkfile.toml")).unwrap(),
+        linkfile::platform::CASE_INSENSITIVE,
+    )
+    .dir
+    .join("backups");
+    fs::create_dir_all(store.join("00000001-1")).unwrap();
+    let before = w.snapshot();
+    let r = w.run(&["apply", "--on-conflict", "backup"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("nothing was changed"), "{r:?}");
+    assert_eq!(w.snapshot(), before);
+    assert!(
+        store.join("00000001-1").is_dir(),
+        "the folder that was there is still there"
+    );
+}
