@@ -457,18 +457,119 @@ fn replace_checked(
                     "the link changed since the plan".into(),
                 ));
             }
-            f.replace(temp, name, old_flavour)
-                .map(|()| false)
-                .map_err(|e| {
-                    let _ = remove_new(f, temp);
-                    NotReplaced::Os(e)
-                })
+            // Chosen by what the old link is, never by the error a first try gives.
+            let replaced = if old_flavour == Flavour::File || platform::RENAME_REPLACES_FOLDER_LINKS
+            {
+                f.replace(temp, name, old_flavour)
+            } else {
+                replace_aside(f, temp, name, |f, n| remove_old(f, n))
+            };
+            replaced.map(|()| false).map_err(|e| {
+                let _ = remove_new(f, temp);
+                NotReplaced::Os(e)
+            })
         }
         Err(e) => {
             let _ = remove_new(f, temp);
             Err(NotReplaced::Os(e))
         }
     }
+}
+
+/// The name the old link is moved aside to while a folder link is replaced: derived from the
+/// new link's temporary name, so that undo and recovery find it from the step alone.
+fn aside_name(temp: &OsStr) -> OsString {
+    let mut aside = temp.to_os_string();
+    aside.push(".aside");
+    aside
+}
+
+/// Puts the link `temp` in place of the folder link `name` where no rename can replace one
+/// (Windows): the old link is moved aside (a rename: it stays whole), the new one renamed in,
+/// then the old one removed. If the new one cannot go in, the old one is moved back; whatever
+/// state a kill leaves, undo finds the old link at its place or aside ([`aside_undo`]) and
+/// never loses it.
+fn replace_aside(
+    f: &platform::Folder,
+    temp: &OsStr,
+    name: &OsStr,
+    remove_old: impl Fn(&platform::Folder, &OsStr) -> io::Result<()>,
+) -> io::Result<()> {
+    let aside = aside_name(temp);
+    f.rename_new(name, f, &aside)?;
+    if let Err(e) = f.rename_new(temp, f, name) {
+        return match f.rename_new(&aside, f, name) {
+            Ok(()) => Err(e),
+            Err(back) => Err(io::Error::other(format!(
+                "{e}; and the old link could not be put back ({back}): it is at {}",
+                f.path().join(&aside).display()
+            ))),
+        };
+    }
+    // The new link is in place: a leftover old one beside it loses nothing.
+    let _ = remove_old(f, &aside);
+    Ok(())
+}
+
+/// What a link's place (or its aside name) holds, for undoing a replacement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    Old,
+    New,
+    Nothing,
+    Other,
+}
+
+/// Undoing a folder link's replacement, from what its place and its aside name hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AsideUndo {
+    /// No old link aside: undo as for any replacement.
+    NoAside,
+    /// The old link is aside: remove the new one at the place (when there), move it back.
+    PutBack { remove_new: bool },
+    /// The old link is aside and something else is at the place: left as it is, and said.
+    Leave,
+}
+
+fn aside_undo(place: Holds, aside: Holds) -> AsideUndo {
+    match (aside, place) {
+        (Holds::Old, Holds::New) => AsideUndo::PutBack { remove_new: true },
+        (Holds::Old, Holds::Nothing) => AsideUndo::PutBack { remove_new: false },
+        (Holds::Old, Holds::Old | Holds::Other) => AsideUndo::Leave,
+        (_, _) => AsideUndo::NoAside,
+    }
+}
+
+/// Undoes a replacement whose old link a kill may have left aside; `Ok(true)` when it did.
+fn undo_aside(
+    f: &platform::Folder,
+    at: &Path,
+    name: &OsStr,
+    pid: u32,
+    holds: impl Fn(&platform::Folder, &OsStr) -> Holds,
+    remove_new: impl Fn(&platform::Folder, &OsStr) -> io::Result<()>,
+) -> Result<bool, String> {
+    let prefix = temp_prefix(at, pid);
+    for n in 0..100 {
+        let aside = aside_name(OsStr::new(&format!("{prefix}{n}.tmp")));
+        match aside_undo(holds(f, name), holds(f, &aside)) {
+            AsideUndo::NoAside => continue,
+            AsideUndo::Leave => {
+                return Err(format!(
+                    "the old link is at {}, and something else is in its place",
+                    f.path().join(&aside).display()
+                ));
+            }
+            AsideUndo::PutBack { remove_new: new } => {
+                if new {
+                    remove_new(f, name).map_err(|e| e.to_string())?;
+                }
+                f.rename_new(&aside, f, name).map_err(|e| e.to_string())?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// A hard link to `original` under a fresh name beside `at`.
@@ -700,11 +801,22 @@ pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), Strin
             old_kind,
         } => {
             let Some(f) = f else { return Ok(()) };
+            let was = old_kind.unwrap_or(*kind);
+            let holds = |f: &platform::Folder, n: &OsStr| match f.read_link(n) {
+                ReadLink::Link(now) if platform::same_path(&now, old) => Holds::Old,
+                ReadLink::Link(now) if platform::same_path(&now, new) => Holds::New,
+                ReadLink::Missing => Holds::Nothing,
+                _ => Holds::Other,
+            };
+            // A folder link replaced by moving the old one aside (Windows), killed half way.
+            if undo_aside(&f, at, name, pid, holds, |f, n| f.remove_link(n, *kind))? {
+                remove_temp_links(&f, at, pid);
+                return Ok(());
+            }
             remove_temp_links(&f, at, pid);
             if !matches!(f.read_link(name), ReadLink::Link(now) if platform::same_path(&now, new)) {
                 return Ok(());
             }
-            let was = old_kind.unwrap_or(*kind);
             let temp = temp_link(&f, at, old, was, pid).map_err(s)?;
             let is_new = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if platform::same_path(&now, new));
             let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
@@ -916,4 +1028,92 @@ pub fn recover(
         msg.push_str(&format!("\n  left in place: {f}"));
     }
     Ok(Some(msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_link_aside_is_put_back_whatever_the_kill_left() {
+        use AsideUndo::*;
+        use Holds::*;
+        // (what the place holds, what the aside name holds) -> what undo does.
+        let table = [
+            ((New, Old), PutBack { remove_new: true }),
+            ((Nothing, Old), PutBack { remove_new: false }),
+            ((Other, Old), Leave),
+            ((Old, Old), Leave),
+            ((Old, Nothing), NoAside),
+            ((New, Nothing), NoAside),
+            ((New, Other), NoAside),
+        ];
+        for ((place, aside), want) in table {
+            assert_eq!(aside_undo(place, aside), want, "{place:?} {aside:?}");
+        }
+    }
+
+    /// The aside dance on real folder links (made here as symlinks to folders): the new link
+    /// ends in place and the old one gone; if the new one cannot go in, the old one is back.
+    /// Undo from each state a kill can leave gives the old link back.
+    #[cfg(unix)]
+    #[test]
+    fn replacing_a_folder_link_aside_never_loses_the_old_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for d in ["old", "new", "other"] {
+            fs::create_dir(dir.join(d)).unwrap();
+        }
+        let f = platform::Folder::open(dir).unwrap();
+        let (x, at) = (OsStr::new("x"), dir.join("x"));
+        let (old, new) = (dir.join("old"), dir.join("new"));
+        let text = |n: &str| match f.read_link(OsStr::new(n)) {
+            ReadLink::Link(t) => Some(t),
+            _ => None,
+        };
+        let remove = |f: &platform::Folder, n: &OsStr| f.remove_link(n, Flavour::Dir);
+        let temp = OsString::from(format!("{}0.tmp", temp_prefix(&at, 7)));
+        let aside = aside_name(&temp);
+
+        f.make_link(x, &old, Flavour::Dir).unwrap();
+        f.make_link(&temp, &new, Flavour::Dir).unwrap();
+        replace_aside(&f, &temp, x, remove).unwrap();
+        assert_eq!(text("x"), Some(new.clone()));
+        assert!(matches!(f.read_link(&aside), ReadLink::Missing));
+
+        // The new link is gone before it could go in: the old one is put back.
+        remove(&f, x).unwrap();
+        f.make_link(x, &old, Flavour::Dir).unwrap();
+        assert!(replace_aside(&f, &temp, x, remove).is_err());
+        assert_eq!(text("x"), Some(old.clone()));
+        assert!(matches!(f.read_link(&aside), ReadLink::Missing));
+
+        let holds = |f: &platform::Folder, n: &OsStr| match f.read_link(n) {
+            ReadLink::Link(t) if t == old => Holds::Old,
+            ReadLink::Link(t) if t == new => Holds::New,
+            ReadLink::Missing => Holds::Nothing,
+            _ => Holds::Other,
+        };
+        // Killed after the move aside, and after the new one went in: undo puts the old back.
+        for new_in_place in [false, true] {
+            remove(&f, x).unwrap();
+            f.make_link(&aside, &old, Flavour::Dir).unwrap();
+            if new_in_place {
+                f.make_link(x, &new, Flavour::Dir).unwrap();
+            }
+            assert_eq!(undo_aside(&f, &at, x, 7, holds, remove), Ok(true));
+            assert_eq!(text("x"), Some(old.clone()));
+            assert!(matches!(f.read_link(&aside), ReadLink::Missing));
+        }
+        // Something else in its place: left as it is, and said.
+        remove(&f, x).unwrap();
+        f.make_link(&aside, &old, Flavour::Dir).unwrap();
+        f.make_link(x, &dir.join("other"), Flavour::Dir).unwrap();
+        let err = undo_aside(&f, &at, x, 7, holds, remove).unwrap_err();
+        assert!(err.contains("the old link is at"), "{err}");
+        assert_eq!(text("x"), Some(dir.join("other")));
+        // Nothing aside: an ordinary replacement's undo.
+        remove(&f, &aside).unwrap();
+        assert_eq!(undo_aside(&f, &at, x, 7, holds, remove), Ok(false));
+    }
 }

@@ -33,6 +33,11 @@ pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
 /// Whether symlinks have a file/directory flavour that must match the original (Windows).
 pub const LINKS_HAVE_FLAVOUR: bool = cfg!(windows);
 
+/// Whether a rename puts a link over a folder link (a directory symlink or junction) in one
+/// call. Windows refuses (MoveFileEx answers 5, or 183 when the flavours differ): the old link
+/// is moved aside first (see `steps::replace_aside`).
+pub const RENAME_REPLACES_FOLDER_LINKS: bool = !cfg!(windows);
+
 /// Whether folders have Unix permission bits (`dir_mode`); Windows folders have ACLs.
 pub const FOLDER_MODES: bool = cfg!(unix);
 

@@ -75,16 +75,16 @@ pub fn remove_link(at: &Path, flavour: Flavour) -> io::Result<()> {
     }
 }
 
+/// Renames the link `temp` over the file symlink `at` (MoveFileEx replaces a file). A folder
+/// link (directory symlink, junction) cannot be renamed over: the steps move it aside first
+/// (`steps::replace_aside`, chosen by flavour), and never remove it before the new one is in.
 pub fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
-    match std::fs::rename(temp, at) {
-        Ok(()) => Ok(()),
-        // Renaming over a directory symlink is refused; remove the old link, then rename.
-        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            remove_link(at, kind)?;
-            std::fs::rename(temp, at)
-        }
-        Err(e) => Err(e),
+    if kind != Flavour::File {
+        return Err(io::Error::other(
+            "a folder link is not renamed over on Windows; it is moved aside first",
+        ));
     }
+    std::fs::rename(temp, at)
 }
 
 pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
