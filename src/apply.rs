@@ -94,29 +94,15 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     if !outcome.backups.is_empty() {
         tx.state.backup_store()?;
     }
-    let intent = Intent {
-        op: tx.op,
-        pid: std::process::id(),
-        command: tx.command.to_string(),
+    let steps = run_intent(
+        tx.state,
+        [tx.home, tx.repo],
+        tx.op,
+        tx.command,
         steps,
-    };
-    let json = serde_json::to_string(&intent).map_err(|e| Error::State {
-        path: tx.state.intent_path(),
-        source: std::io::Error::other(e),
-    })?;
-    tx.state.write_intent(json.as_bytes())?;
-
-    // Writes go through folders walked to from these without following a link; at the end,
-    // every folder written in must still be the one walked to (none swapped meanwhile).
-    let mut places = Places::for_apply([tx.home, tx.repo, tx.state.dir.as_path()]);
-    if let Err((failure, ran, made)) = run_steps(&intent.steps, tx, &mut places) {
-        let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
-        if matches!(rollback, Rollback::Complete { .. }) {
-            let _ = tx.state.remove_intent();
-        }
-        return Err(failure.into_error(rollback));
-    }
-    for step in &intent.steps {
+        tx.before_step,
+    )?;
+    for step in &steps {
         match step {
             // The backup store's folders are the backups', not folders made to hold links.
             Step::MakeFolder { dir, .. } if dir.starts_with(&tx.state.dir) => {}
@@ -131,19 +117,53 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
+/// Writes the intent record of operation `op` (its steps), then runs the steps through folders
+/// walked to from the home, the repo and the state folder without following a link; at the end
+/// every folder written in must still be the one walked to (none swapped meanwhile). On a
+/// failure, rolls back what ran and says so. The one runner of `apply`, `undo`, `unlink` and
+/// `add`; returns the steps that ran.
+pub(crate) fn run_intent(
+    state: &State,
+    [home, repo]: [&Path; 2],
+    op: u64,
+    command: &str,
+    steps: Vec<Step>,
+    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
+) -> Result<Vec<Step>, Error> {
+    let intent = Intent {
+        op,
+        pid: std::process::id(),
+        command: command.to_string(),
+        steps,
+    };
+    let json = serde_json::to_string(&intent).map_err(|e| Error::State {
+        path: state.intent_path(),
+        source: std::io::Error::other(e),
+    })?;
+    state.write_intent(json.as_bytes())?;
+    let mut places = Places::for_apply([home, repo, state.dir.as_path()]);
+    if let Err((failure, ran, made)) = run_steps(&intent.steps, before_step, &mut places) {
+        let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
+        if matches!(rollback, Rollback::Complete { .. }) {
+            let _ = state.remove_intent();
+        }
+        return Err(failure.into_error(rollback));
+    }
+    Ok(intent.steps)
+}
+
 /// Runs `steps` in order through `places`, then checks that every folder written in is still
-/// the one walked to (none moved, or swapped for a link, meanwhile). On failure, how many steps
-/// ran (the failing one may have changed something) and how many completed.
+/// the one walked to. On failure, how many steps ran (the failing one may have changed
+/// something, unless it found its place taken) and how many completed.
 fn run_steps(
     steps: &[Step],
-    tx: &mut Transaction,
+    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
     places: &mut Places,
 ) -> Result<(), (crate::steps::Failure, usize, usize)> {
     for (i, step) in steps.iter().enumerate() {
-        (tx.before_step)(step)
+        before_step(step)
             .map_err(|e| crate::steps::Failure::before(step, e))
             .and_then(|()| run_step(step, places))
-            // The failing step may have changed something, unless it found its place taken.
             .map_err(|f| {
                 let ran = if f.made_nothing() { i } else { i + 1 };
                 (f, ran, i)

@@ -10,7 +10,7 @@
 
 use super::*;
 use crate::oplog::{Added, Moved};
-use crate::steps::{Intent, Places, Step, finish, roll_back, run_step};
+use crate::steps::{Step, finish};
 
 /// One path to add, checked.
 struct Addition {
@@ -461,9 +461,7 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
     Ok(doc.to_string())
 }
 
-/// Writes the intent and runs `steps` through folders walked to from the home, the repo and the
-/// state folder without following a link (as apply does); on a failure, rolls back what ran and
-/// says so.
+/// Writes the intent and runs `steps` as apply does ([`apply::run_intent`]).
 fn run_steps(
     s: &Setup,
     id: u64,
@@ -471,43 +469,15 @@ fn run_steps(
     steps: Vec<Step>,
     before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    let state = &s.state;
-    let intent = Intent {
-        op: id,
-        pid: std::process::id(),
-        command: command.to_string(),
+    apply::run_intent(
+        &s.state,
+        [&s.home, &s.repo],
+        id,
+        command,
         steps,
-    };
-    let json = serde_json::to_string(&intent).map_err(|e| Error::State {
-        path: state.intent_path(),
-        source: std::io::Error::other(e),
-    })?;
-    state.write_intent(json.as_bytes())?;
-    let mut places = Places::for_apply([s.home.as_path(), s.repo.as_path(), state.dir.as_path()]);
-    let mut failed = None;
-    for (i, step) in intent.steps.iter().enumerate() {
-        let result = before_step(step)
-            .map_err(|e| crate::steps::Failure::before(step, e))
-            .and_then(|()| run_step(step, &mut places));
-        if let Err(failure) = result {
-            let ran = if failure.made_nothing() { i } else { i + 1 };
-            failed = Some((failure, ran, i));
-            break;
-        }
-    }
-    if failed.is_none()
-        && let Err(failure) = places.check_unchanged()
-    {
-        failed = Some((failure, intent.steps.len(), intent.steps.len()));
-    }
-    if let Some((failure, ran, made)) = failed {
-        let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
-        if matches!(rollback, crate::error::Rollback::Complete { .. }) {
-            let _ = state.remove_intent();
-        }
-        return Err(failure.into_error(rollback));
-    }
-    Ok(())
+        before_step,
+    )
+    .map(drop)
 }
 
 /// The head and the operation `undo` would revert, when that is an `add`.
