@@ -22,7 +22,7 @@ pub struct Cli {
     /// What `~` means [default: $LINKFILE_HOME, else your home folder]; a home given here or by $LINKFILE_HOME isolates: ${HOME} is it, and no link goes outside it
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// When to colour the output (NO_COLOR turns `auto` off)
+    /// When to colour the output (`auto`: on a terminal whose TERM is not dumb; NO_COLOR and CLICOLOR=0 turn it off, CLICOLOR_FORCE on)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Print less: only errors, the conflicts an operation refuses on (with their hints), and
@@ -53,7 +53,7 @@ pub struct Select {
 /// When to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// When writing to a terminal and NO_COLOR is not set.
+    /// On a terminal (TERM not `dumb`), unless NO_COLOR or CLICOLOR=0; also in a pipe with CLICOLOR_FORCE.
     Auto,
     /// Always.
     Always,

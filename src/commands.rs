@@ -225,14 +225,14 @@ fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Re
         .map(Path::to_path_buf)
         .unwrap_or_else(|| sys.cwd.clone());
     let home = home_dir(home_given, sys)?;
+    let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     let root = sys
         .var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
-        .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
+        .unwrap_or_else(|| platform::default_state_root(&home, &|k| sys.var(k), isolated));
     refuse_state_in_repo(&root, &repo)?;
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
     state.verify(&home)?;
-    let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     let carried = match state.head()? {
         None => carry::find(&state, &manifest_path),
         Some(_) => None,
@@ -522,7 +522,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             on_conflict,
             select,
         } => {
-            let _lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
+            let mut lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -538,10 +538,11 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 cli.quiet,
                 &view(&session, style, cli.verbose),
                 out,
+                &mut lock,
             )
         }
         Command::Undo { dry_run } => {
-            let _lock = prepare(&s, sys, "undo", *dry_run, out, false)?;
+            let mut lock = prepare(&s, sys, "undo", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet)?;
@@ -559,10 +560,11 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 cli.quiet,
                 &view(&session, style, cli.verbose),
                 out,
+                &mut lock,
             )
         }
         Command::Unlink { dry_run, select } => {
-            let _lock = prepare(&s, sys, "unlink", *dry_run, out, false)?;
+            let mut lock = prepare(&s, sys, "unlink", *dry_run, out, false)?;
             carry(&mut s, !*dry_run, out, cli.quiet)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet)?;
@@ -578,6 +580,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 cli.quiet,
                 &view(&session, style, cli.verbose),
                 out,
+                &mut lock,
             )
         }
         Command::Log { json } => {
@@ -623,7 +626,8 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             Ok(EXIT_OK)
         }
         Command::Add { paths, to } => {
-            let _lock = prepare(&s, sys, "add", false, out, false)?;
+            let mut lock = prepare(&s, sys, "add", false, out, false)?;
+            lock.take(&s.state)?;
             carry(&mut s, true, out, cli.quiet)?;
             add::run(s, sys, paths, to.as_deref(), cli.quiet, out)
         }
@@ -650,15 +654,49 @@ fn prepare(
     dry_run: bool,
     out: &mut dyn Write,
     json: bool,
-) -> Result<Option<oplog::Lock>, Error> {
+) -> Result<WriterLock, Error> {
     if dry_run {
-        return Ok(None);
+        return Ok(WriterLock::None);
+    }
+    // No state folder yet: nothing to recover, and a run that ends up writing nothing (a
+    // conflict, a manifest error) should not leave one behind.
+    if std::fs::symlink_metadata(&s.state.root)
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    {
+        return Ok(WriterLock::Later(command.to_string()));
     }
     let lock = s.state.lock(command)?;
     let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
     // A rollback is said even under -q: it undoes what an earlier run left in place.
     report_recovery(recovered, out, json)?;
-    Ok(Some(lock))
+    Ok(WriterLock::Held(lock))
+}
+
+/// The writer's lock: held, not needed (a dry run), or to be taken before the first write
+/// because there was no state folder to lock when the command started.
+enum WriterLock {
+    None,
+    Held(#[allow(dead_code)] oplog::Lock),
+    Later(String),
+}
+
+impl WriterLock {
+    /// Takes the lock if it was put off. Another writer may have started meanwhile: its state
+    /// would make the plan stale, so the run stops rather than write past it.
+    fn take(&mut self, state: &State) -> Result<(), Error> {
+        let WriterLock::Later(command) = self else {
+            return Ok(());
+        };
+        let lock = state.lock(command)?;
+        if state.head()?.is_some() || state.read_intent()?.is_some() {
+            return Err(Error::StalePlan {
+                path: state.root.clone(),
+                detail: "another linkfile wrote its state meanwhile".into(),
+            });
+        }
+        *self = WriterLock::Held(lock);
+        Ok(())
+    }
 }
 
 /// For the read-only commands (`plan`, `log`, the dry runs): an interrupted operation is not
@@ -705,6 +743,7 @@ fn transact(
     quiet: bool,
     view: &View,
     out: &mut dyn Write,
+    lock: &mut WriterLock,
 ) -> Result<u8, Error> {
     let plan = &session.plan;
     let counts = plan.counts();
@@ -735,6 +774,11 @@ fn transact(
             writeln!(out, "Dry run: nothing was changed.")?;
         }
         return Ok(EXIT_OK);
+    }
+    // With no history and nothing to change or take over, there is nothing to record either.
+    let records = session.head.is_some() || counts.pending() || !apply::view_after(plan).is_empty();
+    if records {
+        lock.take(&session.state)?;
     }
     let result = session.apply(command, undoes, &mut |_| Ok(()));
     if json {

@@ -285,7 +285,7 @@ impl Error {
             )),
             Error::StalePlan { .. } => Some("run `linkfile plan` again to see the current state".into()),
             Error::Apply { hint, .. } => hint.clone(),
-            Error::State { .. } => Some("check that the state folder (LINKFILE_STATE_DIR, else ~/.local/state/linkfile) is writable".into()),
+            Error::State { .. } => Some("check that the state folder (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile) is writable".into()),
             Error::Locked { .. } => Some("wait for it to finish, then run linkfile again".into()),
             Error::NeedsRecover { .. } => Some("look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest".into()),
             Error::NothingToUndo(_) => None,
@@ -312,7 +312,7 @@ impl Error {
             ),
             Error::UntrustedState { hint, .. } => Some(hint.clone()),
             Error::StateInRepo { .. } => Some(
-                "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in ~/.local/state/linkfile)".into(),
+                "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in $XDG_STATE_HOME/linkfile, else ~/.local/state/linkfile)".into(),
             ),
             Error::UntrustedRecord { record, .. } => Some(format!(
                 "linkfile writes records only for places the manifest owns or wants, and keeps backups only in its store: this one was damaged, forged, or written for a manifest since edited. If you edited the manifest after an interrupted run, put it back as it was and run linkfile again; otherwise move {} aside (nothing of it was done) and check that no one else can write to linkfile's state folder",
@@ -357,35 +357,38 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_string()
         }
     }
+    fn fg(colour: anstyle::AnsiColor) -> anstyle::Style {
+        anstyle::Style::new().fg_color(Some(colour.into()))
+    }
     /// Red, bold.
     pub fn error(&self, s: &str) -> String {
-        self.paint("1;31", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Red).bold(), s)
     }
     /// Cyan, bold.
     pub fn hint(&self, s: &str) -> String {
-        self.paint("1;36", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Cyan).bold(), s)
     }
     /// Green.
     pub fn create(&self, s: &str) -> String {
-        self.paint("32", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Green), s)
     }
     /// Red.
     pub fn remove(&self, s: &str) -> String {
-        self.paint("31", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Red), s)
     }
     /// Faint.
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().dimmed(), s)
     }
     /// Yellow, as fixes are.
     pub fn fix(&self, s: &str) -> String {
-        self.paint("33", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Yellow), s)
     }
 }

@@ -1,7 +1,7 @@
 //! The state linkfile keeps under the home: the operation log, the backup store and the writer's
 //! lock.
 //!
-//! Layout (root = `LINKFILE_STATE_DIR`, else `~/.local/state/linkfile`):
+//! Layout (root = `LINKFILE_STATE_DIR`, else `$XDG_STATE_HOME/linkfile`, `~/.local/state/linkfile` or `%LOCALAPPDATA%\linkfile`):
 //!
 //! ```text
 //! root/lock                       one writer at a time, for every manifest of this home

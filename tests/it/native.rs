@@ -1,0 +1,189 @@
+//! Issue 13 points 2–4: state under XDG, colour by the conventions, JSON everywhere, long work
+//! and big diffs.
+
+use std::path::Path;
+
+use crate::harness::{Run, World};
+
+fn world() -> World {
+    let w = World::new();
+    w.repo_file("git/config", "[user]\n");
+    w.manifest("version = 1\n[links]\n\"~/.gitconfig\" = \"git/config\"\n");
+    w
+}
+
+/// Runs like `World::run`, with the given terminals.
+fn run_on(w: &World, stdout_tty: bool, stderr_tty: bool, args: &[&str]) -> Run {
+    let env = w.env.clone();
+    let system = linkfile::System {
+        env: Box::new(move |k| env.get(k).cloned()),
+        cwd: w.repo.clone(),
+        stdout_is_terminal: stdout_tty,
+        stderr_is_terminal: stderr_tty,
+        host: "linkfile-test".into(),
+    };
+    let mut argv = vec!["linkfile".to_string(), "--home".into()];
+    argv.push(w.home.to_string_lossy().into_owned());
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = linkfile::run(argv, &system, &mut out, &mut err);
+    let raw_stdout = String::from_utf8(out).unwrap();
+    Run {
+        code,
+        stdout: w.filter(&raw_stdout),
+        raw_stdout,
+        stderr: w.filter(&String::from_utf8(err).unwrap()),
+    }
+}
+
+fn has_state(dir: &Path) -> bool {
+    dir.join("lock").exists()
+}
+
+#[test]
+fn state_goes_under_xdg_state_home_inside_the_home() {
+    let mut w = world();
+    w.env.remove("LINKFILE_STATE_DIR");
+    let xdg = w.home.join("xdg-state");
+    w.set_env("XDG_STATE_HOME", &xdg.to_string_lossy());
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        has_state(&xdg.join("linkfile")),
+        "{:?}",
+        w.snapshot_all().keys()
+    );
+    assert!(!w.home.join(".local").exists());
+}
+
+#[test]
+fn xdg_state_home_outside_a_given_home_is_ignored() {
+    let mut w = world();
+    w.env.remove("LINKFILE_STATE_DIR");
+    let outside = w.root.join("elsewhere");
+    w.set_env("XDG_STATE_HOME", &outside.to_string_lossy());
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!outside.exists());
+    let fallback = if cfg!(windows) {
+        w.home.join("AppData").join("Local").join("linkfile")
+    } else {
+        w.home.join(".local").join("state").join("linkfile")
+    };
+    assert!(has_state(&fallback), "{:?}", w.snapshot_all().keys());
+}
+
+#[test]
+fn linkfile_state_dir_wins_over_xdg_state_home() {
+    let mut w = world();
+    let xdg = w.home.join("xdg-state");
+    w.set_env("XDG_STATE_HOME", &xdg.to_string_lossy());
+    assert_eq!(w.run(&["apply"]).code, 0);
+    assert!(has_state(&w.state));
+    assert!(!xdg.exists());
+}
+
+#[test]
+fn a_refused_apply_creates_no_state() {
+    let w = world();
+    w.home_file(".gitconfig", "mine\n");
+    let before = w.snapshot_all();
+    let r = w.run(&["apply"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(w.run(&["unlink"]).code, 0);
+    assert_eq!(w.snapshot_all(), before);
+    w.manifest("version = 1\n[links]\n\"~/.gitconfig\" = 3\n");
+    let before = w.snapshot_all();
+    assert_eq!(w.run(&["apply"]).code, 1);
+    assert_eq!(w.snapshot_all(), before);
+}
+
+/// Whether `plan` on a world with `env` colours its output, stdout a terminal or not.
+fn plan_coloured(env: &[(&str, &str)], stdout_tty: bool, args: &[&str]) -> bool {
+    let mut w = world();
+    for (k, v) in env {
+        w.set_env(k, v);
+    }
+    let mut argv = args.to_vec();
+    argv.push("plan");
+    let r = run_on(&w, stdout_tty, false, &argv);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.raw_stdout.contains('\x1b')
+}
+
+#[test]
+fn colour_follows_the_terminal_and_term() {
+    assert!(plan_coloured(&[("TERM", "xterm-256color")], true, &[]));
+    assert!(!plan_coloured(&[("TERM", "xterm-256color")], false, &[]));
+    assert!(!plan_coloured(&[("TERM", "dumb")], true, &[]));
+}
+
+#[test]
+fn no_color_and_clicolor_turn_auto_off() {
+    assert!(!plan_coloured(
+        &[("TERM", "xterm"), ("NO_COLOR", "1")],
+        true,
+        &[]
+    ));
+    assert!(!plan_coloured(
+        &[("TERM", "xterm"), ("CLICOLOR", "0")],
+        true,
+        &[]
+    ));
+    assert!(plan_coloured(
+        &[("TERM", "xterm"), ("CLICOLOR", "1")],
+        true,
+        &[]
+    ));
+    // An empty NO_COLOR is no request.
+    assert!(plan_coloured(
+        &[("TERM", "xterm"), ("NO_COLOR", "")],
+        true,
+        &[]
+    ));
+}
+
+#[test]
+fn clicolor_force_colours_a_pipe_unless_no_color() {
+    assert!(plan_coloured(&[("CLICOLOR_FORCE", "1")], false, &[]));
+    assert!(plan_coloured(
+        &[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")],
+        false,
+        &[]
+    ));
+    assert!(!plan_coloured(&[("CLICOLOR_FORCE", "0")], false, &[]));
+    assert!(!plan_coloured(
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+        false,
+        &[]
+    ));
+}
+
+#[test]
+fn the_color_flag_wins_over_the_environment() {
+    let always = ["--color", "always"];
+    let never = ["--color", "never"];
+    assert!(plan_coloured(
+        &[("NO_COLOR", "1"), ("TERM", "dumb")],
+        false,
+        &always
+    ));
+    assert!(plan_coloured(&[("CLICOLOR", "0")], false, &always));
+    assert!(!plan_coloured(
+        &[("CLICOLOR_FORCE", "1"), ("TERM", "xterm")],
+        true,
+        &never
+    ));
+}
+
+#[test]
+fn errors_on_stderr_follow_the_same_rules() {
+    let mut w = world();
+    w.manifest("version = 1\n[links]\n\"~/.gitconfig\" = 3\n");
+    w.set_env("TERM", "xterm");
+    assert!(run_on(&w, false, true, &["plan"]).stderr.contains('\x1b'));
+    w.set_env("TERM", "dumb");
+    assert!(!run_on(&w, false, true, &["plan"]).stderr.contains('\x1b'));
+    w.set_env("CLICOLOR_FORCE", "1");
+    assert!(run_on(&w, false, false, &["plan"]).stderr.contains('\x1b'));
+}
