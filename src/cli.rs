@@ -74,6 +74,8 @@ pub enum Command {
         exit_code: bool,
         #[command(flatten)]
         select: Select,
+        #[command(flatten)]
+        diff: DiffArgs,
     },
     /// Make the filesystem match the manifest, all or nothing.
     Apply {
@@ -88,6 +90,8 @@ pub enum Command {
         on_conflict: Option<OnConflict>,
         #[command(flatten)]
         select: Select,
+        #[command(flatten)]
+        diff: DiffArgs,
     },
     /// Revert the last operation not yet undone (itself a new operation; undo twice walks back two).
     Undo {
@@ -157,4 +161,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         from_dotbot: Option<PathBuf>,
     },
+}
+
+/// How much of a conflict's diff the human plan shows.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DiffArgs {
+    /// Show at most N lines of each conflict's diff (after its ---/+++ header), then
+    /// "... M more lines" [default: 40]
+    #[arg(long, value_name = "N", conflicts_with = "no_diff")]
+    pub diff_lines: Option<usize>,
+    /// Show no diff under conflicts
+    #[arg(long)]
+    pub no_diff: bool,
+}
+
+impl DiffArgs {
+    /// The lines of a diff to show, `None` for none.
+    pub fn limit(&self) -> Option<usize> {
+        (!self.no_diff).then(|| self.diff_lines.unwrap_or(crate::render::human::DIFF_LINES))
+    }
 }

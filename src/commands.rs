@@ -361,6 +361,7 @@ fn session(
                     repo: &s.repo,
                     style: Style { color: false },
                     verbose: false,
+                    diff_lines: Some(human::DIFF_LINES),
                 };
                 let keep: Vec<bool> = desired
                     .iter()
@@ -466,12 +467,13 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
         _ => Ok(()),
     };
-    fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
+    fn view(s: &Session, style: Style, verbose: bool, diff_lines: Option<usize>) -> View<'_> {
         View {
             home: &s.home,
             repo: &s.repo,
             style,
             verbose,
+            diff_lines,
         }
     }
     match &cli.command {
@@ -479,6 +481,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             exit_code,
             select,
+            diff,
         } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
             note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -492,7 +495,11 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 out.write_all(report.to_json().as_bytes())?;
             } else {
                 if !cli.quiet {
-                    out.write_all(view(&session, style, cli.verbose).entries(plan).as_bytes())?;
+                    out.write_all(
+                        view(&session, style, cli.verbose, diff.limit())
+                            .entries(plan)
+                            .as_bytes(),
+                    )?;
                 }
                 let mut line = human::plan_line(&counts);
                 // Entries for other machines are not changes, but they are not forgotten.
@@ -521,6 +528,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
             select,
+            diff,
         } => {
             let mut lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
@@ -536,7 +544,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 *dry_run,
                 *json,
                 cli.quiet,
-                &view(&session, style, cli.verbose),
+                &view(&session, style, cli.verbose, diff.limit()),
                 out,
                 &mut lock,
             )
@@ -558,7 +566,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 *dry_run,
                 false,
                 cli.quiet,
-                &view(&session, style, cli.verbose),
+                &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
                 &mut lock,
             )
@@ -578,7 +586,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 *dry_run,
                 false,
                 cli.quiet,
-                &view(&session, style, cli.verbose),
+                &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
                 &mut lock,
             )
@@ -608,6 +616,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 repo: &s.repo,
                 style,
                 verbose: cli.verbose,
+                diff_lines: Some(human::DIFF_LINES),
             };
             out.write_all(doctor::render(&report, &view).as_bytes())?;
             Ok(if report.ok() {

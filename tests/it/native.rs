@@ -187,3 +187,89 @@ fn errors_on_stderr_follow_the_same_rules() {
     w.set_env("CLICOLOR_FORCE", "1");
     assert!(run_on(&w, false, false, &["plan"]).stderr.contains('\x1b'));
 }
+
+fn big_file_in_the_way() -> World {
+    let w = world();
+    let theirs: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+    w.home_file(".gitconfig", &theirs);
+    w
+}
+
+/// The diff's lines under the conflict: those after the `---`/`+++` header.
+fn diff_body(stdout: &str) -> Vec<&str> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("+++"))
+        .unwrap()
+        + 1;
+    lines[start..]
+        .iter()
+        .copied()
+        .take_while(|l| !l.starts_with("Plan:"))
+        .collect()
+}
+
+#[test]
+fn a_long_diff_is_cut_at_40_lines_by_default() {
+    let w = big_file_in_the_way();
+    for cmd in ["plan", "apply"] {
+        let r = w.run(&[cmd]);
+        let body = diff_body(&r.stdout);
+        assert_eq!(body.len(), 41, "{cmd}: {}", r.stdout);
+        assert_eq!(body[40], "      ... 4962 more lines");
+        assert!(r.stdout.lines().count() < 50, "{}", r.stdout);
+    }
+}
+
+#[test]
+fn diff_lines_and_no_diff() {
+    let w = big_file_in_the_way();
+    let r = w.run(&["plan", "--diff-lines", "5"]);
+    let body = diff_body(&r.stdout);
+    assert_eq!(body.len(), 6, "{}", r.stdout);
+    assert_eq!(body[5], "      ... 4997 more lines");
+    let r = w.run(&["apply", "--no-diff"]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stdout.contains("+++"), "{}", r.stdout);
+    assert!(!r.stdout.contains("more lines"), "{}", r.stdout);
+    // A short diff is shown whole.
+    let w = world();
+    w.home_file(".gitconfig", "[user]\nname = x\n");
+    let r = w.run(&["plan"]);
+    assert_eq!(diff_body(&r.stdout).len(), 3, "{}", r.stdout);
+    assert!(!r.stdout.contains("more lines"));
+}
+
+#[test]
+fn a_binary_file_in_the_way_says_so_with_both_sizes() {
+    let w = world();
+    std::fs::write(w.home.join(".gitconfig"), b"\x00\x01\x02binary").unwrap();
+    let r = w.run(&["plan"]);
+    assert!(
+        r.stdout.contains(
+            "      binary files differ: ~/.gitconfig is 9 bytes, git/config is 7 bytes\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("+++"));
+}
+
+#[test]
+fn a_text_too_large_to_diff_says_so_with_both_sizes() {
+    let w = world();
+    let big = "x".repeat(300 * 1024);
+    w.home_file(".gitconfig", &big);
+    let r = w.run(&["plan"]);
+    assert!(
+        r.stdout.contains(
+            "      files too large to diff: ~/.gitconfig is 307200 bytes, git/config is 7 bytes\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    std::fs::write(w.home.join(".gitconfig"), b"caf\xe9\n").unwrap();
+    let r = w.run(&["plan"]);
+    assert!(r.stdout.contains("binary files differ"), "{}", r.stdout);
+}
