@@ -98,6 +98,9 @@ pub enum Command {
         /// Show the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the result as JSON (schemas/plan.schema.json; an error as schemas/error.schema.json).
+        #[arg(long)]
+        json: bool,
     },
     /// List past operations, newest first.
     Log {
@@ -112,16 +115,27 @@ pub enum Command {
         dry_run: bool,
         #[command(flatten)]
         select: Select,
+        /// Print the result as JSON (schemas/plan.schema.json; an error as schemas/error.schema.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Roll back an interrupted operation, leaving in place what cannot be decided.
-    Recover,
+    Recover {
+        /// Print the result as JSON (schemas/recover.schema.json).
+        #[arg(long)]
+        json: bool,
+    },
     /// Try, in each folder the manifest links into, which kinds of link can be made there.
     ///
     /// Makes a symlink, a hard link and (on Windows) a junction under a temporary name in each
     /// folder, reads it back and removes it, and says which primitive apply would use there
     /// (after `fallback`); on Windows also tells whether Developer Mode is on and whether this
     /// shell is elevated. Exit 0 when every link can be made as the manifest asks, 1 otherwise.
-    Doctor,
+    Doctor {
+        /// Print what was found as JSON (schemas/doctor.schema.json).
+        #[arg(long)]
+        json: bool,
+    },
     /// Move files or folders from the home into the repo and link them back, as one operation.
     ///
     /// Each PATH (a file or folder below the home, not a link) is moved into the repo — by
@@ -179,5 +193,21 @@ impl DiffArgs {
     /// The lines of a diff to show, `None` for none.
     pub fn limit(&self) -> Option<usize> {
         (!self.no_diff).then(|| self.diff_lines.unwrap_or(crate::render::human::DIFF_LINES))
+    }
+}
+
+impl Cli {
+    /// Whether the command prints JSON (`--json`): then an error is a JSON object on stdout too.
+    pub fn json(&self) -> bool {
+        match &self.command {
+            Command::Plan { json, .. }
+            | Command::Apply { json, .. }
+            | Command::Undo { json, .. }
+            | Command::Log { json }
+            | Command::Unlink { json, .. }
+            | Command::Recover { json }
+            | Command::Doctor { json } => *json,
+            _ => false,
+        }
     }
 }

@@ -549,13 +549,21 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 &mut lock,
             )
         }
-        Command::Undo { dry_run } => {
-            let mut lock = prepare(&s, sys, "undo", *dry_run, out, false)?;
-            carry(&mut s, !*dry_run, out, cli.quiet)?;
+        Command::Undo { dry_run, json } => {
+            let mut lock = prepare(&s, sys, "undo", *dry_run, out, *json)?;
+            carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
-                note_pending(&mut s, sys, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
             if let Some((head, target)) = add::undoes_an_add(&s)? {
+                if *json {
+                    return Err(Error::Refused {
+                        message:
+                            "`undo --json` cannot report undoing an `add` yet; nothing was changed"
+                                .into(),
+                        hint: Some("run `linkfile undo` without --json".into()),
+                    });
+                }
                 return add::undo(s, head, target, *dry_run, cli.quiet, out);
             }
             let (session, undoes) = undo_session(s)?;
@@ -564,18 +572,22 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 "undo",
                 Some(undoes),
                 *dry_run,
-                false,
+                *json,
                 cli.quiet,
                 &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
                 &mut lock,
             )
         }
-        Command::Unlink { dry_run, select } => {
-            let mut lock = prepare(&s, sys, "unlink", *dry_run, out, false)?;
-            carry(&mut s, !*dry_run, out, cli.quiet)?;
+        Command::Unlink {
+            dry_run,
+            select,
+            json,
+        } => {
+            let mut lock = prepare(&s, sys, "unlink", *dry_run, out, *json)?;
+            carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
-                note_pending(&mut s, sys, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
             let selection = s.selection(select, sys);
             let session = unlink_session(s, &selection)?;
@@ -584,7 +596,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 "unlink",
                 None,
                 *dry_run,
-                false,
+                *json,
                 cli.quiet,
                 &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
@@ -608,9 +620,19 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             }
             Ok(EXIT_OK)
         }
-        Command::Doctor => {
+        Command::Doctor { json } => {
             let (desired, kinds) = s.links(sys)?;
             let report = doctor::probe(&desired, &kinds, &s.home);
+            let code = if report.ok() {
+                EXIT_OK
+            } else {
+                crate::EXIT_ERROR
+            };
+            if *json {
+                let r = crate::render::outputs::DoctorReport::of(&report);
+                out.write_all(crate::render::outputs::to_json(&r).as_bytes())?;
+                return Ok(code);
+            }
             let view = View {
                 home: &s.home,
                 repo: &s.repo,
@@ -625,10 +647,19 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 crate::EXIT_ERROR
             })
         }
-        Command::Recover => {
+        Command::Recover { json } => {
             let _lock = s.state.lock("recover")?;
-            carry(&mut s, true, out, false)?;
-            match with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))? {
+            carry(&mut s, true, out, *json)?;
+            let message = with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))?;
+            if *json {
+                let r = crate::render::outputs::RecoverReport {
+                    recovered: message.is_some(),
+                    message,
+                };
+                out.write_all(crate::render::outputs::to_json(&r).as_bytes())?;
+                return Ok(EXIT_OK);
+            }
+            match message {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
             }
@@ -756,11 +787,20 @@ fn transact(
 ) -> Result<u8, Error> {
     let plan = &session.plan;
     let counts = plan.counts();
-    let report = |out: &mut dyn Write, applied: bool| -> std::io::Result<()> {
+    let report = |out: &mut dyn Write, error: Option<&Error>| -> std::io::Result<()> {
         let mut r = Report::new(plan);
-        r.applied = Some(applied);
+        r.applied = Some(error.is_none() && !dry_run);
         r.dry_run = Some(dry_run);
+        r.error = error.map(crate::render::outputs::ErrorDetail::of);
         out.write_all(r.to_json().as_bytes())
+    };
+    // Under --json the report carries the error: it is not printed again.
+    let in_report = |e: Error| {
+        if json {
+            Error::InReport(Box::new(e))
+        } else {
+            e
+        }
     };
     if !json && !quiet {
         out.write_all(view.entries(plan).as_bytes())?;
@@ -769,14 +809,15 @@ fn transact(
         out.write_all(view.conflicts(plan).as_bytes())?;
     }
     if counts.conflict > 0 || dry_run {
+        let refusal = (counts.conflict > 0).then(|| Error::Conflicts {
+            count: counts.conflict,
+            command: command.to_string(),
+        });
         if json {
-            report(out, false)?;
+            report(out, refusal.as_ref())?;
         }
-        if counts.conflict > 0 {
-            return Err(Error::Conflicts {
-                count: counts.conflict,
-                command: command.to_string(),
-            });
+        if let Some(e) = refusal {
+            return Err(in_report(e));
         }
         if !json && !quiet {
             writeln!(out, "{}", human::summary(&counts))?;
@@ -791,9 +832,9 @@ fn transact(
     }
     let result = session.apply(command, undoes, &mut |_| Ok(()));
     if json {
-        report(out, result.is_ok())?;
+        report(out, result.as_ref().err())?;
     }
-    let (outcome, op) = result?;
+    let (outcome, op) = result.map_err(in_report)?;
     if !json && !quiet {
         writeln!(
             out,

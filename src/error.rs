@@ -231,6 +231,10 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// An error already printed on stdout as JSON (inside a `--json` report); said on stderr
+    /// as the error it wraps.
+    #[error("{0}")]
+    InReport(Box<Error>),
 }
 
 /// How the rollback after a failed apply went.
@@ -261,6 +265,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => 3,
+            Error::InReport(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -307,6 +312,7 @@ impl Error {
                 "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
             Error::Refused { hint, .. } => hint.clone(),
+            Error::InReport(e) => e.hint(),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),
@@ -323,6 +329,9 @@ impl Error {
 
     /// Renders the error as shown on stderr.
     pub fn render(&self, style: &Style) -> String {
+        if let Error::InReport(e) = self {
+            return e.render(style);
+        }
         let mut out = String::new();
         if let Error::Manifest(diagnostics) = self {
             for (i, d) in diagnostics.iter().enumerate() {

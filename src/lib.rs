@@ -142,6 +142,10 @@ where
     match result {
         Ok(code) => code,
         Err(e) => {
+            if cli.json() && !matches!(e, error::Error::InReport(_)) {
+                let report = render::outputs::ErrorReport::of(&e);
+                let _ = out.write_all(render::outputs::to_json(&report).as_bytes());
+            }
             let _ = err.write_all(e.render(&err_style).as_bytes());
             e.exit_code()
         }

@@ -273,3 +273,146 @@ fn a_text_too_large_to_diff_says_so_with_both_sizes() {
     let r = w.run(&["plan"]);
     assert!(r.stdout.contains("binary files differ"), "{}", r.stdout);
 }
+
+/// The one JSON object on stdout, validated against its schema.
+#[cfg(unix)]
+fn json_of(r: &Run, schema: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&r.raw_stdout)
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", r.raw_stdout));
+    crate::schema::validate(schema, &v).unwrap_or_else(|e| panic!("{e}\n{v:#}"));
+    v
+}
+
+#[cfg(unix)]
+#[test]
+fn undo_unlink_doctor_recover_print_json_that_validates() {
+    let w = world();
+    let r = w.run(&["apply", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    json_of(&r, "schemas/plan.schema.json");
+    let r = w.run(&["undo", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json_of(&r, "schemas/plan.schema.json");
+    assert_eq!(
+        (v["applied"].as_bool(), v["changes"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert!(!w.home.join(".gitconfig").exists());
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let r = w.run(&["unlink", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json_of(&r, "schemas/plan.schema.json");
+    assert_eq!(v["entries"][0]["action"], "remove");
+    let r = w.run(&["doctor", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json_of(&r, "schemas/doctor.schema.json");
+    assert_eq!(
+        (v["ok"].as_bool(), v["links"].as_u64()),
+        (Some(true), Some(1))
+    );
+    let r = w.run(&["recover", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json_of(&r, "schemas/recover.schema.json");
+    assert_eq!(v["recovered"], false);
+    let r = w.run(&["log", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&r.raw_stdout)
+            .unwrap()
+            .is_array()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_error_under_json_is_one_object_with_its_place() {
+    let w = world();
+    w.manifest("version = 1\n[links]\n\"~/.gitconfig\" = 3\n");
+    // (undo, unlink, log and recover work from the history, not the manifest's links.)
+    for cmd in ["plan", "apply", "doctor"] {
+        let r = w.run(&[cmd, "--json"]);
+        assert_eq!(r.code, 1, "{cmd}: {}", r.stdout);
+        let v = json_of(&r, "schemas/error.schema.json");
+        let e = &v["error"];
+        assert_eq!(e["file"], "linkfile.toml", "{cmd}: {v:#}");
+        assert_eq!(
+            (e["line"].as_u64(), e["column"].as_u64()),
+            (Some(3), Some(18)),
+            "{cmd}: {v:#}"
+        );
+        assert!(e["message"].as_str().unwrap().contains("string"), "{v:#}");
+        assert_eq!(v["errors"][0], v["error"], "{cmd}: {v:#}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn other_errors_under_json_carry_message_and_hint() {
+    let w = world();
+    // Nothing to undo.
+    let r = w.run(&["undo", "--json"]);
+    assert_eq!(r.code, 1);
+    let v = json_of(&r, "schemas/error.schema.json");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nothing to undo"),
+        "{v:#}"
+    );
+    assert!(v["error"]["file"].is_null());
+    // No manifest.
+    std::fs::remove_file(w.repo.join("linkfile.toml")).unwrap();
+    for cmd in ["plan", "apply", "unlink", "log", "doctor", "recover"] {
+        let r = w.run(&[cmd, "--json"]);
+        assert_eq!(r.code, 1, "{cmd}");
+        let v = json_of(&r, "schemas/error.schema.json");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no linkfile.toml"),
+            "{v:#}"
+        );
+        assert!(v["error"]["hint"].as_str().is_some(), "{v:#}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_refused_apply_under_json_is_its_report_with_the_error_in_it() {
+    let w = world();
+    w.home_file(".gitconfig", "mine\n");
+    let r = w.run(&["apply", "--json"]);
+    assert_eq!(r.code, 1);
+    let v = json_of(&r, "schemas/plan.schema.json");
+    assert_eq!(v["applied"], false);
+    assert_eq!(v["error"]["message"], "1 conflict; nothing was changed");
+    assert!(
+        v["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--on-conflict backup")
+    );
+    // stderr still says it, for a person watching.
+    assert!(r.stderr.starts_with("error: 1 conflict"), "{}", r.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_locked_state_under_json_exits_3_with_an_error_object() {
+    let w = world();
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let lock = std::fs::File::open(w.state.join("lock")).unwrap();
+    lock.lock().unwrap();
+    std::fs::write(w.state.join("lock.holder"), "process 1 (linkfile apply)").unwrap();
+    let r = w.run(&["unlink", "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let v = json_of(&r, "schemas/error.schema.json");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another linkfile is running")
+    );
+}
