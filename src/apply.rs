@@ -74,6 +74,8 @@ pub struct Transaction<'a> {
     pub before_step: &'a mut dyn FnMut(&Step) -> io::Result<()>,
     /// The home: every write below it is made without following a link on the way.
     pub home: &'a Path,
+    /// Told after each step: how many are made, of how many.
+    pub progress: &'a mut dyn FnMut(usize, usize),
 }
 
 /// Applies `plan`. On error, nothing is left changed (or the error says what could not be undone).
@@ -148,6 +150,7 @@ fn run_steps(
                 let ran = if f.made_nothing() { i } else { i + 1 };
                 (f, ran, i)
             })?;
+        (tx.progress)(i + 1, steps.len());
     }
     places
         .check_unchanged()

@@ -68,6 +68,17 @@ impl Session {
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
     ) -> Result<(Outcome, Option<Operation>), Error> {
+        self.apply_telling(command, undoes, before_step, &mut |_, _| {})
+    }
+
+    /// As [`Session::apply`], telling `progress` how many steps are made, of how many.
+    pub fn apply_telling(
+        &self,
+        command: &str,
+        undoes: Option<u64>,
+        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Outcome, Option<Operation>), Error> {
         let id = self.state.next_id(self.head.as_ref())?;
         let mut tx = Transaction {
             state: &self.state,
@@ -76,6 +87,7 @@ impl Session {
             command,
             before_step,
             home: &self.home,
+            progress,
         };
         let outcome = apply::apply(&self.plan, &mut tx)?;
         let view = apply::view_after(&self.plan);
@@ -458,7 +470,13 @@ fn session(
 }
 
 /// Runs the command line.
-pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
+pub fn execute(
+    cli: &Cli,
+    sys: &System,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
     let mut s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
     // Says so when this manifest takes over its repo's history from another path.
     let carry = |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(
@@ -547,6 +565,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 &view(&session, style, cli.verbose, diff.limit()),
                 out,
                 &mut lock,
+                sys.stderr_is_terminal.then_some(&mut *err),
             )
         }
         Command::Undo { dry_run, json } => {
@@ -577,6 +596,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
                 &mut lock,
+                sys.stderr_is_terminal.then_some(&mut *err),
             )
         }
         Command::Unlink {
@@ -601,6 +621,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
                 &mut lock,
+                sys.stderr_is_terminal.then_some(&mut *err),
             )
         }
         Command::Log { json } => {
@@ -784,6 +805,7 @@ fn transact(
     view: &View,
     out: &mut dyn Write,
     lock: &mut WriterLock,
+    progress: Option<&mut dyn Write>,
 ) -> Result<u8, Error> {
     let plan = &session.plan;
     let counts = plan.counts();
@@ -830,7 +852,23 @@ fn transact(
     if records {
         lock.take(&session.state)?;
     }
-    let result = session.apply(command, undoes, &mut |_| Ok(()));
+    // A bar for long work on a terminal; never in JSON or under -q.
+    let bar = (progress.is_some()
+        && !json
+        && !quiet
+        && counts.changes() > crate::progress::PROGRESS_AFTER)
+        .then(|| crate::progress::Progress::new(command));
+    let result = match (bar, progress) {
+        (Some(bar), Some(err)) => {
+            let result =
+                session.apply_telling(command, undoes, &mut |_| Ok(()), &mut |done, total| {
+                    bar.step(done, total, err)
+                });
+            bar.finish(err);
+            result
+        }
+        _ => session.apply(command, undoes, &mut |_| Ok(())),
+    };
     if json {
         report(out, result.as_ref().err())?;
     }

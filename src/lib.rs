@@ -33,6 +33,7 @@ pub mod pending;
 pub mod plan;
 pub mod platform;
 pub mod primitive;
+pub mod progress;
 pub mod records;
 pub mod render;
 pub mod resolve;
@@ -137,7 +138,7 @@ where
     // init writes a manifest where there is none yet, and lists what it could not translate.
     let result = match &cli.command {
         cli::Command::Init { .. } => commands::init(&cli, sys, &mut out, err),
-        _ => commands::execute(&cli, sys, out_style, &mut out),
+        _ => commands::execute(&cli, sys, out_style, &mut out, err),
     };
     match result {
         Ok(code) => code,

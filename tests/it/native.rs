@@ -416,3 +416,36 @@ fn a_locked_state_under_json_exits_3_with_an_error_object() {
             .contains("another linkfile is running")
     );
 }
+
+fn many_links(n: usize) -> World {
+    let w = World::new();
+    let mut manifest = String::from("version = 1\n[links]\n");
+    for i in 0..n {
+        w.repo_file(&format!("f/{i}"), "x\n");
+        manifest.push_str(&format!("\"~/l/{i}\" = \"f/{i}\"\n"));
+    }
+    w.manifest(&manifest);
+    w
+}
+
+#[test]
+fn a_long_apply_shows_progress_on_a_terminal_only() {
+    crate::require_symlinks!();
+    let w = many_links(500);
+    // Not a terminal: nothing on stderr.
+    let r = run_on(&w, false, false, &["apply"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run_on(&w, false, true, &["unlink"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("/"), "no progress: {:?}", r.stderr);
+    assert!(r.stderr.contains("unlink"), "{:?}", r.stderr);
+    // Never under -q or --json, even on a terminal.
+    let r = run_on(&w, false, true, &["-q", "apply"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run_on(&w, false, true, &["undo", "--json"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    // A short one shows none.
+    let w = world();
+    let r = run_on(&w, false, true, &["apply"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+}
