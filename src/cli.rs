@@ -104,7 +104,7 @@ pub enum Command {
     },
     /// List past operations, newest first.
     Log {
-        /// Print the operation records as JSON.
+        /// Print the operation records as JSON (schemas/log.schema.json).
         #[arg(long)]
         json: bool,
     },

@@ -187,3 +187,13 @@ pub fn doctor_schema() -> String {
 pub fn recover_schema() -> String {
     schema_of::<RecoverReport>()
 }
+
+/// What `log --json` prints: the operation records, newest first, as kept in the state folder.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "linkfile log")]
+pub struct LogReport(pub Vec<crate::oplog::Operation>);
+
+/// `schemas/log.schema.json`.
+pub fn log_schema() -> String {
+    schema_of::<LogReport>()
+}

@@ -316,11 +316,12 @@ fn undo_unlink_doctor_recover_print_json_that_validates() {
     assert_eq!(v["recovered"], false);
     let r = w.run(&["log", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        serde_json::from_str::<serde_json::Value>(&r.raw_stdout)
-            .unwrap()
-            .is_array()
-    );
+    let v = json_of(&r, "schemas/log.schema.json");
+    assert_eq!(v.as_array().map(Vec::len), Some(4), "{v:#}");
+    assert_eq!(v[0]["command"], "unlink");
+    // The schema is not a rubber stamp.
+    let bad = serde_json::json!([{"id": 1}]);
+    assert!(crate::schema::validate("schemas/log.schema.json", &bad).is_err());
 }
 
 #[cfg(unix)]

@@ -123,3 +123,11 @@ fn recover_schema_is_fresh() {
         linkfile::render::outputs::recover_schema(),
     );
 }
+
+#[test]
+fn log_schema_is_fresh() {
+    check_fresh(
+        "schemas/log.schema.json",
+        linkfile::render::outputs::log_schema(),
+    );
+}
