@@ -36,16 +36,23 @@ fn run_on(w: &World, stdout_tty: bool, stderr_tty: bool, args: &[&str]) -> Run {
     }
 }
 
+/// The variable naming the per-user state folder here.
+const STATE_HOME_VAR: &str = if cfg!(windows) {
+    "LOCALAPPDATA"
+} else {
+    "XDG_STATE_HOME"
+};
+
 fn has_state(dir: &Path) -> bool {
     dir.join("lock").exists()
 }
 
 #[test]
-fn state_goes_under_xdg_state_home_inside_the_home() {
+fn state_goes_under_the_state_home_variable_inside_the_home() {
     let mut w = world();
     w.env.remove("LINKFILE_STATE_DIR");
     let xdg = w.home.join("xdg-state");
-    w.set_env("XDG_STATE_HOME", &xdg.to_string_lossy());
+    w.set_env(STATE_HOME_VAR, &xdg.to_string_lossy());
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -54,14 +61,15 @@ fn state_goes_under_xdg_state_home_inside_the_home() {
         w.snapshot_all().keys()
     );
     assert!(!w.home.join(".local").exists());
+    assert!(!w.home.join("AppData").exists());
 }
 
 #[test]
-fn xdg_state_home_outside_a_given_home_is_ignored() {
+fn a_state_home_variable_outside_a_given_home_is_ignored() {
     let mut w = world();
     w.env.remove("LINKFILE_STATE_DIR");
     let outside = w.root.join("elsewhere");
-    w.set_env("XDG_STATE_HOME", &outside.to_string_lossy());
+    w.set_env(STATE_HOME_VAR, &outside.to_string_lossy());
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!outside.exists());
@@ -77,7 +85,7 @@ fn xdg_state_home_outside_a_given_home_is_ignored() {
 fn linkfile_state_dir_wins_over_xdg_state_home() {
     let mut w = world();
     let xdg = w.home.join("xdg-state");
-    w.set_env("XDG_STATE_HOME", &xdg.to_string_lossy());
+    w.set_env(STATE_HOME_VAR, &xdg.to_string_lossy());
     assert_eq!(w.run(&["apply"]).code, 0);
     assert!(has_state(&w.state));
     assert!(!xdg.exists());
