@@ -661,6 +661,11 @@ pub fn input(c: &mut Choices) -> Input {
         adopt_refused: c
             .bool()
             .then(|| "the original /r/x is a link in the repo".into()),
+        undiffable: c.bool().then(|| plan::Undiffable {
+            binary: c.bool(),
+            there: c.below(1 << 20) as u64,
+            original: c.below(1 << 20) as u64,
+        }),
         desired,
     }
 }
@@ -845,6 +850,8 @@ fn render(p: &plan::Plan) {
         repo: Path::new("/r"),
         style: linkfile::error::Style { color: true },
         verbose: true,
+        // A short cut, and no diff, as well as the whole.
+        diff_lines: [Some(usize::MAX), Some(1), None][p.entries.len() % 3],
     };
     let _ = view.entries(p);
     let _ = view.conflicts(p);

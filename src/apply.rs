@@ -74,6 +74,8 @@ pub struct Transaction<'a> {
     pub before_step: &'a mut dyn FnMut(&Step) -> io::Result<()>,
     /// The home: every write below it is made without following a link on the way.
     pub home: &'a Path,
+    /// Told after each step: how many are made, of how many.
+    pub progress: &'a mut dyn FnMut(usize, usize),
 }
 
 /// Applies `plan`. On error, nothing is left changed (or the error says what could not be undone).
@@ -100,7 +102,10 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         tx.op,
         tx.command,
         steps,
-        tx.before_step,
+        Hooks {
+            before_step: tx.before_step,
+            progress: tx.progress,
+        },
     )?;
     for step in &steps {
         match step {
@@ -117,6 +122,13 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
+/// What a run of steps tells: before each step (tests inject faults there), and after each, how
+/// many of how many are made (the progress bar).
+pub(crate) struct Hooks<'a> {
+    pub(crate) before_step: &'a mut dyn FnMut(&Step) -> std::io::Result<()>,
+    pub(crate) progress: &'a mut dyn FnMut(usize, usize),
+}
+
 /// Writes the intent record of operation `op` (its steps), then runs the steps through folders
 /// walked to from the home, the repo and the state folder without following a link; at the end
 /// every folder written in must still be the one walked to (none swapped meanwhile). On a
@@ -128,7 +140,7 @@ pub(crate) fn run_intent(
     op: u64,
     command: &str,
     steps: Vec<Step>,
-    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
+    hooks: Hooks,
 ) -> Result<Vec<Step>, Error> {
     let intent = Intent {
         op,
@@ -142,7 +154,7 @@ pub(crate) fn run_intent(
     })?;
     state.write_intent(json.as_bytes())?;
     let mut places = Places::for_apply([home, repo, state.dir.as_path()]);
-    if let Err((failure, ran, made)) = run_steps(&intent.steps, before_step, &mut places) {
+    if let Err((failure, ran, made)) = run_steps(&intent.steps, hooks, &mut places) {
         let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
         if matches!(rollback, Rollback::Complete { .. }) {
             let _ = state.remove_intent();
@@ -157,17 +169,18 @@ pub(crate) fn run_intent(
 /// something, unless it found its place taken) and how many completed.
 fn run_steps(
     steps: &[Step],
-    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
+    hooks: Hooks,
     places: &mut Places,
 ) -> Result<(), (crate::steps::Failure, usize, usize)> {
     for (i, step) in steps.iter().enumerate() {
-        before_step(step)
+        (hooks.before_step)(step)
             .map_err(|e| crate::steps::Failure::before(step, e))
             .and_then(|()| run_step(step, places))
             .map_err(|f| {
                 let ran = if f.made_nothing() { i } else { i + 1 };
                 (f, ran, i)
             })?;
+        (hooks.progress)(i + 1, steps.len());
     }
     places
         .check_unchanged()

@@ -22,7 +22,7 @@ pub struct Cli {
     /// What `~` means [default: $LINKFILE_HOME, else your home folder]; a home given here or by $LINKFILE_HOME isolates: ${HOME} is it, and no link goes outside it
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// When to colour the output (NO_COLOR turns `auto` off)
+    /// When to colour the output (`auto`: on a terminal whose TERM is not dumb; NO_COLOR and CLICOLOR=0 turn it off, CLICOLOR_FORCE on)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Print less: only errors, the conflicts an operation refuses on (with their hints), and
@@ -53,7 +53,7 @@ pub struct Select {
 /// When to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// When writing to a terminal and NO_COLOR is not set.
+    /// On a terminal (TERM not `dumb`), unless NO_COLOR or CLICOLOR=0; also in a pipe with CLICOLOR_FORCE.
     Auto,
     /// Always.
     Always,
@@ -74,6 +74,8 @@ pub enum Command {
         exit_code: bool,
         #[command(flatten)]
         select: Select,
+        #[command(flatten)]
+        diff: DiffArgs,
     },
     /// Make the filesystem match the manifest, all or nothing.
     Apply {
@@ -88,16 +90,21 @@ pub enum Command {
         on_conflict: Option<OnConflict>,
         #[command(flatten)]
         select: Select,
+        #[command(flatten)]
+        diff: DiffArgs,
     },
     /// Revert the last operation not yet undone (itself a new operation; undo twice walks back two).
     Undo {
         /// Show the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the result as JSON (schemas/plan.schema.json; an error as schemas/error.schema.json).
+        #[arg(long)]
+        json: bool,
     },
     /// List past operations, newest first.
     Log {
-        /// Print the operation records as JSON.
+        /// Print the operation records as JSON (schemas/log.schema.json).
         #[arg(long)]
         json: bool,
     },
@@ -108,16 +115,27 @@ pub enum Command {
         dry_run: bool,
         #[command(flatten)]
         select: Select,
+        /// Print the result as JSON (schemas/plan.schema.json; an error as schemas/error.schema.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Roll back an interrupted operation, leaving in place what cannot be decided.
-    Recover,
+    Recover {
+        /// Print the result as JSON (schemas/recover.schema.json).
+        #[arg(long)]
+        json: bool,
+    },
     /// Try, in each folder the manifest links into, which kinds of link can be made there.
     ///
     /// Makes a symlink, a hard link and (on Windows) a junction under a temporary name in each
     /// folder, reads it back and removes it, and says which primitive apply would use there
     /// (after `fallback`); on Windows also tells whether Developer Mode is on and whether this
     /// shell is elevated. Exit 0 when every link can be made as the manifest asks, 1 otherwise.
-    Doctor,
+    Doctor {
+        /// Print what was found as JSON (schemas/doctor.schema.json).
+        #[arg(long)]
+        json: bool,
+    },
     /// Move files or folders from the home into the repo and link them back, as one operation.
     ///
     /// Each PATH (a file or folder below the home, not a link) is moved into the repo — by
@@ -157,4 +175,39 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         from_dotbot: Option<PathBuf>,
     },
+}
+
+/// How much of a conflict's diff the human plan shows.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DiffArgs {
+    /// Show at most N lines of each conflict's diff (after its ---/+++ header), then
+    /// "... M more lines" [default: 40]
+    #[arg(long, value_name = "N", conflicts_with = "no_diff")]
+    pub diff_lines: Option<usize>,
+    /// Show no diff under conflicts
+    #[arg(long)]
+    pub no_diff: bool,
+}
+
+impl DiffArgs {
+    /// The lines of a diff to show, `None` for none.
+    pub fn limit(&self) -> Option<usize> {
+        (!self.no_diff).then(|| self.diff_lines.unwrap_or(crate::render::human::DIFF_LINES))
+    }
+}
+
+impl Cli {
+    /// Whether the command prints JSON (`--json`): then an error is a JSON object on stdout too.
+    pub fn json(&self) -> bool {
+        match &self.command {
+            Command::Plan { json, .. }
+            | Command::Apply { json, .. }
+            | Command::Undo { json, .. }
+            | Command::Log { json }
+            | Command::Unlink { json, .. }
+            | Command::Recover { json }
+            | Command::Doctor { json } => *json,
+            _ => false,
+        }
+    }
 }

@@ -68,6 +68,17 @@ impl Session {
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
     ) -> Result<(Outcome, Option<Operation>), Error> {
+        self.apply_telling(command, undoes, before_step, &mut |_, _| {})
+    }
+
+    /// As [`Session::apply`], telling `progress` how many steps are made, of how many.
+    pub fn apply_telling(
+        &self,
+        command: &str,
+        undoes: Option<u64>,
+        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Outcome, Option<Operation>), Error> {
         let id = self.state.next_id(self.head.as_ref())?;
         let mut tx = Transaction {
             state: &self.state,
@@ -76,6 +87,7 @@ impl Session {
             command,
             before_step,
             home: &self.home,
+            progress,
         };
         let outcome = apply::apply(&self.plan, &mut tx)?;
         let view = apply::view_after(&self.plan);
@@ -225,14 +237,14 @@ fn setup(manifest: Option<&Path>, home_given: Option<&Path>, sys: &System) -> Re
         .map(Path::to_path_buf)
         .unwrap_or_else(|| sys.cwd.clone());
     let home = home_dir(home_given, sys)?;
+    let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     let root = sys
         .var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
-        .unwrap_or_else(|| home.join(".local").join("state").join("linkfile"));
+        .unwrap_or_else(|| platform::default_state_root(&home, &|k| sys.var(k), isolated));
     refuse_state_in_repo(&root, &repo)?;
     let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
     state.verify(&home)?;
-    let isolated = home_given.is_some() || sys.var("LINKFILE_HOME").is_some();
     let carried = match state.head()? {
         None => carry::find(&state, &manifest_path),
         Some(_) => None,
@@ -361,6 +373,7 @@ fn session(
                     repo: &s.repo,
                     style: Style { color: false },
                     verbose: false,
+                    diff_lines: Some(human::DIFF_LINES),
                 };
                 let keep: Vec<bool> = desired
                     .iter()
@@ -457,7 +470,13 @@ fn session(
 }
 
 /// Runs the command line.
-pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Result<u8, Error> {
+pub fn execute(
+    cli: &Cli,
+    sys: &System,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Error> {
     let mut s = setup(cli.manifest.as_deref(), cli.home.as_deref(), sys)?;
     // Says so when this manifest takes over its repo's history from another path.
     let carry = |s: &mut Setup, write: bool, out: &mut dyn Write, quiet: bool| match carry::take(
@@ -466,12 +485,13 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
         Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
         _ => Ok(()),
     };
-    fn view(s: &Session, style: Style, verbose: bool) -> View<'_> {
+    fn view(s: &Session, style: Style, verbose: bool, diff_lines: Option<usize>) -> View<'_> {
         View {
             home: &s.home,
             repo: &s.repo,
             style,
             verbose,
+            diff_lines,
         }
     }
     match &cli.command {
@@ -479,6 +499,7 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             exit_code,
             select,
+            diff,
         } => {
             carry(&mut s, false, out, cli.quiet || *json)?;
             note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -492,7 +513,11 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 out.write_all(report.to_json().as_bytes())?;
             } else {
                 if !cli.quiet {
-                    out.write_all(view(&session, style, cli.verbose).entries(plan).as_bytes())?;
+                    out.write_all(
+                        view(&session, style, cli.verbose, diff.limit())
+                            .entries(plan)
+                            .as_bytes(),
+                    )?;
                 }
                 let mut line = human::plan_line(&counts);
                 // Entries for other machines are not changes, but they are not forgotten.
@@ -521,8 +546,9 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             json,
             on_conflict,
             select,
+            diff,
         } => {
-            let _lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
+            let mut lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -536,17 +562,27 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 *dry_run,
                 *json,
                 cli.quiet,
-                &view(&session, style, cli.verbose),
+                &view(&session, style, cli.verbose, diff.limit()),
                 out,
+                &mut lock,
+                sys.stderr_is_terminal.then_some(&mut *err),
             )
         }
-        Command::Undo { dry_run } => {
-            let _lock = prepare(&s, sys, "undo", *dry_run, out, false)?;
-            carry(&mut s, !*dry_run, out, cli.quiet)?;
+        Command::Undo { dry_run, json } => {
+            let mut lock = prepare(&s, sys, "undo", *dry_run, out, *json)?;
+            carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
-                note_pending(&mut s, sys, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
             if let Some((head, target)) = add::undoes_an_add(&s)? {
+                if *json {
+                    return Err(Error::Refused {
+                        message:
+                            "`undo --json` cannot report undoing an `add` yet; nothing was changed"
+                                .into(),
+                        hint: Some("run `linkfile undo` without --json".into()),
+                    });
+                }
                 return add::undo(s, head, target, *dry_run, cli.quiet, out);
             }
             let (session, undoes) = undo_session(s)?;
@@ -555,17 +591,23 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 "undo",
                 Some(undoes),
                 *dry_run,
-                false,
+                *json,
                 cli.quiet,
-                &view(&session, style, cli.verbose),
+                &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
+                &mut lock,
+                sys.stderr_is_terminal.then_some(&mut *err),
             )
         }
-        Command::Unlink { dry_run, select } => {
-            let _lock = prepare(&s, sys, "unlink", *dry_run, out, false)?;
-            carry(&mut s, !*dry_run, out, cli.quiet)?;
+        Command::Unlink {
+            dry_run,
+            select,
+            json,
+        } => {
+            let mut lock = prepare(&s, sys, "unlink", *dry_run, out, *json)?;
+            carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
-                note_pending(&mut s, sys, out, cli.quiet)?;
+                note_pending(&mut s, sys, out, cli.quiet || *json)?;
             }
             let selection = s.selection(select, sys);
             let session = unlink_session(s, &selection)?;
@@ -574,10 +616,12 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 "unlink",
                 None,
                 *dry_run,
-                false,
+                *json,
                 cli.quiet,
-                &view(&session, style, cli.verbose),
+                &view(&session, style, cli.verbose, Some(human::DIFF_LINES)),
                 out,
+                &mut lock,
+                sys.stderr_is_terminal.then_some(&mut *err),
             )
         }
         Command::Log { json } => {
@@ -597,14 +641,25 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
             }
             Ok(EXIT_OK)
         }
-        Command::Doctor => {
+        Command::Doctor { json } => {
             let (desired, kinds) = s.links(sys)?;
             let report = doctor::probe(&desired, &kinds, &s.home);
+            let code = if report.ok() {
+                EXIT_OK
+            } else {
+                crate::EXIT_ERROR
+            };
+            if *json {
+                let r = crate::render::outputs::DoctorReport::of(&report);
+                out.write_all(crate::render::outputs::to_json(&r).as_bytes())?;
+                return Ok(code);
+            }
             let view = View {
                 home: &s.home,
                 repo: &s.repo,
                 style,
                 verbose: cli.verbose,
+                diff_lines: Some(human::DIFF_LINES),
             };
             out.write_all(doctor::render(&report, &view).as_bytes())?;
             Ok(if report.ok() {
@@ -613,17 +668,27 @@ pub fn execute(cli: &Cli, sys: &System, style: Style, out: &mut dyn Write) -> Re
                 crate::EXIT_ERROR
             })
         }
-        Command::Recover => {
+        Command::Recover { json } => {
             let _lock = s.state.lock("recover")?;
-            carry(&mut s, true, out, false)?;
-            match with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))? {
+            carry(&mut s, true, out, *json)?;
+            let message = with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))?;
+            if *json {
+                let r = crate::render::outputs::RecoverReport {
+                    recovered: message.is_some(),
+                    message,
+                };
+                out.write_all(crate::render::outputs::to_json(&r).as_bytes())?;
+                return Ok(EXIT_OK);
+            }
+            match message {
                 Some(msg) => writeln!(out, "{msg}")?,
                 None => writeln!(out, "Nothing to recover.")?,
             }
             Ok(EXIT_OK)
         }
         Command::Add { paths, to } => {
-            let _lock = prepare(&s, sys, "add", false, out, false)?;
+            let mut lock = prepare(&s, sys, "add", false, out, false)?;
+            lock.take(&s.state)?;
             carry(&mut s, true, out, cli.quiet)?;
             add::run(s, sys, paths, to.as_deref(), cli.quiet, out)
         }
@@ -650,15 +715,49 @@ fn prepare(
     dry_run: bool,
     out: &mut dyn Write,
     json: bool,
-) -> Result<Option<oplog::Lock>, Error> {
+) -> Result<WriterLock, Error> {
     if dry_run {
-        return Ok(None);
+        return Ok(WriterLock::None);
+    }
+    // No state folder yet: nothing to recover, and a run that ends up writing nothing (a
+    // conflict, a manifest error) should not leave one behind.
+    if std::fs::symlink_metadata(&s.state.root)
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    {
+        return Ok(WriterLock::Later(command.to_string()));
     }
     let lock = s.state.lock(command)?;
     let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
     // A rollback is said even under -q: it undoes what an earlier run left in place.
     report_recovery(recovered, out, json)?;
-    Ok(Some(lock))
+    Ok(WriterLock::Held(lock))
+}
+
+/// The writer's lock: held, not needed (a dry run), or to be taken before the first write
+/// because there was no state folder to lock when the command started.
+enum WriterLock {
+    None,
+    Held(#[allow(dead_code)] oplog::Lock),
+    Later(String),
+}
+
+impl WriterLock {
+    /// Takes the lock if it was put off. Another writer may have started meanwhile: its state
+    /// would make the plan stale, so the run stops rather than write past it.
+    fn take(&mut self, state: &State) -> Result<(), Error> {
+        let WriterLock::Later(command) = self else {
+            return Ok(());
+        };
+        let lock = state.lock(command)?;
+        if state.head()?.is_some() || state.read_intent()?.is_some() {
+            return Err(Error::StalePlan {
+                path: state.root.clone(),
+                detail: "another linkfile wrote its state meanwhile".into(),
+            });
+        }
+        *self = WriterLock::Held(lock);
+        Ok(())
+    }
 }
 
 /// For the read-only commands (`plan`, `log`, the dry runs): an interrupted operation is not
@@ -705,14 +804,25 @@ fn transact(
     quiet: bool,
     view: &View,
     out: &mut dyn Write,
+    lock: &mut WriterLock,
+    progress: Option<&mut dyn Write>,
 ) -> Result<u8, Error> {
     let plan = &session.plan;
     let counts = plan.counts();
-    let report = |out: &mut dyn Write, applied: bool| -> std::io::Result<()> {
+    let report = |out: &mut dyn Write, error: Option<&Error>| -> std::io::Result<()> {
         let mut r = Report::new(plan);
-        r.applied = Some(applied);
+        r.applied = Some(error.is_none() && !dry_run);
         r.dry_run = Some(dry_run);
+        r.error = error.map(crate::render::outputs::ErrorDetail::of);
         out.write_all(r.to_json().as_bytes())
+    };
+    // Under --json the report carries the error: it is not printed again.
+    let in_report = |e: Error| {
+        if json {
+            Error::InReport(Box::new(e))
+        } else {
+            e
+        }
     };
     if !json && !quiet {
         out.write_all(view.entries(plan).as_bytes())?;
@@ -721,14 +831,15 @@ fn transact(
         out.write_all(view.conflicts(plan).as_bytes())?;
     }
     if counts.conflict > 0 || dry_run {
+        let refusal = (counts.conflict > 0).then(|| Error::Conflicts {
+            count: counts.conflict,
+            command: command.to_string(),
+        });
         if json {
-            report(out, false)?;
+            report(out, refusal.as_ref())?;
         }
-        if counts.conflict > 0 {
-            return Err(Error::Conflicts {
-                count: counts.conflict,
-                command: command.to_string(),
-            });
+        if let Some(e) = refusal {
+            return Err(in_report(e));
         }
         if !json && !quiet {
             writeln!(out, "{}", human::summary(&counts))?;
@@ -736,11 +847,32 @@ fn transact(
         }
         return Ok(EXIT_OK);
     }
-    let result = session.apply(command, undoes, &mut |_| Ok(()));
-    if json {
-        report(out, result.is_ok())?;
+    // With no history and nothing to change or take over, there is nothing to record either.
+    let records = session.head.is_some() || counts.pending() || !apply::view_after(plan).is_empty();
+    if records {
+        lock.take(&session.state)?;
     }
-    let (outcome, op) = result?;
+    // A bar for long work on a terminal; never in JSON or under -q.
+    let bar = (progress.is_some()
+        && !json
+        && !quiet
+        && counts.changes() > crate::progress::PROGRESS_AFTER)
+        .then(|| crate::progress::Progress::new(command));
+    let result = match (bar, progress) {
+        (Some(bar), Some(err)) => {
+            let result =
+                session.apply_telling(command, undoes, &mut |_| Ok(()), &mut |done, total| {
+                    bar.step(done, total, err)
+                });
+            bar.finish(err);
+            result
+        }
+        _ => session.apply(command, undoes, &mut |_| Ok(())),
+    };
+    if json {
+        report(out, result.as_ref().err())?;
+    }
+    let (outcome, op) = result.map_err(in_report)?;
     if !json && !quiet {
         writeln!(
             out,

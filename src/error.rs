@@ -231,6 +231,10 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// An error already printed on stdout as JSON (inside a `--json` report); said on stderr
+    /// as the error it wraps.
+    #[error("{0}")]
+    InReport(Box<Error>),
 }
 
 /// How the rollback after a failed apply went.
@@ -261,6 +265,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Locked { .. } => 3,
+            Error::InReport(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -285,7 +290,7 @@ impl Error {
             )),
             Error::StalePlan { .. } => Some("run `linkfile plan` again to see the current state".into()),
             Error::Apply { hint, .. } => hint.clone(),
-            Error::State { .. } => Some("check that the state folder (LINKFILE_STATE_DIR, else ~/.local/state/linkfile) is writable".into()),
+            Error::State { .. } => Some("check that the state folder (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile) is writable".into()),
             Error::Locked { .. } => Some("wait for it to finish, then run linkfile again".into()),
             Error::NeedsRecover { .. } => Some("look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest".into()),
             Error::NothingToUndo(_) => None,
@@ -307,12 +312,13 @@ impl Error {
                 "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
             Error::Refused { hint, .. } => hint.clone(),
+            Error::InReport(e) => e.hint(),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),
             Error::UntrustedState { hint, .. } => Some(hint.clone()),
             Error::StateInRepo { .. } => Some(
-                "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in ~/.local/state/linkfile)".into(),
+                "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in $XDG_STATE_HOME/linkfile, else ~/.local/state/linkfile)".into(),
             ),
             Error::UntrustedRecord { record, .. } => Some(format!(
                 "linkfile writes records only for places the manifest owns or wants, and keeps backups only in its store: this one was damaged, forged, or written for a manifest since edited. If you edited the manifest after an interrupted run, put it back as it was and run linkfile again; otherwise move {} aside (nothing of it was done) and check that no one else can write to linkfile's state folder",
@@ -323,6 +329,9 @@ impl Error {
 
     /// Renders the error as shown on stderr.
     pub fn render(&self, style: &Style) -> String {
+        if let Error::InReport(e) = self {
+            return e.render(style);
+        }
         let mut out = String::new();
         if let Error::Manifest(diagnostics) = self {
             for (i, d) in diagnostics.iter().enumerate() {
@@ -357,35 +366,38 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+    fn paint(&self, style: anstyle::Style, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_string()
         }
     }
+    fn fg(colour: anstyle::AnsiColor) -> anstyle::Style {
+        anstyle::Style::new().fg_color(Some(colour.into()))
+    }
     /// Red, bold.
     pub fn error(&self, s: &str) -> String {
-        self.paint("1;31", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Red).bold(), s)
     }
     /// Cyan, bold.
     pub fn hint(&self, s: &str) -> String {
-        self.paint("1;36", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Cyan).bold(), s)
     }
     /// Green.
     pub fn create(&self, s: &str) -> String {
-        self.paint("32", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Green), s)
     }
     /// Red.
     pub fn remove(&self, s: &str) -> String {
-        self.paint("31", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Red), s)
     }
     /// Faint.
     pub fn dim(&self, s: &str) -> String {
-        self.paint("2", s)
+        self.paint(anstyle::Style::new().dimmed(), s)
     }
     /// Yellow, as fixes are.
     pub fn fix(&self, s: &str) -> String {
-        self.paint("33", s)
+        self.paint(Self::fg(anstyle::AnsiColor::Yellow), s)
     }
 }

@@ -33,6 +33,7 @@ pub mod pending;
 pub mod plan;
 pub mod platform;
 pub mod primitive;
+pub mod progress;
 pub mod records;
 pub mod render;
 pub mod resolve;
@@ -113,7 +114,7 @@ where
             let text = e.render();
             // --help and --version are answers, not errors.
             if e.use_stderr() {
-                if sys.stderr_is_terminal && sys.var("NO_COLOR").is_none() {
+                if colours(ColorChoice::Auto, sys.stderr_is_terminal, sys) {
                     let _ = write!(err, "{}", text.ansi());
                 } else {
                     let _ = write!(err, "{text}");
@@ -124,17 +125,11 @@ where
             return EXIT_OK;
         }
     };
-    let no_color = sys.var("NO_COLOR").is_some();
-    let color = |terminal: bool| match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && !no_color,
-    };
     let out_style = Style {
-        color: color(sys.stdout_is_terminal),
+        color: colours(cli.color, sys.stdout_is_terminal, sys),
     };
     let err_style = Style {
-        color: color(sys.stderr_is_terminal),
+        color: colours(cli.color, sys.stderr_is_terminal, sys),
     };
     let mut out = EndsQuietly {
         inner: out,
@@ -143,11 +138,15 @@ where
     // init writes a manifest where there is none yet, and lists what it could not translate.
     let result = match &cli.command {
         cli::Command::Init { .. } => commands::init(&cli, sys, &mut out, err),
-        _ => commands::execute(&cli, sys, out_style, &mut out),
+        _ => commands::execute(&cli, sys, out_style, &mut out, err),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
+            if cli.json() && !matches!(e, error::Error::InReport(_)) {
+                let report = render::outputs::ErrorReport::of(&e);
+                let _ = out.write_all(render::outputs::to_json(&report).as_bytes());
+            }
             let _ = err.write_all(e.render(&err_style).as_bytes());
             e.exit_code()
         }
@@ -188,4 +187,31 @@ impl Write for EndsQuietly<'_> {
             other => other,
         }
     }
+}
+
+/// Whether to colour a stream, by the conventions anstream follows: `--color always|never` wins;
+/// under `auto`, NO_COLOR (non-empty) turns colour off, then CLICOLOR_FORCE (other than `0`)
+/// turns it on even in a pipe, then CLICOLOR=0 turns it off; otherwise a terminal whose TERM is
+/// not `dumb` (or CLICOLOR=1, or CI) is coloured.
+fn colours(choice: ColorChoice, terminal: bool, sys: &System) -> bool {
+    match choice {
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
+    }
+    let clicolor = (sys.env)("CLICOLOR").map(|v| v != "0");
+    if sys.var("NO_COLOR").is_some() {
+        return false;
+    }
+    if sys.var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if clicolor == Some(false) {
+        return false;
+    }
+    let term_has_colour = match (sys.env)("TERM") {
+        None => platform::UNSET_TERM_HAS_COLOUR,
+        Some(term) => term != "dumb",
+    };
+    terminal && (term_has_colour || clicolor == Some(true) || (sys.env)("CI").is_some())
 }

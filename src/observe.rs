@@ -325,7 +325,7 @@ fn read_folder(dir: &Path) -> Result<HashMap<OsString, Entry>, Error> {
 
 /// The text of a small UTF-8 file, for showing a diff; `None` for anything else.
 pub fn small_text(path: &Path) -> Option<String> {
-    const LIMIT: u64 = 256 * 1024;
+    const LIMIT: u64 = SMALL_TEXT;
     let file = fs::File::open(path).ok()?;
     let mut buf = Vec::new();
     file.take(LIMIT + 1).read_to_end(&mut buf).ok()?;
@@ -543,3 +543,15 @@ pub fn resolves_to(at: &Path, text: &Path, original: &Path) -> bool {
         _ => false,
     }
 }
+
+/// Whether a file looks binary, as git decides: a NUL in its first 8 KiB.
+pub fn looks_binary(path: &Path) -> bool {
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    let mut buf = Vec::new();
+    file.take(8192).read_to_end(&mut buf).is_ok() && buf.contains(&0)
+}
+
+/// The largest text [`small_text`] reads, in bytes.
+pub const SMALL_TEXT: u64 = 256 * 1024;

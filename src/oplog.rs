@@ -1,7 +1,7 @@
 //! The state linkfile keeps under the home: the operation log, the backup store and the writer's
 //! lock.
 //!
-//! Layout (root = `LINKFILE_STATE_DIR`, else `~/.local/state/linkfile`):
+//! Layout (root = `LINKFILE_STATE_DIR`, else `$XDG_STATE_HOME/linkfile`, `~/.local/state/linkfile` or `%LOCALAPPDATA%\linkfile`):
 //!
 //! ```text
 //! root/lock                       one writer at a time, for every manifest of this home
@@ -27,13 +27,17 @@ use crate::manifest::EntryKind;
 use crate::statedir::Dir;
 
 /// A link linkfile made and owns: it removes it only while its text is still `text`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct OwnedLink {
     /// Where the link is.
     #[serde(with = "crate::path_serde")]
+    #[schemars(with = "crate::path_serde::RecordPath")]
     pub at: PathBuf,
     /// The text linkfile wrote.
     #[serde(with = "crate::path_serde")]
+    #[schemars(with = "crate::path_serde::RecordPath")]
     pub text: PathBuf,
     /// What the original is.
     pub kind: EntryKind,
@@ -70,10 +74,11 @@ impl OwnedLink {
 }
 
 /// What an operation moved out of the way, and where it is kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Backup {
     /// Where it was.
     #[serde(with = "crate::path_serde")]
+    #[schemars(with = "crate::path_serde::RecordPath")]
     pub at: PathBuf,
     /// What it was.
     pub what: BackupKind,
@@ -83,6 +88,7 @@ pub struct Backup {
         skip_serializing_if = "Option::is_none",
         with = "crate::path_serde::option"
     )]
+    #[schemars(with = "Option<crate::path_serde::RecordPath>")]
     pub stored: Option<PathBuf>,
     /// The text it had (links: a symlink is its text, so the record is the backup).
     #[serde(
@@ -90,6 +96,7 @@ pub struct Backup {
         skip_serializing_if = "Option::is_none",
         with = "crate::path_serde::option"
     )]
+    #[schemars(with = "Option<crate::path_serde::RecordPath>")]
     pub text: Option<PathBuf>,
     /// For the repo's version of an adopted original: the link's place, whose file became the
     /// original.
@@ -98,6 +105,7 @@ pub struct Backup {
         skip_serializing_if = "Option::is_none",
         with = "crate::path_serde::option"
     )]
+    #[schemars(with = "Option<crate::path_serde::RecordPath>")]
     pub adopted_from: Option<PathBuf>,
     /// For the repo's version of an adopted original: the fingerprint of what was adopted
     /// ([`crate::observe::fingerprint`]); undo moves the repo's file out only while it matches.
@@ -106,7 +114,7 @@ pub struct Backup {
 }
 
 /// What kind of thing was backed up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupKind {
     /// A regular file, moved into the store.
@@ -124,7 +132,7 @@ pub enum BackupKind {
 }
 
 /// One immutable record of the log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Operation {
     /// Sequence number, 1 for the first operation.
     pub id: u64,
@@ -136,6 +144,7 @@ pub struct Operation {
     pub command: String,
     /// The manifest's path.
     #[serde(with = "crate::path_serde")]
+    #[schemars(with = "crate::path_serde::RecordPath")]
     pub manifest: PathBuf,
     /// FNV-1a 64 of the manifest's bytes, in hex (tells whether it changed between operations).
     pub manifest_hash: String,
@@ -152,9 +161,11 @@ pub struct Operation {
     pub restored: Vec<Backup>,
     /// Folders this operation made to hold links.
     #[serde(default, with = "crate::path_serde::vec")]
+    #[schemars(with = "Vec<crate::path_serde::RecordPath>")]
     pub folders: Vec<PathBuf>,
     /// Folders (made by earlier operations) this operation removed once empty.
     #[serde(default, with = "crate::path_serde::vec")]
+    #[schemars(with = "Vec<crate::path_serde::RecordPath>")]
     pub removed_folders: Vec<PathBuf>,
     /// Links this operation stopped owning, left as the user changed them (prune).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -166,7 +177,7 @@ pub struct Operation {
 }
 
 /// What one `linkfile add` did besides making links: its undo reverses exactly this.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Added {
     /// Each file or folder moved from the home (`at`, now the link) into the repo (`to`).
     pub moved: Vec<Moved>,
@@ -178,7 +189,7 @@ pub struct Added {
 }
 
 /// One file or folder `add` moved into the repo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Moved {
     /// Where it was, and where the link is now.
     pub at: PathBuf,

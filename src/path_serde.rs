@@ -140,6 +140,25 @@ pub mod vec {
     }
 }
 
+/// How [`serialize`] writes a path, for the JSON Schema of the records `log --json` prints.
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum RecordPath {
+    /// A path that is valid Unicode.
+    Text(String),
+    /// Unix: a path that is not UTF-8, as its bytes.
+    Bytes {
+        /// The path's bytes.
+        bytes: Vec<u8>,
+    },
+    /// Windows: a path that is not valid UTF-16, as its units.
+    Wide {
+        /// The path's UTF-16 units.
+        wide: Vec<u16>,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

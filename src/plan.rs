@@ -67,6 +67,9 @@ pub struct Input {
     /// Why adopt may not move a file to the original's place: the original is a link in the
     /// repo, or its folder is outside the repo by real path (adopt never writes through a link).
     pub adopt_refused: Option<String>,
+    /// For a file in the way of a file link whose texts are not compared (binary, or too
+    /// large): what is known of the two instead.
+    pub undiffable: Option<Undiffable>,
 }
 
 /// Why a place cannot be written as planned, found before the first write, so that an apply
@@ -251,6 +254,9 @@ pub struct Entry {
     /// A link another tool made that resolves to the original: right as it is, taken over
     /// without being rewritten.
     pub claimed: bool,
+    /// A file in the way that differs from the original but is not diffed (binary, or too
+    /// large), with both sizes.
+    pub undiffable: Option<Undiffable>,
 }
 
 impl Entry {
@@ -261,6 +267,17 @@ impl Entry {
             _ => None,
         }
     }
+}
+
+/// Two files that differ but are not shown as a diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Undiffable {
+    /// Whether either looks binary (else they are too large to diff).
+    pub binary: bool,
+    /// The size of the file in the way, in bytes.
+    pub there: u64,
+    /// The size of the original, in bytes.
+    pub original: u64,
 }
 
 /// Every link's planned fate, in manifest order.
@@ -351,6 +368,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         is_original,
         adopt_refused,
         resolves,
+        undiffable,
     } = input;
     // Another tool's link to the original is as right as the wanted text.
     let wanted = match (&actual, resolves) {
@@ -485,6 +503,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         hint,
         folder_link,
         claimed,
+        undiffable: undiffable.filter(|_| reason == Some(Reason::FileInTheWay) && !same_bytes),
     }
 }
 
@@ -718,6 +737,7 @@ mod tests {
             is_original: false,
             adopt_refused: None,
             resolves: false,
+            undiffable: None,
         }
     }
 

@@ -284,7 +284,7 @@ mod imp {
                     "it belongs to another user (uid {uid}), who could change what linkfile reads there"
                 ),
                 format!(
-                    "use a state folder of your own (LINKFILE_STATE_DIR, else ~/.local/state/linkfile), or `chown {me} {}` if it is yours",
+                    "use a state folder of your own (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile), or `chown {me} {}` if it is yours",
                     path.display()
                 ),
             ));

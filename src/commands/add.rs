@@ -475,7 +475,10 @@ fn run_steps(
         id,
         command,
         steps,
-        before_step,
+        apply::Hooks {
+            before_step,
+            progress: &mut |_, _| {},
+        },
     )
     .map(drop)
 }

@@ -188,6 +188,9 @@ pub(super) fn observe_all(
         } else {
             None
         };
+        let undiffable = (file_over_file && !same_bytes && texts.is_none())
+            .then(|| undiffable(at, to))
+            .flatten();
         // Only a place that will be written can be refused (a right link costs nothing more).
         let right = it.want == Want::Link && already_right(d, it.original, &actual);
         let obstacle = match it.obstacle {
@@ -209,6 +212,7 @@ pub(super) fn observe_all(
             is_original,
             adopt_refused: None,
             resolves,
+            undiffable,
         });
     }
     Ok(inputs)
@@ -463,4 +467,17 @@ fn reached_without_links(
         }
     }
     true
+}
+
+/// Two files that differ and are not diffed: whether one is binary, and both sizes.
+fn undiffable(there: &Path, original: &Path) -> Option<crate::plan::Undiffable> {
+    let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len());
+    let (there_size, original_size) = (size(there)?, size(original)?);
+    // Two small files that were not both read as text: one of them is not text.
+    let small = there_size <= observe::SMALL_TEXT && original_size <= observe::SMALL_TEXT;
+    Some(crate::plan::Undiffable {
+        binary: small || observe::looks_binary(there) || observe::looks_binary(original),
+        there: there_size,
+        original: original_size,
+    })
 }

@@ -361,6 +361,38 @@ pub fn without_subst(path: &Path) -> PathBuf {
     imp::without_subst(path)
 }
 
+/// The variable naming the folder for per-user state, and where it is below the home when unset
+/// (XDG base directories on Unix, the local application data on Windows).
+const STATE_HOME: (&str, &[&str]) = if cfg!(windows) {
+    ("LOCALAPPDATA", &["AppData", "Local"])
+} else {
+    ("XDG_STATE_HOME", &[".local", "state"])
+};
+
+/// linkfile's state folder when `LINKFILE_STATE_DIR` is not set: `linkfile` in the platform's
+/// per-user state folder. Under a given home (`isolated`) that folder counts only when it lies
+/// inside the home, as the manifest's XDG variables do, so a test or a throwaway home never
+/// writes into the real one.
+pub fn default_state_root(
+    home: &Path,
+    var: &dyn Fn(&str) -> Option<String>,
+    isolated: bool,
+) -> PathBuf {
+    let (name, below_home) = STATE_HOME;
+    let from_var = var(name)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .map(|p| crate::paths::normalize(&p))
+        .filter(|p| !isolated || crate::paths::is_within(p, home, CASE_INSENSITIVE));
+    let base =
+        from_var.unwrap_or_else(|| below_home.iter().fold(home.to_path_buf(), |p, c| p.join(c)));
+    base.join("linkfile")
+}
+
+/// Whether a terminal with no `TERM` takes colour: Windows consoles set none and do; on Unix an
+/// unset `TERM` is a bare environment that most likely does not (as anstream decides).
+pub const UNSET_TERM_HAS_COLOUR: bool = cfg!(windows);
+
 #[cfg(test)]
 mod tests {
     use super::*;

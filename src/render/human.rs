@@ -22,7 +22,13 @@ pub struct View<'a> {
     pub style: Style,
     /// `-v`: also list links that are already right.
     pub verbose: bool,
+    /// How many lines of a conflict's diff to show below its header (`--diff-lines`), the rest
+    /// counted; `None` shows no diff (`--no-diff`).
+    pub diff_lines: Option<usize>,
 }
+
+/// How many lines of a diff are shown by default.
+pub const DIFF_LINES: usize = 40;
 
 /// Appends `/part` for each part of the relative path `p`.
 fn push_slashed(out: &mut String, p: &Path) {
@@ -173,8 +179,31 @@ impl View<'_> {
                 s.hint("note")
             );
         }
-        if let Some(diff) = e.diff.as_ref().filter(|_| with_diff) {
-            for l in diff.lines() {
+        let Some(limit) = self.diff_lines.filter(|_| with_diff) else {
+            return;
+        };
+        if let Some(u) = e.undiffable {
+            let what = if u.binary {
+                "binary files differ"
+            } else {
+                "files too large to diff"
+            };
+            let _ = writeln!(
+                out,
+                "      {what}: {} is {} bytes, {} is {} bytes",
+                self.at(&e.desired.at),
+                u.there,
+                self.to_path(&e.desired.to),
+                u.original
+            );
+        }
+        if let Some(diff) = &e.diff {
+            // The `---`/`+++` header, then at most `limit` lines.
+            let mut lines = diff.lines();
+            let head: Vec<&str> = lines.by_ref().take(2).collect();
+            let body: Vec<&str> = lines.collect();
+            let cut = body.len().saturating_sub(limit);
+            for l in head.into_iter().chain(body.into_iter().take(limit)) {
                 let l = if l.starts_with('+') && !l.starts_with("+++") {
                     s.create(l)
                 } else if l.starts_with('-') && !l.starts_with("---") {
@@ -183,6 +212,9 @@ impl View<'_> {
                     l.to_string()
                 };
                 let _ = writeln!(out, "      {l}");
+            }
+            if cut > 0 {
+                let _ = writeln!(out, "      ... {cut} more lines");
             }
         }
     }

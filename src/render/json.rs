@@ -33,6 +33,10 @@ pub struct Report {
     /// (or `linkfile recover`) rolls it back first, and this plan is as it will be then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<bool>,
+    /// `apply`, `undo`, `unlink --json`: why nothing was changed (conflicts, a failed write
+    /// rolled back), as in schemas/error.schema.json; absent on success.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::render::outputs::ErrorDetail>,
 }
 
 /// An entry whose `when` does not hold on this machine.
@@ -158,6 +162,7 @@ impl Report {
                 })
                 .collect(),
             interrupted: None,
+            error: None,
         }
     }
 

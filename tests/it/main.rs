@@ -29,6 +29,7 @@ mod history;
 mod init;
 mod isolation;
 mod manifest_errors;
+mod native;
 mod operations;
 mod output;
 mod overlaps;

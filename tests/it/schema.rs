@@ -99,3 +99,35 @@ fn plan_json_validates_against_its_schema() {
         .is_err()
     );
 }
+
+#[test]
+fn error_schema_is_fresh() {
+    check_fresh(
+        "schemas/error.schema.json",
+        linkfile::render::outputs::error_schema(),
+    );
+}
+
+#[test]
+fn doctor_schema_is_fresh() {
+    check_fresh(
+        "schemas/doctor.schema.json",
+        linkfile::render::outputs::doctor_schema(),
+    );
+}
+
+#[test]
+fn recover_schema_is_fresh() {
+    check_fresh(
+        "schemas/recover.schema.json",
+        linkfile::render::outputs::recover_schema(),
+    );
+}
+
+#[test]
+fn log_schema_is_fresh() {
+    check_fresh(
+        "schemas/log.schema.json",
+        linkfile::render::outputs::log_schema(),
+    );
+}
