@@ -65,6 +65,9 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what apply would do, without touching anything.
+    #[command(
+        after_help = "Examples:\n  linkfile plan\n  linkfile plan --only git --exit-code\n  linkfile plan --json > plan.json"
+    )]
     Plan {
         /// Print the plan as JSON (schemas/plan.schema.json).
         #[arg(long)]
@@ -78,6 +81,9 @@ pub enum Command {
         diff: DiffArgs,
     },
     /// Make the filesystem match the manifest, all or nothing.
+    #[command(
+        after_help = "Examples:\n  linkfile apply\n  linkfile apply --dry-run\n  linkfile apply --on-conflict backup --except work"
+    )]
     Apply {
         /// Show the plan and change nothing.
         #[arg(long)]
@@ -94,6 +100,7 @@ pub enum Command {
         diff: DiffArgs,
     },
     /// Revert the last operation not yet undone (itself a new operation; undo twice walks back two).
+    #[command(after_help = "Examples:\n  linkfile undo --dry-run\n  linkfile undo")]
     Undo {
         /// Show the plan and change nothing.
         #[arg(long)]
@@ -103,12 +110,16 @@ pub enum Command {
         json: bool,
     },
     /// List past operations, newest first.
+    #[command(after_help = "Examples:\n  linkfile log\n  linkfile log --json")]
     Log {
         /// Print the operation records as JSON (schemas/log.schema.json).
         #[arg(long)]
         json: bool,
     },
     /// Remove every link this manifest owns and put back what was backed up.
+    #[command(
+        after_help = "Examples:\n  linkfile unlink --dry-run\n  linkfile unlink --only ~/.config/nvim\n  linkfile unlink"
+    )]
     Unlink {
         /// Show the plan and change nothing.
         #[arg(long)]
@@ -120,6 +131,7 @@ pub enum Command {
         json: bool,
     },
     /// Roll back an interrupted operation, leaving in place what cannot be decided.
+    #[command(after_help = "Examples:\n  linkfile recover\n  linkfile recover && linkfile plan")]
     Recover {
         /// Print the result as JSON (schemas/recover.schema.json).
         #[arg(long)]
@@ -131,6 +143,9 @@ pub enum Command {
     /// folder, reads it back and removes it, and says which primitive apply would use there
     /// (after `fallback`); on Windows also tells whether Developer Mode is on and whether this
     /// shell is elevated. Exit 0 when every link can be made as the manifest asks, 1 otherwise.
+    #[command(
+        after_help = "Examples:\n  linkfile doctor\n  linkfile -m ~/dotfiles/linkfile.toml doctor"
+    )]
     Doctor {
         /// Print what was found as JSON (schemas/doctor.schema.json).
         #[arg(long)]
@@ -162,7 +177,7 @@ pub enum Command {
     /// be translated is listed on stderr. Never overwrites a linkfile.toml; also writes
     /// linkfile.schema.json (the manifest's JSON Schema, for editors) when it is missing.
     #[command(
-        after_help = "Examples:\n  linkfile init\n  linkfile init --from-stow --dotfiles\n  linkfile init --from-stow bash git nvim\n  linkfile init --from-dotbot install.conf.yaml"
+        after_help = "Examples:\n  linkfile init\n  linkfile init --from-stow bash git nvim\n  linkfile init --from-dotbot install.conf.yaml"
     )]
     Init {
         /// Translate GNU Stow packages (folders of this folder; all of them when none is named).
@@ -175,6 +190,29 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         from_dotbot: Option<PathBuf>,
     },
+    /// Check the manifest without looking at the filesystem: exit 0 when it is valid, 1 if not.
+    ///
+    /// Parses and resolves the manifest for this machine (vars, `when`, paths, duplicates) and
+    /// reports every error as plan would, but reads nothing else: not the repo's originals, not
+    /// the links' places. For editors, pre-commit hooks and CI.
+    #[command(
+        after_help = "Examples:\n  linkfile check\n  linkfile -m ~/dotfiles/linkfile.toml check\n  linkfile -q check && linkfile apply"
+    )]
+    Check,
+    /// Print a completion script for a shell.
+    #[command(
+        after_help = "Examples:\n  linkfile completions bash > ~/.local/share/bash-completion/completions/linkfile\n  linkfile completions zsh > ~/.zfunc/_linkfile\n  linkfile completions fish > ~/.config/fish/completions/linkfile.fish"
+    )]
+    Completions {
+        /// The shell to write the script for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), to install or read with man.
+    #[command(
+        after_help = "Examples:\n  linkfile man > ~/.local/share/man/man1/linkfile.1\n  linkfile man | man -l -"
+    )]
+    Man,
 }
 
 /// How much of a conflict's diff the human plan shows.

@@ -26,6 +26,7 @@ use crate::{EXIT_CHANGES, EXIT_OK, System};
 
 mod add;
 mod carry;
+mod check;
 mod init;
 mod manifest_file;
 mod places;
@@ -693,6 +694,10 @@ pub fn execute(
             add::run(s, sys, paths, to.as_deref(), cli.quiet, out)
         }
         Command::Init { .. } => unreachable!("init runs without a manifest (see `init`)"),
+        Command::Check => check::run(&s, sys, cli.quiet, out),
+        Command::Completions { .. } | Command::Man => {
+            unreachable!("completions and man need no manifest (see `without_manifest`)")
+        }
     }
 }
 
@@ -1009,4 +1014,49 @@ fn name_too_long(e: Error, desired: &[Desired], cx: &resolve::Context) -> Error 
         ),
         Some("shorten `at`: most systems allow 255 bytes for a name between slashes, and a few thousand for a whole path".into()),
     )])
+}
+
+/// Runs `linkfile completions` and `linkfile man`, which describe the command line itself and
+/// need no manifest.
+pub(crate) fn without_manifest(cli: &Cli, out: &mut dyn Write) -> Result<u8, Error> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut command, "linkfile", out);
+        }
+        Command::Man => man_page(command, out)?,
+        _ => unreachable!("only completions and man run without a manifest"),
+    }
+    Ok(EXIT_OK)
+}
+
+/// The manual page: clap_mangen's sections, with every subcommand's examples (its `--help`
+/// ends with them) gathered in an EXAMPLES section before VERSION.
+fn man_page(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut examples = String::new();
+    for sub in command.get_subcommands() {
+        let help = sub
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let lines = help.lines().skip_while(|l| *l != "Examples:").skip(1);
+        for line in lines.map(str::trim).filter(|l| !l.is_empty()) {
+            // roff: a backslash is escaped, and `\-` is a minus sign rather than a hyphen.
+            examples.push_str(&line.replace('\\', "\\e").replace('-', "\\-"));
+            examples.push('\n');
+        }
+    }
+    let man = clap_mangen::Man::new(command);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    writeln!(
+        out,
+        ".SH EXAMPLES\nEach command's \\fB\\-\\-help\\fR says more.\n.PP\n.nf\n{examples}.fi"
+    )?;
+    man.render_version_section(out)
 }

@@ -138,6 +138,9 @@ where
     // init writes a manifest where there is none yet, and lists what it could not translate.
     let result = match &cli.command {
         cli::Command::Init { .. } => commands::init(&cli, sys, &mut out, err),
+        cli::Command::Completions { .. } | cli::Command::Man => {
+            commands::without_manifest(&cli, &mut out)
+        }
         _ => commands::execute(&cli, sys, out_style, &mut out, err),
     };
     match result {

@@ -283,8 +283,7 @@ fn explain_toml_error(message: &str, spanned: &str) -> (String, Option<String>) 
     let m = message;
     let hint = |h: &str| Some(h.to_string());
     if m.starts_with("unknown field") {
-        let h = "remove the key or fix its spelling; the keys allowed here are listed above";
-        (m.into(), hint(h))
+        (m.into(), Some(unknown_key_hint(m)))
     } else if m.starts_with("missing field `version`") {
         (m.into(), hint("start the manifest with `version = 1`"))
     } else if m.starts_with("missing field `at`") || m.starts_with("missing field `to`") {
@@ -320,5 +319,73 @@ fn explain_toml_error(message: &str, spanned: &str) -> (String, Option<String>) 
         (m.into(), hint("close the table header with ]"))
     } else {
         (m.into(), hint("see https://toml.io for the TOML syntax"))
+    }
+}
+
+/// The hint for an unknown key: the allowed key it most likely stands for, if any. The words
+/// other tools use for a link's two ends are answered with `at` and `to` and why linkfile uses
+/// neither; other near misses by spelling.
+fn unknown_key_hint(message: &str) -> String {
+    let mut quoted = message.split('`').skip(1).step_by(2);
+    let key = quoted.next().unwrap_or("");
+    let allowed: Vec<&str> = quoted.collect();
+    let fallback = "remove the key or fix its spelling; the keys allowed here are listed above";
+    let has = |k: &str| allowed.contains(&k);
+    let why = "linkfile avoids source, target and dest: tools use them in opposite senses \
+               and orders (`ln -s TARGET LINK`, `mklink LINK TARGET`; stow and dotbot call \
+               the place links go the target)";
+    if has("at") && has("to") {
+        let at = "`at` (where the link goes)";
+        let to = "`to` (the original in the repo)";
+        let guess = match key.to_ascii_lowercase().as_str() {
+            "source" | "src" | "from" | "original" => Some(to.to_string()),
+            "dest" | "destination" | "link" => Some(at.to_string()),
+            "target" | "path" => Some(format!("{at} or {to}")),
+            _ => None,
+        };
+        if let Some(guess) = guess {
+            return format!("did you mean {guess}? {why}");
+        }
+    }
+    match closest_key(key, &allowed) {
+        Some(k) => format!("did you mean `{k}`? The keys allowed here are listed above"),
+        None => fallback.to_string(),
+    }
+}
+
+/// The allowed key `key` is a misspelling of: the same but for case, `-` and `_`, or the
+/// nearest by edit distance when that is small for the key's length.
+fn closest_key<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let fold = |k: &str| k.to_ascii_lowercase().replace(['-', '_'], "");
+    if let Some(k) = allowed.iter().find(|k| fold(k) == fold(key)) {
+        return Some(k);
+    }
+    let (best, distance) = allowed
+        .iter()
+        .map(|k| (*k, strsim::damerau_levenshtein(key, k)))
+        .min_by_key(|(_, d)| *d)?;
+    (distance <= (best.chars().count() / 3).max(1)).then_some(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest_key;
+
+    #[test]
+    fn near_misses_find_their_key_and_far_ones_none() {
+        let keys = [
+            "at",
+            "to",
+            "link_type",
+            "on_conflict",
+            "relative",
+            "version",
+        ];
+        assert_eq!(closest_key("verison", &keys), Some("version"));
+        assert_eq!(closest_key("linkType", &keys), Some("link_type"));
+        assert_eq!(closest_key("on-conflict", &keys), Some("on_conflict"));
+        assert_eq!(closest_key("relativ", &keys), Some("relative"));
+        assert_eq!(closest_key("colour", &keys), None);
+        assert_eq!(closest_key("mode", &keys), None);
     }
 }

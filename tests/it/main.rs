@@ -42,6 +42,7 @@ mod races;
 mod records;
 mod schema;
 mod selection;
+mod shell;
 #[cfg(unix)]
 mod state_trust;
 mod states;
