@@ -49,6 +49,8 @@ fn has_state(dir: &Path) -> bool {
 
 #[test]
 fn state_goes_under_the_state_home_variable_inside_the_home() {
+    // These apply a link to see where the state goes.
+    crate::require_symlinks!();
     let mut w = world();
     w.env.remove("LINKFILE_STATE_DIR");
     let xdg = w.home.join("xdg-state");
@@ -66,6 +68,8 @@ fn state_goes_under_the_state_home_variable_inside_the_home() {
 
 #[test]
 fn a_state_home_variable_outside_a_given_home_is_ignored() {
+    // These apply a link to see where the state goes.
+    crate::require_symlinks!();
     let mut w = world();
     w.env.remove("LINKFILE_STATE_DIR");
     let outside = w.root.join("elsewhere");
@@ -83,6 +87,8 @@ fn a_state_home_variable_outside_a_given_home_is_ignored() {
 
 #[test]
 fn linkfile_state_dir_wins_over_xdg_state_home() {
+    // These apply a link to see where the state goes.
+    crate::require_symlinks!();
     let mut w = world();
     let xdg = w.home.join("xdg-state");
     w.set_env(STATE_HOME_VAR, &xdg.to_string_lossy());
