@@ -672,17 +672,9 @@ fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) ->
         .last()
         .and_then(Path::parent)
         .unwrap_or(dir);
-    for ancestor in start.ancestors() {
-        if let Ok(real) = fs::canonicalize(ancestor) {
-            let rest = dir.strip_prefix(ancestor).unwrap_or(Path::new(""));
-            return crate::paths::is_within(
-                &real.join(rest),
-                real_repo,
-                crate::platform::CASE_INSENSITIVE,
-            );
-        }
-    }
-    false
+    let rest = dir.strip_prefix(start).unwrap_or(Path::new(""));
+    let real = crate::containment::real_path(start).join(rest);
+    crate::paths::is_within(&real, real_repo, crate::platform::CASE_INSENSITIVE)
 }
 
 #[cfg(all(test, unix))]

@@ -216,7 +216,7 @@ impl Setup {
     fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
         Session {
             interrupted: self.pending.is_some(),
-            manifest_hash: format!("{:016x}", oplog::fnv1a(self.text.as_bytes())),
+            manifest_hash: oplog::manifest_hash(self.text.as_bytes()),
             home: self.home,
             repo: self.repo,
             manifest_path: self.manifest_path,

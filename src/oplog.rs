@@ -209,6 +209,11 @@ pub struct State {
     former: std::sync::OnceLock<Vec<PathBuf>>,
 }
 
+/// The fingerprint of a manifest's bytes an operation records (`manifest_hash`).
+pub fn manifest_hash(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a(bytes))
+}
+
 /// FNV-1a 64: a stable, dependency-free fingerprint (not a security hash).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;

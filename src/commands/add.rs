@@ -220,7 +220,7 @@ pub(super) fn run_with(
         time: oplog::now(),
         command: "add".into(),
         manifest: s.manifest_path.clone(),
-        manifest_hash: format!("{:016x}", oplog::fnv1a(new_text.as_bytes())),
+        manifest_hash: oplog::manifest_hash(new_text.as_bytes()),
         undoes: None,
         view,
         backups: Vec::new(),
@@ -512,11 +512,8 @@ pub(super) fn undo(
             "put it back as `linkfile add` left it, or undo that part by hand",
         )
     };
-    let manifest_now = std::fs::read(&s.manifest_path).map_err(|source| Error::ReadManifest {
-        path: s.manifest_path.clone(),
-        source,
-    })?;
-    if format!("{:016x}", oplog::fnv1a(&manifest_now)) != target.manifest_hash {
+    // The manifest as `setup` just read it.
+    if oplog::manifest_hash(s.text.as_bytes()) != target.manifest_hash {
         return Err(changed(format!(
             "the manifest {} changed since; undoing would lose those edits",
             s.manifest_path.display()
@@ -635,7 +632,7 @@ pub(super) fn undo(
         time: oplog::now(),
         command: "undo".into(),
         manifest: s.manifest_path.clone(),
-        manifest_hash: format!("{:016x}", oplog::fnv1a(&old_text)),
+        manifest_hash: oplog::manifest_hash(&old_text),
         undoes: Some(target.id),
         view,
         backups: Vec::new(),

@@ -536,31 +536,37 @@ pub fn developer_mode() -> Option<bool> {
 }
 
 pub fn elevated() -> Option<bool> {
+    use windows_sys::Win32::Security::{TOKEN_ELEVATION, TokenElevation};
+    token_information::<TOKEN_ELEVATION>(TokenElevation).map(|e| e.TokenIsElevated != 0)
+}
+
+/// One fixed-size piece of this process token's information (`GetTokenInformation`).
+fn token_information<T: Default>(
+    class: windows_sys::Win32::Security::TOKEN_INFORMATION_CLASS,
+) -> Option<T> {
     use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
-    use windows_sys::Win32::Security::{
-        GetTokenInformation, TOKEN_ELEVATION, TOKEN_QUERY, TokenElevation,
-    };
+    use windows_sys::Win32::Security::{GetTokenInformation, TOKEN_QUERY};
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
     let mut token: HANDLE = std::ptr::null_mut();
     // SAFETY: GetCurrentProcess returns a pseudo-handle; `token` receives a handle we close.
     if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
         return None;
     }
-    let mut elevation = TOKEN_ELEVATION::default();
+    let mut value = T::default();
     let mut len = 0u32;
-    // SAFETY: `elevation` is a TOKEN_ELEVATION of the size passed; `token` is open.
+    // SAFETY: `value` is a `T` of the size passed, the type `class` answers with; `token` is open.
     let ok = unsafe {
         GetTokenInformation(
             token,
-            TokenElevation,
-            (&mut elevation as *mut TOKEN_ELEVATION).cast(),
-            std::mem::size_of::<TOKEN_ELEVATION>() as u32,
+            class,
+            (&mut value as *mut T).cast(),
+            std::mem::size_of::<T>() as u32,
             &mut len,
         )
     };
     // SAFETY: `token` was opened above.
     unsafe { CloseHandle(token) };
-    (ok != 0).then_some(elevation.TokenIsElevated != 0)
+    (ok != 0).then_some(value)
 }
 
 pub fn hostname() -> String {
@@ -583,29 +589,6 @@ pub fn is_program(path: &Path) -> bool {
 
 /// The raw TOKEN_ELEVATION_TYPE of this process's token.
 pub fn elevation_type() -> Option<i32> {
-    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
-    use windows_sys::Win32::Security::{
-        GetTokenInformation, TOKEN_ELEVATION_TYPE, TOKEN_QUERY, TokenElevationType,
-    };
-    use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
-    let mut token: HANDLE = std::ptr::null_mut();
-    // SAFETY: GetCurrentProcess returns a pseudo-handle; `token` receives a handle we close.
-    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
-        return None;
-    }
-    let mut value: TOKEN_ELEVATION_TYPE = 0;
-    let mut len = 0u32;
-    // SAFETY: `value` is a TOKEN_ELEVATION_TYPE of the size passed; `token` is open.
-    let ok = unsafe {
-        GetTokenInformation(
-            token,
-            TokenElevationType,
-            (&mut value as *mut TOKEN_ELEVATION_TYPE).cast(),
-            std::mem::size_of::<TOKEN_ELEVATION_TYPE>() as u32,
-            &mut len,
-        )
-    };
-    // SAFETY: `token` was opened above.
-    unsafe { CloseHandle(token) };
-    (ok != 0).then_some(value)
+    use windows_sys::Win32::Security::{TOKEN_ELEVATION_TYPE, TokenElevationType};
+    token_information::<TOKEN_ELEVATION_TYPE>(TokenElevationType)
 }
