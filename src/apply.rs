@@ -4,9 +4,11 @@
 //! Order of work: refuse if any entry is a conflict; re-observe every entry that will be written
 //! and refuse if it changed since the plan (a stale plan); compile the plan into primitive
 //! [`Step`]s, each one filesystem call whose effect can be checked afterwards (a `mkdir`, a
-//! `symlink` — which never replaces anything —, a temporary link renamed over an old one, an
-//! `unlink` of a link, a `rename` into or out of the backup store); write them as the intent
-//! record, fsynced once; then run them. If a step fails, the steps done so far are undone newest
+//! `symlink` — which never replaces anything —, a temporary link swapped with an old one
+//! (`renameat2` exchange on Linux, a checked rename elsewhere, the old one moved aside first for
+//! a Windows folder link), an `unlink` of a link, a `rename` into or out of the backup store);
+//! write them as the intent record, fsynced once; then run them through folders walked to
+//! without following a link (`run_intent`). If a step fails, the steps done so far are undone newest
 //! first by [`undo_step`], which looks at the filesystem to see whether a step happened — the same
 //! function recovery runs after a crash (see [`recover`]). Every link made is read back to verify
 //! it. No fsync per link: a link is metadata, ordered by the filesystem; the intent and the
