@@ -282,7 +282,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         .collect();
     let places: Vec<observe::Place> = entries
         .iter()
-        .map(|e| observe::Place::of(&e.desired))
+        .map(|e| observe::Place::of(&e.desired.at, &e.desired.link_text, e.desired.link_type))
         .collect();
     // A folder link to unfold is still the link that was planned with.
     for l in &plan.unfold {

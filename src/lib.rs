@@ -30,6 +30,7 @@ pub mod observe;
 pub mod oplog;
 pub mod paths;
 pub mod pending;
+mod pipeline;
 pub mod plan;
 pub mod platform;
 pub mod primitive;

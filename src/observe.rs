@@ -14,7 +14,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::manifest::EntryKind;
+use crate::manifest::{EntryKind, LinkType};
 use crate::platform::{self, ReadLink};
 use crate::show::Shown as _;
 
@@ -55,19 +55,20 @@ pub enum Actual {
 pub struct Place<'a> {
     /// Where the link goes.
     pub at: &'a Path,
-    /// The text the link should have; for a hard link, the original's path.
-    pub wanted: &'a Path,
-    /// Whether a hard link is wanted (then a file there is checked against the original).
-    pub hard: bool,
+    /// The text the link should have (a link holding it needs no further look).
+    pub text: &'a Path,
+    /// Where a hard link may be wanted: the original a file there is checked against.
+    pub hard_original: Option<&'a Path>,
 }
 
 impl<'a> Place<'a> {
-    /// The place of a wanted link.
-    pub fn of(d: &'a crate::resolve::Desired) -> Place<'a> {
+    /// The place `at` of a link made with `link_type` and holding `text` (a hard link's text
+    /// is its original's path).
+    pub fn of(at: &'a Path, text: &'a Path, link_type: LinkType) -> Place<'a> {
         Place {
-            at: &d.at,
-            wanted: &d.link_text,
-            hard: d.link_type == crate::manifest::LinkType::Hardlink,
+            at,
+            text,
+            hard_original: (link_type == LinkType::Hardlink).then_some(text),
         }
     }
 }
@@ -89,15 +90,15 @@ impl Actual {
     }
 }
 
-/// Observes the place of one link. `wanted` is the text the link should have: when the link
-/// already has it, no further syscall is needed.
+/// Observes the place of one link. When the link there already has the wanted text, no further
+/// syscall is needed.
 pub fn link_place(place: Place) -> Result<Actual, Error> {
     classify(place, platform::read_link(place.at))
 }
 
 /// What a `read_link` answer means, with the few further looks the uncommon answers need.
 fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
-    let (at, wanted) = (place.at, place.wanted);
+    let at = place.at;
     let observe_err = |source| Error::Observe {
         path: at.to_path_buf(),
         source,
@@ -110,7 +111,7 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
                 None
             };
             // The wanted text points at the original, whose existence the repo scan knows.
-            let target_exists = platform::same_path(&text, wanted) || fs::metadata(at).is_ok();
+            let target_exists = platform::same_path(&text, place.text) || fs::metadata(at).is_ok();
             Ok(Actual::Link {
                 text,
                 flavour,
@@ -125,7 +126,7 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
                 Actual::MountPoint
             } else if ft.is_dir() {
                 Actual::Dir
-            } else if ft.is_file() && place.hard && same_file(at, wanted) {
+            } else if ft.is_file() && place.hard_original.is_some_and(|o| same_file(at, o)) {
                 Actual::HardLinked
             } else if ft.is_file() {
                 Actual::File
@@ -148,7 +149,7 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
     }
 }
 
-/// Observes many places (at, wanted text), in order: in parallel when there are many, and
+/// Observes many places, in order: in parallel when there are many, and
 /// folder by folder — one open per folder, then each link read by its name in it (the kernel
 /// walks one path component instead of the whole path), and one look for a whole missing folder.
 pub fn link_places(places: &[Place]) -> Result<Vec<Actual>, Error> {
@@ -190,32 +191,47 @@ const OPEN_FOLDERS: usize = 128;
 
 fn observe_chunk(places: &[Place]) -> Result<Vec<Actual>, Error> {
     let mut out = Vec::with_capacity(places.len());
+    // Links come folder by folder: the current folder is kept aside, and only a change of
+    // folder looks one up by its path.
     let mut folders: HashMap<&Path, FolderState> = HashMap::new();
+    let mut current: Option<(&Path, FolderState)> = None;
     for place in places {
         let at = place.at;
         let (Some(parent), Some(name)) = (at.parent(), at.file_name()) else {
             out.push(link_place(*place)?);
             continue;
         };
-        if !folders.contains_key(parent) {
-            if folders.len() == OPEN_FOLDERS {
-                folders.clear();
+        let state = match &mut current {
+            Some((dir, state)) if *dir == parent => state,
+            _ => {
+                if let Some((dir, state)) = current.take() {
+                    if folders.len() == OPEN_FOLDERS {
+                        folders.clear();
+                    }
+                    folders.insert(dir, state);
+                }
+                let state = folders
+                    .remove(parent)
+                    .unwrap_or_else(|| open_folder(parent));
+                &mut current.insert((parent, state)).1
             }
-            let state = match platform::Folder::open(parent) {
-                Ok(f) => FolderState::Open(f),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => FolderState::Missing,
-                Err(_) => FolderState::ByPath,
-            };
-            folders.insert(parent, state);
-        }
-        let actual = match folders.get_mut(parent) {
-            Some(FolderState::Open(f)) => classify(*place, f.read_link(name))?,
-            Some(FolderState::Missing) => Actual::Missing,
-            _ => link_place(*place)?,
+        };
+        let actual = match state {
+            FolderState::Open(f) => classify(*place, f.read_link(name))?,
+            FolderState::Missing => Actual::Missing,
+            FolderState::ByPath => link_place(*place)?,
         };
         out.push(actual);
     }
     Ok(out)
+}
+
+fn open_folder(dir: &Path) -> FolderState {
+    match platform::Folder::open(dir) {
+        Ok(f) => FolderState::Open(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => FolderState::Missing,
+        Err(_) => FolderState::ByPath,
+    }
 }
 
 /// The kinds of the repo's originals, read one folder at a time.
@@ -261,6 +277,16 @@ impl Originals {
             }),
         })
     }
+}
+
+/// What is at `p`, through a link: `None` when nothing is (or a dangling link).
+pub fn kind_at(p: &Path) -> Option<EntryKind> {
+    dir_kind(p)
+}
+
+/// Whether anything is at `p` (a link, dangling or not, counts).
+pub fn exists(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok()
 }
 
 fn dir_kind(p: &Path) -> Option<EntryKind> {
@@ -389,6 +415,8 @@ pub struct FolderLinks<'a> {
     repo: Option<PathBuf>,
     case_insensitive: bool,
     known: HashMap<PathBuf, Option<std::sync::Arc<FolderLink>>>,
+    /// The folder asked about last, and the answer.
+    last: Option<(PathBuf, Option<std::sync::Arc<FolderLink>>)>,
 }
 
 impl<'a> FolderLinks<'a> {
@@ -399,6 +427,7 @@ impl<'a> FolderLinks<'a> {
             repo: fs::canonicalize(repo).ok(),
             case_insensitive,
             known: HashMap::new(),
+            last: None,
         }
     }
 
@@ -410,10 +439,19 @@ impl<'a> FolderLinks<'a> {
     /// The topmost folder link on the way to `at`.
     pub fn on_the_way(&mut self, at: &Path) -> Option<std::sync::Arc<FolderLink>> {
         let parent = at.parent()?;
-        if !crate::paths::is_within(parent, self.home, self.case_insensitive) {
-            return None;
+        // Places come folder by folder: the last folder's answer is kept aside.
+        if let Some((dir, found)) = &self.last
+            && dir.as_path() == parent
+        {
+            return found.clone();
         }
-        self.folder(parent)
+        let found = if crate::paths::is_within(parent, self.home, self.case_insensitive) {
+            self.folder(parent)
+        } else {
+            None
+        };
+        self.last = Some((parent.to_path_buf(), found.clone()));
+        found
     }
 
     fn folder(&mut self, dir: &Path) -> Option<std::sync::Arc<FolderLink>> {

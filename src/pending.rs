@@ -291,7 +291,7 @@ impl Overlay {
             return Ok(None);
         };
         let target_exists = |text: &Path| {
-            crate::platform::same_path(text, place.wanted)
+            crate::platform::same_path(text, place.text)
                 || fs::metadata(place.at.parent().unwrap_or(Path::new("/")).join(text)).is_ok()
         };
         Ok(Some(match thing {
@@ -301,7 +301,7 @@ impl Overlay {
                 flavour: flavour.filter(|_| platform::LINKS_HAVE_FLAVOUR),
                 target_exists: target_exists(text),
             },
-            Thing::HardLink { original } if place.hard && original == place.wanted => {
+            Thing::HardLink { original } if place.hard_original == Some(original.as_path()) => {
                 Actual::HardLinked
             }
             Thing::HardLink { .. } => Actual::File,

@@ -168,74 +168,71 @@ pub fn probe_folder<'a>(dir: &'a Path, home: &Path) -> Option<&'a Path> {
 }
 
 /// Chooses the primitive of every link that asks for a symlink with a `fallback`, trying each
-/// primitive once per folder. Changes `link_type` (and the link text: a junction or hard link
-/// holds the absolute path) of the links that fall back; returns, per link, why none fits.
-/// A junction asked for by name is tried too, so that a volume without them refuses it before
-/// any write. `right` says which links are already what they should be (nothing is tried for
-/// them).
+/// primitive once per folder (see [`Probes`]); returns, per link, why none fits. `right` says
+/// which links are already what they should be (nothing is tried for them).
 pub fn choose_all(
     desired: &mut [Desired],
     kinds: &[Option<EntryKind>],
     right: &[bool],
     home: &Path,
 ) -> Vec<Option<Obstacle>> {
-    let mut out = vec![None; desired.len()];
-    let mut tries: HashMap<(PathBuf, LinkType, EntryKind), Result<(), Refusal>> = HashMap::new();
-    let mut remote: HashMap<PathBuf, bool> = HashMap::new();
-    for (i, d) in desired.iter_mut().enumerate() {
-        let (Some(kind), false) = (kinds[i], right[i]) else {
-            continue;
-        };
+    let mut probes = Probes::new(home);
+    desired
+        .iter_mut()
+        .zip(kinds)
+        .zip(right)
+        .map(|((d, kind), right)| match (kind, right) {
+            (Some(kind), false) => probes.choose(d, *kind),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The fallback probes: whether a primitive can be made in a folder, found by making one there
+/// under a temporary name and removing it at once — the only writes outside the writer
+/// ([`crate::apply`]), made because nothing short of trying tells (Windows answers a symlink
+/// by privilege, Developer Mode and filesystem; Wine reports success and makes nothing). Each
+/// primitive is tried once per folder (and kind of original).
+pub struct Probes {
+    /// Folder links below it are not probed through (see [`probe_folder`]).
+    home: PathBuf,
+    tries: HashMap<(PathBuf, LinkType, EntryKind), Result<(), Refusal>>,
+    /// Per folder: whether it is on a network drive.
+    remote: HashMap<PathBuf, bool>,
+}
+
+impl Probes {
+    /// Probes the folders links go in below `home`.
+    pub fn new(home: &Path) -> Probes {
+        Probes {
+            home: home.to_path_buf(),
+            tries: HashMap::new(),
+            remote: HashMap::new(),
+        }
+    }
+
+    /// Chooses the primitive of `d`, whose original is a `kind`: changes `link_type` (and the
+    /// link text: a junction or hard link holds the absolute path) when it falls back. A
+    /// junction asked for by name is tried too, so that a volume without them refuses it
+    /// before any write. Returns why no primitive fits.
+    pub fn choose(&mut self, d: &mut Desired, kind: EntryKind) -> Option<Obstacle> {
         if d.link_type == LinkType::Symlink && platform::LINKS_HAVE_FLAVOUR {
-            warn_on_network(d, &mut remote);
+            warn_on_network(d, &mut self.remote);
         }
         let junction = d.link_type == LinkType::Junction;
         if !junction && (d.link_type != LinkType::Symlink || d.fallback().is_empty()) {
-            continue;
+            return None;
         }
-        let Some(dir) =
-            d.at.parent()
-                .and_then(|p| probe_folder(p, home))
-                .map(Path::to_path_buf)
-        else {
-            continue;
-        };
-        let (to, text) = (d.to.clone(), d.link_text.clone());
-        let mut tried = |t: LinkType| {
-            tries
-                .entry((dir.clone(), t, kind))
-                .or_insert_with(|| {
-                    let made = match t {
-                        LinkType::Symlink => platform::probe_symlink(&dir, &text, kind),
-                        LinkType::Hardlink => platform::probe_hardlink(&dir, &to),
-                        LinkType::Junction => platform::probe_junction(&dir, &to)
-                            .unwrap_or_else(|| Err(io::ErrorKind::Unsupported.into())),
-                    };
-                    made.map_err(Refusal::from)
-                })
-                .clone()
-        };
+        let dir = d.at.parent().and_then(|p| probe_folder(p, &self.home))?;
+        let dir = dir.to_path_buf();
         if junction {
             // A junction holds an absolute path that must exist in every session: not one on
             // a SUBST drive.
             d.link_text = platform::without_subst(&d.to);
-            // Asked for by name: refused before any write where junctions cannot be made.
-            if let Err(r) = tried(LinkType::Junction) {
-                let mut why = format!(
-                    "junctions cannot be made in {}: {}",
-                    dir.shown(),
-                    describe(&r)
-                );
-                if let Some(hint) = r
-                    .code
-                    .and_then(|c| platform::hint_for_code(Os::current(), c))
-                {
-                    why = format!("{why}; {hint}");
-                }
-                out[i] = Some(Obstacle::NotPermitted(why));
-            }
-            continue;
+            return self.junction_refusal(&dir, &d.to, kind);
         }
+        let (to, text) = (d.to.clone(), d.link_text.clone());
+        let mut tried = |t: LinkType| self.try_once(&dir, t, kind, &to, &text);
         match choose(
             d.link_type,
             d.fallback(),
@@ -255,12 +252,53 @@ pub fn choose_all(
                     d.to.clone()
                 };
                 d.extra.get_or_insert_default().fell_back = Some(because);
+                None
             }
-            Ok(_) => {}
-            Err(why) => out[i] = Some(Obstacle::NotPermitted(why)),
+            Ok(_) => None,
+            Err(why) => Some(Obstacle::NotPermitted(why)),
         }
     }
-    out
+
+    /// A junction asked for by name: refused before any write where junctions cannot be made.
+    fn junction_refusal(&mut self, dir: &Path, to: &Path, kind: EntryKind) -> Option<Obstacle> {
+        let r = self.try_once(dir, LinkType::Junction, kind, to, to).err()?;
+        let mut why = format!(
+            "junctions cannot be made in {}: {}",
+            dir.shown(),
+            describe(&r)
+        );
+        if let Some(hint) = r
+            .code
+            .and_then(|c| platform::hint_for_code(Os::current(), c))
+        {
+            why = format!("{why}; {hint}");
+        }
+        Some(Obstacle::NotPermitted(why))
+    }
+
+    /// Makes a `t` in `dir` to `to` (a symlink holding `text`) under a temporary name, once per
+    /// folder, primitive and kind of original.
+    fn try_once(
+        &mut self,
+        dir: &Path,
+        t: LinkType,
+        kind: EntryKind,
+        to: &Path,
+        text: &Path,
+    ) -> Result<(), Refusal> {
+        self.tries
+            .entry((dir.to_path_buf(), t, kind))
+            .or_insert_with(|| {
+                let made = match t {
+                    LinkType::Symlink => platform::probe_symlink(dir, text, kind),
+                    LinkType::Hardlink => platform::probe_hardlink(dir, to),
+                    LinkType::Junction => platform::probe_junction(dir, to)
+                        .unwrap_or_else(|| Err(io::ErrorKind::Unsupported.into())),
+                };
+                made.map_err(Refusal::from)
+            })
+            .clone()
+    }
 }
 
 /// Warns about a symlink whose place is on a network folder (Windows does not follow

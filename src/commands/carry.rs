@@ -11,7 +11,7 @@ use super::*;
 use crate::show::Shown as _;
 
 /// A history this manifest takes over.
-pub(super) struct Carried {
+pub(crate) struct Carried {
     /// Where it is kept now.
     pub(super) from: State,
     /// The manifest path it was kept for.

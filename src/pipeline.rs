@@ -1,0 +1,589 @@
+//! From a manifest and the state to a plan: one record per link ([`plan::Input`]), built in one
+//! pass that flows one way.
+//!
+//! For `plan` and `apply` ([`session`]): resolve the manifest and expand its `each` entries →
+//! observe the repo's originals and every link's place at once → check what needs the
+//! originals, skip optional links whose original is missing → probe the primitives of links
+//! with a `fallback` ([`probe`], the one stage outside the writer that writes) → match each
+//! link with the link linkfile owns there, and add the owned links no longer wanted → select
+//! (`--only`, `--except`) → find the folders that give way → settle what observation alone
+//! cannot say (places an earlier step empties, folder links on the way, files in the way) →
+//! plan. `undo` and `unlink` ([`undo`]) build the same records from the operation log instead of
+//! the manifest and go through the same last stages.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::System;
+use crate::apply::{self, Outcome, Transaction};
+use crate::each;
+use crate::error::{Error, Style};
+use crate::manifest::{self, EntryKind, LinkType, OnConflict};
+use crate::observe::{self, Actual};
+use crate::oplog::{self, Operation, OwnedLink, State};
+use crate::plan::{self, Action, Input, Plan, Purpose, Want};
+use crate::platform;
+use crate::render::human::{self, View};
+use crate::resolve::{self, Desired, Resolved};
+use crate::selection::{Selection, Selector};
+
+pub(crate) mod places;
+mod probe;
+pub(crate) mod undo;
+
+/// A manifest read and planned against the filesystem and the state.
+pub struct Session {
+    /// What `~` means.
+    pub home: PathBuf,
+    /// The manifest's folder.
+    pub repo: PathBuf,
+    /// The manifest's path.
+    pub manifest_path: PathBuf,
+    /// Fingerprint of the manifest's bytes.
+    pub manifest_hash: String,
+    /// The manifest's state (operation log, backups).
+    pub state: State,
+    /// The newest operation, if any (its view may have been moved into the plan's entries).
+    pub head: Option<Operation>,
+    /// What apply would do now.
+    pub plan: Plan,
+    /// Whether an interrupted operation is pending (the plan is as it will be once rolled back).
+    pub interrupted: bool,
+}
+
+impl Session {
+    /// Applies the plan as one operation and records it; `before_step` runs before every write
+    /// (tests inject faults with it). Returns the record, or `None` when nothing changed. The
+    /// caller holds the writer's lock ([`State::lock`]) and has recovered any interrupted
+    /// operation first, as the command line does.
+    pub fn apply(
+        &self,
+        command: &str,
+        undoes: Option<u64>,
+        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+    ) -> Result<(Outcome, Option<Operation>), Error> {
+        self.apply_telling(command, undoes, before_step, &mut |_, _| {})
+    }
+
+    /// As [`Session::apply`], telling `progress` how many steps are made, of how many.
+    pub fn apply_telling(
+        &self,
+        command: &str,
+        undoes: Option<u64>,
+        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Outcome, Option<Operation>), Error> {
+        let id = self.state.next_id(self.head.as_ref())?;
+        let mut tx = Transaction {
+            state: &self.state,
+            repo: &self.repo,
+            op: id,
+            command,
+            before_step,
+            home: &self.home,
+            progress,
+        };
+        let outcome = apply::apply(&self.plan, &mut tx)?;
+        let view = apply::view_after(&self.plan);
+        // An undo is recorded even when it has nothing to write (it undid a release, or what
+        // it undoes was undone by hand): the next undo walks back past it.
+        let changed = undoes.is_some()
+            || outcome.applied != apply::Applied::default()
+            || view != self.view_before();
+        if !changed {
+            return Ok((outcome, None));
+        }
+        let op = self.record(id, command, undoes, view, &outcome);
+        // The intent stays: the next writer finds it and rolls the operation back.
+        self.state
+            .commit(&op, &self.manifest_path)
+            .map_err(|e| Error::Unrecorded {
+                command: command.to_string(),
+                source: Box::new(e),
+            })?;
+        apply::finish(&self.state)?;
+        Ok((outcome, Some(op)))
+    }
+
+    /// The links owned before: every one appears in exactly one entry of the plan, or is kept.
+    fn view_before(&self) -> Vec<OwnedLink> {
+        let mut view: Vec<OwnedLink> = self
+            .plan
+            .entries
+            .iter()
+            .filter_map(|e| e.owned.clone())
+            .chain(self.plan.kept.iter().cloned())
+            .collect();
+        view.sort();
+        view
+    }
+
+    /// The record of the operation that applied this plan.
+    fn record(
+        &self,
+        id: u64,
+        command: &str,
+        undoes: Option<u64>,
+        view: Vec<OwnedLink>,
+        outcome: &Outcome,
+    ) -> Operation {
+        Operation {
+            id,
+            parent: self.head.as_ref().map(|h| h.id),
+            time: oplog::now(),
+            command: command.to_string(),
+            manifest: self.manifest_path.clone(),
+            manifest_hash: self.manifest_hash.clone(),
+            undoes,
+            view,
+            backups: outcome.backups.clone(),
+            restored: outcome.restored.clone(),
+            folders: outcome.folders.clone(),
+            removed_folders: outcome.removed_folders.clone(),
+            released: self
+                .plan
+                .entries
+                .iter()
+                .filter(|e| e.action == Action::Release)
+                .filter_map(|e| e.owned.clone())
+                .collect(),
+            added: None,
+        }
+    }
+}
+
+/// What the command line found before planning: the manifest, the home, the state.
+pub(crate) struct Setup {
+    pub(crate) manifest_path: PathBuf,
+    pub(crate) shown: PathBuf,
+    pub(crate) text: String,
+    pub(crate) repo: PathBuf,
+    pub(crate) home: PathBuf,
+    pub(crate) state: State,
+    /// Whether the home was given (`--home`, `LINKFILE_HOME`) rather than found.
+    pub(crate) isolated: bool,
+    /// The state folder of every manifest (`LINKFILE_STATE_DIR`, else under the home).
+    pub(crate) state_root: PathBuf,
+    /// The history of this repo under another path, when this manifest has none of its own.
+    pub(crate) carried: Option<crate::commands::Carried>,
+    /// For read-only commands: an interrupted operation they plan around, never roll back.
+    pub(crate) pending: Option<crate::pending::Pending>,
+}
+
+impl Setup {
+    pub(crate) fn context<'a>(&'a self, sys: &'a System) -> resolve::Context<'a> {
+        resolve::Context {
+            manifest_path: &self.shown,
+            text: &self.text,
+            repo: &self.repo,
+            home: &self.home,
+            env: &*sys.env,
+            case_insensitive: platform::CASE_INSENSITIVE,
+            os: std::env::consts::OS,
+            host: &sys.host,
+            isolated: self.isolated,
+            state: &self.state_root,
+            on_path: platform::on_path,
+        }
+    }
+
+    /// The manifest's links for this machine (`each` entries expanded), and what is known of
+    /// their originals without the repo scan.
+    pub(crate) fn expanded(&self, sys: &System) -> Result<(Resolved, each::Expanded), Error> {
+        let manifest = manifest::parse(&self.shown, &self.text).map_err(Error::Manifest)?;
+        let cx = self.context(sys);
+        let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+        let links = std::mem::take(&mut resolved.links);
+        let expanded = each::expand(links, &self.manifest_path, &cx)?;
+        Ok((resolved, expanded))
+    }
+
+    /// The manifest's links for this machine and what their originals are.
+    pub(crate) fn links(
+        &self,
+        sys: &System,
+    ) -> Result<(Vec<Desired>, Vec<Option<EntryKind>>), Error> {
+        let (_, expanded) = self.expanded(sys)?;
+        let kinds = expanded.kinds()?;
+        let cx = self.context(sys);
+        resolve::check_with_originals(&expanded.links, &kinds, &cx).map_err(Error::Manifest)?;
+        Ok((expanded.links, kinds))
+    }
+
+    /// The folder links on the way to the links' places, looked for as they are observed.
+    fn folder_links(&self) -> observe::FolderLinks<'_> {
+        observe::FolderLinks::new(&self.home, &self.repo, platform::CASE_INSENSITIVE)
+    }
+
+    /// What an interrupted operation's rollback will change, for observation.
+    fn overlay(&self) -> Option<&crate::pending::Overlay> {
+        self.pending.as_ref().map(|p| &p.overlay)
+    }
+
+    fn into_session(self, head: Option<Operation>, plan: Plan) -> Session {
+        Session {
+            interrupted: self.pending.is_some(),
+            manifest_hash: oplog::manifest_hash(self.text.as_bytes()),
+            home: self.home,
+            repo: self.repo,
+            manifest_path: self.manifest_path,
+            state: self.state,
+            head,
+            plan,
+        }
+    }
+
+    /// The `--only`/`--except` of the command line, read against this home and folder.
+    pub(crate) fn selection(&self, select: &crate::cli::Select, sys: &System) -> Selection {
+        let parse = |v: &[String]| -> Vec<Selector> {
+            v.iter()
+                .map(|t| Selector::parse(t, &self.home, &sys.cwd))
+                .collect()
+        };
+        Selection {
+            only: parse(&select.only),
+            except: parse(&select.except),
+            case_insensitive: platform::CASE_INSENSITIVE,
+        }
+    }
+}
+
+/// A record for a place, before it is observed (its `actual` is set by the stage that observes
+/// it: see [`places::settle`]).
+fn record(
+    desired: Desired,
+    want: Want,
+    owned: Option<OwnedLink>,
+    policy: OnConflict,
+    original: Option<EntryKind>,
+) -> Input {
+    Input {
+        desired,
+        want,
+        owned,
+        policy,
+        same_bytes: false,
+        original,
+        actual: Actual::Missing,
+        texts: None,
+        obstacle: None,
+        folder_link: None,
+        is_original: false,
+        resolves: false,
+        adopt_refused: None,
+        undiffable: None,
+    }
+}
+
+/// The place of `d` as observe looks at it: where, and the text wanted there (for a hard link,
+/// the original a file there may be).
+pub(crate) fn place(d: &Desired) -> observe::Place<'_> {
+    observe::Place::of(&d.at, &d.link_text, d.link_type)
+}
+
+/// As [`place`], before the probe chooses the primitive: where a hard link may stand in for a
+/// symlink, a file there is compared with the original too ([`probe::fallbacks`] forgets the
+/// answer unless a hard link is chosen).
+fn place_unprobed(d: &Desired) -> observe::Place<'_> {
+    let place = place(d);
+    if d.link_type == LinkType::Symlink && d.fallback().contains(&LinkType::Hardlink) {
+        return observe::Place {
+            hard_original: Some(&d.to),
+            ..place
+        };
+    }
+    place
+}
+
+/// The manifest's links for this machine, each observed: what comes out of resolve, expand,
+/// observe and probe.
+struct Wanted {
+    records: Vec<Input>,
+    /// Entries skipped on this machine (`when`, optional without an original).
+    skipped: Vec<resolve::Skipped>,
+    vars: Vec<(String, Result<String, String>)>,
+    /// The manifest's `on_conflict` default, for the links it no longer lists.
+    default_policy: OnConflict,
+}
+
+/// Plans `apply` (and `plan`) under `policy` (`--on-conflict`, else each link's own) for the
+/// links `selection` chooses.
+pub(crate) fn session(
+    s: Setup,
+    sys: &System,
+    policy: Option<OnConflict>,
+    selection: &Selection,
+) -> Result<Session, Error> {
+    // The operation log's head is read while the manifest is resolved and observed.
+    let (head, wanted) = std::thread::scope(|scope| {
+        let head = scope.spawn(|| s.state.head());
+        let wanted = wanted(&s, sys, policy);
+        (head.join().expect("reading the log panicked"), wanted)
+    });
+    let (mut head, wanted) = (head?, wanted?);
+    let mut records = wanted.records;
+    let view = head
+        .as_mut()
+        .map(|h| std::mem::take(&mut h.view))
+        .unwrap_or_default();
+    own(&mut records, view, policy.unwrap_or(wanted.default_policy));
+    let (kept, unselected) = select(&mut records, selection)?;
+    let mut remove_folders = places::folders_giving_way(&records, &s.state)?;
+    remove_folders.extend(places::folders_emptied_by_prune(
+        &records, &s.state, &s.home,
+    )?);
+    let remove_folders = places::deepest_first(remove_folders);
+    let seen = places::Seen::WantedLinks;
+    places::settle(
+        &mut records,
+        seen,
+        &remove_folders,
+        s.folder_links(),
+        s.overlay(),
+    )?;
+    refuse_unsafe_adopts(&mut records, &s.repo);
+    let plan = finish(
+        records,
+        Purpose::Apply,
+        Around {
+            kept,
+            unselected,
+            remove_folders,
+            skipped: wanted.skipped,
+            vars: wanted.vars,
+            home: Some(s.home.clone()),
+        },
+    );
+    Ok(s.into_session(head, plan))
+}
+
+/// Resolve, expand, observe (the repo's originals and every link's place at once), check
+/// against the originals, skip, probe.
+fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted, Error> {
+    let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
+    let cx = s.context(sys);
+    let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
+    let links = std::mem::take(&mut resolved.links);
+    let expanded = each::expand(links, &s.manifest_path, &cx)?;
+    // The places are themselves split over threads when there are many.
+    let places: Vec<observe::Place> = expanded.links.iter().map(place_unprobed).collect();
+    let (kinds, actuals) = std::thread::scope(|scope| {
+        let kinds = scope.spawn(|| expanded.kinds());
+        let actuals = observe::link_places(&places);
+        (kinds.join().expect("the repo scan panicked"), actuals)
+    });
+    drop(places);
+    let kinds = kinds?;
+    let desired = expanded.links;
+    resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
+    let actuals = actuals.map_err(|e| name_too_long(e, &desired, &cx))?;
+    let mut records: Vec<Input> = desired
+        .into_iter()
+        .zip(kinds)
+        .zip(actuals)
+        .map(|((d, kind), actual)| {
+            let p = policy.unwrap_or(d.on_conflict);
+            Input {
+                actual,
+                ..record(d, Want::Link, None, p, kind)
+            }
+        })
+        .collect();
+    let mut skipped = resolved.skipped;
+    skip_optional(&mut records, &mut skipped, s);
+    probe::fallbacks(&mut records, &s.home);
+    let default_policy = manifest
+        .defaults
+        .on_conflict
+        .as_ref()
+        .map_or(OnConflict::Fail, |p| *p.get_ref());
+    Ok(Wanted {
+        records,
+        skipped,
+        vars: resolved.vars,
+        default_policy,
+    })
+}
+
+/// An optional link whose original is missing is skipped, like one `when` rules out (and
+/// pruned if linkfile made it before).
+fn skip_optional(records: &mut Vec<Input>, skipped: &mut Vec<resolve::Skipped>, s: &Setup) {
+    if !records.iter().any(|r| r.desired.optional()) {
+        return;
+    }
+    let view = View {
+        home: &s.home,
+        repo: &s.repo,
+        style: Style { color: false },
+        verbose: false,
+        diff_lines: Some(human::DIFF_LINES),
+    };
+    records.retain(|r| {
+        let d = &r.desired;
+        if !d.optional() || r.original.is_some() {
+            return true;
+        }
+        let to = view.to_path(&d.to);
+        skipped.push(resolve::Skipped {
+            at: view.at_path(&d.at),
+            why: format!("optional, and {to} is not in the repo"),
+            to,
+        });
+        false
+    });
+}
+
+/// Matches each wanted link with the link linkfile owns at its place (moved out of `view`, not
+/// copied); what is left of the view, the manifest no longer wants: it is added under `policy`
+/// (the view is kept sorted).
+fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
+    if view.is_empty() {
+        return;
+    }
+    // Which record's place holds which owned link, by index into each.
+    let matched: Vec<(usize, usize)> = {
+        let mut index: HashMap<std::borrow::Cow<str>, usize> = view
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (resolve::path_key_cow(&o.at, platform::CASE_INSENSITIVE), i))
+            .collect();
+        records
+            .iter()
+            .enumerate()
+            .map_while(|(r, rec)| {
+                if index.is_empty() {
+                    return None;
+                }
+                let k = resolve::path_key_cow(&rec.desired.at, platform::CASE_INSENSITIVE);
+                Some((r, index.remove(k.as_ref())))
+            })
+            .filter_map(|(r, i)| Some((r, i?)))
+            .collect()
+    };
+    let mut view: Vec<Option<OwnedLink>> = view.into_iter().map(Some).collect();
+    for (r, i) in matched {
+        records[r].owned = view[i].take();
+    }
+    records.extend(view.into_iter().flatten().map(|o| {
+        let (d, kind) = (places::from_owned(&o), Some(o.kind));
+        record(d, Want::Dropped, Some(o), policy, kind)
+    }));
+}
+
+/// Leaves out of `records` the places `selection` does not choose; what linkfile owns there is
+/// kept as it is. Returns those links and how many wanted links were left out. A selector that
+/// chooses nothing is an error: most likely a misspelt tag or path.
+fn select(
+    records: &mut Vec<Input>,
+    selection: &Selection,
+) -> Result<(Vec<OwnedLink>, usize), Error> {
+    if selection.is_all() {
+        return Ok((Vec::new(), 0));
+    }
+    let tags = |r: &Input| -> Vec<String> {
+        match (&r.want, &r.owned) {
+            (Want::Link, _) | (_, None) => r.desired.tags().to_vec(),
+            (_, Some(o)) => o.tags.clone(),
+        }
+    };
+    let all: Vec<(PathBuf, Vec<String>)> = records
+        .iter()
+        .map(|r| (r.desired.at.clone(), tags(r)))
+        .collect();
+    let places: Vec<(&Path, &[String])> = all
+        .iter()
+        .map(|(at, t)| (at.as_path(), t.as_slice()))
+        .collect();
+    let unused = selection.unused(&places);
+    if let Some(s) = unused.first() {
+        let mut known: Vec<&str> = all
+            .iter()
+            .flat_map(|(_, t)| t.iter().map(String::as_str))
+            .collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(Error::ChoosesNothing {
+            selector: s.describe(),
+            tags: known.join(", "),
+        });
+    }
+    let (mut kept, mut unselected) = (Vec::new(), 0);
+    let mut chosen = all.iter().map(|(at, t)| selection.chooses(at, t));
+    records.retain(|r| {
+        if chosen.next().unwrap_or(true) {
+            return true;
+        }
+        kept.extend(r.owned.clone());
+        unselected += usize::from(r.want == Want::Link);
+        false
+    });
+    Ok((kept, unselected))
+}
+
+/// Notes, for each file in the way that adopt would move into the repo, whether the original's
+/// place is safe to write: not a link, and inside the repo by real path.
+fn refuse_unsafe_adopts(records: &mut [Input], repo: &Path) {
+    let mut repo_real = None;
+    for r in records {
+        let adopting = r.policy == OnConflict::Adopt
+            && r.want == Want::Link
+            && matches!(r.actual, Actual::File | Actual::Dir);
+        if adopting {
+            let repo_real = repo_real.get_or_insert_with(|| crate::containment::real_path(repo));
+            r.adopt_refused = observe::adopt_refusal(&r.desired.to, repo_real);
+        }
+    }
+}
+
+/// What a plan carries beside its entries.
+#[derive(Default)]
+struct Around {
+    /// Links linkfile owns in places not selected, kept as they are.
+    kept: Vec<OwnedLink>,
+    /// How many wanted links were not selected.
+    unselected: usize,
+    /// Folders linkfile made that this plan removes, deepest first.
+    remove_folders: Vec<PathBuf>,
+    skipped: Vec<resolve::Skipped>,
+    vars: Vec<(String, Result<String, String>)>,
+    home: Option<PathBuf>,
+}
+
+/// The plan of `records` for `purpose`, with what it carries beside them.
+fn finish(records: Vec<Input>, purpose: Purpose, around: Around) -> Plan {
+    Plan {
+        kept: around.kept,
+        unselected: around.unselected,
+        remove_folders: around.remove_folders,
+        skipped: around.skipped,
+        vars: around.vars,
+        home: around.home,
+        ..plan::plan_for(records, purpose)
+    }
+}
+
+/// An observation that failed because a path is too long for the system (ENAMETOOLONG), as a
+/// manifest error at the entry whose `at` it is, or is on the way to; any other error as it is.
+fn name_too_long(e: Error, desired: &[Desired], cx: &resolve::Context) -> Error {
+    let Error::Observe { path, source } = &e else {
+        return e;
+    };
+    if source.kind() != std::io::ErrorKind::InvalidFilename {
+        return e;
+    }
+    let Some(d) = desired
+        .iter()
+        .find(|d| d.at.starts_with(path) || path.starts_with(&d.at))
+    else {
+        return e;
+    };
+    use crate::show::Shown as _;
+    Error::Manifest(vec![cx.diagnostic(
+        d.at_span.clone(),
+        format!(
+            "`at` is too long for this system: {} ({source})",
+            d.at.shown()
+        ),
+        Some("shorten `at`: most systems allow 255 bytes for a name between slashes, and a few thousand for a whole path".into()),
+    )])
+}
