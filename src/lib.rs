@@ -10,6 +10,9 @@
 //! Plan --apply (the only writer)--> links on disk, all or nothing
 //! ```
 //!
+//! `pipeline` runs these stages for a command, one record per link ([`plan::Input`]) built in one
+//! pass; its probe stage (which primitive a `fallback` link gets) is the one writer besides apply.
+//!
 //! [`observe`] is the only reader of the filesystem besides the manifest's checks ([`each`] walks
 //! the repo's folders, [`containment`] asks for real paths), [`apply`] the only writer, and
 //! [`platform`] the only module that knows Unix from Windows (besides [`statedir`], which reads

@@ -72,89 +72,93 @@ pub fn after_rollback(
     now: &HashMap<PathBuf, Thing>,
 ) -> (HashMap<PathBuf, Thing>, Vec<PathBuf>) {
     let mut m = now.clone();
-    let mut failures = Vec::new();
-    let get = |m: &HashMap<PathBuf, Thing>, p: &Path| m.get(p).cloned().unwrap_or(Thing::Missing);
-    for step in steps.iter().rev() {
-        match step {
-            Step::MakeFolder { dir, .. } => {
-                if let Thing::Folder { entries } = get(&m, dir) {
-                    // What is on disk there and no step names stays.
-                    let on_disk = entries.iter().any(|e| m.get(e).is_none_or(Thing::exists));
-                    let put_back = m
-                        .iter()
-                        .any(|(p, t)| p.parent() == Some(dir.as_path()) && t.exists());
-                    if !on_disk && !put_back {
-                        m.insert(dir.clone(), Thing::Missing);
-                    }
-                }
+    let failures = steps
+        .iter()
+        .rev()
+        .filter_map(|step| roll_back(&mut m, step))
+        .collect();
+    (m, failures)
+}
+
+/// What a place holds in `m` (a place missing from it holds nothing).
+fn get(m: &HashMap<PathBuf, Thing>, p: &Path) -> Thing {
+    m.get(p).cloned().unwrap_or(Thing::Missing)
+}
+
+/// Rolls `step` back in `m`, where its place holds exactly what it made. Returns the place it
+/// could not undo, if any.
+fn roll_back(m: &mut HashMap<PathBuf, Thing>, step: &Step) -> Option<PathBuf> {
+    let link = |text: &PathBuf, flavour| Thing::Link {
+        text: text.clone(),
+        flavour: Some(flavour),
+    };
+    match step {
+        Step::MakeFolder { dir, .. } => remove_made_folder(m, dir),
+        Step::MakeLink { at, text, .. } => {
+            if matches!(get(m, at), Thing::Link { text: t, .. } if t == *text) {
+                m.insert(at.clone(), Thing::Missing);
             }
-            Step::MakeLink { at, text, .. } => {
-                if matches!(get(&m, at), Thing::Link { text: t, .. } if t == *text) {
-                    m.insert(at.clone(), Thing::Missing);
-                }
+        }
+        Step::ReplaceLink {
+            at,
+            old,
+            new,
+            kind,
+            old_kind,
+        } => {
+            if matches!(get(m, at), Thing::Link { text: t, .. } if t == *new) {
+                m.insert(at.clone(), link(old, old_kind.unwrap_or(*kind)));
             }
-            Step::ReplaceLink {
-                at,
-                old,
-                new,
-                kind,
-                old_kind,
-            } => {
-                if matches!(get(&m, at), Thing::Link { text: t, .. } if t == *new) {
-                    let flavour = Some(old_kind.unwrap_or(*kind));
-                    m.insert(
-                        at.clone(),
-                        Thing::Link {
-                            text: old.clone(),
-                            flavour,
-                        },
-                    );
-                }
+        }
+        Step::RemoveLink { at, text, kind } => {
+            if get(m, at) == Thing::Missing {
+                m.insert(at.clone(), link(text, *kind));
             }
-            Step::RemoveLink { at, text, kind } => {
-                if get(&m, at) == Thing::Missing {
-                    let flavour = Some(*kind);
-                    m.insert(
-                        at.clone(),
-                        Thing::Link {
-                            text: text.clone(),
-                            flavour,
-                        },
-                    );
-                }
+        }
+        Step::Move { from, to } => match (get(m, from).exists(), get(m, to)) {
+            (false, Thing::Missing) => return Some(from.clone()),
+            (false, there) => {
+                m.insert(from.clone(), there);
+                m.insert(to.clone(), Thing::Missing);
             }
-            Step::Move { from, to } => match (get(&m, from).exists(), get(&m, to)) {
-                (false, Thing::Missing) => failures.push(from.clone()),
-                (false, there) => {
-                    m.insert(from.clone(), there);
-                    m.insert(to.clone(), Thing::Missing);
-                }
-                (true, _) => {}
-            },
-            Step::RemoveFolder { dir } => {
-                if get(&m, dir) == Thing::Missing {
-                    m.insert(dir.clone(), Thing::Folder { entries: vec![] });
-                }
+            (true, _) => {}
+        },
+        Step::RemoveFolder { dir } => {
+            if get(m, dir) == Thing::Missing {
+                m.insert(dir.clone(), Thing::Folder { entries: vec![] });
             }
-            Step::MakeHardLink { at, original } => {
-                if matches!(get(&m, at), Thing::HardLink { original: o } if o == *original) {
-                    m.insert(at.clone(), Thing::Missing);
-                }
+        }
+        Step::MakeHardLink { at, original } => {
+            if matches!(get(m, at), Thing::HardLink { original: o } if o == *original) {
+                m.insert(at.clone(), Thing::Missing);
             }
-            Step::Swap { at, from, to } => {
-                if get(&m, at).holds(to) {
-                    m.insert(at.clone(), Thing::of_shape(from));
-                }
+        }
+        Step::Swap { at, from, to } => {
+            if get(m, at).holds(to) {
+                m.insert(at.clone(), Thing::of_shape(from));
             }
-            Step::RemoveHardLink { at, original } => {
-                if get(&m, at) == Thing::Missing {
-                    let original = original.clone();
-                    m.insert(at.clone(), Thing::HardLink { original });
-                }
+        }
+        Step::RemoveHardLink { at, original } => {
+            if get(m, at) == Thing::Missing {
+                let original = original.clone();
+                m.insert(at.clone(), Thing::HardLink { original });
             }
         }
     }
-    (m, failures)
+    None
+}
+
+/// A folder a step made is removed unless something is in it: on disk and named by no step,
+/// or put back by the rollback.
+fn remove_made_folder(m: &mut HashMap<PathBuf, Thing>, dir: &Path) {
+    let Thing::Folder { entries } = get(m, dir) else {
+        return;
+    };
+    let on_disk = entries.iter().any(|e| m.get(e).is_none_or(Thing::exists));
+    let put_back = m.iter().any(|(p, t)| p.parent() == Some(dir) && t.exists());
+    if !on_disk && !put_back {
+        m.insert(dir.to_path_buf(), Thing::Missing);
+    }
 }
 
 /// An interrupted operation that recovery will roll back.

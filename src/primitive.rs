@@ -5,7 +5,7 @@
 //! them) and the link's `fallback` allows, a junction stands in for a folder's link and a hard
 //! link for a file's — never silently: the plan shows which and why, and the operation records
 //! it. The decision is made before the first write, by trying each primitive once per folder
-//! under a temporary name ([`choose_all`]), so an apply never half-succeeds.
+//! under a temporary name ([`Probes`]), so an apply never half-succeeds.
 //!
 //! [`choose`] is the ladder itself: a pure function fed with what the tries answered (raw OS
 //! error codes), unit-tested on every platform. [`Obstacles`] finds what would refuse a write

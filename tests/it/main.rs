@@ -34,6 +34,7 @@ mod operations;
 mod output;
 mod overlaps;
 mod packages;
+mod pipeline;
 #[cfg(unix)]
 mod properties;
 #[cfg(target_os = "linux")]
