@@ -593,3 +593,37 @@ pub fn looks_binary(path: &Path) -> bool {
 
 /// The largest text [`small_text`] reads, in bytes.
 pub const SMALL_TEXT: u64 = 256 * 1024;
+
+/// An entry of a folder, as the folder's listing gives it (no stat, no link followed).
+pub enum Listed {
+    /// A real folder (not a link to one).
+    Folder(PathBuf),
+    /// Anything else: a file, a link, a special file.
+    Other(PathBuf),
+}
+
+/// What `dir` holds; `None` when it cannot be listed whole.
+pub fn listing(dir: &Path) -> Option<Vec<Listed>> {
+    fs::read_dir(dir)
+        .ok()?
+        .map(|e| {
+            let e = e.ok()?;
+            let is_dir = e.file_type().ok()?.is_dir();
+            Some(if is_dir {
+                Listed::Folder(e.path())
+            } else {
+                Listed::Other(e.path())
+            })
+        })
+        .collect()
+}
+
+/// Whether `p` is a real folder: not a link (nor a junction), without following one.
+pub fn is_real_folder(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink())
+}
+
+/// The size of the file at `p` (through a link), if it can be read.
+pub fn size(p: &Path) -> Option<u64> {
+    fs::metadata(p).ok().map(|m| m.len())
+}

@@ -372,7 +372,6 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
         let actuals = observe::link_places(&places);
         (kinds.join().expect("the repo scan panicked"), actuals)
     });
-    drop(places);
     let kinds = kinds?;
     let desired = expanded.links;
     resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;

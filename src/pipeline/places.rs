@@ -8,7 +8,7 @@ use super::{place, record};
 use crate::apply;
 use crate::error::Error;
 use crate::manifest::{EntryKind, LinkType, OnConflict};
-use crate::observe::{self, Actual, FolderLinks};
+use crate::observe::{self, Actual, FolderLinks, Listed};
 use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
 use crate::plan::{self, Input, Want};
 use crate::platform::Flavour;
@@ -55,19 +55,14 @@ pub(super) fn settle(
 ) -> Result<(), Error> {
     observe_where(records, |r| r.want == Want::Dropped)?;
     let shadows = Shadows::new(records, remove_folders);
-    let shadowed: Vec<bool> = records.iter().map(|r| shadows.cover(r)).collect();
-    let mut unseen = shadowed.iter().map(|s| !s);
-    observe_where(records, |r| {
-        let unseen = unseen.next().unwrap_or(true);
-        unseen
-            && match seen {
-                Seen::WantedLinks => !matches!(r.want, Want::Link | Want::Dropped),
-                Seen::Nothing => r.want != Want::Dropped,
-            }
-    })?;
+    let unseen = |r: &Input| match seen {
+        Seen::WantedLinks => !matches!(r.want, Want::Link | Want::Dropped),
+        Seen::Nothing => r.want != Want::Dropped,
+    };
+    observe_where(records, |r| unseen(r) && !shadows.cover(r))?;
     let mut obstacles = primitive::Obstacles::new(folder_links.home());
-    for (r, shadowed) in records.iter_mut().zip(shadowed) {
-        if shadowed {
+    for r in records.iter_mut() {
+        if shadows.cover(r) {
             r.actual = Actual::Missing;
         } else {
             settle_seen(r, &mut folder_links, overlay)?;
@@ -261,26 +256,19 @@ pub(super) fn folders_giving_way(records: &[Input], state: &State) -> Result<Vec
         if !made.contains(dir) {
             return false;
         }
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let Some(entries) = observe::listing(dir) else {
             return false;
         };
-        for e in entries {
-            let Ok(e) = e else { return false };
-            let path = e.path();
-            let Ok(ft) = e.file_type() else { return false };
-            let ok = if ft.is_dir() {
-                gives_way(&path, made, pruned, out)
-            } else {
-                pruned
-                    .get(path.as_path())
-                    .is_some_and(|o| holds_owned_link(o))
-            };
-            if !ok {
-                return false;
-            }
+        let all = entries.into_iter().all(|e| match e {
+            Listed::Folder(path) => gives_way(&path, made, pruned, out),
+            Listed::Other(path) => pruned
+                .get(path.as_path())
+                .is_some_and(|o| holds_owned_link(o)),
+        });
+        if all {
+            out.push(dir.to_path_buf());
         }
-        out.push(dir.to_path_buf());
-        true
+        all
     }
     let mut out = Vec::new();
     for dir in in_the_way {
@@ -330,17 +318,12 @@ fn empties(dir: &Path, removed: &HashSet<PathBuf>, folders: &HashSet<PathBuf>) -
     if !folders.contains(dir) {
         return false;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Some(entries) = observe::listing(dir) else {
         return false;
     };
-    entries.into_iter().all(|e| {
-        let Ok(e) = e else { return false };
-        let path = e.path();
-        match e.file_type() {
-            Ok(ft) if ft.is_dir() => empties(&path, removed, folders),
-            Ok(_) => removed.contains(&path),
-            Err(_) => false,
-        }
+    entries.into_iter().all(|e| match e {
+        Listed::Folder(path) => empties(&path, removed, folders),
+        Listed::Other(path) => removed.contains(&path),
     })
 }
 
@@ -397,9 +380,7 @@ fn reached_without_links(dir: &Path, home: &Path, made: &HashSet<PathBuf>) -> bo
         if a == home {
             return true;
         }
-        let real =
-            std::fs::symlink_metadata(a).is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink());
-        if !real {
+        if !observe::is_real_folder(a) {
             return false;
         }
         if !made.contains(a) && !a.starts_with(home) {
@@ -411,8 +392,7 @@ fn reached_without_links(dir: &Path, home: &Path, made: &HashSet<PathBuf>) -> bo
 
 /// Two files that differ and are not diffed: whether one is binary, and both sizes.
 fn undiffable(there: &Path, original: &Path) -> Option<crate::plan::Undiffable> {
-    let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len());
-    let (there_size, original_size) = (size(there)?, size(original)?);
+    let (there_size, original_size) = (observe::size(there)?, observe::size(original)?);
     // Two small files that were not both read as text: one of them is not text.
     let small = there_size <= observe::SMALL_TEXT && original_size <= observe::SMALL_TEXT;
     Some(crate::plan::Undiffable {
