@@ -586,3 +586,91 @@ fn name_too_long(e: Error, desired: &[Desired], cx: &resolve::Context) -> Error 
         Some("shorten `at`: most systems allow 255 bytes for a name between slashes, and a few thousand for a whole path".into()),
     )])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(at: &str) -> OwnedLink {
+        OwnedLink {
+            at: at.into(),
+            text: format!("/r{at}").into(),
+            kind: EntryKind::File,
+            hard: false,
+            junction: false,
+            fallback: None,
+            tags: vec![],
+        }
+    }
+
+    fn wanted_at(at: &str) -> Input {
+        let o = owned(at);
+        let d = Desired {
+            on_conflict: OnConflict::Backup,
+            ..places::from_owned(&o)
+        };
+        record(
+            d,
+            Want::Link,
+            None,
+            OnConflict::Backup,
+            Some(EntryKind::File),
+        )
+    }
+
+    fn places_of(records: &[Input]) -> Vec<(&Path, &Want, Option<&Path>, OnConflict)> {
+        records
+            .iter()
+            .map(|r| {
+                let owned = r.owned.as_ref().map(|o| o.at.as_path());
+                (r.desired.at.as_path(), &r.want, owned, r.policy)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_owned_link_goes_to_the_record_of_its_place_or_is_dropped() {
+        let mut records = vec![wanted_at("/h/.a"), wanted_at("/h/.b")];
+        let view = vec![owned("/h/.b"), owned("/h/.c")];
+        own(&mut records, view, OnConflict::Fail);
+        let (a, b, c) = (Path::new("/h/.a"), Path::new("/h/.b"), Path::new("/h/.c"));
+        assert_eq!(
+            places_of(&records),
+            [
+                (a, &Want::Link, None, OnConflict::Backup),
+                (b, &Want::Link, Some(b), OnConflict::Backup),
+                // No longer listed: under the policy given for dropped links.
+                (c, &Want::Dropped, Some(c), OnConflict::Fail),
+            ]
+        );
+        assert_eq!(records[2].original, Some(EntryKind::File));
+    }
+
+    #[test]
+    fn with_nothing_owned_the_records_are_as_they_were() {
+        let mut records = vec![wanted_at("/h/.a")];
+        own(&mut records, Vec::new(), OnConflict::Fail);
+        assert_eq!(records.len(), 1);
+        assert!(records[0].owned.is_none());
+    }
+
+    #[test]
+    fn a_plan_carries_what_is_around_its_entries() {
+        let plan = finish(
+            vec![wanted_at("/h/.a")],
+            Purpose::Apply,
+            Around {
+                kept: vec![owned("/h/.k")],
+                unselected: 2,
+                remove_folders: vec!["/h/d".into()],
+                home: Some("/h".into()),
+                ..Around::default()
+            },
+        );
+        assert_eq!(plan.entries.len(), 1);
+        assert_eq!(plan.kept, [owned("/h/.k")]);
+        assert_eq!(plan.unselected, 2);
+        assert_eq!(plan.remove_folders, [PathBuf::from("/h/d")]);
+        assert_eq!(plan.home, Some(PathBuf::from("/h")));
+    }
+}

@@ -401,3 +401,73 @@ fn undiffable(there: &Path, original: &Path) -> Option<crate::plan::Undiffable> 
         original: original_size,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(at: &str) -> OwnedLink {
+        OwnedLink {
+            at: at.into(),
+            text: "/r/d".into(),
+            kind: EntryKind::Dir,
+            hard: false,
+            junction: false,
+            fallback: None,
+            tags: vec![],
+        }
+    }
+
+    /// A link linkfile owns at `at`, no longer wanted, observed holding `text`.
+    fn dropped(at: &str, text: &str) -> Input {
+        let o = owned(at);
+        let actual = Actual::Link {
+            text: text.into(),
+            flavour: None,
+            target_exists: true,
+        };
+        Input {
+            actual,
+            ..record(
+                from_owned(&o),
+                Want::Dropped,
+                Some(o),
+                OnConflict::Fail,
+                None,
+            )
+        }
+    }
+
+    fn wanted(at: &str) -> Input {
+        let d = Desired {
+            at: at.into(),
+            ..from_owned(&owned(at))
+        };
+        record(d, Want::Link, None, OnConflict::Fail, Some(EntryKind::File))
+    }
+
+    #[test]
+    fn a_place_below_a_link_the_plan_removes_counts_as_empty() {
+        let records = [dropped("/h/.d", "/r/d"), wanted("/h/.d/x")];
+        let shadows = Shadows::new(&records, &[]);
+        assert!(shadows.cover(&records[1]));
+        // The removed link's own place is observed as it is.
+        assert!(!shadows.cover(&records[0]));
+    }
+
+    #[test]
+    fn a_place_below_a_link_the_user_changed_is_seen_as_it_is() {
+        // Released, not removed: what lies below it stays.
+        let records = [dropped("/h/.d", "/elsewhere"), wanted("/h/.d/x")];
+        let shadows = Shadows::new(&records, &[]);
+        assert!(!shadows.cover(&records[1]));
+    }
+
+    #[test]
+    fn a_place_in_a_folder_the_plan_removes_counts_as_empty() {
+        let records = [wanted("/h/made/x"), wanted("/h/kept/x")];
+        let shadows = Shadows::new(&records, &[PathBuf::from("/h/made")]);
+        assert!(shadows.cover(&records[0]));
+        assert!(!shadows.cover(&records[1]));
+    }
+}
