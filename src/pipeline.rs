@@ -27,7 +27,7 @@ use crate::render::human::{self, View};
 use crate::resolve::{self, Desired, Resolved};
 use crate::selection::{Selection, Selector};
 
-pub(crate) mod places;
+mod places;
 mod probe;
 pub(crate) mod undo;
 
@@ -277,7 +277,7 @@ fn record(
 
 /// The place of `d` as observe looks at it: where, and the text wanted there (for a hard link,
 /// the original a file there may be).
-pub(crate) fn place(d: &Desired) -> observe::Place<'_> {
+fn place(d: &Desired) -> observe::Place<'_> {
     observe::Place::of(&d.at, &d.link_text, d.link_type)
 }
 

@@ -190,9 +190,10 @@ pub fn choose_all(
 
 /// The fallback probes: whether a primitive can be made in a folder, found by making one there
 /// under a temporary name and removing it at once — the only writes outside the writer
-/// ([`crate::apply`]), made because nothing short of trying tells (Windows answers a symlink
-/// by privilege, Developer Mode and filesystem; Wine reports success and makes nothing). Each
-/// primitive is tried once per folder (and kind of original).
+/// ([`crate::apply`]), made by the planning pipeline's probe stage and by `doctor`, because
+/// nothing short of trying tells (Windows answers a symlink by privilege, Developer Mode and
+/// filesystem; Wine reports success and makes nothing). Each primitive is tried once per folder
+/// (and kind of original).
 pub struct Probes {
     /// Folder links below it are not probed through (see [`probe_folder`]).
     home: PathBuf,
