@@ -2,6 +2,7 @@
 //! linkfile owns there, which primitive makes each link, and the folders that give way.
 
 use super::*;
+use crate::{apply, plan};
 
 /// One place to plan, before observation.
 pub(super) struct Item {

@@ -3,6 +3,7 @@
 
 use super::places::{self, deepest_first, folder_link_restore, from_owned, made_folders};
 use super::*;
+use crate::plan;
 
 /// The operation `undo` reverts: the newest one not already undone (undo twice walks back two).
 pub(super) fn undo_target(state: &State, head: &Operation) -> Result<Option<Operation>, Error> {
@@ -243,4 +244,38 @@ fn kept_now<'a>(
         .find(|(_, k)| k == b)
         .or(newest_since)
         .map(|(_, k)| k)
+}
+
+/// Runs `linkfile undo`: an `add` is reverted by its own steps ([`super::add::undo`]), any other
+/// operation by planning towards the view before it.
+pub(super) fn run(
+    mut s: Setup,
+    run: &crate::cli::Writing,
+    sys: &System,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<crate::ExitCode, Error> {
+    use super::transact::{Transact, begin, transact};
+    let lock = begin(&mut s, sys, "undo", *run, out)?;
+    if let Some((head, target)) = super::add::undoes_an_add(&s)? {
+        if run.output.is_json() {
+            return Err(Error::Refused {
+                message: "`undo --json` cannot report undoing an `add` yet; nothing was changed"
+                    .into(),
+                hint: Some("run `linkfile undo` without --json".into()),
+            });
+        }
+        return super::add::undo(s, head, target, *run, out);
+    }
+    let (session, undoes) = undo_session(s)?;
+    let t = Transact {
+        command: "undo",
+        undoes: Some(undoes),
+        run: *run,
+        style,
+        lock,
+        progress: sys.stderr_is_terminal.then_some(err),
+    };
+    transact(&session, t, out)
 }
