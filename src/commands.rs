@@ -660,8 +660,9 @@ fn home_isolates(given: Option<&Path>, sys: &System) -> bool {
 }
 
 /// The state folder of every manifest: `LINKFILE_STATE_DIR`, else the platform's default for
-/// this home; not looked at.
-fn state_root(home: &Path, isolated: bool, sys: &System) -> PathBuf {
+/// `home` (`home_given` by `--home`, when it was); not looked at.
+fn state_root(home: &Path, home_given: Option<&Path>, sys: &System) -> PathBuf {
+    let isolated = home_isolates(home_given, sys);
     sys.var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
         .unwrap_or_else(|| platform::default_state_root(home, &|k| sys.var(k), isolated))

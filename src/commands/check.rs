@@ -25,9 +25,9 @@ pub(super) fn run(
     let text = manifest_file::read(&given, &shown)?;
     // The repo as given: its real path would be a read.
     let repo = given.parent().unwrap_or(&sys.cwd);
-    let isolated = home_isolates(home, sys);
-    let home = home_path(home, sys)?;
-    let state = state_root(&home, isolated, sys);
+    let home_given = home;
+    let home = home_path(home_given, sys)?;
+    let state = state_root(&home, home_given, sys);
     let cx = resolve::Context {
         manifest_path: &shown,
         text: &text,
@@ -37,7 +37,7 @@ pub(super) fn run(
         case_insensitive: platform::CASE_INSENSITIVE,
         os: std::env::consts::OS,
         host: &sys.host,
-        isolated,
+        isolated: home_isolates(home_given, sys),
         state: &state,
         on_path: platform::on_path,
     };

@@ -15,6 +15,8 @@ struct Made {
     text: String,
     notes: Vec<String>,
     what: String,
+    /// Whether the manifest's JSON Schema was written beside it (only when there was none).
+    schema_written: bool,
 }
 
 /// Runs `linkfile init`: the manifest goes to the working folder; what could not be translated
@@ -38,26 +40,27 @@ pub(super) fn run(
             ),
         });
     }
-    let made = match from {
+    let mut made = match from {
         InitFrom::Stow(stow) => from_stow(dir, stow, home, sys)?,
         InitFrom::Dotbot(config) => from_dotbot(dir, config)?,
         InitFrom::Starter => Made {
             text: init::starter(),
             notes: Vec::new(),
             what: "a starter manifest".into(),
+            schema_written: false,
         },
     };
     // The generated text is checked by the parser the other commands use.
     crate::manifest::parse(Path::new(MANIFEST_NAME), &made.text).map_err(Error::Manifest)?;
     write_new(&manifest, made.text.as_bytes())?;
     let schema = dir.join(SCHEMA_NAME);
-    let schema_written = std::fs::symlink_metadata(&schema).is_err()
+    made.schema_written = std::fs::symlink_metadata(&schema).is_err()
         && write_new(&schema, crate::manifest::schema().as_bytes()).is_ok();
     for note in &made.notes {
         writeln!(err, "not translated: {note}")?;
     }
     if verbosity != Verbosity::Quiet {
-        say_written(&made, schema_written, out)?;
+        say_written(&made, out)?;
     }
     Ok(ExitCode::Ok)
 }
@@ -91,6 +94,7 @@ fn from_stow(
         text: g.render(),
         notes: g.notes,
         what: format!("{} stow package(s)", packages.len()),
+        schema_written: false,
     })
 }
 
@@ -117,13 +121,14 @@ fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
         text: g.render(),
         notes: g.notes,
         what,
+        schema_written: false,
     })
 }
 
 /// What init wrote, and what to do next.
-fn say_written(made: &Made, schema_written: bool, out: &mut dyn Write) -> std::io::Result<()> {
+fn say_written(made: &Made, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "Wrote {MANIFEST_NAME} ({}).", made.what)?;
-    if schema_written {
+    if made.schema_written {
         writeln!(
             out,
             "Wrote {SCHEMA_NAME} (the manifest's JSON Schema, for editors)."

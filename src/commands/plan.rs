@@ -6,7 +6,7 @@ use std::io::Write;
 use super::transact::{carry, note_pending, view};
 use super::{Setup, session};
 use crate::System;
-use crate::cli::{Effect, PendingExit, PlanMode};
+use crate::cli::{Effect, Output, PendingExit, PlanMode};
 use crate::error::{Error, Style};
 use crate::exit_code::ExitCode;
 use crate::plan::Plan;
@@ -34,7 +34,7 @@ pub(super) fn run(
             let view = view(&session, style, mode.output, mode.diff_lines);
             out.write_all(view.entries(plan).as_bytes())?;
         }
-        writeln!(out, "{}", summary_line(plan, mode.output.verbose()))?;
+        writeln!(out, "{}", summary_line(plan, mode.output))?;
     }
     Ok(match mode.pending {
         PendingExit::Changes if plan.counts().pending() => ExitCode::Changes,
@@ -42,11 +42,11 @@ pub(super) fn run(
     })
 }
 
-/// The plan's last line: its counts, and the entries left out (unless `verbose` listed them).
-fn summary_line(plan: &Plan, verbose: bool) -> String {
+/// The plan's last line: its counts, and the entries left out (unless -v listed them).
+fn summary_line(plan: &Plan, output: Output) -> String {
     let mut line = human::plan_line(&plan.counts());
     // Entries for other machines are not changes, but they are not forgotten.
-    if let Some(n) = Some(plan.skipped.len()).filter(|n| *n > 0 && !verbose) {
+    if let Some(n) = Some(plan.skipped.len()).filter(|n| *n > 0 && !output.verbose()) {
         let s = if n == 1 { "y" } else { "ies" };
         line.push_str(&format!(" {n} entr{s} skipped by `when` (-v says why)."));
     }
