@@ -539,3 +539,99 @@ impl Mode {
         output.is_json()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(args: &[&str]) -> Mode {
+        let argv = std::iter::once("linkfile").chain(args.iter().copied());
+        Cli::try_parse_from(argv).unwrap().invocation().mode
+    }
+
+    #[test]
+    fn plan_resolves_its_output_exit_and_diff() {
+        let Mode::WithState(StateMode::Plan(m)) = mode(&["plan", "--json", "--exit-code"]) else {
+            panic!("not plan");
+        };
+        assert_eq!(
+            (m.output, m.pending, m.diff_lines),
+            (Output::Json, PendingExit::Changes, Some(DIFF_LINES))
+        );
+        let Mode::WithState(StateMode::Plan(m)) = mode(&["-v", "plan", "--no-diff"]) else {
+            panic!("not plan");
+        };
+        assert_eq!(
+            (m.output, m.pending, m.diff_lines),
+            (Output::Human(Verbosity::Verbose), PendingExit::Ok, None)
+        );
+    }
+
+    #[test]
+    fn writers_resolve_effect_output_and_selection() {
+        let Mode::WithState(StateMode::Apply(m)) = mode(&[
+            "-q",
+            "apply",
+            "--dry-run",
+            "--diff-lines",
+            "3",
+            "--only",
+            "git",
+        ]) else {
+            panic!("not apply");
+        };
+        let run = Writing {
+            effect: Effect::DryRun,
+            output: Output::Human(Verbosity::Quiet),
+            diff_lines: Some(3),
+        };
+        assert_eq!((m.run, m.select.only), (run, vec!["git".to_string()]));
+        let Mode::WithState(StateMode::Undo(run)) = mode(&["undo", "--json"]) else {
+            panic!("not undo");
+        };
+        let undo = Writing {
+            effect: Effect::Write,
+            output: Output::Json,
+            diff_lines: Some(DIFF_LINES),
+        };
+        assert_eq!(run, undo);
+    }
+
+    #[test]
+    fn json_is_known_for_every_command_that_has_it() {
+        for args in [
+            &["plan", "--json"][..],
+            &["apply", "--json"],
+            &["undo", "--json"],
+            &["unlink", "--json"],
+            &["log", "--json"],
+            &["recover", "--json"],
+            &["doctor", "--json"],
+        ] {
+            assert!(mode(args).json(), "{args:?}");
+            assert!(!mode(&args[..1]).json(), "{args:?}");
+        }
+        assert!(!mode(&["check"]).json());
+        assert!(!mode(&["add", "x"]).json());
+    }
+
+    #[test]
+    fn init_reads_its_source() {
+        let from = |args: &[&str]| match mode(args) {
+            Mode::Init { from, .. } => from,
+            m => panic!("not init: {m:?}"),
+        };
+        assert_eq!(from(&["init"]), InitFrom::Starter);
+        assert_eq!(
+            from(&["init", "--dotfiles", "--from-stow", "git", "vim"]),
+            InitFrom::Stow(StowPackages {
+                names: vec!["git".into(), "vim".into()],
+                dotfiles: true,
+            })
+        );
+        assert_eq!(
+            from(&["init", "--from-dotbot", "install.conf.yaml"]),
+            InitFrom::Dotbot(PathBuf::from("install.conf.yaml"))
+        );
+    }
+}
