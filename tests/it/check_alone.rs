@@ -8,7 +8,8 @@ use crate::harness::World;
 
 const MANIFEST: &str = "version = 1\n[links]\n\"~/f\" = \"f\"\n";
 
-/// A world whose manifest is valid and applied once, so that its state folder has a history.
+/// A world whose manifest is valid and applied once, so that its state folder has a history
+/// (callers need symlinks).
 fn applied() -> World {
     let w = World::new();
     w.repo_file("f", "x\n");
@@ -36,6 +37,7 @@ fn only_check_passes(w: &World, plan_says: &str) {
 #[test]
 fn check_does_not_look_at_a_state_folder_others_can_write() {
     use std::os::unix::fs::PermissionsExt;
+    crate::require_symlinks!();
     let w = applied();
     fs::set_permissions(&w.state, fs::Permissions::from_mode(0o770)).unwrap();
     only_check_passes(&w, "chmod go-w");
@@ -43,6 +45,7 @@ fn check_does_not_look_at_a_state_folder_others_can_write() {
 
 #[test]
 fn check_does_not_read_the_operation_log() {
+    crate::require_symlinks!();
     let w = applied();
     let dir = w.manifest_state().expect("a state folder after apply");
     fs::write(dir.join("head"), "forged\n").unwrap();
