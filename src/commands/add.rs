@@ -192,32 +192,35 @@ fn new_manifest(
     let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
     let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
     let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
-    let mut links = Vec::with_capacity(additions.len());
-    for a in additions {
-        let d = resolved
-            .links
-            .iter()
-            .find(|d| key(&d.at) == key(&a.at))
-            .cloned()
-            .ok_or_else(|| {
-                refuse(
-                    format!(
-                        "the manifest's new entry for {} does not apply on this machine",
-                        a.at.display()
-                    ),
-                    "check the manifest's defaults",
-                )
-            })?;
-        if a.kind == EntryKind::Dir && d.link_type == LinkType::Hardlink {
-            return Err(refuse(
-                format!(
-                    "{} is a folder, and the manifest's link_type is hardlink",
-                    a.at.display()
-                ),
-                "hard links are for files: add the files in it, or set link_type per entry",
-            ));
-        }
-        links.push(d);
+    let links: Vec<Desired> = additions
+        .iter()
+        .map(|a| {
+            resolved
+                .links
+                .iter()
+                .find(|d| key(&d.at) == key(&a.at))
+                .cloned()
+                .ok_or_else(|| {
+                    refuse(
+                        format!(
+                            "the manifest's new entry for {} does not apply on this machine",
+                            a.at.display()
+                        ),
+                        "check the manifest's defaults",
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(a) = additions.iter().zip(&links).find_map(|(a, d)| {
+        (a.kind == EntryKind::Dir && d.link_type == LinkType::Hardlink).then_some(a)
+    }) {
+        return Err(refuse(
+            format!(
+                "{} is a folder, and the manifest's link_type is hardlink",
+                a.at.display()
+            ),
+            "hard links are for files: add the files in it, or set link_type per entry",
+        ));
     }
     Ok((new_text, links))
 }
