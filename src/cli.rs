@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::manifest::OnConflict;
+use crate::render::human::DIFF_LINES;
 
 /// Keep the links of your dotfiles repo in place: plan shows what differs, apply makes it so.
 ///
@@ -194,7 +195,7 @@ pub enum Command {
     ///
     /// Parses and resolves the manifest for this machine (vars, `when`, paths, duplicates) and
     /// reports every error as plan would, but reads nothing else: not the repo's originals, not
-    /// the links' places. For editors, pre-commit hooks and CI.
+    /// the links' places, not linkfile's state. For editors, pre-commit hooks and CI.
     #[command(
         after_help = "Examples:\n  linkfile check\n  linkfile -m ~/dotfiles/linkfile.toml check\n  linkfile -q check && linkfile apply"
     )]
@@ -230,22 +231,407 @@ pub struct DiffArgs {
 impl DiffArgs {
     /// The lines of a diff to show, `None` for none.
     pub fn limit(&self) -> Option<usize> {
-        (!self.no_diff).then(|| self.diff_lines.unwrap_or(crate::render::human::DIFF_LINES))
+        (!self.no_diff).then(|| self.diff_lines.unwrap_or(DIFF_LINES))
     }
 }
 
+/// The command line checked once: the global options, and what to do as a [`Mode`] with the
+/// command's own options resolved (output, dry run, diff limit, selection). Dispatch reads
+/// nothing else of the raw arguments.
+#[derive(Debug)]
+pub struct Invocation {
+    /// `-m`: the manifest, when given.
+    pub manifest: Option<PathBuf>,
+    /// `--home`, when given.
+    pub home: Option<PathBuf>,
+    /// `--color`.
+    pub color: ColorChoice,
+    /// What to do.
+    pub mode: Mode,
+}
+
+/// What to do: a command with its options resolved.
+#[derive(Debug)]
+pub enum Mode {
+    /// A command on the manifest and linkfile's state for it.
+    WithState(StateMode),
+    /// `check`: the manifest alone, nothing else read.
+    Check { verbosity: Verbosity },
+    /// `init`: a new manifest in the working folder.
+    Init {
+        from: InitFrom,
+        verbosity: Verbosity,
+    },
+    /// `completions SHELL`.
+    Completions { shell: clap_complete::Shell },
+    /// `man`.
+    Man,
+}
+
+/// The commands that read the manifest together with linkfile's state.
+#[derive(Debug)]
+pub enum StateMode {
+    Plan(PlanMode),
+    Apply(ApplyMode),
+    Undo(Writing),
+    Unlink(UnlinkMode),
+    Log(Output),
+    Recover(Output),
+    Doctor(Output),
+    Add(AddMode),
+}
+
+/// `plan`'s options.
+#[derive(Debug)]
+pub struct PlanMode {
+    pub output: Output,
+    pub pending: PendingExit,
+    pub select: Select,
+    /// The lines of a conflict's diff to show, `None` for none.
+    pub diff_lines: Option<usize>,
+}
+
+/// `apply`'s options.
+#[derive(Debug)]
+pub struct ApplyMode {
+    pub run: Writing,
+    /// `--on-conflict`: the policy for this run, over the manifest's.
+    pub on_conflict: Option<OnConflict>,
+    pub select: Select,
+}
+
+/// `unlink`'s options.
+#[derive(Debug)]
+pub struct UnlinkMode {
+    pub run: Writing,
+    pub select: Select,
+}
+
+/// `add`'s options.
+#[derive(Debug)]
+pub struct AddMode {
+    /// The files or folders to move into the repo.
+    pub paths: Vec<PathBuf>,
+    /// `--to`: where the original goes, relative to the repo.
+    pub to: Option<PathBuf>,
+    pub verbosity: Verbosity,
+}
+
+/// How much a command says: `-q`, neither, or `-v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Who reads a command's output: people, at a verbosity, or programs (`--json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Human(Verbosity),
+    Json,
+}
+
+impl Output {
+    /// Whether the output is JSON: then an error is a JSON object on stdout too.
+    pub fn is_json(self) -> bool {
+        self == Output::Json
+    }
+
+    /// Whether notes beside the result are printed (a carried history, an interrupted
+    /// operation pending, the plan's entries): for people, unless `-q`.
+    pub fn notes(self) -> bool {
+        matches!(self, Output::Human(v) if v != Verbosity::Quiet)
+    }
+
+    /// Whether `-v` asks for more.
+    pub fn verbose(self) -> bool {
+        self == Output::Human(Verbosity::Verbose)
+    }
+}
+
+/// Whether a writing command changes anything, or only shows what it would do (`--dry-run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Write,
+    DryRun,
+}
+
+/// How a writing command (`apply`, `undo`, `unlink`) runs and what it prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writing {
+    pub effect: Effect,
+    pub output: Output,
+    /// The lines of a conflict's diff to show, `None` for none.
+    pub diff_lines: Option<usize>,
+}
+
+/// What `plan` exits with when changes are pending: success, or [`crate::ExitCode::Changes`]
+/// (`--exit-code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingExit {
+    Ok,
+    Changes,
+}
+
+/// What `init` writes the manifest from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitFrom {
+    /// A commented starter manifest.
+    Starter,
+    /// GNU Stow packages.
+    Stow(StowPackages),
+    /// The `link` directives of a dotbot config.
+    Dotbot(PathBuf),
+}
+
+/// The GNU Stow packages `init --from-stow` translates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StowPackages {
+    /// The package folders named (every folder here when none is).
+    pub names: Vec<String>,
+    /// Stow's `--dotfiles`: a `dot-` prefix stands for `.`.
+    pub dotfiles: bool,
+}
+
 impl Cli {
+    /// The command line as a checked [`Invocation`].
+    pub fn invocation(self) -> Invocation {
+        let verbosity = match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        };
+        Invocation {
+            manifest: self.manifest,
+            home: self.home,
+            color: self.color,
+            mode: self.command.mode(verbosity),
+        }
+    }
+}
+
+impl Command {
+    fn mode(self, v: Verbosity) -> Mode {
+        let state = match self {
+            Command::Plan {
+                json,
+                exit_code,
+                select,
+                diff,
+            } => StateMode::Plan(PlanMode {
+                output: Output::of(json, v),
+                pending: PendingExit::of(exit_code),
+                select,
+                diff_lines: diff.limit(),
+            }),
+            Command::Apply {
+                dry_run,
+                json,
+                on_conflict,
+                select,
+                diff,
+            } => StateMode::Apply(ApplyMode {
+                run: Writing::of(dry_run, Output::of(json, v), diff.limit()),
+                on_conflict,
+                select,
+            }),
+            Command::Undo { dry_run, json } => {
+                StateMode::Undo(Writing::of(dry_run, Output::of(json, v), Some(DIFF_LINES)))
+            }
+            Command::Unlink {
+                dry_run,
+                select,
+                json,
+            } => StateMode::Unlink(UnlinkMode {
+                run: Writing::of(dry_run, Output::of(json, v), Some(DIFF_LINES)),
+                select,
+            }),
+            Command::Log { json } => StateMode::Log(Output::of(json, v)),
+            Command::Recover { json } => StateMode::Recover(Output::of(json, v)),
+            Command::Doctor { json } => StateMode::Doctor(Output::of(json, v)),
+            Command::Add { paths, to } => StateMode::Add(AddMode {
+                paths,
+                to,
+                verbosity: v,
+            }),
+            Command::Init {
+                from_stow,
+                dotfiles,
+                from_dotbot,
+            } => {
+                let from = InitFrom::of(from_stow, dotfiles, from_dotbot);
+                return Mode::Init { from, verbosity: v };
+            }
+            Command::Check => return Mode::Check { verbosity: v },
+            Command::Completions { shell } => return Mode::Completions { shell },
+            Command::Man => return Mode::Man,
+        };
+        Mode::WithState(state)
+    }
+}
+
+impl Output {
+    /// From `--json` and the verbosity.
+    fn of(json: bool, verbosity: Verbosity) -> Output {
+        if json {
+            Output::Json
+        } else {
+            Output::Human(verbosity)
+        }
+    }
+}
+
+impl Writing {
+    /// From `--dry-run`, the output and the diff limit.
+    fn of(dry_run: bool, output: Output, diff_lines: Option<usize>) -> Writing {
+        let effect = if dry_run {
+            Effect::DryRun
+        } else {
+            Effect::Write
+        };
+        Writing {
+            effect,
+            output,
+            diff_lines,
+        }
+    }
+}
+
+impl PendingExit {
+    /// From `--exit-code`.
+    fn of(exit_code: bool) -> PendingExit {
+        if exit_code {
+            PendingExit::Changes
+        } else {
+            PendingExit::Ok
+        }
+    }
+}
+
+impl InitFrom {
+    /// From `--from-stow`, `--dotfiles` and `--from-dotbot` (clap lets only one source through).
+    fn of(stow: Option<Vec<String>>, dotfiles: bool, dotbot: Option<PathBuf>) -> InitFrom {
+        match (stow, dotbot) {
+            (Some(names), _) => InitFrom::Stow(StowPackages { names, dotfiles }),
+            (None, Some(config)) => InitFrom::Dotbot(config),
+            (None, None) => InitFrom::Starter,
+        }
+    }
+}
+
+impl Mode {
     /// Whether the command prints JSON (`--json`): then an error is a JSON object on stdout too.
     pub fn json(&self) -> bool {
-        match &self.command {
-            Command::Plan { json, .. }
-            | Command::Apply { json, .. }
-            | Command::Undo { json, .. }
-            | Command::Log { json }
-            | Command::Unlink { json, .. }
-            | Command::Recover { json }
-            | Command::Doctor { json } => *json,
-            _ => false,
+        let Mode::WithState(mode) = self else {
+            return false;
+        };
+        let output = match mode {
+            StateMode::Plan(PlanMode { output, .. })
+            | StateMode::Log(output)
+            | StateMode::Recover(output)
+            | StateMode::Doctor(output) => *output,
+            StateMode::Apply(ApplyMode { run, .. })
+            | StateMode::Undo(run)
+            | StateMode::Unlink(UnlinkMode { run, .. }) => run.output,
+            StateMode::Add(_) => return false,
+        };
+        output.is_json()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(args: &[&str]) -> Mode {
+        let argv = std::iter::once("linkfile").chain(args.iter().copied());
+        Cli::try_parse_from(argv).unwrap().invocation().mode
+    }
+
+    #[test]
+    fn plan_resolves_its_output_exit_and_diff() {
+        let Mode::WithState(StateMode::Plan(m)) = mode(&["plan", "--json", "--exit-code"]) else {
+            panic!("not plan");
+        };
+        assert_eq!(
+            (m.output, m.pending, m.diff_lines),
+            (Output::Json, PendingExit::Changes, Some(DIFF_LINES))
+        );
+        let Mode::WithState(StateMode::Plan(m)) = mode(&["-v", "plan", "--no-diff"]) else {
+            panic!("not plan");
+        };
+        assert_eq!(
+            (m.output, m.pending, m.diff_lines),
+            (Output::Human(Verbosity::Verbose), PendingExit::Ok, None)
+        );
+    }
+
+    #[test]
+    fn writers_resolve_effect_output_and_selection() {
+        let Mode::WithState(StateMode::Apply(m)) = mode(&[
+            "-q",
+            "apply",
+            "--dry-run",
+            "--diff-lines",
+            "3",
+            "--only",
+            "git",
+        ]) else {
+            panic!("not apply");
+        };
+        let run = Writing {
+            effect: Effect::DryRun,
+            output: Output::Human(Verbosity::Quiet),
+            diff_lines: Some(3),
+        };
+        assert_eq!((m.run, m.select.only), (run, vec!["git".to_string()]));
+        let Mode::WithState(StateMode::Undo(run)) = mode(&["undo", "--json"]) else {
+            panic!("not undo");
+        };
+        let undo = Writing {
+            effect: Effect::Write,
+            output: Output::Json,
+            diff_lines: Some(DIFF_LINES),
+        };
+        assert_eq!(run, undo);
+    }
+
+    #[test]
+    fn json_is_known_for_every_command_that_has_it() {
+        for args in [
+            &["plan", "--json"][..],
+            &["apply", "--json"],
+            &["undo", "--json"],
+            &["unlink", "--json"],
+            &["log", "--json"],
+            &["recover", "--json"],
+            &["doctor", "--json"],
+        ] {
+            assert!(mode(args).json(), "{args:?}");
+            assert!(!mode(&args[..1]).json(), "{args:?}");
         }
+        assert!(!mode(&["check"]).json());
+        assert!(!mode(&["add", "x"]).json());
+    }
+
+    #[test]
+    fn init_reads_its_source() {
+        let from = |args: &[&str]| match mode(args) {
+            Mode::Init { from, .. } => from,
+            m => panic!("not init: {m:?}"),
+        };
+        assert_eq!(from(&["init"]), InitFrom::Starter);
+        assert_eq!(
+            from(&["init", "--dotfiles", "--from-stow", "git", "vim"]),
+            InitFrom::Stow(StowPackages {
+                names: vec!["git".into(), "vim".into()],
+                dotfiles: true,
+            })
+        );
+        assert_eq!(
+            from(&["init", "--from-dotbot", "install.conf.yaml"]),
+            InitFrom::Dotbot(PathBuf::from("install.conf.yaml"))
+        );
     }
 }

@@ -262,11 +262,11 @@ fn apply_failure(action: &str, path: &Path, source: &io::Error, rollback: &Rollb
 
 impl Error {
     /// The process exit code for this error (design.md §3).
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> crate::ExitCode {
         match self {
-            Error::Locked { .. } => 3,
+            Error::Locked { .. } => crate::ExitCode::Locked,
             Error::InReport(e) => e.exit_code(),
-            _ => 1,
+            _ => crate::ExitCode::Error,
         }
     }
 

@@ -27,6 +27,7 @@ pub mod containment;
 pub mod doctor;
 pub mod each;
 pub mod error;
+pub mod exit_code;
 pub mod init;
 pub mod manifest;
 pub mod observe;
@@ -54,19 +55,11 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::{Cli, ColorChoice, Invocation};
 use crate::error::Style;
 
 pub use crate::commands::{Session, load};
-
-/// Exit code: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: an error (invalid manifest, conflict under `fail`, I/O failure after rollback).
-pub const EXIT_ERROR: u8 = 1;
-/// Exit code: `plan --exit-code` found changes pending.
-pub const EXIT_CHANGES: u8 = 2;
-/// Exit code: another linkfile holds the lock.
-pub const EXIT_LOCKED: u8 = 3;
+pub use crate::exit_code::ExitCode;
 
 /// The manifest's file name, looked for in the working folder and the folders above it.
 pub const MANIFEST_NAME: &str = "linkfile.toml";
@@ -112,52 +105,62 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let text = e.render();
-            // --help and --version are answers, not errors.
-            if e.use_stderr() {
-                if colours(ColorChoice::Auto, sys.stderr_is_terminal, sys) {
-                    let _ = write!(err, "{}", text.ansi());
-                } else {
-                    let _ = write!(err, "{text}");
-                }
-                return EXIT_ERROR;
-            }
-            let _ = write!(out, "{text}");
-            return EXIT_OK;
-        }
+    let invocation = match Cli::try_parse_from(args) {
+        Ok(cli) => cli.invocation(),
+        Err(e) => return clap_answer(&e, sys, out, err).into(),
     };
     let out_style = Style {
-        color: colours(cli.color, sys.stdout_is_terminal, sys),
+        color: colours(invocation.color, sys.stdout_is_terminal, sys),
     };
     let err_style = Style {
-        color: colours(cli.color, sys.stderr_is_terminal, sys),
+        color: colours(invocation.color, sys.stderr_is_terminal, sys),
     };
     let mut out = EndsQuietly {
         inner: out,
         closed: false,
     };
-    // init writes a manifest where there is none yet, and lists what it could not translate.
-    let result = match &cli.command {
-        cli::Command::Init { .. } => commands::init(&cli, sys, &mut out, err),
-        cli::Command::Completions { .. } | cli::Command::Man => {
-            commands::without_manifest(&cli, &mut out)
-        }
-        _ => commands::execute(&cli, sys, out_style, &mut out, err),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if cli.json() && !matches!(e, error::Error::InReport(_)) {
-                let report = render::outputs::ErrorReport::of(&e);
-                let _ = out.write_all(render::outputs::to_json(&report).as_bytes());
-            }
-            let _ = err.write_all(e.render(&err_style).as_bytes());
-            e.exit_code()
-        }
+    match commands::execute(&invocation, sys, out_style, &mut out, err) {
+        Ok(code) => code.into(),
+        Err(e) => report_error(&e, &invocation, err_style, &mut out, err).into(),
     }
+}
+
+/// What clap says when it does not parse the arguments: `--help` and `--version` are answers on
+/// stdout, not errors; anything else is an error on stderr.
+fn clap_answer(
+    e: &clap::Error,
+    sys: &System,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    let text = e.render();
+    if !e.use_stderr() {
+        let _ = write!(out, "{text}");
+        return ExitCode::Ok;
+    }
+    if colours(ColorChoice::Auto, sys.stderr_is_terminal, sys) {
+        let _ = write!(err, "{}", text.ansi());
+    } else {
+        let _ = write!(err, "{text}");
+    }
+    ExitCode::Error
+}
+
+/// Prints an error on stderr, and under `--json` as a JSON object on stdout too (unless the
+/// command's report carried it already).
+fn report_error(
+    e: &error::Error,
+    invocation: &Invocation,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    if invocation.mode.json() && !matches!(e, error::Error::InReport(_)) {
+        let report = render::outputs::ErrorReport::of(e);
+        let _ = out.write_all(render::outputs::to_json(&report).as_bytes());
+    }
+    let _ = err.write_all(e.render(&style).as_bytes());
+    e.exit_code()
 }
 
 /// Standard output whose reader may leave (`linkfile apply | head -1`): once the pipe is closed,

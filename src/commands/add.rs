@@ -8,7 +8,10 @@
 //! one moved into its place. Default place in the repo: the path's place below the home
 //! (`~/.config/nvim` → `<repo>/.config/nvim`), as a stow package or chezmoi source mirrors it.
 
+use super::transact::{carry, prepare};
 use super::*;
+use crate::apply;
+use crate::cli::{AddMode, Effect, Output, Writing};
 use crate::oplog::{Added, Moved};
 use crate::steps::{Step, finish};
 
@@ -32,34 +35,74 @@ fn refuse(message: String, hint: &str) -> Error {
     }
 }
 
+/// Runs `linkfile add`: under the writer's lock, after recovery, as one operation.
 pub(super) fn run(
-    s: Setup,
+    mut s: Setup,
+    mode: &AddMode,
     sys: &System,
-    paths: &[PathBuf],
-    to: Option<&Path>,
-    quiet: bool,
     out: &mut dyn Write,
-) -> Result<u8, Error> {
-    run_with(s, sys, paths, to, quiet, out, &mut |_| Ok(()))
-}
-
-/// [`run`], with a hook called before every step (an error there fails the step).
-pub(super) fn run_with(
-    s: Setup,
-    sys: &System,
-    paths: &[PathBuf],
-    to: Option<&Path>,
-    quiet: bool,
-    out: &mut dyn Write,
-    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
-) -> Result<u8, Error> {
-    if to.is_some() && paths.len() > 1 {
+) -> Result<ExitCode, Error> {
+    let output = Output::Human(mode.verbosity);
+    let run = Writing {
+        effect: Effect::Write,
+        output,
+        diff_lines: None,
+    };
+    let mut lock = prepare(&s, sys, "add", run, out)?;
+    lock.take(&s.state)?;
+    carry(&mut s, sys, Effect::Write, output, out)?;
+    if mode.to.is_some() && mode.paths.len() > 1 {
         return Err(refuse(
             "--to names the place of one path, and several were given".into(),
             "add the paths one at a time, each with its --to",
         ));
     }
     let head = s.state.head()?;
+    let additions = additions(&s, sys, mode, head.as_ref())?;
+    let (new_text, links) = new_manifest(&s, sys, &additions)?;
+    let id = s.state.next_id(head.as_ref())?;
+    let added = move_and_link(&s, id, &additions, &links, &new_text)?;
+    let op = Operation {
+        id,
+        parent: head.as_ref().map(|h| h.id),
+        time: oplog::now(),
+        command: "add".into(),
+        manifest: s.manifest_path.clone(),
+        manifest_hash: oplog::manifest_hash(new_text.as_bytes()),
+        undoes: None,
+        view: view_after(head.as_ref(), &additions, &links),
+        backups: Vec::new(),
+        restored: Vec::new(),
+        folders: Vec::new(),
+        removed_folders: Vec::new(),
+        released: Vec::new(),
+        added: Some(added),
+    };
+    commit(&s, &op)?;
+    if output.notes() {
+        for a in &additions {
+            writeln!(
+                out,
+                "  + {} -> {}  (moved into the repo, linked back)",
+                a.at_text, a.to_text
+            )?;
+        }
+        writeln!(
+            out,
+            "Added {} to the repo and the manifest. Operation {id} (undo with `linkfile undo`).",
+            additions.len()
+        )?;
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The paths given, checked one by one and against each other.
+fn additions(
+    s: &Setup,
+    sys: &System,
+    mode: &AddMode,
+    head: Option<&Operation>,
+) -> Result<Vec<Addition>, Error> {
     let (_, expanded) = s.expanded(sys)?;
     let owned: Vec<&Path> = head.iter().flat_map(|h| &h.view).map(|o| &*o.at).collect();
     let managed: Vec<&Path> = expanded.links.iter().map(|d| &*d.at).chain(owned).collect();
@@ -75,67 +118,87 @@ pub(super) fn run_with(
             .collect()
     };
     let mut additions: Vec<Addition> = Vec::new();
-    for path in paths {
-        let a = check_path(&s, sys, path, to, &managed)?;
-        if let Some(other) = additions
-            .iter()
-            .find(|b| a.at.starts_with(&b.at) || b.at.starts_with(&a.at))
-        {
-            return Err(refuse(
-                format!(
-                    "{} and {} were both given, and one holds the other",
-                    a.at.display(),
-                    other.at.display()
-                ),
-                "add the folder, or the files in it, not both",
-            ));
-        }
-        if let Some(other) = additions
-            .iter()
-            .find(|b| a.to.starts_with(&b.to) || b.to.starts_with(&a.to))
-        {
-            return Err(refuse(
-                format!(
-                    "{} and {} would both go to {} in the repo",
-                    a.at.display(),
-                    other.at.display(),
-                    other.to.display()
-                ),
-                "give each a place of its own with --to",
-            ));
-        }
-        if let Some(folder) = each_folders
-            .iter()
-            .find(|f| crate::paths::is_within(&a.to, f, platform::CASE_INSENSITIVE))
-        {
-            return Err(refuse(
-                format!(
-                    "{} lies in {}, the folder of an `each` entry, which would link it a second time",
-                    a.to.display(),
-                    folder.display()
-                ),
-                "choose another place with --to (outside the each folders)",
-            ));
-        }
+    for path in &mode.paths {
+        let a = check_path(s, sys, path, mode.to.as_deref(), &managed)?;
+        refuse_overlap(&a, &additions, &each_folders)?;
         additions.push(a);
     }
-    let new_text = edit_manifest(&s.text, &additions).map_err(|e| {
+    Ok(additions)
+}
+
+/// Refuses an addition that holds or lies in an earlier one (in the home or in the repo), or
+/// lies in an `each` entry's folder.
+fn refuse_overlap(
+    a: &Addition,
+    earlier: &[Addition],
+    each_folders: &[PathBuf],
+) -> Result<(), Error> {
+    if let Some(other) = earlier
+        .iter()
+        .find(|b| a.at.starts_with(&b.at) || b.at.starts_with(&a.at))
+    {
+        return Err(refuse(
+            format!(
+                "{} and {} were both given, and one holds the other",
+                a.at.display(),
+                other.at.display()
+            ),
+            "add the folder, or the files in it, not both",
+        ));
+    }
+    if let Some(other) = earlier
+        .iter()
+        .find(|b| a.to.starts_with(&b.to) || b.to.starts_with(&a.to))
+    {
+        return Err(refuse(
+            format!(
+                "{} and {} would both go to {} in the repo",
+                a.at.display(),
+                other.at.display(),
+                other.to.display()
+            ),
+            "give each a place of its own with --to",
+        ));
+    }
+    if let Some(folder) = each_folders
+        .iter()
+        .find(|f| crate::paths::is_within(&a.to, f, platform::CASE_INSENSITIVE))
+    {
+        return Err(refuse(
+            format!(
+                "{} lies in {}, the folder of an `each` entry, which would link it a second time",
+                a.to.display(),
+                folder.display()
+            ),
+            "choose another place with --to (outside the each folders)",
+        ));
+    }
+    Ok(())
+}
+
+/// The manifest's text with the additions' entries, and their links as it resolves them (read
+/// as the other commands will read it).
+fn new_manifest(
+    s: &Setup,
+    sys: &System,
+    additions: &[Addition],
+) -> Result<(String, Vec<Desired>), Error> {
+    let new_text = edit_manifest(&s.text, additions).map_err(|e| {
         refuse(
             format!("cannot edit {}: {e}", s.manifest_path.display()),
             "fix the manifest so that `linkfile plan` reads it, then add again",
         )
     })?;
-    // The new manifest must read as the other commands will read it.
     let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
     let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
+    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
     let links: Vec<Desired> = additions
         .iter()
         .map(|a| {
-            let key = resolve::path_key(&a.at, platform::CASE_INSENSITIVE);
             resolved
                 .links
                 .iter()
-                .find(|d| resolve::path_key(&d.at, platform::CASE_INSENSITIVE) == key)
+                .find(|d| key(&d.at) == key(&a.at))
                 .cloned()
                 .ok_or_else(|| {
                     refuse(
@@ -148,28 +211,38 @@ pub(super) fn run_with(
                 })
         })
         .collect::<Result<_, _>>()?;
-    for (a, d) in additions.iter().zip(&links) {
-        if a.kind == EntryKind::Dir && d.link_type == LinkType::Hardlink {
-            return Err(refuse(
-                format!(
-                    "{} is a folder, and the manifest's link_type is hardlink",
-                    a.at.display()
-                ),
-                "hard links are for files: add the files in it, or set link_type per entry",
-            ));
-        }
+    if let Some(a) = additions.iter().zip(&links).find_map(|(a, d)| {
+        (a.kind == EntryKind::Dir && d.link_type == LinkType::Hardlink).then_some(a)
+    }) {
+        return Err(refuse(
+            format!(
+                "{} is a folder, and the manifest's link_type is hardlink",
+                a.at.display()
+            ),
+            "hard links are for files: add the files in it, or set link_type per entry",
+        ));
     }
+    Ok((new_text, links))
+}
 
-    let id = s.state.next_id(head.as_ref())?;
+/// Moves each addition into the repo and links it back, and puts `new_text` in the manifest's
+/// place (the old one into the backup store), as operation `id`'s steps. Returns the record of
+/// what was moved and made.
+fn move_and_link(
+    s: &Setup,
+    id: u64,
+    additions: &[Addition],
+    links: &[Desired],
+    new_text: &str,
+) -> Result<Added, Error> {
     let store = s.state.backup_store()?;
     let staged = s.state.dir.join(format!("add-{id:08}.toml"));
     oplog::write_atomic(&staged, new_text.as_bytes())?;
     let manifest_dir = store.join(format!("{id:08}-1"));
     let manifest_stored = manifest_dir.join(s.manifest_path.file_name().unwrap_or_default());
-
     let mut steps = Vec::new();
     let mut repo_folders = Vec::new();
-    for (a, d) in additions.iter().zip(&links) {
+    for (a, d) in additions.iter().zip(links) {
         for dir in missing_folders(&a.to, &s.repo) {
             if !repo_folders.contains(&dir) {
                 steps.push(Step::MakeFolder {
@@ -186,23 +259,49 @@ pub(super) fn run_with(
         steps.push(make_link(d, a.kind));
     }
     steps.push(Step::MakeFolder {
-        dir: manifest_dir.clone(),
+        dir: manifest_dir,
         mode: None,
     });
-    steps.push(Step::Move {
-        from: s.manifest_path.clone(),
-        to: manifest_stored.clone(),
-    });
-    steps.push(Step::Move {
-        from: staged.clone(),
-        to: s.manifest_path.clone(),
-    });
-    run_steps(&s, id, "add", steps, before_step).inspect_err(|_| {
+    steps.extend(replace_manifest(s, &staged, &manifest_stored));
+    run_steps(s, id, "add", steps).inspect_err(|_| {
         let _ = std::fs::remove_file(&staged);
     })?;
+    let moved = additions
+        .iter()
+        .map(|a| Moved {
+            at: a.at.clone(),
+            to: a.to.clone(),
+        })
+        .collect();
+    Ok(Added {
+        moved,
+        repo_folders,
+        manifest_stored,
+    })
+}
 
-    let mut view: Vec<OwnedLink> = head.as_ref().map(|h| h.view.clone()).unwrap_or_default();
-    for (a, d) in additions.iter().zip(&links) {
+/// The steps that put the manifest at `new` in its place, the current one going to `stored`.
+fn replace_manifest(s: &Setup, new: &Path, stored: &Path) -> [Step; 2] {
+    [
+        Step::Move {
+            from: s.manifest_path.clone(),
+            to: stored.to_path_buf(),
+        },
+        Step::Move {
+            from: new.to_path_buf(),
+            to: s.manifest_path.clone(),
+        },
+    ]
+}
+
+/// The links owned after the additions: the head's, and theirs.
+fn view_after(
+    head: Option<&Operation>,
+    additions: &[Addition],
+    links: &[Desired],
+) -> Vec<OwnedLink> {
+    let mut view: Vec<OwnedLink> = head.map(|h| h.view.clone()).unwrap_or_default();
+    for (a, d) in additions.iter().zip(links) {
         view.push(OwnedLink {
             at: d.at.clone(),
             text: d.link_text.clone(),
@@ -214,54 +313,18 @@ pub(super) fn run_with(
         });
     }
     view.sort();
-    let op = Operation {
-        id,
-        parent: head.as_ref().map(|h| h.id),
-        time: oplog::now(),
-        command: "add".into(),
-        manifest: s.manifest_path.clone(),
-        manifest_hash: oplog::manifest_hash(new_text.as_bytes()),
-        undoes: None,
-        view,
-        backups: Vec::new(),
-        restored: Vec::new(),
-        folders: Vec::new(),
-        removed_folders: Vec::new(),
-        released: Vec::new(),
-        added: Some(Added {
-            moved: additions
-                .iter()
-                .map(|a| Moved {
-                    at: a.at.clone(),
-                    to: a.to.clone(),
-                })
-                .collect(),
-            repo_folders,
-            manifest_stored,
-        }),
-    };
+    view
+}
+
+/// Records the operation and clears its intent.
+fn commit(s: &Setup, op: &Operation) -> Result<(), Error> {
     s.state
-        .commit(&op, &s.manifest_path)
+        .commit(op, &s.manifest_path)
         .map_err(|e| Error::Unrecorded {
-            command: "add".into(),
+            command: op.command.clone(),
             source: Box::new(e),
         })?;
-    finish(&s.state)?;
-    if !quiet {
-        for a in &additions {
-            writeln!(
-                out,
-                "  + {} -> {}  (moved into the repo, linked back)",
-                a.at_text, a.to_text
-            )?;
-        }
-        writeln!(
-            out,
-            "Added {} to the repo and the manifest. Operation {id} (undo with `linkfile undo`).",
-            additions.len()
-        )?;
-    }
-    Ok(EXIT_OK)
+    finish(&s.state)
 }
 
 /// Checks one path given to `add` and says where it goes.
@@ -274,6 +337,40 @@ fn check_path(
 ) -> Result<Addition, Error> {
     let given = absolute(&sys.cwd, path);
     let shown = given.display().to_string();
+    let home = place_in_home(s, &given, &shown)?;
+    refuse_repo_or_state(s, &home.real, &shown)?;
+    refuse_managed(&home.at, managed, &shown)?;
+    let (dest, to_rel) = place_in_repo(s, &home.rel, to)?;
+    let rel_text = home.rel.to_string_lossy().replace('\\', "/");
+    Ok(Addition {
+        at: home.at,
+        at_text: format!("~/{rel_text}"),
+        to_text: to_rel.to_string_lossy().replace('\\', "/"),
+        to: dest,
+        kind: home.kind,
+    })
+}
+
+/// A path given to `add`, found below the home.
+struct InHome {
+    /// Its place below the home as the manifest writes it (the home as given).
+    at: PathBuf,
+    /// Its real path.
+    real: PathBuf,
+    /// Its place relative to the home.
+    rel: PathBuf,
+    kind: EntryKind,
+}
+
+/// Where `given` is below the home — by real path, reached through no folder link — and what
+/// it is: a file or folder, not a link.
+fn place_in_home(s: &Setup, given: &Path, shown: &str) -> Result<InHome, Error> {
+    let missing = || {
+        refuse(
+            format!("{shown} does not exist"),
+            "give a file or folder below your home",
+        )
+    };
     let name = given.file_name().ok_or_else(|| {
         refuse(
             format!("{shown} names no file"),
@@ -285,12 +382,7 @@ fn check_path(
     let real_parent = given
         .parent()
         .and_then(|p| std::fs::canonicalize(p).ok())
-        .ok_or_else(|| {
-            refuse(
-                format!("{shown} does not exist"),
-                "give a file or folder below your home",
-            )
-        })?;
+        .ok_or_else(missing)?;
     let real = real_parent.join(name);
     let rel = match real.strip_prefix(&real_home) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
@@ -311,32 +403,42 @@ fn check_path(
             ));
         }
     }
-    let meta = std::fs::symlink_metadata(&at).map_err(|_| {
-        refuse(
-            format!("{shown} does not exist"),
-            "give a file or folder below your home",
-        )
-    })?;
-    let kind = if meta.file_type().is_symlink() {
-        return Err(refuse(
+    let meta = std::fs::symlink_metadata(&at).map_err(|_| missing())?;
+    let kind = kind_to_add(&meta, shown)?;
+    Ok(InHome {
+        at,
+        real,
+        rel,
+        kind,
+    })
+}
+
+/// A real file or folder; a link or a special file is refused.
+fn kind_to_add(meta: &std::fs::Metadata, shown: &str) -> Result<EntryKind, Error> {
+    if meta.file_type().is_symlink() {
+        Err(refuse(
             format!("{shown} is a link already"),
             "linkfile add moves a real file or folder into the repo; a link has nothing to move",
-        ));
+        ))
     } else if meta.is_dir() {
-        EntryKind::Dir
+        Ok(EntryKind::Dir)
     } else if meta.is_file() {
-        EntryKind::File
+        Ok(EntryKind::File)
     } else {
-        return Err(refuse(
+        Err(refuse(
             format!("{shown} is a special file (a fifo, socket or device)"),
             "only files and folders can be kept in a repo",
-        ));
-    };
+        ))
+    }
+}
+
+/// Refuses a path (`real`) inside the repo or holding it, or holding linkfile's state folder.
+fn refuse_repo_or_state(s: &Setup, real: &Path, shown: &str) -> Result<(), Error> {
     let real_repo = crate::containment::real_path(&s.repo);
     let real_state = crate::containment::real_path(&s.state_root);
     let ci = platform::CASE_INSENSITIVE;
-    if crate::paths::is_within(&real, &real_repo, ci)
-        || crate::paths::is_within(&real_repo, &real, ci)
+    if crate::paths::is_within(real, &real_repo, ci)
+        || crate::paths::is_within(&real_repo, real, ci)
     {
         return Err(refuse(
             format!(
@@ -346,7 +448,7 @@ fn check_path(
             "add files of your home that are not in the repo",
         ));
     }
-    if crate::paths::is_within(&real_state, &real, ci) {
+    if crate::paths::is_within(&real_state, real, ci) {
         return Err(refuse(
             format!(
                 "{shown} holds linkfile's state folder {}",
@@ -355,11 +457,17 @@ fn check_path(
             "add the files in it one by one, not the folder",
         ));
     }
+    Ok(())
+}
+
+/// Refuses a place the manifest or linkfile's last operation has a link at, in or above.
+fn refuse_managed(at: &Path, managed: &[&Path], shown: &str) -> Result<(), Error> {
+    let ci = platform::CASE_INSENSITIVE;
     let key = |p: &Path| resolve::path_key(p, ci);
     if let Some(m) = managed.iter().find(|m| {
-        key(m) == key(&at)
-            || crate::paths::is_within(m, &at, ci)
-            || crate::paths::is_within(&at, m, ci)
+        key(m) == key(at)
+            || crate::paths::is_within(m, at, ci)
+            || crate::paths::is_within(at, m, ci)
     }) {
         return Err(refuse(
             format!(
@@ -369,7 +477,12 @@ fn check_path(
             "it is in the repo already; `linkfile plan` shows its link",
         ));
     }
-    let rel_text = rel.to_string_lossy().replace('\\', "/");
+    Ok(())
+}
+
+/// Where in the repo a path at `rel` below the home goes (`to`, else the same place below the
+/// repo), and that place relative to the repo: free, with only real folders on the way.
+fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, PathBuf), Error> {
     let to_rel = match to {
         Some(t) => {
             let t = resolve::normalize(&s.repo.join(t));
@@ -383,7 +496,7 @@ fn check_path(
                 }
             }
         }
-        None => rel.clone(),
+        None => rel.to_path_buf(),
     };
     let dest = s.repo.join(&to_rel);
     if std::fs::symlink_metadata(&dest).is_ok() {
@@ -408,13 +521,7 @@ fn check_path(
             }
         }
     }
-    Ok(Addition {
-        at,
-        at_text: format!("~/{rel_text}"),
-        to_text: to_rel.to_string_lossy().replace('\\', "/"),
-        to: dest,
-        kind,
-    })
+    Ok((dest, to_rel))
 }
 
 /// The repo folders to make for `dest`, outermost first.
@@ -462,13 +569,7 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
 }
 
 /// Writes the intent and runs `steps` as apply does ([`apply::run_intent`]).
-fn run_steps(
-    s: &Setup,
-    id: u64,
-    command: &str,
-    steps: Vec<Step>,
-    before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
-) -> Result<(), Error> {
+fn run_steps(s: &Setup, id: u64, command: &str, steps: Vec<Step>) -> Result<(), Error> {
     apply::run_intent(
         &s.state,
         [&s.home, &s.repo],
@@ -476,7 +577,7 @@ fn run_steps(
         command,
         steps,
         apply::Hooks {
-            before_step,
+            before_step: &mut |_| Ok(()),
             progress: &mut |_, _| {},
         },
     )
@@ -501,10 +602,9 @@ pub(super) fn undo(
     s: Setup,
     head: Operation,
     target: Operation,
-    dry_run: bool,
-    quiet: bool,
+    run: Writing,
     out: &mut dyn Write,
-) -> Result<u8, Error> {
+) -> Result<ExitCode, Error> {
     let added = target.added.clone().expect("an add's record");
     let changed = |what: String| {
         refuse(
@@ -525,6 +625,48 @@ pub(super) fn undo(
             added.manifest_stored.display()
         )));
     }
+    let mut steps = moving_back(&head, &added, &changed)?;
+    for dir in added.repo_folders.iter().rev() {
+        steps.push(Step::RemoveFolder { dir: dir.clone() });
+    }
+    let id = s.state.next_id(Some(&head))?;
+    let kept = s.state.dir.join("backups").join(format!("{id:08}-1"));
+    steps.push(Step::MakeFolder {
+        dir: kept.clone(),
+        mode: None,
+    });
+    let current = kept.join(s.manifest_path.file_name().unwrap_or_default());
+    steps.extend(replace_manifest(&s, &added.manifest_stored, &current));
+    if run.output.notes() {
+        say_undoing(&s, &added, target.id, out)?;
+    }
+    if run.effect == Effect::DryRun {
+        if run.output.notes() {
+            writeln!(out, "Dry run: nothing was changed.")?;
+        }
+        return Ok(ExitCode::Ok);
+    }
+    s.state.backup_store()?;
+    run_steps(&s, id, "undo", steps)?;
+    let op = undo_record(&s, id, &head, &target);
+    commit(&s, &op)?;
+    if run.output.notes() {
+        writeln!(
+            out,
+            "Undid operation {} (add). Operation {id} undid operation {}.",
+            target.id, target.id
+        )?;
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The steps that remove each link `add` made and move its file or folder back from the repo,
+/// while each is as `add` left it (else the error `changed` makes).
+fn moving_back(
+    head: &Operation,
+    added: &Added,
+    changed: &dyn Fn(String) -> Error,
+) -> Result<Vec<Step>, Error> {
     let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
     let mut steps = Vec::new();
     for m in &added.moved {
@@ -555,78 +697,68 @@ pub(super) fn undo(
                 m.to.display()
             )));
         }
-        steps.push(if link.hard {
-            Step::RemoveHardLink {
-                at: m.at.clone(),
-                original: link.text.clone(),
-            }
-        } else {
-            Step::RemoveLink {
-                at: m.at.clone(),
-                text: link.text.clone(),
-                kind: link.flavour(),
-            }
-        });
+        steps.push(remove_link(&m.at, link));
         steps.push(Step::Move {
             from: m.to.clone(),
             to: m.at.clone(),
         });
     }
-    for dir in added.repo_folders.iter().rev() {
-        steps.push(Step::RemoveFolder { dir: dir.clone() });
+    Ok(steps)
+}
+
+/// The step that removes the link linkfile owns at `at`.
+fn remove_link(at: &Path, link: &OwnedLink) -> Step {
+    if link.hard {
+        Step::RemoveHardLink {
+            at: at.to_path_buf(),
+            original: link.text.clone(),
+        }
+    } else {
+        Step::RemoveLink {
+            at: at.to_path_buf(),
+            text: link.text.clone(),
+            kind: link.flavour(),
+        }
     }
-    let id = s.state.next_id(Some(&head))?;
-    let store = s.state.dir.join("backups");
-    let kept = store.join(format!("{id:08}-1"));
-    steps.push(Step::MakeFolder {
-        dir: kept.clone(),
-        mode: None,
-    });
-    steps.push(Step::Move {
-        from: s.manifest_path.clone(),
-        to: kept.join(s.manifest_path.file_name().unwrap_or_default()),
-    });
-    steps.push(Step::Move {
-        from: added.manifest_stored.clone(),
-        to: s.manifest_path.clone(),
-    });
-    let home = &s.home;
-    let shown = |p: &Path| match p.strip_prefix(home) {
+}
+
+/// What undoing the `add` will do.
+fn say_undoing(s: &Setup, added: &Added, target: u64, out: &mut dyn Write) -> std::io::Result<()> {
+    let shown = |p: &Path| match p.strip_prefix(&s.home) {
         Ok(rel) => format!("~/{}", rel.display()),
         Err(_) => p.display().to_string(),
     };
-    if !quiet {
-        for m in &added.moved {
-            writeln!(
-                out,
-                "  - {} -> {}  (moved back from the repo)",
-                shown(&m.at),
-                m.to.strip_prefix(&s.repo).unwrap_or(&m.to).display()
-            )?;
-        }
+    for m in &added.moved {
         writeln!(
             out,
-            "  the manifest goes back to its bytes before operation {}",
-            target.id
+            "  - {} -> {}  (moved back from the repo)",
+            shown(&m.at),
+            m.to.strip_prefix(&s.repo).unwrap_or(&m.to).display()
         )?;
     }
-    if dry_run {
-        if !quiet {
-            writeln!(out, "Dry run: nothing was changed.")?;
-        }
-        return Ok(EXIT_OK);
-    }
-    s.state.backup_store()?;
-    run_steps(&s, id, "undo", steps, &mut |_| Ok(()))?;
+    writeln!(
+        out,
+        "  the manifest goes back to its bytes before operation {target}"
+    )
+}
+
+/// The record of undo `id` of the `add` `target`: the head's view without the links it made.
+fn undo_record(s: &Setup, id: u64, head: &Operation, target: &Operation) -> Operation {
+    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
     let old_text = std::fs::read(&s.manifest_path).unwrap_or_default();
-    let moved: Vec<String> = added.moved.iter().map(|m| key(&m.at)).collect();
+    let moved: Vec<String> = target
+        .added
+        .iter()
+        .flat_map(|a| &a.moved)
+        .map(|m| key(&m.at))
+        .collect();
     let view: Vec<OwnedLink> = head
         .view
         .iter()
         .filter(|o| !moved.contains(&key(&o.at)))
         .cloned()
         .collect();
-    let op = Operation {
+    Operation {
         id,
         parent: Some(head.id),
         time: oplog::now(),
@@ -641,20 +773,5 @@ pub(super) fn undo(
         removed_folders: Vec::new(),
         released: Vec::new(),
         added: None,
-    };
-    s.state
-        .commit(&op, &s.manifest_path)
-        .map_err(|e| Error::Unrecorded {
-            command: "undo".into(),
-            source: Box::new(e),
-        })?;
-    finish(&s.state)?;
-    if !quiet {
-        writeln!(
-            out,
-            "Undid operation {} (add). Operation {id} undid operation {}.",
-            target.id, target.id
-        )?;
     }
-    Ok(EXIT_OK)
 }

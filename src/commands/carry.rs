@@ -8,6 +8,8 @@
 use std::fs;
 
 use super::*;
+use crate::apply;
+use crate::cli::Effect;
 use crate::show::Shown as _;
 
 /// A history this manifest takes over.
@@ -90,12 +92,13 @@ fn moved_links(view: &[OwnedLink], old_repo: &Path, new_repo: &Path) -> usize {
 }
 
 /// Takes the history over: a writer renames it to this manifest's key (under the lock, after
-/// rolling back an interrupted operation of its own); a reader only reads it where it is.
-pub(super) fn take(s: &mut Setup, sys: &System, write: bool) -> Result<Option<String>, Error> {
+/// rolling back an interrupted operation of its own); a dry run or a reader only reads it where
+/// it is.
+pub(super) fn take(s: &mut Setup, sys: &System, effect: Effect) -> Result<Option<String>, Error> {
     let Some(carried) = s.carried.take() else {
         return Ok(None);
     };
-    if write {
+    if effect == Effect::Write {
         with_wanted(s, sys, |w| apply::recover(&carried.from, false, w))?;
         s.state.carry_from(&carried.from, &s.manifest_path)?;
     } else {

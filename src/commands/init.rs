@@ -3,22 +3,32 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{InitFrom, StowPackages, Verbosity};
 use crate::error::Error;
+use crate::exit_code::ExitCode;
 use crate::init::{self, SCHEMA_NAME, dotbot, stow};
-use crate::{EXIT_OK, MANIFEST_NAME, System};
+use crate::{MANIFEST_NAME, System};
+
+/// A manifest written from something: its text, what could not be translated, and what it
+/// was made from (for the message).
+struct Made {
+    text: String,
+    notes: Vec<String>,
+    what: String,
+    /// Whether the manifest's JSON Schema was written beside it (only when there was none).
+    schema_written: bool,
+}
 
 /// Runs `linkfile init`: the manifest goes to the working folder; what could not be translated
-/// is listed on `err`.
-pub fn run(cli: &Cli, sys: &System, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Error> {
-    let Command::Init {
-        from_stow,
-        dotfiles,
-        from_dotbot,
-    } = &cli.command
-    else {
-        unreachable!("dispatched on Init")
-    };
+/// is listed on `err`. `home` is `--home`, where stow's global ignore list is looked for.
+pub(super) fn run(
+    from: &InitFrom,
+    verbosity: Verbosity,
+    home: Option<&Path>,
+    sys: &System,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, Error> {
     let dir = &sys.cwd;
     let manifest = dir.join(MANIFEST_NAME);
     if std::fs::symlink_metadata(&manifest).is_ok() {
@@ -30,79 +40,108 @@ pub fn run(cli: &Cli, sys: &System, out: &mut dyn Write, err: &mut dyn Write) ->
             ),
         });
     }
-    let (text, notes, what) = match (from_stow, from_dotbot) {
-        (Some(named), _) => {
-            let packages = stow::packages(dir, named).map_err(|source| Error::Observe {
-                path: dir.clone(),
-                source,
-            })?;
-            if packages.is_empty() {
-                return Err(refused(
-                    format!("no stow package folders in {}", dir.display()),
-                    "run init --from-stow in your stow directory, or name the packages",
-                ));
-            }
-            let opts = stow::Options {
-                dir,
-                packages: &packages,
-                dotfiles: *dotfiles,
-                global_ignore: global_stow_ignore(cli, sys),
-            };
-            let g = stow::generate(&opts)
-                .map_err(|m| refused(m, "name the package folders of this folder"))?;
-            let what = format!("{} stow package(s)", packages.len());
-            (g.render(), g.notes, what)
-        }
-        (None, Some(config)) => {
-            let config = crate::resolve::normalize(&dir.join(config));
-            let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
-                path: config.clone(),
-                source,
-            })?;
-            let opts = dotbot::Options {
-                dir,
-                config: &config,
-                text: &text,
-            };
-            let g = dotbot::generate(&opts).map_err(|m| {
-                refused(m, "give the dotbot config (install.conf.yaml) of this repo")
-            })?;
-            let what = format!(
-                "{} link(s) of {}",
-                g.short.len() + g.long.len(),
-                config.file_name().unwrap_or_default().to_string_lossy()
-            );
-            (g.render(), g.notes, what)
-        }
-        (None, None) => (init::starter(), Vec::new(), "a starter manifest".into()),
+    let mut made = match from {
+        InitFrom::Stow(stow) => from_stow(dir, stow, home, sys)?,
+        InitFrom::Dotbot(config) => from_dotbot(dir, config)?,
+        InitFrom::Starter => Made {
+            text: init::starter(),
+            notes: Vec::new(),
+            what: "a starter manifest".into(),
+            schema_written: false,
+        },
     };
     // The generated text is checked by the parser the other commands use.
-    crate::manifest::parse(Path::new(MANIFEST_NAME), &text).map_err(Error::Manifest)?;
-    write_new(&manifest, text.as_bytes())?;
+    crate::manifest::parse(Path::new(MANIFEST_NAME), &made.text).map_err(Error::Manifest)?;
+    write_new(&manifest, made.text.as_bytes())?;
     let schema = dir.join(SCHEMA_NAME);
-    let schema_written = std::fs::symlink_metadata(&schema).is_err()
+    made.schema_written = std::fs::symlink_metadata(&schema).is_err()
         && write_new(&schema, crate::manifest::schema().as_bytes()).is_ok();
-    for note in &notes {
+    for note in &made.notes {
         writeln!(err, "not translated: {note}")?;
     }
-    if !cli.quiet {
-        writeln!(out, "Wrote {MANIFEST_NAME} ({what}).")?;
-        if schema_written {
-            writeln!(
-                out,
-                "Wrote {SCHEMA_NAME} (the manifest's JSON Schema, for editors)."
-            )?;
-        }
-        if !notes.is_empty() {
-            writeln!(
-                out,
-                "{} thing(s) were not translated (listed on stderr and at the top of the manifest).",
-                notes.len()
-            )?;
-        }
-        writeln!(out, "Next: `linkfile plan` shows what apply would do.")?;
+    if verbosity != Verbosity::Quiet {
+        say_written(&made, out)?;
     }
-    Ok(EXIT_OK)
+    Ok(ExitCode::Ok)
+}
+
+/// One `each` entry per stow package folder of `dir` (all of them when none is named).
+fn from_stow(
+    dir: &Path,
+    from: &StowPackages,
+    home: Option<&Path>,
+    sys: &System,
+) -> Result<Made, Error> {
+    let packages = stow::packages(dir, &from.names).map_err(|source| Error::Observe {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if packages.is_empty() {
+        return Err(refused(
+            format!("no stow package folders in {}", dir.display()),
+            "run init --from-stow in your stow directory, or name the packages",
+        ));
+    }
+    let opts = stow::Options {
+        dir,
+        packages: &packages,
+        dotfiles: from.dotfiles,
+        global_ignore: global_stow_ignore(home, sys),
+    };
+    let g =
+        stow::generate(&opts).map_err(|m| refused(m, "name the package folders of this folder"))?;
+    Ok(Made {
+        text: g.render(),
+        notes: g.notes,
+        what: format!("{} stow package(s)", packages.len()),
+        schema_written: false,
+    })
+}
+
+/// The `link` directives of the dotbot config at `config` (relative to `dir`).
+fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
+    let config = crate::resolve::normalize(&dir.join(config));
+    let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
+        path: config.clone(),
+        source,
+    })?;
+    let opts = dotbot::Options {
+        dir,
+        config: &config,
+        text: &text,
+    };
+    let g = dotbot::generate(&opts)
+        .map_err(|m| refused(m, "give the dotbot config (install.conf.yaml) of this repo"))?;
+    let what = format!(
+        "{} link(s) of {}",
+        g.short.len() + g.long.len(),
+        config.file_name().unwrap_or_default().to_string_lossy()
+    );
+    Ok(Made {
+        text: g.render(),
+        notes: g.notes,
+        what,
+        schema_written: false,
+    })
+}
+
+/// What init wrote, and what to do next.
+fn say_written(made: &Made, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "Wrote {MANIFEST_NAME} ({}).", made.what)?;
+    if made.schema_written {
+        writeln!(
+            out,
+            "Wrote {SCHEMA_NAME} (the manifest's JSON Schema, for editors)."
+        )?;
+    }
+    if !made.notes.is_empty() {
+        writeln!(
+            out,
+            "{} thing(s) were not translated (listed on stderr and at the top of the manifest).",
+            made.notes.len()
+        )?;
+    }
+    writeln!(out, "Next: `linkfile plan` shows what apply would do.")
 }
 
 fn refused(message: String, hint: &str) -> Error {
@@ -129,7 +168,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// The home's `.stow-global-ignore` (stow reads it when a package has no local list).
-fn global_stow_ignore(cli: &Cli, sys: &System) -> Option<String> {
-    let home = super::home_dir(cli.home.as_deref(), sys).ok()?;
+fn global_stow_ignore(home: Option<&Path>, sys: &System) -> Option<String> {
+    let home = super::home_dir(home, sys).ok()?;
     std::fs::read_to_string(home.join(".stow-global-ignore")).ok()
 }

@@ -2,11 +2,11 @@
 //! opened, then its own metadata is read (no check-then-open race), and it is read with a limit:
 //! `-m /dev/zero` or a FIFO is refused instead of read forever or waited on.
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Diagnostic, Error};
+use crate::platform::special;
 
 /// The largest manifest read: 16 MiB.
 pub const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
@@ -17,12 +17,12 @@ pub(super) fn read(path: &Path, shown: &Path) -> Result<String, Error> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = open(path).map_err(read_err)?;
+    let mut file = special::open_without_waiting(path).map_err(read_err)?;
     let meta = file.metadata().map_err(read_err)?;
     if !meta.is_file() {
         return Err(Error::ManifestNotRegular {
             path: path.to_path_buf(),
-            what: kind_of(&meta.file_type()),
+            what: special::kind_of(&meta.file_type()),
         });
     }
     let too_big = |size| Error::ManifestTooBig {
@@ -42,35 +42,6 @@ pub(super) fn read(path: &Path, shown: &Path) -> Result<String, Error> {
         return Err(too_big(bytes.len() as u64));
     }
     text(path, shown, bytes)
-}
-
-/// Opens without waiting: a FIFO opened for reading would wait for a writer.
-fn open(path: &Path) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    options.open(path)
-}
-
-fn kind_of(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() { "a folder" } else { "not a file" }
 }
 
 /// The bytes as UTF-8, or an error naming where they are not.

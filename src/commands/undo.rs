@@ -1,3 +1,43 @@
 //! `undo` and `unlink`: their sessions are planned in [`crate::pipeline::undo`].
 
+use std::io::Write;
+
+use crate::System;
+use crate::error::{Error, Style};
+use crate::pipeline::Setup;
+use crate::pipeline::undo::undo_session;
 pub(super) use crate::pipeline::undo::undo_target;
+
+/// Runs `linkfile undo`: an `add` is reverted by its own steps ([`super::add::undo`]), any other
+/// operation by planning towards the view before it.
+pub(super) fn run(
+    mut s: Setup,
+    run: &crate::cli::Writing,
+    sys: &System,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<crate::ExitCode, Error> {
+    use super::transact::{Transact, begin, transact};
+    let lock = begin(&mut s, sys, "undo", *run, out)?;
+    if let Some((head, target)) = super::add::undoes_an_add(&s)? {
+        if run.output.is_json() {
+            return Err(Error::Refused {
+                message: "`undo --json` cannot report undoing an `add` yet; nothing was changed"
+                    .into(),
+                hint: Some("run `linkfile undo` without --json".into()),
+            });
+        }
+        return super::add::undo(s, head, target, *run, out);
+    }
+    let (session, undoes) = undo_session(s)?;
+    let t = Transact {
+        command: "undo",
+        undoes: Some(undoes),
+        run: *run,
+        style,
+        lock,
+        progress: sys.stderr_is_terminal.then_some(err),
+    };
+    transact(&session, t, out)
+}

@@ -92,16 +92,7 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
         .and_then(Yaml::as_sequence)
         .ok_or_else(|| format!("{name} is not a list of dotbot directives"))?;
     let base = opts.config.parent().unwrap_or(Path::new("."));
-    let prefix = match base.strip_prefix(opts.dir) {
-        Ok(p) if p.as_os_str().is_empty() => String::new(),
-        Ok(p) => format!("{}/", p.to_string_lossy().replace('\\', "/")),
-        Err(_) => {
-            return Err(format!(
-                "{name} is outside {}: run init in its folder (dotbot's base directory) or above it",
-                opts.dir.display()
-            ));
-        }
-    };
+    let prefix = prefix(base, opts.dir, &name)?;
     let mut g = Generated::default();
     g.header.push(format!(
         "Translated from dotbot's {name} by `linkfile init --from-dotbot`."
@@ -125,26 +116,8 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
                     }
                 }
                 "link" => {
-                    let Some(links) = v.as_mapping() else {
-                        continue;
-                    };
-                    for (target, spec) in links {
-                        let target = target.as_str().unwrap_or_default();
-                        let mut s = defaults.clone();
-                        match spec {
-                            _ if spec.is_null() => {}
-                            _ if spec.as_str().is_some() => {
-                                s.path = spec.as_str().map(str::to_string)
-                            }
-                            _ => match spec.as_mapping() {
-                                Some(m) => s.read(m, &mut g.notes, target),
-                                None => {
-                                    g.notes.push(format!("{target}: a value dotbot does not know"));
-                                    continue;
-                                }
-                            },
-                        }
-                        link(&mut g, base, &prefix, target, s);
+                    if let Some(links) = v.as_mapping() {
+                        link_directive(&mut g, links, &defaults, base, &prefix);
                     }
                 }
                 "shell" => g.notes.push(
@@ -164,6 +137,46 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
         }
     }
     Ok(g)
+}
+
+/// The config's folder (dotbot's base directory) relative to `dir`, as a prefix for `to`
+/// (`""` or `sub/`); an error when it lies outside `dir`.
+fn prefix(base: &Path, dir: &Path, name: &str) -> Result<String, String> {
+    match base.strip_prefix(dir) {
+        Ok(p) if p.as_os_str().is_empty() => Ok(String::new()),
+        Ok(p) => Ok(format!("{}/", p.to_string_lossy().replace('\\', "/"))),
+        Err(_) => Err(format!(
+            "{name} is outside {}: run init in its folder (dotbot's base directory) or above it",
+            dir.display()
+        )),
+    }
+}
+
+/// One `link` directive: each of its links over `defaults`.
+fn link_directive(
+    g: &mut Generated,
+    links: &saphyr::Mapping,
+    defaults: &Spec,
+    base: &Path,
+    prefix: &str,
+) {
+    for (target, spec) in links {
+        let target = target.as_str().unwrap_or_default();
+        let mut s = defaults.clone();
+        match spec {
+            _ if spec.is_null() => {}
+            _ if spec.as_str().is_some() => s.path = spec.as_str().map(str::to_string),
+            _ => match spec.as_mapping() {
+                Some(m) => s.read(m, &mut g.notes, target),
+                None => {
+                    g.notes
+                        .push(format!("{target}: a value dotbot does not know"));
+                    continue;
+                }
+            },
+        }
+        link(g, base, prefix, target, s);
+    }
 }
 
 fn get<'a>(m: &'a saphyr::Mapping<'a>, key: &str) -> Option<&'a Yaml<'a>> {

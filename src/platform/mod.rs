@@ -24,6 +24,7 @@ use windows as imp;
 pub mod case;
 pub mod explain;
 pub mod reparse;
+pub mod special;
 pub mod tree;
 pub mod volume;
 

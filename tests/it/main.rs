@@ -8,6 +8,7 @@ mod apply;
 mod bounded;
 #[cfg(unix)]
 mod bytes;
+mod check_alone;
 #[cfg(unix)]
 mod concurrency;
 mod containment;

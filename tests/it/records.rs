@@ -175,7 +175,7 @@ fn a_failed_commit_tells_the_truth() {
             Ok(())
         })
         .unwrap_err();
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.exit_code(), linkfile::ExitCode::Error);
     let msg = err.to_string();
     assert!(w.link_text("f").is_some(), "the link is in place: {msg}");
     assert!(msg.contains("could not be recorded"), "{msg}");

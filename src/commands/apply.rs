@@ -1,0 +1,32 @@
+//! `apply`: makes the filesystem match the manifest, all or nothing.
+
+use std::io::Write;
+
+use super::transact::{Transact, begin, transact};
+use super::{Setup, session};
+use crate::System;
+use crate::cli::ApplyMode;
+use crate::error::{Error, Style};
+use crate::exit_code::ExitCode;
+
+pub(super) fn run(
+    mut s: Setup,
+    mode: &ApplyMode,
+    sys: &System,
+    style: Style,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitCode, Error> {
+    let lock = begin(&mut s, sys, "apply", mode.run, out)?;
+    let selection = s.selection(&mode.select, sys);
+    let session = session(s, sys, mode.on_conflict, &selection)?;
+    let t = Transact {
+        command: "apply",
+        undoes: None,
+        run: mode.run,
+        style,
+        lock,
+        progress: sys.stderr_is_terminal.then_some(err),
+    };
+    transact(&session, t, out)
+}
