@@ -11,7 +11,7 @@ use crate::apply::{self, Outcome, Transaction};
 use crate::cli::{Cli, Command};
 use crate::doctor;
 use crate::each;
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
 use crate::observe::{self, Actual};
 use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
@@ -20,6 +20,7 @@ use crate::platform::{self, Flavour};
 use crate::primitive;
 use crate::render::human::{self, View};
 use crate::render::json::Report;
+use crate::render::palette::Palette;
 use crate::resolve::{self, Desired, Resolved};
 use crate::selection::{Selection, Selector};
 use crate::{EXIT_CHANGES, EXIT_OK, System};
@@ -372,7 +373,7 @@ fn session(
                 let view = View {
                     home: &s.home,
                     repo: &s.repo,
-                    style: Style { color: false },
+                    palette: Palette::PLAIN,
                     verbose: false,
                     diff_lines: Some(human::DIFF_LINES),
                 };
@@ -474,7 +475,7 @@ fn session(
 pub fn execute(
     cli: &Cli,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
@@ -486,11 +487,11 @@ pub fn execute(
         Some(line) if !quiet => writeln!(out, "{line}").map_err(Error::from),
         _ => Ok(()),
     };
-    fn view(s: &Session, style: Style, verbose: bool, diff_lines: Option<usize>) -> View<'_> {
+    fn view(s: &Session, style: Palette, verbose: bool, diff_lines: Option<usize>) -> View<'_> {
         View {
             home: &s.home,
             repo: &s.repo,
-            style,
+            palette: style,
             verbose,
             diff_lines,
         }
@@ -658,7 +659,7 @@ pub fn execute(
             let view = View {
                 home: &s.home,
                 repo: &s.repo,
-                style,
+                palette: style,
                 verbose: cli.verbose,
                 diff_lines: Some(human::DIFF_LINES),
             };

@@ -51,7 +51,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice};
-use crate::error::Style;
+use crate::render::palette::{self, Palette};
 
 pub use crate::commands::{Session, load};
 
@@ -82,6 +82,10 @@ pub struct System {
     pub stderr_is_terminal: bool,
     /// This machine's host name (for `when.host`).
     pub host: String,
+    /// What `--color auto` gives stdout (NO_COLOR, CLICOLOR, CLICOLOR_FORCE, TERM, a terminal).
+    pub stdout_palette: Palette,
+    /// What `--color auto` gives stderr.
+    pub stderr_palette: Palette,
 }
 
 impl System {
@@ -94,6 +98,8 @@ impl System {
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal: io::stderr().is_terminal(),
             host: platform::hostname(),
+            stdout_palette: palette::auto_for(&io::stdout()),
+            stderr_palette: palette::auto_for(&io::stderr()),
         }
     }
 
@@ -114,7 +120,7 @@ where
             let text = e.render();
             // --help and --version are answers, not errors.
             if e.use_stderr() {
-                if colours(ColorChoice::Auto, sys.stderr_is_terminal, sys) {
+                if sys.stderr_palette.is_coloured() {
                     let _ = write!(err, "{}", text.ansi());
                 } else {
                     let _ = write!(err, "{text}");
@@ -125,12 +131,8 @@ where
             return EXIT_OK;
         }
     };
-    let out_style = Style {
-        color: colours(cli.color, sys.stdout_is_terminal, sys),
-    };
-    let err_style = Style {
-        color: colours(cli.color, sys.stderr_is_terminal, sys),
-    };
+    let out_palette = colours(cli.color, sys.stdout_palette);
+    let err_palette = colours(cli.color, sys.stderr_palette);
     let mut out = EndsQuietly {
         inner: out,
         closed: false,
@@ -141,7 +143,7 @@ where
         cli::Command::Completions { .. } | cli::Command::Man => {
             commands::without_manifest(&cli, &mut out)
         }
-        _ => commands::execute(&cli, sys, out_style, &mut out, err),
+        _ => commands::execute(&cli, sys, out_palette, &mut out, err),
     };
     match result {
         Ok(code) => code,
@@ -150,7 +152,7 @@ where
                 let report = render::outputs::ErrorReport::of(&e);
                 let _ = out.write_all(render::outputs::to_json(&report).as_bytes());
             }
-            let _ = err.write_all(e.render(&err_style).as_bytes());
+            let _ = err.write_all(e.render(err_palette).as_bytes());
             e.exit_code()
         }
     }
@@ -192,29 +194,11 @@ impl Write for EndsQuietly<'_> {
     }
 }
 
-/// Whether to colour a stream, by the conventions anstream follows: `--color always|never` wins;
-/// under `auto`, NO_COLOR (non-empty) turns colour off, then CLICOLOR_FORCE (other than `0`)
-/// turns it on even in a pipe, then CLICOLOR=0 turns it off; otherwise a terminal whose TERM is
-/// not `dumb` (or CLICOLOR=1, or CI) is coloured.
-fn colours(choice: ColorChoice, terminal: bool, sys: &System) -> bool {
+/// A stream's colours: `--color always|never` wins over what `auto` found for it.
+fn colours(choice: ColorChoice, auto: Palette) -> Palette {
     match choice {
-        ColorChoice::Always => return true,
-        ColorChoice::Never => return false,
-        ColorChoice::Auto => {}
+        ColorChoice::Always => Palette::COLOURED,
+        ColorChoice::Never => Palette::PLAIN,
+        ColorChoice::Auto => auto,
     }
-    let clicolor = (sys.env)("CLICOLOR").map(|v| v != "0");
-    if sys.var("NO_COLOR").is_some() {
-        return false;
-    }
-    if sys.var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
-        return true;
-    }
-    if clicolor == Some(false) {
-        return false;
-    }
-    let term_has_colour = match (sys.env)("TERM") {
-        None => platform::UNSET_TERM_HAS_COLOUR,
-        Some(term) => term != "dumb",
-    };
-    terminal && (term_has_colour || clicolor == Some(true) || (sys.env)("CI").is_some())
 }

@@ -8,6 +8,7 @@ mod apply;
 mod bounded;
 #[cfg(unix)]
 mod bytes;
+mod colour;
 #[cfg(unix)]
 mod concurrency;
 mod containment;
