@@ -663,7 +663,8 @@ pub fn execute(
                 verbose: cli.verbose,
                 diff_lines: Some(human::DIFF_LINES),
             };
-            out.write_all(doctor::render(&report, &view).as_bytes())?;
+            let os = crate::platform::explain::Os::current();
+            out.write_all(crate::render::doctor::render(&report, &view, os).as_bytes())?;
             Ok(if report.ok() {
                 EXIT_OK
             } else {
