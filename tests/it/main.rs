@@ -29,6 +29,7 @@ mod hardlinks;
 mod history;
 mod init;
 mod isolation;
+mod man_page;
 mod manifest_errors;
 mod native;
 mod operations;
