@@ -16,6 +16,30 @@
 //! and writes linkfile's own state folder through no-follow handles, and checks it is the
 //! user's own). [`records`] checks an intent or operation record before any step of it runs. [`run`] is the whole command line as a function
 //! of arguments, environment and output streams, so tests drive it without a process.
+//!
+//! # Glossary
+//!
+//! - **at**: where a link goes, in the home (`~/.gitconfig`): the manifest's key. Never
+//!   "target" or "destination", words tools use for both ends.
+//! - **to**: what the link points to, in the repo (`git/config`): the manifest's value.
+//! - **original**: the file or folder at `to`, the repo's own; linkfile never changes it except
+//!   by `adopt` (and `add`, which moves a home file into the repo on purpose).
+//! - **place**: one `at` as the manifest resolves it now, or as a view of the history recorded
+//!   it; records may name only places, the folders above them, the backup store and originals.
+//! - **owned**: a link linkfile made and whose text still equals what it recorded; only an owned
+//!   link is ever replaced or removed without a backup. A changed one is **released**.
+//! - **view**: the set of links an operation left owned (`at`, link text, primitive), kept in
+//!   its operation record; `undo` plans its way back to the parent's view.
+//! - **plan**: what differs between the wanted links and the disk, one entry per place with an
+//!   action (`ok`, `create`, `fix`, `remove`, `conflict`, `release`), computed without writing.
+//! - **step**: one filesystem call of an apply (make a link, move a file to the backup store,
+//!   exchange two names…), checked after it runs and undoable from what the disk shows.
+//! - **intent**: the steps of an operation, written and synced before the first of them runs,
+//!   so that a run killed half way is rolled back by the next one (or `linkfile recover`).
+//! - **record**: an operation record (id, parent, command, manifest hash, view, backups), immutable
+//!   once written; intents and records are checked against the places before any step runs.
+//! - **backup store**: the state folder's `backups/`, where anything linkfile moves out of the
+//!   way goes, each time under a fresh name: a backup never overwrites another.
 
 pub mod apply;
 pub mod cli;
