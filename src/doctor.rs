@@ -7,6 +7,8 @@
 //!
 //! This module probes; [`crate::render::doctor`] shows what it found.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,8 @@
 //! byte span so they can be shown as `file:line:col` with the offending line and carets under the
 //! span, as compilers do.
 
+#![warn(clippy::too_many_lines)]
+
 use crate::render::palette::{self, Palette};
 use crate::show::Shown as _;
 use std::fmt::Write as _;

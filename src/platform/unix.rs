@@ -1,5 +1,7 @@
 //! Unix link primitives.
 
+#![warn(clippy::too_many_lines)]
+
 use std::io;
 use std::path::Path;
 

@@ -1,5 +1,7 @@
 //! `linkfile doctor`'s table and verdict, from what [`crate::doctor::probe`] found.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
