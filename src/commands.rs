@@ -7,11 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Invocation, Mode, StateMode};
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::manifest::{self, EntryKind, LinkType};
 use crate::observe;
 use crate::oplog::{self, Operation, OwnedLink, State};
 use crate::platform::{self, Flavour};
+use crate::render::palette::Palette;
 use crate::resolve::{self, Desired};
 use crate::selection::Selection;
 use crate::{ExitCode, System};
@@ -86,7 +87,7 @@ pub(crate) fn setup(
 pub fn execute(
     invocation: &Invocation,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
@@ -108,7 +109,7 @@ fn with_state(
     mode: &StateMode,
     s: Setup,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {

@@ -4,16 +4,18 @@
 //! nearest folder above it, where linkfile would make the missing ones), a symlink, a hard link
 //! and — on Windows — a junction are made under a temporary name, read back and removed. Every
 //! link can be made when each folder can hold the kinds of link the manifest asks there.
+//!
+//! This module probes; [`crate::render::doctor`] shows what it found.
+
+#![warn(clippy::too_many_lines)]
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::manifest::{EntryKind, LinkType};
 use crate::plan::Obstacle;
 use crate::platform;
 use crate::primitive;
-use crate::render::human::View;
 use crate::resolve::Desired;
 use crate::show::Shown as _;
 
@@ -85,90 +87,29 @@ fn explain(e: std::io::Error) -> String {
     }
 }
 
+/// What the manifest wants in one folder: how many links, which kinds, what apply would use.
+struct Wanted {
+    links: usize,
+    /// The first link into the folder (its original is the one the symlink probe links to).
+    first: usize,
+    symlink: bool,
+    /// The first hard link into the folder.
+    hard: Option<usize>,
+    junction: bool,
+    uses: BTreeMap<&'static str, (usize, usize)>,
+    refused: Vec<String>,
+}
+
 /// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is), and
 /// chooses each link's primitive as apply would (`fallback`).
 pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> Report {
-    struct Wanted {
-        links: usize,
-        first: usize,
-        symlink: bool,
-        hard: Option<usize>,
-        junction: bool,
-        uses: BTreeMap<&'static str, (usize, usize)>,
-        refused: Vec<String>,
-    }
-    let mut chosen = desired.to_vec();
-    let refusals = primitive::choose_all(&mut chosen, kinds, &vec![false; desired.len()], home);
-    let mut folders: BTreeMap<PathBuf, Wanted> = BTreeMap::new();
-    for (i, (d, refusal)) in chosen.iter().zip(refusals).enumerate() {
-        // The link's own folder, or the nearest one above that exists.
-        let folder = d.at.parent().and_then(|p| primitive::probe_folder(p, home));
-        if let Some(folder) = folder.map(Path::to_path_buf) {
-            let w = folders.entry(folder).or_insert(Wanted {
-                links: 0,
-                first: i,
-                symlink: false,
-                hard: None,
-                junction: false,
-                uses: BTreeMap::new(),
-                refused: Vec::new(),
-            });
-            w.links += 1;
-            if let Some(Obstacle::NotPermitted(why)) = refusal {
-                w.refused.push(format!("{}: {why}", d.at.shown()));
-                continue;
-            }
-            match d.link_type {
-                LinkType::Hardlink => w.hard = w.hard.or(Some(i)),
-                LinkType::Junction => w.junction = true,
-                LinkType::Symlink => w.symlink = true,
-            }
-            let uses = w.uses.entry(primitive::name(d.link_type)).or_default();
-            uses.0 += 1;
-            uses.1 += usize::from(d.fell_back().is_some());
-        }
-    }
-    let file_original = desired
-        .iter()
-        .zip(kinds)
-        .find(|(_, k)| **k == Some(EntryKind::File))
-        .map(|(d, _)| d.to.clone());
-    let dir_original = desired
-        .iter()
-        .zip(kinds)
-        .find(|(_, k)| **k == Some(EntryKind::Dir))
-        .map(|(d, _)| d.to.clone());
-    let folders = folders
+    let originals = Originals {
+        file: first_original(desired, kinds, EntryKind::File),
+        dir: first_original(desired, kinds, EntryKind::Dir),
+    };
+    let folders = wanted_by_folder(desired, kinds, home)
         .into_iter()
-        .map(|(folder, w)| {
-            let d = &desired[w.first];
-            let kind = kinds[w.first].unwrap_or(EntryKind::File);
-            // A hard link is tried with the original one of this folder's hard links names.
-            let hard_original = w
-                .hard
-                .map(|i| desired[i].to.clone())
-                .or(file_original.clone());
-            let symlink = platform::probe_symlink(&folder, &d.to, kind);
-            let symlink_refused = symlink.as_ref().err().map(std::io::Error::raw_os_error);
-            FolderProbe {
-                symlink: symlink.map_err(explain),
-                hardlink: hard_original
-                    .as_deref()
-                    .map(|o| platform::probe_hardlink(&folder, o).map_err(explain)),
-                junction: dir_original
-                    .as_deref()
-                    .and_then(|o| platform::probe_junction(&folder, o))
-                    .map(|r| r.map_err(explain)),
-                folder,
-                links: w.links,
-                wants_symlink: w.symlink,
-                wants_hardlink: w.hard.is_some(),
-                wants_junction: w.junction,
-                uses: w.uses,
-                refused: w.refused,
-                symlink_refused,
-            }
-        })
+        .map(|(folder, w)| probe_folder(folder, w, desired, kinds, &originals))
         .collect();
     Report {
         folders,
@@ -179,161 +120,99 @@ pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> R
     }
 }
 
-fn cell(r: &Option<Result<(), String>>, absent: &str) -> String {
-    match r {
-        None => absent.to_string(),
-        Some(Ok(())) => "yes".into(),
-        Some(Err(_)) => "NO".into(),
+/// What each folder is asked to hold: a link's own folder, or the nearest one above it that
+/// exists.
+fn wanted_by_folder(
+    desired: &[Desired],
+    kinds: &[Option<EntryKind>],
+    home: &Path,
+) -> BTreeMap<PathBuf, Wanted> {
+    let mut chosen = desired.to_vec();
+    let refusals = primitive::choose_all(&mut chosen, kinds, &vec![false; desired.len()], home);
+    let mut folders: BTreeMap<PathBuf, Wanted> = BTreeMap::new();
+    for (i, (d, refusal)) in chosen.iter().zip(refusals).enumerate() {
+        let folder = d.at.parent().and_then(|p| primitive::probe_folder(p, home));
+        let Some(folder) = folder.map(Path::to_path_buf) else {
+            continue;
+        };
+        let w = folders.entry(folder).or_insert(Wanted {
+            links: 0,
+            first: i,
+            symlink: false,
+            hard: None,
+            junction: false,
+            uses: BTreeMap::new(),
+            refused: Vec::new(),
+        });
+        w.links += 1;
+        if let Some(Obstacle::NotPermitted(why)) = refusal {
+            w.refused.push(format!("{}: {why}", d.at.shown()));
+            continue;
+        }
+        match d.link_type {
+            LinkType::Hardlink => w.hard = w.hard.or(Some(i)),
+            LinkType::Junction => w.junction = true,
+            LinkType::Symlink => w.symlink = true,
+        }
+        let uses = w.uses.entry(primitive::name(d.link_type)).or_default();
+        uses.0 += 1;
+        uses.1 += usize::from(d.fell_back().is_some());
     }
+    folders
 }
 
-/// Whether symlinks can be made and, if not, why, in one line (the first refusal decides).
-fn symlink_conclusion(report: &Report) -> String {
-    let probe = match report.folders.iter().find_map(|f| f.symlink_refused) {
-        Some(code) => Err(code),
-        None => Ok(()),
-    };
-    platform::explain::symlink_conclusion(probe, report.elevation, report.developer_mode)
+/// The manifest's first original of each kind, to try hard links and junctions with.
+struct Originals {
+    file: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
-/// The table and the verdict, as printed.
-pub fn render(report: &Report, view: &View) -> String {
-    let junctions = if cfg!(windows) { "-" } else { "n/a" };
-    let rows: Vec<[String; 6]> = report
-        .folders
+fn first_original(
+    desired: &[Desired],
+    kinds: &[Option<EntryKind>],
+    kind: EntryKind,
+) -> Option<PathBuf> {
+    desired
         .iter()
-        .map(|f| {
-            [
-                view.at_path(&f.folder),
-                f.links.to_string(),
-                cell(&Some(f.symlink.clone()), "-"),
-                cell(&f.hardlink, "-"),
-                cell(&f.junction, junctions),
-                uses(f),
-            ]
-        })
-        .collect();
-    let header = [
-        "folder",
-        "links",
-        "symlink",
-        "hard link",
-        "junction",
-        "apply uses",
-    ]
-    .map(str::to_string);
-    let width = |i: usize| {
-        rows.iter()
-            .chain(std::iter::once(&header))
-            .map(|r| r[i].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let widths: Vec<usize> = (0..6).map(width).collect();
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(
-            out,
-            "  {:<w0$}  {:>w1$}  {:<w2$}  {:<w3$}  {:<w4$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4],
-        );
-    }
-    if cfg!(windows) && !report.folders.is_empty() {
-        let _ = writeln!(out, "{}", symlink_conclusion(report));
-    }
-    for f in &report.folders {
-        let folder = view.at_path(&f.folder);
-        if let Err(e) = &f.symlink {
-            let _ = writeln!(out, "{folder}: symlink: {e}");
-        }
-        if let Some(Err(e)) = &f.hardlink {
-            let _ = writeln!(out, "{folder}: hard link: {e}");
-        }
-        if let Some(Err(e)) = &f.junction {
-            let _ = writeln!(out, "{folder}: junction: {e}");
-        }
-        for why in &f.refused {
-            let _ = writeln!(out, "{folder}: cannot link {why}");
-        }
-    }
-    let failing = report.folders.iter().filter(|f| !f.ok()).count();
-    if failing == 0 {
-        let mut total: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for f in &report.folders {
-            for (name, (n, fell_back)) in &f.uses {
-                let t = total.entry(name).or_default();
-                t.0 += n;
-                t.1 += fell_back;
-            }
-        }
-        let _ = writeln!(
-            out,
-            "apply can make each of the {} link{} as the manifest asks ({}).",
-            report.links,
-            if report.links == 1 { "" } else { "s" },
-            summary(&total)
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "apply would fail: the links asked for cannot be made in {failing} folder{} (see above).",
-            if failing == 1 { "" } else { "s" }
-        );
-    }
-    out
+        .zip(kinds)
+        .find(|(_, k)| **k == Some(kind))
+        .map(|(d, _)| d.to.clone())
 }
 
-/// What apply would make, e.g. `3 symlinks, 2 hard links (fallback)`.
-fn summary(uses: &BTreeMap<&str, (usize, usize)>) -> String {
-    let parts: Vec<String> = uses
-        .iter()
-        .map(|(name, (n, fell_back))| {
-            let plural = if *n == 1 { "" } else { "s" };
-            match fell_back {
-                0 => format!("{n} {name}{plural}"),
-                f if f == n => format!("{n} {name}{plural} (fallback)"),
-                f => format!("{n} {name}{plural} ({f} by fallback)"),
-            }
-        })
-        .collect();
-    if parts.is_empty() {
-        "no links".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The "apply uses" cell of a folder.
-fn uses(f: &FolderProbe) -> String {
-    let mut parts: Vec<String> = f
-        .uses
-        .iter()
-        .map(|(name, (_, fell_back))| {
-            if *fell_back > 0 {
-                format!("{name} (fallback)")
-            } else {
-                name.to_string()
-            }
-        })
-        .collect();
-    match f.refused.len() {
-        0 => {}
-        1 => parts.push("NOTHING for 1 link".into()),
-        n => parts.push(format!("NOTHING for {n} links")),
-    }
-    if parts.is_empty() {
-        "-".into()
-    } else {
-        parts.join(", ")
+/// Makes and removes a link of each kind in `folder`.
+fn probe_folder(
+    folder: PathBuf,
+    w: Wanted,
+    desired: &[Desired],
+    kinds: &[Option<EntryKind>],
+    originals: &Originals,
+) -> FolderProbe {
+    let d = &desired[w.first];
+    let kind = kinds[w.first].unwrap_or(EntryKind::File);
+    // A hard link is tried with the original one of this folder's hard links names.
+    let hard_original = w
+        .hard
+        .map(|i| desired[i].to.clone())
+        .or(originals.file.clone());
+    let symlink = platform::probe_symlink(&folder, &d.to, kind);
+    let symlink_refused = symlink.as_ref().err().map(std::io::Error::raw_os_error);
+    FolderProbe {
+        symlink: symlink.map_err(explain),
+        hardlink: hard_original
+            .as_deref()
+            .map(|o| platform::probe_hardlink(&folder, o).map_err(explain)),
+        junction: originals
+            .dir
+            .as_deref()
+            .and_then(|o| platform::probe_junction(&folder, o))
+            .map(|r| r.map_err(explain)),
+        folder,
+        links: w.links,
+        wants_symlink: w.symlink,
+        wants_hardlink: w.hard.is_some(),
+        wants_junction: w.junction,
+        uses: w.uses,
+        refused: w.refused,
+        symlink_refused,
     }
 }

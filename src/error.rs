@@ -5,6 +5,9 @@
 //! byte span so they can be shown as `file:line:col` with the offending line and carets under the
 //! span, as compilers do.
 
+#![warn(clippy::too_many_lines)]
+
+use crate::render::palette::{self, Palette};
 use crate::show::Shown as _;
 use std::fmt::Write as _;
 use std::io;
@@ -60,10 +63,15 @@ impl Diagnostic {
         }
     }
 
-    fn render(&self, out: &mut String, style: &Style) {
+    fn render(&self, out: &mut String, palette: Palette) {
         let gutter = self.line.to_string().len();
         let pad = " ".repeat(gutter);
-        let _ = writeln!(out, "{}: {}", style.error("error"), self.message);
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            palette.paint(palette::ERROR, "error"),
+            self.message
+        );
         let _ = writeln!(
             out,
             "{pad}--> {}:{}:{}",
@@ -78,9 +86,13 @@ impl Diagnostic {
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let _ = writeln!(out, "{pad} | {lead}{}", style.error(&"^".repeat(width)));
+        let _ = writeln!(
+            out,
+            "{pad} | {lead}{}",
+            palette.paint(palette::ERROR, &"^".repeat(width))
+        );
         if let Some(hint) = &self.hint {
-            let _ = writeln!(out, "{}: {hint}", style.hint("hint"));
+            let _ = writeln!(out, "{}: {hint}", palette.paint(palette::HINT, "hint"));
         }
     }
 }
@@ -328,9 +340,9 @@ impl Error {
     }
 
     /// Renders the error as shown on stderr.
-    pub fn render(&self, style: &Style) -> String {
+    pub fn render(&self, palette: Palette) -> String {
         if let Error::InReport(e) = self {
-            return e.render(style);
+            return e.render(palette);
         }
         let mut out = String::new();
         if let Error::Manifest(diagnostics) = self {
@@ -338,66 +350,22 @@ impl Error {
                 if i > 0 {
                     out.push('\n');
                 }
-                d.render(&mut out, style);
+                d.render(&mut out, palette);
             }
             let n = diagnostics.len();
             if n > 1 {
                 let _ = writeln!(
                     out,
                     "\n{}: {n} problems in the manifest; nothing was changed",
-                    style.error("error")
+                    palette.paint(palette::ERROR, "error")
                 );
             }
             return out;
         }
-        let _ = writeln!(out, "{}: {self}", style.error("error"));
+        let _ = writeln!(out, "{}: {self}", palette.paint(palette::ERROR, "error"));
         if let Some(hint) = self.hint() {
-            let _ = writeln!(out, "{}: {hint}", style.hint("hint"));
+            let _ = writeln!(out, "{}: {hint}", palette.paint(palette::HINT, "hint"));
         }
         out
-    }
-}
-
-/// ANSI styling, or none.
-#[derive(Debug, Clone, Copy)]
-pub struct Style {
-    /// Whether to emit colour escapes.
-    pub color: bool,
-}
-
-impl Style {
-    fn paint(&self, style: anstyle::Style, s: &str) -> String {
-        if self.color {
-            format!("{}{s}{}", style.render(), style.render_reset())
-        } else {
-            s.to_string()
-        }
-    }
-    fn fg(colour: anstyle::AnsiColor) -> anstyle::Style {
-        anstyle::Style::new().fg_color(Some(colour.into()))
-    }
-    /// Red, bold.
-    pub fn error(&self, s: &str) -> String {
-        self.paint(Self::fg(anstyle::AnsiColor::Red).bold(), s)
-    }
-    /// Cyan, bold.
-    pub fn hint(&self, s: &str) -> String {
-        self.paint(Self::fg(anstyle::AnsiColor::Cyan).bold(), s)
-    }
-    /// Green.
-    pub fn create(&self, s: &str) -> String {
-        self.paint(Self::fg(anstyle::AnsiColor::Green), s)
-    }
-    /// Red.
-    pub fn remove(&self, s: &str) -> String {
-        self.paint(Self::fg(anstyle::AnsiColor::Red), s)
-    }
-    /// Faint.
-    pub fn dim(&self, s: &str) -> String {
-        self.paint(anstyle::Style::new().dimmed(), s)
-    }
-    /// Yellow, as fixes are.
-    pub fn fix(&self, s: &str) -> String {
-        self.paint(Self::fg(anstyle::AnsiColor::Yellow), s)
     }
 }

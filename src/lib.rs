@@ -19,6 +19,30 @@
 //! and writes linkfile's own state folder through no-follow handles, and checks it is the
 //! user's own). [`records`] checks an intent or operation record before any step of it runs. [`run`] is the whole command line as a function
 //! of arguments, environment and output streams, so tests drive it without a process.
+//!
+//! # Glossary
+//!
+//! - **at**: where a link goes, in the home (`~/.gitconfig`): the manifest's key. Never
+//!   "target" or "destination", words tools use for both ends.
+//! - **to**: what the link points to, in the repo (`git/config`): the manifest's value.
+//! - **original**: the file or folder at `to`, the repo's own; linkfile never changes it except
+//!   by `adopt` (and `add`, which moves a home file into the repo on purpose).
+//! - **place**: one `at` as the manifest resolves it now, or as a view of the history recorded
+//!   it; records may name only places, the folders above them, the backup store and originals.
+//! - **owned**: a link linkfile made and whose text still equals what it recorded; only an owned
+//!   link is ever replaced or removed without a backup. A changed one is **released**.
+//! - **view**: the set of links an operation left owned (`at`, link text, primitive), kept in
+//!   its operation record; `undo` plans its way back to the parent's view.
+//! - **plan**: what differs between the wanted links and the disk, one entry per place with an
+//!   action (`ok`, `create`, `fix`, `remove`, `conflict`, `release`), computed without writing.
+//! - **step**: one filesystem call of an apply (make a link, move a file to the backup store,
+//!   exchange two names…), checked after it runs and undoable from what the disk shows.
+//! - **intent**: the steps of an operation, written and synced before the first of them runs,
+//!   so that a run killed half way is rolled back by the next one (or `linkfile recover`).
+//! - **record**: an operation record (id, parent, command, manifest hash, view, backups), immutable
+//!   once written; intents and records are checked against the places before any step runs.
+//! - **backup store**: the state folder's `backups/`, where anything linkfile moves out of the
+//!   way goes, each time under a fresh name: a backup never overwrites another.
 
 pub mod apply;
 pub mod cli;
@@ -56,7 +80,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice, Invocation};
-use crate::error::Style;
+use crate::render::palette::{self, Palette};
 
 pub use crate::commands::{Session, load};
 pub use crate::exit_code::ExitCode;
@@ -79,6 +103,10 @@ pub struct System {
     pub stderr_is_terminal: bool,
     /// This machine's host name (for `when.host`).
     pub host: String,
+    /// What `--color auto` gives stdout (NO_COLOR, CLICOLOR, CLICOLOR_FORCE, TERM, a terminal).
+    pub stdout_palette: Palette,
+    /// What `--color auto` gives stderr.
+    pub stderr_palette: Palette,
 }
 
 impl System {
@@ -91,6 +119,8 @@ impl System {
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal: io::stderr().is_terminal(),
             host: platform::hostname(),
+            stdout_palette: palette::auto_for(&io::stdout()),
+            stderr_palette: palette::auto_for(&io::stderr()),
         }
     }
 
@@ -109,19 +139,15 @@ where
         Ok(cli) => cli.invocation(),
         Err(e) => return clap_answer(&e, sys, out, err).into(),
     };
-    let out_style = Style {
-        color: colours(invocation.color, sys.stdout_is_terminal, sys),
-    };
-    let err_style = Style {
-        color: colours(invocation.color, sys.stderr_is_terminal, sys),
-    };
+    let out_palette = colours(invocation.color, sys.stdout_palette);
+    let err_palette = colours(invocation.color, sys.stderr_palette);
     let mut out = EndsQuietly {
         inner: out,
         closed: false,
     };
-    match commands::execute(&invocation, sys, out_style, &mut out, err) {
+    match commands::execute(&invocation, sys, out_palette, &mut out, err) {
         Ok(code) => code.into(),
-        Err(e) => report_error(&e, &invocation, err_style, &mut out, err).into(),
+        Err(e) => report_error(&e, &invocation, err_palette, &mut out, err).into(),
     }
 }
 
@@ -138,7 +164,7 @@ fn clap_answer(
         let _ = write!(out, "{text}");
         return ExitCode::Ok;
     }
-    if colours(ColorChoice::Auto, sys.stderr_is_terminal, sys) {
+    if sys.stderr_palette.is_coloured() {
         let _ = write!(err, "{}", text.ansi());
     } else {
         let _ = write!(err, "{text}");
@@ -151,7 +177,7 @@ fn clap_answer(
 fn report_error(
     e: &error::Error,
     invocation: &Invocation,
-    style: Style,
+    palette: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitCode {
@@ -159,7 +185,7 @@ fn report_error(
         let report = render::outputs::ErrorReport::of(e);
         let _ = out.write_all(render::outputs::to_json(&report).as_bytes());
     }
-    let _ = err.write_all(e.render(&style).as_bytes());
+    let _ = err.write_all(e.render(palette).as_bytes());
     e.exit_code()
 }
 
@@ -199,29 +225,11 @@ impl Write for EndsQuietly<'_> {
     }
 }
 
-/// Whether to colour a stream, by the conventions anstream follows: `--color always|never` wins;
-/// under `auto`, NO_COLOR (non-empty) turns colour off, then CLICOLOR_FORCE (other than `0`)
-/// turns it on even in a pipe, then CLICOLOR=0 turns it off; otherwise a terminal whose TERM is
-/// not `dumb` (or CLICOLOR=1, or CI) is coloured.
-fn colours(choice: ColorChoice, terminal: bool, sys: &System) -> bool {
+/// A stream's colours: `--color always|never` wins over what `auto` found for it.
+fn colours(choice: ColorChoice, auto: Palette) -> Palette {
     match choice {
-        ColorChoice::Always => return true,
-        ColorChoice::Never => return false,
-        ColorChoice::Auto => {}
+        ColorChoice::Always => Palette::COLOURED,
+        ColorChoice::Never => Palette::PLAIN,
+        ColorChoice::Auto => auto,
     }
-    let clicolor = (sys.env)("CLICOLOR").map(|v| v != "0");
-    if sys.var("NO_COLOR").is_some() {
-        return false;
-    }
-    if sys.var("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
-        return true;
-    }
-    if clicolor == Some(false) {
-        return false;
-    }
-    let term_has_colour = match (sys.env)("TERM") {
-        None => platform::UNSET_TERM_HAS_COLOUR,
-        Some(term) => term != "dumb",
-    };
-    terminal && (term_has_colour || clicolor == Some(true) || (sys.env)("CI").is_some())
 }

@@ -17,13 +17,14 @@ use std::path::{Path, PathBuf};
 use crate::System;
 use crate::apply::{self, Outcome, Transaction};
 use crate::each;
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
 use crate::observe::{self, Actual};
 use crate::oplog::{self, Operation, OwnedLink, State};
 use crate::plan::{self, Action, Input, Plan, Purpose, Want};
 use crate::platform;
 use crate::render::human::{self, View};
+use crate::render::palette::Palette;
 use crate::resolve::{self, Desired, Resolved};
 use crate::selection::{Selection, Selector};
 
@@ -413,7 +414,7 @@ fn skip_optional(records: &mut Vec<Input>, skipped: &mut Vec<resolve::Skipped>, 
     let view = View {
         home: &s.home,
         repo: &s.repo,
-        style: Style { color: false },
+        palette: Palette::PLAIN,
         verbose: false,
         diff_lines: Some(human::DIFF_LINES),
     };

@@ -16,6 +16,8 @@
 //! Windows: ownership and ACLs are not checked (documented in the README); names are still
 //! looked at with `symlink_metadata` before use and temporary files created exclusively.
 
+#![warn(clippy::too_many_lines)]
+
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -240,10 +242,11 @@ fn name_of(path: &Path) -> &OsStr {
 
 #[cfg(unix)]
 mod imp {
+    use rustix::fs::{self, AtFlags, Mode, OFlags};
+    use rustix::io::Errno;
     use std::ffi::CString;
     use std::fs::File;
     use std::io;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;
@@ -256,22 +259,14 @@ mod imp {
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     }
 
-    fn check(r: libc::c_int) -> io::Result<libc::c_int> {
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(r)
-        }
-    }
-
     pub fn is_loop(e: &io::Error) -> bool {
         // O_NOFOLLOW on a link: ELOOP (EMLINK on FreeBSD, EFTYPE on NetBSD).
-        matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EMLINK))
+        let code = e.raw_os_error();
+        code == Some(Errno::LOOP.raw_os_error()) || code == Some(Errno::MLINK.raw_os_error())
     }
 
     fn euid() -> u32 {
-        // SAFETY: geteuid cannot fail and touches no memory of ours.
-        unsafe { libc::geteuid() }
+        rustix::process::geteuid().as_raw()
     }
 
     /// Why a folder of the state (`own`) or above it is not to be trusted, if it is not.
@@ -348,13 +343,15 @@ mod imp {
 
     pub fn open_dir(at: Option<&Dir>, name: &Path, shown: &Path) -> Result<Option<Dir>, Error> {
         let c = cstr(name).map_err(|e| state_err(shown, e))?;
-        let base = at.map_or(libc::AT_FDCWD, |d| d.fd.as_raw_fd());
-        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-        // SAFETY: `c` is NUL-terminated and `base` is an open folder or AT_FDCWD.
-        let fd = match check(unsafe { libc::openat(base, c.as_ptr(), flags) }) {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let opened = match at {
+            Some(d) => fs::openat(&d.fd, c.as_c_str(), flags, Mode::empty()),
+            None => fs::openat(fs::CWD, c.as_c_str(), flags, Mode::empty()),
+        };
+        let fd = match opened.map_err(io::Error::from) {
             Ok(fd) => fd,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if is_loop(&e) || e.raw_os_error() == Some(libc::ENOTDIR) => {
+            Err(e) if is_loop(&e) || e.raw_os_error() == Some(Errno::NOTDIR.raw_os_error()) => {
                 return match std::fs::symlink_metadata(shown) {
                     Ok(m) if m.file_type().is_symlink() => Err(is_a_link(shown)),
                     _ => Err(state_err(shown, e)),
@@ -362,8 +359,6 @@ mod imp {
             }
             Err(e) => return Err(state_err(shown, e)),
         };
-        // SAFETY: `fd` was just opened by us and is owned by nothing else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let m = File::from(fd.try_clone().map_err(|e| state_err(shown, e))?)
             .metadata()
             .map_err(|e| state_err(shown, e))?;
@@ -378,57 +373,52 @@ mod imp {
 
     pub fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
         let c = cstr(Path::new(name))?;
-        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
-        check(unsafe { libc::mkdirat(dir.fd.as_raw_fd(), c.as_ptr(), 0o700) }).map(|_| ())
+        Ok(fs::mkdirat(
+            &dir.fd,
+            c.as_c_str(),
+            Mode::from_raw_mode(0o700),
+        )?)
     }
 
     pub fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
         let c = cstr(Path::new(name))?;
-        let base = libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let base = OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let flags = match how {
             // Never blocks on a FIFO planted there: it is refused below.
-            Open::Read => base | libc::O_RDONLY | libc::O_NONBLOCK,
-            Open::Lock => base | libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK,
-            Open::CreateNew => base | libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
+            Open::Read => base | OFlags::RDONLY | OFlags::NONBLOCK,
+            Open::Lock => base | OFlags::RDWR | OFlags::CREATE | OFlags::NONBLOCK,
+            Open::CreateNew => base | OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
         };
-        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
-        let fd = check(unsafe {
-            libc::openat(dir.fd.as_raw_fd(), c.as_ptr(), flags, 0o600 as libc::c_uint)
-        })?;
-        // SAFETY: `fd` was just opened by us and is owned by nothing else.
-        let file = unsafe { File::from_raw_fd(fd as RawFd) };
+        let file = File::from(fs::openat(
+            &dir.fd,
+            c.as_c_str(),
+            flags,
+            Mode::from_raw_mode(0o600),
+        )?);
         if !file.metadata()?.is_file() {
             return Err(io::Error::other("it is not a regular file"));
         }
         if how != Open::CreateNew {
             // Back to blocking reads and writes on the regular file it is.
-            // SAFETY: fcntl on an fd we own.
-            unsafe {
-                let fl = libc::fcntl(fd, libc::F_GETFL);
-                libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK);
-            }
+            let flags = fs::fcntl_getfl(&file)?;
+            fs::fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
         }
         Ok(file)
     }
 
     pub fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
         let (f, t) = (cstr(Path::new(from))?, cstr(Path::new(to))?);
-        let fd = dir.fd.as_raw_fd();
-        // SAFETY: both names are NUL-terminated and the fd is an open folder.
-        check(unsafe { libc::renameat(fd, f.as_ptr(), fd, t.as_ptr()) }).map(|_| ())
+        Ok(fs::renameat(&dir.fd, f.as_c_str(), &dir.fd, t.as_c_str())?)
     }
 
     pub fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
         let c = cstr(Path::new(name))?;
-        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
-        check(unsafe { libc::unlinkat(dir.fd.as_raw_fd(), c.as_ptr(), 0) }).map(|_| ())
+        Ok(fs::unlinkat(&dir.fd, c.as_c_str(), AtFlags::empty())?)
     }
 
     pub fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
         let c = cstr(Path::new(name))?;
-        // SAFETY: `c` is NUL-terminated and the fd is an open folder.
-        check(unsafe { libc::unlinkat(dir.fd.as_raw_fd(), c.as_ptr(), libc::AT_REMOVEDIR) })
-            .map(|_| ())
+        Ok(fs::unlinkat(&dir.fd, c.as_c_str(), AtFlags::REMOVEDIR)?)
     }
 
     pub fn sync(dir: &Dir) -> io::Result<()> {

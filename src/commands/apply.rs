@@ -6,14 +6,15 @@ use super::transact::{Transact, begin, transact};
 use super::{Setup, session};
 use crate::System;
 use crate::cli::ApplyMode;
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::exit_code::ExitCode;
+use crate::render::palette::Palette;
 
 pub(super) fn run(
     mut s: Setup,
     mode: &ApplyMode,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {

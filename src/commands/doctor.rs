@@ -6,16 +6,17 @@ use super::Setup;
 use crate::System;
 use crate::cli::Output;
 use crate::doctor;
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::render::human::{DIFF_LINES, View};
 use crate::render::outputs::{DoctorReport, to_json};
+use crate::render::palette::Palette;
 
 pub(super) fn run(
     s: Setup,
     output: Output,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     let (desired, kinds) = s.links(sys)?;
@@ -32,10 +33,11 @@ pub(super) fn run(
     let view = View {
         home: &s.home,
         repo: &s.repo,
-        style,
+        palette: style,
         verbose: output.verbose(),
         diff_lines: Some(DIFF_LINES),
     };
-    out.write_all(doctor::render(&report, &view).as_bytes())?;
+    let os = crate::platform::explain::Os::current();
+    out.write_all(crate::render::doctor::render(&report, &view, os).as_bytes())?;
     Ok(code)
 }

@@ -7,17 +7,18 @@ use super::transact::{carry, note_pending, view};
 use super::{Setup, session};
 use crate::System;
 use crate::cli::{Effect, Output, PendingExit, PlanMode};
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::plan::Plan;
 use crate::render::human;
 use crate::render::json::Report;
+use crate::render::palette::Palette;
 
 pub(super) fn run(
     mut s: Setup,
     mode: &PlanMode,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     carry(&mut s, sys, Effect::DryRun, mode.output, out)?;

@@ -8,11 +8,12 @@ use super::{Session, Setup, with_wanted};
 use crate::System;
 use crate::apply;
 use crate::cli::{Effect, Output, Writing};
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::oplog::{self, State};
 use crate::render::human::{self, View};
 use crate::render::json::Report;
+use crate::render::palette::Palette;
 
 /// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
 /// nothing, not even the lock file, and never recovers (see [`note_pending`]).
@@ -140,14 +141,14 @@ pub(super) fn begin(
 /// How the human output of a session is shown.
 pub(super) fn view(
     s: &Session,
-    style: Style,
+    style: Palette,
     output: Output,
     diff_lines: Option<usize>,
 ) -> View<'_> {
     View {
         home: &s.home,
         repo: &s.repo,
-        style,
+        palette: style,
         verbose: output.verbose(),
         diff_lines,
     }
@@ -160,7 +161,7 @@ pub(super) struct Transact<'a> {
     /// For an undo, the operation it reverts.
     pub(super) undoes: Option<u64>,
     pub(super) run: Writing,
-    pub(super) style: Style,
+    pub(super) style: Palette,
     pub(super) lock: WriterLock,
     /// Stderr, when it is a terminal: a progress bar for long work goes there.
     pub(super) progress: Option<&'a mut dyn Write>,
@@ -227,7 +228,7 @@ pub(super) fn transact(
 fn show_plan(
     session: &Session,
     run: Writing,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let plan = &session.plan;

@@ -3,10 +3,11 @@
 use std::io::Write;
 
 use crate::System;
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::pipeline::Setup;
 use crate::pipeline::undo::undo_session;
 pub(super) use crate::pipeline::undo::undo_target;
+use crate::render::palette::Palette;
 
 /// Runs `linkfile undo`: an `add` is reverted by its own steps ([`super::add::undo`]), any other
 /// operation by planning towards the view before it.
@@ -14,7 +15,7 @@ pub(super) fn run(
     mut s: Setup,
     run: &crate::cli::Writing,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<crate::ExitCode, Error> {

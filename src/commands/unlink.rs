@@ -6,15 +6,16 @@ use super::Setup;
 use super::transact::{Transact, begin, transact};
 use crate::System;
 use crate::cli::UnlinkMode;
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::pipeline::undo::unlink_session;
+use crate::render::palette::Palette;
 
 pub(super) fn run(
     mut s: Setup,
     mode: &UnlinkMode,
     sys: &System,
-    style: Style,
+    style: Palette,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {

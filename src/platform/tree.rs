@@ -13,6 +13,8 @@
 //! put in its place meanwhile: [`Tree::check_unchanged`] walks every folder used again, at the
 //! end, to find that out (the apply then rolls back, through the same handles).
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io;
@@ -209,11 +211,11 @@ mod tests {
     /// it, who is not root either).
     fn users_link(text: &Path, at: &Path) {
         symlink(text, at).unwrap();
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(at.as_os_str().as_bytes()).unwrap();
-        // SAFETY: `c` is NUL-terminated.
-        if unsafe { libc::geteuid() } == 0 {
-            assert_eq!(unsafe { libc::lchown(c.as_ptr(), 65534, 65534) }, 0);
+        if rustix::process::geteuid().is_root() {
+            let nobody = rustix::fs::Uid::from_raw(65534);
+            let nogroup = rustix::fs::Gid::from_raw(65534);
+            let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
+            rustix::fs::chownat(rustix::fs::CWD, at, Some(nobody), Some(nogroup), flags).unwrap();
         }
     }
 
@@ -256,7 +258,7 @@ mod tests {
         let mut tree = Tree::new([t.join("home")]);
         let e = tree.folder(&t.join("out/users")).err().unwrap();
         assert_eq!(link_on_the_way_at(&e), Some(t.join("out/users").as_path()));
-        if unsafe { libc::geteuid() } == 0 {
+        if rustix::process::geteuid().is_root() {
             symlink(t.join("elsewhere"), t.join("out/roots")).unwrap();
             assert!(tree.folder(&t.join("out/roots")).is_ok());
         }

@@ -1,7 +1,12 @@
 //! Unix link primitives.
 
+#![warn(clippy::too_many_lines)]
+
 use std::io;
 use std::path::Path;
+
+use rustix::fs;
+use rustix::io::Errno;
 
 use super::{Flavour, ReadLink};
 
@@ -53,15 +58,8 @@ pub fn volume_of(path: &Path) -> io::Result<u64> {
 }
 
 pub fn writable_folder(dir: &Path) -> io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: `c` is a valid NUL-terminated string.
-    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    let c = c_name(dir.as_os_str())?;
+    Ok(fs::access(c.as_c_str(), fs::Access::WRITE_OK)?)
 }
 
 pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
@@ -81,85 +79,36 @@ pub struct Folder {
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const FOLDER_FLAGS: libc::c_int = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+const FOLDER_FLAGS: fs::OFlags = fs::OFlags::PATH
+    .union(fs::OFlags::DIRECTORY)
+    .union(fs::OFlags::CLOEXEC);
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-const FOLDER_FLAGS: libc::c_int = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+const FOLDER_FLAGS: fs::OFlags = fs::OFlags::RDONLY
+    .union(fs::OFlags::DIRECTORY)
+    .union(fs::OFlags::CLOEXEC);
 
+/// A name as the system calls take it; a NUL inside is `InvalidInput`.
 fn c_name(name: &std::ffi::OsStr) -> io::Result<std::ffi::CString> {
     use std::os::unix::ffi::OsStrExt;
     std::ffi::CString::new(name.as_bytes())
         .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
 }
 
-fn check(r: libc::c_int) -> io::Result<()> {
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-/// `renameat2` by its system call (any libc), or `None` where the kernel has none.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn renameat2(
-    from: &Folder,
-    name: &std::ffi::CStr,
-    to: &Folder,
-    to_name: &std::ffi::CStr,
-    flags: libc::c_uint,
-) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: both fds are open and both names NUL-terminated.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            from.fd.as_raw_fd(),
-            name.as_ptr(),
-            to.fd.as_raw_fd(),
-            to_name.as_ptr(),
-            flags,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
 /// Whether a `renameat2` error says the kernel or filesystem lacks the flag asked for.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
-    )
+fn unsupported(e: Errno) -> bool {
+    e == Errno::INVAL || e == Errno::NOSYS || e == Errno::OPNOTSUPP
 }
 
 impl Folder {
     /// Opens `dir` by its path, following links on the way (the system's, above a home).
     pub fn open(dir: &Path) -> io::Result<Folder> {
         let c = c_name(dir.as_os_str())?;
-        // SAFETY: `c` is a valid NUL-terminated string; the returned fd is checked and owned.
-        let fd = unsafe { libc::open(c.as_ptr(), FOLDER_FLAGS) };
-        Folder::own(fd, dir.to_path_buf())
-    }
-
-    fn own(fd: libc::c_int, dir: std::path::PathBuf) -> io::Result<Folder> {
-        use std::os::fd::FromRawFd;
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just opened by us and is not owned elsewhere.
+        let fd = fs::open(c.as_c_str(), FOLDER_FLAGS, fs::Mode::empty())?;
         Ok(Folder {
-            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
-            dir,
+            fd,
+            dir: dir.to_path_buf(),
         })
-    }
-
-    fn raw(&self) -> libc::c_int {
-        use std::os::fd::AsRawFd;
-        self.fd.as_raw_fd()
     }
 
     /// The path this folder was opened by.
@@ -171,20 +120,21 @@ impl Folder {
     /// [`super::tree::link_on_the_way`].
     pub fn open_child(&self, name: &std::ffi::OsStr) -> io::Result<Folder> {
         let c = c_name(name)?;
-        // SAFETY: the fd is open and `c` NUL-terminated; the result is checked and owned.
-        let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), FOLDER_FLAGS | libc::O_NOFOLLOW) };
-        match Folder::own(fd, self.dir.join(name)) {
+        let flags = FOLDER_FLAGS | fs::OFlags::NOFOLLOW;
+        match fs::openat(&self.fd, c.as_c_str(), flags, fs::Mode::empty()) {
+            Ok(fd) => Ok(Folder {
+                fd,
+                dir: self.dir.join(name),
+            }),
             // ELOOP (a link, O_NOFOLLOW) or ENOTDIR (O_PATH opens the link itself, then is
             // refused as no folder): tell a link from a file.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
-                match self.entry(name) {
-                    Ok(super::tree::Entry { is_link: true, .. }) => {
-                        Err(super::tree::link_on_the_way(&self.dir.join(name)))
-                    }
-                    _ => Err(e),
+            Err(e) if e == Errno::LOOP || e == Errno::NOTDIR => match self.entry(name) {
+                Ok(super::tree::Entry { is_link: true, .. }) => {
+                    Err(super::tree::link_on_the_way(&self.dir.join(name)))
                 }
-            }
-            other => other,
+                _ => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -194,23 +144,23 @@ impl Folder {
         match self.open_child(name) {
             Err(e) if super::tree::is_link_on_the_way(&e) && self.owned_by_root(name) => {
                 let c = c_name(name)?;
-                // SAFETY: as in `open_child`.
-                let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), FOLDER_FLAGS) };
-                Folder::own(fd, self.dir.join(name))
+                let fd = fs::openat(&self.fd, c.as_c_str(), FOLDER_FLAGS, fs::Mode::empty())?;
+                Ok(Folder {
+                    fd,
+                    dir: self.dir.join(name),
+                })
             }
             other => other,
         }
     }
 
-    fn stat(&self, name: &std::ffi::OsStr) -> io::Result<libc::stat> {
+    fn stat(&self, name: &std::ffi::OsStr) -> io::Result<fs::Stat> {
         let c = c_name(name)?;
-        // SAFETY: zeroed `stat` is a valid value of a plain C struct.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: the fd is open, `c` NUL-terminated, `st` writable.
-        check(unsafe {
-            libc::fstatat(self.raw(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW)
-        })?;
-        Ok(st)
+        Ok(fs::statat(
+            &self.fd,
+            c.as_c_str(),
+            fs::AtFlags::SYMLINK_NOFOLLOW,
+        )?)
     }
 
     fn owned_by_root(&self, name: &std::ffi::OsStr) -> bool {
@@ -220,10 +170,7 @@ impl Folder {
     /// This folder's identity (device, inode).
     #[allow(clippy::unnecessary_cast)] // dev_t and ino_t differ between systems
     pub fn id(&self) -> io::Result<super::tree::FileId> {
-        // SAFETY: zeroed `stat` is a valid value of a plain C struct.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: the fd is open and `st` writable.
-        check(unsafe { libc::fstat(self.raw(), &mut st) })?;
+        let st = fs::fstat(&self.fd)?;
         Ok(super::tree::FileId(st.st_dev as u64, st.st_ino as u64))
     }
 
@@ -234,27 +181,29 @@ impl Folder {
         let Ok(st) = self.stat(name) else {
             return false;
         };
-        st.st_mode & libc::S_IFMT == libc::S_IFREG
+        fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::RegularFile
             && std::fs::metadata(original)
                 .is_ok_and(|m| m.dev() == st.st_dev as u64 && m.ino() == st.st_ino as u64)
     }
 
     /// What `name` is in this folder, never following it.
     pub fn entry(&self, name: &std::ffi::OsStr) -> io::Result<super::tree::Entry> {
-        let st = self.stat(name)?;
-        let fmt = st.st_mode & libc::S_IFMT;
+        let kind = fs::FileType::from_raw_mode(self.stat(name)?.st_mode);
         Ok(super::tree::Entry {
-            is_link: fmt == libc::S_IFLNK,
-            is_dir: fmt == libc::S_IFDIR,
-            is_file: fmt == libc::S_IFREG,
+            is_link: kind == fs::FileType::Symlink,
+            is_dir: kind == fs::FileType::Directory,
+            is_file: kind == fs::FileType::RegularFile,
         })
     }
 
     /// `mkdirat`: a new folder `name` (never replaces anything).
     pub fn make_dir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
         let c = c_name(name)?;
-        // SAFETY: the fd is open and `c` NUL-terminated.
-        check(unsafe { libc::mkdirat(self.raw(), c.as_ptr(), 0o777) })
+        Ok(fs::mkdirat(
+            &self.fd,
+            c.as_c_str(),
+            fs::Mode::from_raw_mode(0o777),
+        )?)
     }
 
     /// `fchmodat`: gives the folder `name`, just made here, the permission bits `mode`.
@@ -262,31 +211,30 @@ impl Folder {
         let c = c_name(name)?;
         // Opened without following a link, then changed through the handle: a link swapped in
         // since the mkdir is refused, never chmod'ed through.
-        let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-        // SAFETY: the fd is open and `c` NUL-terminated.
-        let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just opened and is closed below.
-        let result = check(unsafe { libc::fchmod(fd, mode as libc::mode_t) });
-        // SAFETY: `fd` is open and owned here.
-        unsafe { libc::close(fd) };
-        result
+        let flags =
+            fs::OFlags::RDONLY | fs::OFlags::DIRECTORY | fs::OFlags::NOFOLLOW | fs::OFlags::CLOEXEC;
+        let fd = fs::openat(&self.fd, c.as_c_str(), flags, fs::Mode::empty())?;
+        #[allow(clippy::unnecessary_cast)] // mode_t is u16 on some systems
+        Ok(fs::fchmod(
+            &fd,
+            fs::Mode::from_raw_mode(mode as fs::RawMode),
+        )?)
     }
 
     /// `unlinkat(AT_REMOVEDIR)`: removes the folder `name` if it is empty.
     pub fn remove_dir(&self, name: &std::ffi::OsStr) -> io::Result<()> {
         let c = c_name(name)?;
-        // SAFETY: the fd is open and `c` NUL-terminated.
-        check(unsafe { libc::unlinkat(self.raw(), c.as_ptr(), libc::AT_REMOVEDIR) })
+        Ok(fs::unlinkat(
+            &self.fd,
+            c.as_c_str(),
+            fs::AtFlags::REMOVEDIR,
+        )?)
     }
 
     /// `unlinkat`: removes the link (or file name) `name`, never what it points to.
     pub fn remove_link(&self, name: &std::ffi::OsStr, _flavour: Flavour) -> io::Result<()> {
         let c = c_name(name)?;
-        // SAFETY: the fd is open and `c` NUL-terminated.
-        check(unsafe { libc::unlinkat(self.raw(), c.as_ptr(), 0) })
+        Ok(fs::unlinkat(&self.fd, c.as_c_str(), fs::AtFlags::empty())?)
     }
 
     /// A new link `name` in this folder holding `text` (`symlinkat`; never replaces anything).
@@ -300,24 +248,20 @@ impl Folder {
             return Err(no_junctions());
         }
         let (name, text) = (c_name(name)?, c_name(text.as_os_str())?);
-        // SAFETY: both strings are NUL-terminated and the fd is open.
-        check(unsafe { libc::symlinkat(text.as_ptr(), self.raw(), name.as_ptr()) })
+        Ok(fs::symlinkat(text.as_c_str(), &self.fd, name.as_c_str())?)
     }
 
     /// `linkat`: a new name `name` here for the file `original` (never replaces anything; a
     /// link at `original` is not followed).
     pub fn hard_link(&self, original: &Path, name: &std::ffi::OsStr) -> io::Result<()> {
         let (original, name) = (c_name(original.as_os_str())?, c_name(name)?);
-        // SAFETY: both strings are NUL-terminated and the fd is open.
-        check(unsafe {
-            libc::linkat(
-                libc::AT_FDCWD,
-                original.as_ptr(),
-                self.raw(),
-                name.as_ptr(),
-                0,
-            )
-        })
+        Ok(fs::linkat(
+            fs::CWD,
+            original.as_c_str(),
+            &self.fd,
+            name.as_c_str(),
+            fs::AtFlags::empty(),
+        )?)
     }
 
     pub fn read_link(&self, name: &std::ffi::OsStr) -> ReadLink {
@@ -325,24 +269,13 @@ impl Folder {
         let Ok(c) = c_name(name) else {
             return ReadLink::Failed(io::ErrorKind::InvalidInput.into());
         };
-        let mut buf = [0u8; 4096];
-        // SAFETY: the fd is open, `c` is NUL-terminated, and `buf` has `buf.len()` writable bytes.
-        let n =
-            unsafe { libc::readlinkat(self.raw(), c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            return classify_read_link_error(io::Error::last_os_error());
+        // rustix grows its buffer until the whole text fits.
+        match fs::readlinkat(&self.fd, c.as_c_str(), Vec::new()) {
+            Ok(text) => ReadLink::Link(std::path::PathBuf::from(std::ffi::OsString::from_vec(
+                text.into_bytes(),
+            ))),
+            Err(e) => classify_read_link_error(e.into()),
         }
-        let n = n as usize;
-        if n == buf.len() {
-            // Possibly truncated: ask again the long way.
-            return match std::fs::read_link(self.dir.join(name)) {
-                Ok(t) => ReadLink::Link(t),
-                Err(e) => classify_read_link_error(e),
-            };
-        }
-        ReadLink::Link(std::path::PathBuf::from(std::ffi::OsString::from_vec(
-            buf[..n].to_vec(),
-        )))
     }
 
     /// The flavour of the link `name` (none on Unix).
@@ -360,15 +293,25 @@ impl Folder {
     ) -> io::Result<()> {
         let (c, to_c) = (c_name(name)?, c_name(to_name)?);
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        match renameat2(self, &c, to, &to_c, libc::RENAME_NOREPLACE) {
-            Err(e) if unsupported(&e) => {}
-            done => return done,
+        match fs::renameat_with(
+            &self.fd,
+            c.as_c_str(),
+            &to.fd,
+            to_c.as_c_str(),
+            fs::RenameFlags::NOREPLACE,
+        ) {
+            Err(e) if unsupported(e) => {}
+            done => return Ok(done?),
         }
         if to.entry(to_name).is_ok() {
             return Err(io::ErrorKind::AlreadyExists.into());
         }
-        // SAFETY: both fds are open and both names NUL-terminated.
-        check(unsafe { libc::renameat(self.raw(), c.as_ptr(), to.raw(), to_c.as_ptr()) })
+        Ok(fs::renameat(
+            &self.fd,
+            c.as_c_str(),
+            &to.fd,
+            to_c.as_c_str(),
+        )?)
     }
 
     /// Renames `temp` over `name` in this folder (`renameat`: there is no moment without
@@ -380,8 +323,12 @@ impl Folder {
         _old: Flavour,
     ) -> io::Result<()> {
         let (temp, name) = (c_name(temp)?, c_name(name)?);
-        // SAFETY: the fd is open and both names NUL-terminated.
-        check(unsafe { libc::renameat(self.raw(), temp.as_ptr(), self.raw(), name.as_ptr()) })
+        Ok(fs::renameat(
+            &self.fd,
+            temp.as_c_str(),
+            &self.fd,
+            name.as_c_str(),
+        )?)
     }
 
     /// Swaps `a` and `b` in this folder atomically (Linux: `renameat2(RENAME_EXCHANGE)`);
@@ -390,9 +337,10 @@ impl Folder {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
             let (a, b) = (c_name(a)?, c_name(b)?);
-            match renameat2(self, &a, self, &b, libc::RENAME_EXCHANGE) {
-                Err(e) if unsupported(&e) => Err(io::ErrorKind::Unsupported.into()),
-                done => done,
+            let flags = fs::RenameFlags::EXCHANGE;
+            match fs::renameat_with(&self.fd, a.as_c_str(), &self.fd, b.as_c_str(), flags) {
+                Err(e) if unsupported(e) => Err(io::ErrorKind::Unsupported.into()),
+                done => Ok(done?),
             }
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -410,26 +358,26 @@ impl Folder {
         to: &Folder,
         to_name: &std::ffi::OsStr,
     ) -> io::Result<()> {
-        use std::os::fd::FromRawFd;
         use std::os::unix::fs::PermissionsExt;
         let (c, to_c) = (c_name(name)?, c_name(to_name)?);
-        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-        // SAFETY: the fd is open and `c` NUL-terminated; the result is checked and owned.
-        let fd = unsafe { libc::openat(self.raw(), c.as_ptr(), flags) };
-        check(fd)?;
-        // SAFETY: `fd` was just opened and is owned by nothing else.
-        let mut src = unsafe { std::fs::File::from_raw_fd(fd) };
+        let flags = fs::OFlags::RDONLY | fs::OFlags::NOFOLLOW | fs::OFlags::CLOEXEC;
+        let mut src = std::fs::File::from(fs::openat(
+            &self.fd,
+            c.as_c_str(),
+            flags,
+            fs::Mode::empty(),
+        )?);
         let meta = src.metadata()?;
         if !meta.is_file() {
             return Err(io::Error::from(io::ErrorKind::CrossesDevices));
         }
-        let flags =
-            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-        // SAFETY: as above; the mode is passed as the variadic argument `openat` expects.
-        let fd = unsafe { libc::openat(to.raw(), to_c.as_ptr(), flags, 0o600 as libc::c_uint) };
-        check(fd)?;
-        // SAFETY: `fd` was just opened and is owned by nothing else.
-        let mut dst = unsafe { std::fs::File::from_raw_fd(fd) };
+        let flags = fs::OFlags::WRONLY
+            | fs::OFlags::CREATE
+            | fs::OFlags::EXCL
+            | fs::OFlags::NOFOLLOW
+            | fs::OFlags::CLOEXEC;
+        let mode = fs::Mode::from_raw_mode(0o600);
+        let mut dst = std::fs::File::from(fs::openat(&to.fd, to_c.as_c_str(), flags, mode)?);
         io::copy(&mut src, &mut dst)?;
         dst.set_permissions(std::fs::Permissions::from_mode(meta.permissions().mode()))?;
         dst.sync_all()?;
@@ -454,14 +402,10 @@ pub fn elevation_type() -> Option<i32> {
 }
 
 pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: `buf` has `buf.len()` writable bytes; the result is NUL-terminated on success
-    // (the last byte is kept 0 in case the name was truncated).
-    if unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) } != 0 {
-        return String::new();
-    }
-    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..len]).into_owned()
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Whether `path` is a file someone may execute (following a link, as a shell does).

@@ -2,14 +2,16 @@
 //! `-` remove, `!` conflict, `=` released: left as it is), the reason, and a summary line. Paths under the home folder are
 //! shown with `~`, originals relative to the repo.
 
+#![warn(clippy::too_many_lines)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::apply::Applied;
-use crate::error::Style;
 use crate::manifest::LinkType;
 use crate::oplog::{self, Operation};
 use crate::plan::{Action, Counts, Entry, Plan, Resolution, Want};
+use crate::render::palette::{self, Palette};
 use crate::show::Shown as _;
 
 /// How to show paths and how much to say.
@@ -18,8 +20,8 @@ pub struct View<'a> {
     pub home: &'a Path,
     /// The repo, whose paths are shown relative to it.
     pub repo: &'a Path,
-    /// Colours or not.
-    pub style: Style,
+    /// The colours of the stream the view is written to.
+    pub palette: Palette,
     /// `-v`: also list links that are already right.
     pub verbose: bool,
     /// How many lines of a conflict's diff to show below its header (`--diff-lines`), the rest
@@ -84,7 +86,7 @@ impl View<'_> {
                 self.at(&l.at),
                 l.text.shown()
             );
-            let _ = writeln!(out, "{}", self.style.fix(&line));
+            let _ = writeln!(out, "{}", self.palette.paint(palette::FIX, &line));
         }
         for e in &plan.entries {
             self.entry(&mut out, e);
@@ -92,7 +94,7 @@ impl View<'_> {
         if self.verbose {
             for sk in &plan.skipped {
                 let line = format!("  . {} -> {}  (skipped: {})", sk.at, sk.to, sk.why);
-                let _ = writeln!(out, "{}", self.style.dim(&line));
+                let _ = writeln!(out, "{}", self.palette.paint(palette::SKIPPED, &line));
             }
         }
         out
@@ -113,22 +115,28 @@ impl View<'_> {
     }
 
     fn entry_lines(&self, out: &mut String, e: &Entry, with_diff: bool) {
-        let s = &self.style;
-        let (sign, colour) = match e.action {
+        let (sign, style) = match e.action {
             Action::Ok if !self.verbose => return,
-            Action::Ok => ("=", "2"),
-            Action::Create => ("+", "32"),
-            Action::Fix => ("~", "33"),
-            Action::Remove => ("-", "31"),
-            Action::Conflict => ("!", "1;31"),
-            Action::Release => ("=", "36"),
+            Action::Ok => ("=", palette::UNCHANGED),
+            Action::Create => ("+", palette::CREATE),
+            Action::Fix => ("~", palette::FIX),
+            Action::Remove => ("-", palette::REMOVE),
+            Action::Conflict => ("!", palette::CONFLICT),
+            Action::Release => ("=", palette::RELEASE),
         };
+        self.headline(out, e, sign, style);
+        self.notes(out, e);
+        if let Some(limit) = self.diff_lines.filter(|_| with_diff) {
+            self.diff(out, e, limit);
+        }
+    }
+
+    /// The entry's line: sign, link and original in the action's colour, then why.
+    fn headline(&self, out: &mut String, e: &Entry, sign: &str, style: anstyle::Style) {
         // Written straight into `out`: a plan may have thousands of lines.
         let d = &e.desired;
         out.push_str("  ");
-        if s.color {
-            let _ = write!(out, "\x1b[{colour}m");
-        }
+        self.palette.start(out, style);
         out.push_str(sign);
         out.push(' ');
         self.push_at(out, &d.at);
@@ -139,9 +147,7 @@ impl View<'_> {
         } else if d.link_text.as_os_str() != d.to.as_os_str() {
             let _ = write!(out, " (as {})", d.link_text.shown());
         }
-        if s.color {
-            out.push_str("\x1b[0m");
-        }
+        self.palette.end(out, style);
         if e.action == Action::Release {
             out.push_str("  (released: changed since linkfile made it; left as it is)");
         } else if e.reason.is_some() || e.resolution.is_some() {
@@ -156,18 +162,24 @@ impl View<'_> {
             out.push_str("  (outside ~)");
         }
         out.push('\n');
+    }
+
+    /// The labelled lines under an entry: fallback, warning, hint, note.
+    fn notes(&self, out: &mut String, e: &Entry) {
+        let d = &e.desired;
+        let label = |name: &str| self.palette.paint(palette::HINT, name);
         if let Some(why) = d.fell_back()
             && !matches!(e.action, Action::Remove | Action::Release)
         {
-            let _ = writeln!(out, "      {}: {why}", s.hint("fallback"));
+            let _ = writeln!(out, "      {}: {why}", label("fallback"));
         }
         if let Some(warning) = d.warning()
             && !matches!(e.action, Action::Remove | Action::Release)
         {
-            let _ = writeln!(out, "      {}: {warning}", s.hint("warning"));
+            let _ = writeln!(out, "      {}: {warning}", label("warning"));
         }
         if let Some(hint) = &e.hint {
-            let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
+            let _ = writeln!(out, "      {}: {hint}", label("hint"));
         }
         if d.dir_mode().is_some()
             && !crate::platform::FOLDER_MODES
@@ -176,12 +188,14 @@ impl View<'_> {
             let _ = writeln!(
                 out,
                 "      {}: dir_mode is ignored here: Windows folders inherit their parent's permissions",
-                s.hint("note")
+                label("note")
             );
         }
-        let Some(limit) = self.diff_lines.filter(|_| with_diff) else {
-            return;
-        };
+    }
+
+    /// What differs between the file in the way and the original: at most `limit` lines of
+    /// diff, or why there is none.
+    fn diff(&self, out: &mut String, e: &Entry, limit: usize) {
         if let Some(u) = e.undiffable {
             let what = if u.binary {
                 "binary files differ"
@@ -205,9 +219,9 @@ impl View<'_> {
             let cut = body.len().saturating_sub(limit);
             for l in head.into_iter().chain(body.into_iter().take(limit)) {
                 let l = if l.starts_with('+') && !l.starts_with("+++") {
-                    s.create(l)
+                    self.palette.paint(palette::ADDED, l)
                 } else if l.starts_with('-') && !l.starts_with("---") {
-                    s.remove(l)
+                    self.palette.paint(palette::DELETED, l)
                 } else {
                     l.to_string()
                 };

@@ -1,5 +1,8 @@
-//! Showing plans and results: [`human`] for people, [`json`] for programs.
+//! Showing plans and results: [`human`] for people, [`json`] for programs, [`doctor`]'s table,
+//! all in the colours of [`palette`].
 
+pub mod doctor;
 pub mod human;
 pub mod json;
 pub mod outputs;
+pub mod palette;

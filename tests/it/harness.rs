@@ -102,6 +102,8 @@ impl World {
             stdout_is_terminal: false,
             stderr_is_terminal: false,
             host: "linkfile-test".into(),
+            stdout_palette: linkfile::render::palette::Palette::PLAIN,
+            stderr_palette: linkfile::render::palette::Palette::PLAIN,
         };
         let mut argv = vec!["linkfile".to_string(), "--home".into()];
         argv.push(self.home.to_string_lossy().into_owned());
@@ -163,6 +165,8 @@ impl World {
             stdout_is_terminal: false,
             stderr_is_terminal: false,
             host: "linkfile-test".into(),
+            stdout_palette: linkfile::render::palette::Palette::PLAIN,
+            stderr_palette: linkfile::render::palette::Palette::PLAIN,
         }
     }
 
@@ -538,6 +542,8 @@ pub fn run_without_home(w: &World, args: &[&str]) -> Run {
         stdout_is_terminal: false,
         stderr_is_terminal: false,
         host: "linkfile-test".into(),
+        stdout_palette: linkfile::render::palette::Palette::PLAIN,
+        stderr_palette: linkfile::render::palette::Palette::PLAIN,
     };
     let argv: Vec<String> = std::iter::once("linkfile")
         .chain(args.iter().copied())

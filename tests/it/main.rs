@@ -9,6 +9,7 @@ mod bounded;
 #[cfg(unix)]
 mod bytes;
 mod check_alone;
+mod colour;
 #[cfg(unix)]
 mod concurrency;
 mod containment;
@@ -29,6 +30,7 @@ mod hardlinks;
 mod history;
 mod init;
 mod isolation;
+mod man_page;
 mod manifest_errors;
 mod native;
 mod operations;

@@ -21,6 +21,8 @@ fn run_on(w: &World, stdout_tty: bool, stderr_tty: bool, args: &[&str]) -> Run {
         stdout_is_terminal: stdout_tty,
         stderr_is_terminal: stderr_tty,
         host: "linkfile-test".into(),
+        stdout_palette: linkfile::render::palette::Palette::PLAIN,
+        stderr_palette: linkfile::render::palette::Palette::PLAIN,
     };
     let mut argv = vec!["linkfile".to_string(), "--home".into()];
     argv.push(w.home.to_string_lossy().into_owned());
@@ -110,96 +112,6 @@ fn a_refused_apply_creates_no_state() {
     let before = w.snapshot_all();
     assert_eq!(w.run(&["apply"]).code, 1);
     assert_eq!(w.snapshot_all(), before);
-}
-
-/// Whether `plan` on a world with `env` colours its output, stdout a terminal or not.
-fn plan_coloured(env: &[(&str, &str)], stdout_tty: bool, args: &[&str]) -> bool {
-    let mut w = world();
-    for (k, v) in env {
-        w.set_env(k, v);
-    }
-    let mut argv = args.to_vec();
-    argv.push("plan");
-    let r = run_on(&w, stdout_tty, false, &argv);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    r.raw_stdout.contains('\x1b')
-}
-
-#[test]
-fn colour_follows_the_terminal_and_term() {
-    assert!(plan_coloured(&[("TERM", "xterm-256color")], true, &[]));
-    assert!(!plan_coloured(&[("TERM", "xterm-256color")], false, &[]));
-    assert!(!plan_coloured(&[("TERM", "dumb")], true, &[]));
-}
-
-#[test]
-fn no_color_and_clicolor_turn_auto_off() {
-    assert!(!plan_coloured(
-        &[("TERM", "xterm"), ("NO_COLOR", "1")],
-        true,
-        &[]
-    ));
-    assert!(!plan_coloured(
-        &[("TERM", "xterm"), ("CLICOLOR", "0")],
-        true,
-        &[]
-    ));
-    assert!(plan_coloured(
-        &[("TERM", "xterm"), ("CLICOLOR", "1")],
-        true,
-        &[]
-    ));
-    // An empty NO_COLOR is no request.
-    assert!(plan_coloured(
-        &[("TERM", "xterm"), ("NO_COLOR", "")],
-        true,
-        &[]
-    ));
-}
-
-#[test]
-fn clicolor_force_colours_a_pipe_unless_no_color() {
-    assert!(plan_coloured(&[("CLICOLOR_FORCE", "1")], false, &[]));
-    assert!(plan_coloured(
-        &[("CLICOLOR_FORCE", "1"), ("TERM", "dumb")],
-        false,
-        &[]
-    ));
-    assert!(!plan_coloured(&[("CLICOLOR_FORCE", "0")], false, &[]));
-    assert!(!plan_coloured(
-        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
-        false,
-        &[]
-    ));
-}
-
-#[test]
-fn the_color_flag_wins_over_the_environment() {
-    let always = ["--color", "always"];
-    let never = ["--color", "never"];
-    assert!(plan_coloured(
-        &[("NO_COLOR", "1"), ("TERM", "dumb")],
-        false,
-        &always
-    ));
-    assert!(plan_coloured(&[("CLICOLOR", "0")], false, &always));
-    assert!(!plan_coloured(
-        &[("CLICOLOR_FORCE", "1"), ("TERM", "xterm")],
-        true,
-        &never
-    ));
-}
-
-#[test]
-fn errors_on_stderr_follow_the_same_rules() {
-    let mut w = world();
-    w.manifest("version = 1\n[links]\n\"~/.gitconfig\" = 3\n");
-    w.set_env("TERM", "xterm");
-    assert!(run_on(&w, false, true, &["plan"]).stderr.contains('\x1b'));
-    w.set_env("TERM", "dumb");
-    assert!(!run_on(&w, false, true, &["plan"]).stderr.contains('\x1b'));
-    w.set_env("CLICOLOR_FORCE", "1");
-    assert!(run_on(&w, false, false, &["plan"]).stderr.contains('\x1b'));
 }
 
 fn big_file_in_the_way() -> World {
