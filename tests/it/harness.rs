@@ -652,3 +652,22 @@ impl Expect<'_> {
         r
     }
 }
+
+/// Whether symlinks can be made, for the part of a test that needs them: if not, that part is a
+/// counted skip as with `require_symlinks!` (the platform's on Windows, a broken setup elsewhere,
+/// which fails under CI=true).
+pub fn symlinks_for(part: &str) -> bool {
+    if symlinks_work() {
+        return true;
+    }
+    let why = if cfg!(windows) {
+        Skip::Platform
+    } else {
+        Skip::Setup
+    };
+    skip(
+        why,
+        &format!("this system does not make symlinks, so {part} did not run"),
+    );
+    false
+}

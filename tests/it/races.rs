@@ -169,6 +169,7 @@ fn apply_until_intent(w: &World) -> (std::process::Child, Instant) {
 /// intent appears, at moments spread over the writing (timed once first): up to 20 rounds,
 /// alternating where the link leads, as many as fit in 15 s (at least 4).
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_folder_swapped_while_a_child_applies_is_never_written_through() {
     require_symlinks!();
     const N: usize = 3000;
@@ -239,6 +240,7 @@ fn a_folder_swapped_while_a_child_applies_is_never_written_through() {
 /// spins on another thread and saves a few microseconds after the fix step starts (the apply's
 /// hook tells it when), at moments spread over the step.
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_save_racing_a_fix_is_never_lost() {
     require_symlinks!();
     const ROUNDS: u32 = 300;
