@@ -559,7 +559,8 @@ pub fn run_without_home(w: &World, args: &[&str]) -> Run {
 
 impl Run {
     /// The whole run as one text, for an inline snapshot: exit code, stdout, stderr, in that
-    /// order, with linkfile's state folder shown as [STATE]. A stream that does not end in
+    /// order, with linkfile's state folder shown as [STATE] and the manifest's folder in it as
+    /// [STATE]/m-[HASH]. A stream that does not end in
     /// exactly one newline says so, since snapshots ignore trailing whitespace.
     pub fn shown(&self) -> String {
         let text = format!(
@@ -568,8 +569,27 @@ impl Run {
             shown_stream(&self.stdout),
             shown_stream(&self.stderr)
         );
-        text.replace("[TMP]/state", "[STATE]")
+        hide_manifest_hash(&text.replace("[TMP]/state", "[STATE]"))
     }
+}
+
+/// `[STATE]/m-<hash of the manifest's path>` as `[STATE]/m-[HASH]`: the hash changes with the
+/// temp folder.
+fn hide_manifest_hash(text: &str) -> String {
+    const MARK: &str = "[STATE]/m-";
+    let mut parts = text.split(MARK);
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let rest = part.trim_start_matches(|c: char| c.is_ascii_hexdigit());
+        out.push_str(MARK);
+        out.push_str(if rest.len() < part.len() {
+            "[HASH]"
+        } else {
+            ""
+        });
+        out.push_str(rest);
+    }
+    out
 }
 
 fn shown_stream(s: &str) -> String {
