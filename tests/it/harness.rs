@@ -45,7 +45,13 @@ impl World {
     }
 
     fn from_temp(tmp: tempfile::TempDir) -> World {
-        let root = tmp.path().to_path_buf();
+        // By its real path on Unix (macOS's temp folder is behind /var -> /private/var), so
+        // that messages naming real paths are filtered too; Windows would add a `\\?\` prefix.
+        let root = if cfg!(unix) {
+            fs::canonicalize(tmp.path()).unwrap()
+        } else {
+            tmp.path().to_path_buf()
+        };
         let home = root.join("home");
         let repo = root.join("repo");
         fs::create_dir(&home).unwrap();

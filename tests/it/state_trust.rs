@@ -5,6 +5,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use insta::assert_snapshot;
+
 use crate::harness::{World, symlink};
 
 /// A world with one link applied (`~/f`), and its manifest's state folder.
@@ -37,11 +39,17 @@ fn a_group_writable_state_folder_is_refused_naming_it() {
     chmod(&w.state, 0o770);
     w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
     let before = w.snapshot_all();
+    // The same whatever the command.
     for cmd in ["apply", "plan", "undo", "unlink", "recover"] {
-        let r = w.run(&[cmd]);
-        assert_eq!(r.code, 1, "{cmd}: {r:?}");
-        assert!(r.stderr.contains("[TMP]/state"), "{cmd}: {}", r.stderr);
-        assert!(r.stderr.contains("chmod go-w"), "{cmd}: {}", r.stderr);
+        insta::allow_duplicates! {
+            assert_snapshot!(w.snapshot_run(&[cmd]), @r"
+                exit: 1
+                --- stdout
+                --- stderr
+                error: refusing to use linkfile's state: [STATE]/ is not safe: it is writable by its group (mode 770), who could plant records or links that linkfile would act on; nothing was changed
+                hint: run `chmod go-w [STATE]/`
+                ");
+        }
     }
     assert!(w.snapshot_all() == before);
 }
@@ -57,10 +65,13 @@ fn a_world_writable_folder_above_the_state_folder_is_refused() {
     let mut w = w;
     let state = shared.join("state");
     w.set_env("LINKFILE_STATE_DIR", &state.to_string_lossy());
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("[TMP]/shared"), "{}", r.stderr);
-    assert!(r.stderr.contains("chmod go-w"), "{}", r.stderr);
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [TMP]/shared is not safe: it is writable by anyone (mode 777), who could plant records or links that linkfile would act on; nothing was changed
+        hint: run `chmod go-w [TMP]/shared`
+        ");
     assert!(!state.exists());
     assert!(w.link_text("f").is_none());
 }
@@ -92,19 +103,26 @@ fn a_sticky_world_writable_folder_above_is_accepted_as_tmp_is() {
 fn a_sticky_world_writable_state_folder_itself_is_refused() {
     let (w, _) = applied();
     chmod(&w.state, 0o1777);
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("chmod go-w"), "{}", r.stderr);
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [STATE]/ is not safe: it is writable by anyone (mode 1777), who could plant records or links that linkfile would act on; nothing was changed
+        hint: run `chmod go-w [STATE]/`
+        ");
 }
 
 #[test]
 fn a_group_writable_manifest_folder_in_the_state_is_refused() {
     let (w, dir) = applied();
     chmod(&dir, 0o775);
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(r.stderr.contains(&name), "{}", r.stderr);
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [STATE]/m-[HASH] is not safe: it is writable by its group (mode 775), who could plant records or links that linkfile would act on; nothing was changed
+        hint: run `chmod go-w [STATE]/m-[HASH]`
+        ");
 }
 
 #[test]
@@ -117,8 +135,13 @@ fn a_group_writable_home_above_the_default_state_is_refused() {
     chmod(&w.home, 0o775);
     let r = w.run(&["plan"]);
     chmod(&w.home, 0o755);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("[HOME]"), "{}", r.stderr);
+    assert_snapshot!(r.shown(), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [HOME] is not safe: it is writable by its group (mode 775), who could plant records or links that linkfile would act on; nothing was changed
+        hint: run `chmod go-w [HOME]`
+        ");
 }
 
 // --- point 1: no link in the state folder is followed ---------------------------------------
@@ -132,8 +155,13 @@ fn a_link_planted_at_the_lock_never_truncates_what_it_points_to() {
     w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
     let r = w.run(&["apply"]);
     assert_eq!(fs::read_to_string(&v).unwrap(), "precious\n");
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("[TMP]/state/lock"), "{}", r.stderr);
+    assert_snapshot!(r.shown(), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [STATE]/lock is not safe: it is a link, and linkfile never follows a link in its state folder; nothing was changed
+        hint: remove the link [STATE]/lock (nothing of linkfile's is a link there), then run linkfile again
+        ");
     assert!(w.link_text("g").is_none());
 }
 
@@ -169,10 +197,13 @@ fn a_link_planted_at_the_manifests_state_folder_is_refused() {
     w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
     let before = crate::harness::snapshot_of(&theirs);
     let home = w.snapshot();
-    let r = w.run(&["apply", "--on-conflict", "backup"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(r.stderr.contains(&name), "{}", r.stderr);
+    assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "backup"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [STATE]/m-[HASH] is not safe: it is a link, and linkfile never follows a link in its state folder; nothing was changed
+        hint: remove the link [STATE]/m-[HASH] (nothing of linkfile's is a link there), then run linkfile again
+        ");
     assert!(crate::harness::snapshot_of(&theirs) == before);
     assert!(w.snapshot() == home);
 }
@@ -184,9 +215,13 @@ fn a_link_planted_at_the_head_is_not_followed() {
     fs::write(&v, "1\n").unwrap();
     fs::remove_file(dir.join("head")).unwrap();
     symlink(&v, &dir.join("head"));
-    let r = w.run(&["plan"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("head"), "{}", r.stderr);
+    assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: refusing to use linkfile's state: [STATE]/m-[HASH]/head is not safe: it is a link, and linkfile never follows a link in its state folder; nothing was changed
+        hint: remove the link [STATE]/m-[HASH]/head (nothing of linkfile's is a link there), then run linkfile again
+        ");
     assert_eq!(fs::read_to_string(&v).unwrap(), "1\n");
 }
 
@@ -202,10 +237,15 @@ fn a_state_folder_inside_the_repo_is_refused_and_nothing_is_written() {
     w.set_env("LINKFILE_STATE_DIR", &state.to_string_lossy());
     let before = w.snapshot_all();
     for cmd in ["apply", "plan"] {
-        let r = w.run(&[cmd]);
-        assert_eq!(r.code, 1, "{cmd}: {r:?}");
-        assert!(r.stderr.contains("inside the repo"), "{cmd}: {}", r.stderr);
-        assert!(r.stderr.contains("[REPO]/state"), "{cmd}: {}", r.stderr);
+        insta::allow_duplicates! {
+            assert_snapshot!(w.snapshot_run(&[cmd]), @r"
+                exit: 1
+                --- stdout
+                --- stderr
+                error: linkfile's state folder [REPO]/state is inside the repo [REPO] by its real path ([REPO]/state/): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed
+                hint: set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in $XDG_STATE_HOME/linkfile, else ~/.local/state/linkfile)
+                ");
+        }
     }
     assert!(w.snapshot_all() == before);
 }
@@ -219,8 +259,12 @@ fn a_state_folder_reached_through_a_link_into_the_repo_is_refused() {
     symlink(&w.repo, &door);
     w.set_env("LINKFILE_STATE_DIR", &door.join("st").to_string_lossy());
     let before = w.snapshot_all();
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("inside the repo"), "{}", r.stderr);
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: linkfile's state folder [TMP]/door/st is inside the repo [REPO] by its real path ([REPO]/st): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed
+        hint: set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in $XDG_STATE_HOME/linkfile, else ~/.local/state/linkfile)
+        ");
     assert!(w.snapshot_all() == before);
 }
