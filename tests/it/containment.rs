@@ -7,6 +7,8 @@ use std::path::Path;
 
 use std::collections::BTreeMap;
 
+use insta::assert_snapshot;
+
 use crate::harness::{Node, World, symlink};
 use crate::require_symlinks;
 
@@ -38,14 +40,17 @@ fn to_through_a_repo_link_to_outside_is_a_manifest_error() {
     w.manifest("version = 1\n[links]\n\"~/victim\" = \"escape/victim\"\n");
     w.home_file("victim", "mine\n");
     let before = all_but_state(&w);
-    let r = w.run(&["apply", "--on-conflict", "adopt"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stderr.contains("`to` escapes the repo by its real path")
-            && r.stderr.contains("linkfile.toml:3:14"),
-        "{}",
-        r.stderr
-    );
+    assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "adopt"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `to` escapes the repo by its real path: [REPO]/escape/victim is [TMP]/outside/victim, outside [REPO]
+         --> linkfile.toml:3:14
+          |
+        3 | "~/victim" = "escape/victim"
+          |              ^^^^^^^^^^^^^^^
+        hint: a link in the repo leads out of it on the way; point `to` at something inside the repo (a link in the repo may itself be `to`: it is linked as it is)
+        "#);
     assert_eq!(
         fs::read_to_string(w.root.join("outside/victim")).unwrap(),
         "outside\n"
@@ -60,14 +65,17 @@ fn each_over_a_repo_link_to_outside_is_a_manifest_error() {
     w.manifest("version = 1\n[[link]]\nat = \"~/e\"\nto = \"escape\"\neach = true\n");
     w.home_file("e/victim", "mine\n");
     let before = all_but_state(&w);
-    let r = w.run(&["apply", "--on-conflict", "adopt"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stderr.contains("`to` escapes the repo by its real path")
-            && r.stderr.contains("linkfile.toml:4:6"),
-        "{}",
-        r.stderr
-    );
+    assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "adopt"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `to` escapes the repo by its real path: [REPO]/escape is [TMP]/outside/, outside [REPO]
+         --> linkfile.toml:4:6
+          |
+        4 | to = "escape"
+          |      ^^^^^^^^
+        hint: a link in the repo leads out of it on the way; point `to` at something inside the repo (a link in the repo may itself be `to`: it is linked as it is)
+        "#);
     assert_eq!(all_but_state(&w), before);
 }
 
@@ -99,15 +107,18 @@ fn adopt_never_replaces_a_repo_link() {
     w.home_file("v", "mine\n");
     w.home_file("d/victim-link", "mine too\n");
     let before = all_but_state(&w);
-    let r = w.run(&["apply", "--on-conflict", "adopt"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert_eq!(
-        r.stdout.matches("(adopt-through-link)").count(),
-        2,
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("is a link in the repo"), "{}", r.stdout);
+    assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "adopt"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/v -> victim-link  (adopt-through-link)
+              hint: [REPO]/victim-link is a link in the repo (to ../outside/victim), and adopt never replaces a link nor writes through one; move the file in the way yourself, or apply with --on-conflict backup
+          + ~/d/plain -> dir/plain
+          ! ~/d/victim-link -> dir/victim-link  (adopt-through-link)
+              hint: [REPO]/dir/victim-link is a link in the repo (to ../../outside/victim), and adopt never replaces a link nor writes through one; move the file in the way yourself, or apply with --on-conflict backup
+        --- stderr
+        error: 2 conflicts; nothing was changed
+        hint: deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again
+        ");
     assert_eq!(all_but_state(&w), before);
     // Under backup, the same places are fine: the repo is not written.
     let r = w.run(&["apply", "--on-conflict", "backup"]);
@@ -162,15 +173,18 @@ fn at_in_the_state_folder_is_a_manifest_error() {
         "set number\n",
         "the lock file was written through the link into the repo"
     );
-    assert_eq!((first.code, second.code), (1, 1), "{first:?}\n{second:?}");
-    assert!(
-        first
-            .stderr
-            .contains("`at` is inside linkfile's state folder")
-            && first.stderr.contains("linkfile.toml:4:1"),
-        "{}",
-        first.stderr
-    );
+    assert_eq!(second.code, 1, "{second:?}");
+    assert_snapshot!(first.shown(), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `at` is inside linkfile's state folder [HOME]/.local/state/linkfile: linkfile keeps its log, backups and lock there
+         --> linkfile.toml:4:1
+          |
+        4 | "~/.local/state/linkfile/lock" = "vim/vimrc"
+          | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        hint: put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)
+        "#);
     assert_eq!(all_but_state(&w), before);
 }
 
@@ -186,12 +200,17 @@ fn at_in_the_state_folder_by_real_path_is_a_manifest_error() {
     let before = all_but_state(&w);
     // Outside the home: only without --home.
     let r = crate::harness::run_without_home(&w, &["plan"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stderr.contains("`at` is inside linkfile's state folder"),
-        "{}",
-        r.stderr
-    );
+    assert_snapshot!(r.shown(), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `at` is inside linkfile's state folder [STATE] (by its real path, [STATE]/x): linkfile keeps its log, backups and lock there
+         --> linkfile.toml:3:1
+          |
+        3 | "~/../s/x" = "vim/vimrc"
+          | ^^^^^^^^^^
+        hint: put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)
+        "#);
     assert_eq!(all_but_state(&w), before);
 }
 
@@ -207,13 +226,17 @@ fn at_in_the_repo_through_the_home_itself_is_a_manifest_error() {
     w.home = home;
     w.manifest("version = 1\n[links]\n\"~/.vimrc\" = \"vim/vimrc\"\n");
     let before = all_but_state(&w);
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stderr.contains("is inside the repo by its real path"),
-        "{}",
-        r.stderr
-    );
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: [HOME]/.vimrc is inside the repo by its real path ([REPO]/home/.vimrc): the home folder [HOME] leads into the repo, so the link would be written into your dotfiles
+         --> linkfile.toml:3:1
+          |
+        3 | "~/.vimrc" = "vim/vimrc"
+          | ^^^^^^^^^^
+        hint: use a home folder outside the repo (--home, LINKFILE_HOME)
+        "#);
     assert_eq!(all_but_state(&w), before);
 }
 
