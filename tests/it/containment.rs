@@ -7,6 +7,7 @@ use std::path::Path;
 
 use std::collections::BTreeMap;
 
+use indoc::indoc;
 use insta::assert_snapshot;
 
 use crate::harness::{Node, World, symlink};
@@ -37,7 +38,11 @@ fn world_with_escape() -> World {
 fn to_through_a_repo_link_to_outside_is_a_manifest_error() {
     require_symlinks!();
     let w = world_with_escape();
-    w.manifest("version = 1\n[links]\n\"~/victim\" = \"escape/victim\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/victim" = "escape/victim"
+    "#});
     w.home_file("victim", "mine\n");
     let before = all_but_state(&w);
     assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "adopt"]), @r#"
@@ -62,7 +67,13 @@ fn to_through_a_repo_link_to_outside_is_a_manifest_error() {
 fn each_over_a_repo_link_to_outside_is_a_manifest_error() {
     require_symlinks!();
     let w = world_with_escape();
-    w.manifest("version = 1\n[[link]]\nat = \"~/e\"\nto = \"escape\"\neach = true\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/e"
+        to = "escape"
+        each = true
+    "#});
     w.home_file("e/victim", "mine\n");
     let before = all_but_state(&w);
     assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "adopt"]), @r#"
@@ -84,7 +95,12 @@ fn a_repo_link_is_still_linked_as_a_file() {
     require_symlinks!();
     let w = world_with_escape();
     symlink(Path::new("../outside/victim"), &w.repo.join("victim-link"));
-    w.manifest("version = 1\n[links]\n\"~/e\" = \"escape\"\n\"~/v\" = \"victim-link\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/e" = "escape"
+        "~/v" = "victim-link"
+    "#});
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(w.link_text("e").unwrap(), w.repo.join("escape"));
@@ -101,9 +117,15 @@ fn adopt_never_replaces_a_repo_link() {
         Path::new("../../outside/victim"),
         &w.repo.join("dir/victim-link"),
     );
-    w.manifest(
-        "version = 1\n[links]\n\"~/v\" = \"victim-link\"\n[[link]]\nat = \"~/d\"\nto = \"dir\"\neach = true\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/v" = "victim-link"
+        [[link]]
+        at = "~/d"
+        to = "dir"
+        each = true
+    "#});
     w.home_file("v", "mine\n");
     w.home_file("d/victim-link", "mine too\n");
     let before = all_but_state(&w);
@@ -139,7 +161,11 @@ fn adopt_still_adopts_into_a_real_repo_file() {
     require_symlinks!();
     let w = World::new();
     w.repo_file("vim/vimrc", "set number\n");
-    w.manifest("version = 1\n[links]\n\"~/.vimrc\" = \"vim/vimrc\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.vimrc" = "vim/vimrc"
+    "#});
     w.home_file(".vimrc", "mine\n");
     let r = w.run(&["apply", "--on-conflict", "adopt"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -162,9 +188,12 @@ fn world_with_state_in_home() -> World {
 fn at_in_the_state_folder_is_a_manifest_error() {
     require_symlinks!();
     let w = world_with_state_in_home();
-    w.manifest(
-        "version = 1\n[links]\n\"~/.gitconfig\" = \"git/config\"\n\"~/.local/state/linkfile/lock\" = \"vim/vimrc\"\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.gitconfig" = "git/config"
+        "~/.local/state/linkfile/lock" = "vim/vimrc"
+    "#});
     let before = all_but_state(&w);
     let first = w.run(&["apply", "--on-conflict", "backup"]);
     let second = w.run(&["apply"]);
@@ -196,7 +225,11 @@ fn at_in_the_state_folder_by_real_path_is_a_manifest_error() {
     fs::create_dir_all(&w.state).unwrap();
     // A folder above the home that leads into the state folder.
     symlink(&w.state, &w.root.join("s"));
-    w.manifest("version = 1\n[links]\n\"~/../s/x\" = \"vim/vimrc\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/../s/x" = "vim/vimrc"
+    "#});
     let before = all_but_state(&w);
     // Outside the home: only without --home.
     let r = crate::harness::run_without_home(&w, &["plan"]);
@@ -224,7 +257,11 @@ fn at_in_the_repo_through_the_home_itself_is_a_manifest_error() {
     let home = w.root.join("home-link");
     symlink(&w.repo.join("home"), &home);
     w.home = home;
-    w.manifest("version = 1\n[links]\n\"~/.vimrc\" = \"vim/vimrc\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.vimrc" = "vim/vimrc"
+    "#});
     let before = all_but_state(&w);
     assert_snapshot!(w.snapshot_run(&["apply"]), @r#"
         exit: 1
@@ -244,9 +281,13 @@ fn at_in_the_repo_through_the_home_itself_is_a_manifest_error() {
 fn adopt_refuses_an_original_that_became_a_link_after_the_plan() {
     require_symlinks!();
     let w = world_with_escape();
-    w.manifest(
-        "version = 1\n[defaults]\non_conflict = \"adopt\"\n[links]\n\"~/.vimrc\" = \"vim/vimrc\"\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [defaults]
+        on_conflict = "adopt"
+        [links]
+        "~/.vimrc" = "vim/vimrc"
+    "#});
     w.home_file(".vimrc", "mine\n");
     let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
     // Between plan and apply, the original is replaced by a link out of the repo.

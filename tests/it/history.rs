@@ -5,14 +5,30 @@
 use std::fs;
 use std::path::Path;
 
+use indoc::indoc;
 use insta::assert_snapshot;
 
 use crate::harness::{Node, World};
 use crate::require_symlinks;
 
-const ONE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n";
-const TWO: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n";
-const THREE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n\"~/.c\" = \"c\"\n";
+const ONE: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+"#};
+const TWO: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+    "~/.b" = "b"
+"#};
+const THREE: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+    "~/.b" = "b"
+    "~/.c" = "c"
+"#};
 
 fn world(manifest: &str) -> World {
     let w = World::new();
@@ -63,7 +79,12 @@ fn prune_releases_what_the_user_changed_under_every_policy() {
         fs::remove_file(w.home.join(".c")).unwrap();
         w.home_link(".c", Path::new("/somewhere/else"));
         // Both entries leave the manifest; a new one comes in.
-        w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.n\" = \"c\"\n");
+        w.manifest(indoc! {r#"
+            version = 1
+            [links]
+            "~/.a" = "a"
+            "~/.n" = "c"
+        "#});
         // The same whatever the policy.
         insta::allow_duplicates! {
             assert_snapshot!(w.snapshot_run(&["plan"]), @r"
@@ -150,13 +171,23 @@ fn a_release_alone_is_pending_and_undoing_it_writes_nothing_there() {
 #[test]
 fn prune_removes_the_empty_folders_it_made_and_only_those() {
     require_symlinks!();
-    let w = world(
-        "version = 1\n[links]\n\"~/deep/er/.x\" = \"a\"\n\"~/made/.y\" = \"b\"\n\"~/pre/.z\" = \"c\"\n\"~/shared/one\" = \"a\"\n\"~/shared/two\" = \"b\"\n",
-    );
+    let w = world(indoc! {r#"
+        version = 1
+        [links]
+        "~/deep/er/.x" = "a"
+        "~/made/.y" = "b"
+        "~/pre/.z" = "c"
+        "~/shared/one" = "a"
+        "~/shared/two" = "b"
+    "#});
     fs::create_dir(w.home.join("pre")).unwrap();
     ok(&w, &["apply"]);
     w.home_file("made/notes", "mine\n");
-    w.manifest("version = 1\n[links]\n\"~/shared/one\" = \"a\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/shared/one" = "a"
+    "#});
     assert_snapshot!(w.snapshot_run(&["apply"]), @r"
         exit: 0
         --- stdout
@@ -184,7 +215,11 @@ fn prune_removes_the_empty_folders_it_made_and_only_those() {
 #[cfg(unix)]
 #[test]
 fn prune_never_removes_a_folder_through_a_link() {
-    let w = world("version = 1\n[links]\n\"~/d/e/f/.x\" = \"a\"\n");
+    let w = world(indoc! {r#"
+        version = 1
+        [links]
+        "~/d/e/f/.x" = "a"
+    "#});
     ok(&w, &["apply"]);
     // The user moved the folder linkfile made elsewhere and left a link in its place; an
     // empty folder of the same name is there.
@@ -194,7 +229,11 @@ fn prune_never_removes_a_folder_through_a_link() {
     let outside = w.root.join("outside");
     fs::create_dir_all(outside.join("f")).unwrap();
     std::os::unix::fs::symlink(&outside, w.home.join("d/e")).unwrap();
-    w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+    "#});
     ok(&w, &["apply"]);
     assert!(outside.join("f").is_dir(), "removed through the link");
     assert_eq!(w.link_text("d/e").unwrap(), outside);
@@ -224,7 +263,13 @@ fn apply_undo_apply_unlink_puts_back_the_users_own_link() {
 #[test]
 fn apply_unlink_undo_undo_restores_the_newest_backup() {
     require_symlinks!();
-    let w = world("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n");
+    let w = world(indoc! {r#"
+        version = 1
+        [defaults]
+        on_conflict = "backup"
+        [links]
+        "~/.a" = "a"
+    "#});
     w.home_file(".a", "mine\n");
     let start = w.snapshot();
     ok(&w, &["apply"]);
@@ -352,12 +397,20 @@ fn below_a_released_place_things_are_seen_as_they_are() {
     require_symlinks!();
     let w = World::new();
     w.repo_file("nvim/init.lua", "-- init\n");
-    w.manifest("version = 1\n[links]\n\"~/.config/nvim\" = \"nvim\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.config/nvim" = "nvim"
+    "#});
     ok(&w, &["apply"]);
     // The user made the folder their own, with their own init.lua in it.
     fs::remove_file(w.home.join(".config/nvim")).unwrap();
     w.home_file(".config/nvim/init.lua", "-- mine\n");
-    w.manifest("version = 1\n[links]\n\"~/.config/nvim/init.lua\" = \"nvim/init.lua\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.config/nvim/init.lua" = "nvim/init.lua"
+    "#});
     let before = w.snapshot();
     assert_snapshot!(w.snapshot_run(&["apply"]), @r"
         exit: 1
@@ -383,12 +436,22 @@ fn a_folder_holding_a_released_place_does_not_give_way() {
     let w = World::new();
     w.repo_file("nvim/init.lua", "-- init\n")
         .repo_file("nvim/lua/a.lua", "a\n");
-    w.manifest("version = 1\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/.config/nvim"
+        to = "nvim"
+        each = true
+    "#});
     ok(&w, &["apply"]);
     // One of the links is the user's file now; the manifest wants one link to the folder.
     fs::remove_file(w.home.join(".config/nvim/lua/a.lua")).unwrap();
     w.home_file(".config/nvim/lua/a.lua", "mine\n");
-    w.manifest("version = 1\n[links]\n\"~/.config/nvim\" = \"nvim\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.config/nvim" = "nvim"
+    "#});
     let before = w.snapshot();
     assert_snapshot!(w.snapshot_run(&["apply"]), @r"
         exit: 1

@@ -4,11 +4,22 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use indoc::indoc;
+
 use crate::harness::{Node, World};
 use crate::require_symlinks;
 
-const TWO: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n";
-const ONE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n";
+const TWO: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+    "~/.b" = "b"
+"#};
+const ONE: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+"#};
 
 fn world(manifest: &str) -> World {
     let w = World::new();
@@ -116,9 +127,17 @@ fn backup_keeps_permissions() {
 #[test]
 fn policy_comes_from_the_manifest_or_the_command_line() {
     require_symlinks!();
-    let w = world(
-        "version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n[[link]]\nat = \"~/.b\"\nto = \"b\"\non_conflict = \"fail\"\n",
-    );
+    let w = world(indoc! {r#"
+        version = 1
+        [defaults]
+        on_conflict = "backup"
+        [links]
+        "~/.a" = "a"
+        [[link]]
+        at = "~/.b"
+        to = "b"
+        on_conflict = "fail"
+    "#});
     w.home_file(".a", "mine a\n").home_file(".b", "mine b\n");
     insta::assert_snapshot!(w.snapshot_run(&["apply"]), @r"
         exit: 1
@@ -267,9 +286,13 @@ fn undo_restores_the_tree_after_create_fix_backup_and_prune() {
     ok(&w, &["apply"]);
     let after_1 = w.snapshot();
     // Operation 2: drop .b (prune), add .c over a real file (backup), add a nested new folder.
-    w.manifest(
-        "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.c\" = \"c\"\n\"~/deep/er/.c\" = \"c\"\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+        "~/.c" = "c"
+        "~/deep/er/.c" = "c"
+    "#});
     w.home_file(".c", "my c\n");
     let before_2 = w.snapshot();
     ok(&w, &["apply", "--on-conflict", "backup"]);
@@ -452,7 +475,15 @@ fn a_failure_at_any_step_of_a_mixed_operation_leaves_the_tree_as_it_was() {
         w.manifest(TWO);
         let r = w.run(&["apply"]);
         assert_eq!(r.code, 0, "{r:?}");
-        w.manifest("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"x\"\n\"~/.c\" = \"c\"\n\"~/n/e/w\" = \"b\"\n");
+        w.manifest(indoc! {r#"
+            version = 1
+            [defaults]
+            on_conflict = "backup"
+            [links]
+            "~/.a" = "x"
+            "~/.c" = "c"
+            "~/n/e/w" = "b"
+        "#});
         w.repo_file("x", "x\n");
         w.home_file(".c", "my c\n");
         w

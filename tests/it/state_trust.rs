@@ -5,6 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use indoc::indoc;
 use insta::assert_snapshot;
 
 use crate::harness::{World, symlink};
@@ -13,7 +14,11 @@ use crate::harness::{World, symlink};
 fn applied() -> (World, PathBuf) {
     let w = World::new();
     w.repo_file("f", "x\n");
-    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/f" = "f"
+    "#});
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     let dir = w.manifest_state().unwrap();
@@ -37,7 +42,11 @@ fn chmod(p: &Path, mode: u32) {
 fn a_group_writable_state_folder_is_refused_naming_it() {
     let (w, _) = applied();
     chmod(&w.state, 0o770);
-    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/g" = "f"
+    "#});
     let before = w.snapshot_all();
     // The same whatever the command.
     for cmd in ["apply", "plan", "undo", "unlink", "recover"] {
@@ -58,7 +67,11 @@ fn a_group_writable_state_folder_is_refused_naming_it() {
 fn a_world_writable_folder_above_the_state_folder_is_refused() {
     let w = World::new();
     w.repo_file("f", "x\n");
-    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/f" = "f"
+    "#});
     let shared = w.root.join("shared");
     fs::create_dir(&shared).unwrap();
     chmod(&shared, 0o777);
@@ -80,7 +93,11 @@ fn a_world_writable_folder_above_the_state_folder_is_refused() {
 fn a_sticky_world_writable_folder_above_is_accepted_as_tmp_is() {
     let w = World::new();
     w.repo_file("f", "x\n");
-    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/f" = "f"
+    "#});
     let shared = w.root.join("shared");
     fs::create_dir(&shared).unwrap();
     chmod(&shared, 0o1777);
@@ -130,7 +147,11 @@ fn a_group_writable_home_above_the_default_state_is_refused() {
     let mut w = World::new();
     w.env.remove("LINKFILE_STATE_DIR");
     w.repo_file("f", "x\n");
-    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/f" = "f"
+    "#});
     assert_eq!(w.run(&["apply"]).code, 0);
     chmod(&w.home, 0o775);
     let r = w.run(&["plan"]);
@@ -152,7 +173,11 @@ fn a_link_planted_at_the_lock_never_truncates_what_it_points_to() {
     let v = victim(&w);
     fs::remove_file(w.state.join("lock")).unwrap();
     symlink(&v, &w.state.join("lock"));
-    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/g" = "f"
+    "#});
     let r = w.run(&["apply"]);
     assert_eq!(fs::read_to_string(&v).unwrap(), "precious\n");
     assert_snapshot!(r.shown(), @r"
@@ -179,7 +204,11 @@ fn a_link_planted_at_a_temporary_name_is_never_written_through() {
         &v,
         &dir.join("ops").join(format!(".00000002.json.{pid}.tmp")),
     );
-    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/g" = "f"
+    "#});
     let r = w.run(&["apply"]);
     assert_eq!(fs::read_to_string(&v).unwrap(), "precious\n");
     assert_eq!(r.code, 0, "{r:?}");
@@ -194,7 +223,11 @@ fn a_link_planted_at_the_manifests_state_folder_is_refused() {
     fs::rename(&dir, &theirs).unwrap();
     symlink(&theirs, &dir);
     w.home_file("g", "mine\n");
-    w.manifest("version = 1\n[links]\n\"~/g\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/g" = "f"
+    "#});
     let before = crate::harness::snapshot_of(&theirs);
     let home = w.snapshot();
     assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "backup"]), @r"
@@ -232,7 +265,15 @@ fn a_state_folder_inside_the_repo_is_refused_and_nothing_is_written() {
     let mut w = World::new();
     w.repo_file("f", "x\n");
     w.repo_file("state/keep", "k\n");
-    w.manifest("version = 1\n[[link]]\nat = \"~/s\"\nto = \"state\"\neach = true\n[links]\n\"~/f\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/s"
+        to = "state"
+        each = true
+        [links]
+        "~/f" = "f"
+    "#});
     let state = w.repo.join("state");
     w.set_env("LINKFILE_STATE_DIR", &state.to_string_lossy());
     let before = w.snapshot_all();
@@ -254,7 +295,11 @@ fn a_state_folder_inside_the_repo_is_refused_and_nothing_is_written() {
 fn a_state_folder_reached_through_a_link_into_the_repo_is_refused() {
     let mut w = World::new();
     w.repo_file("f", "x\n");
-    w.manifest("version = 1\n[links]\n\"~/f\" = \"f\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/f" = "f"
+    "#});
     let door = w.root.join("door");
     symlink(&w.repo, &door);
     w.set_env("LINKFILE_STATE_DIR", &door.join("st").to_string_lossy());
