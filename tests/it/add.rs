@@ -224,6 +224,7 @@ fn add_refuses_the_repo_in_the_home_and_what_holds_it() {
 /// through the store), so recovery neither refuses it nor lets it pass as something else.
 #[cfg(unix)]
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_killed_add_is_recovered() {
     use std::process::Stdio;
     crate::require_symlinks!();

@@ -34,6 +34,7 @@ fn stderr(o: &Output) -> String {
 }
 
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn six_thousand_chained_vars_are_a_manifest_error_naming_the_chain() {
     let w = World::new();
     w.repo_file("x", "x\n");
@@ -143,6 +144,7 @@ fn a_utf16_manifest_says_to_save_it_as_utf8() {
 // Unix: Windows says other things of a 10 MB path (a name too long, or not a path at all).
 #[cfg(unix)]
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_name_too_long_points_at_the_manifest_and_is_not_echoed_whole() {
     let w = World::new();
     w.repo_file("x", "x\n");

@@ -330,6 +330,7 @@ fn kill_at_moments(in_the_way: bool) {
 
 /// Folders to make, links to make, links to fix: every kill is rolled back or kept whole.
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_killed_apply_is_rolled_back_or_kept_whole() {
     require_symlinks!();
     kill_at_moments(false);
@@ -338,6 +339,7 @@ fn a_killed_apply_is_rolled_back_or_kept_whole() {
 /// The same with users' files in the way, moved to the backup store: recovery refuses as soon
 /// as one of them had not been moved yet (see the test below).
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_killed_apply_with_files_in_the_way_is_rolled_back_or_kept_whole() {
     require_symlinks!();
     kill_at_moments(true);
@@ -366,6 +368,7 @@ fn crash_before_the_first_step(w: &World) {
 /// "undoing" the link that was never made finds the user's file still at ~/.a: it refuses, and
 /// every later command exits 1 until `linkfile recover`.
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_kill_before_a_backup_moved_anything_is_recovered() {
     require_symlinks!();
     let w = World::new();
@@ -384,6 +387,7 @@ fn a_kill_before_a_backup_moved_anything_is_recovered() {
 /// The same bug with `unlink`: its steps remove the link, then move the backup back. Killed
 /// before the first step, recovery finds both the backup and the link there and refuses.
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_kill_before_unlink_restored_anything_is_recovered() {
     require_symlinks!();
     let w = World::new();

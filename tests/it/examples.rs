@@ -44,6 +44,7 @@ fn examples_plan_and_apply_into_a_temp_home() {
         assert_eq!(plan.code, 0, "{}: {plan:?}", ex.display());
         let v: serde_json::Value = serde_json::from_str(&plan.raw_stdout).unwrap();
         let entries = v["entries"].as_array().unwrap().clone();
+        assert!(!entries.is_empty(), "{}: no links", ex.display());
         assert!(
             entries.iter().all(|e| e["action"] == "create"),
             "{}",

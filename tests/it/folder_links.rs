@@ -431,6 +431,7 @@ mod property {
         #![proptest_config(config())]
 
         #[test]
+        #[ignore = "slow: .ci/run runs it"]
         fn folder_links_on_the_way_are_never_written_through(case in case()) {
             let w = world(&case);
             let home = w.snapshot();

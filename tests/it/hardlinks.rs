@@ -174,7 +174,7 @@ fn a_hard_link_moved_to_another_original_or_to_a_symlink_is_fixed_in_place_and_u
     expected.insert(key.clone(), now[&key].clone());
     assert_eq!(now, expected);
     assert!(same(&w.home.join(".a"), &w.repo.join("a")));
-    if crate::harness::symlinks_work() {
+    if crate::harness::symlinks_for("the change from a hard link to a symlink") {
         // And from a hard link to a symlink.
         w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
         let out = ok(&w, &["apply"]);

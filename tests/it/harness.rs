@@ -45,7 +45,13 @@ impl World {
     }
 
     fn from_temp(tmp: tempfile::TempDir) -> World {
-        let root = tmp.path().to_path_buf();
+        // By its real path on Unix (macOS's temp folder is behind /var -> /private/var), so
+        // that messages naming real paths are filtered too; Windows would add a `\\?\` prefix.
+        let root = if cfg!(unix) {
+            fs::canonicalize(tmp.path()).unwrap()
+        } else {
+            tmp.path().to_path_buf()
+        };
         let home = root.join("home");
         let repo = root.join("repo");
         fs::create_dir(&home).unwrap();
@@ -561,4 +567,139 @@ pub fn run_without_home(w: &World, args: &[&str]) -> Run {
         raw_stdout,
         stderr: w.filter(&String::from_utf8(err).unwrap()),
     }
+}
+
+impl Run {
+    /// The whole run as one text, for an inline snapshot: exit code, stdout, stderr, in that
+    /// order, with linkfile's state folder shown as [STATE] and the manifest's folder in it as
+    /// [STATE]/m-[HASH]. A stream that does not end in
+    /// exactly one newline says so, since snapshots ignore trailing whitespace.
+    pub fn shown(&self) -> String {
+        let text = format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code,
+            shown_stream(&self.stdout),
+            shown_stream(&self.stderr)
+        );
+        hide_manifest_hash(&text.replace("[TMP]/state", "[STATE]"))
+    }
+}
+
+/// `[STATE]/m-<hash of the manifest's path>` as `[STATE]/m-[HASH]`: the hash changes with the
+/// temp folder.
+fn hide_manifest_hash(text: &str) -> String {
+    const MARK: &str = "[STATE]/m-";
+    let mut parts = text.split(MARK);
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let rest = part.trim_start_matches(|c: char| c.is_ascii_hexdigit());
+        out.push_str(MARK);
+        out.push_str(if rest.len() < part.len() {
+            "[HASH]"
+        } else {
+            ""
+        });
+        out.push_str(rest);
+    }
+    out
+}
+
+fn shown_stream(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else if !s.ends_with('\n') {
+        format!("{s}\n[no newline at the end]\n")
+    } else if s.ends_with("\n\n") {
+        format!("{s}[blank line at the end]\n")
+    } else {
+        s.to_string()
+    }
+}
+
+impl World {
+    /// Runs linkfile like [`World::run`] and shows the whole run (see [`Run::shown`]), for
+    /// `insta::assert_snapshot!(w.snapshot_run(&["plan"]), @"...")`.
+    pub fn snapshot_run(&self, args: &[&str]) -> String {
+        self.run(args).shown()
+    }
+
+    /// A run with expectations, checked by [`Expect::run`]: what is not set must be empty (the
+    /// exit code 0).
+    pub fn expect<'w>(&'w self, args: &[&'w str]) -> Expect<'w> {
+        Expect {
+            world: self,
+            args: args.to_vec(),
+            code: 0,
+            stdout: String::new(),
+            stderr: String::new(),
+        }
+    }
+}
+
+/// A run and what it must give: `w.expect(&["plan"]).stdout("...").run()`. Unset, the exit code
+/// is 0 and stdout and stderr are empty.
+pub struct Expect<'w> {
+    world: &'w World,
+    args: Vec<&'w str>,
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+impl Expect<'_> {
+    pub fn code(mut self, code: u8) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn stdout(mut self, text: &str) -> Self {
+        self.stdout = text.to_string();
+        self
+    }
+
+    pub fn stderr(mut self, text: &str) -> Self {
+        self.stderr = text.to_string();
+        self
+    }
+
+    /// Runs linkfile and panics, showing the whole run, unless exit code, stdout and stderr are
+    /// exactly as expected (paths filtered as in [`World::run`]).
+    #[track_caller]
+    pub fn run(self) -> Run {
+        let r = self.world.run(&self.args);
+        let want = Run {
+            code: self.code,
+            stdout: self.stdout,
+            raw_stdout: String::new(),
+            stderr: self.stderr,
+        };
+        let same = (r.code, &r.stdout, &r.stderr) == (want.code, &want.stdout, &want.stderr);
+        assert!(
+            same,
+            "linkfile {}\n=== did\n{}=== expected\n{}",
+            self.args.join(" "),
+            r.shown(),
+            want.shown()
+        );
+        r
+    }
+}
+
+/// Whether symlinks can be made, for the part of a test that needs them: if not, that part is a
+/// counted skip as with `require_symlinks!` (the platform's on Windows, a broken setup elsewhere,
+/// which fails under CI=true).
+pub fn symlinks_for(part: &str) -> bool {
+    if symlinks_work() {
+        return true;
+    }
+    let why = if cfg!(windows) {
+        Skip::Platform
+    } else {
+        Skip::Setup
+    };
+    skip(
+        why,
+        &format!("this system does not make symlinks, so {part} did not run"),
+    );
+    false
 }

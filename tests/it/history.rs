@@ -5,12 +5,30 @@
 use std::fs;
 use std::path::Path;
 
+use indoc::indoc;
+use insta::assert_snapshot;
+
 use crate::harness::{Node, World};
 use crate::require_symlinks;
 
-const ONE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n";
-const TWO: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n";
-const THREE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n\"~/.c\" = \"c\"\n";
+const ONE: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+"#};
+const TWO: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+    "~/.b" = "b"
+"#};
+const THREE: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+    "~/.b" = "b"
+    "~/.c" = "c"
+"#};
 
 fn world(manifest: &str) -> World {
     let w = World::new();
@@ -61,21 +79,24 @@ fn prune_releases_what_the_user_changed_under_every_policy() {
         fs::remove_file(w.home.join(".c")).unwrap();
         w.home_link(".c", Path::new("/somewhere/else"));
         // Both entries leave the manifest; a new one comes in.
-        w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.n\" = \"c\"\n");
-        let plan = ok(&w, &["plan"]);
-        for place in [".b -> b", ".c -> c"] {
-            let line = format!(
-                "  = ~/{place}  (released: changed since linkfile made it; left as it is)\n"
-            );
-            assert!(plan.contains(&line), "{policy}: {plan}");
+        w.manifest(indoc! {r#"
+            version = 1
+            [links]
+            "~/.a" = "a"
+            "~/.n" = "c"
+        "#});
+        // The same whatever the policy.
+        insta::allow_duplicates! {
+            assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+                exit: 0
+                --- stdout
+                  + ~/.n -> c
+                  = ~/.b -> b  (released: changed since linkfile made it; left as it is)
+                  = ~/.c -> c  (released: changed since linkfile made it; left as it is)
+                Plan: 1 to create, 0 to fix, 0 to remove, 2 to release, 0 conflicts.
+                --- stderr
+                ");
         }
-        assert!(!plan.contains("hint"), "{policy}: {plan}");
-        assert!(
-            plan.ends_with(
-                "Plan: 1 to create, 0 to fix, 0 to remove, 2 to release, 0 conflicts.\n"
-            ),
-            "{policy}: {plan}"
-        );
         let e = json_entry(&w, ".b");
         assert_eq!(e["action"], "release", "{e}");
         assert_eq!(e["reason"], "changed-since-applied", "{e}");
@@ -84,18 +105,30 @@ fn prune_releases_what_the_user_changed_under_every_policy() {
             "{e}"
         );
 
-        let out = ok(&w, &["apply", "--on-conflict", policy]);
-        assert!(
-            out.contains("Applied: 1 created, 0 fixed, 0 removed, 2 released."),
-            "{policy}: {out}"
-        );
+        insta::allow_duplicates! {
+            assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", policy]), @r"
+                exit: 0
+                --- stdout
+                  + ~/.n -> c
+                  = ~/.b -> b  (released: changed since linkfile made it; left as it is)
+                  = ~/.c -> c  (released: changed since linkfile made it; left as it is)
+                Applied: 1 created, 0 fixed, 0 removed, 2 released. Operation 2 (undo with `linkfile undo`).
+                --- stderr
+                ");
+        }
         // Left exactly as they are, never backed up.
         assert_eq!(fs::read(w.home.join(".b")).unwrap(), b"saved by an app\n");
         assert_eq!(w.link_text(".c").unwrap(), Path::new("/somewhere/else"));
         assert_eq!(stored(&w), vec![], "{policy}");
         // No longer owned: nothing more to do, and unlink leaves them.
-        let plan = ok(&w, &["plan"]);
-        assert!(plan.starts_with("No changes: 2 links"), "{policy}: {plan}");
+        insta::allow_duplicates! {
+            assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+                exit: 0
+                --- stdout
+                No changes: 2 links already in place.
+                --- stderr
+                ");
+        }
         ok(&w, &["unlink"]);
         assert!(fs::symlink_metadata(w.home.join(".a")).is_err());
         assert_eq!(fs::read(w.home.join(".b")).unwrap(), b"saved by an app\n");
@@ -113,16 +146,22 @@ fn a_release_alone_is_pending_and_undoing_it_writes_nothing_there() {
     w.manifest(ONE);
     // Only the ownership changes, but that is a change apply makes.
     assert_eq!(w.run(&["plan", "--exit-code"]).code, 2);
-    let out = ok(&w, &["apply"]);
-    assert!(
-        out.contains("Applied: 0 created, 0 fixed, 0 removed, 1 released. Operation 2"),
-        "{out}"
-    );
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 0
+        --- stdout
+          = ~/.b -> b  (released: changed since linkfile made it; left as it is)
+        Applied: 0 created, 0 fixed, 0 removed, 1 released. Operation 2 (undo with `linkfile undo`).
+        --- stderr
+        ");
     assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
     // Undoing the release touches nothing at the released place, and does not own it again.
     let before = w.snapshot();
-    let out = ok(&w, &["undo"]);
-    assert!(out.contains("Operation 3 undid operation 2."), "{out}");
+    assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 0
+        --- stdout
+        Nothing to change on disk. Operation 3 undid operation 2.
+        --- stderr
+        ");
     assert_eq!(w.snapshot(), before);
     let log: serde_json::Value =
         serde_json::from_str(&w.run(&["log", "--json"]).raw_stdout).unwrap();
@@ -132,18 +171,33 @@ fn a_release_alone_is_pending_and_undoing_it_writes_nothing_there() {
 #[test]
 fn prune_removes_the_empty_folders_it_made_and_only_those() {
     require_symlinks!();
-    let w = world(
-        "version = 1\n[links]\n\"~/deep/er/.x\" = \"a\"\n\"~/made/.y\" = \"b\"\n\"~/pre/.z\" = \"c\"\n\"~/shared/one\" = \"a\"\n\"~/shared/two\" = \"b\"\n",
-    );
+    let w = world(indoc! {r#"
+        version = 1
+        [links]
+        "~/deep/er/.x" = "a"
+        "~/made/.y" = "b"
+        "~/pre/.z" = "c"
+        "~/shared/one" = "a"
+        "~/shared/two" = "b"
+    "#});
     fs::create_dir(w.home.join("pre")).unwrap();
     ok(&w, &["apply"]);
     w.home_file("made/notes", "mine\n");
-    w.manifest("version = 1\n[links]\n\"~/shared/one\" = \"a\"\n");
-    let out = ok(&w, &["apply"]);
-    assert!(
-        out.contains("Applied: 0 created, 0 fixed, 4 removed."),
-        "{out}"
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/shared/one" = "a"
+    "#});
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 0
+        --- stdout
+          - ~/deep/er/.x -> a
+          - ~/made/.y -> b
+          - ~/pre/.z -> c
+          - ~/shared/two -> b
+        Applied: 0 created, 0 fixed, 4 removed. Operation 2 (undo with `linkfile undo`).
+        --- stderr
+        ");
     // Made by linkfile and emptied: gone, deepest first.
     assert!(fs::symlink_metadata(w.home.join("deep")).is_err());
     // Not empty, not made by linkfile, or still holding a wanted link: kept.
@@ -161,7 +215,11 @@ fn prune_removes_the_empty_folders_it_made_and_only_those() {
 #[cfg(unix)]
 #[test]
 fn prune_never_removes_a_folder_through_a_link() {
-    let w = world("version = 1\n[links]\n\"~/d/e/f/.x\" = \"a\"\n");
+    let w = world(indoc! {r#"
+        version = 1
+        [links]
+        "~/d/e/f/.x" = "a"
+    "#});
     ok(&w, &["apply"]);
     // The user moved the folder linkfile made elsewhere and left a link in its place; an
     // empty folder of the same name is there.
@@ -171,7 +229,11 @@ fn prune_never_removes_a_folder_through_a_link() {
     let outside = w.root.join("outside");
     fs::create_dir_all(outside.join("f")).unwrap();
     std::os::unix::fs::symlink(&outside, w.home.join("d/e")).unwrap();
-    w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+    "#});
     ok(&w, &["apply"]);
     assert!(outside.join("f").is_dir(), "removed through the link");
     assert_eq!(w.link_text("d/e").unwrap(), outside);
@@ -188,15 +250,26 @@ fn apply_undo_apply_unlink_puts_back_the_users_own_link() {
     assert_eq!(w.snapshot(), start);
     ok(&w, &["apply"]);
     assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
-    let out = ok(&w, &["unlink"]);
-    assert!(out.contains("restore the link to /my/own/a"), "{out}");
+    assert_snapshot!(w.snapshot_run(&["unlink"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.a -> a  (restore the link to /my/own/a)
+        Applied: 0 created, 0 fixed, 1 removed, 1 restored. Operation 4 (undo with `linkfile undo`).
+        --- stderr
+        ");
     assert_eq!(w.snapshot(), start);
 }
 
 #[test]
 fn apply_unlink_undo_undo_restores_the_newest_backup() {
     require_symlinks!();
-    let w = world("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n");
+    let w = world(indoc! {r#"
+        version = 1
+        [defaults]
+        on_conflict = "backup"
+        [links]
+        "~/.a" = "a"
+    "#});
     w.home_file(".a", "mine\n");
     let start = w.snapshot();
     ok(&w, &["apply"]);
@@ -206,11 +279,21 @@ fn apply_unlink_undo_undo_restores_the_newest_backup() {
     ok(&w, &["undo"]);
     assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
     // Undoing the apply takes it from there.
-    let out = ok(&w, &["undo"]);
-    assert!(out.contains("Operation 4 undid operation 1."), "{out}");
+    assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.a -> a  (restore [STATE]/m-[HASH]/backups/00000003-1/.a)
+        Applied: 0 created, 0 fixed, 1 removed, 1 restored. Operation 4 undid operation 1.
+        --- stderr
+        ");
     assert_eq!(w.snapshot(), start);
     assert_eq!(stored(&w), vec![]);
-    assert!(ok(&w, &["unlink"]).starts_with("Nothing to do"));
+    assert_snapshot!(w.snapshot_run(&["unlink"]), @r"
+        exit: 0
+        --- stdout
+        Nothing to do: 0 links already in place.
+        --- stderr
+        ");
 }
 
 #[test]
@@ -223,16 +306,26 @@ fn undo_never_makes_a_dangling_link() {
     ok(&w, &["apply"]);
     fs::remove_file(w.repo.join("b")).unwrap();
     let before = w.snapshot();
-    for args in [&["undo", "--dry-run"][..], &["undo"]] {
-        let r = w.run(args);
-        assert_eq!(r.code, 1, "{r:?}");
-        assert!(
-            r.stdout.contains("! ~/.b -> b  (original-missing)"),
-            "{}",
-            r.stdout
-        );
-        assert_eq!(w.snapshot(), before);
-    }
+    assert_snapshot!(w.snapshot_run(&["undo", "--dry-run"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.b -> b  (original-missing)
+              hint: create [REPO]/b in the repo, or fix `to`
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
+    assert_eq!(w.snapshot(), before);
+    assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.b -> b  (original-missing)
+              hint: create [REPO]/b in the repo, or fix `to`
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
+    assert_eq!(w.snapshot(), before);
     w.repo_file("b", "b\n");
     ok(&w, &["undo"]);
     assert_eq!(w.link_text(".b").unwrap(), w.repo.join("b"));
@@ -243,12 +336,16 @@ fn undo_never_makes_a_dangling_link() {
     ok(&w, &["unlink"]);
     fs::remove_file(w.repo.join("b")).unwrap();
     let before = w.snapshot();
-    let r = w.run(&["undo"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("! ~/.b -> b  (original-missing)"),
-        "{r:?}"
-    );
+    assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 1
+        --- stdout
+          + ~/.a -> a
+          ! ~/.b -> b  (original-missing)
+              hint: create [REPO]/b in the repo, or fix `to`
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
     assert_eq!(w.snapshot(), before);
 }
 
@@ -277,18 +374,16 @@ fn undo_of_adopt_refuses_when_the_repo_file_is_no_longer_the_adopted_one() {
     // repo and put an old version in its place.
     fs::write(w.repo.join("a"), "edited later\n").unwrap();
     let before = w.snapshot();
-    let r = w.run(&["undo"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("! ~/.a -> a  (changed-since-applied)"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("is no longer the file adopted from"),
-        "{}",
-        r.stdout
-    );
+    assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (changed-since-applied)
+              hint: [REPO]/a is no longer the file adopted from [HOME]/.a (it changed since), and undo moves only what it adopted out of the repo; put the adopted content back there first (e.g. from version control), or keep things as they are
+          - [REPO]/a -> a  (restore [STATE]/m-[HASH]/backups/00000001-1/a)  (outside ~)
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
     assert_eq!(w.snapshot(), before);
     // The adopted bytes again, even as a new file (as a checkout writes it): undo goes ahead.
     fs::remove_file(w.repo.join("a")).unwrap();
@@ -302,26 +397,36 @@ fn below_a_released_place_things_are_seen_as_they_are() {
     require_symlinks!();
     let w = World::new();
     w.repo_file("nvim/init.lua", "-- init\n");
-    w.manifest("version = 1\n[links]\n\"~/.config/nvim\" = \"nvim\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.config/nvim" = "nvim"
+    "#});
     ok(&w, &["apply"]);
     // The user made the folder their own, with their own init.lua in it.
     fs::remove_file(w.home.join(".config/nvim")).unwrap();
     w.home_file(".config/nvim/init.lua", "-- mine\n");
-    w.manifest("version = 1\n[links]\n\"~/.config/nvim/init.lua\" = \"nvim/init.lua\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.config/nvim/init.lua" = "nvim/init.lua"
+    "#});
     let before = w.snapshot();
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("= ~/.config/nvim -> nvim  (released"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("! ~/.config/nvim/init.lua -> nvim/init.lua  (file-in-the-way)"),
-        "{}",
-        r.stdout
-    );
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.config/nvim/init.lua -> nvim/init.lua  (file-in-the-way)
+              hint: move [HOME]/.config/nvim/init.lua out of the way (or into the repo as [REPO]/nvim/init.lua), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)
+              --- [HOME]/.config/nvim/init.lua
+              +++ [REPO]/nvim/init.lua
+              @@ -1 +1 @@
+              --- mine
+              +-- init
+          = ~/.config/nvim -> nvim  (released: changed since linkfile made it; left as it is)
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again
+        ");
     assert_eq!(w.snapshot(), before);
 }
 
@@ -331,26 +436,33 @@ fn a_folder_holding_a_released_place_does_not_give_way() {
     let w = World::new();
     w.repo_file("nvim/init.lua", "-- init\n")
         .repo_file("nvim/lua/a.lua", "a\n");
-    w.manifest("version = 1\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\neach = true\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/.config/nvim"
+        to = "nvim"
+        each = true
+    "#});
     ok(&w, &["apply"]);
     // One of the links is the user's file now; the manifest wants one link to the folder.
     fs::remove_file(w.home.join(".config/nvim/lua/a.lua")).unwrap();
     w.home_file(".config/nvim/lua/a.lua", "mine\n");
-    w.manifest("version = 1\n[links]\n\"~/.config/nvim\" = \"nvim\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.config/nvim" = "nvim"
+    "#});
     let before = w.snapshot();
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout
-            .contains("! ~/.config/nvim -> nvim  (dir-in-the-way)"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("= ~/.config/nvim/lua/a.lua -> nvim/lua/a.lua  (released"),
-        "{}",
-        r.stdout
-    );
+    assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.config/nvim -> nvim  (dir-in-the-way)
+              hint: move [HOME]/.config/nvim out of the way (or into the repo as [REPO]/nvim), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)
+          - ~/.config/nvim/init.lua -> nvim/init.lua
+          = ~/.config/nvim/lua/a.lua -> nvim/lua/a.lua  (released: changed since linkfile made it; left as it is)
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again
+        ");
     assert_eq!(w.snapshot(), before);
 }

@@ -47,6 +47,7 @@ mod records;
 mod schema;
 mod selection;
 mod shell;
+mod snapshots;
 #[cfg(unix)]
 mod state_trust;
 mod states;

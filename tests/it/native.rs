@@ -356,6 +356,7 @@ fn many_links(n: usize) -> World {
 }
 
 #[test]
+#[ignore = "slow: .ci/run runs it"]
 fn a_long_apply_shows_progress_on_a_terminal_only() {
     crate::require_symlinks!();
     let w = many_links(500);

@@ -4,11 +4,22 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use indoc::indoc;
+
 use crate::harness::{Node, World};
 use crate::require_symlinks;
 
-const TWO: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n";
-const ONE: &str = "version = 1\n[links]\n\"~/.a\" = \"a\"\n";
+const TWO: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+    "~/.b" = "b"
+"#};
+const ONE: &str = indoc! {r#"
+    version = 1
+    [links]
+    "~/.a" = "a"
+"#};
 
 fn world(manifest: &str) -> World {
     let w = World::new();
@@ -60,12 +71,13 @@ fn an_entry_dropped_from_the_manifest_is_removed() {
     let w = world(TWO);
     ok(&w, &["apply"]);
     w.manifest(ONE);
-    let plan = ok(&w, &["plan"]);
-    assert!(plan.contains("  - ~/.b -> b\n"), "{plan}");
-    assert!(
-        plan.ends_with("Plan: 0 to create, 0 to fix, 1 to remove, 0 conflicts.\n"),
-        "{plan}"
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.b -> b
+        Plan: 0 to create, 0 to fix, 1 to remove, 0 conflicts.
+        --- stderr
+        ");
     ok(&w, &["apply"]);
     assert!(fs::symlink_metadata(w.home.join(".b")).is_err());
     assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
@@ -82,11 +94,18 @@ fn backup_moves_the_file_and_never_overwrites_an_earlier_backup() {
     // The app writes a real file over the link again; a second backup is made beside the first.
     fs::remove_file(w.home.join(".a")).unwrap();
     w.home_file(".a", "second\n");
-    let out = ok(&w, &["apply", "--on-conflict", "backup"]);
-    assert!(
-        out.contains("(file-in-the-way; moved to the backup store first)"),
-        "{out}"
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "backup"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.a -> a  (file-in-the-way; moved to the backup store first)
+              --- [HOME]/.a
+              +++ [REPO]/a
+              @@ -1 +1 @@
+              -second
+              +a
+        Applied: 1 created, 0 fixed, 0 removed, 1 moved to the backup store. Operation 2 (undo with `linkfile undo`).
+        --- stderr
+        ");
     let mut kept: Vec<Vec<u8>> = backups(&w).into_iter().map(|(_, b)| b).collect();
     kept.sort();
     assert_eq!(kept, vec![b"first\n".to_vec(), b"second\n".to_vec()]);
@@ -108,23 +127,38 @@ fn backup_keeps_permissions() {
 #[test]
 fn policy_comes_from_the_manifest_or_the_command_line() {
     require_symlinks!();
-    let w = world(
-        "version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"a\"\n[[link]]\nat = \"~/.b\"\nto = \"b\"\non_conflict = \"fail\"\n",
-    );
+    let w = world(indoc! {r#"
+        version = 1
+        [defaults]
+        on_conflict = "backup"
+        [links]
+        "~/.a" = "a"
+        [[link]]
+        at = "~/.b"
+        to = "b"
+        on_conflict = "fail"
+    "#});
     w.home_file(".a", "mine a\n").home_file(".b", "mine b\n");
-    let r = w.run(&["apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout
-            .contains("~/.a -> a  (file-in-the-way; moved to the backup store first)"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("! ~/.b -> b  (file-in-the-way)"),
-        "{}",
-        r.stdout
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+          + ~/.a -> a  (file-in-the-way; moved to the backup store first)
+              --- [HOME]/.a
+              +++ [REPO]/a
+              @@ -1 +1 @@
+              -mine a
+              +a
+          ! ~/.b -> b  (file-in-the-way)
+              hint: move [HOME]/.b out of the way (or into the repo as [REPO]/b), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)
+              --- [HOME]/.b
+              +++ [REPO]/b
+              @@ -1 +1 @@
+              -mine b
+              +b
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again
+        ");
     ok(&w, &["apply", "--on-conflict", "backup"]);
     assert_eq!(backups(&w).len(), 2);
 }
@@ -134,11 +168,13 @@ fn a_file_with_the_original_bytes_is_replaced_under_every_policy() {
     require_symlinks!();
     let w = world(ONE);
     w.home_file(".a", "a\n");
-    let out = ok(&w, &["apply"]);
-    assert!(
-        out.contains("same bytes as the original; moved to the backup store first"),
-        "{out}"
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.a -> a  (file-in-the-way; same bytes as the original; moved to the backup store first)
+        Applied: 1 created, 0 fixed, 0 removed, 1 moved to the backup store. Operation 1 (undo with `linkfile undo`).
+        --- stderr
+        ");
     assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
     assert_eq!(backups(&w).len(), 1);
 }
@@ -163,10 +199,19 @@ fn a_link_planted_at_the_backup_path_is_not_followed() {
     let before = w.snapshot();
     // The backup's folder is made by a step that refuses anything already there: the apply
     // stops and rolls back, with the planted name in the message.
-    let r = w.run(&["apply", "--on-conflict", "backup"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("00000001-1: File exists"), "{r:?}");
-    assert!(r.stderr.contains("nothing was changed"), "{r:?}");
+    insta::assert_snapshot!(w.snapshot_run(&["apply", "--on-conflict", "backup"]), @r"
+        exit: 1
+        --- stdout
+          + ~/.a -> a  (file-in-the-way; moved to the backup store first)
+              --- [HOME]/.a
+              +++ [REPO]/a
+              @@ -1 +1 @@
+              -mine
+              +a
+        --- stderr
+        error: cannot create folder [STATE]/m-[HASH]/backups/00000001-1: File exists (os error 17)
+        nothing was changed
+        ");
     assert_eq!(
         fs::read_dir(&trap).unwrap().count(),
         0,
@@ -186,17 +231,19 @@ fn adopt_shows_the_diff_and_keeps_both_versions() {
     require_symlinks!();
     let w = world(ONE);
     w.home_file(".a", "mine\n");
-    let plan = w.run(&["apply", "--dry-run", "--on-conflict", "adopt"]);
-    assert!(
-        plan.stdout.contains("adopted as the repo's version"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("      -mine\n      +a\n"),
-        "{}",
-        plan.stdout
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["apply", "--dry-run", "--on-conflict", "adopt"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.a -> a  (file-in-the-way; adopted as the repo's version; the repo's version goes to the backup store)
+              --- [HOME]/.a
+              +++ [REPO]/a
+              @@ -1 +1 @@
+              -mine
+              +a
+        Plan: 1 to create, 0 to fix, 0 to remove, 0 conflicts.
+        Dry run: nothing was changed.
+        --- stderr
+        ");
     ok(&w, &["apply", "--on-conflict", "adopt"]);
     assert_eq!(fs::read(w.repo.join("a")).unwrap(), b"mine\n");
     assert_eq!(w.link_text(".a").unwrap(), w.repo.join("a"));
@@ -213,8 +260,15 @@ fn undo_of_adopt_puts_both_versions_back() {
     let before = w.snapshot();
     ok(&w, &["apply", "--on-conflict", "adopt"]);
     assert_eq!(fs::read(w.repo.join("a")).unwrap(), b"mine\n");
-    let out = ok(&w, &["undo"]);
-    assert!(out.contains("Operation 2 undid operation 1."), "{out}");
+    insta::assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.a -> a  (restore [REPO]/a)
+          - ~/.b -> b
+          - [REPO]/a -> a  (restore [STATE]/m-[HASH]/backups/00000001-1/a)  (outside ~)
+        Applied: 0 created, 0 fixed, 2 removed, 2 restored. Operation 2 undid operation 1.
+        --- stderr
+        ");
     // The user's file is back at its place, the repo's version in the repo, byte for byte.
     assert_eq!(w.snapshot(), before);
     assert_eq!(backups(&w), vec![]);
@@ -232,16 +286,27 @@ fn undo_restores_the_tree_after_create_fix_backup_and_prune() {
     ok(&w, &["apply"]);
     let after_1 = w.snapshot();
     // Operation 2: drop .b (prune), add .c over a real file (backup), add a nested new folder.
-    w.manifest(
-        "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.c\" = \"c\"\n\"~/deep/er/.c\" = \"c\"\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+        "~/.c" = "c"
+        "~/deep/er/.c" = "c"
+    "#});
     w.home_file(".c", "my c\n");
     let before_2 = w.snapshot();
     ok(&w, &["apply", "--on-conflict", "backup"]);
     assert!(fs::symlink_metadata(w.home.join(".b")).is_err());
     // Undo 2: back to before operation 2, the backed-up file included, the new folders gone.
-    let out = ok(&w, &["undo"]);
-    assert!(out.contains("Operation 3 undid operation 2."), "{out}");
+    insta::assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.b -> b
+          - ~/.c -> c  (restore [STATE]/m-[HASH]/backups/00000002-1/.c)
+          - ~/deep/er/.c -> c
+        Applied: 1 created, 0 fixed, 2 removed, 1 restored. Operation 3 undid operation 2.
+        --- stderr
+        ");
     let mut expected = before_2.clone();
     expected.insert(
         "repo/linkfile.toml".into(),
@@ -249,8 +314,14 @@ fn undo_restores_the_tree_after_create_fix_backup_and_prune() {
     );
     assert_eq!(w.snapshot(), expected);
     // Undo again walks back one more: before operation 1.
-    let out = ok(&w, &["undo"]);
-    assert!(out.contains("Operation 4 undid operation 1."), "{out}");
+    insta::assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.a -> a
+          - ~/.b -> b  (restore the link to /old/b)
+        Applied: 0 created, 0 fixed, 2 removed, 1 restored. Operation 4 undid operation 1.
+        --- stderr
+        ");
     // The start, plus the file the user made between the operations (put back by the first undo).
     let mut expected = start.clone();
     expected.insert(
@@ -259,9 +330,12 @@ fn undo_restores_the_tree_after_create_fix_backup_and_prune() {
     );
     expected.insert("home/.c".into(), before_2["home/.c"].clone());
     assert_eq!(w.snapshot(), expected);
-    let r = w.run(&["undo"]);
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("nothing to undo"), "{}", r.stderr);
+    insta::assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: nothing to undo: every operation is already undone
+        ");
     assert_ne!(after_1, start);
 }
 
@@ -271,19 +345,27 @@ fn undo_dry_run_changes_nothing_and_undo_refuses_to_clobber() {
     let w = world(ONE);
     ok(&w, &["apply"]);
     let before = w.snapshot_all();
-    let out = ok(&w, &["undo", "--dry-run"]);
-    assert!(out.contains("- ~/.a -> a"), "{out}");
+    insta::assert_snapshot!(w.snapshot_run(&["undo", "--dry-run"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.a -> a
+        Plan: 0 to create, 0 to fix, 1 to remove, 0 conflicts.
+        Dry run: nothing was changed.
+        --- stderr
+        ");
     assert_eq!(w.snapshot_all(), before);
     // The user replaced the link with a file of their own: undo must not delete it.
     fs::remove_file(w.home.join(".a")).unwrap();
     w.home_file(".a", "mine now\n");
-    let r = w.run(&["undo"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("! ~/.a -> a  (changed-since-applied)"),
-        "{}",
-        r.stdout
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["undo"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (changed-since-applied)
+              hint: [HOME]/.a was changed since linkfile made it; move it away yourself, then run `linkfile undo` again
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
     assert_eq!(fs::read(w.home.join(".a")).unwrap(), b"mine now\n");
 }
 
@@ -295,8 +377,14 @@ fn unlink_removes_every_owned_link_and_puts_backups_back() {
     w.home_file("keep", "untouched\n");
     let start = w.snapshot();
     ok(&w, &["apply", "--on-conflict", "backup"]);
-    let out = ok(&w, &["unlink"]);
-    assert!(out.contains("- ~/.a -> a\n"), "{out}");
+    insta::assert_snapshot!(w.snapshot_run(&["unlink"]), @r"
+        exit: 0
+        --- stdout
+          - ~/.a -> a
+          - ~/.b -> b  (restore [STATE]/m-[HASH]/backups/00000001-1/.b)
+        Applied: 0 created, 0 fixed, 2 removed, 1 restored. Operation 2 (undo with `linkfile undo`).
+        --- stderr
+        ");
     assert_eq!(w.snapshot(), start);
     // And unlink is an operation: undo brings the links back (the file goes to the store again).
     ok(&w, &["undo"]);
@@ -373,7 +461,7 @@ fn a_second_writer_exits_3_naming_the_holder() {
     )
     .unwrap();
     assert_eq!(w.run(&["apply", "--dry-run"]).code, 0);
-    if crate::harness::symlinks_work() {
+    if crate::harness::symlinks_for("the apply past a stale lock file") {
         assert_eq!(w.run(&["apply"]).code, 0);
     }
 }
@@ -387,7 +475,15 @@ fn a_failure_at_any_step_of_a_mixed_operation_leaves_the_tree_as_it_was() {
         w.manifest(TWO);
         let r = w.run(&["apply"]);
         assert_eq!(r.code, 0, "{r:?}");
-        w.manifest("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n\"~/.a\" = \"x\"\n\"~/.c\" = \"c\"\n\"~/n/e/w\" = \"b\"\n");
+        w.manifest(indoc! {r#"
+            version = 1
+            [defaults]
+            on_conflict = "backup"
+            [links]
+            "~/.a" = "x"
+            "~/.c" = "c"
+            "~/n/e/w" = "b"
+        "#});
         w.repo_file("x", "x\n");
         w.home_file(".c", "my c\n");
         w

@@ -5,6 +5,9 @@
 #[cfg(unix)]
 use std::fs;
 
+use indoc::indoc;
+use insta::assert_snapshot;
+
 use crate::harness::World;
 
 #[cfg(unix)]
@@ -13,48 +16,79 @@ fn when_cmd_holds_when_the_program_is_on_path() {
     use std::os::unix::fs::PermissionsExt;
     let mut w = World::new();
     w.repo_file("nvim/init.lua", "-- init\n");
-    w.manifest(
-        "version = 1\n[[link]]\nat = \"~/.config/nvim\"\nto = \"nvim\"\nwhen = { cmd = \"nvim\" }\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/.config/nvim"
+        to = "nvim"
+        when = { cmd = "nvim" }
+    "#});
     let bin = w.root.join("bin");
     fs::create_dir(&bin).unwrap();
     w.set_env("PATH", &bin.to_string_lossy());
-    let r = w.run(&["plan", "-v"]);
-    assert!(r.stdout.contains("(skipped: nvim is not on PATH)"), "{r:?}");
+    let not_on_path = w.snapshot_run(&["plan", "-v"]);
+    assert_snapshot!(not_on_path, @r"
+        exit: 0
+        --- stdout
+          . ~/.config/nvim -> nvim  (skipped: nvim is not on PATH)
+        No changes: 0 links already in place.
+        --- stderr
+        ");
     // A file that is not executable is no program.
     fs::write(bin.join("nvim"), "#!/bin/sh\n").unwrap();
-    let r = w.run(&["plan", "-v"]);
-    assert!(r.stdout.contains("(skipped: nvim is not on PATH)"), "{r:?}");
+    assert_eq!(w.snapshot_run(&["plan", "-v"]), not_on_path);
     fs::set_permissions(bin.join("nvim"), fs::Permissions::from_mode(0o755)).unwrap();
-    let r = w.run(&["plan"]);
-    assert!(r.stdout.contains("+ ~/.config/nvim -> nvim"), "{r:?}");
+    assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.config/nvim -> nvim
+        Plan: 1 to create, 0 to fix, 0 to remove, 0 conflicts.
+        --- stderr
+        ");
 }
 
 #[test]
 fn an_optional_entry_whose_original_is_missing_is_skipped() {
     let w = World::new();
     w.repo_file("vimrc", "set number\n");
-    w.manifest(
-        "version = 1\n[links]\n\"~/.vimrc\" = \"vimrc\"\n\
-         [[link]]\nat = \"~/.local.zsh\"\nto = \"generated/local.zsh\"\noptional = true\n",
-    );
-    let r = w.run(&["plan"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stdout
-            .contains("Plan: 1 to create, 0 to fix, 0 to remove, 0 conflicts."),
-        "{r:?}"
-    );
-    assert!(r.stdout.contains("1 entry skipped"), "{r:?}");
-    let r = w.run(&["plan", "-v"]);
-    assert!(
-        r.stdout.contains("~/.local.zsh -> generated/local.zsh  (skipped: optional, and generated/local.zsh is not in the repo)"),
-        "{r:?}"
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.vimrc" = "vimrc"
+        [[link]]
+        at = "~/.local.zsh"
+        to = "generated/local.zsh"
+        optional = true
+    "#});
+    assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.vimrc -> vimrc
+        Plan: 1 to create, 0 to fix, 0 to remove, 0 conflicts. 1 entry skipped by `when` (-v says why).
+        --- stderr
+        ");
+    assert_snapshot!(w.snapshot_run(&["plan", "-v"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.vimrc -> vimrc
+          . ~/.local.zsh -> generated/local.zsh  (skipped: optional, and generated/local.zsh is not in the repo)
+        Plan: 1 to create, 0 to fix, 0 to remove, 0 conflicts.
+        --- stderr
+        ");
     // Without `optional`, the same is a conflict.
-    w.manifest("version = 1\n[links]\n\"~/.local.zsh\" = \"generated/local.zsh\"\n");
-    let r = w.run(&["plan"]);
-    assert!(r.stdout.contains("original-missing"), "{r:?}");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.local.zsh" = "generated/local.zsh"
+    "#});
+    assert_snapshot!(w.snapshot_run(&["plan"]), @r"
+        exit: 0
+        --- stdout
+          ! ~/.local.zsh -> generated/local.zsh  (original-missing)
+              hint: create [REPO]/generated/local.zsh in the repo, or fix `to`
+        Plan: 0 to create, 0 to fix, 0 to remove, 1 conflict.
+        --- stderr
+        ");
 }
 
 /// `dir_mode`: the folders linkfile makes for a link get that mode (`~/.ssh`, `~/.gnupg`), not
@@ -91,13 +125,24 @@ fn dir_mode_sets_the_mode_of_the_folders_linkfile_makes() {
 fn a_dir_mode_that_is_not_octal_is_a_manifest_error() {
     let w = World::new();
     w.repo_file("ssh/config", "Host *\n");
-    w.manifest(
-        "version = 1\n[[link]]\nat = \"~/.ssh/config\"\nto = \"ssh/config\"\ndir_mode = \"rwx\"\n",
-    );
-    let r = w.run(&["plan"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("linkfile.toml:5:12"), "{r:?}");
-    assert!(r.stderr.contains("octal"), "{r:?}");
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/.ssh/config"
+        to = "ssh/config"
+        dir_mode = "rwx"
+    "#});
+    assert_snapshot!(w.snapshot_run(&["plan"]), @r#"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `dir_mode` must be an octal mode such as "700", not `rwx`
+         --> linkfile.toml:5:12
+          |
+        5 | dir_mode = "rwx"
+          |            ^^^^^
+        hint: write the permission bits in octal: "700" (only you), "755" (everyone may read)
+        "#);
 }
 
 /// On Windows `dir_mode` is ignored, and the plan says so; elsewhere nothing is said.
@@ -122,13 +167,24 @@ fn tagged() -> World {
     for f in ["git", "slack", "vim", "kitty"] {
         w.repo_file(f, &format!("{f}\n"));
     }
-    w.manifest(
-        "version = 1\n\
-         [[link]]\nat = \"~/.gitconfig\"\nto = \"git\"\ntags = [\"work\"]\n\
-         [[link]]\nat = \"~/.config/slack\"\nto = \"slack\"\ntags = [\"work\", \"gui\"]\n\
-         [[link]]\nat = \"~/.vimrc\"\nto = \"vim\"\n\
-         [[link]]\nat = \"~/.config/kitty\"\nto = \"kitty\"\ntags = [\"gui\"]\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/.gitconfig"
+        to = "git"
+        tags = ["work"]
+        [[link]]
+        at = "~/.config/slack"
+        to = "slack"
+        tags = ["work", "gui"]
+        [[link]]
+        at = "~/.vimrc"
+        to = "vim"
+        [[link]]
+        at = "~/.config/kitty"
+        to = "kitty"
+        tags = ["gui"]
+    "#});
     w
 }
 
@@ -145,9 +201,14 @@ fn links(w: &World) -> Vec<&'static str> {
 fn only_and_except_choose_by_tag_and_by_path() {
     crate::require_symlinks!();
     let w = tagged();
-    let r = w.run(&["plan", "--only", "work"]);
-    assert!(r.stdout.contains("Plan: 2 to create"), "{r:?}");
-    assert!(r.stdout.contains("2 entries not selected"), "{r:?}");
+    assert_snapshot!(w.snapshot_run(&["plan", "--only", "work"]), @r"
+        exit: 0
+        --- stdout
+          + ~/.gitconfig -> git
+          + ~/.config/slack -> slack
+        Plan: 2 to create, 0 to fix, 0 to remove, 0 conflicts. 2 entries not selected (--only, --except).
+        --- stderr
+        ");
     assert_eq!(
         w.run(&["apply", "--only", "work", "--except", "gui"]).code,
         0
@@ -162,12 +223,20 @@ fn only_and_except_choose_by_tag_and_by_path() {
     );
 
     // Dropped from the manifest: a selection that does not choose it leaves it alone.
-    w.manifest(
-        "version = 1\n\
-         [[link]]\nat = \"~/.config/slack\"\nto = \"slack\"\ntags = [\"work\", \"gui\"]\n\
-         [[link]]\nat = \"~/.vimrc\"\nto = \"vim\"\n\
-         [[link]]\nat = \"~/.config/kitty\"\nto = \"kitty\"\ntags = [\"gui\"]\n",
-    );
+    w.manifest(indoc! {r#"
+        version = 1
+        [[link]]
+        at = "~/.config/slack"
+        to = "slack"
+        tags = ["work", "gui"]
+        [[link]]
+        at = "~/.vimrc"
+        to = "vim"
+        [[link]]
+        at = "~/.config/kitty"
+        to = "kitty"
+        tags = ["gui"]
+    "#});
     let r = w.run(&["apply", "--only", "gui"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
@@ -192,8 +261,11 @@ fn only_and_except_choose_by_tag_and_by_path() {
 #[test]
 fn a_selection_that_chooses_nothing_says_so() {
     let w = tagged();
-    let r = w.run(&["plan", "--only", "wrok"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("`wrok` chooses nothing"), "{r:?}");
-    assert!(r.stderr.contains("gui, work"), "{r:?}");
+    assert_snapshot!(w.snapshot_run(&["plan", "--only", "wrok"]), @r"
+        exit: 1
+        --- stdout
+        --- stderr
+        error: `wrok` chooses nothing: no link of this manifest has that tag or lies there
+        hint: the tags here are: gui, work
+        ");
 }

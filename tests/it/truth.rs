@@ -6,6 +6,8 @@
 use std::fs;
 use std::process::Stdio;
 
+use indoc::indoc;
+
 use crate::harness::{World, spawn};
 use crate::require_symlinks;
 
@@ -14,7 +16,10 @@ const LINKS: usize = 400;
 /// A repo of `LINKS` files, each linked from the home: enough plan lines to fill a pipe.
 fn many_links() -> World {
     let w = World::new();
-    let mut manifest = String::from("version = 1\n[links]\n");
+    let mut manifest = String::from(indoc! {r#"
+        version = 1
+        [links]
+    "#});
     for i in 0..LINKS {
         w.repo_file(&format!("f{i}"), "x\n");
         manifest.push_str(&format!("\"~/.f{i}\" = \"f{i}\"\n"));
@@ -86,8 +91,11 @@ impl std::io::Write for ClosedPipe {
 fn a_closed_stdout_is_quiet_in_process_too() {
     require_symlinks!();
     let w = World::new();
-    w.repo_file("a", "a\n")
-        .manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+    w.repo_file("a", "a\n").manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+    "#});
     let argv = ["linkfile", "--home", w.home.to_str().unwrap(), "apply"];
     let mut err = Vec::new();
     let code = {
@@ -104,23 +112,23 @@ fn quiet_still_shows_each_conflict_it_refuses_on_with_its_hint() {
     let w = World::new();
     w.repo_file("a", "a\n")
         .repo_file("b", "b\n")
-        .manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n");
+        .manifest(indoc! {r#"
+            version = 1
+            [links]
+            "~/.a" = "a"
+            "~/.b" = "b"
+        "#});
     w.home_file(".a", "mine\n");
-    let r = w.run(&["-q", "apply"]);
-    assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains(
-            "  ! ~/.a -> a  (file-in-the-way)\n      hint: move [HOME]/.a out of the way"
-        ),
-        "{r:?}"
-    );
     // Quiet: not the links that would have been made, nor the diff.
-    assert!(!r.stdout.contains("~/.b"), "{}", r.stdout);
-    assert!(!r.stdout.contains("+++"), "{}", r.stdout);
-    assert!(
-        r.stderr.contains("1 conflict; nothing was changed"),
-        "{r:?}"
-    );
+    insta::assert_snapshot!(w.snapshot_run(&["-q", "apply"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (file-in-the-way)
+              hint: move [HOME]/.a out of the way (or into the repo as [REPO]/a), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again
+        ");
 }
 
 fn assert_names_only(r: &crate::harness::Run, command: &str) {
@@ -138,34 +146,82 @@ fn assert_names_only(r: &crate::harness::Run, command: &str) {
 fn undo_and_unlink_hints_name_only_what_they_accept() {
     require_symlinks!();
     let w = World::new();
-    w.repo_file("a", "a\n")
-        .manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+    w.repo_file("a", "a\n").manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+    "#});
     assert_eq!(w.run(&["apply"]).code, 0);
     // The user replaces linkfile's link with a file of theirs.
     fs::remove_file(w.home.join(".a")).unwrap();
     w.home_file(".a", "mine\n");
-    for command in ["undo", "unlink"] {
-        let r = w.run(&[command]);
-        assert!(r.stdout.contains("changed-since-applied"), "{r:?}");
-        assert_names_only(&r, command);
-    }
+    let r = w.run(&["undo"]);
+    assert_names_only(&r, "undo");
+    insta::assert_snapshot!(r.shown(), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (changed-since-applied)
+              hint: [HOME]/.a was changed since linkfile made it; move it away yourself, then run `linkfile undo` again
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
+    let r = w.run(&["unlink"]);
+    assert_names_only(&r, "unlink");
+    insta::assert_snapshot!(r.shown(), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (changed-since-applied)
+              hint: [HOME]/.a was changed since linkfile made it; move it away yourself, then run `linkfile unlink` again
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile unlink` again
+        ");
     // Apply's own hints still offer its flag.
-    let r = w.run(&["apply"]);
-    assert!(r.stderr.contains("--on-conflict"), "{r:?}");
+    insta::assert_snapshot!(w.snapshot_run(&["apply"]), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (file-in-the-way)
+              hint: move [HOME]/.a out of the way (or into the repo as [REPO]/a), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)
+              --- [HOME]/.a
+              +++ [REPO]/a
+              @@ -1 +1 @@
+              -mine
+              +a
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again
+        ");
 }
 
 #[test]
 fn undoing_an_unlink_over_a_file_names_only_what_undo_accepts() {
     require_symlinks!();
     let w = World::new();
-    w.repo_file("a", "a\n")
-        .manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
+    w.repo_file("a", "a\n").manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+    "#});
     assert_eq!(w.run(&["apply"]).code, 0);
     assert_eq!(w.run(&["unlink"]).code, 0);
     w.home_file(".a", "mine\n");
     let r = w.run(&["undo"]);
-    assert!(r.stdout.contains("file-in-the-way"), "{r:?}");
     assert_names_only(&r, "undo");
+    insta::assert_snapshot!(r.shown(), @r"
+        exit: 1
+        --- stdout
+          ! ~/.a -> a  (file-in-the-way)
+              hint: move [HOME]/.a out of the way (linkfile does not own it), then run `linkfile undo` again
+              --- [HOME]/.a
+              +++ [REPO]/a
+              @@ -1 +1 @@
+              -mine
+              +a
+        --- stderr
+        error: 1 conflict; nothing was changed
+        hint: deal with each conflict as its hint says, then run `linkfile undo` again
+        ");
     assert_eq!(fs::read_to_string(w.home.join(".a")).unwrap(), "mine\n");
 }
 
@@ -186,9 +242,13 @@ fn three_links(w: &World) {
     w.repo_file("a", "a\n")
         .repo_file("b", "b\n")
         .repo_file("c/d", "d\n")
-        .manifest(
-            "version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.b\" = \"b\"\n\"~/.config/d\" = \"c/d\"\n",
-        );
+        .manifest(indoc! {r#"
+            version = 1
+            [links]
+            "~/.a" = "a"
+            "~/.b" = "b"
+            "~/.config/d" = "c/d"
+        "#});
 }
 
 #[test]
@@ -281,11 +341,20 @@ fn a_new_repo_does_not_take_the_history_of_a_repo_that_still_exists() {
     crate::harness::write(&other.join("a"), "a\n");
     crate::harness::write(
         &other.join("linkfile.toml"),
-        "version = 1\n[links]\n\"~/.x\" = \"a\"\n",
+        indoc! {r#"
+            version = 1
+            [links]
+            "~/.x" = "a"
+        "#},
     );
-    let r = w.run_in(&other, &["plan"]);
-    assert!(!r.stdout.contains("History"), "{}", r.stdout);
-    assert!(r.stdout.contains("+ ~/.x -> a"), "{}", r.stdout);
+    // No "History carried over".
+    insta::assert_snapshot!(w.run_in(&other, &["plan"]).shown(), @r"
+        exit: 0
+        --- stdout
+          + ~/.x -> a
+        Plan: 1 to create, 0 to fix, 0 to remove, 0 conflicts.
+        --- stderr
+        ");
 }
 
 /// A home where an apply has links to make (in a folder to make), a user's link to fix, a
@@ -297,7 +366,12 @@ fn interrupted_world() -> World {
         .repo_file("c", "c\n")
         .repo_file("n/x", "x\n")
         .repo_file("gone", "gone\n");
-    w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n\"~/.gone\" = \"gone\"\n");
+    w.manifest(indoc! {r#"
+        version = 1
+        [links]
+        "~/.a" = "a"
+        "~/.gone" = "gone"
+    "#});
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 0, "{r:?}");
     w.manifest(
