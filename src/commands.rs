@@ -174,12 +174,12 @@ impl Setup {
             repo: &self.repo,
             home: &self.home,
             env: &*sys.env,
-            case_insensitive: platform::CASE_INSENSITIVE,
-            os: std::env::consts::OS,
+            os: platform::Os::HOST,
             host: &sys.host,
             isolated: self.isolated,
             state: &self.state_root,
             on_path: platform::on_path,
+            exists: observe::exists,
         }
     }
 
@@ -425,7 +425,12 @@ fn session(
         let mut index: HashMap<std::borrow::Cow<str>, usize> = view
             .iter()
             .enumerate()
-            .map(|(i, o)| (resolve::path_key_cow(&o.at, platform::CASE_INSENSITIVE), i))
+            .map(|(i, o)| {
+                (
+                    crate::paths::path_key_cow(&o.at, platform::CASE_INSENSITIVE),
+                    i,
+                )
+            })
             .collect();
         desired
             .iter()
@@ -433,7 +438,7 @@ fn session(
                 if index.is_empty() {
                     return None;
                 }
-                let k = resolve::path_key_cow(&d.at, platform::CASE_INSENSITIVE);
+                let k = crate::paths::path_key_cow(&d.at, platform::CASE_INSENSITIVE);
                 index.remove(k.as_ref())
             })
             .collect()
@@ -922,7 +927,7 @@ fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    resolve::normalize(&cwd.join(p))
+    crate::paths::normalize(&cwd.join(p))
 }
 
 /// Notes, for each file in the way that adopt would move into the repo, whether the original's

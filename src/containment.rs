@@ -62,7 +62,7 @@ impl Roots {
 
 /// `Some(real)` when the real path `real` lies outside the repo.
 pub fn outside_repo(real: PathBuf, roots: &Roots, cx: &Context) -> Option<PathBuf> {
-    (!crate::paths::is_within(&real, &roots.repo, cx.case_insensitive)).then_some(real)
+    (!crate::paths::within(&real, &roots.repo, cx.os)).then_some(real)
 }
 
 /// Checks every link by real path. `walked[i]`: the link's original was found by an `each`
@@ -85,7 +85,7 @@ pub fn check(
             errors.push(to_escapes(d, &real, cx));
         }
         let at = folders.place(&d.at);
-        if crate::paths::is_within(&at, &roots.state, cx.case_insensitive)
+        if crate::paths::within(&at, &roots.state, cx.os)
             && reported.insert(("state", d.at_span.start))
         {
             errors.push(at_in_state(d, &at, cx));
@@ -93,7 +93,7 @@ pub fn check(
         }
         // Below the home, a link on the way is the planner's to see (a folder link into the
         // repo is a conflict, and is unfolded under `backup`): only the home itself is followed.
-        let in_home = crate::paths::is_within(&d.at, cx.home, cx.case_insensitive);
+        let in_home = crate::paths::within(&d.at, cx.home, cx.os);
         let at = if in_home {
             let depth = cx.home.components().count();
             roots
@@ -102,7 +102,7 @@ pub fn check(
         } else {
             at
         };
-        if crate::paths::is_within(&at, &roots.repo, cx.case_insensitive)
+        if crate::paths::within(&at, &roots.repo, cx.os)
             && reported.insert(("repo", d.at_span.start))
         {
             errors.push(at_in_repo(d, &at, in_home, cx));

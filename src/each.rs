@@ -18,7 +18,7 @@ use walkdir::WalkDir;
 
 use crate::error::{Diagnostic, Error};
 use crate::manifest::EntryKind;
-use crate::resolve::{self, Context, Desired, Extra};
+use crate::resolve::{Context, Desired, Extra};
 use crate::show::Shown as _;
 
 /// The links after expansion.
@@ -200,7 +200,7 @@ fn expand_each(
             }
             let at = d.at.join(rel);
             let link_text = if d.relative && d.link_type == crate::manifest::LinkType::Symlink {
-                resolve::relative_path(path, at.parent().unwrap_or(&at))
+                crate::paths::relative_path(path, at.parent().unwrap_or(&at))
             } else {
                 path.to_path_buf()
             };
@@ -233,11 +233,11 @@ fn check_places(
     errors: &mut Vec<Diagnostic>,
 ) {
     let line = |d: &Desired| cx.text[..d.at_span.start].matches('\n').count() + 1;
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(links.len());
+    let mut seen: HashMap<crate::paths::PathKey, usize> = HashMap::with_capacity(links.len());
     let mut reported = std::collections::HashSet::new();
     for (i, d) in links.iter().enumerate() {
         let entry = &entries[from[i]];
-        if resolve::is_within(&d.at, cx.repo, cx.case_insensitive) {
+        if crate::paths::within(&d.at, cx.repo, cx.os) {
             errors.push(cx.diagnostic(
                 entry.at_span.clone(),
                 format!(
@@ -249,7 +249,7 @@ fn check_places(
             ));
             continue;
         }
-        if let Some(first) = seen.insert(resolve::path_key(&d.at, cx.case_insensitive), i) {
+        if let Some(first) = seen.insert(crate::paths::PathKey::new(&d.at, cx.os), i) {
             let (a, b) = (&entries[from[first]], entry);
             if from[first] == from[i] {
                 continue;

@@ -555,3 +555,8 @@ pub fn looks_binary(path: &Path) -> bool {
 
 /// The largest text [`small_text`] reads, in bytes.
 pub const SMALL_TEXT: u64 = 256 * 1024;
+
+/// Whether something is at `path` (through links): for the hints of manifest errors.
+pub fn exists(path: &Path) -> bool {
+    fs::metadata(path).is_ok()
+}

@@ -18,7 +18,8 @@ mod expand;
 
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
-pub use crate::paths::{is_within, normalize, path_key, path_key_cow, relative_path};
+use crate::paths::{PathKey, normalize, relative_path, within};
+use crate::platform::Os;
 use crate::show::Shown as _;
 
 /// Whether a program is on the PATH an environment reader gives.
@@ -36,10 +37,9 @@ pub struct Context<'a> {
     pub home: &'a Path,
     /// Reads an environment variable.
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// Whether paths compare case-insensitively (Windows, macOS).
-    pub case_insensitive: bool,
-    /// The operating system (`std::env::consts::OS`), for `when.os`.
-    pub os: &'a str,
+    /// The operating system decided for: `when.os`, how paths compare (case-insensitively on
+    /// Windows and macOS), Windows path forms, junctions.
+    pub os: Os,
     /// This machine's host name, for `when.host`.
     pub host: &'a str,
     /// Whether the home was given (`--home`, `LINKFILE_HOME`): then it is a world of its own.
@@ -50,6 +50,9 @@ pub struct Context<'a> {
     pub state: &'a Path,
     /// Whether a program is on the PATH the environment reader gives (for `when.cmd`).
     pub on_path: OnPath,
+    /// Whether a path exists, as observe sees it: asked only for the hint of an error (did you
+    /// swap `at` and `to`?), so that resolving itself reads nothing.
+    pub exists: fn(&Path) -> bool,
 }
 
 impl Context<'_> {
@@ -341,10 +344,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
     // `each` entries may share an `at` (stow's packages, all into the home): only a file place
     // they both link is an error, found once they are expanded.
     let shared = |(a, b): &(usize, usize)| out[*a].each().is_some() && out[*b].each().is_some();
-    for (first, dup) in duplicates(&out, cx.case_insensitive)
-        .into_iter()
-        .filter(|p| !shared(p))
-    {
+    for (first, dup) in duplicates(&out, cx.os).into_iter().filter(|p| !shared(p)) {
         let line = cx.text[..out[first].at_span.start].matches('\n').count() + 1;
         r.error(
             out[dup].at_span.clone(),
@@ -384,22 +384,13 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
     }
 }
 
-/// Pairs (first, later) of links with the same `at`, keyed without copying where case matters.
-fn duplicates(links: &[Desired], case_insensitive: bool) -> Vec<(usize, usize)> {
+/// Pairs (first, later) of links with the same `at`.
+fn duplicates(links: &[Desired], os: Os) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
-    if case_insensitive {
-        let mut seen: HashMap<String, usize> = HashMap::with_capacity(links.len());
-        for (i, d) in links.iter().enumerate() {
-            if let Some(first) = seen.insert(path_key(&d.at, true), i) {
-                pairs.push((first, i));
-            }
-        }
-    } else {
-        let mut seen: HashMap<&Path, usize> = HashMap::with_capacity(links.len());
-        for (i, d) in links.iter().enumerate() {
-            if let Some(first) = seen.insert(&d.at, i) {
-                pairs.push((first, i));
-            }
+    let mut seen: HashMap<PathKey, usize> = HashMap::with_capacity(links.len());
+    for (i, d) in links.iter().enumerate() {
+        if let Some(first) = seen.insert(PathKey::new(&d.at, os), i) {
+            pairs.push((first, i));
         }
     }
     pairs
@@ -415,10 +406,10 @@ pub fn check_with_originals(
     cx: &Context,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let places: HashMap<std::borrow::Cow<str>, usize> = desired
+    let places: HashMap<PathKey, usize> = desired
         .iter()
         .enumerate()
-        .map(|(i, d)| (path_key_cow(&d.at, cx.case_insensitive), i))
+        .map(|(i, d)| (PathKey::new(&d.at, cx.os), i))
         .collect();
     // Pairs of entries (by the place of their `at`) already reported as overlapping.
     let mut overlapping = std::collections::HashSet::new();
@@ -427,7 +418,7 @@ pub fn check_with_originals(
         let outer =
             d.at.ancestors()
                 .skip(1)
-                .find_map(|a| places.get(path_key_cow(a, cx.case_insensitive).as_ref()));
+                .find_map(|a| places.get(PathKey::new(a, cx.os).as_str()));
         let (nested, overlap) = match outer {
             Some(&o) if kinds[o] == Some(EntryKind::Dir) => (Some(o), None),
             Some(&o) => (None, Some(o)),
@@ -550,11 +541,11 @@ impl Resolver<'_, '_> {
             LinkType::Symlink => {}
             // Junctions are an NTFS feature: a manifest asking for one elsewhere is wrong here,
             // not merely early.
-            LinkType::Junction if !cfg!(windows) => self.error(
+            LinkType::Junction if !self.cx.os.is_windows() => self.error(
                 v.span(),
                 format!(
                     "link_type = \"junction\" exists only on Windows, not on {}",
-                    std::env::consts::OS
+                    self.cx.os.name()
                 ),
                 Some(
                     "use link_type = \"symlink\" (a symlink to a folder does the same here)".into(),
@@ -651,8 +642,7 @@ impl Resolver<'_, '_> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
         let expanded = Path::new(&expanded).shown();
-        if !path.is_absolute() && path.has_root() {
-            // Windows: `/x` or `\x` is relative to the current drive.
+        if drive_relative(&path, self.cx.os) {
             self.error(
                 at.span(),
                 format!("`at` has no drive letter: `{expanded}`"),
@@ -661,7 +651,7 @@ impl Resolver<'_, '_> {
             return None;
         }
         if !path.is_absolute() {
-            let swapped = self.cx.repo.join(&path).exists();
+            let swapped = (self.cx.exists)(&self.cx.repo.join(&path));
             self.error(
                 at.span(),
                 format!("`at` must be an absolute path or start with ~, not `{expanded}`"),
@@ -670,7 +660,7 @@ impl Resolver<'_, '_> {
                         "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
                     )
                 } else {
-                    foreign_start_hint(&expanded.to_string()).unwrap_or_else(|| {
+                    foreign_start_hint(&expanded.to_string(), self.cx.os).unwrap_or_else(|| {
                         format!("write \"~/{expanded}\" for a path in your home folder")
                     })
                 }),
@@ -690,7 +680,7 @@ impl Resolver<'_, '_> {
             self.error(
                 at.span(),
                 format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.shown()),
-                Some(if self.cx.repo.join(to.get_ref()).exists() {
+                Some(if (self.cx.exists)(&self.cx.repo.join(to.get_ref())) {
                     "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
                 } else {
                     "did you swap at and to? `at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
@@ -752,7 +742,7 @@ impl Resolver<'_, '_> {
         if !self.is_within(&path, self.cx.repo) {
             let at_looks_like_repo = !at.get_ref().starts_with('~')
                 && !Path::new(at.get_ref()).is_absolute()
-                && self.cx.repo.join(at.get_ref()).exists();
+                && (self.cx.exists)(&self.cx.repo.join(at.get_ref()));
             self.error(
                 to.span(),
                 format!(
@@ -802,19 +792,25 @@ impl Resolver<'_, '_> {
     }
 
     fn is_within(&self, path: &Path, dir: &Path) -> bool {
-        is_within(path, dir, self.cx.case_insensitive)
+        within(path, dir, self.cx.os)
     }
+}
+
+/// Windows: `/x` or `\x` is relative to the current drive. How a path parses is the host's:
+/// elsewhere a path with a root is absolute.
+fn drive_relative(path: &Path, os: Os) -> bool {
+    os.is_windows() && !path.is_absolute() && path.has_root()
 }
 
 /// What to say of a relative `at` that is meant as absolute: a Windows path off Windows, or a
 /// path that starts with a lookalike of `~` or an invisible character.
-fn foreign_start_hint(at: &str) -> Option<String> {
+fn foreign_start_hint(at: &str, os: Os) -> Option<String> {
     let b = at.as_bytes();
     let drive = b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b"\\/".contains(&b[2]);
-    if drive && !cfg!(windows) {
+    if drive && !os.is_windows() {
         return Some(format!(
             "`{at}` is a Windows path: on {} write a path below ~ (e.g. \"~/.vimrc\"), and keep the Windows one in an entry with when = {{ os = \"windows\" }}",
-            std::env::consts::OS
+            os.name()
         ));
     }
     let first = at.chars().next()?;
@@ -828,3 +824,6 @@ fn foreign_start_hint(at: &str) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -131,11 +131,11 @@ pub(super) fn run_with(
     let links: Vec<Desired> = additions
         .iter()
         .map(|a| {
-            let key = resolve::path_key(&a.at, platform::CASE_INSENSITIVE);
+            let key = crate::paths::path_key(&a.at, platform::CASE_INSENSITIVE);
             resolved
                 .links
                 .iter()
-                .find(|d| resolve::path_key(&d.at, platform::CASE_INSENSITIVE) == key)
+                .find(|d| crate::paths::path_key(&d.at, platform::CASE_INSENSITIVE) == key)
                 .cloned()
                 .ok_or_else(|| {
                     refuse(
@@ -355,7 +355,7 @@ fn check_path(
             "add the files in it one by one, not the folder",
         ));
     }
-    let key = |p: &Path| resolve::path_key(p, ci);
+    let key = |p: &Path| crate::paths::path_key(p, ci);
     if let Some(m) = managed.iter().find(|m| {
         key(m) == key(&at)
             || crate::paths::is_within(m, &at, ci)
@@ -372,7 +372,7 @@ fn check_path(
     let rel_text = rel.to_string_lossy().replace('\\', "/");
     let to_rel = match to {
         Some(t) => {
-            let t = resolve::normalize(&s.repo.join(t));
+            let t = crate::paths::normalize(&s.repo.join(t));
             match t.strip_prefix(&s.repo) {
                 Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
                 _ => {
@@ -525,7 +525,7 @@ pub(super) fn undo(
             added.manifest_stored.display()
         )));
     }
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
     let mut steps = Vec::new();
     for m in &added.moved {
         let link = head

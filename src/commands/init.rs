@@ -54,7 +54,7 @@ pub fn run(cli: &Cli, sys: &System, out: &mut dyn Write, err: &mut dyn Write) ->
             (g.render(), g.notes, what)
         }
         (None, Some(config)) => {
-            let config = crate::resolve::normalize(&dir.join(config));
+            let config = crate::paths::normalize(&dir.join(config));
             let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
                 path: config.clone(),
                 source,

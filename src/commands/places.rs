@@ -220,7 +220,7 @@ pub(super) fn observe_all(
 
 /// The link linkfile owns at a place, as a [`Desired`] (for removal, undo and display).
 pub(super) fn from_owned(o: &OwnedLink) -> Desired {
-    let to = resolve::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text));
+    let to = crate::paths::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text));
     Desired {
         at: o.at.clone(),
         to,
@@ -328,7 +328,7 @@ pub(super) fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {
 /// The place of a folder link that an operation unfolded, to be given back its link.
 pub(super) fn folder_link_restore(b: &Backup) -> Item {
     let text = b.text.clone().unwrap_or_default();
-    let to = resolve::normalize(&b.at.parent().unwrap_or(Path::new("/")).join(&text));
+    let to = crate::paths::normalize(&b.at.parent().unwrap_or(Path::new("/")).join(&text));
     let place = Desired {
         at: b.at.clone(),
         to,

@@ -30,7 +30,7 @@ pub(super) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
         Some(p) => s.state.op(p)?.view,
         None => Vec::new(),
     };
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
     let current: HashMap<String, OwnedLink> =
         head.view.iter().map(|o| (key(&o.at), o.clone())).collect();
     // A place the target released was left as the user made it: undo leaves it too, and does
@@ -171,7 +171,7 @@ pub(super) fn unlink_session(s: Setup, selection: &Selection) -> Result<Session,
     let head = s.state.head()?;
     let history = s.state.history()?;
     crate::records::check_history(&history, &s.state, &s.home, &s.repo)?;
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
     let pending = pending_backups(&history, &key);
     let mut items = Vec::new();
     for o in head.iter().flat_map(|h| &h.view) {

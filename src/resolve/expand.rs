@@ -56,7 +56,11 @@ impl Resolver<'_, '_> {
                 Some("write ~/... for your home folder, or an absolute path".into()),
             ));
         }
-        if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
+        if tilde
+            && (s == "~"
+                || s.starts_with("~/")
+                || (self.cx.os.is_windows() && s.starts_with("~\\")))
+        {
             out.push(self.cx.home.as_os_str());
             i = 1;
         }
@@ -382,11 +386,7 @@ pub(super) fn env_var(cx: &Context, name: &str) -> Option<String> {
     if cx.isolated && XDG_HOMES.contains(&name) {
         let path = Path::new(&value);
         let inside = path.is_absolute()
-            && crate::paths::is_within(
-                &crate::paths::normalize(path),
-                cx.home,
-                cx.case_insensitive,
-            );
+            && crate::paths::within(&crate::paths::normalize(path), cx.home, cx.os);
         return inside.then_some(value);
     }
     Some(value)
