@@ -546,7 +546,9 @@ fn desired(c: &mut Choices) -> Desired {
         extra: Extra {
             fallback,
             fell_back,
-            each: c.bool().then(|| vec!["*.swp".into()]),
+            each: c
+                .bool()
+                .then(|| linkfile::resolve::Ignore::compile(vec!["*.swp".into()]).0),
             optional: c.bool(),
             dir_mode: c.bool().then_some(0o700),
             tags: Vec::new(),

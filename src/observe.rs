@@ -560,3 +560,66 @@ pub const SMALL_TEXT: u64 = 256 * 1024;
 pub fn exists(path: &Path) -> bool {
     fs::metadata(path).is_ok()
 }
+
+/// One thing below a folder, as [`list_tree`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its path below the folder.
+    pub rel: PathBuf,
+    pub kind: ListedKind,
+}
+
+/// What a [`Listed`] thing is, its links not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListedKind {
+    Folder,
+    /// A file, or anything else that is not a folder nor a link.
+    File,
+    /// A symlink (or junction) that leads to a folder.
+    LinkToFolder,
+    /// A symlink to a file, or dangling.
+    Link,
+}
+
+/// What `path` is, through links (`None`: nothing there, or a dangling link).
+pub fn kind_through_links(path: &Path) -> Option<EntryKind> {
+    dir_kind(path)
+}
+
+/// Lists what is below the folder `root` (through `root` itself when it is a link), each
+/// folder before what it holds, sorted by name, following no link below it. `prune` leaves a
+/// thing out, and a folder with all it holds: it is not read.
+pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Listed>, Error> {
+    let mut out = Vec::new();
+    let mut walk = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(item) = walk.next() {
+        let item = item.map_err(|e| Error::Observe {
+            path: e.path().unwrap_or(root).to_path_buf(),
+            source: e.into(),
+        })?;
+        let path = item.path();
+        let kind = match item.file_type() {
+            t if t.is_dir() => ListedKind::Folder,
+            t if t.is_symlink() => ListedKind::Link,
+            _ => ListedKind::File,
+        };
+        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        let mut listed = Listed { rel, kind };
+        if prune(&listed) {
+            if kind == ListedKind::Folder {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        // One look through a link, for the links kept only.
+        if kind == ListedKind::Link && fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            listed.kind = ListedKind::LinkToFolder;
+        }
+        out.push(listed);
+    }
+    Ok(out)
+}

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod expand;
+mod ignore;
+
+pub use ignore::Ignore;
 
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
@@ -126,7 +129,7 @@ pub struct Extra {
     /// Why `link_type` stands in for the symlink the manifest asked for, when it does.
     pub fell_back: Option<String>,
     /// `each = true`: one link per file below `to`, skipping these globs (relative to `to`).
-    pub each: Option<Vec<String>>,
+    pub each: Option<Ignore>,
     /// `optional = true`: a missing original skips the link.
     pub optional: bool,
     /// `dir_mode`: the mode of the folders made for the link.
@@ -171,8 +174,8 @@ impl Desired {
     }
 
     /// `each = true`: the globs to skip.
-    pub fn each(&self) -> Option<&[String]> {
-        self.extra.as_ref()?.each.as_deref()
+    pub fn each(&self) -> Option<&Ignore> {
+        self.extra.as_ref()?.each.as_ref()
     }
 
     /// What the plan warns about this link, if anything.
@@ -217,7 +220,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         on_conflict: OnConflict,
         link_type: LinkType,
         fallback: Vec<LinkType>,
-        each: Option<Vec<String>>,
+        each: Option<Ignore>,
         optional: bool,
         dir_mode: Option<u32>,
         tags: Vec<String>,
@@ -255,7 +258,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         .collect();
     for e in &manifest.link {
         let each = e.each.as_ref().is_some_and(|v| *v.get_ref());
-        r.check_each(e, each, default_type);
+        let ignore = r.check_each(e, each, default_type);
         r.check_link_type(e.link_type.as_ref());
         r.check_fallback(e.fallback.as_ref());
         if let Some(Err(why)) = e
@@ -283,12 +286,7 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
                 .fallback
                 .as_ref()
                 .map_or_else(|| default_fallback.clone(), |f| f.get_ref().clone()),
-            each: each.then(|| {
-                e.ignore
-                    .as_ref()
-                    .map(|i| i.get_ref().clone())
-                    .unwrap_or_default()
-            }),
+            each: each.then_some(ignore),
             relative: e
                 .relative
                 .as_ref()
@@ -574,7 +572,14 @@ impl Resolver<'_, '_> {
         mode
     }
 
-    fn check_each(&mut self, e: &crate::manifest::LinkEntry, each: bool, default_type: LinkType) {
+    /// Returns the `ignore` globs, compiled.
+    fn check_each(
+        &mut self,
+        e: &crate::manifest::LinkEntry,
+        each: bool,
+        default_type: LinkType,
+    ) -> Ignore {
+        let mut compiled = Ignore::default();
         if let Some(ignore) = &e.ignore {
             if !each {
                 self.error(
@@ -583,17 +588,14 @@ impl Resolver<'_, '_> {
                     Some("add each = true, or remove `ignore`".into()),
                 );
             }
-            for glob in ignore.get_ref() {
-                if let Err(err) = globset::Glob::new(crate::each::pattern(glob)) {
-                    self.error(
-                        ignore.span(),
-                        format!("`{glob}` is not a valid glob: {}", err.kind()),
-                        Some(
-                            "write globs such as \"*.swp\", \"cache/**\" or \"**/.DS_Store\""
-                                .into(),
-                        ),
-                    );
-                }
+            let invalid;
+            (compiled, invalid) = Ignore::compile(ignore.get_ref().clone());
+            for (glob, why) in invalid {
+                self.error(
+                    ignore.span(),
+                    format!("`{glob}` is not a valid glob: {why}"),
+                    Some("write globs such as \"*.swp\", \"cache/**\" or \"**/.DS_Store\"".into()),
+                );
             }
         }
         let link_type = e.link_type.as_ref().map_or(default_type, |t| *t.get_ref());
@@ -608,6 +610,7 @@ impl Resolver<'_, '_> {
                 Some("use link_type = \"symlink\" or \"hardlink\" with each = true, or drop each to link the whole folder".into()),
             );
         }
+        compiled
     }
 
     /// `fallback` lists what stands in for a symlink: a symlink there means nothing.

@@ -29,6 +29,7 @@ mod history;
 mod init;
 mod isolation;
 mod manifest_errors;
+mod module_graph;
 mod native;
 mod operations;
 mod output;
