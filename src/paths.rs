@@ -24,6 +24,23 @@ impl<'a> PathKey<'a> {
         &self.0
     }
 
+    /// The keys of the folders above the path, nearest first, as prefixes of this key — when
+    /// they are: the key of an absolute, normalised, `/`-separated path that folds nothing
+    /// (then a key is the path's text). `None` otherwise: ask each folder's key.
+    pub fn folders(&self, os: Os) -> Option<impl Iterator<Item = &str>> {
+        let Cow::Borrowed(text) = self.0 else {
+            return None;
+        };
+        (!os.is_windows() && text.starts_with('/')).then(|| {
+            let mut end = (text.len() > 1).then_some(text.len());
+            std::iter::from_fn(move || {
+                let i = text[..end?].rfind('/')?;
+                end = (i > 0).then_some(i);
+                Some(if i == 0 { "/" } else { &text[..i] })
+            })
+        })
+    }
+
     /// The key, no longer borrowing the path.
     pub fn into_owned(self) -> PathKey<'static> {
         PathKey(Cow::Owned(self.0.into_owned()))
@@ -251,6 +268,33 @@ mod tests {
             PathKey::new(Path::new("/h/x"), Os::LINUX),
             PathKey(Cow::Borrowed(_))
         ));
+    }
+
+    #[test]
+    fn folders_are_prefixes_of_the_key() {
+        let folders = |p: &str, os: Os| -> Option<Vec<String>> {
+            let key = PathKey::new(Path::new(p), os);
+            key.folders(os).map(|f| f.map(String::from).collect())
+        };
+        let expected = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            folders("/h/.config/nvim", Os::LINUX),
+            expected(&["/h/.config", "/h", "/"])
+        );
+        assert_eq!(folders("/h", Os::LINUX), expected(&["/"]));
+        assert_eq!(folders("/", Os::LINUX), expected(&[]));
+        // Where keys fold, each folder has a key of its own.
+        assert_eq!(folders("/h/x", Os::MACOS), None);
+        assert_eq!(folders("/h/x", Os::WINDOWS), None);
+        for p in ["/h/.config/nvim", "/h", "/a/b/c/d"] {
+            let key = PathKey::new(Path::new(p), Os::LINUX);
+            let by_path: Vec<&str> = Path::new(p)
+                .ancestors()
+                .skip(1)
+                .map(|a| a.to_str().unwrap())
+                .collect();
+            assert_eq!(key.folders(Os::LINUX).unwrap().collect::<Vec<_>>(), by_path);
+        }
     }
 
     #[test]

@@ -186,19 +186,115 @@ impl Desired {
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
 pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagnostic>> {
-    let mut r = Resolver {
-        cx,
-        vars: &manifest.vars,
-        cache: HashMap::new(),
-        stack: Vec::new(),
-        failed: Default::default(),
-        errors: Vec::new(),
-        lenient: false,
-        unset_here: HashMap::new(),
-        depth: 0,
-        too_deep_reported: false,
-    };
+    let mut r = Resolver::new(cx, &manifest.vars);
     r.check_policies(manifest);
+    let defaults = Defaults::of(&manifest.defaults);
+    let mut raws: Vec<Raw> = manifest
+        .links
+        .0
+        .iter()
+        .map(|(at, to)| defaults.short_form(at, to))
+        .collect();
+    let mut skipped = Vec::new();
+    for e in &manifest.link {
+        let ignore = r.check_long_form(e, defaults.link_type);
+        match skipped_here(e, cx) {
+            Some(s) => skipped.push(s),
+            None => raws.push(r.long_form(e, &defaults, ignore)),
+        }
+    }
+    // Short and long forms may interleave in the file; show links in the order they are written.
+    raws.sort_by_key(|r| r.at.span().start);
+    let links: Vec<Desired> = raws.into_iter().filter_map(|raw| r.link(raw)).collect();
+    r.check_duplicates(&links);
+    // Then every var, so that a broken one is reported even when no link uses it — but an
+    // environment variable not set here, in a var no link here uses, is no error (it may be
+    // for another machine's entries).
+    r.lenient = true;
+    r.expand_all_vars();
+    let vars = r.values_here(manifest);
+    if r.errors.is_empty() {
+        Ok(Resolved {
+            links,
+            skipped,
+            vars,
+        })
+    } else {
+        Err(r.errors)
+    }
+}
+
+/// `[defaults]`, with linkfile's own where the manifest gives none.
+struct Defaults {
+    relative: bool,
+    fallback: Vec<LinkType>,
+    link_type: LinkType,
+    on_conflict: OnConflict,
+}
+
+impl Defaults {
+    fn of(d: &crate::manifest::Defaults) -> Defaults {
+        Defaults {
+            relative: d.relative.as_ref().is_some_and(|r| *r.get_ref()),
+            fallback: d
+                .fallback
+                .as_ref()
+                .map(|f| f.get_ref().clone())
+                .unwrap_or_default(),
+            link_type: d
+                .link_type
+                .as_ref()
+                .map_or(LinkType::Symlink, |t| *t.get_ref()),
+            on_conflict: d
+                .on_conflict
+                .as_ref()
+                .map_or(OnConflict::Fail, |p| *p.get_ref()),
+        }
+    }
+
+    /// A `[links]` entry: everything as the defaults say.
+    fn short_form<'m>(&self, at: &'m Spanned<String>, to: &'m Spanned<String>) -> Raw<'m> {
+        Raw {
+            at,
+            to,
+            kind: None,
+            relative: self.relative,
+            on_conflict: self.on_conflict,
+            link_type: self.link_type,
+            extra: Extra {
+                fallback: self.fallback.clone(),
+                ..Extra::default()
+            },
+        }
+    }
+}
+
+/// What is wrong with a path the manifest gives, and what to do: an error's message and hint.
+type Problem = (String, String);
+
+/// What an entry's `at` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtNames {
+    /// The link itself.
+    TheLink,
+    /// The folder the links of an `each` entry go below.
+    FolderOfLinks,
+}
+
+/// An entry of the manifest that applies here, its `at` and `to` not yet expanded.
+struct Raw<'m> {
+    at: &'m Spanned<String>,
+    to: &'m Spanned<String>,
+    kind: Option<EntryKind>,
+    relative: bool,
+    on_conflict: OnConflict,
+    link_type: LinkType,
+    extra: Extra,
+}
+
+/// Why a `[[link]]` entry does not apply on this machine, when its `when` does not hold.
+fn skipped_here(e: &crate::manifest::LinkEntry, cx: &Context) -> Option<Skipped> {
+    let when = e.when.as_ref()?;
     let env = |name: &str| expand::env_var(cx, name);
     let program = |name: &str| (cx.on_path)(name, &env);
     let machine = crate::when::Machine {
@@ -207,179 +303,12 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
         env: &env,
         program: &program,
     };
-    let mut skipped = Vec::new();
-
-    let d = &manifest.defaults;
-    let default_relative = d.relative.as_ref().is_some_and(|r| *r.get_ref());
-
-    struct Raw<'m> {
-        at: &'m Spanned<String>,
-        to: &'m Spanned<String>,
-        kind: Option<EntryKind>,
-        relative: bool,
-        on_conflict: OnConflict,
-        link_type: LinkType,
-        fallback: Vec<LinkType>,
-        each: Option<Ignore>,
-        optional: bool,
-        dir_mode: Option<u32>,
-        tags: Vec<String>,
-    }
-    let default_fallback: Vec<LinkType> = d
-        .fallback
-        .as_ref()
-        .map(|f| f.get_ref().clone())
-        .unwrap_or_default();
-    let default_type = d
-        .link_type
-        .as_ref()
-        .map_or(LinkType::Symlink, |t| *t.get_ref());
-    let default_policy = d
-        .on_conflict
-        .as_ref()
-        .map_or(OnConflict::Fail, |p| *p.get_ref());
-    let mut raws: Vec<Raw> = manifest
-        .links
-        .0
-        .iter()
-        .map(|(at, to)| Raw {
-            at,
-            to,
-            kind: None,
-            relative: default_relative,
-            on_conflict: default_policy,
-            link_type: default_type,
-            fallback: default_fallback.clone(),
-            each: None,
-            optional: false,
-            dir_mode: None,
-            tags: Vec::new(),
-        })
-        .collect();
-    for e in &manifest.link {
-        let each = e.each.as_ref().is_some_and(|v| *v.get_ref());
-        let ignore = r.check_each(e, each, default_type);
-        r.check_link_type(e.link_type.as_ref());
-        r.check_fallback(e.fallback.as_ref());
-        if let Some(Err(why)) = e
-            .when
-            .as_ref()
-            .map(|w| crate::when::holds(w.get_ref(), &machine))
-        {
-            skipped.push(Skipped {
-                at: e.at.get_ref().clone(),
-                to: e.to.get_ref().clone(),
-                why,
-            });
-            continue;
-        }
-        raws.push(Raw {
-            at: &e.at,
-            to: &e.to,
-            kind: e.kind.as_ref().map(|k| *k.get_ref()),
-            on_conflict: e
-                .on_conflict
-                .as_ref()
-                .map_or(default_policy, |p| *p.get_ref()),
-            link_type: e.link_type.as_ref().map_or(default_type, |t| *t.get_ref()),
-            fallback: e
-                .fallback
-                .as_ref()
-                .map_or_else(|| default_fallback.clone(), |f| f.get_ref().clone()),
-            each: each.then_some(ignore),
-            relative: e
-                .relative
-                .as_ref()
-                .map_or(default_relative, |r| *r.get_ref()),
-            optional: e.optional.as_ref().is_some_and(|o| *o.get_ref()),
-            dir_mode: e.dir_mode.as_ref().and_then(|m| r.dir_mode(m)),
-            tags: e
-                .tags
-                .as_ref()
-                .map(|t| t.get_ref().clone())
-                .unwrap_or_default(),
-        });
-    }
-    // Short and long forms may interleave in the file; show links in the order they are written.
-    raws.sort_by_key(|r| r.at.span().start);
-
-    let mut out = Vec::with_capacity(raws.len());
-    for raw in raws {
-        let (Some(at), Some(to)) = (
-            r.resolve_at(raw.at, raw.to, raw.each.is_some()),
-            r.resolve_to(raw.to, raw.at),
-        ) else {
-            continue;
-        };
-        // A hard link has no text: it is the original itself, by another name.
-        let link_text = if raw.relative && raw.link_type == LinkType::Symlink {
-            relative_path(&to, at.parent().unwrap_or(&at))
-        } else {
-            to.clone()
-        };
-        out.push(Desired {
-            at,
-            to,
-            link_text,
-            kind: raw.kind,
-            at_span: raw.at.span(),
-            to_span: raw.to.span(),
-            on_conflict: raw.on_conflict,
-            link_type: raw.link_type,
-            relative: raw.relative,
-            extra: Extra {
-                fallback: raw.fallback,
-                fell_back: None,
-                each: raw.each,
-                optional: raw.optional,
-                dir_mode: raw.dir_mode,
-                tags: raw.tags,
-                warning: None,
-            }
-            .boxed(),
-        });
-    }
-    // `each` entries may share an `at` (stow's packages, all into the home): only a file place
-    // they both link is an error, found once they are expanded.
-    let shared = |(a, b): &(usize, usize)| out[*a].each().is_some() && out[*b].each().is_some();
-    for (first, dup) in duplicates(&out, cx.os).into_iter().filter(|p| !shared(p)) {
-        let line = cx.text[..out[first].at_span.start].matches('\n').count() + 1;
-        r.error(
-            out[dup].at_span.clone(),
-            format!(
-                "duplicate link {}: line {line} already makes it",
-                out[dup].at.shown()
-            ),
-            Some("keep one of the two entries".into()),
-        );
-    }
-    // Then every var, so that a broken one is reported even when no link uses it — but an
-    // environment variable not set here, in a var no link here uses, is no error (it may be
-    // for another machine's entries).
-    r.lenient = true;
-    r.expand_all_vars();
-    let vars = manifest
-        .vars
-        .keys()
-        .map(|k| {
-            let name = k.get_ref().clone();
-            let value = match (r.cache.get(&name), r.unset_here.get(&name)) {
-                (Some(v), _) => Ok(crate::show::path(Path::new(v))),
-                (None, Some(why)) => Err(why.clone()),
-                (None, None) => Err("invalid".to_string()),
-            };
-            (name, value)
-        })
-        .collect();
-    if r.errors.is_empty() {
-        Ok(Resolved {
-            links: out,
-            skipped,
-            vars,
-        })
-    } else {
-        Err(r.errors)
-    }
+    let why = crate::when::holds(when.get_ref(), &machine).err()?;
+    Some(Skipped {
+        at: e.at.get_ref().clone(),
+        to: e.to.get_ref().clone(),
+        why,
+    })
 }
 
 /// Pairs (first, later) of links with the same `at`.
@@ -412,68 +341,17 @@ pub fn check_with_originals(
     // Pairs of entries (by the place of their `at`) already reported as overlapping.
     let mut overlapping = std::collections::HashSet::new();
     for (d, kind) in desired.iter().zip(kinds) {
-        // The nearest link at or above this link's folder.
-        let outer =
-            d.at.ancestors()
-                .skip(1)
-                .find_map(|a| places.get(PathKey::new(a, cx.os).as_str()));
-        let (nested, overlap) = match outer {
-            Some(&o) if kinds[o] == Some(EntryKind::Dir) => (Some(o), None),
-            Some(&o) => (None, Some(o)),
-            None => (None, None),
-        };
-        if let Some(o) = overlap
+        let outer = outer_link(&d.at, &places, cx.os);
+        let nested = outer.filter(|&o| kinds[o] == Some(EntryKind::Dir));
+        if let Some(o) = outer.filter(|_| nested.is_none())
             && overlapping.insert((desired[o].at_span.start, d.at_span.start))
         {
             errors.push(overlap_error(&desired[o], d, cx));
         }
-        if d.link_type == LinkType::Hardlink && *kind == Some(EntryKind::Dir) {
-            errors.push(cx.diagnostic(
-                d.to_span.clone(),
-                format!(
-                    "{} is a folder, and a folder cannot be hard-linked",
-                    d.to.shown()
-                ),
-                Some("use link_type = \"symlink\" for folders".into()),
-            ));
-        }
-        if d.link_type == LinkType::Junction && *kind == Some(EntryKind::File) {
-            errors.push(cx.diagnostic(
-                d.to_span.clone(),
-                format!(
-                    "{} is a file, and a junction can only point to a folder",
-                    d.to.shown()
-                ),
-                Some("use link_type = \"symlink\" or \"hardlink\" for files".into()),
-            ));
-        }
-        if let (Some(asserted), Some(actual)) = (d.kind, kind)
-            && asserted != *actual
-        {
-            errors.push(cx.diagnostic(
-                d.to_span.clone(),
-                format!(
-                    "`type` says {} but {} is a {}",
-                    kind_name(asserted),
-                    d.to.shown(),
-                    kind_name(*actual)
-                ),
-                Some("fix `type`, or point `to` at the right path".into()),
-            ));
-        }
-        if let Some(outer) = nested {
-            let outer = &desired[outer];
-            let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
-            errors.push(cx.diagnostic(
-                                d.at_span.clone(),
-                format!(
-                    "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
-                    d.at.shown(),
-                    outer.at.shown(),
-                    outer.to.shown()
-                ),
-                Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
-            ));
+        errors.extend(link_type_error(d, *kind, cx));
+        errors.extend(type_error(d, *kind, cx));
+        if let Some(o) = nested {
+            errors.push(nested_error(&desired[o], d, cx));
         }
     }
     if errors.is_empty() {
@@ -481,6 +359,72 @@ pub fn check_with_originals(
     } else {
         Err(errors)
     }
+}
+
+/// The nearest link at or above `at`'s folder, by its index in `places`.
+fn outer_link(at: &Path, places: &HashMap<PathKey, usize>, os: Os) -> Option<usize> {
+    let key = PathKey::new(at, os);
+    // The common case: the folders' keys are prefixes of the link's, no path parsed or copied.
+    if let Some(mut folders) = key.folders(os) {
+        return folders.find_map(|f| places.get(f).copied());
+    }
+    at.ancestors()
+        .skip(1)
+        .find_map(|a| places.get(PathKey::new(a, os).as_str()).copied())
+}
+
+/// A folder hard-linked, or a file behind a junction.
+fn link_type_error(d: &Desired, kind: Option<EntryKind>, cx: &Context) -> Option<Diagnostic> {
+    let (message, hint) = match (d.link_type, kind?) {
+        (LinkType::Hardlink, EntryKind::Dir) => (
+            format!(
+                "{} is a folder, and a folder cannot be hard-linked",
+                d.to.shown()
+            ),
+            "use link_type = \"symlink\" for folders",
+        ),
+        (LinkType::Junction, EntryKind::File) => (
+            format!(
+                "{} is a file, and a junction can only point to a folder",
+                d.to.shown()
+            ),
+            "use link_type = \"symlink\" or \"hardlink\" for files",
+        ),
+        _ => return None,
+    };
+    Some(cx.diagnostic(d.to_span.clone(), message, Some(hint.into())))
+}
+
+/// A `type` that is not what the original is.
+fn type_error(d: &Desired, kind: Option<EntryKind>, cx: &Context) -> Option<Diagnostic> {
+    let (asserted, actual) = (d.kind?, kind?);
+    (asserted != actual).then(|| {
+        cx.diagnostic(
+            d.to_span.clone(),
+            format!(
+                "`type` says {} but {} is a {}",
+                kind_name(asserted),
+                d.to.shown(),
+                kind_name(actual)
+            ),
+            Some("fix `type`, or point `to` at the right path".into()),
+        )
+    })
+}
+
+/// `d` lies below `outer`, a link to a folder of the repo.
+fn nested_error(outer: &Desired, d: &Desired, cx: &Context) -> Diagnostic {
+    let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
+    cx.diagnostic(
+        d.at_span.clone(),
+        format!(
+            "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
+            d.at.shown(),
+            outer.at.shown(),
+            outer.to.shown()
+        ),
+        Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
+    )
 }
 
 /// `link` is a link at or above `inner`'s folder, which `inner`'s entry makes as a folder.
@@ -522,9 +466,139 @@ struct Resolver<'a, 'm> {
     too_deep_reported: bool,
 }
 
+impl<'a, 'm> Resolver<'a, 'm> {
+    fn new(
+        cx: &'a Context<'a>,
+        vars: &'m std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> Resolver<'a, 'm> {
+        Resolver {
+            cx,
+            vars,
+            cache: HashMap::new(),
+            stack: Vec::new(),
+            failed: Default::default(),
+            errors: Vec::new(),
+            lenient: false,
+            unset_here: HashMap::new(),
+            depth: 0,
+            too_deep_reported: false,
+        }
+    }
+}
+
 impl Resolver<'_, '_> {
     fn error(&mut self, span: Range<usize>, message: String, hint: Option<String>) {
         self.errors.push(self.cx.diagnostic(span, message, hint));
+    }
+
+    /// A `[[link]]` entry: its own settings, else the defaults. `ignore`: its compiled globs.
+    fn long_form<'e>(
+        &mut self,
+        e: &'e crate::manifest::LinkEntry,
+        defaults: &Defaults,
+        ignore: Option<Ignore>,
+    ) -> Raw<'e> {
+        let flag = |v: &Option<Spanned<bool>>| v.as_ref().map(|b| *b.get_ref());
+        Raw {
+            at: &e.at,
+            to: &e.to,
+            kind: e.kind.as_ref().map(|k| *k.get_ref()),
+            relative: flag(&e.relative).unwrap_or(defaults.relative),
+            on_conflict: e
+                .on_conflict
+                .as_ref()
+                .map_or(defaults.on_conflict, |p| *p.get_ref()),
+            link_type: e
+                .link_type
+                .as_ref()
+                .map_or(defaults.link_type, |t| *t.get_ref()),
+            extra: Extra {
+                fallback: e
+                    .fallback
+                    .as_ref()
+                    .map_or_else(|| defaults.fallback.clone(), |f| f.get_ref().clone()),
+                each: ignore,
+                optional: flag(&e.optional).unwrap_or(false),
+                dir_mode: e.dir_mode.as_ref().and_then(|m| self.dir_mode(m)),
+                tags: e
+                    .tags
+                    .as_ref()
+                    .map(|t| t.get_ref().clone())
+                    .unwrap_or_default(),
+                ..Extra::default()
+            },
+        }
+    }
+
+    /// The link an entry asks for, once its `at` and `to` are expanded and checked.
+    fn link(&mut self, raw: Raw) -> Option<Desired> {
+        let names = if raw.extra.each.is_some() {
+            AtNames::FolderOfLinks
+        } else {
+            AtNames::TheLink
+        };
+        let at = self.resolve_at(raw.at, raw.to, names);
+        let to = self.resolve_to(raw.to, raw.at);
+        let (at, to) = (at?, to?);
+        // A hard link has no text: it is the original itself, by another name.
+        let link_text = if raw.relative && raw.link_type == LinkType::Symlink {
+            relative_path(&to, at.parent().unwrap_or(&at))
+        } else {
+            to.clone()
+        };
+        Some(Desired {
+            at,
+            to,
+            link_text,
+            kind: raw.kind,
+            at_span: raw.at.span(),
+            to_span: raw.to.span(),
+            on_conflict: raw.on_conflict,
+            link_type: raw.link_type,
+            relative: raw.relative,
+            extra: raw.extra.boxed(),
+        })
+    }
+
+    /// No two links at one place. `each` entries may share an `at` (stow's packages, all into
+    /// the home): only a file place they both link is an error, found once they are expanded.
+    fn check_duplicates(&mut self, links: &[Desired]) {
+        let shared =
+            |(a, b): &(usize, usize)| links[*a].each().is_some() && links[*b].each().is_some();
+        for (first, dup) in duplicates(links, self.cx.os)
+            .into_iter()
+            .filter(|p| !shared(p))
+        {
+            let line = self.cx.text[..links[first].at_span.start]
+                .matches('\n')
+                .count()
+                + 1;
+            self.error(
+                links[dup].at_span.clone(),
+                format!(
+                    "duplicate link {}: line {line} already makes it",
+                    links[dup].at.shown()
+                ),
+                Some("keep one of the two entries".into()),
+            );
+        }
+    }
+
+    /// Every `[vars]` entry and its value here, or why it has none.
+    fn values_here(&self, manifest: &Manifest) -> Vec<(String, Result<String, String>)> {
+        manifest
+            .vars
+            .keys()
+            .map(|k| {
+                let name = k.get_ref().clone();
+                let value = match (self.cache.get(&name), self.unset_here.get(&name)) {
+                    (Some(v), _) => Ok(crate::show::path(Path::new(v))),
+                    (None, Some(why)) => Err(why.clone()),
+                    (None, None) => Err("invalid".to_string()),
+                };
+                (name, value)
+            })
+            .collect()
     }
 
     fn check_policies(&mut self, m: &Manifest) {
@@ -553,8 +627,6 @@ impl Resolver<'_, '_> {
         }
     }
 
-    /// `each` and `ignore`: globs that compile, `ignore` only with `each`, and no junction
-    /// for the files `each` links one by one.
     /// `dir_mode`: an octal mode of permission bits (`"700"`, `"0750"`).
     fn dir_mode(&mut self, v: &Spanned<String>) -> Option<u32> {
         let text = v.get_ref();
@@ -572,13 +644,27 @@ impl Resolver<'_, '_> {
         mode
     }
 
-    /// Returns the `ignore` globs, compiled.
+    /// What a `[[link]]` entry says that may be wrong anywhere, checked whether it applies
+    /// here or not. Returns its `ignore` globs, compiled, when it has each = true.
+    fn check_long_form(
+        &mut self,
+        e: &crate::manifest::LinkEntry,
+        default_type: LinkType,
+    ) -> Option<Ignore> {
+        let ignore = self.check_each(e, default_type);
+        self.check_link_type(e.link_type.as_ref());
+        self.check_fallback(e.fallback.as_ref());
+        ignore
+    }
+
+    /// `each` and `ignore`: globs that compile, `ignore` only with `each`, and no junction
+    /// for the files `each` links one by one. Returns the globs, compiled, with each = true.
     fn check_each(
         &mut self,
         e: &crate::manifest::LinkEntry,
-        each: bool,
         default_type: LinkType,
-    ) -> Ignore {
+    ) -> Option<Ignore> {
+        let each = e.each.as_ref().is_some_and(|v| *v.get_ref());
         let mut compiled = Ignore::default();
         if let Some(ignore) = &e.ignore {
             if !each {
@@ -610,7 +696,7 @@ impl Resolver<'_, '_> {
                 Some("use link_type = \"symlink\" or \"hardlink\" with each = true, or drop each to link the whole folder".into()),
             );
         }
-        compiled
+        each.then_some(compiled)
     }
 
     /// `fallback` lists what stands in for a symlink: a symlink there means nothing.
@@ -634,108 +720,125 @@ impl Resolver<'_, '_> {
         }
     }
 
-    /// `each`: `at` is the folder the files go below, which may be the home folder itself (as
-    /// with stow); the places below it are checked once expanded.
+    /// `at`, expanded and checked: absolute, normalised, and a place a link may be.
     fn resolve_at(
         &mut self,
         at: &Spanned<String>,
         to: &Spanned<String>,
-        each: bool,
+        names: AtNames,
     ) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
-        let expanded = Path::new(&expanded).shown();
+        let checked = self
+            .absolute_at(path)
+            .and_then(|path| self.place_at(path, to, names));
+        match checked {
+            Ok(path) => Some(path),
+            Err((message, hint)) => {
+                self.error(at.span(), message, Some(hint));
+                None
+            }
+        }
+    }
+
+    /// `at` as an absolute, normalised path other than the root.
+    fn absolute_at(&self, path: PathBuf) -> Result<PathBuf, Problem> {
+        let expanded = path.shown();
         if drive_relative(&path, self.cx.os) {
-            self.error(
-                at.span(),
+            return Err((
                 format!("`at` has no drive letter: `{expanded}`"),
-                Some("write a full path such as C:/Users/you/... or start with ~".into()),
-            );
-            return None;
+                "write a full path such as C:/Users/you/... or start with ~".into(),
+            ));
         }
         if !path.is_absolute() {
-            let swapped = (self.cx.exists)(&self.cx.repo.join(&path));
-            self.error(
-                at.span(),
+            let hint = if (self.cx.exists)(&self.cx.repo.join(&path)) {
+                format!(
+                    "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
+                )
+            } else {
+                foreign_start_hint(&expanded.to_string(), self.cx.os).unwrap_or_else(|| {
+                    format!("write \"~/{expanded}\" for a path in your home folder")
+                })
+            };
+            return Err((
                 format!("`at` must be an absolute path or start with ~, not `{expanded}`"),
-                Some(if swapped {
-                    format!(
-                        "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
-                    )
-                } else {
-                    foreign_start_hint(&expanded.to_string(), self.cx.os).unwrap_or_else(|| {
-                        format!("write \"~/{expanded}\" for a path in your home folder")
-                    })
-                }),
-            );
-            return None;
+                hint,
+            ));
         }
         let path = normalize(&path);
         if path.parent().is_none() {
-            self.error(
-                at.span(),
+            return Err((
                 format!("`at` cannot be the root folder {}", path.shown()),
-                Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
-            );
-            return None;
+                "`at` must name the link itself, e.g. \"~/.vimrc\"".into(),
+            ));
         }
-        if self.is_within(&path, self.cx.repo) {
-            self.error(
-                at.span(),
-                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.shown()),
-                Some(if (self.cx.exists)(&self.cx.repo.join(to.get_ref())) {
-                    "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
+        Ok(path)
+    }
+
+    /// `at` (absolute, normalised) as a place a link may be: not in the repo nor the state
+    /// folder, not a folder that holds the home or the repo, and below a given home.
+    fn place_at(
+        &self,
+        path: PathBuf,
+        to: &Spanned<String>,
+        names: AtNames,
+    ) -> Result<PathBuf, Problem> {
+        let (home, repo) = (self.cx.home, self.cx.repo);
+        if self.is_within(&path, repo) {
+            return Err((
+                format!(
+                    "`at` is inside the repo ({}): the link would be written into your dotfiles",
+                    path.shown()
+                ),
+                if (self.cx.exists)(&repo.join(to.get_ref())) {
+                    "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo"
+                        .into()
                 } else {
                     "did you swap at and to? `at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
-                }),
-            );
-            return None;
+                },
+            ));
         }
         if self.is_within(&path, self.cx.state) {
-            self.error(
-                at.span(),
+            return Err((
                 format!(
                     "`at` is inside linkfile's state folder {}: linkfile keeps its log, backups and lock there",
                     self.cx.state.shown()
                 ),
-                Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
-            );
-            return None;
+                "put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into(),
+            ));
         }
-        let home = self.cx.home;
-        let what = if each {
-            None
-        } else if self.is_within(&path, home) && self.is_within(home, &path) {
-            Some("your home folder itself".to_string())
-        } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
-            Some(format!(
-                "{}, a folder that holds your home or your repo",
-                path.shown()
-            ))
-        } else {
-            None
+        let what = match names {
+            // The folder the files go below may be the home folder itself (as with stow); the
+            // places below it are checked once expanded.
+            AtNames::FolderOfLinks => None,
+            AtNames::TheLink if self.is_within(&path, home) && self.is_within(home, &path) => {
+                Some("your home folder itself".to_string())
+            }
+            AtNames::TheLink if self.is_within(home, &path) || self.is_within(repo, &path) => {
+                Some(format!(
+                    "{}, a folder that holds your home or your repo",
+                    path.shown()
+                ))
+            }
+            AtNames::TheLink => None,
         };
         if let Some(what) = what {
-            self.error(
-                at.span(),
+            return Err((
                 format!("`at` is {what}"),
-                Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
-            );
-            return None;
+                "`at` must name the link itself, e.g. \"~/.vimrc\"".into(),
+            ));
         }
         if self.cx.isolated && !self.is_within(&path, home) {
-            self.error(
-                at.span(),
+            return Err((
                 format!(
                     "{} is outside the home {}, which --home (or LINKFILE_HOME) gives: a throwaway home never touches the real one",
                     path.shown(),
                     home.shown()
                 ),
-                Some("write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into()),
-            );
-            return None;
+                "write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into(),
+            ));
         }
-        Some(path)
+        Ok(path)
     }
 
     fn resolve_to(&mut self, to: &Spanned<String>, at: &Spanned<String>) -> Option<PathBuf> {

@@ -139,3 +139,244 @@ fn places_differing_by_case_are_one_where_case_folds() {
         );
     }
 }
+
+/// The `at` one short-form link expands to, on Linux, with `vars` as its `[vars]` lines.
+fn at_of(vars: &str, at: &str) -> Result<PathBuf, String> {
+    let text = format!("[vars]\n{vars}\n[links]\n'{at}' = \"x\"\n");
+    places(&text, &LINUX).map(|links| links[0].0.clone())
+}
+
+#[test]
+fn expansion_of_at() {
+    // (vars, at, what it expands to)
+    let table = [
+        ("", "~/.vimrc", "/h/.vimrc"),
+        ("", "${XDG_CONFIG_HOME}/nvim", "/x/config/nvim"),
+        ("", "${NOPE:-~/.config}/nvim", "/h/.config/nvim"),
+        ("", "${NOPE:-${ALSO_NOPE:-/d}}/x", "/d/x"),
+        ("", "~/${EDITOR}rc", "/h/vimrc"),
+        ("cfg = \"~/.config\"", "{cfg}/nvim", "/h/.config/nvim"),
+        ("a = \"{b}/a\"\nb = \"~/b\"", "{a}/x", "/h/b/a/x"),
+        ("", "~/a$$b", "/h/a$b"),
+        ("", "~/{{x}}", "/h/{x}"),
+        ("", "~/a}b", "/h/a}b"),
+        ("", "~/./a/../b", "/h/b"),
+    ];
+    for (vars, at, expected) in table {
+        assert_eq!(
+            at_of(vars, at),
+            Ok(PathBuf::from(expected)),
+            "{vars:?} {at:?}"
+        );
+    }
+}
+
+#[test]
+fn expansion_errors() {
+    // (vars, at, error message)
+    let table = [
+        (
+            "",
+            "~bob/x",
+            "`~bob` (another user's home folder) is not supported",
+        ),
+        ("", "~/${NOPE}", "environment variable `NOPE` is not set"),
+        ("", "~/${}", "`${}` has no variable name"),
+        (
+            "",
+            "~/${A-B}",
+            "`A-B` is not a valid environment variable name",
+        ),
+        ("", "~/${EDITOR", "unclosed `${`"),
+        ("", "~/$x", "a `$` must start `${NAME}`"),
+        ("", "~/{x", "unclosed `{`"),
+        ("", "~/{}", "`{}` has no variable name"),
+        ("", "~/{nope}", "undefined variable `{nope}`"),
+        ("a = \"{a}\"", "~/{a}", "variable `a` refers to itself"),
+        (
+            "a = \"{b}\"\nb = \"{a}\"",
+            "~/{a}",
+            "variables refer to each other in a cycle: a -> b -> a",
+        ),
+        ("", "", "`at` is empty"),
+        ("e = \"\"", "{e}", "`at` expands to an empty path"),
+        (
+            "",
+            "rel/x",
+            "`at` must be an absolute path or start with ~, not `rel/x`",
+        ),
+        ("", "/", "`at` cannot be the root folder /"),
+        ("", "~/../..", "`at` cannot be the root folder /"),
+        ("", "~", "`at` is your home folder itself"),
+        (
+            "",
+            "/r/x",
+            "`at` is inside the repo (/r/x): the link would be written into your dotfiles",
+        ),
+    ];
+    for (vars, at, expected) in table {
+        assert_eq!(
+            at_of(vars, at),
+            Err(expected.to_string()),
+            "{vars:?} {at:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unset_variable_in_a_var_no_link_uses_is_no_error() {
+    let text = "[vars]\nwork = \"${WORK_DIR}\"\ncfg = \"~/.config\"\n[links]\n'{cfg}/x' = \"x\"\n";
+    let r = resolve_on(text, &LINUX).unwrap();
+    assert_eq!(
+        r.vars,
+        [
+            ("cfg".to_string(), Ok("/h/.config".to_string())),
+            (
+                "work".to_string(),
+                Err("environment variable `WORK_DIR` is not set".to_string())
+            ),
+        ]
+    );
+}
+
+#[test]
+fn under_a_given_home_the_home_variables_are_it() {
+    let isolated = Machine {
+        isolated: true,
+        env: &[("HOME", "/real"), ("XDG_CONFIG_HOME", "/real/.config")],
+        ..LINUX
+    };
+    let text = "[links]\n'${HOME}/a' = \"a\"\n'${XDG_CONFIG_HOME:-~/.cfg}/b' = \"b\"\n";
+    assert_eq!(
+        places(text, &isolated),
+        Ok([link("/h/a", "/r/a"), link("/h/.cfg/b", "/r/b")].concat())
+    );
+}
+
+#[test]
+fn swapped_at_and_to_are_named_from_what_exists() {
+    // (at, to, what the hint starts with); `/r/vim/vimrc` and `/r/.vimrc` exist.
+    let table = [
+        (
+            "vim/vimrc",
+            "~/.vimrc",
+            "`vim/vimrc` exists in the repo: did you swap at and to?",
+        ),
+        (
+            "vim/other",
+            "~/.vimrc",
+            "write \"~/vim/other\" for a path in your home folder",
+        ),
+        ("/r/x", ".vimrc", "`at` is where the link goes"),
+        ("/r/x", "nothing", "did you swap at and to?"),
+    ];
+    for (at, to, hint) in table {
+        let text = format!("[links]\n'{at}' = '{to}'\n");
+        let (_, got) = error(&text, &LINUX);
+        assert!(got.starts_with(hint), "{at} = {to}: {got}");
+    }
+    let (message, hint) = error("[[link]]\nat = '.vimrc'\nto = '../x'\n", &LINUX);
+    assert_eq!(
+        message,
+        "`at` must be an absolute path or start with ~, not `.vimrc`"
+    );
+    assert!(hint.contains("did you swap"), "{hint}");
+}
+
+/// The messages of what `check_with_originals` finds, links given as (at, to, link type,
+/// asserted type) and the originals' kinds.
+fn original_errors(
+    links: &[(&str, &str, LinkType, Option<EntryKind>)],
+    kinds: &[Option<EntryKind>],
+) -> Vec<String> {
+    let text = "x".repeat(64);
+    let desired: Vec<Desired> = links
+        .iter()
+        .enumerate()
+        .map(|(i, (at, to, link_type, kind))| Desired {
+            at: at.into(),
+            to: to.into(),
+            link_text: to.into(),
+            kind: *kind,
+            at_span: i..i + 1,
+            to_span: i..i + 1,
+            on_conflict: OnConflict::Fail,
+            link_type: *link_type,
+            relative: false,
+            extra: None,
+        })
+        .collect();
+    let env = |_: &str| None;
+    let cx = Context {
+        manifest_path: Path::new("linkfile.toml"),
+        text: &text,
+        repo: Path::new("/r"),
+        home: Path::new("/h"),
+        env: &env,
+        os: Os::LINUX,
+        host: "laptop",
+        isolated: false,
+        state: Path::new("/s"),
+        on_path: |_, _| false,
+        exists,
+    };
+    match check_with_originals(&desired, kinds, &cx) {
+        Ok(()) => Vec::new(),
+        Err(e) => e.into_iter().map(|d| d.message).collect(),
+    }
+}
+
+#[test]
+fn what_the_originals_say() {
+    use EntryKind::{Dir, File};
+    use LinkType::{Hardlink, Junction, Symlink};
+    let ok: &[&str] = &[];
+    assert_eq!(
+        original_errors(&[("/h/a", "/r/a", Symlink, Some(File))], &[Some(File)]),
+        ok
+    );
+    assert_eq!(
+        original_errors(&[("/h/a", "/r/a", Symlink, Some(File))], &[Some(Dir)]),
+        ["`type` says file but /r/a is a dir"]
+    );
+    assert_eq!(
+        original_errors(&[("/h/a", "/r/a", Hardlink, Some(File))], &[Some(Dir)]),
+        [
+            "/r/a is a folder, and a folder cannot be hard-linked",
+            "`type` says file but /r/a is a dir"
+        ]
+    );
+    assert_eq!(
+        original_errors(&[("/h/a", "/r/a", Junction, None)], &[Some(File)]),
+        ["/r/a is a file, and a junction can only point to a folder"]
+    );
+    // A missing original says nothing here.
+    assert_eq!(
+        original_errors(&[("/h/a", "/r/a", Hardlink, Some(File))], &[None]),
+        ok
+    );
+}
+
+#[test]
+fn links_below_other_links() {
+    use EntryKind::{Dir, File};
+    use LinkType::Symlink;
+    let nvim = ("/h/.config/nvim", "/r/nvim", Symlink, None);
+    let init = ("/h/.config/nvim/init.vim", "/r/init.vim", Symlink, None);
+    let got = original_errors(&[nvim, init], &[Some(Dir), Some(File)]);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].starts_with("/h/.config/nvim/init.vim lies inside /h/.config/nvim"),
+        "{got:?}"
+    );
+    let got = original_errors(&[nvim, init], &[Some(File), Some(File)]);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].starts_with("/h/.config/nvim would be a link, and line 1 makes a folder there"),
+        "{got:?}"
+    );
+    // Side by side is fine, and so is a name that only starts the same.
+    let vim = ("/h/.config/nvim2", "/r/x", Symlink, None);
+    let ok: &[&str] = &[];
+    assert_eq!(original_errors(&[nvim, vim], &[Some(Dir), Some(File)]), ok);
+}
