@@ -285,7 +285,7 @@ impl Setup {
         Selection {
             only: parse(&select.only),
             except: parse(&select.except),
-            case_insensitive: platform::CASE_INSENSITIVE,
+            os: platform::Os::HOST,
         }
     }
 }

@@ -44,23 +44,14 @@ impl Expanded {
             .zip(&self.walked)
             .enumerate()
             .map(|(i, (d, walked))| {
-                if *walked {
-                    Ok(Some(walked_kind(self.to_folder.contains(&i))))
-                } else {
-                    scan.kind(&d.to)
+                // The walk does not enter links, so it never yields a real folder.
+                match (walked, self.to_folder.contains(&i)) {
+                    (true, true) => Ok(Some(EntryKind::Dir)),
+                    (true, false) => Ok(Some(EntryKind::File)),
+                    (false, _) => scan.kind(&d.to),
                 }
             })
             .collect()
-    }
-}
-
-/// The kind of an original the walk found: a folder when it is a link in the repo leading to
-/// one, a file otherwise (the walk does not enter links, so it never yields a real folder).
-fn walked_kind(leads_to_folder: bool) -> EntryKind {
-    if leads_to_folder {
-        EntryKind::Dir
-    } else {
-        EntryKind::File
     }
 }
 
@@ -196,10 +187,11 @@ pub fn entry_links(
             pruned = (l.kind == ListedKind::Folder).then_some(&l.rel);
             continue;
         }
+        // A link in the repo is linked as what it leads to (a folder's link on Windows).
         let kind = match l.kind {
             ListedKind::Folder => continue,
-            ListedKind::LinkToFolder => walked_kind(true),
-            ListedKind::File | ListedKind::Link => walked_kind(false),
+            ListedKind::LinkToFolder => EntryKind::Dir,
+            ListedKind::File | ListedKind::Link => EntryKind::File,
         };
         links.push((file_link(&template, &l.rel), kind));
     }

@@ -1,12 +1,15 @@
 //! From a parsed manifest to the links this machine should have.
 //!
-//! Pure: the environment (variables, home folder, case rules of the platform) comes in as a
-//! [`Context`], and the output is a list of [`Desired`] links with absolute, lexically normalised
-//! paths, or every problem found, each pointing at its place in the manifest. Expansion rules:
-//! a leading `~` is the home folder; `${VAR}` and `${VAR:-default}` read the environment (an unset
-//! variable without a default is an error naming it); `{name}` is a `[vars]` entry, which may use
-//! all of the above including other vars (a cycle is an error). `$$`, `{{` and `}}` stand for a
-//! literal `$`, `{` and `}`.
+//! Pure: the environment (variables, home folder, the operating system as a value, so that
+//! Windows decisions are tested on Linux) comes in as a [`Context`]; nothing here reads the
+//! filesystem (the one question, whether a path exists, for the hint "did you swap at and
+//! to?", is [`Context::exists`], which observe answers). The output is a list of [`Desired`]
+//! links with absolute, lexically normalised paths, or every problem found, each pointing at
+//! its place in the manifest. The `ignore` globs of `each` entries are compiled here, once
+//! ([`Ignore`]). Expansion rules: a leading `~` is the home folder; `${VAR}` and
+//! `${VAR:-default}` read the environment (an unset variable without a default is an error
+//! naming it); `{name}` is a `[vars]` entry, which may use all of the above including other
+//! vars (a cycle is an error). `$$`, `{{` and `}}` stand for a literal `$`, `{` and `}`.
 
 use std::collections::HashMap;
 use std::ops::Range;

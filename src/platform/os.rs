@@ -38,6 +38,13 @@ impl Os {
     }
 }
 
+/// The host, where nothing else is said.
+impl Default for Os {
+    fn default() -> Os {
+        Os::HOST
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
