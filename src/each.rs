@@ -25,13 +25,11 @@ pub struct Expanded {
     /// Every link: the entries without `each` as they were, each `each` entry replaced by one
     /// link per file, in walk order (sorted by name).
     pub links: Vec<Desired>,
-    /// Whether each link's original was found by the walk (a file, or a symlink linked as
-    /// one); the others' kinds come from the repo scan.
-    pub walked: Vec<bool>,
-    /// The walked links whose original is a link in the repo to a folder (a directory
-    /// symlink or junction), by index: linked as a folder, so Windows makes a directory
-    /// symlink (a file symlink to a folder does not open).
-    pub to_folder: std::collections::HashSet<usize>,
+    /// Each link's original's kind when the walk found it: a file, or a link in the repo,
+    /// linked as what it leads to (a link to a folder as a folder, so that Windows makes a
+    /// directory symlink: a file symlink to a folder does not open). `None`: not walked, the
+    /// repo scan tells.
+    pub walked: Vec<Option<EntryKind>>,
 }
 
 impl Expanded {
@@ -42,14 +40,9 @@ impl Expanded {
         self.links
             .iter()
             .zip(&self.walked)
-            .enumerate()
-            .map(|(i, (d, walked))| {
-                // The walk does not enter links, so it never yields a real folder.
-                match (walked, self.to_folder.contains(&i)) {
-                    (true, true) => Ok(Some(EntryKind::Dir)),
-                    (true, false) => Ok(Some(EntryKind::File)),
-                    (false, _) => scan.kind(&d.to),
-                }
+            .map(|(d, walked)| match walked {
+                Some(kind) => Ok(Some(*kind)),
+                None => scan.kind(&d.to),
             })
             .collect()
     }
@@ -71,12 +64,8 @@ fn expand_each(
     roots: &crate::containment::Roots,
 ) -> Result<Expanded, Error> {
     if links.iter().all(|d| d.each().is_none()) {
-        let walked = vec![false; links.len()];
-        return Ok(Expanded {
-            links,
-            walked,
-            ..Expanded::default()
-        });
+        let walked = vec![None; links.len()];
+        return Ok(Expanded { links, walked });
     }
     let mut out = Expanded::default();
     let mut errors = Vec::new();
@@ -85,7 +74,7 @@ fn expand_each(
     for (entry, d) in links.iter().enumerate() {
         let Some(ignore) = d.each() else {
             out.links.push(d.clone());
-            out.walked.push(false);
+            out.walked.push(None);
             from.push(entry);
             continue;
         };
@@ -97,11 +86,8 @@ fn expand_each(
             }
         };
         for (link, kind) in entry_links(d, &listed, manifest) {
-            if kind == EntryKind::Dir {
-                out.to_folder.insert(out.links.len());
-            }
             out.links.push(link);
-            out.walked.push(true);
+            out.walked.push(Some(kind));
             from.push(entry);
         }
     }
@@ -187,7 +173,8 @@ pub fn entry_links(
             pruned = (l.kind == ListedKind::Folder).then_some(&l.rel);
             continue;
         }
-        // A link in the repo is linked as what it leads to (a folder's link on Windows).
+        // The walk does not enter links, so it never yields a real folder: a folder's kind is
+        // a link's to a folder, linked as what it leads to.
         let kind = match l.kind {
             ListedKind::Folder => continue,
             ListedKind::LinkToFolder => EntryKind::Dir,
