@@ -379,12 +379,12 @@ pub fn check_manifest(text: &str) {
             repo,
             home,
             env: &env,
-            case_insensitive: false,
-            os: "linux",
+            os: linkfile::platform::Os::LINUX,
             host: "fuzz",
             isolated,
             state,
             on_path: |name, _| name == "nvim",
+            exists: |_| false,
         };
         let resolved = match resolve::resolve(&manifest, &cx) {
             Ok(r) => r,
@@ -424,9 +424,9 @@ fn check_desired(text: &str, d: &Desired, cx: &Context) {
         );
     }
     assert!(at.is_absolute(), "at {} is not absolute", at.display());
-    assert_eq!(at, &resolve::normalize(at), "at is not normalised");
+    assert_eq!(at, &linkfile::paths::normalize(at), "at is not normalised");
     assert!(at.parent().is_some(), "at is the root");
-    let within = |p: &Path, dir: &Path| resolve::is_within(p, dir, cx.case_insensitive);
+    let within = |p: &Path, dir: &Path| linkfile::paths::within(p, dir, cx.os);
     assert!(!within(at, cx.repo), "at {} is in the repo", at.display());
     assert!(!within(at, cx.state), "at {} is in the state", at.display());
     assert!(!within(cx.home, at), "at {} holds the home", at.display());
@@ -438,7 +438,7 @@ fn check_desired(text: &str, d: &Desired, cx: &Context) {
         "to {} is outside the repo",
         to.display()
     );
-    assert_eq!(to, &resolve::normalize(to), "to is not normalised");
+    assert_eq!(to, &linkfile::paths::normalize(to), "to is not normalised");
     for p in [at, to] {
         assert!(
             !p.as_os_str().as_encoded_bytes().contains(&0),
@@ -546,7 +546,9 @@ fn desired(c: &mut Choices) -> Desired {
         extra: Extra {
             fallback,
             fell_back,
-            each: c.bool().then(|| vec!["*.swp".into()]),
+            each: c
+                .bool()
+                .then(|| linkfile::resolve::Ignore::compile(vec!["*.swp".into()]).0),
             optional: c.bool(),
             dir_mode: c.bool().then_some(0o700),
             tags: Vec::new(),

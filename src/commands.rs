@@ -152,7 +152,7 @@ fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 }
 
 fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    resolve::normalize(&cwd.join(p))
+    crate::paths::normalize(&cwd.join(p))
 }
 
 /// `manifest` (absolute) with its folder resolved to its real path, in plain form on Windows;

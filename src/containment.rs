@@ -62,14 +62,15 @@ impl Roots {
 
 /// `Some(real)` when the real path `real` lies outside the repo.
 pub fn outside_repo(real: PathBuf, roots: &Roots, cx: &Context) -> Option<PathBuf> {
-    (!crate::paths::is_within(&real, &roots.repo, cx.case_insensitive)).then_some(real)
+    (!crate::paths::within(&real, &roots.repo, cx.os)).then_some(real)
 }
 
-/// Checks every link by real path. `walked[i]`: the link's original was found by an `each`
-/// walk, which follows no link below the folder it walks (that folder is checked by the walk).
+/// Checks every link by real path. `walked[i]` is `Some` when the link's original was found by
+/// an `each` walk, which follows no link below the folder it walks (that folder is checked by
+/// the walk).
 pub fn check(
     links: &[Desired],
-    walked: &[bool],
+    walked: &[Option<crate::manifest::EntryKind>],
     cx: &Context,
     roots: &Roots,
 ) -> Result<(), Vec<Diagnostic>> {
@@ -78,14 +79,14 @@ pub fn check(
     // An `each` entry's links share its spans: one error per entry and check.
     let mut reported = HashSet::new();
     for (d, walked) in links.iter().zip(walked) {
-        if !walked
+        if walked.is_none()
             && let Some(real) = outside_repo(folders.place(&d.to), roots, cx)
             && reported.insert(("to", d.to_span.start))
         {
             errors.push(to_escapes(d, &real, cx));
         }
         let at = folders.place(&d.at);
-        if crate::paths::is_within(&at, &roots.state, cx.case_insensitive)
+        if crate::paths::within(&at, &roots.state, cx.os)
             && reported.insert(("state", d.at_span.start))
         {
             errors.push(at_in_state(d, &at, cx));
@@ -93,19 +94,17 @@ pub fn check(
         }
         // Below the home, a link on the way is the planner's to see (a folder link into the
         // repo is a conflict, and is unfolded under `backup`): only the home itself is followed.
-        let in_home = crate::paths::is_within(&d.at, cx.home, cx.case_insensitive);
-        let at = if in_home {
+        let (at, way) = if crate::paths::within(&d.at, cx.home, cx.os) {
             let depth = cx.home.components().count();
-            roots
-                .home
-                .join(d.at.components().skip(depth).collect::<PathBuf>())
+            let below = d.at.components().skip(depth).collect::<PathBuf>();
+            (roots.home.join(below), Way::Home)
         } else {
-            at
+            (at, Way::LinkOnTheWay)
         };
-        if crate::paths::is_within(&at, &roots.repo, cx.case_insensitive)
+        if crate::paths::within(&at, &roots.repo, cx.os)
             && reported.insert(("repo", d.at_span.start))
         {
-            errors.push(at_in_repo(d, &at, in_home, cx));
+            errors.push(at_in_repo(d, &at, way, cx));
         }
     }
     if errors.is_empty() {
@@ -141,17 +140,25 @@ fn at_in_state(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
     )
 }
 
-fn at_in_repo(d: &Desired, real: &Path, in_home: bool, cx: &Context) -> Diagnostic {
-    let (how, hint) = if in_home {
-        (
+/// How an `at` leads into the repo by its real path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// Through the home folder itself.
+    Home,
+    /// Through a link on the way, outside the home.
+    LinkOnTheWay,
+}
+
+fn at_in_repo(d: &Desired, real: &Path, way: Way, cx: &Context) -> Diagnostic {
+    let (how, hint) = match way {
+        Way::Home => (
             format!("the home folder {} leads into the repo", cx.home.shown()),
             "use a home folder outside the repo (--home, LINKFILE_HOME)",
-        )
-    } else {
-        (
+        ),
+        Way::LinkOnTheWay => (
             "a link on the way leads into the repo".to_string(),
             "`at` is where the link goes, outside the repo: change `at`",
-        )
+        ),
     };
     cx.diagnostic(
         d.at_span.clone(),

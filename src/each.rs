@@ -2,23 +2,21 @@
 //! `at`. The folders along the way are made as real folders by apply, so applications can
 //! write beside the links without writing into the repo.
 //!
-//! The walk (walkdir) never follows a link: a symlink (or junction) inside the repo folder is
-//! linked as itself, as a folder's link when it leads to a folder (a directory symlink on
-//! Windows: the forgotten `/D` otherwise) and as a file's link otherwise (dangling included).
-//! `.git` and the manifest itself are never linked; `ignore` globs (globset, relative to `to`,
-//! `/`-separated; `*` also matches across folders; a final `/` for folders only) skip files and
-//! whole folders. One `readdir` per folder, and the walk's file types tell the originals' kinds, so the repo scan
-//! does not read these folders again.
+//! [`observe::list_tree`] walks the folder (one `readdir` per folder) and never follows a
+//! link; [`entry_links`] turns that listing into links, a pure function. A symlink (or
+//! junction) inside the repo folder is linked as itself, as a folder's link when it leads to a
+//! folder (a directory symlink on Windows: the forgotten `/D` otherwise) and as a file's link
+//! otherwise (dangling included). `.git` and the manifest itself are never linked; the `ignore`
+//! globs, compiled by resolve ([`Ignore`]), skip files and whole folders. The walk's file types
+//! tell the originals' kinds, so the repo scan does not read these folders again.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use walkdir::WalkDir;
-
 use crate::error::{Diagnostic, Error};
-use crate::manifest::EntryKind;
-use crate::resolve::{self, Context, Desired, Extra};
+use crate::manifest::{EntryKind, LinkType};
+use crate::observe::{self, Listed, ListedKind};
+use crate::resolve::{Context, Desired, Extra, Ignore};
 use crate::show::Shown as _;
 
 /// The links after expansion.
@@ -27,13 +25,11 @@ pub struct Expanded {
     /// Every link: the entries without `each` as they were, each `each` entry replaced by one
     /// link per file, in walk order (sorted by name).
     pub links: Vec<Desired>,
-    /// Whether each link's original was found by the walk (a file, or a symlink linked as
-    /// one); the others' kinds come from the repo scan.
-    pub walked: Vec<bool>,
-    /// The walked links whose original is a link in the repo to a folder (a directory
-    /// symlink or junction), by index: linked as a folder, so Windows makes a directory
-    /// symlink (a file symlink to a folder does not open).
-    pub to_folder: std::collections::HashSet<usize>,
+    /// Each link's original's kind when the walk found it: a file, or a link in the repo,
+    /// linked as what it leads to (a link to a folder as a folder, so that Windows makes a
+    /// directory symlink: a file symlink to a folder does not open). `None`: not walked, the
+    /// repo scan tells.
+    pub walked: Vec<Option<EntryKind>>,
 }
 
 impl Expanded {
@@ -44,67 +40,11 @@ impl Expanded {
         self.links
             .iter()
             .zip(&self.walked)
-            .enumerate()
-            .map(|(i, (d, walked))| {
-                if *walked {
-                    Ok(Some(walked_kind(self.to_folder.contains(&i))))
-                } else {
-                    scan.kind(&d.to)
-                }
+            .map(|(d, walked)| match walked {
+                Some(kind) => Ok(Some(*kind)),
+                None => scan.kind(&d.to),
             })
             .collect()
-    }
-}
-
-/// The kind of an original the walk found: a folder when it is a link in the repo leading to
-/// one, a file otherwise (the walk does not enter links, so it never yields a real folder).
-fn walked_kind(leads_to_folder: bool) -> EntryKind {
-    if leads_to_folder {
-        EntryKind::Dir
-    } else {
-        EntryKind::File
-    }
-}
-
-/// The `ignore` globs: those that match anything, and those written with a final `/`, which
-/// match folders only (as in .gitignore).
-struct Ignore {
-    any: GlobSet,
-    folders: GlobSet,
-}
-
-impl Ignore {
-    fn new(patterns: &[String]) -> Ignore {
-        let (mut any, mut folders) = (GlobSetBuilder::new(), GlobSetBuilder::new());
-        for p in patterns {
-            // Invalid globs were reported by resolve, with their place in the manifest.
-            let Ok(g) = Glob::new(pattern(p)) else {
-                continue;
-            };
-            if p.len() > 1 && p.ends_with('/') {
-                folders.add(g);
-            } else {
-                any.add(g);
-            }
-        }
-        let build = |b: GlobSetBuilder| b.build().unwrap_or_else(|_| GlobSet::empty());
-        Ignore {
-            any: build(any),
-            folders: build(folders),
-        }
-    }
-
-    fn skips(&self, rel: &Path, is_dir: bool) -> bool {
-        self.any.is_match(rel) || (is_dir && self.folders.is_match(rel))
-    }
-}
-
-/// A glob as matched: paths are matched without a final `/` (`cache/` is the glob `cache`,
-/// applied to folders only).
-pub fn pattern(glob: &str) -> &str {
-    match glob.trim_end_matches('/') {
-        "" => glob,
-        trimmed => trimmed,
     }
 }
 
@@ -124,12 +64,8 @@ fn expand_each(
     roots: &crate::containment::Roots,
 ) -> Result<Expanded, Error> {
     if links.iter().all(|d| d.each().is_none()) {
-        let walked = vec![false; links.len()];
-        return Ok(Expanded {
-            links,
-            walked,
-            ..Expanded::default()
-        });
+        let walked = vec![None; links.len()];
+        return Ok(Expanded { links, walked });
     }
     let mut out = Expanded::default();
     let mut errors = Vec::new();
@@ -138,81 +74,20 @@ fn expand_each(
     for (entry, d) in links.iter().enumerate() {
         let Some(ignore) = d.each() else {
             out.links.push(d.clone());
-            out.walked.push(false);
+            out.walked.push(None);
             from.push(entry);
             continue;
         };
-        match std::fs::metadata(&d.to) {
-            Ok(m) if m.is_dir() => {}
-            found => {
-                let what = if found.is_ok() {
-                    "is a file"
-                } else {
-                    "does not exist"
-                };
-                errors.push(cx.diagnostic(
-                    d.to_span.clone(),
-                    format!(
-                        "each = true links the files below a folder, and {} {what}",
-                        d.to.shown()
-                    ),
-                    Some("point `to` at a folder of the repo, or drop each = true".into()),
-                ));
+        let listed = match list_entry(d, ignore, manifest, cx, roots)? {
+            Ok(listed) => listed,
+            Err(e) => {
+                errors.push(e);
                 continue;
             }
-        }
-        // The walk follows the folder itself when it is a link: it must lead to the repo.
-        let real = crate::containment::real_path(&d.to);
-        if let Some(real) = crate::containment::outside_repo(real, roots, cx) {
-            errors.push(crate::containment::to_escapes(d, &real, cx));
-            continue;
-        }
-        let skip = Ignore::new(ignore);
-        // What every file's link shares with the entry (its spans, policy, primitive).
-        let mut template = Desired {
-            kind: None,
-            ..d.clone()
         };
-        template.extra = template
-            .extra
-            .and_then(|x| Extra { each: None, ..*x }.boxed());
-        let mut walk = WalkDir::new(&d.to)
-            .min_depth(1)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter();
-        while let Some(item) = walk.next() {
-            let item = item.map_err(|e| Error::Observe {
-                path: e.path().unwrap_or(&d.to).to_path_buf(),
-                source: e.into(),
-            })?;
-            let path = item.path();
-            let rel = path.strip_prefix(&d.to).unwrap_or(path);
-            let is_dir = item.file_type().is_dir();
-            if item.file_name() == ".git" || path == manifest || skip.skips(rel, is_dir) {
-                if is_dir {
-                    walk.skip_current_dir();
-                }
-                continue;
-            }
-            if is_dir {
-                continue;
-            }
-            let at = d.at.join(rel);
-            let link_text = if d.relative && d.link_type == crate::manifest::LinkType::Symlink {
-                resolve::relative_path(path, at.parent().unwrap_or(&at))
-            } else {
-                path.to_path_buf()
-            };
-            let mut link = template.clone();
-            (link.at, link.to, link.link_text) = (at, path.to_path_buf(), link_text);
-            // A link in the repo is linked as what it points to (the flavour of the link to it
-            // on Windows): one look through it, for links only.
-            if item.file_type().is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-                out.to_folder.insert(out.links.len());
-            }
+        for (link, kind) in entry_links(d, &listed, manifest) {
             out.links.push(link);
-            out.walked.push(true);
+            out.walked.push(Some(kind));
             from.push(entry);
         }
     }
@@ -221,6 +96,108 @@ fn expand_each(
         Ok(out)
     } else {
         Err(Error::Manifest(errors))
+    }
+}
+
+/// What is below an `each` entry's folder (observe walks it), or why it cannot be walked.
+fn list_entry(
+    d: &Desired,
+    ignore: &Ignore,
+    manifest: &Path,
+    cx: &Context,
+    roots: &crate::containment::Roots,
+) -> Result<Result<Vec<Listed>, Diagnostic>, Error> {
+    let what = match observe::kind_through_links(&d.to) {
+        Some(EntryKind::Dir) => None,
+        Some(EntryKind::File) => Some("is a file"),
+        None => Some("does not exist"),
+    };
+    if let Some(what) = what {
+        return Ok(Err(cx.diagnostic(
+            d.to_span.clone(),
+            format!(
+                "each = true links the files below a folder, and {} {what}",
+                d.to.shown()
+            ),
+            Some("point `to` at a folder of the repo, or drop each = true".into()),
+        )));
+    }
+    // The walk follows the folder itself when it is a link: it must lead to the repo.
+    let real = crate::containment::real_path(&d.to);
+    if let Some(real) = crate::containment::outside_repo(real, roots, cx) {
+        return Ok(Err(crate::containment::to_escapes(d, &real, cx)));
+    }
+    let prune = |l: &Listed| leaves_out(l, &d.to, ignore, manifest);
+    observe::list_tree(&d.to, &prune).map(Ok)
+}
+
+/// Whether the walk of the folder `to` leaves `l` out: `.git`, the manifest itself, and what
+/// `ignore` matches (a folder with all it holds).
+fn leaves_out(l: &Listed, to: &Path, ignore: &Ignore, manifest: &Path) -> bool {
+    let skipped = if l.kind == ListedKind::Folder {
+        ignore.skips_folder(&l.rel)
+    } else {
+        ignore.skips_file(&l.rel)
+    };
+    skipped || l.rel.file_name() == Some(".git".as_ref()) || to.join(&l.rel) == manifest
+}
+
+/// The links of one `each` entry over what is below its folder, `listed` as
+/// [`observe::list_tree`] gives it (each folder before what it holds): one per file or link, at
+/// the same place below `at`, with its original's kind. Pure: what the walk pruned is left out
+/// here too.
+pub fn entry_links(
+    entry: &Desired,
+    listed: &[Listed],
+    manifest: &Path,
+) -> Vec<(Desired, EntryKind)> {
+    let Some(ignore) = entry.each() else {
+        return Vec::new();
+    };
+    // What every file's link shares with the entry (its spans, policy, primitive).
+    let mut template = Desired {
+        kind: None,
+        ..entry.clone()
+    };
+    template.extra = template
+        .extra
+        .and_then(|x| Extra { each: None, ..*x }.boxed());
+    let mut links = Vec::new();
+    // The folder left out last: what it holds follows it, and is left out with it.
+    let mut pruned: Option<&Path> = None;
+    for l in listed {
+        if pruned.is_some_and(|p| l.rel.starts_with(p)) {
+            continue;
+        }
+        if leaves_out(l, &entry.to, ignore, manifest) {
+            pruned = (l.kind == ListedKind::Folder).then_some(&l.rel);
+            continue;
+        }
+        // The walk does not enter links, so it never yields a real folder: a folder's kind is
+        // a link's to a folder, linked as what it leads to.
+        let kind = match l.kind {
+            ListedKind::Folder => continue,
+            ListedKind::LinkToFolder => EntryKind::Dir,
+            ListedKind::File | ListedKind::Link => EntryKind::File,
+        };
+        links.push((file_link(&template, &l.rel), kind));
+    }
+    links
+}
+
+/// The link of the file `rel` below the folder of the entry `template` stands for.
+fn file_link(template: &Desired, rel: &Path) -> Desired {
+    let (at, to) = (template.at.join(rel), template.to.join(rel));
+    let link_text = if template.relative && template.link_type == LinkType::Symlink {
+        crate::paths::relative_path(&to, at.parent().unwrap_or(&at))
+    } else {
+        to.clone()
+    };
+    Desired {
+        at,
+        to,
+        link_text,
+        ..template.clone()
     }
 }
 
@@ -233,11 +210,11 @@ fn check_places(
     errors: &mut Vec<Diagnostic>,
 ) {
     let line = |d: &Desired| cx.text[..d.at_span.start].matches('\n').count() + 1;
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(links.len());
+    let mut seen: HashMap<crate::paths::PathKey, usize> = HashMap::with_capacity(links.len());
     let mut reported = std::collections::HashSet::new();
     for (i, d) in links.iter().enumerate() {
         let entry = &entries[from[i]];
-        if resolve::is_within(&d.at, cx.repo, cx.case_insensitive) {
+        if crate::paths::within(&d.at, cx.repo, cx.os) {
             errors.push(cx.diagnostic(
                 entry.at_span.clone(),
                 format!(
@@ -249,7 +226,7 @@ fn check_places(
             ));
             continue;
         }
-        if let Some(first) = seen.insert(resolve::path_key(&d.at, cx.case_insensitive), i) {
+        if let Some(first) = seen.insert(crate::paths::PathKey::new(&d.at, cx.os), i) {
             let (a, b) = (&entries[from[first]], entry);
             if from[first] == from[i] {
                 continue;
@@ -276,5 +253,159 @@ fn check_places(
                 }),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::manifest::OnConflict;
+
+    /// An `each` entry linking the folder `/r/pkg` into `/h`.
+    fn entry(ignore: &[&str]) -> Desired {
+        let (ignore, invalid) = Ignore::compile(ignore.iter().map(|g| g.to_string()).collect());
+        assert!(invalid.is_empty());
+        Desired {
+            at: "/h".into(),
+            to: "/r/pkg".into(),
+            link_text: "/r/pkg".into(),
+            kind: Some(EntryKind::Dir),
+            at_span: 1..2,
+            to_span: 3..4,
+            on_conflict: OnConflict::Backup,
+            link_type: LinkType::Symlink,
+            relative: false,
+            extra: Extra {
+                each: Some(ignore),
+                tags: vec!["t".into()],
+                ..Extra::default()
+            }
+            .boxed(),
+        }
+    }
+
+    /// A listing written short: `a/` a folder, `a@` a link, `a@/` a link to a folder, else a
+    /// file.
+    fn listing(items: &[&str]) -> Vec<Listed> {
+        items
+            .iter()
+            .map(|i| {
+                let (rel, kind) = if let Some(r) = i.strip_suffix("@/") {
+                    (r, ListedKind::LinkToFolder)
+                } else if let Some(r) = i.strip_suffix('@') {
+                    (r, ListedKind::Link)
+                } else if let Some(r) = i.strip_suffix('/') {
+                    (r, ListedKind::Folder)
+                } else {
+                    (*i, ListedKind::File)
+                };
+                Listed {
+                    rel: rel.into(),
+                    kind,
+                }
+            })
+            .collect()
+    }
+
+    /// The places below `/h` linked, with their originals' kinds.
+    fn linked(entry: &Desired, items: &[&str]) -> Vec<(String, EntryKind)> {
+        let manifest = Path::new("/r/pkg/linkfile.toml");
+        entry_links(entry, &listing(items), manifest)
+            .into_iter()
+            .map(|(d, k)| {
+                assert_eq!(
+                    d.to,
+                    Path::new("/r/pkg").join(d.at.strip_prefix("/h").unwrap())
+                );
+                (d.at.strip_prefix("/h").unwrap().display().to_string(), k)
+            })
+            .collect()
+    }
+
+    /// (ignore, listing, places linked with their originals' kinds)
+    type Row = (
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [(&'static str, EntryKind)],
+    );
+
+    #[test]
+    fn one_link_per_file_below_the_folder() {
+        use EntryKind::{Dir, File};
+        let table: &[Row] = &[
+            (&[], &[], &[]),
+            (&[], &["a", "b/", "b/c"], &[("a", File), ("b/c", File)]),
+            // Links are linked as what they lead to; dangling ones as files.
+            (&[], &["l@", "m@/"], &[("l", File), ("m", Dir)]),
+            // `.git` and the manifest are never linked.
+            (
+                &[],
+                &[".git/", ".git/config", "linkfile.toml", "x"],
+                &[("x", File)],
+            ),
+            (&[], &["a/", "a/.git"], &[]),
+            // A folder left out takes what it holds with it.
+            (
+                &["cache/"],
+                &["cache/", "cache/x", "cachet"],
+                &[("cachet", File)],
+            ),
+            (&["cache/"], &["cache"], &[("cache", File)]),
+            (
+                &["*.swp"],
+                &["a.swp", "b/", "b/c.swp", "b/d"],
+                &[("b/d", File)],
+            ),
+            (&["b"], &["b/", "b/d", "c"], &[("c", File)]),
+        ];
+        for (ignore, items, expected) in table {
+            let expected: Vec<(String, EntryKind)> =
+                expected.iter().map(|(p, k)| (p.to_string(), *k)).collect();
+            assert_eq!(
+                linked(&entry(ignore), items),
+                expected,
+                "{ignore:?} {items:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_link_keeps_the_entry_but_its_each() {
+        let e = entry(&[]);
+        let links = entry_links(&e, &listing(&["a/", "a/b"]), Path::new("/r/linkfile.toml"));
+        let (link, _) = &links[0];
+        assert_eq!(link.at, PathBuf::from("/h/a/b"));
+        assert_eq!(link.link_text, PathBuf::from("/r/pkg/a/b"));
+        assert_eq!((link.kind, link.each()), (None, None));
+        assert_eq!(link.tags(), ["t"]);
+        assert_eq!((link.at_span.clone(), link.to_span.clone()), (1..2, 3..4));
+        assert_eq!(link.on_conflict, OnConflict::Backup);
+    }
+
+    #[test]
+    fn relative_links_are_relative_to_their_folder() {
+        let e = Desired {
+            relative: true,
+            ..entry(&[])
+        };
+        let links = entry_links(&e, &listing(&["a/", "a/b"]), Path::new("/r/linkfile.toml"));
+        assert_eq!(links[0].0.link_text, PathBuf::from("../../r/pkg/a/b"));
+        let hard = Desired {
+            link_type: LinkType::Hardlink,
+            ..e
+        };
+        let links = entry_links(&hard, &listing(&["x"]), Path::new("/r/linkfile.toml"));
+        assert_eq!(links[0].0.link_text, PathBuf::from("/r/pkg/x"));
+    }
+
+    #[test]
+    fn an_entry_without_each_has_no_links() {
+        let plain = Desired {
+            extra: None,
+            ..entry(&[])
+        };
+        assert!(entry_links(&plain, &listing(&["a"]), Path::new("/r/linkfile.toml")).is_empty());
     }
 }

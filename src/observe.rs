@@ -595,7 +595,7 @@ pub fn looks_binary(path: &Path) -> bool {
 pub const SMALL_TEXT: u64 = 256 * 1024;
 
 /// An entry of a folder, as the folder's listing gives it (no stat, no link followed).
-pub enum Listed {
+pub enum FolderEntry {
     /// A real folder (not a link to one).
     Folder(PathBuf),
     /// Anything else: a file, a link, a special file.
@@ -603,16 +603,16 @@ pub enum Listed {
 }
 
 /// What `dir` holds; `None` when it cannot be listed whole.
-pub fn listing(dir: &Path) -> Option<Vec<Listed>> {
+pub fn listing(dir: &Path) -> Option<Vec<FolderEntry>> {
     fs::read_dir(dir)
         .ok()?
         .map(|e| {
             let e = e.ok()?;
             let is_dir = e.file_type().ok()?.is_dir();
             Some(if is_dir {
-                Listed::Folder(e.path())
+                FolderEntry::Folder(e.path())
             } else {
-                Listed::Other(e.path())
+                FolderEntry::Other(e.path())
             })
         })
         .collect()
@@ -626,4 +626,73 @@ pub fn is_real_folder(p: &Path) -> bool {
 /// The size of the file at `p` (through a link), if it can be read.
 pub fn size(p: &Path) -> Option<u64> {
     fs::metadata(p).ok().map(|m| m.len())
+}
+
+/// Whether something is at `path` through links (a dangling link does not count): for the hints
+/// of manifest errors.
+pub fn exists_followed(path: &Path) -> bool {
+    fs::metadata(path).is_ok()
+}
+
+/// One thing below a folder, as [`list_tree`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its path below the folder.
+    pub rel: PathBuf,
+    pub kind: ListedKind,
+}
+
+/// What a [`Listed`] thing is, its links not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListedKind {
+    Folder,
+    /// A file, or anything else that is not a folder nor a link.
+    File,
+    /// A symlink (or junction) that leads to a folder.
+    LinkToFolder,
+    /// A symlink to a file, or dangling.
+    Link,
+}
+
+/// What `path` is, through links (`None`: nothing there, or a dangling link).
+pub fn kind_through_links(path: &Path) -> Option<EntryKind> {
+    dir_kind(path)
+}
+
+/// Lists what is below the folder `root` (through `root` itself when it is a link), each
+/// folder before what it holds, sorted by name, following no link below it. `prune` leaves a
+/// thing out, and a folder with all it holds: it is not read.
+pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Listed>, Error> {
+    let mut out = Vec::new();
+    let mut walk = walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(item) = walk.next() {
+        let item = item.map_err(|e| Error::Observe {
+            path: e.path().unwrap_or(root).to_path_buf(),
+            source: e.into(),
+        })?;
+        let path = item.path();
+        let kind = match item.file_type() {
+            t if t.is_dir() => ListedKind::Folder,
+            t if t.is_symlink() => ListedKind::Link,
+            _ => ListedKind::File,
+        };
+        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        let mut listed = Listed { rel, kind };
+        if prune(&listed) {
+            if kind == ListedKind::Folder {
+                walk.skip_current_dir();
+            }
+            continue;
+        }
+        // One look through a link, for the links kept only.
+        if kind == ListedKind::Link && fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            listed.kind = ListedKind::LinkToFolder;
+        }
+        out.push(listed);
+    }
+    Ok(out)
 }

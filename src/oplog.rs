@@ -234,7 +234,7 @@ fn state_err(path: &Path, source: io::Error) -> Error {
 impl State {
     /// The state of `manifest` under `root`.
     pub fn new(root: &Path, manifest: &Path, case_insensitive: bool) -> State {
-        let key = crate::resolve::path_key(manifest, case_insensitive);
+        let key = crate::paths::path_key(manifest, case_insensitive);
         State::at(root, root.join(format!("m-{:016x}", fnv1a(key.as_bytes()))))
     }
 

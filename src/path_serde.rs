@@ -2,7 +2,7 @@
 //! is a JSON string, as records have always held; any other is `{"bytes": [..]}` (Unix: the
 //! name's bytes) or `{"wide": [..]}` (Windows: its UTF-16 units), so that a file name that is not
 //! UTF-8 is recorded, undone and unlinked byte-exact. Used as `#[serde(with = "...")]` on the
-//! `PathBuf` fields of records; [`option`] and [`vec`] for `Option<PathBuf>` and `Vec<PathBuf>`.
+//! `PathBuf` fields of records; [`option`] and [`vec`](mod@vec) for `Option<PathBuf>` and `Vec<PathBuf>`.
 
 use std::ffi::OsString;
 use std::fmt;

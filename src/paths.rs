@@ -2,31 +2,107 @@
 //! filesystems are), whole-component containment, normalisation and relative paths. Pure: no
 //! filesystem access, so a link's place is never resolved through links.
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
-/// [`path_key`] without a copy where case matters (and the path is valid UTF-8).
-pub fn path_key_cow(p: &Path, case_insensitive: bool) -> std::borrow::Cow<'_, str> {
-    if case_insensitive {
-        path_key(p, true).into()
-    } else {
-        key_text(p)
+use crate::platform::Os;
+
+/// A path's identity for comparisons: its text, case-folded where the system's filesystems fold
+/// case (Windows: plain form, `\` only, ordinal upper case; macOS: lower case). Borrowed from
+/// the path where nothing folds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PathKey<'a>(Cow<'a, str>);
+
+impl<'a> PathKey<'a> {
+    /// The key of `p` on `os`.
+    pub fn new(p: &'a Path, os: Os) -> PathKey<'a> {
+        PathKey(key(p, os, Case::of(os)))
+    }
+
+    /// The key as text (for lookups in a map keyed by [`PathKey`]).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The keys of the folders above the path, nearest first, as prefixes of this key — when
+    /// they are: the key of an absolute, normalised, `/`-separated path that folds nothing
+    /// (then a key is the path's text). `None` otherwise: ask each folder's key.
+    pub fn folders(&self, os: Os) -> Option<impl Iterator<Item = &str>> {
+        let Cow::Borrowed(text) = self.0 else {
+            return None;
+        };
+        (!os.is_windows() && text.starts_with('/')).then(|| {
+            let mut end = (text.len() > 1).then_some(text.len());
+            std::iter::from_fn(move || {
+                let i = text[..end?].rfind('/')?;
+                end = (i > 0).then_some(i);
+                Some(if i == 0 { "/" } else { &text[..i] })
+            })
+        })
+    }
+
+    /// The key, no longer borrowing the path.
+    pub fn into_owned(self) -> PathKey<'static> {
+        PathKey(Cow::Owned(self.0.into_owned()))
     }
 }
 
-/// A path's identity for comparisons: case-folded where the platform's filesystems fold case.
-pub fn path_key(p: &Path, case_insensitive: bool) -> String {
+impl std::borrow::Borrow<str> for PathKey<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether names differ by case alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    Exact,
+    Folded,
+}
+
+impl Case {
+    fn of(os: Os) -> Case {
+        if os.case_insensitive() {
+            Case::Folded
+        } else {
+            Case::Exact
+        }
+    }
+
+    /// The rule a caller still passing a flag asks for.
+    fn flag(case_insensitive: bool) -> Case {
+        if case_insensitive {
+            Case::Folded
+        } else {
+            Case::Exact
+        }
+    }
+}
+
+fn key(p: &Path, os: Os, case: Case) -> Cow<'_, str> {
     match p.to_str() {
         // The one Windows comparison: plain form, `\` only, ordinal case-insensitive.
-        Some(s) if case_insensitive && cfg!(windows) => crate::platform::case::fold(s).into_owned(),
-        Some(s) if case_insensitive => s.to_lowercase(),
-        _ => key_text(p).into_owned(),
+        Some(s) if case == Case::Folded && os.is_windows() => crate::platform::case::fold(s),
+        Some(s) if case == Case::Folded => s.to_lowercase().into(),
+        _ => key_text(p),
     }
+}
+
+/// [`PathKey`] as a `Cow`, on this machine, for callers not yet moved to [`PathKey`]
+/// (commands, records).
+pub fn path_key_cow(p: &Path, case_insensitive: bool) -> Cow<'_, str> {
+    key(p, Os::HOST, Case::flag(case_insensitive))
+}
+
+/// [`PathKey`] as a `String`, on this machine, for callers not yet moved to [`PathKey`].
+pub fn path_key(p: &Path, case_insensitive: bool) -> String {
+    path_key_cow(p, case_insensitive).into_owned()
 }
 
 /// The path as text, one to one: a path that is not Unicode is a NUL (which no path holds)
 /// followed by its encoded bytes, one character each, so that two such paths never share a key
 /// as their lossy forms would.
-fn key_text(p: &Path) -> std::borrow::Cow<'_, str> {
+fn key_text(p: &Path) -> Cow<'_, str> {
     match p.to_str() {
         Some(s) => s.into(),
         None => std::iter::once('\0')
@@ -41,43 +117,47 @@ fn key_text(p: &Path) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn is_separator(b: u8) -> bool {
-    b == b'/' || (cfg!(windows) && b == b'\\')
+/// Whether `path` is `dir` or lies below it (both normalised) on `os`, comparing bytes — folded
+/// where its filesystems fold case.
+pub fn within(path: &Path, dir: &Path, os: Os) -> bool {
+    within_by(path, dir, os, Case::of(os))
 }
 
-/// Whether `path` is `dir` or lies below it (both normalised), comparing bytes — folded where
-/// the platform's filesystems fold case.
+/// [`within`] on this machine, case folded or not as the flag says, for callers not yet given
+/// an [`Os`].
 pub fn is_within(path: &Path, dir: &Path, case_insensitive: bool) -> bool {
+    within_by(path, dir, Os::HOST, Case::flag(case_insensitive))
+}
+
+fn within_by(path: &Path, dir: &Path, os: Os, case: Case) -> bool {
     let (p, d) = (
         path.as_os_str().as_encoded_bytes(),
         dir.as_os_str().as_encoded_bytes(),
     );
-    if case_insensitive && cfg!(windows) {
-        let (p, d) = (path_key(path, true), path_key(dir, true));
-        return is_within(Path::new(&p), Path::new(&d), false);
-    }
-    if case_insensitive && !(p.is_ascii() && d.is_ascii()) {
-        let (p, d) = (path_key(path, true), path_key(dir, true));
-        return is_within(Path::new(&p), Path::new(&d), false);
+    let folded = case == Case::Folded;
+    if folded && (os.is_windows() || !(p.is_ascii() && d.is_ascii())) {
+        let (p, d) = (key(path, os, case), key(dir, os, case));
+        return within_by(Path::new(&*p), Path::new(&*d), os, Case::Exact);
     }
     if p.len() < d.len() {
         return false;
     }
     let head = &p[..d.len()];
-    let same = if case_insensitive {
+    let same = if folded {
         head.eq_ignore_ascii_case(d)
     } else {
         head == d
     };
     same && (p.len() == d.len()
-        || is_separator(p[d.len()])
-        || d.last().is_some_and(|b| is_separator(*b)))
+        || os.is_separator(p[d.len()])
+        || d.last().is_some_and(|b| os.is_separator(*b)))
 }
 
 /// An absolute Unix path with no `.`, `..`, doubled or trailing `/`: already normal.
 fn is_plain_absolute(p: &Path) -> bool {
     let b = p.as_os_str().as_encoded_bytes();
-    cfg!(unix)
+    // How a path parses is the host's (`Path::components`), whatever system is decided for.
+    !Os::HOST.is_windows()
         && b.len() > 1
         && b[0] == b'/'
         && b[1..]
@@ -163,6 +243,79 @@ mod tests {
             relative_path(Path::new("/h/r/x"), Path::new("/h/.config")),
             PathBuf::from("../r/x")
         );
+    }
+
+    #[test]
+    fn keys_by_system() {
+        // (path, system, key)
+        let table = [
+            ("/h/.Vimrc", Os::LINUX, "/h/.Vimrc"),
+            ("/h/.Vimrc", Os::MACOS, "/h/.vimrc"),
+            ("/h/Éa", Os::MACOS, "/h/éa"),
+            ("C:/Users/Me/.vimrc", Os::WINDOWS, "C:\\USERS\\ME\\.VIMRC"),
+            ("\\\\?\\C:\\x", Os::WINDOWS, "C:\\X"),
+            ("C:\\straße", Os::WINDOWS, "C:\\STRAßE"),
+        ];
+        for (path, os, key) in table {
+            assert_eq!(
+                PathKey::new(Path::new(path), os).as_str(),
+                key,
+                "{path} {os:?}"
+            );
+        }
+        // Nothing is copied where nothing folds.
+        assert!(matches!(
+            PathKey::new(Path::new("/h/x"), Os::LINUX),
+            PathKey(Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn folders_are_prefixes_of_the_key() {
+        let folders = |p: &str, os: Os| -> Option<Vec<String>> {
+            let key = PathKey::new(Path::new(p), os);
+            key.folders(os).map(|f| f.map(String::from).collect())
+        };
+        let expected = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            folders("/h/.config/nvim", Os::LINUX),
+            expected(&["/h/.config", "/h", "/"])
+        );
+        assert_eq!(folders("/h", Os::LINUX), expected(&["/"]));
+        assert_eq!(folders("/", Os::LINUX), expected(&[]));
+        // Where keys fold, each folder has a key of its own.
+        assert_eq!(folders("/h/x", Os::MACOS), None);
+        assert_eq!(folders("/h/x", Os::WINDOWS), None);
+        for p in ["/h/.config/nvim", "/h", "/a/b/c/d"] {
+            let key = PathKey::new(Path::new(p), Os::LINUX);
+            let by_path: Vec<&str> = Path::new(p)
+                .ancestors()
+                .skip(1)
+                .map(|a| a.to_str().unwrap())
+                .collect();
+            assert_eq!(key.folders(Os::LINUX).unwrap().collect::<Vec<_>>(), by_path);
+        }
+    }
+
+    #[test]
+    fn within_by_system() {
+        // (path, folder, system, within)
+        let table = [
+            ("/h/A/b", "/h/a", Os::LINUX, false),
+            ("/h/A/b", "/h/a", Os::MACOS, true),
+            ("/h/a\\b", "/h/a", Os::LINUX, false),
+            ("/h/a\\b", "/h/a", Os::MACOS, false),
+            ("C:\\Users\\Me\\x", "c:/users/me", Os::WINDOWS, true),
+            ("C:\\Users\\Mex", "c:/users/me", Os::WINDOWS, false),
+            ("D:\\Users\\Me", "C:\\Users\\Me", Os::WINDOWS, false),
+        ];
+        for (path, dir, os, expected) in table {
+            assert_eq!(
+                within(Path::new(path), Path::new(dir), os),
+                expected,
+                "{path} in {dir} on {os:?}"
+            );
+        }
     }
 
     #[cfg(unix)]

@@ -179,8 +179,8 @@ impl Setup {
             repo: &self.repo,
             home: &self.home,
             env: &*sys.env,
-            case_insensitive: platform::CASE_INSENSITIVE,
-            os: std::env::consts::OS,
+            os: platform::Os::HOST,
+            exists: observe::exists_followed,
             host: &sys.host,
             isolated: self.isolated,
             state: &self.state_root,
@@ -244,7 +244,7 @@ impl Setup {
         Selection {
             only: parse(&select.only),
             except: parse(&select.except),
-            case_insensitive: platform::CASE_INSENSITIVE,
+            os: platform::Os::HOST,
         }
     }
 }
@@ -445,7 +445,12 @@ fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
         let mut index: HashMap<std::borrow::Cow<str>, usize> = view
             .iter()
             .enumerate()
-            .map(|(i, o)| (resolve::path_key_cow(&o.at, platform::CASE_INSENSITIVE), i))
+            .map(|(i, o)| {
+                (
+                    crate::paths::path_key_cow(&o.at, platform::CASE_INSENSITIVE),
+                    i,
+                )
+            })
             .collect();
         records
             .iter()
@@ -454,7 +459,7 @@ fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
                 if index.is_empty() {
                     return None;
                 }
-                let k = resolve::path_key_cow(&rec.desired.at, platform::CASE_INSENSITIVE);
+                let k = crate::paths::path_key_cow(&rec.desired.at, platform::CASE_INSENSITIVE);
                 Some((r, index.remove(k.as_ref())))
             })
             .filter_map(|(r, i)| Some((r, i?)))

@@ -1,12 +1,15 @@
 //! From a parsed manifest to the links this machine should have.
 //!
-//! Pure: the environment (variables, home folder, case rules of the platform) comes in as a
-//! [`Context`], and the output is a list of [`Desired`] links with absolute, lexically normalised
-//! paths, or every problem found, each pointing at its place in the manifest. Expansion rules:
-//! a leading `~` is the home folder; `${VAR}` and `${VAR:-default}` read the environment (an unset
-//! variable without a default is an error naming it); `{name}` is a `[vars]` entry, which may use
-//! all of the above including other vars (a cycle is an error). `$$`, `{{` and `}}` stand for a
-//! literal `$`, `{` and `}`.
+//! Pure: the environment (variables, home folder, the operating system as a value, so that
+//! Windows decisions are tested on Linux) comes in as a [`Context`]; nothing here reads the
+//! filesystem (the one question, whether a path exists, for the hint "did you swap at and
+//! to?", is [`Context::exists`], which observe answers). The output is a list of [`Desired`]
+//! links with absolute, lexically normalised paths, or every problem found, each pointing at
+//! its place in the manifest. The `ignore` globs of `each` entries are compiled here, once
+//! ([`Ignore`]). Expansion rules: a leading `~` is the home folder; `${VAR}` and
+//! `${VAR:-default}` read the environment (an unset variable without a default is an error
+//! naming it); `{name}` is a `[vars]` entry, which may use all of the above including other
+//! vars (a cycle is an error). `$$`, `{{` and `}}` stand for a literal `$`, `{` and `}`.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -15,10 +18,14 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 mod expand;
+mod ignore;
+
+pub use ignore::Ignore;
 
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
-pub use crate::paths::{is_within, normalize, path_key, path_key_cow, relative_path};
+use crate::paths::{PathKey, normalize, relative_path, within};
+use crate::platform::Os;
 use crate::show::Shown as _;
 
 /// Whether a program is on the PATH an environment reader gives.
@@ -36,10 +43,9 @@ pub struct Context<'a> {
     pub home: &'a Path,
     /// Reads an environment variable.
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// Whether paths compare case-insensitively (Windows, macOS).
-    pub case_insensitive: bool,
-    /// The operating system (`std::env::consts::OS`), for `when.os`.
-    pub os: &'a str,
+    /// The operating system decided for: `when.os`, how paths compare (case-insensitively on
+    /// Windows and macOS), Windows path forms, junctions.
+    pub os: Os,
     /// This machine's host name, for `when.host`.
     pub host: &'a str,
     /// Whether the home was given (`--home`, `LINKFILE_HOME`): then it is a world of its own.
@@ -50,6 +56,9 @@ pub struct Context<'a> {
     pub state: &'a Path,
     /// Whether a program is on the PATH the environment reader gives (for `when.cmd`).
     pub on_path: OnPath,
+    /// Whether a path exists, as observe sees it: asked only for the hint of an error (did you
+    /// swap `at` and `to`?), so that resolving itself reads nothing.
+    pub exists: fn(&Path) -> bool,
 }
 
 impl Context<'_> {
@@ -123,7 +132,7 @@ pub struct Extra {
     /// Why `link_type` stands in for the symlink the manifest asked for, when it does.
     pub fell_back: Option<String>,
     /// `each = true`: one link per file below `to`, skipping these globs (relative to `to`).
-    pub each: Option<Vec<String>>,
+    pub each: Option<Ignore>,
     /// `optional = true`: a missing original skips the link.
     pub optional: bool,
     /// `dir_mode`: the mode of the folders made for the link.
@@ -168,8 +177,8 @@ impl Desired {
     }
 
     /// `each = true`: the globs to skip.
-    pub fn each(&self) -> Option<&[String]> {
-        self.extra.as_ref()?.each.as_deref()
+    pub fn each(&self) -> Option<&Ignore> {
+        self.extra.as_ref()?.each.as_ref()
     }
 
     /// What the plan warns about this link, if anything.
@@ -180,202 +189,36 @@ impl Desired {
 
 /// Resolves every link of `manifest` for the machine described by `cx`.
 pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagnostic>> {
-    let mut r = Resolver {
-        cx,
-        vars: &manifest.vars,
-        cache: HashMap::new(),
-        stack: Vec::new(),
-        failed: Default::default(),
-        errors: Vec::new(),
-        lenient: false,
-        unset_here: HashMap::new(),
-        depth: 0,
-        too_deep_reported: false,
-    };
+    let mut r = Resolver::new(cx, &manifest.vars);
     r.check_policies(manifest);
-    let env = |name: &str| expand::env_var(cx, name);
-    let program = |name: &str| (cx.on_path)(name, &env);
-    let machine = crate::when::Machine {
-        os: cx.os,
-        host: cx.host,
-        env: &env,
-        program: &program,
-    };
-    let mut skipped = Vec::new();
-
-    let d = &manifest.defaults;
-    let default_relative = d.relative.as_ref().is_some_and(|r| *r.get_ref());
-
-    struct Raw<'m> {
-        at: &'m Spanned<String>,
-        to: &'m Spanned<String>,
-        kind: Option<EntryKind>,
-        relative: bool,
-        on_conflict: OnConflict,
-        link_type: LinkType,
-        fallback: Vec<LinkType>,
-        each: Option<Vec<String>>,
-        optional: bool,
-        dir_mode: Option<u32>,
-        tags: Vec<String>,
-    }
-    let default_fallback: Vec<LinkType> = d
-        .fallback
-        .as_ref()
-        .map(|f| f.get_ref().clone())
-        .unwrap_or_default();
-    let default_type = d
-        .link_type
-        .as_ref()
-        .map_or(LinkType::Symlink, |t| *t.get_ref());
-    let default_policy = d
-        .on_conflict
-        .as_ref()
-        .map_or(OnConflict::Fail, |p| *p.get_ref());
+    let defaults = Defaults::of(&manifest.defaults);
     let mut raws: Vec<Raw> = manifest
         .links
         .0
         .iter()
-        .map(|(at, to)| Raw {
-            at,
-            to,
-            kind: None,
-            relative: default_relative,
-            on_conflict: default_policy,
-            link_type: default_type,
-            fallback: default_fallback.clone(),
-            each: None,
-            optional: false,
-            dir_mode: None,
-            tags: Vec::new(),
-        })
+        .map(|(at, to)| defaults.short_form(at, to))
         .collect();
+    let mut skipped = Vec::new();
     for e in &manifest.link {
-        let each = e.each.as_ref().is_some_and(|v| *v.get_ref());
-        r.check_each(e, each, default_type);
-        r.check_link_type(e.link_type.as_ref());
-        r.check_fallback(e.fallback.as_ref());
-        if let Some(Err(why)) = e
-            .when
-            .as_ref()
-            .map(|w| crate::when::holds(w.get_ref(), &machine))
-        {
-            skipped.push(Skipped {
-                at: e.at.get_ref().clone(),
-                to: e.to.get_ref().clone(),
-                why,
-            });
-            continue;
+        let ignore = r.check_long_form(e, defaults.link_type);
+        match skipped_here(e, cx) {
+            Some(s) => skipped.push(s),
+            None => raws.push(r.long_form(e, &defaults, ignore)),
         }
-        raws.push(Raw {
-            at: &e.at,
-            to: &e.to,
-            kind: e.kind.as_ref().map(|k| *k.get_ref()),
-            on_conflict: e
-                .on_conflict
-                .as_ref()
-                .map_or(default_policy, |p| *p.get_ref()),
-            link_type: e.link_type.as_ref().map_or(default_type, |t| *t.get_ref()),
-            fallback: e
-                .fallback
-                .as_ref()
-                .map_or_else(|| default_fallback.clone(), |f| f.get_ref().clone()),
-            each: each.then(|| {
-                e.ignore
-                    .as_ref()
-                    .map(|i| i.get_ref().clone())
-                    .unwrap_or_default()
-            }),
-            relative: e
-                .relative
-                .as_ref()
-                .map_or(default_relative, |r| *r.get_ref()),
-            optional: e.optional.as_ref().is_some_and(|o| *o.get_ref()),
-            dir_mode: e.dir_mode.as_ref().and_then(|m| r.dir_mode(m)),
-            tags: e
-                .tags
-                .as_ref()
-                .map(|t| t.get_ref().clone())
-                .unwrap_or_default(),
-        });
     }
     // Short and long forms may interleave in the file; show links in the order they are written.
     raws.sort_by_key(|r| r.at.span().start);
-
-    let mut out = Vec::with_capacity(raws.len());
-    for raw in raws {
-        let (Some(at), Some(to)) = (
-            r.resolve_at(raw.at, raw.to, raw.each.is_some()),
-            r.resolve_to(raw.to, raw.at),
-        ) else {
-            continue;
-        };
-        // A hard link has no text: it is the original itself, by another name.
-        let link_text = if raw.relative && raw.link_type == LinkType::Symlink {
-            relative_path(&to, at.parent().unwrap_or(&at))
-        } else {
-            to.clone()
-        };
-        out.push(Desired {
-            at,
-            to,
-            link_text,
-            kind: raw.kind,
-            at_span: raw.at.span(),
-            to_span: raw.to.span(),
-            on_conflict: raw.on_conflict,
-            link_type: raw.link_type,
-            relative: raw.relative,
-            extra: Extra {
-                fallback: raw.fallback,
-                fell_back: None,
-                each: raw.each,
-                optional: raw.optional,
-                dir_mode: raw.dir_mode,
-                tags: raw.tags,
-                warning: None,
-            }
-            .boxed(),
-        });
-    }
-    // `each` entries may share an `at` (stow's packages, all into the home): only a file place
-    // they both link is an error, found once they are expanded.
-    let shared = |(a, b): &(usize, usize)| out[*a].each().is_some() && out[*b].each().is_some();
-    for (first, dup) in duplicates(&out, cx.case_insensitive)
-        .into_iter()
-        .filter(|p| !shared(p))
-    {
-        let line = cx.text[..out[first].at_span.start].matches('\n').count() + 1;
-        r.error(
-            out[dup].at_span.clone(),
-            format!(
-                "duplicate link {}: line {line} already makes it",
-                out[dup].at.shown()
-            ),
-            Some("keep one of the two entries".into()),
-        );
-    }
+    let links: Vec<Desired> = raws.into_iter().filter_map(|raw| r.link(raw)).collect();
+    r.check_duplicates(&links);
     // Then every var, so that a broken one is reported even when no link uses it — but an
     // environment variable not set here, in a var no link here uses, is no error (it may be
     // for another machine's entries).
     r.lenient = true;
     r.expand_all_vars();
-    let vars = manifest
-        .vars
-        .keys()
-        .map(|k| {
-            let name = k.get_ref().clone();
-            let value = match (r.cache.get(&name), r.unset_here.get(&name)) {
-                (Some(v), _) => Ok(crate::show::path(Path::new(v))),
-                (None, Some(why)) => Err(why.clone()),
-                (None, None) => Err("invalid".to_string()),
-            };
-            (name, value)
-        })
-        .collect();
+    let vars = r.values_here(manifest);
     if r.errors.is_empty() {
         Ok(Resolved {
-            links: out,
+            links,
             skipped,
             vars,
         })
@@ -384,22 +227,100 @@ pub fn resolve(manifest: &Manifest, cx: &Context) -> Result<Resolved, Vec<Diagno
     }
 }
 
-/// Pairs (first, later) of links with the same `at`, keyed without copying where case matters.
-fn duplicates(links: &[Desired], case_insensitive: bool) -> Vec<(usize, usize)> {
-    let mut pairs = Vec::new();
-    if case_insensitive {
-        let mut seen: HashMap<String, usize> = HashMap::with_capacity(links.len());
-        for (i, d) in links.iter().enumerate() {
-            if let Some(first) = seen.insert(path_key(&d.at, true), i) {
-                pairs.push((first, i));
-            }
+/// `[defaults]`, with linkfile's own where the manifest gives none.
+struct Defaults {
+    relative: bool,
+    fallback: Vec<LinkType>,
+    link_type: LinkType,
+    on_conflict: OnConflict,
+}
+
+impl Defaults {
+    fn of(d: &crate::manifest::Defaults) -> Defaults {
+        Defaults {
+            relative: d.relative.as_ref().is_some_and(|r| *r.get_ref()),
+            fallback: d
+                .fallback
+                .as_ref()
+                .map(|f| f.get_ref().clone())
+                .unwrap_or_default(),
+            link_type: d
+                .link_type
+                .as_ref()
+                .map_or(LinkType::Symlink, |t| *t.get_ref()),
+            on_conflict: d
+                .on_conflict
+                .as_ref()
+                .map_or(OnConflict::Fail, |p| *p.get_ref()),
         }
-    } else {
-        let mut seen: HashMap<&Path, usize> = HashMap::with_capacity(links.len());
-        for (i, d) in links.iter().enumerate() {
-            if let Some(first) = seen.insert(&d.at, i) {
-                pairs.push((first, i));
-            }
+    }
+
+    /// A `[links]` entry: everything as the defaults say.
+    fn short_form<'m>(&self, at: &'m Spanned<String>, to: &'m Spanned<String>) -> Raw<'m> {
+        Raw {
+            at,
+            to,
+            kind: None,
+            relative: self.relative,
+            on_conflict: self.on_conflict,
+            link_type: self.link_type,
+            extra: Extra {
+                fallback: self.fallback.clone(),
+                ..Extra::default()
+            },
+        }
+    }
+}
+
+/// What is wrong with a path the manifest gives, and what to do: an error's message and hint.
+type Problem = (String, String);
+
+/// What an entry's `at` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtNames {
+    /// The link itself.
+    TheLink,
+    /// The folder the links of an `each` entry go below.
+    FolderOfLinks,
+}
+
+/// An entry of the manifest that applies here, its `at` and `to` not yet expanded.
+struct Raw<'m> {
+    at: &'m Spanned<String>,
+    to: &'m Spanned<String>,
+    kind: Option<EntryKind>,
+    relative: bool,
+    on_conflict: OnConflict,
+    link_type: LinkType,
+    extra: Extra,
+}
+
+/// Why a `[[link]]` entry does not apply on this machine, when its `when` does not hold.
+fn skipped_here(e: &crate::manifest::LinkEntry, cx: &Context) -> Option<Skipped> {
+    let when = e.when.as_ref()?;
+    let env = |name: &str| expand::env_var(cx, name);
+    let program = |name: &str| (cx.on_path)(name, &env);
+    let machine = crate::when::Machine {
+        os: cx.os,
+        host: cx.host,
+        env: &env,
+        program: &program,
+    };
+    let why = crate::when::holds(when.get_ref(), &machine).err()?;
+    Some(Skipped {
+        at: e.at.get_ref().clone(),
+        to: e.to.get_ref().clone(),
+        why,
+    })
+}
+
+/// Pairs (first, later) of links with the same `at`.
+fn duplicates(links: &[Desired], os: Os) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut seen: HashMap<PathKey, usize> = HashMap::with_capacity(links.len());
+    for (i, d) in links.iter().enumerate() {
+        if let Some(first) = seen.insert(PathKey::new(&d.at, os), i) {
+            pairs.push((first, i));
         }
     }
     pairs
@@ -415,76 +336,25 @@ pub fn check_with_originals(
     cx: &Context,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let places: HashMap<std::borrow::Cow<str>, usize> = desired
+    let places: HashMap<PathKey, usize> = desired
         .iter()
         .enumerate()
-        .map(|(i, d)| (path_key_cow(&d.at, cx.case_insensitive), i))
+        .map(|(i, d)| (PathKey::new(&d.at, cx.os), i))
         .collect();
     // Pairs of entries (by the place of their `at`) already reported as overlapping.
     let mut overlapping = std::collections::HashSet::new();
     for (d, kind) in desired.iter().zip(kinds) {
-        // The nearest link at or above this link's folder.
-        let outer =
-            d.at.ancestors()
-                .skip(1)
-                .find_map(|a| places.get(path_key_cow(a, cx.case_insensitive).as_ref()));
-        let (nested, overlap) = match outer {
-            Some(&o) if kinds[o] == Some(EntryKind::Dir) => (Some(o), None),
-            Some(&o) => (None, Some(o)),
-            None => (None, None),
-        };
-        if let Some(o) = overlap
+        let outer = outer_link(&d.at, &places, cx.os);
+        let nested = outer.filter(|&o| kinds[o] == Some(EntryKind::Dir));
+        if let Some(o) = outer.filter(|_| nested.is_none())
             && overlapping.insert((desired[o].at_span.start, d.at_span.start))
         {
             errors.push(overlap_error(&desired[o], d, cx));
         }
-        if d.link_type == LinkType::Hardlink && *kind == Some(EntryKind::Dir) {
-            errors.push(cx.diagnostic(
-                d.to_span.clone(),
-                format!(
-                    "{} is a folder, and a folder cannot be hard-linked",
-                    d.to.shown()
-                ),
-                Some("use link_type = \"symlink\" for folders".into()),
-            ));
-        }
-        if d.link_type == LinkType::Junction && *kind == Some(EntryKind::File) {
-            errors.push(cx.diagnostic(
-                d.to_span.clone(),
-                format!(
-                    "{} is a file, and a junction can only point to a folder",
-                    d.to.shown()
-                ),
-                Some("use link_type = \"symlink\" or \"hardlink\" for files".into()),
-            ));
-        }
-        if let (Some(asserted), Some(actual)) = (d.kind, kind)
-            && asserted != *actual
-        {
-            errors.push(cx.diagnostic(
-                d.to_span.clone(),
-                format!(
-                    "`type` says {} but {} is a {}",
-                    kind_name(asserted),
-                    d.to.shown(),
-                    kind_name(*actual)
-                ),
-                Some("fix `type`, or point `to` at the right path".into()),
-            ));
-        }
-        if let Some(outer) = nested {
-            let outer = &desired[outer];
-            let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
-            errors.push(cx.diagnostic(
-                                d.at_span.clone(),
-                format!(
-                    "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
-                    d.at.shown(),
-                    outer.at.shown(),
-                    outer.to.shown()
-                ),
-                Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
-            ));
+        errors.extend(link_type_error(d, *kind, cx));
+        errors.extend(type_error(d, *kind, cx));
+        if let Some(o) = nested {
+            errors.push(nested_error(&desired[o], d, cx));
         }
     }
     if errors.is_empty() {
@@ -492,6 +362,72 @@ pub fn check_with_originals(
     } else {
         Err(errors)
     }
+}
+
+/// The nearest link at or above `at`'s folder, by its index in `places`.
+fn outer_link(at: &Path, places: &HashMap<PathKey, usize>, os: Os) -> Option<usize> {
+    let key = PathKey::new(at, os);
+    // The common case: the folders' keys are prefixes of the link's, no path parsed or copied.
+    if let Some(mut folders) = key.folders(os) {
+        return folders.find_map(|f| places.get(f).copied());
+    }
+    at.ancestors()
+        .skip(1)
+        .find_map(|a| places.get(PathKey::new(a, os).as_str()).copied())
+}
+
+/// A folder hard-linked, or a file behind a junction.
+fn link_type_error(d: &Desired, kind: Option<EntryKind>, cx: &Context) -> Option<Diagnostic> {
+    let (message, hint) = match (d.link_type, kind?) {
+        (LinkType::Hardlink, EntryKind::Dir) => (
+            format!(
+                "{} is a folder, and a folder cannot be hard-linked",
+                d.to.shown()
+            ),
+            "use link_type = \"symlink\" for folders",
+        ),
+        (LinkType::Junction, EntryKind::File) => (
+            format!(
+                "{} is a file, and a junction can only point to a folder",
+                d.to.shown()
+            ),
+            "use link_type = \"symlink\" or \"hardlink\" for files",
+        ),
+        _ => return None,
+    };
+    Some(cx.diagnostic(d.to_span.clone(), message, Some(hint.into())))
+}
+
+/// A `type` that is not what the original is.
+fn type_error(d: &Desired, kind: Option<EntryKind>, cx: &Context) -> Option<Diagnostic> {
+    let (asserted, actual) = (d.kind?, kind?);
+    (asserted != actual).then(|| {
+        cx.diagnostic(
+            d.to_span.clone(),
+            format!(
+                "`type` says {} but {} is a {}",
+                kind_name(asserted),
+                d.to.shown(),
+                kind_name(actual)
+            ),
+            Some("fix `type`, or point `to` at the right path".into()),
+        )
+    })
+}
+
+/// `d` lies below `outer`, a link to a folder of the repo.
+fn nested_error(outer: &Desired, d: &Desired, cx: &Context) -> Diagnostic {
+    let line = cx.text[..outer.at_span.start].matches('\n').count() + 1;
+    cx.diagnostic(
+        d.at_span.clone(),
+        format!(
+            "{} lies inside {}, which line {line} links to the folder {}: this link would be written into the repo",
+            d.at.shown(),
+            outer.at.shown(),
+            outer.to.shown()
+        ),
+        Some("remove this entry, or link the files of that folder one by one instead of the whole folder".into()),
+    )
 }
 
 /// `link` is a link at or above `inner`'s folder, which `inner`'s entry makes as a folder.
@@ -533,9 +469,139 @@ struct Resolver<'a, 'm> {
     too_deep_reported: bool,
 }
 
+impl<'a, 'm> Resolver<'a, 'm> {
+    fn new(
+        cx: &'a Context<'a>,
+        vars: &'m std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> Resolver<'a, 'm> {
+        Resolver {
+            cx,
+            vars,
+            cache: HashMap::new(),
+            stack: Vec::new(),
+            failed: Default::default(),
+            errors: Vec::new(),
+            lenient: false,
+            unset_here: HashMap::new(),
+            depth: 0,
+            too_deep_reported: false,
+        }
+    }
+}
+
 impl Resolver<'_, '_> {
     fn error(&mut self, span: Range<usize>, message: String, hint: Option<String>) {
         self.errors.push(self.cx.diagnostic(span, message, hint));
+    }
+
+    /// A `[[link]]` entry: its own settings, else the defaults. `ignore`: its compiled globs.
+    fn long_form<'e>(
+        &mut self,
+        e: &'e crate::manifest::LinkEntry,
+        defaults: &Defaults,
+        ignore: Option<Ignore>,
+    ) -> Raw<'e> {
+        let flag = |v: &Option<Spanned<bool>>| v.as_ref().map(|b| *b.get_ref());
+        Raw {
+            at: &e.at,
+            to: &e.to,
+            kind: e.kind.as_ref().map(|k| *k.get_ref()),
+            relative: flag(&e.relative).unwrap_or(defaults.relative),
+            on_conflict: e
+                .on_conflict
+                .as_ref()
+                .map_or(defaults.on_conflict, |p| *p.get_ref()),
+            link_type: e
+                .link_type
+                .as_ref()
+                .map_or(defaults.link_type, |t| *t.get_ref()),
+            extra: Extra {
+                fallback: e
+                    .fallback
+                    .as_ref()
+                    .map_or_else(|| defaults.fallback.clone(), |f| f.get_ref().clone()),
+                each: ignore,
+                optional: flag(&e.optional).unwrap_or(false),
+                dir_mode: e.dir_mode.as_ref().and_then(|m| self.dir_mode(m)),
+                tags: e
+                    .tags
+                    .as_ref()
+                    .map(|t| t.get_ref().clone())
+                    .unwrap_or_default(),
+                ..Extra::default()
+            },
+        }
+    }
+
+    /// The link an entry asks for, once its `at` and `to` are expanded and checked.
+    fn link(&mut self, raw: Raw) -> Option<Desired> {
+        let names = if raw.extra.each.is_some() {
+            AtNames::FolderOfLinks
+        } else {
+            AtNames::TheLink
+        };
+        let at = self.resolve_at(raw.at, raw.to, names);
+        let to = self.resolve_to(raw.to, raw.at);
+        let (at, to) = (at?, to?);
+        // A hard link has no text: it is the original itself, by another name.
+        let link_text = if raw.relative && raw.link_type == LinkType::Symlink {
+            relative_path(&to, at.parent().unwrap_or(&at))
+        } else {
+            to.clone()
+        };
+        Some(Desired {
+            at,
+            to,
+            link_text,
+            kind: raw.kind,
+            at_span: raw.at.span(),
+            to_span: raw.to.span(),
+            on_conflict: raw.on_conflict,
+            link_type: raw.link_type,
+            relative: raw.relative,
+            extra: raw.extra.boxed(),
+        })
+    }
+
+    /// No two links at one place. `each` entries may share an `at` (stow's packages, all into
+    /// the home): only a file place they both link is an error, found once they are expanded.
+    fn check_duplicates(&mut self, links: &[Desired]) {
+        let shared =
+            |(a, b): &(usize, usize)| links[*a].each().is_some() && links[*b].each().is_some();
+        for (first, dup) in duplicates(links, self.cx.os)
+            .into_iter()
+            .filter(|p| !shared(p))
+        {
+            let line = self.cx.text[..links[first].at_span.start]
+                .matches('\n')
+                .count()
+                + 1;
+            self.error(
+                links[dup].at_span.clone(),
+                format!(
+                    "duplicate link {}: line {line} already makes it",
+                    links[dup].at.shown()
+                ),
+                Some("keep one of the two entries".into()),
+            );
+        }
+    }
+
+    /// Every `[vars]` entry and its value here, or why it has none.
+    fn values_here(&self, manifest: &Manifest) -> Vec<(String, Result<String, String>)> {
+        manifest
+            .vars
+            .keys()
+            .map(|k| {
+                let name = k.get_ref().clone();
+                let value = match (self.cache.get(&name), self.unset_here.get(&name)) {
+                    (Some(v), _) => Ok(crate::show::path(Path::new(v))),
+                    (None, Some(why)) => Err(why.clone()),
+                    (None, None) => Err("invalid".to_string()),
+                };
+                (name, value)
+            })
+            .collect()
     }
 
     fn check_policies(&mut self, m: &Manifest) {
@@ -550,11 +616,11 @@ impl Resolver<'_, '_> {
             LinkType::Symlink => {}
             // Junctions are an NTFS feature: a manifest asking for one elsewhere is wrong here,
             // not merely early.
-            LinkType::Junction if !cfg!(windows) => self.error(
+            LinkType::Junction if !self.cx.os.is_windows() => self.error(
                 v.span(),
                 format!(
                     "link_type = \"junction\" exists only on Windows, not on {}",
-                    std::env::consts::OS
+                    self.cx.os.name()
                 ),
                 Some(
                     "use link_type = \"symlink\" (a symlink to a folder does the same here)".into(),
@@ -564,8 +630,6 @@ impl Resolver<'_, '_> {
         }
     }
 
-    /// `each` and `ignore`: globs that compile, `ignore` only with `each`, and no junction
-    /// for the files `each` links one by one.
     /// `dir_mode`: an octal mode of permission bits (`"700"`, `"0750"`).
     fn dir_mode(&mut self, v: &Spanned<String>) -> Option<u32> {
         let text = v.get_ref();
@@ -583,7 +647,28 @@ impl Resolver<'_, '_> {
         mode
     }
 
-    fn check_each(&mut self, e: &crate::manifest::LinkEntry, each: bool, default_type: LinkType) {
+    /// What a `[[link]]` entry says that may be wrong anywhere, checked whether it applies
+    /// here or not. Returns its `ignore` globs, compiled, when it has each = true.
+    fn check_long_form(
+        &mut self,
+        e: &crate::manifest::LinkEntry,
+        default_type: LinkType,
+    ) -> Option<Ignore> {
+        let ignore = self.check_each(e, default_type);
+        self.check_link_type(e.link_type.as_ref());
+        self.check_fallback(e.fallback.as_ref());
+        ignore
+    }
+
+    /// `each` and `ignore`: globs that compile, `ignore` only with `each`, and no junction
+    /// for the files `each` links one by one. Returns the globs, compiled, with each = true.
+    fn check_each(
+        &mut self,
+        e: &crate::manifest::LinkEntry,
+        default_type: LinkType,
+    ) -> Option<Ignore> {
+        let each = e.each.as_ref().is_some_and(|v| *v.get_ref());
+        let mut compiled = Ignore::default();
         if let Some(ignore) = &e.ignore {
             if !each {
                 self.error(
@@ -592,17 +677,14 @@ impl Resolver<'_, '_> {
                     Some("add each = true, or remove `ignore`".into()),
                 );
             }
-            for glob in ignore.get_ref() {
-                if let Err(err) = globset::Glob::new(crate::each::pattern(glob)) {
-                    self.error(
-                        ignore.span(),
-                        format!("`{glob}` is not a valid glob: {}", err.kind()),
-                        Some(
-                            "write globs such as \"*.swp\", \"cache/**\" or \"**/.DS_Store\""
-                                .into(),
-                        ),
-                    );
-                }
+            let invalid;
+            (compiled, invalid) = Ignore::compile(ignore.get_ref().clone());
+            for (glob, why) in invalid {
+                self.error(
+                    ignore.span(),
+                    format!("`{glob}` is not a valid glob: {why}"),
+                    Some("write globs such as \"*.swp\", \"cache/**\" or \"**/.DS_Store\"".into()),
+                );
             }
         }
         let link_type = e.link_type.as_ref().map_or(default_type, |t| *t.get_ref());
@@ -617,6 +699,7 @@ impl Resolver<'_, '_> {
                 Some("use link_type = \"symlink\" or \"hardlink\" with each = true, or drop each to link the whole folder".into()),
             );
         }
+        each.then_some(compiled)
     }
 
     /// `fallback` lists what stands in for a symlink: a symlink there means nothing.
@@ -640,109 +723,125 @@ impl Resolver<'_, '_> {
         }
     }
 
-    /// `each`: `at` is the folder the files go below, which may be the home folder itself (as
-    /// with stow); the places below it are checked once expanded.
+    /// `at`, expanded and checked: absolute, normalised, and a place a link may be.
     fn resolve_at(
         &mut self,
         at: &Spanned<String>,
         to: &Spanned<String>,
-        each: bool,
+        names: AtNames,
     ) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
         let path = self.check_path(&expanded, at, "at")?;
-        let expanded = Path::new(&expanded).shown();
-        if !path.is_absolute() && path.has_root() {
-            // Windows: `/x` or `\x` is relative to the current drive.
-            self.error(
-                at.span(),
+        let checked = self
+            .absolute_at(path)
+            .and_then(|path| self.place_at(path, to, names));
+        match checked {
+            Ok(path) => Some(path),
+            Err((message, hint)) => {
+                self.error(at.span(), message, Some(hint));
+                None
+            }
+        }
+    }
+
+    /// `at` as an absolute, normalised path other than the root.
+    fn absolute_at(&self, path: PathBuf) -> Result<PathBuf, Problem> {
+        let expanded = path.shown();
+        if drive_relative(&path, self.cx.os) {
+            return Err((
                 format!("`at` has no drive letter: `{expanded}`"),
-                Some("write a full path such as C:/Users/you/... or start with ~".into()),
-            );
-            return None;
+                "write a full path such as C:/Users/you/... or start with ~".into(),
+            ));
         }
         if !path.is_absolute() {
-            let swapped = self.cx.repo.join(&path).exists();
-            self.error(
-                at.span(),
+            let hint = if (self.cx.exists)(&self.cx.repo.join(&path)) {
+                format!(
+                    "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
+                )
+            } else {
+                foreign_start_hint(&expanded.to_string(), self.cx.os).unwrap_or_else(|| {
+                    format!("write \"~/{expanded}\" for a path in your home folder")
+                })
+            };
+            return Err((
                 format!("`at` must be an absolute path or start with ~, not `{expanded}`"),
-                Some(if swapped {
-                    format!(
-                        "`{expanded}` exists in the repo: did you swap at and to? `at` is where the link goes, `to` the original; write \"~/...\" = \"{expanded}\""
-                    )
-                } else {
-                    foreign_start_hint(&expanded.to_string()).unwrap_or_else(|| {
-                        format!("write \"~/{expanded}\" for a path in your home folder")
-                    })
-                }),
-            );
-            return None;
+                hint,
+            ));
         }
         let path = normalize(&path);
         if path.parent().is_none() {
-            self.error(
-                at.span(),
+            return Err((
                 format!("`at` cannot be the root folder {}", path.shown()),
-                Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
-            );
-            return None;
+                "`at` must name the link itself, e.g. \"~/.vimrc\"".into(),
+            ));
         }
-        if self.is_within(&path, self.cx.repo) {
-            self.error(
-                at.span(),
-                format!("`at` is inside the repo ({}): the link would be written into your dotfiles", path.shown()),
-                Some(if self.cx.repo.join(to.get_ref()).exists() {
-                    "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
+        Ok(path)
+    }
+
+    /// `at` (absolute, normalised) as a place a link may be: not in the repo nor the state
+    /// folder, not a folder that holds the home or the repo, and below a given home.
+    fn place_at(
+        &self,
+        path: PathBuf,
+        to: &Spanned<String>,
+        names: AtNames,
+    ) -> Result<PathBuf, Problem> {
+        let (home, repo) = (self.cx.home, self.cx.repo);
+        if self.is_within(&path, repo) {
+            return Err((
+                format!(
+                    "`at` is inside the repo ({}): the link would be written into your dotfiles",
+                    path.shown()
+                ),
+                if (self.cx.exists)(&repo.join(to.get_ref())) {
+                    "`at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo"
+                        .into()
                 } else {
                     "did you swap at and to? `at` is where the link goes (e.g. \"~/.vimrc\"), `to` the original in the repo".into()
-                }),
-            );
-            return None;
+                },
+            ));
         }
         if self.is_within(&path, self.cx.state) {
-            self.error(
-                at.span(),
+            return Err((
                 format!(
                     "`at` is inside linkfile's state folder {}: linkfile keeps its log, backups and lock there",
                     self.cx.state.shown()
                 ),
-                Some("put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into()),
-            );
-            return None;
+                "put the link elsewhere (LINKFILE_STATE_DIR moves the state folder)".into(),
+            ));
         }
-        let home = self.cx.home;
-        let what = if each {
-            None
-        } else if self.is_within(&path, home) && self.is_within(home, &path) {
-            Some("your home folder itself".to_string())
-        } else if self.is_within(self.cx.home, &path) || self.is_within(self.cx.repo, &path) {
-            Some(format!(
-                "{}, a folder that holds your home or your repo",
-                path.shown()
-            ))
-        } else {
-            None
+        let what = match names {
+            // The folder the files go below may be the home folder itself (as with stow); the
+            // places below it are checked once expanded.
+            AtNames::FolderOfLinks => None,
+            AtNames::TheLink if self.is_within(&path, home) && self.is_within(home, &path) => {
+                Some("your home folder itself".to_string())
+            }
+            AtNames::TheLink if self.is_within(home, &path) || self.is_within(repo, &path) => {
+                Some(format!(
+                    "{}, a folder that holds your home or your repo",
+                    path.shown()
+                ))
+            }
+            AtNames::TheLink => None,
         };
         if let Some(what) = what {
-            self.error(
-                at.span(),
+            return Err((
                 format!("`at` is {what}"),
-                Some("`at` must name the link itself, e.g. \"~/.vimrc\"".into()),
-            );
-            return None;
+                "`at` must name the link itself, e.g. \"~/.vimrc\"".into(),
+            ));
         }
         if self.cx.isolated && !self.is_within(&path, home) {
-            self.error(
-                at.span(),
+            return Err((
                 format!(
                     "{} is outside the home {}, which --home (or LINKFILE_HOME) gives: a throwaway home never touches the real one",
                     path.shown(),
                     home.shown()
                 ),
-                Some("write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into()),
-            );
-            return None;
+                "write `at` below ~, or run without --home and LINKFILE_HOME to link outside your home".into(),
+            ));
         }
-        Some(path)
+        Ok(path)
     }
 
     fn resolve_to(&mut self, to: &Spanned<String>, at: &Spanned<String>) -> Option<PathBuf> {
@@ -752,7 +851,7 @@ impl Resolver<'_, '_> {
         if !self.is_within(&path, self.cx.repo) {
             let at_looks_like_repo = !at.get_ref().starts_with('~')
                 && !Path::new(at.get_ref()).is_absolute()
-                && self.cx.repo.join(at.get_ref()).exists();
+                && (self.cx.exists)(&self.cx.repo.join(at.get_ref()));
             self.error(
                 to.span(),
                 format!(
@@ -802,19 +901,25 @@ impl Resolver<'_, '_> {
     }
 
     fn is_within(&self, path: &Path, dir: &Path) -> bool {
-        is_within(path, dir, self.cx.case_insensitive)
+        within(path, dir, self.cx.os)
     }
+}
+
+/// Windows: `/x` or `\x` is relative to the current drive. How a path parses is the host's:
+/// elsewhere a path with a root is absolute.
+fn drive_relative(path: &Path, os: Os) -> bool {
+    os.is_windows() && !path.is_absolute() && path.has_root()
 }
 
 /// What to say of a relative `at` that is meant as absolute: a Windows path off Windows, or a
 /// path that starts with a lookalike of `~` or an invisible character.
-fn foreign_start_hint(at: &str) -> Option<String> {
+fn foreign_start_hint(at: &str, os: Os) -> Option<String> {
     let b = at.as_bytes();
     let drive = b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b"\\/".contains(&b[2]);
-    if drive && !cfg!(windows) {
+    if drive && !os.is_windows() {
         return Some(format!(
             "`{at}` is a Windows path: on {} write a path below ~ (e.g. \"~/.vimrc\"), and keep the Windows one in an entry with when = {{ os = \"windows\" }}",
-            std::env::consts::OS
+            os.name()
         ));
     }
     let first = at.chars().next()?;
@@ -828,3 +933,6 @@ fn foreign_start_hint(at: &str) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::paths::is_within;
+use crate::paths::within;
+use crate::platform::Os;
 
 /// One `--only` or `--except` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +37,10 @@ impl Selector {
         Selector::Path(crate::paths::normalize(&path))
     }
 
-    fn matches(&self, at: &Path, tags: &[String], case_insensitive: bool) -> bool {
+    fn matches(&self, at: &Path, tags: &[String], os: Os) -> bool {
         match self {
             Selector::Tag(t) => tags.iter().any(|x| x == t),
-            Selector::Path(p) => is_within(at, p, case_insensitive),
+            Selector::Path(p) => within(at, p, os),
         }
     }
 
@@ -59,8 +60,8 @@ pub struct Selection {
     pub only: Vec<Selector>,
     /// Never chosen when one of these matches.
     pub except: Vec<Selector>,
-    /// Whether paths compare case-insensitively.
-    pub case_insensitive: bool,
+    /// The system, for how paths compare.
+    pub os: Os,
 }
 
 impl Selection {
@@ -71,19 +72,18 @@ impl Selection {
 
     /// Whether the link at `at`, with `tags`, is chosen.
     pub fn chooses(&self, at: &Path, tags: &[String]) -> bool {
-        let ci = self.case_insensitive;
-        (self.only.is_empty() || self.only.iter().any(|s| s.matches(at, tags, ci)))
-            && !self.except.iter().any(|s| s.matches(at, tags, ci))
+        let os = self.os;
+        (self.only.is_empty() || self.only.iter().any(|s| s.matches(at, tags, os)))
+            && !self.except.iter().any(|s| s.matches(at, tags, os))
     }
 
     /// The selectors that match none of `places` (a link's place and tags): most likely a
     /// misspelt tag or path.
     pub fn unused<'a>(&self, places: &[(&'a Path, &'a [String])]) -> Vec<&Selector> {
-        let ci = self.case_insensitive;
         self.only
             .iter()
             .chain(&self.except)
-            .filter(|s| !places.iter().any(|(at, tags)| s.matches(at, tags, ci)))
+            .filter(|s| !places.iter().any(|(at, tags)| s.matches(at, tags, self.os)))
             .collect()
     }
 }
@@ -100,7 +100,7 @@ mod tests {
                 .iter()
                 .map(|s| Selector::parse(s, home, cwd))
                 .collect(),
-            case_insensitive: false,
+            os: Os::HOST,
         }
     }
 

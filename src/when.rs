@@ -2,14 +2,19 @@
 //!
 //! Every condition given must hold: `os` (`linux`, `macos`, `windows`, or `unix` for any but
 //! Windows), `host` (one name or a list; any may match, case-insensitively, with or without
-//! the domain), `env` (a variable that must be set, or a table of variables and their values).
+//! the domain), `env` (a variable that must be set, or a table of variables and their values),
+//! `cmd` (a program on PATH).
+//!
+//! `cmd` is the one condition the filesystem answers, by design: [`Machine::program`] is given
+//! by the caller (`platform::on_path` looks along PATH), so this module itself reads nothing.
 
 use crate::manifest::{EnvCondition, OneOrMany, OsName, When};
+use crate::platform::Os;
 
 /// What `when` is checked against.
 pub struct Machine<'a> {
-    /// `std::env::consts::OS`: `linux`, `macos`, `windows`, …
-    pub os: &'a str,
+    /// The operating system: `linux`, `macos`, `windows`, …
+    pub os: Os,
     /// This machine's host name.
     pub host: &'a str,
     /// Reads an environment variable.
@@ -39,11 +44,11 @@ pub fn holds(when: &When, m: &Machine) -> Result<(), String> {
     if let Some(os) = when.os {
         let wanted = os_name(os);
         let ok = match os {
-            OsName::Unix => m.os != "windows",
-            _ => m.os == wanted,
+            OsName::Unix => !m.os.is_windows(),
+            _ => m.os.name() == wanted,
         };
         if !ok {
-            return Err(format!("os is {}, not {wanted}", m.os));
+            return Err(format!("os is {}, not {wanted}", m.os.name()));
         }
     }
     if let Some(host) = &when.host {
@@ -87,7 +92,7 @@ mod tests {
         toml::from_str(toml_text).unwrap()
     }
 
-    fn check(w: &str, os: &str, host: &str) -> Result<(), String> {
+    fn check(w: &str, os: &'static str, host: &str) -> Result<(), String> {
         let env = |k: &str| match k {
             "EDITOR" => Some("vim".to_string()),
             "EMPTY" => Some(String::new()),
@@ -96,7 +101,7 @@ mod tests {
         holds(
             &when(w),
             &Machine {
-                os,
+                os: Os::named(os),
                 host,
                 env: &env,
                 program: &|p| p == "nvim",

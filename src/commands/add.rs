@@ -191,7 +191,7 @@ fn new_manifest(
     })?;
     let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
     let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
     let links: Vec<Desired> = additions
         .iter()
         .map(|a| {
@@ -463,7 +463,7 @@ fn refuse_repo_or_state(s: &Setup, real: &Path, shown: &str) -> Result<(), Error
 /// Refuses a place the manifest or linkfile's last operation has a link at, in or above.
 fn refuse_managed(at: &Path, managed: &[&Path], shown: &str) -> Result<(), Error> {
     let ci = platform::CASE_INSENSITIVE;
-    let key = |p: &Path| resolve::path_key(p, ci);
+    let key = |p: &Path| crate::paths::path_key(p, ci);
     if let Some(m) = managed.iter().find(|m| {
         key(m) == key(at)
             || crate::paths::is_within(m, at, ci)
@@ -485,7 +485,7 @@ fn refuse_managed(at: &Path, managed: &[&Path], shown: &str) -> Result<(), Error
 fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, PathBuf), Error> {
     let to_rel = match to {
         Some(t) => {
-            let t = resolve::normalize(&s.repo.join(t));
+            let t = crate::paths::normalize(&s.repo.join(t));
             match t.strip_prefix(&s.repo) {
                 Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
                 _ => {
@@ -667,7 +667,7 @@ fn moving_back(
     added: &Added,
     changed: &dyn Fn(String) -> Error,
 ) -> Result<Vec<Step>, Error> {
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
     let mut steps = Vec::new();
     for m in &added.moved {
         let link = head
@@ -744,7 +744,7 @@ fn say_undoing(s: &Setup, added: &Added, target: u64, out: &mut dyn Write) -> st
 
 /// The record of undo `id` of the `add` `target`: the head's view without the links it made.
 fn undo_record(s: &Setup, id: u64, head: &Operation, target: &Operation) -> Operation {
-    let key = |p: &Path| resolve::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
     let old_text = std::fs::read(&s.manifest_path).unwrap_or_default();
     let moved: Vec<String> = target
         .added

@@ -50,8 +50,8 @@ pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
             continue;
         };
         let same = |a: &Path, b: &Path| {
-            resolve::path_key(a, platform::CASE_INSENSITIVE)
-                == resolve::path_key(b, platform::CASE_INSENSITIVE)
+            crate::paths::path_key(a, platform::CASE_INSENSITIVE)
+                == crate::paths::path_key(b, platform::CASE_INSENSITIVE)
         };
         let score = if same(&super::real_manifest_path(&old_manifest), manifest) {
             usize::MAX
@@ -79,9 +79,9 @@ fn moved_links(view: &[OwnedLink], old_repo: &Path, new_repo: &Path) -> usize {
     view.iter()
         .filter(|o| {
             let target = if o.text.is_absolute() {
-                resolve::normalize(&o.text)
+                crate::paths::normalize(&o.text)
             } else {
-                resolve::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text))
+                crate::paths::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text))
             };
             let Ok(rest) = target.strip_prefix(old_repo) else {
                 return false;

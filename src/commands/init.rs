@@ -100,7 +100,7 @@ fn from_stow(
 
 /// The `link` directives of the dotbot config at `config` (relative to `dir`).
 fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
-    let config = crate::resolve::normalize(&dir.join(config));
+    let config = crate::paths::normalize(&dir.join(config));
     let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
         path: config.clone(),
         source,

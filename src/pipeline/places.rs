@@ -8,7 +8,7 @@ use super::{place, record};
 use crate::apply;
 use crate::error::Error;
 use crate::manifest::{EntryKind, LinkType, OnConflict};
-use crate::observe::{self, Actual, FolderLinks, Listed};
+use crate::observe::{self, Actual, FolderEntry, FolderLinks};
 use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
 use crate::plan::{self, Input, Want};
 use crate::platform::Flavour;
@@ -190,7 +190,7 @@ fn settle_seen(
 
 /// The link linkfile owns at a place, as a [`Desired`] (for removal, undo and display).
 pub(super) fn from_owned(o: &OwnedLink) -> Desired {
-    let to = resolve::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text));
+    let to = crate::paths::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text));
     Desired {
         at: o.at.clone(),
         to,
@@ -260,8 +260,8 @@ pub(super) fn folders_giving_way(records: &[Input], state: &State) -> Result<Vec
             return false;
         };
         let all = entries.into_iter().all(|e| match e {
-            Listed::Folder(path) => gives_way(&path, made, pruned, out),
-            Listed::Other(path) => pruned
+            FolderEntry::Folder(path) => gives_way(&path, made, pruned, out),
+            FolderEntry::Other(path) => pruned
                 .get(path.as_path())
                 .is_some_and(|o| holds_owned_link(o)),
         });
@@ -290,7 +290,7 @@ pub(super) fn deepest_first(mut folders: Vec<PathBuf>) -> Vec<PathBuf> {
 /// The place of a folder link that an operation unfolded, to be given back its link.
 pub(super) fn folder_link_restore(b: &Backup) -> Input {
     let text = b.text.clone().unwrap_or_default();
-    let to = resolve::normalize(&b.at.parent().unwrap_or(Path::new("/")).join(&text));
+    let to = crate::paths::normalize(&b.at.parent().unwrap_or(Path::new("/")).join(&text));
     let place = Desired {
         at: b.at.clone(),
         to,
@@ -322,8 +322,8 @@ fn empties(dir: &Path, removed: &HashSet<PathBuf>, folders: &HashSet<PathBuf>) -
         return false;
     };
     entries.into_iter().all(|e| match e {
-        Listed::Folder(path) => empties(&path, removed, folders),
-        Listed::Other(path) => removed.contains(&path),
+        FolderEntry::Folder(path) => empties(&path, removed, folders),
+        FolderEntry::Other(path) => removed.contains(&path),
     })
 }
 

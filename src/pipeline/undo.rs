@@ -12,7 +12,7 @@ use crate::observe;
 use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
 use crate::plan::{self, Input, Obstacle, Want};
 use crate::platform;
-use crate::resolve::{self, Desired};
+use crate::resolve::Desired;
 use crate::selection::Selection;
 
 /// The operation `undo` reverts: the newest one not already undone (undo twice walks back two).
@@ -83,7 +83,7 @@ pub(crate) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
 
 /// Where `p` is kept in a map of places.
 fn key(p: &Path) -> String {
-    resolve::path_key(p, platform::CASE_INSENSITIVE)
+    crate::paths::path_key(p, platform::CASE_INSENSITIVE)
 }
 
 /// What goes back where when `target` is undone: a backup to its place; for an adopted

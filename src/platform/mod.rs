@@ -23,10 +23,12 @@ use windows as imp;
 
 pub mod case;
 pub mod explain;
+pub mod os;
 pub mod reparse;
 pub mod special;
 pub mod tree;
 pub mod volume;
+pub use os::Os;
 
 /// Whether paths compare case-insensitively on this platform's usual filesystems.
 pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));

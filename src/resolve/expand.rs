@@ -20,7 +20,7 @@ impl Resolver<'_, '_> {
         let quoted = &self.cx.text.get(span.clone()).unwrap_or("");
         let inner_base = (quoted.len() == raw.len() + 2 && &quoted[1..quoted.len() - 1] == raw)
             .then_some(span.start + 1);
-        match self.expand_str(raw, true) {
+        match self.expand_str(raw) {
             Ok(s) => Some(s),
             Err(e) if e.reported => None,
             Err(e) if e.too_deep && self.too_deep_reported => None,
@@ -44,83 +44,15 @@ impl Resolver<'_, '_> {
 
     /// The home and the environment's values are joined as they are (an `OsString`): a home
     /// that is not UTF-8 is `~` exactly.
-    fn expand_str(&mut self, s: &str, tilde: bool) -> Result<OsString, ExpandError> {
+    fn expand_str(&mut self, s: &str) -> Result<OsString, ExpandError> {
         let mut out = OsString::with_capacity(s.len());
         let b = s.as_bytes();
-        let mut i = 0;
-        if tilde && s.starts_with('~') && s.len() > 1 && !s[1..].starts_with(['/', '\\']) {
-            let user = s[1..].split(['/', '\\']).next().unwrap_or("");
-            return Err(ExpandError::new(
-                Some(0..1 + user.len()),
-                format!("`~{user}` (another user's home folder) is not supported"),
-                Some("write ~/... for your home folder, or an absolute path".into()),
-            ));
-        }
-        if tilde && (s == "~" || s.starts_with("~/") || (cfg!(windows) && s.starts_with("~\\"))) {
-            out.push(self.cx.home.as_os_str());
-            i = 1;
-        }
+        let mut i = self.tilde(s, &mut out)?;
         while i < b.len() {
-            match b[i] {
-                b'$' if b.get(i + 1) == Some(&b'$') => {
-                    out.push("$");
-                    i += 2;
-                }
-                b'$' if b.get(i + 1) == Some(&b'{') => {
-                    let close = matching_brace(s, i + 1).ok_or_else(|| {
-                        ExpandError::new(
-                            Some(i..s.len()),
-                            "unclosed `${`".into(),
-                            Some("write ${NAME} or ${NAME:-default}".into()),
-                        )
-                    })?;
-                    let body = &s[i + 2..close];
-                    let (name, default) = match body.find(":-") {
-                        Some(k) => (&body[..k], Some(&body[k + 2..])),
-                        None => (body, None),
-                    };
-                    if name.is_empty() {
-                        return Err(ExpandError::new(
-                            Some(i..close + 1),
-                            "`${}` has no variable name".into(),
-                            Some("write ${NAME} or ${NAME:-default}".into()),
-                        ));
-                    }
-                    if !is_identifier(name) {
-                        return Err(ExpandError::new(Some(i..close + 1), format!("`{name}` is not a valid environment variable name"), Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into())));
-                    }
-                    match (env_value(self.cx, name), default) {
-                        (Some(v), _) => out.push(&v),
-                        (None, Some(d)) => {
-                            if self.depth >= MAX_NESTING {
-                                return Err(ExpandError::too_deep(
-                                    Some(i..close + 1),
-                                    format!("defaults nest more than {MAX_NESTING} deep"),
-                                ));
-                            }
-                            self.depth += 1;
-                            let d = self.expand_str(d, true);
-                            self.depth -= 1;
-                            let d = d.map_err(|mut e| {
-                                let off = i + 2 + name.len() + 2;
-                                e.at = e.at.map(|r| r.start + off..r.end + off);
-                                e
-                            })?;
-                            out.push(&d);
-                        }
-                        (None, None) => {
-                            let mut e = ExpandError::new(
-                                Some(i..close + 1),
-                                format!("environment variable `{name}` is not set"),
-                                Some(format!("set {name}, or give a default: ${{{name}:-...}}")),
-                            );
-                            e.unset_env = true;
-                            return Err(e);
-                        }
-                    }
-                    i = close + 1;
-                }
-                b'$' => {
+            i = match (b[i], b.get(i + 1)) {
+                (b'$', Some(b'$')) => push(&mut out, "$", i + 2),
+                (b'$', Some(b'{')) => self.env_reference(s, i, &mut out)?,
+                (b'$', _) => {
                     return Err(ExpandError::new(
                         Some(i..i + 1),
                         "a `$` must start `${NAME}`".into(),
@@ -130,40 +62,102 @@ impl Resolver<'_, '_> {
                         ),
                     ));
                 }
-                b'{' if b.get(i + 1) == Some(&b'{') => {
-                    out.push("{");
-                    i += 2;
-                }
-                b'}' if b.get(i + 1) == Some(&b'}') => {
-                    out.push("}");
-                    i += 2;
-                }
-                b'{' => {
-                    let close = s[i..].find('}').map(|k| i + k).ok_or_else(|| {
-                        ExpandError::new(
-                            Some(i..s.len()),
-                            "unclosed `{`".into(),
-                            Some("write {name} for a [vars] entry, or {{ for a literal {".into()),
-                        )
-                    })?;
-                    let name = &s[i + 1..close];
-                    let value = self.var(name).map_err(|mut e| {
-                        e.at = e.at.or(Some(i..close + 1));
-                        e
-                    })?;
-                    out.push(&value);
-                    i = close + 1;
-                }
+                (b'{', Some(b'{')) => push(&mut out, "{", i + 2),
+                (b'}', Some(b'}')) => push(&mut out, "}", i + 2),
+                (b'{', _) => self.var_reference(s, i, &mut out)?,
                 _ => {
                     let next = s[i..]
                         .find(['$', '{', '}'])
                         .map_or(s.len(), |k| i + k.max(1));
-                    out.push(&s[i..next]);
-                    i = next;
+                    push(&mut out, &s[i..next], next)
                 }
-            }
+            };
         }
         Ok(out)
+    }
+
+    /// A leading `~` (alone, or before `/`, or `\` on Windows) is the home: pushed onto `out`.
+    /// Returns where the rest of `s` starts.
+    fn tilde(&self, s: &str, out: &mut OsString) -> Result<usize, ExpandError> {
+        if s.starts_with('~') && s.len() > 1 && !s[1..].starts_with(['/', '\\']) {
+            let user = s[1..].split(['/', '\\']).next().unwrap_or("");
+            return Err(ExpandError::new(
+                Some(0..1 + user.len()),
+                format!("`~{user}` (another user's home folder) is not supported"),
+                Some("write ~/... for your home folder, or an absolute path".into()),
+            ));
+        }
+        let windows = self.cx.os.is_windows();
+        if s == "~" || s.starts_with("~/") || (windows && s.starts_with("~\\")) {
+            out.push(self.cx.home.as_os_str());
+            return Ok(1);
+        }
+        Ok(0)
+    }
+
+    /// `${NAME}` or `${NAME:-default}` at `i` of `s`, pushed onto `out`. Returns where the rest
+    /// of `s` starts.
+    fn env_reference(
+        &mut self,
+        s: &str,
+        i: usize,
+        out: &mut OsString,
+    ) -> Result<usize, ExpandError> {
+        let (close, name, default) = env_reference_parts(s, i)?;
+        match (env_value(self.cx, name), default) {
+            (Some(v), _) => out.push(&v),
+            (None, Some(d)) => {
+                if self.depth >= MAX_NESTING {
+                    return Err(ExpandError::too_deep(
+                        Some(i..close + 1),
+                        format!("defaults nest more than {MAX_NESTING} deep"),
+                    ));
+                }
+                self.depth += 1;
+                let d = self.expand_str(d);
+                self.depth -= 1;
+                let d = d.map_err(|mut e| {
+                    let off = i + 2 + name.len() + 2;
+                    e.at = e.at.map(|r| r.start + off..r.end + off);
+                    e
+                })?;
+                out.push(&d);
+            }
+            (None, None) => {
+                let mut e = ExpandError::new(
+                    Some(i..close + 1),
+                    format!("environment variable `{name}` is not set"),
+                    Some(format!("set {name}, or give a default: ${{{name}:-...}}")),
+                );
+                e.unset_env = true;
+                return Err(e);
+            }
+        }
+        Ok(close + 1)
+    }
+
+    /// `{name}` at `i` of `s`, a `[vars]` entry, pushed onto `out`. Returns where the rest of
+    /// `s` starts.
+    fn var_reference(
+        &mut self,
+        s: &str,
+        i: usize,
+        out: &mut OsString,
+    ) -> Result<usize, ExpandError> {
+        let close = s[i..].find('}').map(|k| i + k).ok_or_else(|| {
+            ExpandError::new(
+                Some(i..s.len()),
+                "unclosed `{`".into(),
+                Some("write {name} for a [vars] entry, or {{ for a literal {".into()),
+            )
+        })?;
+        let name = &s[i + 1..close];
+        let value = self.var(name).map_err(|mut e| {
+            e.at = e.at.or(Some(i..close + 1));
+            e
+        })?;
+        out.push(&value);
+        Ok(close + 1)
     }
 
     fn var(&mut self, name: &str) -> Result<OsString, ExpandError> {
@@ -180,40 +174,12 @@ impl Resolver<'_, '_> {
         if self.failed.contains(name) {
             return Err(ExpandError::reported());
         }
-        let Some((_, value)) = self.vars.iter().find(|(k, _)| k.get_ref() == name) else {
-            let known: Vec<String> = self
-                .vars
-                .keys()
-                .map(|k| k.get_ref())
-                .filter(|k| !self.stack.contains(k))
-                .map(|k| format!("`{k}`"))
-                .collect();
-            return Err(ExpandError::new(
-                None,
-                format!("undefined variable `{{{name}}}`"),
-                Some(if known.is_empty() {
-                    format!("define it under [vars]: {name} = \"...\"")
-                } else {
-                    format!("define it under [vars], or use one of {}", known.join(", "))
-                }),
-            ));
+        let vars = self.vars;
+        let Some((_, value)) = vars.iter().find(|(k, _)| k.get_ref() == name) else {
+            return Err(self.undefined(name));
         };
         if let Some(pos) = self.stack.iter().position(|n| n == name) {
-            let message = if pos + 1 == self.stack.len() {
-                format!("variable `{name}` refers to itself")
-            } else {
-                let mut cycle = self.stack[pos..].to_vec();
-                cycle.push(name.to_string());
-                format!(
-                    "variables refer to each other in a cycle: {}",
-                    cycle.join(" -> ")
-                )
-            };
-            return Err(ExpandError::new(
-                None,
-                message,
-                Some("give one of them a value that does not refer back".into()),
-            ));
+            return Err(self.cycle(name, pos));
         }
         if self.depth >= MAX_NESTING {
             let mut chain = self.stack.clone();
@@ -228,27 +194,10 @@ impl Resolver<'_, '_> {
         }
         self.stack.push(name.to_string());
         self.depth += 1;
-        // An error inside the value is reported at the var's definition, once.
-        let result = if self.lenient {
-            match self.expand_str(value.get_ref(), true) {
-                Ok(v) => Some(v),
-                // Passed on, so that a var using this one has no value here either.
-                Err(e) if e.unset_env => {
-                    self.stack.pop();
-                    self.depth -= 1;
-                    self.unset_here.insert(name.to_string(), e.message.clone());
-                    return Err(e);
-                }
-                Err(e) if e.reported => None,
-                // Anything else is reported where it is, as when a link uses the var.
-                Err(_) => self.expand(value),
-            }
-        } else {
-            self.expand(value)
-        };
+        let result = self.definition(name, value);
         self.stack.pop();
         self.depth -= 1;
-        match result {
+        match result? {
             Some(v) => {
                 self.cache.insert(name.to_string(), v.clone());
                 Ok(v)
@@ -258,6 +207,69 @@ impl Resolver<'_, '_> {
                 Err(ExpandError::reported())
             }
         }
+    }
+
+    /// The var `name`'s value, `value` expanded: `None` when an error inside it was reported
+    /// at the var's definition, once; an unset environment variable while expanding the vars
+    /// no link here uses is passed on (noted, so that a var using this one has no value here
+    /// either).
+    fn definition(
+        &mut self,
+        name: &str,
+        value: &Spanned<String>,
+    ) -> Result<Option<OsString>, ExpandError> {
+        if !self.lenient {
+            return Ok(self.expand(value));
+        }
+        match self.expand_str(value.get_ref()) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.unset_env => {
+                self.unset_here.insert(name.to_string(), e.message.clone());
+                Err(e)
+            }
+            Err(e) if e.reported => Ok(None),
+            // Anything else is reported where it is, as when a link uses the var.
+            Err(_) => Ok(self.expand(value)),
+        }
+    }
+
+    /// `{name}` names no `[vars]` entry.
+    fn undefined(&self, name: &str) -> ExpandError {
+        let known: Vec<String> = self
+            .vars
+            .keys()
+            .map(|k| k.get_ref())
+            .filter(|k| !self.stack.contains(k))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        ExpandError::new(
+            None,
+            format!("undefined variable `{{{name}}}`"),
+            Some(if known.is_empty() {
+                format!("define it under [vars]: {name} = \"...\"")
+            } else {
+                format!("define it under [vars], or use one of {}", known.join(", "))
+            }),
+        )
+    }
+
+    /// `name` is being expanded already, at `pos` of the stack: the vars refer to each other.
+    fn cycle(&self, name: &str, pos: usize) -> ExpandError {
+        let message = if pos + 1 == self.stack.len() {
+            format!("variable `{name}` refers to itself")
+        } else {
+            let mut cycle = self.stack[pos..].to_vec();
+            cycle.push(name.to_string());
+            format!(
+                "variables refer to each other in a cycle: {}",
+                cycle.join(" -> ")
+            )
+        };
+        ExpandError::new(
+            None,
+            message,
+            Some("give one of them a value that does not refer back".into()),
+        )
     }
 
     /// Expands every var, so that a broken one is reported even when no link uses it.
@@ -338,6 +350,43 @@ fn elided_chain(chain: &[String]) -> String {
     )
 }
 
+/// Pushes `text` onto `out`; returns `next`, where the rest starts.
+fn push(out: &mut OsString, text: &str, next: usize) -> usize {
+    out.push(text);
+    next
+}
+
+/// The end (its `}`), name and default of the `${...}` at `i` of `s`.
+fn env_reference_parts(s: &str, i: usize) -> Result<(usize, &str, Option<&str>), ExpandError> {
+    let close = matching_brace(s, i + 1).ok_or_else(|| {
+        ExpandError::new(
+            Some(i..s.len()),
+            "unclosed `${`".into(),
+            Some("write ${NAME} or ${NAME:-default}".into()),
+        )
+    })?;
+    let body = &s[i + 2..close];
+    let (name, default) = match body.find(":-") {
+        Some(k) => (&body[..k], Some(&body[k + 2..])),
+        None => (body, None),
+    };
+    if name.is_empty() {
+        return Err(ExpandError::new(
+            Some(i..close + 1),
+            "`${}` has no variable name".into(),
+            Some("write ${NAME} or ${NAME:-default}".into()),
+        ));
+    }
+    if !is_identifier(name) {
+        return Err(ExpandError::new(
+            Some(i..close + 1),
+            format!("`{name}` is not a valid environment variable name"),
+            Some("write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _".into()),
+        ));
+    }
+    Ok((close, name, default))
+}
+
 fn matching_brace(s: &str, open: usize) -> Option<usize> {
     let mut depth = 0;
     for (k, c) in s[open..].char_indices() {
@@ -382,11 +431,7 @@ pub(super) fn env_var(cx: &Context, name: &str) -> Option<String> {
     if cx.isolated && XDG_HOMES.contains(&name) {
         let path = Path::new(&value);
         let inside = path.is_absolute()
-            && crate::paths::is_within(
-                &crate::paths::normalize(path),
-                cx.home,
-                cx.case_insensitive,
-            );
+            && crate::paths::within(&crate::paths::normalize(path), cx.home, cx.os);
         return inside.then_some(value);
     }
     Some(value)

@@ -32,6 +32,7 @@ mod init;
 mod isolation;
 mod man_page;
 mod manifest_errors;
+mod module_graph;
 mod native;
 mod operations;
 mod output;

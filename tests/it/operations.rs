@@ -435,7 +435,7 @@ fn a_second_writer_exits_3_naming_the_holder() {
     // This test holds linkfile's lock itself: no child may start meanwhile (see the harness).
     let _gate = crate::harness::no_spawning();
     let w = world(ONE);
-    let key = linkfile::resolve::path_key(
+    let key = linkfile::paths::path_key(
         &w.repo.join("linkfile.toml"),
         linkfile::platform::CASE_INSENSITIVE,
     );

@@ -78,7 +78,7 @@ fn the_lock_holders_name_is_where_the_lock_does_not_cover_it() {
     let w = World::new();
     w.repo_file("a", "a\n");
     w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
-    let key = linkfile::resolve::path_key(
+    let key = linkfile::paths::path_key(
         &w.repo.join("linkfile.toml"),
         linkfile::platform::CASE_INSENSITIVE,
     );
