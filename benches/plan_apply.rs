@@ -124,8 +124,8 @@ fn system(cwd: &Path) -> linkfile::System {
         stdout_is_terminal: false,
         stderr_is_terminal: false,
         host: "linkfile-test".into(),
-        stdout_palette: linkfile::render::palette::Palette::PLAIN,
-        stderr_palette: linkfile::render::palette::Palette::PLAIN,
+        stdout_palette: linkfile::color::Palette::PLAIN,
+        stderr_palette: linkfile::color::Palette::PLAIN,
     }
 }
 

@@ -850,7 +850,7 @@ fn render(p: &plan::Plan) {
     let view = human::View {
         home: Path::new("/h"),
         repo: Path::new("/r"),
-        palette: linkfile::render::palette::Palette::COLOURED,
+        palette: linkfile::color::Palette::COLOURED,
         verbose: true,
         // A short cut, and no diff, as well as the whole.
         diff_lines: [Some(usize::MAX), Some(1), None][p.entries.len() % 3],

@@ -7,12 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{Invocation, Mode, StateMode};
+use crate::color::Palette;
 use crate::error::Error;
 use crate::manifest::{self, EntryKind, LinkType};
 use crate::observe;
 use crate::oplog::{self, Operation, OwnedLink, State};
 use crate::platform::{self, Flavour};
-use crate::render::palette::Palette;
 use crate::resolve::{self, Desired};
 use crate::selection::Selection;
 use crate::{ExitCode, System};
@@ -35,7 +35,6 @@ mod unlink;
 
 pub use crate::pipeline::Session;
 use crate::pipeline::{Setup, session};
-pub(crate) use carry::Carried;
 
 /// Reads the manifest (`-m`, else discovered), resolves it for this machine with the home folder
 /// (`--home`, else from the environment), observes the filesystem and plans, pruning links

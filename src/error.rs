@@ -7,7 +7,7 @@
 
 #![warn(clippy::too_many_lines)]
 
-use crate::render::palette::{self, Palette};
+use crate::color::{self, Palette};
 use crate::show::Shown as _;
 use std::fmt::Write as _;
 use std::io;
@@ -69,7 +69,7 @@ impl Diagnostic {
         let _ = writeln!(
             out,
             "{}: {}",
-            palette.paint(palette::ERROR, "error"),
+            palette.paint(color::ERROR, "error"),
             self.message
         );
         let _ = writeln!(
@@ -89,10 +89,10 @@ impl Diagnostic {
         let _ = writeln!(
             out,
             "{pad} | {lead}{}",
-            palette.paint(palette::ERROR, &"^".repeat(width))
+            palette.paint(color::ERROR, &"^".repeat(width))
         );
         if let Some(hint) = &self.hint {
-            let _ = writeln!(out, "{}: {hint}", palette.paint(palette::HINT, "hint"));
+            let _ = writeln!(out, "{}: {hint}", palette.paint(color::HINT, "hint"));
         }
     }
 }
@@ -357,14 +357,14 @@ impl Error {
                 let _ = writeln!(
                     out,
                     "\n{}: {n} problems in the manifest; nothing was changed",
-                    palette.paint(palette::ERROR, "error")
+                    palette.paint(color::ERROR, "error")
                 );
             }
             return out;
         }
-        let _ = writeln!(out, "{}: {self}", palette.paint(palette::ERROR, "error"));
+        let _ = writeln!(out, "{}: {self}", palette.paint(color::ERROR, "error"));
         if let Some(hint) = self.hint() {
-            let _ = writeln!(out, "{}: {hint}", palette.paint(palette::HINT, "hint"));
+            let _ = writeln!(out, "{}: {hint}", palette.paint(color::HINT, "hint"));
         }
         out
     }

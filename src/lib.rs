@@ -46,6 +46,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod color;
 mod commands;
 pub mod containment;
 pub mod doctor;
@@ -80,7 +81,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::cli::{Cli, ColorChoice, Invocation};
-use crate::render::palette::{self, Palette};
+use crate::color::Palette;
 
 pub use crate::commands::{Session, load};
 pub use crate::exit_code::ExitCode;
@@ -119,8 +120,8 @@ impl System {
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal: io::stderr().is_terminal(),
             host: platform::hostname(),
-            stdout_palette: palette::auto_for(&io::stdout()),
-            stderr_palette: palette::auto_for(&io::stderr()),
+            stdout_palette: color::auto_for(&io::stdout()),
+            stderr_palette: color::auto_for(&io::stderr()),
         }
     }
 

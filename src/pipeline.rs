@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::System;
 use crate::apply::{self, Outcome, Transaction};
+use crate::color::Palette;
 use crate::each;
 use crate::error::Error;
 use crate::manifest::{self, EntryKind, LinkType, OnConflict};
@@ -24,7 +25,6 @@ use crate::oplog::{self, Operation, OwnedLink, State};
 use crate::plan::{self, Action, Input, Plan, Purpose, Want};
 use crate::platform;
 use crate::render::human::{self, View};
-use crate::render::palette::Palette;
 use crate::resolve::{self, Desired, Resolved};
 use crate::selection::{Selection, Selector};
 
@@ -166,7 +166,7 @@ pub(crate) struct Setup {
     /// The state folder of every manifest (`LINKFILE_STATE_DIR`, else under the home).
     pub(crate) state_root: PathBuf,
     /// The history of this repo under another path, when this manifest has none of its own.
-    pub(crate) carried: Option<crate::commands::Carried>,
+    pub(crate) carried: Option<Carried>,
     /// For read-only commands: an interrupted operation they plan around, never roll back.
     pub(crate) pending: Option<crate::pending::Pending>,
 }
@@ -591,6 +591,24 @@ fn name_too_long(e: Error, desired: &[Desired], cx: &resolve::Context) -> Error 
         ),
         Some("shorten `at`: most systems allow 255 bytes for a name between slashes, and a few thousand for a whole path".into()),
     )])
+}
+
+/// A history this manifest takes over.
+pub(crate) struct Carried {
+    /// Where it is kept now.
+    pub(crate) from: State,
+    /// The manifest path it was kept for.
+    pub(crate) manifest: PathBuf,
+}
+
+impl Carried {
+    /// The plan line that says so.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "History carried over from {}: the same repo, moved here or reached by another path.",
+            crate::show::Shown::shown(self.manifest.as_path())
+        )
+    }
 }
 
 #[cfg(test)]

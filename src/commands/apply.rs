@@ -6,9 +6,9 @@ use super::transact::{Transact, begin, transact};
 use super::{Setup, session};
 use crate::System;
 use crate::cli::ApplyMode;
+use crate::color::Palette;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
-use crate::render::palette::Palette;
 
 pub(super) fn run(
     mut s: Setup,

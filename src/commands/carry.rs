@@ -10,25 +10,7 @@ use std::fs;
 use super::*;
 use crate::apply;
 use crate::cli::Effect;
-use crate::show::Shown as _;
-
-/// A history this manifest takes over.
-pub(crate) struct Carried {
-    /// Where it is kept now.
-    pub(super) from: State,
-    /// The manifest path it was kept for.
-    pub(super) manifest: PathBuf,
-}
-
-impl Carried {
-    /// The plan line that says so.
-    pub(super) fn line(&self) -> String {
-        format!(
-            "History carried over from {}: the same repo, moved here or reached by another path.",
-            self.manifest.shown()
-        )
-    }
-}
+use crate::pipeline::Carried;
 
 /// For a manifest with no history (`state`), the history of the same repo under another key:
 /// one whose manifest resolves to this one, or whose manifest no longer exists and whose owned

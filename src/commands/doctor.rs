@@ -5,12 +5,12 @@ use std::io::Write;
 use super::Setup;
 use crate::System;
 use crate::cli::Output;
+use crate::color::Palette;
 use crate::doctor;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::render::human::{DIFF_LINES, View};
 use crate::render::outputs::{DoctorReport, to_json};
-use crate::render::palette::Palette;
 
 pub(super) fn run(
     s: Setup,

@@ -7,12 +7,12 @@ use super::transact::{carry, note_pending, view};
 use super::{Setup, session};
 use crate::System;
 use crate::cli::{Effect, Output, PendingExit, PlanMode};
+use crate::color::Palette;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::plan::Plan;
 use crate::render::human;
 use crate::render::json::Report;
-use crate::render::palette::Palette;
 
 pub(super) fn run(
     mut s: Setup,

@@ -8,12 +8,12 @@ use super::{Session, Setup, with_wanted};
 use crate::System;
 use crate::apply;
 use crate::cli::{Effect, Output, Writing};
+use crate::color::Palette;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::oplog::{self, State};
 use crate::render::human::{self, View};
 use crate::render::json::Report;
-use crate::render::palette::Palette;
 
 /// A writer takes the lock and first rolls back an interrupted operation. A dry run writes
 /// nothing, not even the lock file, and never recovers (see [`note_pending`]).

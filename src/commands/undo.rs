@@ -3,11 +3,11 @@
 use std::io::Write;
 
 use crate::System;
+use crate::color::Palette;
 use crate::error::Error;
 use crate::pipeline::Setup;
 use crate::pipeline::undo::undo_session;
 pub(super) use crate::pipeline::undo::undo_target;
-use crate::render::palette::Palette;
 
 /// Runs `linkfile undo`: an `add` is reverted by its own steps ([`super::add::undo`]), any other
 /// operation by planning towards the view before it.

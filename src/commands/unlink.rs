@@ -6,10 +6,10 @@ use super::Setup;
 use super::transact::{Transact, begin, transact};
 use crate::System;
 use crate::cli::UnlinkMode;
+use crate::color::Palette;
 use crate::error::Error;
 use crate::exit_code::ExitCode;
 use crate::pipeline::undo::unlink_session;
-use crate::render::palette::Palette;
 
 pub(super) fn run(
     mut s: Setup,

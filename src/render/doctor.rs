@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::color;
 use crate::doctor::{FolderProbe, Report};
 use crate::platform;
 use crate::platform::explain::Os;
 use crate::render::human::View;
-use crate::render::palette;
 
 /// The table's columns.
 const HEADER: [&str; 6] = [
@@ -65,7 +65,7 @@ fn table(report: &Report, view: &View, os: Os) -> String {
             };
             // Painted after padding: escapes take no room on screen.
             let shown = if text == "NO" {
-                view.palette.paint(palette::PROBLEM, &padded)
+                view.palette.paint(color::PROBLEM, &padded)
             } else {
                 padded
             };
@@ -131,13 +131,13 @@ fn verdict(out: &mut String, report: &Report, view: &View) {
             if report.links == 1 { "" } else { "s" },
             summary(&total)
         );
-        view.palette.paint(palette::FINE, &line)
+        view.palette.paint(color::FINE, &line)
     } else {
         let line = format!(
             "apply would fail: the links asked for cannot be made in {failing} folder{} (see above).",
             if failing == 1 { "" } else { "s" }
         );
-        view.palette.paint(palette::PROBLEM, &line)
+        view.palette.paint(color::PROBLEM, &line)
     };
     let _ = writeln!(out, "{line}");
 }
@@ -192,7 +192,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::render::palette::Palette;
+    use crate::color::Palette;
 
     /// Two folders: in `~` a symlink was refused with `code`, in `~/.config` all went well.
     fn report(code: i32) -> Report {
@@ -271,11 +271,11 @@ mod tests {
     #[test]
     fn colour_marks_what_fails_and_keeps_the_columns() {
         let out = render(&report(1), &view(Palette::COLOURED), Os::Unix);
-        let no = Palette::COLOURED.paint(palette::PROBLEM, "NO     ");
+        let no = Palette::COLOURED.paint(color::PROBLEM, "NO     ");
         let row = format!("  ~              1  {no}  yes        n/a       symlink");
         assert_eq!(out.lines().nth(1), Some(row.as_str()), "{out:?}");
         assert!(out.contains(&Palette::COLOURED.paint(
-            palette::PROBLEM,
+            color::PROBLEM,
             "apply would fail: the links asked for cannot be made in 1 folder (see above)."
         )));
     }

@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::apply::Applied;
+use crate::color::{self, Palette};
 use crate::manifest::LinkType;
 use crate::oplog::{self, Operation};
 use crate::plan::{Action, Counts, Entry, Plan, Resolution, Want};
-use crate::render::palette::{self, Palette};
 use crate::show::Shown as _;
 
 /// How to show paths and how much to say.
@@ -86,7 +86,7 @@ impl View<'_> {
                 self.at(&l.at),
                 l.text.shown()
             );
-            let _ = writeln!(out, "{}", self.palette.paint(palette::FIX, &line));
+            let _ = writeln!(out, "{}", self.palette.paint(color::FIX, &line));
         }
         for e in &plan.entries {
             self.entry(&mut out, e);
@@ -94,7 +94,7 @@ impl View<'_> {
         if self.verbose {
             for sk in &plan.skipped {
                 let line = format!("  . {} -> {}  (skipped: {})", sk.at, sk.to, sk.why);
-                let _ = writeln!(out, "{}", self.palette.paint(palette::SKIPPED, &line));
+                let _ = writeln!(out, "{}", self.palette.paint(color::SKIPPED, &line));
             }
         }
         out
@@ -117,12 +117,12 @@ impl View<'_> {
     fn entry_lines(&self, out: &mut String, e: &Entry, with_diff: bool) {
         let (sign, style) = match e.action {
             Action::Ok if !self.verbose => return,
-            Action::Ok => ("=", palette::UNCHANGED),
-            Action::Create => ("+", palette::CREATE),
-            Action::Fix => ("~", palette::FIX),
-            Action::Remove => ("-", palette::REMOVE),
-            Action::Conflict => ("!", palette::CONFLICT),
-            Action::Release => ("=", palette::RELEASE),
+            Action::Ok => ("=", color::UNCHANGED),
+            Action::Create => ("+", color::CREATE),
+            Action::Fix => ("~", color::FIX),
+            Action::Remove => ("-", color::REMOVE),
+            Action::Conflict => ("!", color::CONFLICT),
+            Action::Release => ("=", color::RELEASE),
         };
         self.headline(out, e, sign, style);
         self.notes(out, e);
@@ -167,7 +167,7 @@ impl View<'_> {
     /// The labelled lines under an entry: fallback, warning, hint, note.
     fn notes(&self, out: &mut String, e: &Entry) {
         let d = &e.desired;
-        let label = |name: &str| self.palette.paint(palette::HINT, name);
+        let label = |name: &str| self.palette.paint(color::HINT, name);
         if let Some(why) = d.fell_back()
             && !matches!(e.action, Action::Remove | Action::Release)
         {
@@ -219,9 +219,9 @@ impl View<'_> {
             let cut = body.len().saturating_sub(limit);
             for l in head.into_iter().chain(body.into_iter().take(limit)) {
                 let l = if l.starts_with('+') && !l.starts_with("+++") {
-                    self.palette.paint(palette::ADDED, l)
+                    self.palette.paint(color::ADDED, l)
                 } else if l.starts_with('-') && !l.starts_with("---") {
-                    self.palette.paint(palette::DELETED, l)
+                    self.palette.paint(color::DELETED, l)
                 } else {
                     l.to_string()
                 };

@@ -1,8 +1,7 @@
 //! Showing plans and results: [`human`] for people, [`json`] for programs, [`doctor`]'s table,
-//! all in the colours of [`palette`].
+//! all in the colours of [`crate::color`].
 
 pub mod doctor;
 pub mod human;
 pub mod json;
 pub mod outputs;
-pub mod palette;

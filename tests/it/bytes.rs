@@ -18,8 +18,8 @@ fn run_os(w: &World, args: &[&OsStr]) -> Run {
         stdout_is_terminal: false,
         stderr_is_terminal: false,
         host: "linkfile-test".into(),
-        stdout_palette: linkfile::render::palette::Palette::PLAIN,
-        stderr_palette: linkfile::render::palette::Palette::PLAIN,
+        stdout_palette: linkfile::color::Palette::PLAIN,
+        stderr_palette: linkfile::color::Palette::PLAIN,
     };
     let mut argv: Vec<OsString> = vec!["linkfile".into()];
     argv.extend(args.iter().map(|a| a.to_os_string()));

@@ -108,8 +108,8 @@ impl World {
             stdout_is_terminal: false,
             stderr_is_terminal: false,
             host: "linkfile-test".into(),
-            stdout_palette: linkfile::render::palette::Palette::PLAIN,
-            stderr_palette: linkfile::render::palette::Palette::PLAIN,
+            stdout_palette: linkfile::color::Palette::PLAIN,
+            stderr_palette: linkfile::color::Palette::PLAIN,
         };
         let mut argv = vec!["linkfile".to_string(), "--home".into()];
         argv.push(self.home.to_string_lossy().into_owned());
@@ -171,8 +171,8 @@ impl World {
             stdout_is_terminal: false,
             stderr_is_terminal: false,
             host: "linkfile-test".into(),
-            stdout_palette: linkfile::render::palette::Palette::PLAIN,
-            stderr_palette: linkfile::render::palette::Palette::PLAIN,
+            stdout_palette: linkfile::color::Palette::PLAIN,
+            stderr_palette: linkfile::color::Palette::PLAIN,
         }
     }
 
@@ -548,8 +548,8 @@ pub fn run_without_home(w: &World, args: &[&str]) -> Run {
         stdout_is_terminal: false,
         stderr_is_terminal: false,
         host: "linkfile-test".into(),
-        stdout_palette: linkfile::render::palette::Palette::PLAIN,
-        stderr_palette: linkfile::render::palette::Palette::PLAIN,
+        stdout_palette: linkfile::color::Palette::PLAIN,
+        stderr_palette: linkfile::color::Palette::PLAIN,
     };
     let argv: Vec<String> = std::iter::once("linkfile")
         .chain(args.iter().copied())

@@ -21,8 +21,8 @@ fn run_on(w: &World, stdout_tty: bool, stderr_tty: bool, args: &[&str]) -> Run {
         stdout_is_terminal: stdout_tty,
         stderr_is_terminal: stderr_tty,
         host: "linkfile-test".into(),
-        stdout_palette: linkfile::render::palette::Palette::PLAIN,
-        stderr_palette: linkfile::render::palette::Palette::PLAIN,
+        stdout_palette: linkfile::color::Palette::PLAIN,
+        stderr_palette: linkfile::color::Palette::PLAIN,
     };
     let mut argv = vec!["linkfile".to_string(), "--home".into()];
     argv.push(w.home.to_string_lossy().into_owned());
