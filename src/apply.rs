@@ -149,6 +149,7 @@ pub(crate) fn run_intent(
         pid: std::process::id(),
         command: command.to_string(),
         steps,
+        version: crate::steps::INTENT_VERSION,
     };
     let json = serde_json::to_string(&intent).map_err(|e| Error::State {
         path: state.intent_path(),
@@ -483,30 +484,20 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
                         kind,
                     }
                 };
-                steps.push(match (&e.observed, &e.owned) {
+                let from = match (&e.observed, &e.owned) {
                     // A hard link linkfile made, to another original.
-                    (Actual::OwnedHardLink, Some(o)) => Step::Swap {
-                        at: d.at.clone(),
-                        from: Shape::HardLink {
-                            original: o.text.clone(),
-                        },
-                        to,
+                    (Actual::OwnedHardLink, Some(o)) => Shape::HardLink {
+                        original: o.text.clone(),
                     },
-                    _ if hard => Step::Swap {
-                        at: d.at.clone(),
-                        from: Shape::Symlink {
-                            text: old,
-                            kind: there,
-                        },
-                        to,
+                    _ => Shape::Symlink {
+                        text: old,
+                        kind: there,
                     },
-                    _ => Step::ReplaceLink {
-                        at: d.at.clone(),
-                        old,
-                        new: d.link_text.clone(),
-                        kind,
-                        old_kind: (there != kind).then_some(there),
-                    },
+                };
+                steps.push(Step::Replace {
+                    at: d.at.clone(),
+                    from,
+                    to,
                 });
             }
             (Action::Remove, Some(Resolution::Backup)) => {
@@ -518,16 +509,20 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
                     (&e.observed, &e.owned)
                 {
                     outcome.applied.removed += 1;
-                    steps.push(Step::RemoveHardLink {
+                    steps.push(Step::Remove {
                         at: d.at.clone(),
-                        original: o.text.clone(),
+                        link: Shape::HardLink {
+                            original: o.text.clone(),
+                        },
                     });
                 } else if let Some(text) = e.current_text() {
                     outcome.applied.removed += 1;
-                    steps.push(Step::RemoveLink {
+                    steps.push(Step::Remove {
                         at: d.at.clone(),
-                        text: text.to_path_buf(),
-                        kind: there,
+                        link: Shape::Symlink {
+                            text: text.to_path_buf(),
+                            kind: there,
+                        },
                     });
                 }
                 if let (Some(Resolution::Restore), Want::Restore(b)) = (resolution, &e.want) {
@@ -537,10 +532,12 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
                             from: stored.clone(),
                             to: b.at.clone(),
                         }),
-                        (None, Some(text)) => steps.push(Step::MakeLink {
+                        (None, Some(text)) => steps.push(Step::Make {
                             at: b.at.clone(),
-                            text: text.clone(),
-                            kind,
+                            link: Shape::Symlink {
+                                text: text.clone(),
+                                kind,
+                            },
                         }),
                         (None, None) => {}
                     }
@@ -561,17 +558,19 @@ fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error>
 
 fn make_link(e: &Entry, kind: Flavour) -> Step {
     let d = &e.desired;
-    if d.link_type == LinkType::Hardlink {
-        Step::MakeHardLink {
-            at: d.at.clone(),
+    let link = if d.link_type == LinkType::Hardlink {
+        Shape::HardLink {
             original: d.link_text.clone(),
         }
     } else {
-        Step::MakeLink {
-            at: d.at.clone(),
+        Shape::Symlink {
             text: d.link_text.clone(),
             kind,
         }
+    };
+    Step::Make {
+        at: d.at.clone(),
+        link,
     }
 }
 
@@ -639,12 +638,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
         let paths: Vec<&Path> = match step {
             Step::Move { from, to } => vec![from, to],
             Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => vec![dir],
-            Step::MakeLink { at, .. }
-            | Step::ReplaceLink { at, .. }
-            | Step::RemoveLink { at, .. }
-            | Step::MakeHardLink { at, .. }
-            | Step::Swap { at, .. }
-            | Step::RemoveHardLink { at, .. } => vec![at],
+            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => vec![at],
         };
         for path in paths.into_iter().filter(|p| !adopted.contains(p)) {
             let Some(parent) = path.parent() else {

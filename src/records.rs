@@ -148,12 +148,7 @@ impl Scope {
                 (!self.place_or_folder(dir) && !self.in_store(dir))
                     .then(|| (dir.clone(), "a folder that holds no place of this manifest"))
             }
-            Step::MakeLink { at, .. }
-            | Step::ReplaceLink { at, .. }
-            | Step::RemoveLink { at, .. }
-            | Step::MakeHardLink { at, .. }
-            | Step::Swap { at, .. }
-            | Step::RemoveHardLink { at, .. } => {
+            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => {
                 (!self.place_or_folder(at)).then(|| (at.clone(), NOT_OURS))
             }
             Step::Move { from, to } => {

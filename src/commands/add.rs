@@ -10,7 +10,7 @@
 
 use super::*;
 use crate::oplog::{Added, Moved};
-use crate::steps::{Step, finish};
+use crate::steps::{Shape, Step, finish};
 
 /// One path to add, checked.
 struct Addition {
@@ -431,17 +431,19 @@ fn missing_folders(dest: &Path, repo: &Path) -> Vec<PathBuf> {
 }
 
 fn make_link(d: &Desired, kind: EntryKind) -> Step {
-    if d.link_type == LinkType::Hardlink {
-        Step::MakeHardLink {
-            at: d.at.clone(),
+    let link = if d.link_type == LinkType::Hardlink {
+        Shape::HardLink {
             original: d.link_text.clone(),
         }
     } else {
-        Step::MakeLink {
-            at: d.at.clone(),
+        Shape::Symlink {
             text: d.link_text.clone(),
             kind: Flavour::of(kind, d.link_type),
         }
+    };
+    Step::Make {
+        at: d.at.clone(),
+        link,
     }
 }
 
@@ -555,17 +557,19 @@ pub(super) fn undo(
                 m.to.display()
             )));
         }
-        steps.push(if link.hard {
-            Step::RemoveHardLink {
-                at: m.at.clone(),
+        let shape = if link.hard {
+            Shape::HardLink {
                 original: link.text.clone(),
             }
         } else {
-            Step::RemoveLink {
-                at: m.at.clone(),
+            Shape::Symlink {
                 text: link.text.clone(),
                 kind: link.flavour(),
             }
+        };
+        steps.push(Step::Remove {
+            at: m.at.clone(),
+            link: shape,
         });
         steps.push(Step::Move {
             from: m.to.clone(),

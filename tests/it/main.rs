@@ -27,6 +27,7 @@ mod fuzz;
 mod hardlinks;
 mod history;
 mod init;
+mod intent_format;
 mod isolation;
 mod manifest_errors;
 mod native;
