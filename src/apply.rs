@@ -14,17 +14,17 @@
 //! it. No fsync per link: a link is metadata, ordered by the filesystem; the intent and the
 //! operation record are the only files fsynced.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::compile::{Given, adopted_places, compile, folders_to_look_at};
 use crate::error::{Error, Rollback};
 use crate::manifest::{EntryKind, LinkType};
-use crate::observe::{self, Actual};
+use crate::observe;
 use crate::oplog::{Backup, BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
-use crate::platform::Flavour;
 pub use crate::steps::{Intent, Places, Shape, Step, finish, recover, undo_step};
 use crate::steps::{roll_back, run_step};
 
@@ -90,38 +90,69 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
         });
     }
     check_fresh(plan)?;
-    let (steps, mut outcome) = compile(plan, tx)?;
-    if steps.is_empty() {
-        return Ok(outcome);
+    let store = tx.state.dir.join("backups");
+    let folders = existing_folders(plan);
+    let adopted = adopted_fingerprints(plan)?;
+    let given = Given {
+        store: &store,
+        op: tx.op,
+        folders: &folders,
+        adopted: &adopted,
+    };
+    let mut compiled = compile(plan, &given);
+    if compiled.steps.is_empty() {
+        return Ok(compiled.outcome(0));
     }
-    refuse_repo_writes(&steps, plan, tx.repo)?;
-    if !outcome.backups.is_empty() {
+    refuse_repo_writes(&compiled.steps, plan, tx.repo)?;
+    let backs_up = |s: &Step| matches!(s, Step::MakeFolder { dir, .. } if dir.starts_with(&store));
+    if compiled.steps.iter().any(backs_up) {
         tx.state.backup_store()?;
     }
-    let steps = run_intent(
+    let hooks = Hooks {
+        before_step: tx.before_step,
+        progress: tx.progress,
+    };
+    let steps = std::mem::take(&mut compiled.steps);
+    compiled.steps = run_intent(
         tx.state,
         [tx.home, tx.repo],
         tx.op,
         tx.command,
         steps,
-        Hooks {
-            before_step: tx.before_step,
-            progress: tx.progress,
-        },
+        hooks,
     )?;
-    for step in &steps {
+    let mut outcome = compiled.outcome(compiled.steps.len());
+    for step in &compiled.steps {
         match step {
-            // The backup store's folders are the backups', not folders made to hold links.
-            Step::MakeFolder { dir, .. } if dir.starts_with(&tx.state.dir) => {}
-            Step::MakeFolder { dir, .. } => outcome.folders.push(dir.clone()),
             Step::RemoveFolder { dir } if fs::symlink_metadata(dir).is_err() => {
                 outcome.removed_folders.push(dir.clone())
             }
             _ => {}
         }
     }
-    outcome.applied.folders = outcome.folders.len();
     Ok(outcome)
+}
+
+/// The folders compiling may ask about that are folders now (links followed, as the steps
+/// reach them).
+fn existing_folders(plan: &Plan) -> HashSet<PathBuf> {
+    folders_to_look_at(plan)
+        .into_iter()
+        .filter(|dir| fs::metadata(dir).is_ok_and(|m| m.is_dir()))
+        .collect()
+}
+
+/// The fingerprint of what each adopted place holds now (it becomes the original).
+fn adopted_fingerprints(plan: &Plan) -> Result<HashMap<PathBuf, String>, Error> {
+    adopted_places(plan)
+        .map(|at| {
+            let print = observe::fingerprint(at).map_err(|source| Error::Observe {
+                path: at.to_path_buf(),
+                source,
+            })?;
+            Ok((at.to_path_buf(), print))
+        })
+        .collect()
 }
 
 /// What a run of steps tells: before each step (tests inject faults there), and after each, how
@@ -325,292 +356,6 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Turns the plan into primitive steps. Each backup goes into a fresh folder of the store,
-/// `<op>-<n>`, made by a step of its own after the intent is written: named by counting, never
-/// by probing, and rolled back or recovered like any step (`mkdir` refuses a folder that is
-/// already there, so a backup never goes into, or over, another).
-fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error> {
-    let mut steps = Vec::new();
-    let mut outcome = Outcome::default();
-    let store = tx.state.dir.join("backups");
-    let mut made = 0u64;
-    // Folders put back from the backup store are there, as stored, when later steps run.
-    let restored = plan.entries.iter().filter_map(|e| match &e.want {
-        Want::Restore(b) if e.action == Action::Remove && b.what == BackupKind::Dir => {
-            Some((b.at.clone(), b.stored.clone()?))
-        }
-        _ => None,
-    });
-    let mut folders = Folders {
-        gone: emptied(plan),
-        restored: restored.collect(),
-        ..Folders::default()
-    };
-    let mut backup = |at: &Path, what: BackupKind, steps: &mut Vec<Step>| -> Backup {
-        made += 1;
-        let dir = store.join(format!("{:08}-{made}", tx.op));
-        let stored = dir.join(at.file_name().unwrap_or_default());
-        steps.push(Step::MakeFolder { dir, mode: None });
-        steps.push(Step::Move {
-            from: at.to_path_buf(),
-            to: stored.clone(),
-        });
-        Backup {
-            at: at.to_path_buf(),
-            what,
-            stored: Some(stored),
-            text: None,
-            adopted_from: None,
-            adopted_fingerprint: None,
-        }
-    };
-    // Removals first: a new link may go where (or below where) an old one is removed, and must
-    // never be made through it. Then the folders that go, once emptied, before anything is made
-    // in their place; then backups put back (a folder link among them goes where a folder was
-    // just removed); then folder links unfolded, before anything is made below them.
-    let restore =
-        |e: &&Entry| e.action == Action::Remove && e.resolution == Some(Resolution::Restore);
-    let removals = plan
-        .entries
-        .iter()
-        .filter(|e| e.action == Action::Remove && !restore(e));
-    let restores = plan.entries.iter().filter(restore);
-    let others = plan.entries.iter().filter(|e| e.action != Action::Remove);
-    let mut folders_removed = false;
-    let mut unfolded = false;
-    for e in removals.chain(restores).chain(others) {
-        if !folders_removed && (e.action != Action::Remove || restore(&e)) {
-            for dir in &plan.remove_folders {
-                steps.push(Step::RemoveFolder { dir: dir.clone() });
-            }
-            folders_removed = true;
-        }
-        if e.action != Action::Remove && !unfolded {
-            for l in &plan.unfold {
-                let mut b = backup(&l.at, BackupKind::FolderLink, &mut steps);
-                b.text = Some(l.text.clone());
-                outcome.backups.push(b);
-                outcome.applied.backed_up += 1;
-            }
-            unfolded = true;
-        }
-        let d = &e.desired;
-        let kind = Flavour::of(e.kind.unwrap_or(EntryKind::File), d.link_type);
-        // What is there now: a link is removed or replaced as the kind of link it is.
-        let there = match &e.observed {
-            Actual::Link {
-                flavour: Some(f), ..
-            } => *f,
-            _ => e.owned.as_ref().map_or(kind, OwnedLink::flavour),
-        };
-        let what = match e.observed {
-            Actual::Dir => BackupKind::Dir,
-            Actual::Link { .. } => BackupKind::Link,
-            _ => BackupKind::File,
-        };
-        // Below a folder link unfolded before: a link made in the real folder put in its place.
-        let resolution = e.resolution.filter(|_| e.folder_link.is_none());
-        match (e.action, resolution) {
-            // Taken over as it is: the record keeps its text, so that undo and unlink put
-            // back what the other tool made.
-            (Action::Ok, _) if e.claimed => outcome.backups.push(Backup {
-                at: d.at.clone(),
-                what: BackupKind::Link,
-                stored: None,
-                text: e.current_text().map(Path::to_path_buf),
-                adopted_from: None,
-                adopted_fingerprint: None,
-            }),
-            (Action::Ok | Action::Conflict, _) => {}
-            (Action::Release, _) => outcome.applied.released += 1,
-            (Action::Create, None) => {
-                folders.missing(&d.at, d.dir_mode(), &mut steps);
-                outcome.applied.created += 1;
-                steps.push(make_link(e, kind));
-            }
-            (Action::Create, Some(Resolution::Backup | Resolution::SameContent)) => {
-                outcome.backups.push(backup(&d.at, what, &mut steps));
-                outcome.applied.backed_up += 1;
-                outcome.applied.created += 1;
-                steps.push(make_link(e, kind));
-            }
-            (Action::Create, Some(Resolution::Adopt)) => {
-                // The repo's version goes to the store, the file in the way becomes the original.
-                let mut original = backup(&d.to, BackupKind::Original, &mut steps);
-                original.adopted_from = Some(d.at.clone());
-                let adopted = observe::fingerprint(&d.at).map_err(|source| Error::Observe {
-                    path: d.at.clone(),
-                    source,
-                })?;
-                original.adopted_fingerprint = Some(adopted);
-                outcome.backups.push(original);
-                steps.push(Step::Move {
-                    from: d.at.clone(),
-                    to: d.to.clone(),
-                });
-                outcome.applied.backed_up += 1;
-                outcome.applied.created += 1;
-                steps.push(make_link(e, kind));
-            }
-            (Action::Fix, _) => {
-                let old = e.current_text().unwrap_or(Path::new("")).to_path_buf();
-                let is_link = matches!(e.observed, Actual::Link { .. });
-                if is_link
-                    && e.owned
-                        .as_ref()
-                        .is_none_or(|o| !crate::platform::same_path(&o.text, &old))
-                {
-                    // Not a link linkfile made: its text is its content; the record keeps it.
-                    outcome.backups.push(Backup {
-                        at: d.at.clone(),
-                        what: BackupKind::Link,
-                        stored: None,
-                        text: Some(old.clone()),
-                        adopted_from: None,
-                        adopted_fingerprint: None,
-                    });
-                }
-                outcome.applied.fixed += 1;
-                let hard = d.link_type == LinkType::Hardlink;
-                let to = if hard {
-                    Shape::HardLink {
-                        original: d.link_text.clone(),
-                    }
-                } else {
-                    Shape::Symlink {
-                        text: d.link_text.clone(),
-                        kind,
-                    }
-                };
-                let from = match (&e.observed, &e.owned) {
-                    // A hard link linkfile made, to another original.
-                    (Actual::OwnedHardLink, Some(o)) => Shape::HardLink {
-                        original: o.text.clone(),
-                    },
-                    _ => Shape::Symlink {
-                        text: old,
-                        kind: there,
-                    },
-                };
-                steps.push(Step::Replace {
-                    at: d.at.clone(),
-                    from,
-                    to,
-                });
-            }
-            (Action::Remove, Some(Resolution::Backup)) => {
-                outcome.backups.push(backup(&d.at, what, &mut steps));
-                outcome.applied.backed_up += 1;
-            }
-            (Action::Remove, resolution) => {
-                if let (Actual::HardLinked | Actual::OwnedHardLink, Some(o)) =
-                    (&e.observed, &e.owned)
-                {
-                    outcome.applied.removed += 1;
-                    steps.push(Step::Remove {
-                        at: d.at.clone(),
-                        link: Shape::HardLink {
-                            original: o.text.clone(),
-                        },
-                    });
-                } else if let Some(text) = e.current_text() {
-                    outcome.applied.removed += 1;
-                    steps.push(Step::Remove {
-                        at: d.at.clone(),
-                        link: Shape::Symlink {
-                            text: text.to_path_buf(),
-                            kind: there,
-                        },
-                    });
-                }
-                if let (Some(Resolution::Restore), Want::Restore(b)) = (resolution, &e.want) {
-                    folders.missing(&d.at, d.dir_mode(), &mut steps);
-                    match (&b.stored, &b.text) {
-                        (Some(stored), _) => steps.push(Step::Move {
-                            from: stored.clone(),
-                            to: b.at.clone(),
-                        }),
-                        (None, Some(text)) => steps.push(Step::Make {
-                            at: b.at.clone(),
-                            link: Shape::Symlink {
-                                text: text.clone(),
-                                kind,
-                            },
-                        }),
-                        (None, None) => {}
-                    }
-                    outcome.restored.push(b.clone());
-                    outcome.applied.restored += 1;
-                }
-            }
-            (Action::Create, Some(Resolution::Restore)) => {}
-        }
-    }
-    if !folders_removed {
-        for dir in &plan.remove_folders {
-            steps.push(Step::RemoveFolder { dir: dir.clone() });
-        }
-    }
-    Ok((steps, outcome))
-}
-
-fn make_link(e: &Entry, kind: Flavour) -> Step {
-    let d = &e.desired;
-    let link = if d.link_type == LinkType::Hardlink {
-        Shape::HardLink {
-            original: d.link_text.clone(),
-        }
-    } else {
-        Shape::Symlink {
-            text: d.link_text.clone(),
-            kind,
-        }
-    };
-    Step::Make {
-        at: d.at.clone(),
-        link,
-    }
-}
-
-/// Which parent folders are missing, found with one `metadata` per distinct folder.
-#[derive(Default)]
-struct Folders {
-    present: HashSet<PathBuf>,
-    planned: HashSet<PathBuf>,
-    /// Places emptied by earlier steps: gone by the time later steps run.
-    gone: HashSet<PathBuf>,
-    /// Folders put back by earlier steps (place, where they are stored now).
-    restored: Vec<(PathBuf, PathBuf)>,
-}
-
-impl Folders {
-    /// Plans the folders missing above `at`, made with `mode` (`dir_mode`) when given.
-    fn missing(&mut self, at: &Path, mode: Option<u32>, steps: &mut Vec<Step>) {
-        let mut chain = Vec::new();
-        for dir in at.ancestors().skip(1) {
-            if self.present.contains(dir) || self.planned.contains(dir) {
-                break;
-            }
-            // Below a folder being restored, look where it is stored now.
-            let look = self
-                .restored
-                .iter()
-                .find_map(|(at, stored)| Some(stored.join(dir.strip_prefix(at).ok()?)))
-                .unwrap_or_else(|| dir.to_path_buf());
-            // Below a place this plan empties (a link to a folder, removed), nothing is there.
-            if !at_or_below_any(dir, &self.gone) && fs::metadata(&look).is_ok_and(|m| m.is_dir()) {
-                self.present.insert(dir.to_path_buf());
-                break;
-            }
-            chain.push(dir.to_path_buf());
-        }
-        for dir in chain.into_iter().rev() {
-            self.planned.insert(dir.clone());
-            steps.push(Step::MakeFolder { dir, mode });
-        }
-    }
 }
 
 /// Refuses, before anything is written, a step that would write inside the repo by real path,

@@ -42,6 +42,7 @@ pub mod statedir;
 mod steps;
 pub mod when;
 
+mod compile;
 pub mod path_serde;
 pub mod show;
 
