@@ -91,7 +91,11 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     }
     check_fresh(plan)?;
     let store = tx.state.dir.join("backups");
-    let folders = existing_folders(plan);
+    let mut folders = existing_folders(plan);
+    // Not followed: a link planted there is refused below, before anything is stored.
+    if fs::symlink_metadata(&store).is_ok_and(|m| m.is_dir()) {
+        folders.insert(store.clone());
+    }
     let adopted = adopted_fingerprints(plan)?;
     let given = Given {
         store: &store,

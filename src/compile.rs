@@ -22,7 +22,8 @@ pub struct Given<'a> {
     pub store: &'a Path,
     /// The id the operation will have.
     pub op: u64,
-    /// Which of the folders [`folders_to_look_at`] names are folders now (followed).
+    /// Which of the folders [`folders_to_look_at`] names are folders now (followed), and the
+    /// store when it is a real folder (else the first backup makes it).
     pub folders: &'a HashSet<PathBuf>,
     /// The fingerprint of each file or folder adopted (by its place), taken before.
     pub adopted: &'a HashMap<PathBuf, String>,
@@ -221,8 +222,13 @@ impl Compiler<'_> {
         self.out.effects.push((self.out.steps.len(), effect));
     }
 
-    /// Moves what is at `at` into a fresh folder of the store.
+    /// Moves what is at `at` into a fresh folder of the store (made first, when missing).
     fn backup(&mut self, at: &Path, what: BackupKind) -> Backup {
+        let store = self.given.store;
+        if !self.folders.present.contains(store) && self.folders.planned.insert(store.into()) {
+            let (dir, mode) = (store.to_path_buf(), None);
+            self.step(Step::MakeFolder { dir, mode });
+        }
         self.backups += 1;
         let dir = (self.given.store).join(format!("{:08}-{}", self.given.op, self.backups));
         let stored = dir.join(at.file_name().unwrap_or_default());

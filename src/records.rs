@@ -58,7 +58,8 @@ impl Scope {
         Scope {
             home: normalize(home),
             real_repo: real_path(repo),
-            store: real_path(&state.dir.join("backups")),
+            // As the store's own place is (which a step makes when it is missing).
+            store: real_place(&state.dir.join("backups")),
             places: HashSet::new(),
             folders: HashSet::new(),
             originals: HashSet::new(),

@@ -164,7 +164,7 @@ pub(super) fn run_with(
     let store = s.state.backup_store()?;
     let staged = s.state.dir.join(format!("add-{id:08}.toml"));
     oplog::write_atomic(&staged, new_text.as_bytes())?;
-    let manifest_dir = store.join(format!("{id:08}-1"));
+    let manifest_dir = store.path().join(format!("{id:08}-1"));
     let manifest_stored = manifest_dir.join(s.manifest_path.file_name().unwrap_or_default());
 
     let mut steps = Vec::new();
@@ -184,6 +184,10 @@ pub(super) fn run_with(
             to: a.to.clone(),
         });
         steps.push(make_link(d, a.kind));
+    }
+    if let Some(dir) = store.missing() {
+        let (dir, mode) = (dir.to_path_buf(), None);
+        steps.push(Step::MakeFolder { dir, mode });
     }
     steps.push(Step::MakeFolder {
         dir: manifest_dir.clone(),
@@ -580,8 +584,12 @@ pub(super) fn undo(
         steps.push(Step::RemoveFolder { dir: dir.clone() });
     }
     let id = s.state.next_id(Some(&head))?;
-    let store = s.state.dir.join("backups");
-    let kept = store.join(format!("{id:08}-1"));
+    let store = s.state.backup_store()?;
+    if let Some(dir) = store.missing() {
+        let (dir, mode) = (dir.to_path_buf(), None);
+        steps.push(Step::MakeFolder { dir, mode });
+    }
+    let kept = store.path().join(format!("{id:08}-1"));
     steps.push(Step::MakeFolder {
         dir: kept.clone(),
         mode: None,

@@ -103,9 +103,14 @@ fn plan(entries: Vec<Entry>) -> Plan {
     }
 }
 
-/// Compiles `plan` where `/`, `/h`, `/r` and `/s` are folders and `~/.x` fingerprints as `fp`.
+/// Compiles `plan` where `/`, `/h`, `/r`, `/s` and the store `/s/backups` are folders and
+/// `~/.x` fingerprints as `fp`.
 fn compiled(plan: &Plan) -> Compiled {
-    let folders: HashSet<PathBuf> = ["/", "/h", "/r", "/s"].map(p).into();
+    compiled_with(plan, &["/", "/h", "/r", "/s", "/s/backups"])
+}
+
+fn compiled_with(plan: &Plan, folders: &[&str]) -> Compiled {
+    let folders: HashSet<PathBuf> = folders.iter().copied().map(p).collect();
     let adopted: HashMap<PathBuf, String> = [(p("/h/.x"), "fp".to_string())].into();
     compile(
         plan,
@@ -466,4 +471,27 @@ fn a_link_taken_over_is_recorded_without_a_step() {
         (b.what, b.text.clone(), b.stored.clone()),
         (BackupKind::Link, Some(p("/other/x")), None)
     );
+}
+
+#[test]
+fn a_missing_backup_store_is_made_by_the_first_backup_only() {
+    use Action::*;
+    let plan = plan(vec![
+        entry("x", Create, Some(Resolution::Backup), Actual::File),
+        entry("y", Remove, Some(Resolution::Backup), Actual::File),
+    ]);
+    let c = compiled_with(&plan, &["/", "/h", "/r", "/s"]);
+    assert_eq!(
+        c.steps,
+        [
+            mkdir("/s/backups"),
+            mkdir("/s/backups/00000007-1"),
+            mv("/h/.y", "/s/backups/00000007-1/.y"),
+            mkdir("/s/backups/00000007-2"),
+            mv("/h/.x", "/s/backups/00000007-2/.x"),
+            make("/h/.x", sym("/r/x")),
+        ]
+    );
+    // The store holds backups: it is no folder made to hold links.
+    assert!(c.outcome(c.steps.len()).folders.is_empty());
 }

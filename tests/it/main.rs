@@ -50,3 +50,4 @@ mod states;
 pub(crate) mod trees;
 mod truth;
 mod windows_real;
+mod writer_only;
