@@ -71,7 +71,7 @@ pub struct Transaction<'a> {
     /// The id the operation will have.
     pub op: u64,
     /// The command, for the intent record.
-    pub command: &'a str,
+    pub command: crate::records::Command,
     /// Called with the step about to run; an error fails the apply there.
     pub before_step: &'a mut dyn FnMut(&Step) -> io::Result<()>,
     /// The home: every write below it is made without following a link on the way.
@@ -175,14 +175,14 @@ pub(crate) fn run_intent(
     state: &State,
     [home, repo]: [&Path; 2],
     op: u64,
-    command: &str,
+    command: crate::records::Command,
     steps: Vec<Step>,
     hooks: Hooks,
 ) -> Result<Vec<Step>, Error> {
     let intent = Intent {
         op,
         pid: std::process::id(),
-        command: command.to_string(),
+        command,
         steps,
         version: crate::steps::INTENT_VERSION,
     };

@@ -18,6 +18,7 @@ use crate::oplog::{self, Backup, BackupKind, Operation, OwnedLink, State};
 use crate::plan::{self, Action, Input, Obstacle, Plan, Want};
 use crate::platform::{self, Flavour};
 use crate::primitive;
+use crate::records;
 use crate::render::human::{self, View};
 use crate::render::json::Report;
 use crate::resolve::{self, Desired, Resolved};
@@ -65,7 +66,7 @@ impl Session {
     /// operation first, as the command line does.
     pub fn apply(
         &self,
-        command: &str,
+        command: records::Command,
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
     ) -> Result<(Outcome, Option<Operation>), Error> {
@@ -75,7 +76,7 @@ impl Session {
     /// As [`Session::apply`], telling `progress` how many steps are made, of how many.
     pub fn apply_telling(
         &self,
-        command: &str,
+        command: records::Command,
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
         progress: &mut dyn FnMut(usize, usize),
@@ -112,7 +113,7 @@ impl Session {
             id,
             parent: self.head.as_ref().map(|h| h.id),
             time: oplog::now(),
-            command: command.to_string(),
+            command,
             manifest: self.manifest_path.clone(),
             manifest_hash: self.manifest_hash.clone(),
             undoes,
@@ -549,7 +550,7 @@ pub fn execute(
             select,
             diff,
         } => {
-            let mut lock = prepare(&s, sys, "apply", *dry_run, out, *json)?;
+            let mut lock = prepare(&s, sys, records::Command::Apply, *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -558,7 +559,7 @@ pub fn execute(
             let session = session(s, sys, *on_conflict, &selection)?;
             transact(
                 &session,
-                "apply",
+                records::Command::Apply,
                 None,
                 *dry_run,
                 *json,
@@ -570,7 +571,7 @@ pub fn execute(
             )
         }
         Command::Undo { dry_run, json } => {
-            let mut lock = prepare(&s, sys, "undo", *dry_run, out, *json)?;
+            let mut lock = prepare(&s, sys, records::Command::Undo, *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -589,7 +590,7 @@ pub fn execute(
             let (session, undoes) = undo_session(s)?;
             transact(
                 &session,
-                "undo",
+                records::Command::Undo,
                 Some(undoes),
                 *dry_run,
                 *json,
@@ -605,7 +606,7 @@ pub fn execute(
             select,
             json,
         } => {
-            let mut lock = prepare(&s, sys, "unlink", *dry_run, out, *json)?;
+            let mut lock = prepare(&s, sys, records::Command::Unlink, *dry_run, out, *json)?;
             carry(&mut s, !*dry_run, out, cli.quiet || *json)?;
             if *dry_run {
                 note_pending(&mut s, sys, out, cli.quiet || *json)?;
@@ -614,7 +615,7 @@ pub fn execute(
             let session = unlink_session(s, &selection)?;
             transact(
                 &session,
-                "unlink",
+                records::Command::Unlink,
                 None,
                 *dry_run,
                 *json,
@@ -670,7 +671,7 @@ pub fn execute(
             })
         }
         Command::Recover { json } => {
-            let _lock = s.state.lock("recover")?;
+            let _lock = s.state.lock(records::Command::Recover)?;
             carry(&mut s, true, out, *json)?;
             let message = with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))?;
             if *json {
@@ -688,7 +689,7 @@ pub fn execute(
             Ok(EXIT_OK)
         }
         Command::Add { paths, to } => {
-            let mut lock = prepare(&s, sys, "add", false, out, false)?;
+            let mut lock = prepare(&s, sys, records::Command::Add, false, out, false)?;
             lock.take(&s.state)?;
             carry(&mut s, true, out, cli.quiet)?;
             add::run(s, sys, paths, to.as_deref(), cli.quiet, out)
@@ -716,7 +717,7 @@ pub(crate) fn init(
 fn prepare(
     s: &Setup,
     sys: &System,
-    command: &str,
+    command: records::Command,
     dry_run: bool,
     out: &mut dyn Write,
     json: bool,
@@ -729,7 +730,7 @@ fn prepare(
     if std::fs::symlink_metadata(&s.state.root)
         .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
     {
-        return Ok(WriterLock::Later(command.to_string()));
+        return Ok(WriterLock::Later(command));
     }
     let lock = s.state.lock(command)?;
     let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
@@ -743,7 +744,7 @@ fn prepare(
 enum WriterLock {
     None,
     Held(#[allow(dead_code)] oplog::Lock),
-    Later(String),
+    Later(records::Command),
 }
 
 impl WriterLock {
@@ -753,7 +754,7 @@ impl WriterLock {
         let WriterLock::Later(command) = self else {
             return Ok(());
         };
-        let lock = state.lock(command)?;
+        let lock = state.lock(*command)?;
         if state.head()?.is_some() || state.read_intent()?.is_some() {
             return Err(Error::StalePlan {
                 path: state.root.clone(),
@@ -802,7 +803,7 @@ fn report_recovery(msg: Option<String>, out: &mut dyn Write, quiet: bool) -> Res
 #[allow(clippy::too_many_arguments)]
 fn transact(
     session: &Session,
-    command: &str,
+    command: records::Command,
     undoes: Option<u64>,
     dry_run: bool,
     json: bool,
@@ -862,7 +863,7 @@ fn transact(
         && !json
         && !quiet
         && counts.changes() > crate::progress::PROGRESS_AFTER)
-        .then(|| crate::progress::Progress::new(command));
+        .then(|| crate::progress::Progress::new(command.as_str()));
     let result = match (bar, progress) {
         (Some(bar), Some(err)) => {
             let result =

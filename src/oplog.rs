@@ -140,8 +140,9 @@ pub struct Operation {
     pub parent: Option<u64>,
     /// Seconds since the Unix epoch.
     pub time: u64,
-    /// `apply`, `undo` or `unlink`.
-    pub command: String,
+    /// `apply`, `undo`, `unlink` or `add`.
+    #[schemars(with = "String")]
+    pub command: crate::records::Command,
     /// The manifest's path.
     #[serde(with = "crate::path_serde")]
     #[schemars(with = "crate::path_serde::RecordPath")]
@@ -360,7 +361,7 @@ impl State {
     }
 
     /// Takes the writer's lock, or says who holds it.
-    pub fn lock(&self, command: &str) -> Result<Lock, Error> {
+    pub fn lock(&self, command: crate::records::Command) -> Result<Lock, Error> {
         let path = self.root.join("lock");
         let root = Dir::open(&self.root, true)?
             .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;

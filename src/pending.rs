@@ -174,7 +174,7 @@ pub fn pending(state: &State, wanted: &crate::records::Wanted) -> Result<Option<
         .filter(|(p, t)| now.get(p).unwrap_or(&Thing::Missing) != t)
         .collect();
     Ok(Some(Pending {
-        command: intent.command,
+        command: intent.command.to_string(),
         pid: intent.pid,
         overlay: Overlay { changed },
         failures,

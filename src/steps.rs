@@ -84,7 +84,7 @@ pub struct Intent {
     /// The process writing it (names its temporary links).
     pub pid: u32,
     /// The command.
-    pub command: String,
+    pub command: crate::records::Command,
     /// The steps, in order.
     pub steps: Vec<Step>,
     /// The format it is written in ([`INTENT_VERSION`]; none before version 2).
@@ -149,6 +149,25 @@ fn step_action(step: &Step) -> &'static str {
         Step::Remove { .. } => "remove link",
         Step::Move { .. } => "move",
         Step::RemoveFolder { .. } => "remove folder",
+    }
+}
+
+/// A step that could not be undone: its place, and why.
+#[derive(Debug)]
+pub struct StepError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.source)
+    }
+}
+
+impl std::error::Error for StepError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 
@@ -463,22 +482,22 @@ fn undo_aside(
     pid: u32,
     holds: impl Fn(&platform::Folder, &OsStr) -> Holds,
     remove_new: impl Fn(&platform::Folder, &OsStr) -> io::Result<()>,
-) -> Result<bool, String> {
+) -> io::Result<bool> {
     for temp in temp_names(at, pid) {
         let aside = aside_name(&temp);
         match aside_undo(holds(f, name), holds(f, &aside)) {
             AsideUndo::NoAside => continue,
             AsideUndo::Leave => {
-                return Err(format!(
+                return Err(io::Error::other(format!(
                     "the old link is at {}, and something else is in its place",
                     f.path().join(&aside).display()
-                ));
+                )));
             }
             AsideUndo::PutBack { remove_new: new } => {
                 if new {
-                    remove_new(f, name).map_err(|e| e.to_string())?;
+                    remove_new(f, name)?;
                 }
-                f.rename_new(&aside, f, name).map_err(|e| e.to_string())?;
+                f.rename_new(&aside, f, name)?;
                 return Ok(true);
             }
         }
@@ -637,7 +656,7 @@ pub(crate) fn roll_back(steps: &[Step], made: usize, pid: u32, places: &mut Plac
     let mut failures = Vec::new();
     for step in steps.iter().rev() {
         if let Err(e) = undo_step(step, pid, places) {
-            failures.push(format!("{}: {e}", step.place().display()));
+            failures.push(e.to_string());
         }
     }
     if failures.is_empty() {
@@ -662,7 +681,7 @@ enum Spot<'a> {
 /// or (rolling back an apply) on the way to a folder the steps never reached, means the step
 /// never ran; any other link on the way is an error: what the step made is not reachable
 /// without following it (the folder was swapped since), so it is left in place.
-fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
+fn spot<'a>(places: &mut Places, path: &'a Path) -> io::Result<Spot<'a>> {
     match places.parent_of(path) {
         Ok((f, name)) => Ok(Spot::Open(f, name)),
         Err(e) => match platform::tree::link_on_the_way_at(&e) {
@@ -673,7 +692,7 @@ fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
             {
                 Ok(Spot::NeverRan)
             }
-            Some(_) => Err(e.to_string()),
+            Some(_) => Err(e),
             None if matches!(
                 e.kind(),
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
@@ -681,7 +700,7 @@ fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
             {
                 Ok(Spot::Unreachable)
             }
-            None => Err(e.to_string()),
+            None => Err(e),
         },
     }
 }
@@ -692,14 +711,23 @@ fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
 /// the place as it was, or as an earlier step that also never ran left it). Errors only when
 /// the step's data is nowhere to be found, or cannot be reached without following a link. It
 /// writes through `places` only: the folders the apply wrote in, never a link on the way.
-pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), String> {
-    let s = |e: io::Error| e.to_string();
+pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), StepError> {
+    undo(step, pid, places).map_err(|source| StepError {
+        path: step.place().to_path_buf(),
+        source,
+    })
+}
+
+fn undo(step: &Step, pid: u32, places: &mut Places) -> io::Result<()> {
     let (f, name) = match spot(places, step.place())? {
         Spot::NeverRan => return Ok(()),
         Spot::Open(f, name) => (Some(f), name),
         Spot::Unreachable => (None, OsStr::new("")),
     };
-    let missing_folder = |at: &Path| format!("the folder holding {} is missing", at.display());
+    let missing_folder = |at: &Path| {
+        let what = format!("the folder holding {} is missing", at.display());
+        io::Error::new(io::ErrorKind::NotFound, what)
+    };
     match (step, &f) {
         // Never made (the step failed, or never ran): nothing to undo, and no write to try —
         // the filesystem may be the one refusing writes.
@@ -708,17 +736,13 @@ pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), Strin
         (Step::MakeFolder { dir, .. }, Some(f)) => {
             let f = f.clone();
             places.tree.forget(dir);
-            undo_make_folder(&f, name).map_err(s)
+            undo_make_folder(&f, name)
         }
-        (Step::Make { link, .. }, Some(f)) if link.holds(f, name) => {
-            link.remove(f, name).map_err(s)
-        }
+        (Step::Make { link, .. }, Some(f)) if link.holds(f, name) => link.remove(f, name),
         (Step::Make { .. }, _) => Ok(()),
         (Step::Replace { at, from, to }, Some(f)) => undo_replace(f, at, name, pid, [from, to]),
         (Step::Replace { .. }, None) => Ok(()),
-        (Step::Remove { link, .. }, Some(f)) if link.absent(f, name) => {
-            link.make(f, name).map_err(s)
-        }
+        (Step::Remove { link, .. }, Some(f)) if link.absent(f, name) => link.make(f, name),
         (Step::Remove { .. }, Some(_)) => Ok(()),
         // A hard link's original is elsewhere: its name can only be put back in its folder.
         (
@@ -736,7 +760,7 @@ pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), Strin
         // Whether it was removed or left (not empty), a missing folder is made again.
         (Step::RemoveFolder { dir }, None) => Err(missing_folder(dir)),
         (Step::RemoveFolder { .. }, Some(f)) => match f.make_dir(name) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(s(e)),
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
             _ => Ok(()),
         },
     }
@@ -768,7 +792,7 @@ fn undo_replace(
     name: &OsStr,
     pid: u32,
     [from, to]: [&Shape; 2],
-) -> Result<(), String> {
+) -> io::Result<()> {
     let holds = |f: &platform::Folder, n: &OsStr| {
         if from.holds(f, n) {
             Holds::Old
@@ -786,7 +810,7 @@ fn undo_replace(
     if put_back || !to.holds(f, name) {
         return Ok(());
     }
-    let temp = from.make_temp(f, at, pid).map_err(|e| e.to_string())?;
+    let temp = from.make_temp(f, at, pid)?;
     let holds_to = |f: &platform::Folder, n: &OsStr| to.holds(f, n);
     let remove_to = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
     let remove_from = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
@@ -801,14 +825,14 @@ fn undo_replace(
     )
     .map(drop)
     .map_err(|e| match e {
-        NotReplaced::Changed(what) => what,
-        NotReplaced::Os(e) => e.to_string(),
+        NotReplaced::Changed(what) => io::Error::other(what),
+        NotReplaced::Os(e) => e,
     })
 }
 
 /// Moves back what a step moved (`here`: whether its first place holds something).
 /// rename(2) is atomic: both places holding something means it never ran.
-fn undo_move(places: &mut Places, from: &Path, to: &Path, here: bool) -> Result<(), String> {
+fn undo_move(places: &mut Places, from: &Path, to: &Path, here: bool) -> io::Result<()> {
     let there = match spot(places, to)? {
         Spot::Open(t, to_name) => t.entry(to_name).is_ok(),
         Spot::NeverRan | Spot::Unreachable => false,
@@ -816,13 +840,12 @@ fn undo_move(places: &mut Places, from: &Path, to: &Path, here: bool) -> Result<
     match (here, there) {
         (false, true) => {
             places.tree.forget(to);
-            move_path(places, to, from).map_err(|e| e.to_string())
+            move_path(places, to, from)
         }
         (true, _) => Ok(()),
-        (false, false) => Err(format!(
-            "neither {} nor {} exists",
-            from.display(),
-            to.display()
+        (false, false) => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("neither {} nor {} exists", from.display(), to.display()),
         )),
     }
 }
@@ -895,7 +918,7 @@ pub fn recover(
     };
     if !failures.is_empty() && !force {
         return Err(Error::NeedsRecover {
-            command: intent.command,
+            command: intent.command.to_string(),
             failures,
         });
     }
@@ -987,7 +1010,7 @@ mod tests {
             if new_in_place {
                 f.make_link(x, &new, Flavour::Dir).unwrap();
             }
-            assert_eq!(undo_aside(&f, &at, x, 7, holds, remove), Ok(true));
+            assert!(undo_aside(&f, &at, x, 7, holds, remove).unwrap());
             assert_eq!(text("x"), Some(old.clone()));
             assert!(matches!(f.read_link(&aside), ReadLink::Missing));
         }
@@ -996,10 +1019,10 @@ mod tests {
         f.make_link(&aside, &old, Flavour::Dir).unwrap();
         f.make_link(x, &dir.join("other"), Flavour::Dir).unwrap();
         let err = undo_aside(&f, &at, x, 7, holds, remove).unwrap_err();
-        assert!(err.contains("the old link is at"), "{err}");
+        assert!(err.to_string().contains("the old link is at"), "{err}");
         assert_eq!(text("x"), Some(dir.join("other")));
         // Nothing aside: an ordinary replacement's undo.
         remove(&f, &aside).unwrap();
-        assert_eq!(undo_aside(&f, &at, x, 7, holds, remove), Ok(false));
+        assert!(!undo_aside(&f, &at, x, 7, holds, remove).unwrap());
     }
 }

@@ -201,7 +201,7 @@ pub(super) fn run_with(
         from: staged.clone(),
         to: s.manifest_path.clone(),
     });
-    run_steps(&s, id, "add", steps, before_step).inspect_err(|_| {
+    run_steps(&s, id, records::Command::Add, steps, before_step).inspect_err(|_| {
         let _ = std::fs::remove_file(&staged);
     })?;
 
@@ -222,7 +222,7 @@ pub(super) fn run_with(
         id,
         parent: head.as_ref().map(|h| h.id),
         time: oplog::now(),
-        command: "add".into(),
+        command: records::Command::Add,
         manifest: s.manifest_path.clone(),
         manifest_hash: oplog::manifest_hash(new_text.as_bytes()),
         undoes: None,
@@ -471,7 +471,7 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
 fn run_steps(
     s: &Setup,
     id: u64,
-    command: &str,
+    command: records::Command,
     steps: Vec<Step>,
     before_step: &mut dyn FnMut(&Step) -> std::io::Result<()>,
 ) -> Result<(), Error> {
@@ -629,7 +629,7 @@ pub(super) fn undo(
         return Ok(EXIT_OK);
     }
     s.state.backup_store()?;
-    run_steps(&s, id, "undo", steps, &mut |_| Ok(()))?;
+    run_steps(&s, id, records::Command::Undo, steps, &mut |_| Ok(()))?;
     let old_text = std::fs::read(&s.manifest_path).unwrap_or_default();
     let moved: Vec<String> = added.moved.iter().map(|m| key(&m.at)).collect();
     let view: Vec<OwnedLink> = head
@@ -642,7 +642,7 @@ pub(super) fn undo(
         id,
         parent: Some(head.id),
         time: oplog::now(),
-        command: "undo".into(),
+        command: records::Command::Undo,
         manifest: s.manifest_path.clone(),
         manifest_hash: oplog::manifest_hash(&old_text),
         undoes: Some(target.id),

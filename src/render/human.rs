@@ -380,7 +380,7 @@ pub fn log(history: &[Operation], home: &Path) -> String {
     for op in history {
         let what = match op.undoes {
             Some(u) => format!("undo of {u}"),
-            None => op.command.clone(),
+            None => op.command.to_string(),
         };
         let _ = writeln!(
             out,

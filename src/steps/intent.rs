@@ -124,7 +124,7 @@ impl From<OldStep> for Step {
 struct OldIntent {
     op: u64,
     pid: u32,
-    command: String,
+    command: crate::records::Command,
     steps: Vec<OldStep>,
 }
 

@@ -120,7 +120,7 @@ fn the_intent_written_carries_its_format_version() {
     let intent_path = session.state.intent_path();
     let mut saved = None;
     let err = session
-        .apply("apply", None, &mut |_| {
+        .apply(linkfile::records::Command::Apply, None, &mut |_| {
             saved = Some(fs::read(&intent_path)?);
             Err(io::Error::other("stopped"))
         })

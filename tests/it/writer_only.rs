@@ -17,7 +17,7 @@ fn a_failed_apply_leaves_no_backup_store_behind() {
     let store = session.state.dir.join("backups");
     let mut seen = Vec::new();
     let err = session
-        .apply("apply", None, &mut |step| {
+        .apply(linkfile::records::Command::Apply, None, &mut |step| {
             seen.push(format!("{step:?}"));
             // Fails at the link, after the store and the backup were made.
             match seen.len() {
