@@ -234,7 +234,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
         // leave it alone. Another tool's link to the original is (claimed), as it is.
         .filter(|e| {
             e.want == Want::Link
-                && match e.action {
+                && match e.action() {
                     Action::Create | Action::Fix => true,
                     Action::Ok => e.owned.is_some() || e.claimed,
                     _ => false,
@@ -243,7 +243,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
         .map(|e| OwnedLink {
             at: e.desired.at.clone(),
             // A right link keeps the text it has (another tool's, when claimed).
-            text: match (e.action, e.current_text()) {
+            text: match (e.action(), e.current_text()) {
                 (Action::Ok, Some(now)) => now.to_path_buf(),
                 _ => e.desired.link_text.clone(),
             },
@@ -265,7 +265,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
 pub fn emptied(plan: &Plan) -> HashSet<PathBuf> {
     plan.entries
         .iter()
-        .filter(|e| e.action == Action::Remove && e.resolution != Some(Resolution::Restore))
+        .filter(|e| e.action() == Action::Remove && e.resolution() != Some(Resolution::Restore))
         .map(|e| e.desired.at.clone())
         .chain(plan.remove_folders.iter().cloned())
         .chain(plan.unfold.iter().map(|l| l.at.clone()))
@@ -294,7 +294,7 @@ pub fn restore_sources<'a>(wants: impl Iterator<Item = &'a Want>) -> HashSet<Pat
 fn vacated(plan: &Plan) -> HashSet<PathBuf> {
     plan.entries
         .iter()
-        .filter(|e| e.action == Action::Remove)
+        .filter(|e| e.action() == Action::Remove)
         .map(|e| e.desired.at.clone())
         .chain(plan.remove_folders.iter().cloned())
         .chain(plan.unfold.iter().map(|l| l.at.clone()))
@@ -308,11 +308,11 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     let entries: Vec<&Entry> = plan
         .entries
         .iter()
-        .filter(|e| matches!(e.action, Action::Create | Action::Fix | Action::Remove))
+        .filter(|e| matches!(e.action(), Action::Create | Action::Fix | Action::Remove))
         // A place an earlier restore takes its content from was planned as it will be then.
         .filter(|e| !sources.contains(&e.desired.at))
         // Below a place this plan empties, the observation was not made through it.
-        .filter(|e| e.action == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
+        .filter(|e| e.action() == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
         // A folder link put back where a folder linkfile made is removed first.
         .filter(|e| !plan.remove_folders.contains(&e.desired.at))
         .collect();
@@ -350,7 +350,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     // Adopt was planned into an original that is no link; it never writes through one.
     for e in plan.entries.iter() {
         let to = &e.desired.to;
-        if e.resolution == Some(Resolution::Adopt)
+        if e.resolution() == Some(Resolution::Adopt)
             && fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink())
         {
             return Err(Error::StalePlan {
@@ -375,7 +375,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
     let adopted: HashSet<&Path> = plan
         .entries
         .iter()
-        .filter_map(|e| match (&e.want, e.resolution) {
+        .filter_map(|e| match (&e.want, e.resolution()) {
             (_, Some(Resolution::Adopt)) => Some(e.desired.to.as_path()),
             (Want::Restore(b), _) if b.what == BackupKind::Original => Some(b.at.as_path()),
             _ => None,

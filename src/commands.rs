@@ -126,7 +126,7 @@ impl Session {
                 .plan
                 .entries
                 .iter()
-                .filter(|e| e.action == Action::Release)
+                .filter(|e| e.action() == Action::Release)
                 .filter_map(|e| e.owned.clone())
                 .collect(),
             added: None,

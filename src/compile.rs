@@ -10,7 +10,7 @@ use crate::apply::{Outcome, at_or_below_any, emptied};
 use crate::manifest::{EntryKind, LinkType};
 use crate::observe::Actual;
 use crate::oplog::{Backup, BackupKind, OwnedLink};
-use crate::plan::{Action, Entry, Plan, Resolution, Want};
+use crate::plan::{Action, Decision, Entry, Plan, Want};
 use crate::platform::Flavour;
 use crate::steps::{Shape, Step};
 
@@ -116,9 +116,10 @@ pub fn compile(plan: &Plan, given: &Given) -> Compiled {
     let (removals, rest): (Vec<&Entry>, Vec<&Entry>) = plan
         .entries
         .iter()
-        .partition(|e| e.action == Action::Remove);
-    let (restores, removals): (Vec<&Entry>, Vec<&Entry>) =
-        removals.into_iter().partition(|e| is_restore(e));
+        .partition(|e| e.action() == Action::Remove);
+    let (restores, removals): (Vec<&Entry>, Vec<&Entry>) = removals
+        .into_iter()
+        .partition(|e| e.decision == Decision::Restore);
     for e in removals {
         c.entry(e);
     }
@@ -141,17 +142,13 @@ pub fn compile(plan: &Plan, given: &Given) -> Compiled {
     c.out
 }
 
-fn is_restore(e: &Entry) -> bool {
-    e.action == Action::Remove && e.resolution == Some(Resolution::Restore)
-}
-
 /// Folders put back from the backup store (place, where stored): there, as stored, when later
 /// steps run.
 fn restored_folders(plan: &Plan) -> Vec<(PathBuf, PathBuf)> {
     plan.entries
         .iter()
         .filter_map(|e| match &e.want {
-            Want::Restore(b) if e.action == Action::Remove && b.what == BackupKind::Dir => {
+            Want::Restore(b) if e.action() == Action::Remove && b.what == BackupKind::Dir => {
                 Some((b.at.clone(), b.stored.clone()?))
             }
             _ => None,
@@ -159,10 +156,15 @@ fn restored_folders(plan: &Plan) -> Vec<(PathBuf, PathBuf)> {
         .collect()
 }
 
-/// The resolution an entry is compiled with: below a folder link unfolded before, a link is
+/// The decision an entry is compiled with: below a folder link unfolded before, a link is
 /// made in the real folder put in its place, with nothing in the way.
-fn resolution(e: &Entry) -> Option<Resolution> {
-    e.resolution.filter(|_| e.folder_link.is_none())
+fn decision(e: &Entry) -> Decision {
+    match e.decision {
+        Decision::Backup | Decision::Adopt | Decision::SameContent if e.folder_link.is_some() => {
+            Decision::Create
+        }
+        d => d,
+    }
 }
 
 /// Every folder whose existence [`compile`] may ask about: the caller looks at each (following
@@ -183,15 +185,15 @@ pub fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
 pub fn adopted_places(plan: &Plan) -> impl Iterator<Item = &Path> {
     plan.entries
         .iter()
-        .filter(|e| e.action == Action::Create && resolution(e) == Some(Resolution::Adopt))
+        .filter(|e| decision(e) == Decision::Adopt)
         .map(|e| e.desired.at.as_path())
 }
 
 /// Whether compiling `e` makes the folders missing above its place.
 fn needs_folders(e: &Entry) -> bool {
-    match (e.action, resolution(e)) {
-        (Action::Create, None) => true,
-        (Action::Remove, Some(Resolution::Restore)) => matches!(e.want, Want::Restore(_)),
+    match decision(e) {
+        Decision::Create => true,
+        Decision::Restore => matches!(e.want, Want::Restore(_)),
         _ => false,
     }
 }
@@ -246,35 +248,35 @@ impl Compiler<'_> {
     fn entry(&mut self, e: &Entry) {
         let d = &e.desired;
         let kind = Flavour::of(e.kind.unwrap_or(EntryKind::File), d.link_type);
-        match (e.action, resolution(e)) {
+        match decision(e) {
             // Taken over as it is: the record keeps its text, so that undo and unlink put back
             // what the other tool made.
-            (Action::Ok, _) if e.claimed => {
+            Decision::Ok if e.claimed => {
                 let text = e.current_text().map(Path::to_path_buf);
                 self.effect(Effect::Recorded(record(&d.at, BackupKind::Link, text)));
             }
-            (Action::Ok | Action::Conflict, _) => {}
-            (Action::Release, _) => self.effect(Effect::Released),
-            (Action::Create, None) => {
+            Decision::Ok | Decision::Conflict => {}
+            Decision::Release => self.effect(Effect::Released),
+            Decision::Create => {
                 self.folders
                     .missing(&d.at, d.dir_mode(), &mut self.out.steps);
                 self.make_link(e, kind);
             }
-            (Action::Create, Some(Resolution::Backup | Resolution::SameContent)) => {
+            Decision::Backup | Decision::SameContent => {
                 let b = self.backup(&d.at, backup_kind(&e.observed));
                 self.effect(Effect::BackedUp(b));
                 self.make_link(e, kind);
             }
-            (Action::Create, Some(Resolution::Adopt)) => self.adopt(e, kind),
-            (Action::Create, Some(Resolution::Restore)) => {}
-            (Action::Fix, _) => self.fix(e, kind),
-            (Action::Remove, Some(Resolution::Backup)) => {
+            Decision::Adopt => self.adopt(e, kind),
+            Decision::Fix => self.fix(e, kind),
+            Decision::RemoveToStore => {
                 let b = self.backup(&d.at, backup_kind(&e.observed));
                 self.effect(Effect::BackedUp(b));
             }
-            (Action::Remove, r) => {
+            Decision::Remove => self.remove(e, kind),
+            Decision::Restore => {
                 self.remove(e, kind);
-                if let (Some(Resolution::Restore), Want::Restore(b)) = (r, &e.want) {
+                if let Want::Restore(b) = &e.want {
                     self.restore(e, b, kind);
                 }
             }

@@ -201,6 +201,64 @@ pub enum Resolution {
     Restore,
 }
 
+/// What apply does with one place: one value, so that an action never comes with a resolution
+/// it cannot have. Shown (JSON, human) as its [`Action`] and [`Resolution`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Right already: nothing to do.
+    Ok,
+    /// Nothing in the way: the link is made.
+    Create,
+    /// What is in the way goes to the backup store, then the link is made.
+    Backup,
+    /// What is in the way goes into the repo as the original (the repo's version to the
+    /// backup store), then the link is made.
+    Adopt,
+    /// What is in the way has the original's bytes: it goes to the backup store, then the
+    /// link is made.
+    SameContent,
+    /// A wrong link is replaced.
+    Fix,
+    /// The link linkfile made is removed.
+    Remove,
+    /// What is there, changed since linkfile made it, goes to the backup store (undo, unlink
+    /// under `backup`).
+    RemoveToStore,
+    /// The link linkfile made (if there) is removed and a backup put back in its place.
+    Restore,
+    /// Something is in the way: nothing is done, and apply refuses.
+    Conflict,
+    /// No longer wanted and changed by the user: left as it is, no longer owned.
+    Release,
+}
+
+impl Decision {
+    /// The action it is shown as.
+    pub fn action(self) -> Action {
+        match self {
+            Decision::Ok => Action::Ok,
+            Decision::Create | Decision::Backup | Decision::Adopt | Decision::SameContent => {
+                Action::Create
+            }
+            Decision::Fix => Action::Fix,
+            Decision::Remove | Decision::RemoveToStore | Decision::Restore => Action::Remove,
+            Decision::Conflict => Action::Conflict,
+            Decision::Release => Action::Release,
+        }
+    }
+
+    /// How what is in the way is dealt with, if anything is.
+    pub fn resolution(self) -> Option<Resolution> {
+        match self {
+            Decision::Backup | Decision::RemoveToStore => Some(Resolution::Backup),
+            Decision::Adopt => Some(Resolution::Adopt),
+            Decision::SameContent => Some(Resolution::SameContent),
+            Decision::Restore => Some(Resolution::Restore),
+            _ => None,
+        }
+    }
+}
+
 impl Reason {
     /// The reason as written in JSON and in the human plan.
     pub fn as_str(self) -> &'static str {
@@ -235,12 +293,10 @@ pub struct Entry {
     pub want: Want,
     /// The link linkfile recorded making there, if any.
     pub owned: Option<OwnedLink>,
-    /// How something in the way is dealt with.
-    pub resolution: Option<Resolution>,
     /// What the original is, when it exists.
     pub kind: Option<EntryKind>,
     /// What apply will do.
-    pub action: Action,
+    pub decision: Decision,
     /// Why, for fixes and conflicts.
     pub reason: Option<Reason>,
     /// What was observed at the link's place; apply checks it still holds before writing.
@@ -260,6 +316,16 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// What apply will do, as shown.
+    pub fn action(&self) -> Action {
+        self.decision.action()
+    }
+
+    /// How something in the way is dealt with, if anything is.
+    pub fn resolution(&self) -> Option<Resolution> {
+        self.decision.resolution()
+    }
+
     /// The current text of the link in the way (for fixes).
     pub fn current_text(&self) -> Option<&Path> {
         match &self.observed {
@@ -318,7 +384,7 @@ impl Plan {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for e in &self.entries {
-            match e.action {
+            match e.action() {
                 Action::Ok => c.ok += 1,
                 Action::Create => c.create += 1,
                 Action::Fix => c.fix += 1,
@@ -375,27 +441,23 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (Actual::Link { text, .. }, true) => text.as_path(),
         _ => desired.link_text.as_path(),
     };
-    let (mut action, mut reason, mut resolution) = match (&want, &folder_link) {
+    let (mut decision, mut reason) = match (&want, &folder_link) {
         // Below a folder link nothing was looked at (it would be through the link): the place
         // is empty once the link is unfolded into a real folder, which only `backup` and
         // `adopt` do (a folder link is no content to adopt: it goes to the store).
         (Want::Link, Some(_)) => match (original, policy) {
-            (None, _) => (Action::Conflict, Some(Reason::OriginalMissing), None),
-            (Some(_), OnConflict::Fail) => (Action::Conflict, Some(Reason::ParentIsLink), None),
-            (Some(_), _) => (
-                Action::Create,
-                Some(Reason::ParentIsLink),
-                Some(Resolution::Backup),
-            ),
+            (None, _) => (Decision::Conflict, Some(Reason::OriginalMissing)),
+            (Some(_), OnConflict::Fail) => (Decision::Conflict, Some(Reason::ParentIsLink)),
+            (Some(_), _) => (Decision::Backup, Some(Reason::ParentIsLink)),
         },
         // An owned link beyond a folder link is not there as linkfile made it, and nothing is
         // removed or put back through the folder link: a dropped entry's place is released,
         // and undo and unlink stop on it.
-        (Want::Dropped, Some(_)) => (Action::Release, Some(Reason::ParentIsLink), None),
+        (Want::Dropped, Some(_)) => (Decision::Release, Some(Reason::ParentIsLink)),
         (Want::Nothing | Want::Restore(_), Some(_)) => {
-            (Action::Conflict, Some(Reason::ParentIsLink), None)
+            (Decision::Conflict, Some(Reason::ParentIsLink))
         }
-        (Want::Link, None) if is_original => (Action::Conflict, Some(Reason::SameFile), None),
+        (Want::Link, None) if is_original => (Decision::Conflict, Some(Reason::SameFile)),
         (Want::Link, None) => decide(
             original,
             wanted,
@@ -410,16 +472,19 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (Want::Dropped, None) => decide_prune(owned.as_ref(), &actual),
     };
     // A write that cannot be made is refused under every policy, before anything is written.
-    let obstacle =
-        obstacle.filter(|_| matches!(action, Action::Create | Action::Fix | Action::Remove));
+    let writes = matches!(
+        decision.action(),
+        Action::Create | Action::Fix | Action::Remove
+    );
+    let obstacle = obstacle.filter(|_| writes);
     if let Some(o) = &obstacle {
-        (action, reason, resolution) = (Action::Conflict, Some(o.reason()), None);
+        (decision, reason) = (Decision::Conflict, Some(o.reason()));
     }
-    let adopt_refused = adopt_refused.filter(|_| resolution == Some(Resolution::Adopt));
+    let adopt_refused = adopt_refused.filter(|_| decision == Decision::Adopt);
     if adopt_refused.is_some() {
-        (action, reason, resolution) = (Action::Conflict, Some(Reason::AdoptThroughLink), None);
+        (decision, reason) = (Decision::Conflict, Some(Reason::AdoptThroughLink));
     }
-    let hint = match (reason, resolution) {
+    let hint = match (reason, decision.resolution()) {
         (Some(Reason::ParentIsLink), None) => {
             folder_link.as_ref().map(|l| folder_link_hint(l, purpose))
         }
@@ -429,7 +494,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
             desired.to.shown()
         )),
         (_, Some(_)) => None,
-        _ if action == Action::Release => None,
+        _ if decision == Decision::Release => None,
         (Some(Reason::AdoptThroughLink), _) => adopt_refused,
         (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
         (Some(Reason::MountPoint), _) => Some(format!(
@@ -485,7 +550,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         _ => None,
     };
     let claimed = resolves
-        && action == Action::Ok
+        && decision == Decision::Ok
         && match &actual {
             Actual::Link { text, .. } => owned.as_ref().is_none_or(|o| o.text != *text),
             _ => false,
@@ -494,9 +559,8 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         desired,
         want,
         owned,
-        resolution,
         kind: original,
-        action,
+        decision,
         reason,
         observed: actual,
         diff,
@@ -532,7 +596,8 @@ fn folder_link_hint(l: &FolderLink, purpose: Purpose) -> String {
     }
 }
 
-type Decision = (Action, Option<Reason>, Option<Resolution>);
+/// A decision, and why (for fixes, conflicts and what is in the way).
+type Decided = (Decision, Option<Reason>);
 
 /// The decision table for a wanted link.
 fn decide(
@@ -543,43 +608,37 @@ fn decide(
     same_bytes: bool,
     link_type: LinkType,
     case: CaseRule,
-) -> Decision {
+) -> Decided {
     let hard = link_type == LinkType::Hardlink;
-    use Action::*;
+    use Decision::*;
     let Some(kind) = original else {
-        return (Conflict, Some(Reason::OriginalMissing), None);
+        return (Conflict, Some(Reason::OriginalMissing));
     };
     let in_the_way = |reason| match policy {
-        OnConflict::Fail => (Conflict, Some(reason), None),
-        OnConflict::Backup => (Create, Some(reason), Some(Resolution::Backup)),
-        OnConflict::Adopt => (Create, Some(reason), Some(Resolution::Adopt)),
+        OnConflict::Fail => (Conflict, Some(reason)),
+        OnConflict::Backup => (Backup, Some(reason)),
+        OnConflict::Adopt => (Adopt, Some(reason)),
     };
     match actual {
-        Actual::Missing => (Create, None, None),
-        Actual::MountPoint => (Conflict, Some(Reason::MountPoint), None),
-        Actual::HardLinked => (Ok, None, None),
-        Actual::OwnedHardLink if hard => (Fix, Some(Reason::WrongTarget), None),
-        Actual::OwnedHardLink => (Fix, Some(Reason::WrongType), None),
+        Actual::Missing => (Create, None),
+        Actual::MountPoint => (Conflict, Some(Reason::MountPoint)),
+        Actual::HardLinked => (Ok, None),
+        Actual::OwnedHardLink if hard => (Fix, Some(Reason::WrongTarget)),
+        Actual::OwnedHardLink => (Fix, Some(Reason::WrongType)),
         // A symlink where a hard link is wanted.
-        Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType), None),
+        Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType)),
         Actual::Link { text, flavour, .. } if platform::compare(text, wanted, case) => {
             match flavour {
-                Some(f) if *f != Flavour::of(kind, link_type) => {
-                    (Fix, Some(Reason::WrongType), None)
-                }
-                _ => (Ok, None, None),
+                Some(f) if *f != Flavour::of(kind, link_type) => (Fix, Some(Reason::WrongType)),
+                _ => (Ok, None),
             }
         }
         Actual::Link {
             target_exists: false,
             ..
-        } => (Fix, Some(Reason::Dangling), None),
-        Actual::Link { .. } => (Fix, Some(Reason::WrongTarget), None),
-        Actual::File if same_bytes => (
-            Create,
-            Some(Reason::FileInTheWay),
-            Some(Resolution::SameContent),
-        ),
+        } => (Fix, Some(Reason::Dangling)),
+        Actual::Link { .. } => (Fix, Some(Reason::WrongTarget)),
+        Actual::File if same_bytes => (SameContent, Some(Reason::FileInTheWay)),
         Actual::File if kind == EntryKind::File => in_the_way(Reason::FileInTheWay),
         Actual::Dir if kind == EntryKind::Dir => in_the_way(Reason::DirInTheWay),
         // Adopting a file as a folder's original (or the reverse) makes no sense; back it up.
@@ -589,12 +648,12 @@ fn decide(
             } else {
                 Reason::DirInTheWay
             };
-            (Conflict, Some(reason), None)
+            (Conflict, Some(reason))
         }
-        Actual::File => (Create, Some(Reason::FileInTheWay), Some(Resolution::Backup)),
-        Actual::Dir => (Create, Some(Reason::DirInTheWay), Some(Resolution::Backup)),
-        Actual::Other => (Conflict, Some(Reason::OtherInTheWay), None),
-        Actual::ParentIsFile(_) => (Conflict, Some(Reason::ParentIsFile), None),
+        Actual::File => (Backup, Some(Reason::FileInTheWay)),
+        Actual::Dir => (Backup, Some(Reason::DirInTheWay)),
+        Actual::Other => (Conflict, Some(Reason::OtherInTheWay)),
+        Actual::ParentIsFile(_) => (Conflict, Some(Reason::ParentIsFile)),
     }
 }
 
@@ -609,37 +668,35 @@ pub fn still_owned(owned: Option<&OwnedLink>, actual: &Actual) -> bool {
 
 /// A link linkfile owns that is no longer wanted: removed only while it is exactly what
 /// linkfile made.
-fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decision {
+fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decided {
     match (owned, actual) {
-        (_, Actual::Missing | Actual::ParentIsFile(_)) => (Action::Ok, None, None),
-        (_, Actual::MountPoint) => (Action::Conflict, Some(Reason::MountPoint), None),
-        _ if still_owned(owned, actual) => (Action::Remove, None, None),
-        (_, _) if policy == OnConflict::Backup => (
-            Action::Remove,
-            Some(Reason::ChangedSinceApplied),
-            Some(Resolution::Backup),
-        ),
-        _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
+        (_, Actual::Missing | Actual::ParentIsFile(_)) => (Decision::Ok, None),
+        (_, Actual::MountPoint) => (Decision::Conflict, Some(Reason::MountPoint)),
+        _ if still_owned(owned, actual) => (Decision::Remove, None),
+        (_, _) if policy == OnConflict::Backup => {
+            (Decision::RemoveToStore, Some(Reason::ChangedSinceApplied))
+        }
+        _ => (Decision::Conflict, Some(Reason::ChangedSinceApplied)),
     }
 }
 
 /// A backup to put back: over nothing, or over the link linkfile made there.
-fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
-    let restore = (Action::Remove, None, Some(Resolution::Restore));
+fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decided {
+    let restore = (Decision::Restore, None);
     match actual {
         Actual::Missing => restore,
         _ if still_owned(owned, actual) => restore,
-        _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
+        _ => (Decision::Conflict, Some(Reason::ChangedSinceApplied)),
     }
 }
 
 /// A link whose entry left the manifest: removed while it is what linkfile made; anything else
 /// there (a mount point included) is the user's now, left as it is under every policy.
-fn decide_prune(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
+fn decide_prune(owned: Option<&OwnedLink>, actual: &Actual) -> Decided {
     match actual {
-        Actual::Missing | Actual::ParentIsFile(_) => (Action::Ok, None, None),
-        _ if still_owned(owned, actual) => (Action::Remove, None, None),
-        _ => (Action::Release, Some(Reason::ChangedSinceApplied), None),
+        Actual::Missing | Actual::ParentIsFile(_) => (Decision::Ok, None),
+        _ if still_owned(owned, actual) => (Decision::Remove, None),
+        _ => (Decision::Release, Some(Reason::ChangedSinceApplied)),
     }
 }
 
@@ -690,7 +747,7 @@ pub fn plan_for(inputs: Vec<Input>, purpose: Purpose) -> Plan {
         .collect();
     let mut unfold: Vec<Arc<FolderLink>> = Vec::new();
     for e in &entries {
-        if let (Some(l), Action::Create) = (&e.folder_link, e.action)
+        if let (Some(l), Action::Create) = (&e.folder_link, e.action())
             && !unfold.iter().any(|u| u.at == l.at)
         {
             unfold.push(l.clone());
@@ -782,12 +839,12 @@ mod tests {
             i.folder_link = folder_link(into_repo);
             let p = plan(vec![i]);
             let e = &p.entries[0];
-            assert_eq!((e.action, e.reason, e.resolution), want, "{policy:?}");
-            assert_eq!(p.unfold.len(), usize::from(e.action == Create));
+            assert_eq!((e.action(), e.reason, e.resolution()), want, "{policy:?}");
+            assert_eq!(p.unfold.len(), usize::from(e.action() == Create));
             let hint = e.hint.clone().unwrap_or_default();
             assert_eq!(
                 hint.contains("inside this repo"),
-                into_repo && e.action == Conflict,
+                into_repo && e.action() == Conflict,
                 "{hint}"
             );
         }
@@ -811,7 +868,10 @@ mod tests {
         });
         i.folder_link = folder_link(true);
         let e = &plan_for(vec![i], Purpose::Undo).entries[0];
-        assert_eq!((e.action, e.reason), (Conflict, Some(Reason::ParentIsLink)));
+        assert_eq!(
+            (e.action(), e.reason),
+            (Conflict, Some(Reason::ParentIsLink))
+        );
         let hint = e.hint.as_ref().unwrap();
         assert!(hint.contains("then run `linkfile undo` again"), "{hint}");
         assert!(!hint.contains("--on-conflict"), "{hint}");
@@ -826,7 +886,7 @@ mod tests {
             i.is_original = true;
             let e = &plan(vec![i]).entries[0];
             assert_eq!(
-                (e.action, e.reason, e.resolution),
+                (e.action(), e.reason, e.resolution()),
                 (Action::Conflict, Some(Reason::SameFile), None)
             );
         }
@@ -857,7 +917,7 @@ mod tests {
             let mut i = input(dir, actual);
             i.desired.link_type = LinkType::Junction;
             let e = plan_one(i);
-            (e.action, e.reason)
+            (e.action(), e.reason)
         };
         assert_eq!(want_junction(junction("/r/vim/vimrc")), (Ok, None));
         // A directory symlink with the same text is not the junction asked for.
@@ -871,7 +931,7 @@ mod tests {
         );
         // And a junction is not the directory symlink asked for.
         let e = plan_one(input(dir, junction("/r/vim/vimrc")));
-        assert_eq!((e.action, e.reason), (Fix, Some(Reason::WrongType)));
+        assert_eq!((e.action(), e.reason), (Fix, Some(Reason::WrongType)));
     }
 
     #[test]
@@ -881,12 +941,12 @@ mod tests {
             let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
             i.policy = policy;
             let e = plan_one(i);
-            assert_eq!((e.action, e.reason), (Conflict, Some(Reason::MountPoint)));
+            assert_eq!((e.action(), e.reason), (Conflict, Some(Reason::MountPoint)));
             assert!(e.hint.unwrap().contains("mount"));
             // Nor when pruning a link linkfile owned there.
             let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
             (i.want, i.owned, i.policy) = (Want::Nothing, owned("/r/vim/vimrc"), policy);
-            assert_eq!(plan_one(i).action, Conflict);
+            assert_eq!(plan_one(i).action(), Conflict);
         }
     }
 
@@ -925,7 +985,7 @@ mod tests {
                 i.obstacle = Some(Box::new(obstacle.clone()));
                 let e = plan_one(i);
                 assert_eq!(
-                    (e.action, e.reason, e.resolution),
+                    (e.action(), e.reason, e.resolution()),
                     (Conflict, Some(reason), None)
                 );
                 assert!(e.hint.as_ref().unwrap().contains(hint), "{:?}", e.hint);
@@ -933,7 +993,7 @@ mod tests {
             // A link that is already right needs no write.
             let mut i = input(Some(EntryKind::File), link("/r/vim/vimrc", true, None));
             i.obstacle = Some(Box::new(obstacle.clone()));
-            assert_eq!(plan_one(i).action, Ok);
+            assert_eq!(plan_one(i).action(), Ok);
         }
     }
 
@@ -1003,7 +1063,7 @@ mod tests {
         for (original, actual, action, reason) in cases {
             let e = plan_one(input(original, actual.clone()));
             assert_eq!(
-                (e.action, e.reason),
+                (e.action(), e.reason),
                 (action, reason),
                 "{original:?} {actual:?}"
             );
@@ -1062,7 +1122,7 @@ mod tests {
             i.same_bytes = same_bytes;
             let e = plan_one(i);
             assert_eq!(
-                (e.action, e.resolution),
+                (e.action(), e.resolution()),
                 (action, resolution),
                 "{policy:?} {kind:?} {actual:?} {same_bytes}"
             );
@@ -1146,7 +1206,7 @@ mod tests {
             i.policy = policy;
             let e = plan_one(i);
             assert_eq!(
-                (e.action, e.resolution),
+                (e.action(), e.resolution()),
                 (action, resolution),
                 "{want:?} {actual:?}"
             );
@@ -1235,12 +1295,12 @@ mod tests {
             (i.policy, i.same_bytes, i.adopt_refused) = (policy, same_bytes, refused.clone());
             let e = plan_one(i);
             assert_eq!(
-                (e.action, e.reason),
+                (e.action(), e.reason),
                 (action, reason),
                 "{policy:?} {kind:?} {actual:?}"
             );
             if e.reason == Some(Reason::AdoptThroughLink) {
-                assert_eq!((e.resolution, e.hint.as_deref()), (None, Some("no")));
+                assert_eq!((e.resolution(), e.hint.as_deref()), (None, Some("no")));
             }
         }
     }
@@ -1304,7 +1364,7 @@ mod tests {
                 i.obstacle = Some(Box::new(Obstacle::CrossVolume)).filter(|_| action != Remove);
                 let e = plan_one(i);
                 assert_eq!(
-                    (e.action, e.reason, e.resolution, e.hint.is_some()),
+                    (e.action(), e.reason, e.resolution(), e.hint.is_some()),
                     (action, reason, None, false),
                     "{actual:?} {policy:?}"
                 );
@@ -1358,7 +1418,7 @@ mod tests {
                 LinkType::Symlink,
                 case,
             );
-            (d.0, d.1)
+            (d.0.action(), d.1)
         };
         for text in [
             r"C:\Users\me\dotfiles\nvim",
@@ -1388,5 +1448,32 @@ mod tests {
             decide_as(&other, CaseRule::Windows),
             (Action::Fix, Some(Reason::WrongTarget))
         );
+    }
+}
+
+#[cfg(test)]
+mod decision_tests {
+    use super::{Action, Decision, Resolution};
+
+    /// Each decision is shown (JSON, human) as the action and resolution it always was.
+    #[test]
+    fn each_decision_is_shown_as_its_action_and_resolution() {
+        use Decision::*;
+        let table = [
+            (Ok, Action::Ok, None),
+            (Create, Action::Create, None),
+            (Backup, Action::Create, Some(Resolution::Backup)),
+            (Adopt, Action::Create, Some(Resolution::Adopt)),
+            (SameContent, Action::Create, Some(Resolution::SameContent)),
+            (Fix, Action::Fix, None),
+            (Remove, Action::Remove, None),
+            (RemoveToStore, Action::Remove, Some(Resolution::Backup)),
+            (Restore, Action::Remove, Some(Resolution::Restore)),
+            (Conflict, Action::Conflict, None),
+            (Release, Action::Release, None),
+        ];
+        for (d, action, resolution) in table {
+            assert_eq!((d.action(), d.resolution()), (action, resolution), "{d:?}");
+        }
     }
 }

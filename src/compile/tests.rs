@@ -13,8 +13,8 @@ fn p(s: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The entry for `~/.NAME` → `/r/NAME`, a symlink, taking `action`.
-fn entry(name: &str, action: Action, resolution: Option<Resolution>, observed: Actual) -> Entry {
+/// The entry for `~/.NAME` → `/r/NAME`, a symlink, decided so.
+fn entry(name: &str, decision: Decision, observed: Actual) -> Entry {
     let (at, to) = (p(&format!("/h/.{name}")), p(&format!("/r/{name}")));
     Entry {
         desired: Desired {
@@ -31,9 +31,8 @@ fn entry(name: &str, action: Action, resolution: Option<Resolution>, observed: A
         },
         want: Want::Link,
         owned: None,
-        resolution,
         kind: Some(EntryKind::File),
-        action,
+        decision,
         reason: None,
         observed,
         diff: None,
@@ -145,7 +144,7 @@ fn check(table: Vec<(&str, Plan, Vec<Step>, [usize; 7])>) {
 
 #[test]
 fn links_are_made_with_the_folders_missing_above_them() {
-    use Action::*;
+    use Decision::*;
     let deep = |mut e: Entry| {
         e.desired.at = p("/h/.config/nvim/x");
         e
@@ -153,13 +152,13 @@ fn links_are_made_with_the_folders_missing_above_them() {
     check(vec![
         (
             "create",
-            plan(vec![entry("x", Create, None, Actual::Missing)]),
+            plan(vec![entry("x", Create, Actual::Missing)]),
             vec![make("/h/.x", sym("/r/x"))],
             [1, 0, 0, 0, 0, 0, 0],
         ),
         (
             "create a hard link",
-            plan(vec![hard(entry("x", Create, None, Actual::Missing))]),
+            plan(vec![hard(entry("x", Create, Actual::Missing))]),
             vec![make(
                 "/h/.x",
                 Shape::HardLink {
@@ -171,8 +170,8 @@ fn links_are_made_with_the_folders_missing_above_them() {
         (
             "create with folders made, each once",
             plan(vec![
-                deep(entry("x", Create, None, Actual::Missing)),
-                deep(entry("x", Create, None, Actual::Missing)),
+                deep(entry("x", Create, Actual::Missing)),
+                deep(entry("x", Create, Actual::Missing)),
             ]),
             vec![
                 mkdir("/h/.config"),
@@ -184,19 +183,19 @@ fn links_are_made_with_the_folders_missing_above_them() {
         ),
         (
             "right already",
-            plan(vec![entry("x", Ok, None, link("/r/x"))]),
+            plan(vec![entry("x", Decision::Ok, link("/r/x"))]),
             vec![],
             [0; 7],
         ),
         (
             "conflict",
-            plan(vec![entry("x", Conflict, None, Actual::File)]),
+            plan(vec![entry("x", Conflict, Actual::File)]),
             vec![],
             [0; 7],
         ),
         (
             "release",
-            plan(vec![entry("x", Release, None, link("/mine"))]),
+            plan(vec![entry("x", Release, link("/mine"))]),
             vec![],
             [0, 0, 0, 0, 0, 0, 1],
         ),
@@ -205,7 +204,7 @@ fn links_are_made_with_the_folders_missing_above_them() {
 
 #[test]
 fn wrong_links_are_replaced_as_the_shape_they_are() {
-    use Action::*;
+    use Decision::*;
     let replace = |from: Shape, to: Shape| Step::Replace {
         at: p("/h/.x"),
         from,
@@ -215,30 +214,26 @@ fn wrong_links_are_replaced_as_the_shape_they_are() {
     check(vec![
         (
             "fix a link linkfile made",
-            plan(vec![owned(
-                entry("x", Fix, None, link("/old")),
-                "/old",
-                false,
-            )]),
+            plan(vec![owned(entry("x", Fix, link("/old")), "/old", false)]),
             vec![replace(sym("/old"), sym("/r/x"))],
             [0, 1, 0, 0, 0, 0, 0],
         ),
         (
             "fix another's link",
-            plan(vec![entry("x", Fix, None, link("/theirs"))]),
+            plan(vec![entry("x", Fix, link("/theirs"))]),
             vec![replace(sym("/theirs"), sym("/r/x"))],
             [0, 1, 0, 0, 0, 0, 0],
         ),
         (
             "a symlink becomes a hard link",
-            plan(vec![hard(entry("x", Fix, None, link("/r/x")))]),
+            plan(vec![hard(entry("x", Fix, link("/r/x")))]),
             vec![replace(sym("/r/x"), hard_to("/r/x"))],
             [0, 1, 0, 0, 0, 0, 0],
         ),
         (
             "a hard link linkfile made, to another original",
             plan(vec![owned(
-                hard(entry("x", Fix, None, Actual::OwnedHardLink)),
+                hard(entry("x", Fix, Actual::OwnedHardLink)),
                 "/r/old",
                 true,
             )]),
@@ -247,7 +242,7 @@ fn wrong_links_are_replaced_as_the_shape_they_are() {
         ),
     ]);
     // Another's link replaced is kept in the record by its text; linkfile's own is not.
-    let theirs = compiled(&plan(vec![entry("x", Fix, None, link("/theirs"))]));
+    let theirs = compiled(&plan(vec![entry("x", Fix, link("/theirs"))]));
     let backups = theirs.outcome(1).backups;
     assert_eq!(backups.len(), 1);
     assert_eq!(
@@ -255,24 +250,20 @@ fn wrong_links_are_replaced_as_the_shape_they_are() {
         (BackupKind::Link, None)
     );
     assert_eq!(backups[0].text, Some(p("/theirs")));
-    let ours = owned(entry("x", Fix, None, link("/old")), "/old", false);
+    let ours = owned(entry("x", Fix, link("/old")), "/old", false);
     assert!(compiled(&plan(vec![ours])).outcome(1).backups.is_empty());
 }
 
 #[test]
 fn links_removed_and_backups_put_back() {
-    use Action::*;
+    use Decision::*;
     let remove = |link: Shape| Step::Remove {
         at: p("/h/.x"),
         link,
     };
     let restoring = |stored: Option<&str>, text: Option<&str>| {
-        let mut e = owned(
-            entry("x", Remove, Some(Resolution::Restore), link("/r/x")),
-            "/r/x",
-            false,
-        );
-        e.want = Want::Restore(Backup {
+        let mut e = owned(entry("x", Restore, link("/r/x")), "/r/x", false);
+        e.want = Want::Restore(crate::oplog::Backup {
             stored: stored.map(p),
             ..record(Path::new("/h/.x"), BackupKind::File, text.map(p))
         });
@@ -281,18 +272,14 @@ fn links_removed_and_backups_put_back() {
     check(vec![
         (
             "remove",
-            plan(vec![owned(
-                entry("x", Remove, None, link("/r/x")),
-                "/r/x",
-                false,
-            )]),
+            plan(vec![owned(entry("x", Remove, link("/r/x")), "/r/x", false)]),
             vec![remove(sym("/r/x"))],
             [0, 0, 1, 0, 0, 0, 0],
         ),
         (
             "remove a hard link",
             plan(vec![owned(
-                entry("x", Remove, None, Actual::HardLinked),
+                entry("x", Remove, Actual::HardLinked),
                 "/r/x",
                 true,
             )]),
@@ -315,12 +302,7 @@ fn links_removed_and_backups_put_back() {
         ),
         (
             "a place under backup when removing",
-            plan(vec![entry(
-                "x",
-                Remove,
-                Some(Resolution::Backup),
-                Actual::File,
-            )]),
+            plan(vec![entry("x", RemoveToStore, Actual::File)]),
             vec![
                 mkdir("/s/backups/00000007-1"),
                 mv("/h/.x", "/s/backups/00000007-1/.x"),
@@ -332,17 +314,12 @@ fn links_removed_and_backups_put_back() {
 
 #[test]
 fn what_is_in_the_way_is_backed_up_or_adopted_first() {
-    use Action::*;
+    use Decision::*;
     let store1 = "/s/backups/00000007-1";
     check(vec![
         (
             "backup",
-            plan(vec![entry(
-                "x",
-                Create,
-                Some(Resolution::Backup),
-                Actual::File,
-            )]),
+            plan(vec![entry("x", Backup, Actual::File)]),
             vec![
                 mkdir(store1),
                 mv("/h/.x", "/s/backups/00000007-1/.x"),
@@ -352,12 +329,7 @@ fn what_is_in_the_way_is_backed_up_or_adopted_first() {
         ),
         (
             "same content",
-            plan(vec![entry(
-                "x",
-                Create,
-                Some(Resolution::SameContent),
-                Actual::File,
-            )]),
+            plan(vec![entry("x", SameContent, Actual::File)]),
             vec![
                 mkdir(store1),
                 mv("/h/.x", "/s/backups/00000007-1/.x"),
@@ -367,12 +339,7 @@ fn what_is_in_the_way_is_backed_up_or_adopted_first() {
         ),
         (
             "adopt",
-            plan(vec![entry(
-                "x",
-                Create,
-                Some(Resolution::Adopt),
-                Actual::File,
-            )]),
+            plan(vec![entry("x", Adopt, Actual::File)]),
             vec![
                 mkdir(store1),
                 mv("/r/x", "/s/backups/00000007-1/x"),
@@ -382,20 +349,15 @@ fn what_is_in_the_way_is_backed_up_or_adopted_first() {
             [1, 0, 0, 1, 0, 0, 0],
         ),
     ]);
-    let adopt = compiled(&plan(vec![entry(
-        "x",
-        Create,
-        Some(Resolution::Adopt),
-        Actual::File,
-    )]));
+    let adopt = compiled(&plan(vec![entry("x", Adopt, Actual::File)]));
     let b = &adopt.outcome(4).backups[0];
     assert_eq!(b.what, BackupKind::Original);
     assert_eq!(b.adopted_from, Some(p("/h/.x")));
     assert_eq!(b.adopted_fingerprint.as_deref(), Some("fp"));
     // A folder in the way is stored as a folder; each backup gets a folder of its own.
     let two = compiled(&plan(vec![
-        entry("x", Create, Some(Resolution::Backup), Actual::Dir),
-        entry("y", Create, Some(Resolution::Backup), Actual::File),
+        entry("x", Backup, Actual::Dir),
+        entry("y", Backup, Actual::File),
     ]));
     let kinds: Vec<_> = two
         .outcome(6)
@@ -414,8 +376,8 @@ fn what_is_in_the_way_is_backed_up_or_adopted_first() {
 
 #[test]
 fn removals_come_first_then_folders_removed_then_folder_links_unfolded() {
-    use Action::*;
-    let mut unfolded = entry("x", Create, Some(Resolution::Backup), Actual::Missing);
+    use Decision::*;
+    let mut unfolded = entry("x", Backup, Actual::Missing);
     unfolded.desired.at = p("/h/.config/x");
     let folder_link = Arc::new(FolderLink {
         at: p("/h/.config"),
@@ -423,11 +385,7 @@ fn removals_come_first_then_folders_removed_then_folder_links_unfolded() {
         into_repo: true,
     });
     unfolded.folder_link = Some(folder_link.clone());
-    let gone = owned(
-        entry("gone", Remove, None, link("/r/gone")),
-        "/r/gone",
-        false,
-    );
+    let gone = owned(entry("gone", Remove, link("/r/gone")), "/r/gone", false);
     let mut plan = plan(vec![unfolded, gone]);
     plan.unfold = vec![folder_link];
     plan.remove_folders = vec![p("/h/.old")];
@@ -462,7 +420,7 @@ fn removals_come_first_then_folders_removed_then_folder_links_unfolded() {
 
 #[test]
 fn a_link_taken_over_is_recorded_without_a_step() {
-    let mut e = entry("x", Action::Ok, None, link("/other/x"));
+    let mut e = entry("x", Decision::Ok, link("/other/x"));
     e.claimed = true;
     let c = compiled(&plan(vec![e]));
     assert!(c.steps.is_empty());
@@ -475,10 +433,10 @@ fn a_link_taken_over_is_recorded_without_a_step() {
 
 #[test]
 fn a_missing_backup_store_is_made_by_the_first_backup_only() {
-    use Action::*;
+    use Decision::*;
     let plan = plan(vec![
-        entry("x", Create, Some(Resolution::Backup), Actual::File),
-        entry("y", Remove, Some(Resolution::Backup), Actual::File),
+        entry("x", Backup, Actual::File),
+        entry("y", RemoveToStore, Actual::File),
     ]);
     let c = compiled_with(&plan, &["/", "/h", "/r", "/s"]);
     assert_eq!(

@@ -106,7 +106,11 @@ impl View<'_> {
     /// operation refuses.
     pub fn conflicts(&self, plan: &Plan) -> String {
         let mut out = String::new();
-        for e in plan.entries.iter().filter(|e| e.action == Action::Conflict) {
+        for e in plan
+            .entries
+            .iter()
+            .filter(|e| e.action() == Action::Conflict)
+        {
             self.entry_lines(&mut out, e, false);
         }
         out
@@ -114,7 +118,7 @@ impl View<'_> {
 
     fn entry_lines(&self, out: &mut String, e: &Entry, with_diff: bool) {
         let s = &self.style;
-        let (sign, colour) = match e.action {
+        let (sign, colour) = match e.action() {
             Action::Ok if !self.verbose => return,
             Action::Ok => ("=", "2"),
             Action::Create => ("+", "32"),
@@ -142,11 +146,11 @@ impl View<'_> {
         if s.color {
             out.push_str("\x1b[0m");
         }
-        if e.action == Action::Release {
+        if e.action() == Action::Release {
             out.push_str("  (released: changed since linkfile made it; left as it is)");
-        } else if e.reason.is_some() || e.resolution.is_some() {
+        } else if e.reason.is_some() || e.resolution().is_some() {
             out.push_str(&self.detail(e));
-        } else if let (Action::Ok, Some(now)) = (e.action, e.current_text())
+        } else if let (Action::Ok, Some(now)) = (e.action(), e.current_text())
             && now != e.desired.link_text
         {
             // Another tool's link to the original (shown with -v only).
@@ -157,12 +161,12 @@ impl View<'_> {
         }
         out.push('\n');
         if let Some(why) = d.fell_back()
-            && !matches!(e.action, Action::Remove | Action::Release)
+            && !matches!(e.action(), Action::Remove | Action::Release)
         {
             let _ = writeln!(out, "      {}: {why}", s.hint("fallback"));
         }
         if let Some(warning) = d.warning()
-            && !matches!(e.action, Action::Remove | Action::Release)
+            && !matches!(e.action(), Action::Remove | Action::Release)
         {
             let _ = writeln!(out, "      {}: {warning}", s.hint("warning"));
         }
@@ -171,7 +175,7 @@ impl View<'_> {
         }
         if d.dir_mode().is_some()
             && !crate::platform::FOLDER_MODES
-            && matches!(e.action, Action::Create | Action::Fix)
+            && matches!(e.action(), Action::Create | Action::Fix)
         {
             let _ = writeln!(
                 out,
@@ -246,7 +250,7 @@ impl View<'_> {
     }
 
     fn detail(&self, e: &Entry) -> String {
-        let resolution = match (e.resolution, &e.want) {
+        let resolution = match (e.resolution(), &e.want) {
             (Some(Resolution::Backup), _) if e.folder_link.is_some() => {
                 Some("made in the unfolded folder".to_string())
             }
@@ -266,7 +270,7 @@ impl View<'_> {
             _ => None,
         };
         let reason = match (e.reason, e.current_text()) {
-            (Some(r), Some(now)) if e.action == Action::Fix => {
+            (Some(r), Some(now)) if e.action() == Action::Fix => {
                 Some(format!("{}: now -> {}", r.as_str(), now.shown()))
             }
             (Some(r), _) => Some(r.as_str().to_string()),
