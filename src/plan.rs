@@ -441,36 +441,18 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (Actual::Link { text, .. }, true) => text.as_path(),
         _ => desired.link_text.as_path(),
     };
-    let (mut decision, mut reason) = match (&want, &folder_link) {
-        // Below a folder link nothing was looked at (it would be through the link): the place
-        // is empty once the link is unfolded into a real folder, which only `backup` and
-        // `adopt` do (a folder link is no content to adopt: it goes to the store).
-        (Want::Link, Some(_)) => match (original, policy) {
-            (None, _) => (Decision::Conflict, Some(Reason::OriginalMissing)),
-            (Some(_), OnConflict::Fail) => (Decision::Conflict, Some(Reason::ParentIsLink)),
-            (Some(_), _) => (Decision::Backup, Some(Reason::ParentIsLink)),
-        },
-        // An owned link beyond a folder link is not there as linkfile made it, and nothing is
-        // removed or put back through the folder link: a dropped entry's place is released,
-        // and undo and unlink stop on it.
-        (Want::Dropped, Some(_)) => (Decision::Release, Some(Reason::ParentIsLink)),
-        (Want::Nothing | Want::Restore(_), Some(_)) => {
-            (Decision::Conflict, Some(Reason::ParentIsLink))
-        }
-        (Want::Link, None) if is_original => (Decision::Conflict, Some(Reason::SameFile)),
-        (Want::Link, None) => decide(
-            original,
-            wanted,
-            &actual,
-            policy,
-            same_bytes,
-            desired.link_type,
-            CaseRule::current(),
-        ),
-        (Want::Nothing, None) => decide_removal(owned.as_ref(), &actual, policy),
-        (Want::Restore(_), None) => decide_restore(owned.as_ref(), &actual),
-        (Want::Dropped, None) => decide_prune(owned.as_ref(), &actual),
-    };
+    let (mut decision, mut reason) = decide_place(&Seen {
+        want: &want,
+        folder_link: folder_link.as_ref(),
+        owned: owned.as_ref(),
+        actual: &actual,
+        original,
+        policy,
+        same_bytes,
+        is_original,
+        wanted,
+        link_type: desired.link_type,
+    });
     // A write that cannot be made is refused under every policy, before anything is written.
     let writes = matches!(
         decision.action(),
@@ -484,71 +466,18 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     if adopt_refused.is_some() {
         (decision, reason) = (Decision::Conflict, Some(Reason::AdoptThroughLink));
     }
-    let hint = match (reason, decision.resolution()) {
-        (Some(Reason::ParentIsLink), None) => {
-            folder_link.as_ref().map(|l| folder_link_hint(l, purpose))
-        }
-        (Some(Reason::SameFile), _) => Some(format!(
-            "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
-            desired.at.shown(),
-            desired.to.shown()
-        )),
-        (_, Some(_)) => None,
-        _ if decision == Decision::Release => None,
-        (Some(Reason::AdoptThroughLink), _) => adopt_refused,
-        (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
-        (Some(Reason::MountPoint), _) => Some(format!(
-            "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
-            desired.at.shown()
-        )),
-        (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
-        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
-            if purpose != Purpose::Apply =>
-        {
-            Some(format!(
-                "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
-                desired.at.shown(),
-                purpose.command()
-            ))
-        }
-        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
-            Some(format!(
-                "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
-                desired.at.shown(),
-                desired.to.shown()
-            ))
-        }
-        (Some(Reason::ParentIsFile), _) => match &actual {
-            Actual::ParentIsFile(p) => Some(format!(
-                "{} is a file, so nothing can be made inside it; move it away or change `at`",
-                p.shown()
-            )),
-            _ => None,
+    let hint = hint(
+        (decision, reason),
+        HintFacts {
+            desired: &desired,
+            actual: &actual,
+            folder_link: folder_link.as_deref(),
+            obstacle: obstacle.as_deref(),
+            adopt_refused,
+            purpose,
         },
-        (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
-            "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
-            desired.at.shown(),
-            purpose.command()
-        )),
-        (Some(Reason::ChangedSinceApplied), _) => Some(format!(
-            "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
-            desired.at.shown()
-        )),
-        _ => None,
-    };
-    let diff = match (reason, texts) {
-        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => Some(
-            similar::TextDiff::from_lines(&there, &original)
-                .unified_diff()
-                .context_radius(3)
-                .header(
-                    &desired.at.shown().to_string(),
-                    &desired.to.shown().to_string(),
-                )
-                .to_string(),
-        ),
-        _ => None,
-    };
+    );
+    let diff = diff(reason, texts, same_bytes, &desired);
     let claimed = resolves
         && decision == Decision::Ok
         && match &actual {
@@ -568,6 +497,158 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         folder_link,
         claimed,
         undiffable: undiffable.filter(|_| reason == Some(Reason::FileInTheWay) && !same_bytes),
+    }
+}
+
+/// What is wanted at a place and what is there, for deciding.
+struct Seen<'a> {
+    want: &'a Want,
+    folder_link: Option<&'a Arc<FolderLink>>,
+    owned: Option<&'a OwnedLink>,
+    actual: &'a Actual,
+    original: Option<EntryKind>,
+    policy: OnConflict,
+    same_bytes: bool,
+    is_original: bool,
+    /// The text that is right there (the wanted one, or another tool's that resolves to it).
+    wanted: &'a Path,
+    link_type: LinkType,
+}
+
+/// The decision for a place, before obstacles and refused adoptions are weighed.
+fn decide_place(seen: &Seen) -> Decided {
+    let Seen {
+        want,
+        folder_link,
+        owned,
+        actual,
+        original,
+        policy,
+        same_bytes,
+        is_original,
+        wanted,
+        link_type,
+    } = *seen;
+    match (want, folder_link) {
+        // Below a folder link nothing was looked at (it would be through the link): the place
+        // is empty once the link is unfolded into a real folder, which only `backup` and
+        // `adopt` do (a folder link is no content to adopt: it goes to the store).
+        (Want::Link, Some(_)) => match (original, policy) {
+            (None, _) => (Decision::Conflict, Some(Reason::OriginalMissing)),
+            (Some(_), OnConflict::Fail) => (Decision::Conflict, Some(Reason::ParentIsLink)),
+            (Some(_), _) => (Decision::Backup, Some(Reason::ParentIsLink)),
+        },
+        // An owned link beyond a folder link is not there as linkfile made it, and nothing is
+        // removed or put back through the folder link: a dropped entry's place is released,
+        // and undo and unlink stop on it.
+        (Want::Dropped, Some(_)) => (Decision::Release, Some(Reason::ParentIsLink)),
+        (Want::Nothing | Want::Restore(_), Some(_)) => {
+            (Decision::Conflict, Some(Reason::ParentIsLink))
+        }
+        (Want::Link, None) if is_original => (Decision::Conflict, Some(Reason::SameFile)),
+        (Want::Link, None) => decide(
+            original,
+            wanted,
+            actual,
+            policy,
+            same_bytes,
+            link_type,
+            CaseRule::current(),
+        ),
+        (Want::Nothing, None) => decide_removal(owned, actual, policy),
+        (Want::Restore(_), None) => decide_restore(owned, actual),
+        (Want::Dropped, None) => decide_prune(owned, actual),
+    }
+}
+
+/// What a hint is made from.
+struct HintFacts<'a> {
+    desired: &'a Desired,
+    actual: &'a Actual,
+    folder_link: Option<&'a FolderLink>,
+    obstacle: Option<&'a Obstacle>,
+    adopt_refused: Option<String>,
+    purpose: Purpose,
+}
+
+/// What the user can do about a place decided so.
+fn hint((decision, reason): Decided, facts: HintFacts) -> Option<String> {
+    let HintFacts {
+        desired: d,
+        actual,
+        folder_link,
+        obstacle,
+        adopt_refused,
+        purpose,
+    } = facts;
+    match (reason, decision.resolution()) {
+        (Some(Reason::ParentIsLink), None) => folder_link.map(|l| folder_link_hint(l, purpose)),
+        (Some(Reason::SameFile), _) => Some(format!(
+            "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
+            d.at.shown(),
+            d.to.shown()
+        )),
+        (_, Some(_)) => None,
+        _ if decision == Decision::Release => None,
+        (Some(Reason::AdoptThroughLink), _) => adopt_refused,
+        (_, None) if obstacle.is_some() => obstacle.map(|o| o.hint(d)),
+        (Some(Reason::MountPoint), _) => Some(format!(
+            "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
+            d.at.shown()
+        )),
+        (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(d, actual)),
+        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
+            if purpose != Purpose::Apply =>
+        {
+            Some(format!(
+                "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
+                d.at.shown(),
+                purpose.command()
+            ))
+        }
+        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
+            Some(format!(
+                "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
+                d.at.shown(),
+                d.to.shown()
+            ))
+        }
+        (Some(Reason::ParentIsFile), _) => match actual {
+            Actual::ParentIsFile(p) => Some(format!(
+                "{} is a file, so nothing can be made inside it; move it away or change `at`",
+                p.shown()
+            )),
+            _ => None,
+        },
+        (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
+            "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
+            d.at.shown(),
+            purpose.command()
+        )),
+        (Some(Reason::ChangedSinceApplied), _) => Some(format!(
+            "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
+            d.at.shown()
+        )),
+        _ => None,
+    }
+}
+
+/// A unified diff between a file in the way and the original.
+fn diff(
+    reason: Option<Reason>,
+    texts: Option<(String, String)>,
+    same_bytes: bool,
+    d: &Desired,
+) -> Option<String> {
+    match (reason, texts) {
+        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => Some(
+            similar::TextDiff::from_lines(&there, &original)
+                .unified_diff()
+                .context_radius(3)
+                .header(&d.at.shown().to_string(), &d.to.shown().to_string())
+                .to_string(),
+        ),
+        _ => None,
     }
 }
 
