@@ -1210,76 +1210,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn decision_table_for_removal_and_restore() {
-        use Action::*;
-        let backup = Backup {
-            at: "/h/.vimrc".into(),
-            what: crate::oplog::BackupKind::File,
-            stored: Some("/s/1/.vimrc".into()),
-            text: None,
-            adopted_from: None,
-            adopted_fingerprint: None,
-        };
-        let cases = vec![
-            (
-                Want::Nothing,
-                link("/r/old", true, None),
-                OnConflict::Fail,
-                Remove,
-                None,
-            ),
-            (Want::Nothing, Actual::Missing, OnConflict::Fail, Ok, None),
-            (
-                Want::Nothing,
-                link("/changed", true, None),
-                OnConflict::Fail,
-                Conflict,
-                None,
-            ),
-            (
-                Want::Nothing,
-                Actual::File,
-                OnConflict::Fail,
-                Conflict,
-                None,
-            ),
-            (
-                Want::Nothing,
-                Actual::File,
-                OnConflict::Backup,
-                Remove,
-                Some(Resolution::Backup),
-            ),
-            (
-                Want::Restore(backup.clone()),
-                link("/r/old", true, None),
-                OnConflict::Fail,
-                Remove,
-                Some(Resolution::Restore),
-            ),
-            (
-                Want::Restore(backup.clone()),
-                Actual::Missing,
-                OnConflict::Fail,
-                Remove,
-                Some(Resolution::Restore),
-            ),
-            (
-                Want::Restore(backup.clone()),
-                Actual::File,
-                OnConflict::Fail,
-                Conflict,
-                None,
-            ),
-            (
-                Want::Restore(backup),
-                link("/changed", true, None),
-                OnConflict::Backup,
-                Conflict,
-                None,
-            ),
-        ];
+    type RemovalCase = (Want, Actual, OnConflict, Action, Option<Resolution>);
+
+    /// Each case planned over the link linkfile owns (to `/r/old`): its action and resolution,
+    /// and for a conflict, why.
+    fn check_removals(cases: Vec<RemovalCase>) {
         for (want, actual, policy, action, resolution) in cases {
             let mut i = input(Some(EntryKind::File), actual.clone());
             i.want = want.clone();
@@ -1291,10 +1226,74 @@ mod tests {
                 (action, resolution),
                 "{want:?} {actual:?}"
             );
-            if action == Conflict {
+            if action == Action::Conflict {
                 assert_eq!(e.reason, Some(Reason::ChangedSinceApplied));
             }
         }
+    }
+
+    #[test]
+    fn decision_table_for_removal() {
+        use Action::*;
+        let (fail, nothing) = (OnConflict::Fail, Want::Nothing);
+        check_removals(vec![
+            (
+                nothing.clone(),
+                link("/r/old", true, None),
+                fail,
+                Remove,
+                None,
+            ),
+            (nothing.clone(), Actual::Missing, fail, Ok, None),
+            (
+                nothing.clone(),
+                link("/changed", true, None),
+                fail,
+                Conflict,
+                None,
+            ),
+            (nothing.clone(), Actual::File, fail, Conflict, None),
+            (
+                nothing,
+                Actual::File,
+                OnConflict::Backup,
+                Remove,
+                Some(Resolution::Backup),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn decision_table_for_restore() {
+        use Action::*;
+        let backup = Backup {
+            at: "/h/.vimrc".into(),
+            what: crate::oplog::BackupKind::File,
+            stored: Some("/s/1/.vimrc".into()),
+            text: None,
+            adopted_from: None,
+            adopted_fingerprint: None,
+        };
+        let (fail, restore) = (OnConflict::Fail, Want::Restore(backup));
+        let restored = Some(Resolution::Restore);
+        check_removals(vec![
+            (
+                restore.clone(),
+                link("/r/old", true, None),
+                fail,
+                Remove,
+                restored,
+            ),
+            (restore.clone(), Actual::Missing, fail, Remove, restored),
+            (restore.clone(), Actual::File, fail, Conflict, None),
+            (
+                restore,
+                link("/changed", true, None),
+                OnConflict::Backup,
+                Conflict,
+                None,
+            ),
+        ]);
     }
 
     #[test]
