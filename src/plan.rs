@@ -301,8 +301,8 @@ pub struct Entry {
     pub reason: Option<Reason>,
     /// What was observed at the link's place; apply checks it still holds before writing.
     pub observed: Actual,
-    /// A unified diff between a file in the way and the original.
-    pub diff: Option<String>,
+    /// A file in the way and the original, to show as a diff (see [`crate::render::diff`]).
+    pub diff: Option<Texts>,
     /// What the user can do about a conflict.
     pub hint: Option<String>,
     /// A folder on the way to the place that is a link (with `parent-is-link`).
@@ -333,6 +333,15 @@ impl Entry {
             _ => None,
         }
     }
+}
+
+/// A text file in the way and the original's text, which differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    /// What is in the way.
+    pub there: String,
+    /// The original.
+    pub original: String,
 }
 
 /// Two files that differ but are not shown as a diff.
@@ -477,7 +486,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
             purpose,
         },
     );
-    let diff = diff(reason, texts, same_bytes, &desired);
+    let diff = diff(reason, texts, same_bytes);
     let claimed = resolves
         && decision == Decision::Ok
         && match &actual {
@@ -633,21 +642,16 @@ fn hint((decision, reason): Decided, facts: HintFacts) -> Option<String> {
     }
 }
 
-/// A unified diff between a file in the way and the original.
+/// The texts to diff: a file in the way whose bytes differ from the original's.
 fn diff(
     reason: Option<Reason>,
     texts: Option<(String, String)>,
     same_bytes: bool,
-    d: &Desired,
-) -> Option<String> {
+) -> Option<Texts> {
     match (reason, texts) {
-        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => Some(
-            similar::TextDiff::from_lines(&there, &original)
-                .unified_diff()
-                .context_radius(3)
-                .header(&d.at.shown().to_string(), &d.to.shown().to_string())
-                .to_string(),
-        ),
+        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => {
+            Some(Texts { there, original })
+        }
         _ => None,
     }
 }
@@ -1308,7 +1312,7 @@ mod tests {
     fn file_in_the_way_gets_a_diff() {
         let mut i = input(Some(EntryKind::File), Actual::File);
         i.texts = Some(("set nu\n".into(), "set nu\nsyntax on\n".into()));
-        let diff = plan_one(i).diff.unwrap();
+        let diff = crate::render::diff::unified(&plan_one(i)).unwrap();
         assert!(diff.contains("+syntax on"), "{diff}");
         assert!(diff.contains("--- /h/.vimrc"), "{diff}");
     }

@@ -201,7 +201,7 @@ impl View<'_> {
                 u.original
             );
         }
-        if let Some(diff) = &e.diff {
+        if let Some(diff) = &super::diff::unified(e) {
             // The `---`/`+++` header, then at most `limit` lines.
             let mut lines = diff.lines();
             let head: Vec<&str> = lines.by_ref().take(2).collect();

@@ -135,7 +135,7 @@ impl Report {
                     reason: e.reason,
                     resolution: e.resolution(),
                     current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
-                    diff: e.diff.clone(),
+                    diff: super::diff::unified(e),
                     hint: e.hint.clone(),
                     folder_link: e.folder_link.as_ref().map(|l| FolderLinkEntry {
                         at: l.at.to_string_lossy().into_owned(),
