@@ -795,7 +795,7 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
         );
     }
     if purpose != Purpose::Apply
-        && let Some(h) = &e.hint
+        && let Some(h) = linkfile::render::hint::text(e)
     {
         assert!(
             !h.contains("--on-conflict") && !h.contains("apply with"),

@@ -17,7 +17,6 @@ use crate::observe::{Actual, FolderLink};
 use crate::oplog::{Backup, OwnedLink};
 use crate::platform::{self, CaseRule, Flavour};
 use crate::resolve::Desired;
-use crate::show::Shown as _;
 
 /// What should be at a place after the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,30 +97,6 @@ impl Obstacle {
             Obstacle::NetworkDrive(_) => Reason::NetworkDrive,
             Obstacle::NotPermitted(_) => Reason::NotPermitted,
             Obstacle::NotTheAdoptedFile(_) => Reason::ChangedSinceApplied,
-        }
-    }
-
-    fn hint(&self, d: &Desired) -> String {
-        match self {
-            Obstacle::ParentNotWritable { dir, why } => format!(
-                "{} does not accept new entries ({why}); make it writable (or remount it read-write), or change `at`",
-                dir.shown()
-            ),
-            Obstacle::CrossVolume => format!(
-                "{} is on another volume than {}, and a hard link must be on the same volume as its original; use link_type = \"symlink\"",
-                d.to.shown(),
-                d.at.parent().unwrap_or(&d.at).shown()
-            ),
-            Obstacle::NetworkDrive(p) => format!(
-                "{} is on a network drive, where junctions cannot be made; use link_type = \"symlink\" (drop \"junction\" from `fallback`)",
-                p.shown()
-            ),
-            Obstacle::NotPermitted(why) => why.clone(),
-            Obstacle::NotTheAdoptedFile(repo) => format!(
-                "{} is no longer the file adopted from {} (it changed since), and undo moves only what it adopted out of the repo; put the adopted content back there first (e.g. from version control), or keep things as they are",
-                repo.shown(),
-                d.at.shown()
-            ),
         }
     }
 }
@@ -303,8 +278,8 @@ pub struct Entry {
     pub observed: Actual,
     /// A file in the way and the original, to show as a diff (see [`crate::render::diff`]).
     pub diff: Option<Texts>,
-    /// What the user can do about a conflict.
-    pub hint: Option<String>,
+    /// What the user can do about a conflict (said by [`crate::render::hint`]).
+    pub hint: Option<Hint>,
     /// A folder on the way to the place that is a link (with `parent-is-link`).
     pub folder_link: Option<Arc<FolderLink>>,
     /// A link another tool made that resolves to the original: right as it is, taken over
@@ -342,6 +317,30 @@ pub struct Texts {
     pub there: String,
     /// The original.
     pub original: String,
+}
+
+/// What a hint is about: the entry's place, what is there and the command planned say the
+/// rest (see [`crate::render::hint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    /// A folder link on the way to the place: nothing is written through it.
+    FolderLink(Arc<FolderLink>, Purpose),
+    /// What is at the place is the original itself under another name (a hard link).
+    SameFile,
+    /// Why adopt may not move the file, as found.
+    AdoptRefused(String),
+    /// A write that cannot be made.
+    Obstacle(Obstacle),
+    /// A volume is mounted at the place.
+    MountPoint,
+    /// The original is missing (perhaps `at` and `to` were swapped).
+    OriginalMissing,
+    /// Something linkfile does not own is in the way, for this command.
+    InTheWay(Purpose),
+    /// This folder above the place is a file.
+    ParentIsFile(PathBuf),
+    /// The place changed since linkfile made it, for this command.
+    ChangedSinceApplied(Purpose),
 }
 
 /// Two files that differ but are not shown as a diff.
@@ -478,9 +477,8 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     let hint = hint(
         (decision, reason),
         HintFacts {
-            desired: &desired,
             actual: &actual,
-            folder_link: folder_link.as_deref(),
+            folder_link: folder_link.as_ref(),
             obstacle: obstacle.as_deref(),
             adopt_refused,
             purpose,
@@ -572,18 +570,16 @@ fn decide_place(seen: &Seen) -> Decided {
 
 /// What a hint is made from.
 struct HintFacts<'a> {
-    desired: &'a Desired,
     actual: &'a Actual,
-    folder_link: Option<&'a FolderLink>,
+    folder_link: Option<&'a Arc<FolderLink>>,
     obstacle: Option<&'a Obstacle>,
     adopt_refused: Option<String>,
     purpose: Purpose,
 }
 
-/// What the user can do about a place decided so.
-fn hint((decision, reason): Decided, facts: HintFacts) -> Option<String> {
+/// What the user can do about a place decided so, as data (said by [`crate::render::hint`]).
+fn hint((decision, reason): Decided, facts: HintFacts) -> Option<Hint> {
     let HintFacts {
-        desired: d,
         actual,
         folder_link,
         obstacle,
@@ -591,53 +587,24 @@ fn hint((decision, reason): Decided, facts: HintFacts) -> Option<String> {
         purpose,
     } = facts;
     match (reason, decision.resolution()) {
-        (Some(Reason::ParentIsLink), None) => folder_link.map(|l| folder_link_hint(l, purpose)),
-        (Some(Reason::SameFile), _) => Some(format!(
-            "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
-            d.at.shown(),
-            d.to.shown()
-        )),
+        (Some(Reason::ParentIsLink), None) => {
+            folder_link.map(|l| Hint::FolderLink(l.clone(), purpose))
+        }
+        (Some(Reason::SameFile), _) => Some(Hint::SameFile),
         (_, Some(_)) => None,
         _ if decision == Decision::Release => None,
-        (Some(Reason::AdoptThroughLink), _) => adopt_refused,
-        (_, None) if obstacle.is_some() => obstacle.map(|o| o.hint(d)),
-        (Some(Reason::MountPoint), _) => Some(format!(
-            "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
-            d.at.shown()
-        )),
-        (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(d, actual)),
-        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
-            if purpose != Purpose::Apply =>
-        {
-            Some(format!(
-                "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
-                d.at.shown(),
-                purpose.command()
-            ))
-        }
+        (Some(Reason::AdoptThroughLink), _) => adopt_refused.map(Hint::AdoptRefused),
+        (_, None) if obstacle.is_some() => obstacle.map(|o| Hint::Obstacle(o.clone())),
+        (Some(Reason::MountPoint), _) => Some(Hint::MountPoint),
+        (Some(Reason::OriginalMissing), _) => Some(Hint::OriginalMissing),
         (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
-            Some(format!(
-                "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
-                d.at.shown(),
-                d.to.shown()
-            ))
+            Some(Hint::InTheWay(purpose))
         }
         (Some(Reason::ParentIsFile), _) => match actual {
-            Actual::ParentIsFile(p) => Some(format!(
-                "{} is a file, so nothing can be made inside it; move it away or change `at`",
-                p.shown()
-            )),
+            Actual::ParentIsFile(p) => Some(Hint::ParentIsFile(p.clone())),
             _ => None,
         },
-        (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
-            "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
-            d.at.shown(),
-            purpose.command()
-        )),
-        (Some(Reason::ChangedSinceApplied), _) => Some(format!(
-            "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
-            d.at.shown()
-        )),
+        (Some(Reason::ChangedSinceApplied), _) => Some(Hint::ChangedSinceApplied(purpose)),
         _ => None,
     }
 }
@@ -653,31 +620,6 @@ fn diff(
             Some(Texts { there, original })
         }
         _ => None,
-    }
-}
-
-fn folder_link_hint(l: &FolderLink, purpose: Purpose) -> String {
-    let what = if l.into_repo {
-        ", a folder inside this repo (a folded stow package or a dotbot folder link)"
-    } else {
-        ""
-    };
-    let head = format!(
-        "{} is a link to {}{what}; linkfile never writes through a folder link",
-        l.at.shown(),
-        l.text.shown()
-    );
-    match (purpose, l.into_repo) {
-        (Purpose::Apply, true) => format!(
-            "{head}: apply with --on-conflict backup to unfold it (the link goes to the backup store, a real folder is made and the links are made in it; the repo is untouched; undo folds it back)"
-        ),
-        (Purpose::Apply, false) => format!(
-            "{head}: move it away, or apply with --on-conflict backup (the link goes to the backup store and a real folder is made in its place)"
-        ),
-        _ => format!(
-            "{head}: move it away, then run `linkfile {}` again",
-            purpose.command()
-        ),
     }
 }
 
@@ -782,23 +724,6 @@ fn decide_prune(owned: Option<&OwnedLink>, actual: &Actual) -> Decided {
         Actual::Missing | Actual::ParentIsFile(_) => (Decision::Ok, None),
         _ if still_owned(owned, actual) => (Decision::Remove, None),
         _ => (Decision::Release, Some(Reason::ChangedSinceApplied)),
-    }
-}
-
-fn original_missing_hint(d: &Desired, actual: &Actual) -> String {
-    match actual {
-        Actual::File | Actual::Dir => format!(
-            "{} is not in the repo, but {} exists: did you swap at and to? `at` is where the link goes, `to` the original in the repo; to keep that {}, move it into the repo as {} first",
-            d.to.shown(),
-            d.at.shown(),
-            if *actual == Actual::File {
-                "file"
-            } else {
-                "folder"
-            },
-            d.to.shown()
-        ),
-        _ => format!("create {} in the repo, or fix `to`", d.to.shown()),
     }
 }
 
@@ -926,7 +851,7 @@ mod tests {
             let e = &p.entries[0];
             assert_eq!((e.action(), e.reason, e.resolution()), want, "{policy:?}");
             assert_eq!(p.unfold.len(), usize::from(e.action() == Create));
-            let hint = e.hint.clone().unwrap_or_default();
+            let hint = crate::render::hint::text(e).unwrap_or_default();
             assert_eq!(
                 hint.contains("inside this repo"),
                 into_repo && e.action() == Conflict,
@@ -957,7 +882,7 @@ mod tests {
             (e.action(), e.reason),
             (Conflict, Some(Reason::ParentIsLink))
         );
-        let hint = e.hint.as_ref().unwrap();
+        let hint = crate::render::hint::text(e).unwrap();
         assert!(hint.contains("then run `linkfile undo` again"), "{hint}");
         assert!(!hint.contains("--on-conflict"), "{hint}");
     }
@@ -1027,7 +952,7 @@ mod tests {
             i.policy = policy;
             let e = plan_one(i);
             assert_eq!((e.action(), e.reason), (Conflict, Some(Reason::MountPoint)));
-            assert!(e.hint.unwrap().contains("mount"));
+            assert!(crate::render::hint::text(&e).unwrap().contains("mount"));
             // Nor when pruning a link linkfile owned there.
             let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
             (i.want, i.owned, i.policy) = (Want::Nothing, owned("/r/vim/vimrc"), policy);
@@ -1073,7 +998,11 @@ mod tests {
                     (e.action(), e.reason, e.resolution()),
                     (Conflict, Some(reason), None)
                 );
-                assert!(e.hint.as_ref().unwrap().contains(hint), "{:?}", e.hint);
+                assert!(
+                    crate::render::hint::text(&e).unwrap().contains(hint),
+                    "{:?}",
+                    e.hint
+                );
             }
             // A link that is already right needs no write.
             let mut i = input(Some(EntryKind::File), link("/r/vim/vimrc", true, None));
@@ -1303,9 +1232,13 @@ mod tests {
     #[test]
     fn swapped_at_and_to_is_suggested_when_the_file_is_at_at() {
         let e = plan_one(input(None, Actual::File));
-        assert!(e.hint.unwrap().contains("did you swap at and to?"));
+        assert!(
+            crate::render::hint::text(&e)
+                .unwrap()
+                .contains("did you swap at and to?")
+        );
         let e = plan_one(input(None, Actual::Missing));
-        assert!(!e.hint.unwrap().contains("swap"));
+        assert!(!crate::render::hint::text(&e).unwrap().contains("swap"));
     }
 
     #[test]
@@ -1384,7 +1317,10 @@ mod tests {
                 "{policy:?} {kind:?} {actual:?}"
             );
             if e.reason == Some(Reason::AdoptThroughLink) {
-                assert_eq!((e.resolution(), e.hint.as_deref()), (None, Some("no")));
+                assert_eq!(
+                    (e.resolution(), crate::render::hint::text(&e).as_deref()),
+                    (None, Some("no"))
+                );
             }
         }
     }
@@ -1472,10 +1408,11 @@ mod tests {
         };
         let in_the_way = input(Some(EntryKind::File), Actual::File);
         for i in [changed, in_the_way] {
-            let apply = plan_one_for(i.clone(), Purpose::Apply).hint.unwrap();
+            let apply =
+                crate::render::hint::text(&plan_one_for(i.clone(), Purpose::Apply)).unwrap();
             assert!(apply.contains("--on-conflict backup"), "{apply}");
             for purpose in [Purpose::Undo, Purpose::Unlink] {
-                let hint = plan_one_for(i.clone(), purpose).hint.unwrap();
+                let hint = crate::render::hint::text(&plan_one_for(i.clone(), purpose)).unwrap();
                 assert!(!hint.contains("--on-conflict"), "{hint}");
                 let again = format!("then run `linkfile {}` again", purpose.command());
                 assert!(hint.contains(&again), "{hint}");

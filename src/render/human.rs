@@ -170,7 +170,7 @@ impl View<'_> {
         {
             let _ = writeln!(out, "      {}: {warning}", s.hint("warning"));
         }
-        if let Some(hint) = &e.hint {
+        if let Some(hint) = &super::hint::text(e) {
             let _ = writeln!(out, "      {}: {hint}", s.hint("hint"));
         }
         if d.dir_mode().is_some()

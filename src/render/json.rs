@@ -136,7 +136,7 @@ impl Report {
                     resolution: e.resolution(),
                     current_text: e.current_text().map(|t| t.to_string_lossy().into_owned()),
                     diff: super::diff::unified(e),
-                    hint: e.hint.clone(),
+                    hint: super::hint::text(e),
                     folder_link: e.folder_link.as_ref().map(|l| FolderLinkEntry {
                         at: l.at.to_string_lossy().into_owned(),
                         text: l.text.to_string_lossy().into_owned(),
