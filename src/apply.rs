@@ -2,8 +2,10 @@
 //! crash.
 //!
 //! Order of work: refuse if any entry is a conflict; re-observe every entry that will be written
-//! and refuse if it changed since the plan (a stale plan); compile the plan into primitive
-//! [`Step`]s, each one filesystem call whose effect can be checked afterwards (a `mkdir`, a
+//! and refuse if it changed since the plan (a stale plan); look at what compiling needs to know
+//! of the world (which folders exist, the fingerprint of what is adopted) and compile the plan
+//! into primitive [`Step`]s (pure: `compile.rs`), each one filesystem call whose effect
+//! can be checked afterwards (a `mkdir`, a
 //! `symlink` — which never replaces anything —, a temporary link swapped with an old one
 //! (`renameat2` exchange on Linux, a checked rename elsewhere, the old one moved aside first for
 //! a Windows folder link), an `unlink` of a link, a `rename` into or out of the backup store);

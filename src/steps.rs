@@ -87,7 +87,7 @@ pub struct Intent {
     pub command: crate::records::Command,
     /// The steps, in order.
     pub steps: Vec<Step>,
-    /// The format it is written in ([`INTENT_VERSION`]; none before version 2).
+    /// The format it is written in (`INTENT_VERSION`; none before version 2).
     pub version: u32,
 }
 
