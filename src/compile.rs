@@ -172,12 +172,16 @@ fn decision(e: &Entry) -> Decision {
 /// [`Given::folders`].
 pub fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
     let restored = restored_folders(plan);
-    plan.entries
-        .iter()
-        .filter(|e| needs_folders(e))
-        .flat_map(|e| e.desired.at.ancestors().skip(1))
-        .map(|dir| look_at(dir, &restored))
-        .collect()
+    let mut dirs = HashSet::new();
+    for e in plan.entries.iter().filter(|e| needs_folders(e)) {
+        for dir in e.desired.at.ancestors().skip(1) {
+            // Its folders above were named with it, the first time.
+            if !dirs.insert(look_at(dir, &restored)) {
+                break;
+            }
+        }
+    }
+    dirs
 }
 
 /// The places whose content is adopted: the caller takes each one's fingerprint (of what the

@@ -453,3 +453,23 @@ fn a_missing_backup_store_is_made_by_the_first_backup_only() {
     // The store holds backups: it is no folder made to hold links.
     assert!(c.outcome(c.steps.len()).folders.is_empty());
 }
+
+#[test]
+fn the_folders_to_look_at_are_every_folder_above_a_link_to_make() {
+    use Decision::*;
+    let deep = |name: &str, at: &str| {
+        let mut e = entry(name, Create, Actual::Missing);
+        e.desired.at = p(at);
+        e
+    };
+    let plan = plan(vec![
+        deep("x", "/h/.config/nvim/x"),
+        deep("y", "/h/.config/y"),
+        // Nothing is made for a link that is right, nor for a conflict.
+        deep("z", "/h/.z/z"),
+    ]);
+    let mut plan = plan;
+    plan.entries[2].decision = Conflict;
+    let want: HashSet<PathBuf> = ["/", "/h", "/h/.config", "/h/.config/nvim"].map(p).into();
+    assert_eq!(folders_to_look_at(&plan), want);
+}
