@@ -697,7 +697,7 @@ pub fn check_plan(inputs: Vec<Input>, purpose: Purpose) {
     assert_eq!(n.changes(), n.create + n.fix + n.remove);
     assert_eq!(
         n.pending(),
-        p.entries.iter().any(|e| e.action != Action::Ok),
+        p.entries.iter().any(|e| e.action() != Action::Ok),
         "pending is anything but ok"
     );
     // The folder links unfolded are those of the links made beyond one, each once.
@@ -706,13 +706,11 @@ pub fn check_plan(inputs: Vec<Input>, purpose: Purpose) {
             !p.unfold[..k].iter().any(|v| v.at == u.at),
             "unfolded twice"
         );
-        assert!(
-            p.entries.iter().any(|e| e.action == Action::Create
-                && e.folder_link.as_ref().is_some_and(|l| l.at == u.at))
-        );
+        assert!(p.entries.iter().any(|e| e.action() == Action::Create
+            && e.folder_link.as_ref().is_some_and(|l| l.at == u.at)));
     }
     for e in &p.entries {
-        if let (Action::Create, Some(l)) = (e.action, &e.folder_link) {
+        if let (Action::Create, Some(l)) = (e.action(), &e.folder_link) {
             assert!(p.unfold.iter().any(|u| u.at == l.at), "not unfolded");
         }
     }
@@ -723,31 +721,35 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
     use Action::*;
     let what = format!(
         "{:?} {:?} {:?} {:?} {:?}",
-        e.action, e.reason, e.resolution, i.want, i.actual
+        e.action(),
+        e.reason,
+        e.resolution(),
+        i.want,
+        i.actual
     );
     assert_eq!(e.desired, i.desired);
     assert_eq!(e.want, i.want);
     assert_eq!(e.owned, i.owned);
     assert_eq!(e.observed, i.actual);
     assert_eq!(e.kind, i.original);
-    match e.action {
+    match e.action() {
         Conflict => {
-            assert_eq!(e.resolution, None, "a conflict resolved: {what}");
+            assert_eq!(e.resolution(), None, "a conflict resolved: {what}");
             assert!(e.reason.is_some(), "a conflict without a reason: {what}");
             assert!(e.hint.is_some(), "a conflict without a hint: {what}");
         }
         Ok => {
-            assert_eq!((e.reason, e.resolution), (None, None), "{what}");
+            assert_eq!((e.reason, e.resolution()), (None, None), "{what}");
             assert!(e.hint.is_none() && e.diff.is_none(), "{what}");
         }
         Release => {
-            assert_eq!(e.resolution, None, "a release moves something: {what}");
+            assert_eq!(e.resolution(), None, "a release moves something: {what}");
             assert_eq!(e.want, Want::Dropped, "{what}");
         }
         Create | Fix | Remove => {}
     }
     let beyond_folder_link = i.folder_link.is_some();
-    match (&i.want, e.action) {
+    match (&i.want, e.action()) {
         (Want::Link, Create | Fix | Conflict | Ok) => {}
         (Want::Nothing | Want::Restore(_), Ok | Remove | Conflict) => {}
         (Want::Dropped, Ok | Remove | Release | Conflict) => {}
@@ -755,11 +757,11 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
     }
     // A write linkfile cannot make is never planned.
     if i.obstacle.is_some() {
-        assert!(!matches!(e.action, Create | Fix | Remove), "{what}");
+        assert!(!matches!(e.action(), Create | Fix | Remove), "{what}");
     }
     if i.want == Want::Link && i.original.is_none() {
         assert_eq!(
-            (e.action, e.reason),
+            (e.action(), e.reason),
             (Conflict, Some(Reason::OriginalMissing)),
             "{what}"
         );
@@ -767,14 +769,14 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
     if beyond_folder_link {
         // Nothing is written, removed or put back through a folder link: only the link made
         // after unfolding it (its resolution is that backup).
-        if e.action == Create {
-            assert_eq!(e.resolution, Some(Resolution::Backup), "{what}");
+        if e.action() == Create {
+            assert_eq!(e.resolution(), Some(Resolution::Backup), "{what}");
         }
-        assert!(!matches!(e.action, Fix | Remove), "{what}");
+        assert!(!matches!(e.action(), Fix | Remove), "{what}");
     } else {
         check_in_place(i, e, &what);
     }
-    match e.resolution {
+    match e.resolution() {
         Some(Resolution::Adopt) => {
             assert_eq!(i.policy, OnConflict::Adopt, "{what}");
             assert!(i.adopt_refused.is_none(), "adopted through a link: {what}");
@@ -795,7 +797,7 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
         );
     }
     if purpose != Purpose::Apply
-        && let Some(h) = &e.hint
+        && let Some(h) = linkfile::render::hint::text(e)
     {
         assert!(
             !h.contains("--on-conflict") && !h.contains("apply with"),
@@ -810,18 +812,18 @@ fn check_in_place(i: &Input, e: &plan::Entry, what: &str) {
     use Action::*;
     if i.want == Want::Link && i.is_original {
         assert_eq!(
-            (e.action, e.reason),
+            (e.action(), e.reason),
             (Conflict, Some(Reason::SameFile)),
             "{what}"
         );
     }
     if i.actual == Actual::MountPoint {
         assert!(
-            matches!(e.action, Conflict | Release),
+            matches!(e.action(), Conflict | Release),
             "a mount point touched: {what}"
         );
     }
-    match e.action {
+    match e.action() {
         // Only a link is fixed: a real file or folder is moved away first (a create with a
         // resolution).
         Fix => assert!(
@@ -829,15 +831,15 @@ fn check_in_place(i: &Input, e: &plan::Entry, what: &str) {
             "{what}"
         ),
         Create => match i.actual {
-            Actual::Missing => assert_eq!(e.resolution, None, "{what}"),
-            Actual::File | Actual::Dir => assert!(e.resolution.is_some(), "{what}"),
+            Actual::Missing => assert_eq!(e.resolution(), None, "{what}"),
+            Actual::File | Actual::Dir => assert!(e.resolution().is_some(), "{what}"),
             _ => panic!("made a link over something else: {what}"),
         },
         // What linkfile does not own any more is removed only into a backup.
         Remove => assert!(
             plan::still_owned(i.owned.as_ref(), &i.actual)
-                || e.resolution == Some(Resolution::Backup)
-                || (e.resolution == Some(Resolution::Restore) && i.actual == Actual::Missing),
+                || e.resolution() == Some(Resolution::Backup)
+                || (e.resolution() == Some(Resolution::Restore) && i.actual == Actual::Missing),
             "removed what linkfile does not own: {what}"
         ),
         Ok | Conflict | Release => {}

@@ -2,8 +2,10 @@
 //! crash.
 //!
 //! Order of work: refuse if any entry is a conflict; re-observe every entry that will be written
-//! and refuse if it changed since the plan (a stale plan); compile the plan into primitive
-//! [`Step`]s, each one filesystem call whose effect can be checked afterwards (a `mkdir`, a
+//! and refuse if it changed since the plan (a stale plan); look at what compiling needs to know
+//! of the world (which folders exist, the fingerprint of what is adopted) and compile the plan
+//! into primitive [`Step`]s (pure: `compile.rs`), each one filesystem call whose effect
+//! can be checked afterwards (a `mkdir`, a
 //! `symlink` — which never replaces anything —, a temporary link swapped with an old one
 //! (`renameat2` exchange on Linux, a checked rename elsewhere, the old one moved aside first for
 //! a Windows folder link), an `unlink` of a link, a `rename` into or out of the backup store);
@@ -14,53 +16,21 @@
 //! it. No fsync per link: a link is metadata, ordered by the filesystem; the intent and the
 //! operation record are the only files fsynced.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use crate::compile::{Applied, Outcome, at_or_below_any, emptied};
+use crate::compile::{Given, adopted_places, compile, folders_to_look_at};
 use crate::error::{Error, Rollback};
 use crate::manifest::{EntryKind, LinkType};
-use crate::observe::{self, Actual};
-use crate::oplog::{Backup, BackupKind, OwnedLink, State};
+use crate::observe;
+use crate::oplog::{BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
-use crate::platform::Flavour;
 pub use crate::steps::{Intent, Places, Shape, Step, finish, recover, undo_step};
 use crate::steps::{roll_back, run_step};
 
-/// What an apply did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Applied {
-    /// Links made where there were none (or where something was moved away).
-    pub created: usize,
-    /// Wrong links replaced.
-    pub fixed: usize,
-    /// Links removed.
-    pub removed: usize,
-    /// Things moved into the backup store.
-    pub backed_up: usize,
-    /// Backups put back in place.
-    pub restored: usize,
-    /// Folders made to hold new links.
-    pub folders: usize,
-    /// Places no longer owned, left as the user changed them.
-    pub released: usize,
-}
-
-/// What an operation changed, for its record.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Counts for the summary line.
-    pub applied: Applied,
-    /// Everything moved out of the way.
-    pub backups: Vec<Backup>,
-    /// Backups put back.
-    pub restored: Vec<Backup>,
-    /// Folders made.
-    pub folders: Vec<PathBuf>,
-    /// Folders removed.
-    pub removed_folders: Vec<PathBuf>,
-}
 /// Where an apply keeps its intent and backups, and a hook called before every write (tests
 /// use it to inject a failure at any step).
 pub struct Transaction<'a> {
@@ -71,7 +41,7 @@ pub struct Transaction<'a> {
     /// The id the operation will have.
     pub op: u64,
     /// The command, for the intent record.
-    pub command: &'a str,
+    pub command: crate::command::Command,
     /// Called with the step about to run; an error fails the apply there.
     pub before_step: &'a mut dyn FnMut(&Step) -> io::Result<()>,
     /// The home: every write below it is made without following a link on the way.
@@ -86,42 +56,77 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     if counts.conflict > 0 {
         return Err(Error::Conflicts {
             count: counts.conflict,
-            command: tx.command.to_string(),
+            command: tx.command,
         });
     }
     check_fresh(plan)?;
-    let (steps, mut outcome) = compile(plan, tx)?;
-    if steps.is_empty() {
-        return Ok(outcome);
+    let store = tx.state.dir.join("backups");
+    let mut folders = existing_folders(plan);
+    // Not followed: a link planted there is refused below, before anything is stored.
+    if fs::symlink_metadata(&store).is_ok_and(|m| m.is_dir()) {
+        folders.insert(store.clone());
     }
-    refuse_repo_writes(&steps, plan, tx.repo)?;
-    if !outcome.backups.is_empty() {
+    let adopted = adopted_fingerprints(plan)?;
+    let given = Given {
+        store: &store,
+        op: tx.op,
+        folders: &folders,
+        adopted: &adopted,
+    };
+    let mut compiled = compile(plan, &given);
+    if compiled.steps.is_empty() {
+        return Ok(compiled.outcome(0));
+    }
+    refuse_repo_writes(&compiled.steps, plan, tx.repo)?;
+    let backs_up = |s: &Step| matches!(s, Step::MakeFolder { dir, .. } if dir.starts_with(&store));
+    if compiled.steps.iter().any(backs_up) {
         tx.state.backup_store()?;
     }
-    let steps = run_intent(
+    let hooks = Hooks {
+        before_step: tx.before_step,
+        progress: tx.progress,
+    };
+    let steps = std::mem::take(&mut compiled.steps);
+    compiled.steps = run_intent(
         tx.state,
         [tx.home, tx.repo],
         tx.op,
         tx.command,
         steps,
-        Hooks {
-            before_step: tx.before_step,
-            progress: tx.progress,
-        },
+        hooks,
     )?;
-    for step in &steps {
+    let mut outcome = compiled.outcome(compiled.steps.len());
+    for step in &compiled.steps {
         match step {
-            // The backup store's folders are the backups', not folders made to hold links.
-            Step::MakeFolder { dir, .. } if dir.starts_with(&tx.state.dir) => {}
-            Step::MakeFolder { dir, .. } => outcome.folders.push(dir.clone()),
             Step::RemoveFolder { dir } if fs::symlink_metadata(dir).is_err() => {
                 outcome.removed_folders.push(dir.clone())
             }
             _ => {}
         }
     }
-    outcome.applied.folders = outcome.folders.len();
     Ok(outcome)
+}
+
+/// The folders compiling may ask about that are folders now (links followed, as the steps
+/// reach them).
+fn existing_folders(plan: &Plan) -> HashSet<PathBuf> {
+    folders_to_look_at(plan)
+        .into_iter()
+        .filter(|dir| fs::metadata(dir).is_ok_and(|m| m.is_dir()))
+        .collect()
+}
+
+/// The fingerprint of what each adopted place holds now (it becomes the original).
+fn adopted_fingerprints(plan: &Plan) -> Result<HashMap<PathBuf, String>, Error> {
+    adopted_places(plan)
+        .map(|at| {
+            let print = observe::fingerprint(at).map_err(|source| Error::Observe {
+                path: at.to_path_buf(),
+                source,
+            })?;
+            Ok((at.to_path_buf(), print))
+        })
+        .collect()
 }
 
 /// What a run of steps tells: before each step (tests inject faults there), and after each, how
@@ -140,15 +145,16 @@ pub(crate) fn run_intent(
     state: &State,
     [home, repo]: [&Path; 2],
     op: u64,
-    command: &str,
+    command: crate::command::Command,
     steps: Vec<Step>,
     hooks: Hooks,
 ) -> Result<Vec<Step>, Error> {
     let intent = Intent {
         op,
         pid: std::process::id(),
-        command: command.to_string(),
+        command,
         steps,
+        version: crate::steps::INTENT_VERSION,
     };
     let json = serde_json::to_string(&intent).map_err(|e| Error::State {
         path: state.intent_path(),
@@ -198,7 +204,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
         // leave it alone. Another tool's link to the original is (claimed), as it is.
         .filter(|e| {
             e.want == Want::Link
-                && match e.action {
+                && match e.action() {
                     Action::Create | Action::Fix => true,
                     Action::Ok => e.owned.is_some() || e.claimed,
                     _ => false,
@@ -207,7 +213,7 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
         .map(|e| OwnedLink {
             at: e.desired.at.clone(),
             // A right link keeps the text it has (another tool's, when claimed).
-            text: match (e.action, e.current_text()) {
+            text: match (e.action(), e.current_text()) {
                 (Action::Ok, Some(now)) => now.to_path_buf(),
                 _ => e.desired.link_text.clone(),
             },
@@ -222,23 +228,6 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
     view.extend(plan.kept.iter().cloned());
     view.sort();
     view
-}
-
-/// The places this plan empties (links removed, things moved to the backup store): what lies
-/// below them was not observed through them, and their folders must be made anew.
-pub fn emptied(plan: &Plan) -> HashSet<PathBuf> {
-    plan.entries
-        .iter()
-        .filter(|e| e.action == Action::Remove && e.resolution != Some(Resolution::Restore))
-        .map(|e| e.desired.at.clone())
-        .chain(plan.remove_folders.iter().cloned())
-        .chain(plan.unfold.iter().map(|l| l.at.clone()))
-        .collect()
-}
-
-/// Whether `at` is one of `places` or lies below one.
-pub fn at_or_below_any(at: &Path, places: &HashSet<PathBuf>) -> bool {
-    !places.is_empty() && at.ancestors().any(|a| places.contains(a))
 }
 
 /// The places restores take their content from, other than the backup store (undoing an adopt
@@ -258,7 +247,7 @@ pub fn restore_sources<'a>(wants: impl Iterator<Item = &'a Want>) -> HashSet<Pat
 fn vacated(plan: &Plan) -> HashSet<PathBuf> {
     plan.entries
         .iter()
-        .filter(|e| e.action == Action::Remove)
+        .filter(|e| e.action() == Action::Remove)
         .map(|e| e.desired.at.clone())
         .chain(plan.remove_folders.iter().cloned())
         .chain(plan.unfold.iter().map(|l| l.at.clone()))
@@ -272,11 +261,11 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     let entries: Vec<&Entry> = plan
         .entries
         .iter()
-        .filter(|e| matches!(e.action, Action::Create | Action::Fix | Action::Remove))
+        .filter(|e| matches!(e.action(), Action::Create | Action::Fix | Action::Remove))
         // A place an earlier restore takes its content from was planned as it will be then.
         .filter(|e| !sources.contains(&e.desired.at))
         // Below a place this plan empties, the observation was not made through it.
-        .filter(|e| e.action == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
+        .filter(|e| e.action() == Action::Remove || !at_or_below_any(&e.desired.at, &emptied))
         // A folder link put back where a folder linkfile made is removed first.
         .filter(|e| !plan.remove_folders.contains(&e.desired.at))
         .collect();
@@ -314,7 +303,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     // Adopt was planned into an original that is no link; it never writes through one.
     for e in plan.entries.iter() {
         let to = &e.desired.to;
-        if e.resolution == Some(Resolution::Adopt)
+        if e.resolution() == Some(Resolution::Adopt)
             && fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink())
         {
             return Err(Error::StalePlan {
@@ -324,294 +313,6 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Turns the plan into primitive steps. Each backup goes into a fresh folder of the store,
-/// `<op>-<n>`, made by a step of its own after the intent is written: named by counting, never
-/// by probing, and rolled back or recovered like any step (`mkdir` refuses a folder that is
-/// already there, so a backup never goes into, or over, another).
-fn compile(plan: &Plan, tx: &Transaction) -> Result<(Vec<Step>, Outcome), Error> {
-    let mut steps = Vec::new();
-    let mut outcome = Outcome::default();
-    let store = tx.state.dir.join("backups");
-    let mut made = 0u64;
-    // Folders put back from the backup store are there, as stored, when later steps run.
-    let restored = plan.entries.iter().filter_map(|e| match &e.want {
-        Want::Restore(b) if e.action == Action::Remove && b.what == BackupKind::Dir => {
-            Some((b.at.clone(), b.stored.clone()?))
-        }
-        _ => None,
-    });
-    let mut folders = Folders {
-        gone: emptied(plan),
-        restored: restored.collect(),
-        ..Folders::default()
-    };
-    let mut backup = |at: &Path, what: BackupKind, steps: &mut Vec<Step>| -> Backup {
-        made += 1;
-        let dir = store.join(format!("{:08}-{made}", tx.op));
-        let stored = dir.join(at.file_name().unwrap_or_default());
-        steps.push(Step::MakeFolder { dir, mode: None });
-        steps.push(Step::Move {
-            from: at.to_path_buf(),
-            to: stored.clone(),
-        });
-        Backup {
-            at: at.to_path_buf(),
-            what,
-            stored: Some(stored),
-            text: None,
-            adopted_from: None,
-            adopted_fingerprint: None,
-        }
-    };
-    // Removals first: a new link may go where (or below where) an old one is removed, and must
-    // never be made through it. Then the folders that go, once emptied, before anything is made
-    // in their place; then backups put back (a folder link among them goes where a folder was
-    // just removed); then folder links unfolded, before anything is made below them.
-    let restore =
-        |e: &&Entry| e.action == Action::Remove && e.resolution == Some(Resolution::Restore);
-    let removals = plan
-        .entries
-        .iter()
-        .filter(|e| e.action == Action::Remove && !restore(e));
-    let restores = plan.entries.iter().filter(restore);
-    let others = plan.entries.iter().filter(|e| e.action != Action::Remove);
-    let mut folders_removed = false;
-    let mut unfolded = false;
-    for e in removals.chain(restores).chain(others) {
-        if !folders_removed && (e.action != Action::Remove || restore(&e)) {
-            for dir in &plan.remove_folders {
-                steps.push(Step::RemoveFolder { dir: dir.clone() });
-            }
-            folders_removed = true;
-        }
-        if e.action != Action::Remove && !unfolded {
-            for l in &plan.unfold {
-                let mut b = backup(&l.at, BackupKind::FolderLink, &mut steps);
-                b.text = Some(l.text.clone());
-                outcome.backups.push(b);
-                outcome.applied.backed_up += 1;
-            }
-            unfolded = true;
-        }
-        let d = &e.desired;
-        let kind = Flavour::of(e.kind.unwrap_or(EntryKind::File), d.link_type);
-        // What is there now: a link is removed or replaced as the kind of link it is.
-        let there = match &e.observed {
-            Actual::Link {
-                flavour: Some(f), ..
-            } => *f,
-            _ => e.owned.as_ref().map_or(kind, OwnedLink::flavour),
-        };
-        let what = match e.observed {
-            Actual::Dir => BackupKind::Dir,
-            Actual::Link { .. } => BackupKind::Link,
-            _ => BackupKind::File,
-        };
-        // Below a folder link unfolded before: a link made in the real folder put in its place.
-        let resolution = e.resolution.filter(|_| e.folder_link.is_none());
-        match (e.action, resolution) {
-            // Taken over as it is: the record keeps its text, so that undo and unlink put
-            // back what the other tool made.
-            (Action::Ok, _) if e.claimed => outcome.backups.push(Backup {
-                at: d.at.clone(),
-                what: BackupKind::Link,
-                stored: None,
-                text: e.current_text().map(Path::to_path_buf),
-                adopted_from: None,
-                adopted_fingerprint: None,
-            }),
-            (Action::Ok | Action::Conflict, _) => {}
-            (Action::Release, _) => outcome.applied.released += 1,
-            (Action::Create, None) => {
-                folders.missing(&d.at, d.dir_mode(), &mut steps);
-                outcome.applied.created += 1;
-                steps.push(make_link(e, kind));
-            }
-            (Action::Create, Some(Resolution::Backup | Resolution::SameContent)) => {
-                outcome.backups.push(backup(&d.at, what, &mut steps));
-                outcome.applied.backed_up += 1;
-                outcome.applied.created += 1;
-                steps.push(make_link(e, kind));
-            }
-            (Action::Create, Some(Resolution::Adopt)) => {
-                // The repo's version goes to the store, the file in the way becomes the original.
-                let mut original = backup(&d.to, BackupKind::Original, &mut steps);
-                original.adopted_from = Some(d.at.clone());
-                let adopted = observe::fingerprint(&d.at).map_err(|source| Error::Observe {
-                    path: d.at.clone(),
-                    source,
-                })?;
-                original.adopted_fingerprint = Some(adopted);
-                outcome.backups.push(original);
-                steps.push(Step::Move {
-                    from: d.at.clone(),
-                    to: d.to.clone(),
-                });
-                outcome.applied.backed_up += 1;
-                outcome.applied.created += 1;
-                steps.push(make_link(e, kind));
-            }
-            (Action::Fix, _) => {
-                let old = e.current_text().unwrap_or(Path::new("")).to_path_buf();
-                let is_link = matches!(e.observed, Actual::Link { .. });
-                if is_link
-                    && e.owned
-                        .as_ref()
-                        .is_none_or(|o| !crate::platform::same_path(&o.text, &old))
-                {
-                    // Not a link linkfile made: its text is its content; the record keeps it.
-                    outcome.backups.push(Backup {
-                        at: d.at.clone(),
-                        what: BackupKind::Link,
-                        stored: None,
-                        text: Some(old.clone()),
-                        adopted_from: None,
-                        adopted_fingerprint: None,
-                    });
-                }
-                outcome.applied.fixed += 1;
-                let hard = d.link_type == LinkType::Hardlink;
-                let to = if hard {
-                    Shape::HardLink {
-                        original: d.link_text.clone(),
-                    }
-                } else {
-                    Shape::Symlink {
-                        text: d.link_text.clone(),
-                        kind,
-                    }
-                };
-                steps.push(match (&e.observed, &e.owned) {
-                    // A hard link linkfile made, to another original.
-                    (Actual::OwnedHardLink, Some(o)) => Step::Swap {
-                        at: d.at.clone(),
-                        from: Shape::HardLink {
-                            original: o.text.clone(),
-                        },
-                        to,
-                    },
-                    _ if hard => Step::Swap {
-                        at: d.at.clone(),
-                        from: Shape::Symlink {
-                            text: old,
-                            kind: there,
-                        },
-                        to,
-                    },
-                    _ => Step::ReplaceLink {
-                        at: d.at.clone(),
-                        old,
-                        new: d.link_text.clone(),
-                        kind,
-                        old_kind: (there != kind).then_some(there),
-                    },
-                });
-            }
-            (Action::Remove, Some(Resolution::Backup)) => {
-                outcome.backups.push(backup(&d.at, what, &mut steps));
-                outcome.applied.backed_up += 1;
-            }
-            (Action::Remove, resolution) => {
-                if let (Actual::HardLinked | Actual::OwnedHardLink, Some(o)) =
-                    (&e.observed, &e.owned)
-                {
-                    outcome.applied.removed += 1;
-                    steps.push(Step::RemoveHardLink {
-                        at: d.at.clone(),
-                        original: o.text.clone(),
-                    });
-                } else if let Some(text) = e.current_text() {
-                    outcome.applied.removed += 1;
-                    steps.push(Step::RemoveLink {
-                        at: d.at.clone(),
-                        text: text.to_path_buf(),
-                        kind: there,
-                    });
-                }
-                if let (Some(Resolution::Restore), Want::Restore(b)) = (resolution, &e.want) {
-                    folders.missing(&d.at, d.dir_mode(), &mut steps);
-                    match (&b.stored, &b.text) {
-                        (Some(stored), _) => steps.push(Step::Move {
-                            from: stored.clone(),
-                            to: b.at.clone(),
-                        }),
-                        (None, Some(text)) => steps.push(Step::MakeLink {
-                            at: b.at.clone(),
-                            text: text.clone(),
-                            kind,
-                        }),
-                        (None, None) => {}
-                    }
-                    outcome.restored.push(b.clone());
-                    outcome.applied.restored += 1;
-                }
-            }
-            (Action::Create, Some(Resolution::Restore)) => {}
-        }
-    }
-    if !folders_removed {
-        for dir in &plan.remove_folders {
-            steps.push(Step::RemoveFolder { dir: dir.clone() });
-        }
-    }
-    Ok((steps, outcome))
-}
-
-fn make_link(e: &Entry, kind: Flavour) -> Step {
-    let d = &e.desired;
-    if d.link_type == LinkType::Hardlink {
-        Step::MakeHardLink {
-            at: d.at.clone(),
-            original: d.link_text.clone(),
-        }
-    } else {
-        Step::MakeLink {
-            at: d.at.clone(),
-            text: d.link_text.clone(),
-            kind,
-        }
-    }
-}
-
-/// Which parent folders are missing, found with one `metadata` per distinct folder.
-#[derive(Default)]
-struct Folders {
-    present: HashSet<PathBuf>,
-    planned: HashSet<PathBuf>,
-    /// Places emptied by earlier steps: gone by the time later steps run.
-    gone: HashSet<PathBuf>,
-    /// Folders put back by earlier steps (place, where they are stored now).
-    restored: Vec<(PathBuf, PathBuf)>,
-}
-
-impl Folders {
-    /// Plans the folders missing above `at`, made with `mode` (`dir_mode`) when given.
-    fn missing(&mut self, at: &Path, mode: Option<u32>, steps: &mut Vec<Step>) {
-        let mut chain = Vec::new();
-        for dir in at.ancestors().skip(1) {
-            if self.present.contains(dir) || self.planned.contains(dir) {
-                break;
-            }
-            // Below a folder being restored, look where it is stored now.
-            let look = self
-                .restored
-                .iter()
-                .find_map(|(at, stored)| Some(stored.join(dir.strip_prefix(at).ok()?)))
-                .unwrap_or_else(|| dir.to_path_buf());
-            // Below a place this plan empties (a link to a folder, removed), nothing is there.
-            if !at_or_below_any(dir, &self.gone) && fs::metadata(&look).is_ok_and(|m| m.is_dir()) {
-                self.present.insert(dir.to_path_buf());
-                break;
-            }
-            chain.push(dir.to_path_buf());
-        }
-        for dir in chain.into_iter().rev() {
-            self.planned.insert(dir.clone());
-            steps.push(Step::MakeFolder { dir, mode });
-        }
-    }
 }
 
 /// Refuses, before anything is written, a step that would write inside the repo by real path,
@@ -627,7 +328,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
     let adopted: HashSet<&Path> = plan
         .entries
         .iter()
-        .filter_map(|e| match (&e.want, e.resolution) {
+        .filter_map(|e| match (&e.want, e.resolution()) {
             (_, Some(Resolution::Adopt)) => Some(e.desired.to.as_path()),
             (Want::Restore(b), _) if b.what == BackupKind::Original => Some(b.at.as_path()),
             _ => None,
@@ -639,12 +340,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
         let paths: Vec<&Path> = match step {
             Step::Move { from, to } => vec![from, to],
             Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => vec![dir],
-            Step::MakeLink { at, .. }
-            | Step::ReplaceLink { at, .. }
-            | Step::RemoveLink { at, .. }
-            | Step::MakeHardLink { at, .. }
-            | Step::Swap { at, .. }
-            | Step::RemoveHardLink { at, .. } => vec![at],
+            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => vec![at],
         };
         for path in paths.into_iter().filter(|p| !adopted.contains(p)) {
             let Some(parent) = path.parent() else {

@@ -161,7 +161,10 @@ pub enum Error {
     Observe { path: PathBuf, source: io::Error },
     /// Conflicts under `on_conflict = "fail"`.
     #[error("{count} conflict{}; nothing was changed", if *count == 1 { "" } else { "s" })]
-    Conflicts { count: usize, command: String },
+    Conflicts {
+        count: usize,
+        command: crate::command::Command,
+    },
     /// The filesystem changed between the plan and the apply.
     #[error("{} changed since the plan was made ({detail}); nothing was changed", path.shown())]
     StalePlan { path: PathBuf, detail: String },
@@ -200,7 +203,10 @@ pub enum Error {
     #[error(
         "every change of this `linkfile {command}` was made, but the operation could not be recorded: {source}\nthe links are in place as planned; an operation that is not recorded cannot be undone, so the next `linkfile apply`, `undo` or `unlink` (or `linkfile recover`) rolls it back first and says so"
     )]
-    Unrecorded { command: String, source: Box<Error> },
+    Unrecorded {
+        command: crate::command::Command,
+        source: Box<Error>,
+    },
     /// An `--only` or `--except` that matches no entry.
     #[error("`{selector}` chooses nothing: no link of this manifest has that tag or lies there")]
     ChoosesNothing { selector: String, tags: String },
@@ -294,7 +300,10 @@ impl Error {
             Error::NoHome { .. } => Some("pass --home DIR".into()),
             Error::HomeMissing { .. } => Some("create it, or pass --home with an existing folder".into()),
             Error::Observe { .. } => Some("check the permissions of that path and its parent folders".into()),
-            Error::Conflicts { command, .. } if command == "apply" => Some(
+            Error::Conflicts {
+                command: crate::command::Command::Apply,
+                ..
+            } => Some(
                 "deal with each conflict as its hint says (apply --on-conflict backup moves what is in the way to the backup store), then run linkfile again".into(),
             ),
             Error::Conflicts { command, .. } => Some(format!(

@@ -47,6 +47,7 @@
 pub mod apply;
 pub mod cli;
 pub mod color;
+pub mod command;
 mod commands;
 pub mod containment;
 pub mod doctor;
@@ -72,6 +73,7 @@ pub mod statedir;
 mod steps;
 pub mod when;
 
+mod compile;
 pub mod path_serde;
 pub mod show;
 

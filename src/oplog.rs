@@ -140,8 +140,9 @@ pub struct Operation {
     pub parent: Option<u64>,
     /// Seconds since the Unix epoch.
     pub time: u64,
-    /// `apply`, `undo` or `unlink`.
-    pub command: String,
+    /// `apply`, `undo`, `unlink` or `add`.
+    #[schemars(with = "String")]
+    pub command: crate::command::Command,
     /// The manifest's path.
     #[serde(with = "crate::path_serde")]
     #[schemars(with = "crate::path_serde::RecordPath")]
@@ -340,24 +341,27 @@ impl State {
         dir.write_atomic("head", format!("{}\n", op.id).as_bytes())
     }
 
-    /// The backup store, made if missing: a real folder (a link planted there is refused, not
-    /// followed). The folders of each backup are made in it by the operation's own steps.
-    pub fn backup_store(&self) -> Result<PathBuf, Error> {
+    /// The backup store, checked but never made here: it is a real folder (a link planted
+    /// there is refused, not followed), or missing — then the operation that first stores
+    /// something makes it by a step of its own (only the writer writes). The folders of each
+    /// backup are made in it by the operation's own steps.
+    pub fn backup_store(&self) -> Result<BackupStore, Error> {
         let store = self.dir.join("backups");
-        fs::create_dir_all(&store).map_err(|e| state_err(&store, e))?;
-        if fs::symlink_metadata(&store).is_ok_and(|m| !m.is_dir()) {
-            return Err(state_err(
+        match fs::symlink_metadata(&store) {
+            Ok(m) if m.is_dir() => Ok(BackupStore::Present(store)),
+            Ok(_) => Err(state_err(
                 &store,
                 io::Error::other(
                     "the backup store is not a real folder (a link?); refusing to follow it",
                 ),
-            ));
+            )),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BackupStore::Missing(store)),
+            Err(e) => Err(state_err(&store, e)),
         }
-        Ok(store)
     }
 
     /// Takes the writer's lock, or says who holds it.
-    pub fn lock(&self, command: &str) -> Result<Lock, Error> {
+    pub fn lock(&self, command: crate::command::Command) -> Result<Lock, Error> {
         let path = self.root.join("lock");
         let root = Dir::open(&self.root, true)?
             .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;
@@ -650,5 +654,31 @@ mod tests {
     fn fnv_is_stable() {
         assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
         assert_eq!(fnv1a(b"a"), 0xaf63dc4c8601ec8c);
+    }
+}
+
+/// The backup store of a state folder, as [`State::backup_store`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupStore {
+    /// A real folder.
+    Present(PathBuf),
+    /// Not there yet: the writer makes it before storing anything.
+    Missing(PathBuf),
+}
+
+impl BackupStore {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        match self {
+            BackupStore::Present(p) | BackupStore::Missing(p) => p,
+        }
+    }
+
+    /// The folder to make first, when it is missing.
+    pub fn missing(&self) -> Option<&Path> {
+        match self {
+            BackupStore::Missing(p) => Some(p),
+            BackupStore::Present(_) => None,
+        }
     }
 }

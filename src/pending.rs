@@ -16,7 +16,7 @@ use crate::observe::{self, Actual};
 use crate::oplog::State;
 use crate::platform::{self, Flavour, ReadLink};
 use crate::show::Shown as _;
-use crate::steps::{Intent, Shape, Step};
+use crate::steps::{Shape, Step};
 
 /// What a place holds, as far as rolling back an operation goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,31 +88,21 @@ fn get(m: &HashMap<PathBuf, Thing>, p: &Path) -> Thing {
 /// Rolls `step` back in `m`, where its place holds exactly what it made. Returns the place it
 /// could not undo, if any.
 fn roll_back(m: &mut HashMap<PathBuf, Thing>, step: &Step) -> Option<PathBuf> {
-    let link = |text: &PathBuf, flavour| Thing::Link {
-        text: text.clone(),
-        flavour: Some(flavour),
-    };
     match step {
         Step::MakeFolder { dir, .. } => remove_made_folder(m, dir),
-        Step::MakeLink { at, text, .. } => {
-            if matches!(get(m, at), Thing::Link { text: t, .. } if t == *text) {
+        Step::Make { at, link } => {
+            if get(m, at).holds(link) {
                 m.insert(at.clone(), Thing::Missing);
             }
         }
-        Step::ReplaceLink {
-            at,
-            old,
-            new,
-            kind,
-            old_kind,
-        } => {
-            if matches!(get(m, at), Thing::Link { text: t, .. } if t == *new) {
-                m.insert(at.clone(), link(old, old_kind.unwrap_or(*kind)));
+        Step::Replace { at, from, to } => {
+            if get(m, at).holds(to) {
+                m.insert(at.clone(), Thing::of_shape(from));
             }
         }
-        Step::RemoveLink { at, text, kind } => {
+        Step::Remove { at, link } => {
             if get(m, at) == Thing::Missing {
-                m.insert(at.clone(), link(text, *kind));
+                m.insert(at.clone(), Thing::of_shape(link));
             }
         }
         Step::Move { from, to } => match (get(m, from).exists(), get(m, to)) {
@@ -126,22 +116,6 @@ fn roll_back(m: &mut HashMap<PathBuf, Thing>, step: &Step) -> Option<PathBuf> {
         Step::RemoveFolder { dir } => {
             if get(m, dir) == Thing::Missing {
                 m.insert(dir.clone(), Thing::Folder { entries: vec![] });
-            }
-        }
-        Step::MakeHardLink { at, original } => {
-            if matches!(get(m, at), Thing::HardLink { original: o } if o == *original) {
-                m.insert(at.clone(), Thing::Missing);
-            }
-        }
-        Step::Swap { at, from, to } => {
-            if get(m, at).holds(to) {
-                m.insert(at.clone(), Thing::of_shape(from));
-            }
-        }
-        Step::RemoveHardLink { at, original } => {
-            if get(m, at) == Thing::Missing {
-                let original = original.clone();
-                m.insert(at.clone(), Thing::HardLink { original });
             }
         }
     }
@@ -200,10 +174,7 @@ impl Pending {
 /// when its record was committed (nothing to roll back), or when its intent is torn (no step
 /// of it ran).
 pub fn pending(state: &State, wanted: &crate::records::Wanted) -> Result<Option<Pending>, Error> {
-    let Some(text) = state.read_intent()? else {
-        return Ok(None);
-    };
-    let Ok(intent) = serde_json::from_slice::<Intent>(&text) else {
+    let Some(intent) = crate::steps::read_intent(state)? else {
         return Ok(None);
     };
     if state.head()?.is_some_and(|h| h.id == intent.op) {
@@ -217,7 +188,7 @@ pub fn pending(state: &State, wanted: &crate::records::Wanted) -> Result<Option<
         .filter(|(p, t)| now.get(p).unwrap_or(&Thing::Missing) != t)
         .collect();
     Ok(Some(Pending {
-        command: intent.command,
+        command: intent.command.to_string(),
         pid: intent.pid,
         overlay: Overlay { changed },
         failures,
@@ -231,15 +202,14 @@ fn look(steps: &[Step]) -> HashMap<PathBuf, Thing> {
     for step in steps {
         match step {
             Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => places.push(dir),
-            Step::MakeLink { at, .. }
-            | Step::ReplaceLink { at, .. }
-            | Step::RemoveLink { at, .. } => places.push(at),
             Step::Move { from, to } => places.extend([from.as_path(), to.as_path()]),
-            Step::MakeHardLink { at, original } | Step::RemoveHardLink { at, original } => {
+            Step::Make { at, link } | Step::Remove { at, link } => {
                 places.push(at);
-                originals.entry(at).or_default().push(original);
+                if let Shape::HardLink { original } = link {
+                    originals.entry(at).or_default().push(original);
+                }
             }
-            Step::Swap { at, from, to } => {
+            Step::Replace { at, from, to } => {
                 places.push(at);
                 for shape in [from, to] {
                     if let Shape::HardLink { original } = shape {
@@ -361,10 +331,12 @@ mod tests {
                 from: p("/h/.b"),
                 to: p("/s/1/.b"),
             },
-            Step::MakeLink {
+            Step::Make {
                 at: p("/h/.b"),
-                text: p("/r/b"),
-                kind: Flavour::File,
+                link: Shape::Symlink {
+                    text: p("/r/b"),
+                    kind: Flavour::File,
+                },
             },
         ]
     }
@@ -393,26 +365,34 @@ mod tests {
     #[test]
     fn links_made_replaced_and_removed_are_undone() {
         let steps = vec![
-            Step::RemoveLink {
+            Step::Remove {
                 at: p("/h/.gone"),
-                text: p("/r/gone"),
-                kind: Flavour::File,
+                link: Shape::Symlink {
+                    text: p("/r/gone"),
+                    kind: Flavour::File,
+                },
             },
-            Step::ReplaceLink {
+            Step::Replace {
                 at: p("/h/.c"),
-                old: p("/elsewhere"),
-                new: p("/r/c"),
-                kind: Flavour::File,
-                old_kind: None,
+                from: Shape::Symlink {
+                    text: p("/elsewhere"),
+                    kind: Flavour::File,
+                },
+                to: Shape::Symlink {
+                    text: p("/r/c"),
+                    kind: Flavour::File,
+                },
             },
             Step::MakeFolder {
                 dir: p("/h/.n"),
                 mode: None,
             },
-            Step::MakeLink {
+            Step::Make {
                 at: p("/h/.n/x"),
-                text: p("/r/x"),
-                kind: Flavour::File,
+                link: Shape::Symlink {
+                    text: p("/r/x"),
+                    kind: Flavour::File,
+                },
             },
         ];
         let after = run(
@@ -457,13 +437,17 @@ mod tests {
     #[test]
     fn hard_links_are_undone_by_identity() {
         let steps = vec![
-            Step::MakeHardLink {
+            Step::Make {
                 at: p("/h/.x"),
-                original: p("/r/x"),
+                link: Shape::HardLink {
+                    original: p("/r/x"),
+                },
             },
-            Step::RemoveHardLink {
+            Step::Remove {
                 at: p("/h/.y"),
-                original: p("/r/y"),
+                link: Shape::HardLink {
+                    original: p("/r/y"),
+                },
             },
         ];
         let after = run(

@@ -59,7 +59,7 @@ impl Session {
     /// operation first, as the command line does.
     pub fn apply(
         &self,
-        command: &str,
+        command: crate::command::Command,
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
     ) -> Result<(Outcome, Option<Operation>), Error> {
@@ -69,7 +69,7 @@ impl Session {
     /// As [`Session::apply`], telling `progress` how many steps are made, of how many.
     pub fn apply_telling(
         &self,
-        command: &str,
+        command: crate::command::Command,
         undoes: Option<u64>,
         before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
         progress: &mut dyn FnMut(usize, usize),
@@ -99,7 +99,7 @@ impl Session {
         self.state
             .commit(&op, &self.manifest_path)
             .map_err(|e| Error::Unrecorded {
-                command: command.to_string(),
+                command,
                 source: Box::new(e),
             })?;
         apply::finish(&self.state)?;
@@ -123,7 +123,7 @@ impl Session {
     fn record(
         &self,
         id: u64,
-        command: &str,
+        command: crate::command::Command,
         undoes: Option<u64>,
         view: Vec<OwnedLink>,
         outcome: &Outcome,
@@ -132,7 +132,7 @@ impl Session {
             id,
             parent: self.head.as_ref().map(|h| h.id),
             time: oplog::now(),
-            command: command.to_string(),
+            command,
             manifest: self.manifest_path.clone(),
             manifest_hash: self.manifest_hash.clone(),
             undoes,
@@ -145,7 +145,7 @@ impl Session {
                 .plan
                 .entries
                 .iter()
-                .filter(|e| e.action == Action::Release)
+                .filter(|e| e.action() == Action::Release)
                 .filter_map(|e| e.owned.clone())
                 .collect(),
             added: None,

@@ -17,7 +17,6 @@ use crate::observe::{Actual, FolderLink};
 use crate::oplog::{Backup, OwnedLink};
 use crate::platform::{self, CaseRule, Flavour};
 use crate::resolve::Desired;
-use crate::show::Shown as _;
 
 /// What should be at a place after the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,30 +99,6 @@ impl Obstacle {
             Obstacle::NotTheAdoptedFile(_) => Reason::ChangedSinceApplied,
         }
     }
-
-    fn hint(&self, d: &Desired) -> String {
-        match self {
-            Obstacle::ParentNotWritable { dir, why } => format!(
-                "{} does not accept new entries ({why}); make it writable (or remount it read-write), or change `at`",
-                dir.shown()
-            ),
-            Obstacle::CrossVolume => format!(
-                "{} is on another volume than {}, and a hard link must be on the same volume as its original; use link_type = \"symlink\"",
-                d.to.shown(),
-                d.at.parent().unwrap_or(&d.at).shown()
-            ),
-            Obstacle::NetworkDrive(p) => format!(
-                "{} is on a network drive, where junctions cannot be made; use link_type = \"symlink\" (drop \"junction\" from `fallback`)",
-                p.shown()
-            ),
-            Obstacle::NotPermitted(why) => why.clone(),
-            Obstacle::NotTheAdoptedFile(repo) => format!(
-                "{} is no longer the file adopted from {} (it changed since), and undo moves only what it adopted out of the repo; put the adopted content back there first (e.g. from version control), or keep things as they are",
-                repo.shown(),
-                d.at.shown()
-            ),
-        }
-    }
 }
 
 /// What apply will do for one link.
@@ -201,6 +176,64 @@ pub enum Resolution {
     Restore,
 }
 
+/// What apply does with one place: one value, so that an action never comes with a resolution
+/// it cannot have. Shown (JSON, human) as its [`Action`] and [`Resolution`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Right already: nothing to do.
+    Ok,
+    /// Nothing in the way: the link is made.
+    Create,
+    /// What is in the way goes to the backup store, then the link is made.
+    Backup,
+    /// What is in the way goes into the repo as the original (the repo's version to the
+    /// backup store), then the link is made.
+    Adopt,
+    /// What is in the way has the original's bytes: it goes to the backup store, then the
+    /// link is made.
+    SameContent,
+    /// A wrong link is replaced.
+    Fix,
+    /// The link linkfile made is removed.
+    Remove,
+    /// What is there, changed since linkfile made it, goes to the backup store (undo, unlink
+    /// under `backup`).
+    RemoveToStore,
+    /// The link linkfile made (if there) is removed and a backup put back in its place.
+    Restore,
+    /// Something is in the way: nothing is done, and apply refuses.
+    Conflict,
+    /// No longer wanted and changed by the user: left as it is, no longer owned.
+    Release,
+}
+
+impl Decision {
+    /// The action it is shown as.
+    pub fn action(self) -> Action {
+        match self {
+            Decision::Ok => Action::Ok,
+            Decision::Create | Decision::Backup | Decision::Adopt | Decision::SameContent => {
+                Action::Create
+            }
+            Decision::Fix => Action::Fix,
+            Decision::Remove | Decision::RemoveToStore | Decision::Restore => Action::Remove,
+            Decision::Conflict => Action::Conflict,
+            Decision::Release => Action::Release,
+        }
+    }
+
+    /// How what is in the way is dealt with, if anything is.
+    pub fn resolution(self) -> Option<Resolution> {
+        match self {
+            Decision::Backup | Decision::RemoveToStore => Some(Resolution::Backup),
+            Decision::Adopt => Some(Resolution::Adopt),
+            Decision::SameContent => Some(Resolution::SameContent),
+            Decision::Restore => Some(Resolution::Restore),
+            _ => None,
+        }
+    }
+}
+
 impl Reason {
     /// The reason as written in JSON and in the human plan.
     pub fn as_str(self) -> &'static str {
@@ -235,20 +268,18 @@ pub struct Entry {
     pub want: Want,
     /// The link linkfile recorded making there, if any.
     pub owned: Option<OwnedLink>,
-    /// How something in the way is dealt with.
-    pub resolution: Option<Resolution>,
     /// What the original is, when it exists.
     pub kind: Option<EntryKind>,
     /// What apply will do.
-    pub action: Action,
+    pub decision: Decision,
     /// Why, for fixes and conflicts.
     pub reason: Option<Reason>,
     /// What was observed at the link's place; apply checks it still holds before writing.
     pub observed: Actual,
-    /// A unified diff between a file in the way and the original.
-    pub diff: Option<String>,
-    /// What the user can do about a conflict.
-    pub hint: Option<String>,
+    /// A file in the way and the original, to show as a diff (see [`crate::render::diff`]).
+    pub diff: Option<Texts>,
+    /// What the user can do about a conflict (said by [`crate::render::hint`]).
+    pub hint: Option<Hint>,
     /// A folder on the way to the place that is a link (with `parent-is-link`).
     pub folder_link: Option<Arc<FolderLink>>,
     /// A link another tool made that resolves to the original: right as it is, taken over
@@ -260,6 +291,16 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// What apply will do, as shown.
+    pub fn action(&self) -> Action {
+        self.decision.action()
+    }
+
+    /// How something in the way is dealt with, if anything is.
+    pub fn resolution(&self) -> Option<Resolution> {
+        self.decision.resolution()
+    }
+
     /// The current text of the link in the way (for fixes).
     pub fn current_text(&self) -> Option<&Path> {
         match &self.observed {
@@ -267,6 +308,39 @@ impl Entry {
             _ => None,
         }
     }
+}
+
+/// A text file in the way and the original's text, which differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    /// What is in the way.
+    pub there: String,
+    /// The original.
+    pub original: String,
+}
+
+/// What a hint is about: the entry's place, what is there and the command planned say the
+/// rest (see [`crate::render::hint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hint {
+    /// A folder link on the way to the place: nothing is written through it.
+    FolderLink(Arc<FolderLink>, Purpose),
+    /// What is at the place is the original itself under another name (a hard link).
+    SameFile,
+    /// Why adopt may not move the file, as found.
+    AdoptRefused(String),
+    /// A write that cannot be made.
+    Obstacle(Obstacle),
+    /// A volume is mounted at the place.
+    MountPoint,
+    /// The original is missing (perhaps `at` and `to` were swapped).
+    OriginalMissing,
+    /// Something linkfile does not own is in the way, for this command.
+    InTheWay(Purpose),
+    /// This folder above the place is a file.
+    ParentIsFile(PathBuf),
+    /// The place changed since linkfile made it, for this command.
+    ChangedSinceApplied(Purpose),
 }
 
 /// Two files that differ but are not shown as a diff.
@@ -318,7 +392,7 @@ impl Plan {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for e in &self.entries {
-            match e.action {
+            match e.action() {
                 Action::Ok => c.ok += 1,
                 Action::Create => c.create += 1,
                 Action::Fix => c.fix += 1,
@@ -375,117 +449,44 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (Actual::Link { text, .. }, true) => text.as_path(),
         _ => desired.link_text.as_path(),
     };
-    let (mut action, mut reason, mut resolution) = match (&want, &folder_link) {
-        // Below a folder link nothing was looked at (it would be through the link): the place
-        // is empty once the link is unfolded into a real folder, which only `backup` and
-        // `adopt` do (a folder link is no content to adopt: it goes to the store).
-        (Want::Link, Some(_)) => match (original, policy) {
-            (None, _) => (Action::Conflict, Some(Reason::OriginalMissing), None),
-            (Some(_), OnConflict::Fail) => (Action::Conflict, Some(Reason::ParentIsLink), None),
-            (Some(_), _) => (
-                Action::Create,
-                Some(Reason::ParentIsLink),
-                Some(Resolution::Backup),
-            ),
-        },
-        // An owned link beyond a folder link is not there as linkfile made it, and nothing is
-        // removed or put back through the folder link: a dropped entry's place is released,
-        // and undo and unlink stop on it.
-        (Want::Dropped, Some(_)) => (Action::Release, Some(Reason::ParentIsLink), None),
-        (Want::Nothing | Want::Restore(_), Some(_)) => {
-            (Action::Conflict, Some(Reason::ParentIsLink), None)
-        }
-        (Want::Link, None) if is_original => (Action::Conflict, Some(Reason::SameFile), None),
-        (Want::Link, None) => decide(
-            original,
-            wanted,
-            &actual,
-            policy,
-            same_bytes,
-            desired.link_type,
-            CaseRule::current(),
-        ),
-        (Want::Nothing, None) => decide_removal(owned.as_ref(), &actual, policy),
-        (Want::Restore(_), None) => decide_restore(owned.as_ref(), &actual),
-        (Want::Dropped, None) => decide_prune(owned.as_ref(), &actual),
-    };
+    let (mut decision, mut reason) = decide_place(&Seen {
+        want: &want,
+        folder_link: folder_link.as_ref(),
+        owned: owned.as_ref(),
+        actual: &actual,
+        original,
+        policy,
+        same_bytes,
+        is_original,
+        wanted,
+        link_type: desired.link_type,
+    });
     // A write that cannot be made is refused under every policy, before anything is written.
-    let obstacle =
-        obstacle.filter(|_| matches!(action, Action::Create | Action::Fix | Action::Remove));
+    let writes = matches!(
+        decision.action(),
+        Action::Create | Action::Fix | Action::Remove
+    );
+    let obstacle = obstacle.filter(|_| writes);
     if let Some(o) = &obstacle {
-        (action, reason, resolution) = (Action::Conflict, Some(o.reason()), None);
+        (decision, reason) = (Decision::Conflict, Some(o.reason()));
     }
-    let adopt_refused = adopt_refused.filter(|_| resolution == Some(Resolution::Adopt));
+    let adopt_refused = adopt_refused.filter(|_| decision == Decision::Adopt);
     if adopt_refused.is_some() {
-        (action, reason, resolution) = (Action::Conflict, Some(Reason::AdoptThroughLink), None);
+        (decision, reason) = (Decision::Conflict, Some(Reason::AdoptThroughLink));
     }
-    let hint = match (reason, resolution) {
-        (Some(Reason::ParentIsLink), None) => {
-            folder_link.as_ref().map(|l| folder_link_hint(l, purpose))
-        }
-        (Some(Reason::SameFile), _) => Some(format!(
-            "{} is {} itself under another name (a hard link); linkfile never moves or replaces the repo's files: remove that name yourself (the original keeps its bytes), or use link_type = \"hardlink\"",
-            desired.at.shown(),
-            desired.to.shown()
-        )),
-        (_, Some(_)) => None,
-        _ if action == Action::Release => None,
-        (Some(Reason::AdoptThroughLink), _) => adopt_refused,
-        (_, None) if obstacle.is_some() => obstacle.as_ref().map(|o| o.hint(&desired)),
-        (Some(Reason::MountPoint), _) => Some(format!(
-            "a volume is mounted at {}; linkfile never touches a mount point: unmount it, or change `at`",
-            desired.at.shown()
-        )),
-        (Some(Reason::OriginalMissing), _) => Some(original_missing_hint(&desired, &actual)),
-        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _)
-            if purpose != Purpose::Apply =>
-        {
-            Some(format!(
-                "move {} out of the way (linkfile does not own it), then run `linkfile {}` again",
-                desired.at.shown(),
-                purpose.command()
-            ))
-        }
-        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
-            Some(format!(
-                "move {} out of the way (or into the repo as {}), or apply with --on-conflict backup (keeps it in the backup store) or adopt (makes it the repo's version)",
-                desired.at.shown(),
-                desired.to.shown()
-            ))
-        }
-        (Some(Reason::ParentIsFile), _) => match &actual {
-            Actual::ParentIsFile(p) => Some(format!(
-                "{} is a file, so nothing can be made inside it; move it away or change `at`",
-                p.shown()
-            )),
-            _ => None,
+    let hint = hint(
+        (decision, reason),
+        HintFacts {
+            actual: &actual,
+            folder_link: folder_link.as_ref(),
+            obstacle: obstacle.as_deref(),
+            adopt_refused,
+            purpose,
         },
-        (Some(Reason::ChangedSinceApplied), _) if purpose != Purpose::Apply => Some(format!(
-            "{} was changed since linkfile made it; move it away yourself, then run `linkfile {}` again",
-            desired.at.shown(),
-            purpose.command()
-        )),
-        (Some(Reason::ChangedSinceApplied), _) => Some(format!(
-            "{} was changed since linkfile made it; move it away yourself (or apply with --on-conflict backup), then run linkfile again",
-            desired.at.shown()
-        )),
-        _ => None,
-    };
-    let diff = match (reason, texts) {
-        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => Some(
-            similar::TextDiff::from_lines(&there, &original)
-                .unified_diff()
-                .context_radius(3)
-                .header(
-                    &desired.at.shown().to_string(),
-                    &desired.to.shown().to_string(),
-                )
-                .to_string(),
-        ),
-        _ => None,
-    };
+    );
+    let diff = diff(reason, texts, same_bytes);
     let claimed = resolves
-        && action == Action::Ok
+        && decision == Decision::Ok
         && match &actual {
             Actual::Link { text, .. } => owned.as_ref().is_none_or(|o| o.text != *text),
             _ => false,
@@ -494,9 +495,8 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         desired,
         want,
         owned,
-        resolution,
         kind: original,
-        action,
+        decision,
         reason,
         observed: actual,
         diff,
@@ -507,32 +507,124 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     }
 }
 
-fn folder_link_hint(l: &FolderLink, purpose: Purpose) -> String {
-    let what = if l.into_repo {
-        ", a folder inside this repo (a folded stow package or a dotbot folder link)"
-    } else {
-        ""
-    };
-    let head = format!(
-        "{} is a link to {}{what}; linkfile never writes through a folder link",
-        l.at.shown(),
-        l.text.shown()
-    );
-    match (purpose, l.into_repo) {
-        (Purpose::Apply, true) => format!(
-            "{head}: apply with --on-conflict backup to unfold it (the link goes to the backup store, a real folder is made and the links are made in it; the repo is untouched; undo folds it back)"
+/// What is wanted at a place and what is there, for deciding.
+struct Seen<'a> {
+    want: &'a Want,
+    folder_link: Option<&'a Arc<FolderLink>>,
+    owned: Option<&'a OwnedLink>,
+    actual: &'a Actual,
+    original: Option<EntryKind>,
+    policy: OnConflict,
+    same_bytes: bool,
+    is_original: bool,
+    /// The text that is right there (the wanted one, or another tool's that resolves to it).
+    wanted: &'a Path,
+    link_type: LinkType,
+}
+
+/// The decision for a place, before obstacles and refused adoptions are weighed.
+fn decide_place(seen: &Seen) -> Decided {
+    let Seen {
+        want,
+        folder_link,
+        owned,
+        actual,
+        original,
+        policy,
+        same_bytes,
+        is_original,
+        wanted,
+        link_type,
+    } = *seen;
+    match (want, folder_link) {
+        // Below a folder link nothing was looked at (it would be through the link): the place
+        // is empty once the link is unfolded into a real folder, which only `backup` and
+        // `adopt` do (a folder link is no content to adopt: it goes to the store).
+        (Want::Link, Some(_)) => match (original, policy) {
+            (None, _) => (Decision::Conflict, Some(Reason::OriginalMissing)),
+            (Some(_), OnConflict::Fail) => (Decision::Conflict, Some(Reason::ParentIsLink)),
+            (Some(_), _) => (Decision::Backup, Some(Reason::ParentIsLink)),
+        },
+        // An owned link beyond a folder link is not there as linkfile made it, and nothing is
+        // removed or put back through the folder link: a dropped entry's place is released,
+        // and undo and unlink stop on it.
+        (Want::Dropped, Some(_)) => (Decision::Release, Some(Reason::ParentIsLink)),
+        (Want::Nothing | Want::Restore(_), Some(_)) => {
+            (Decision::Conflict, Some(Reason::ParentIsLink))
+        }
+        (Want::Link, None) if is_original => (Decision::Conflict, Some(Reason::SameFile)),
+        (Want::Link, None) => decide(
+            original,
+            wanted,
+            actual,
+            policy,
+            same_bytes,
+            link_type,
+            CaseRule::current(),
         ),
-        (Purpose::Apply, false) => format!(
-            "{head}: move it away, or apply with --on-conflict backup (the link goes to the backup store and a real folder is made in its place)"
-        ),
-        _ => format!(
-            "{head}: move it away, then run `linkfile {}` again",
-            purpose.command()
-        ),
+        (Want::Nothing, None) => decide_removal(owned, actual, policy),
+        (Want::Restore(_), None) => decide_restore(owned, actual),
+        (Want::Dropped, None) => decide_prune(owned, actual),
     }
 }
 
-type Decision = (Action, Option<Reason>, Option<Resolution>);
+/// What a hint is made from.
+struct HintFacts<'a> {
+    actual: &'a Actual,
+    folder_link: Option<&'a Arc<FolderLink>>,
+    obstacle: Option<&'a Obstacle>,
+    adopt_refused: Option<String>,
+    purpose: Purpose,
+}
+
+/// What the user can do about a place decided so, as data (said by [`crate::render::hint`]).
+fn hint((decision, reason): Decided, facts: HintFacts) -> Option<Hint> {
+    let HintFacts {
+        actual,
+        folder_link,
+        obstacle,
+        adopt_refused,
+        purpose,
+    } = facts;
+    match (reason, decision.resolution()) {
+        (Some(Reason::ParentIsLink), None) => {
+            folder_link.map(|l| Hint::FolderLink(l.clone(), purpose))
+        }
+        (Some(Reason::SameFile), _) => Some(Hint::SameFile),
+        (_, Some(_)) => None,
+        _ if decision == Decision::Release => None,
+        (Some(Reason::AdoptThroughLink), _) => adopt_refused.map(Hint::AdoptRefused),
+        (_, None) if obstacle.is_some() => obstacle.map(|o| Hint::Obstacle(o.clone())),
+        (Some(Reason::MountPoint), _) => Some(Hint::MountPoint),
+        (Some(Reason::OriginalMissing), _) => Some(Hint::OriginalMissing),
+        (Some(Reason::FileInTheWay | Reason::DirInTheWay | Reason::OtherInTheWay), _) => {
+            Some(Hint::InTheWay(purpose))
+        }
+        (Some(Reason::ParentIsFile), _) => match actual {
+            Actual::ParentIsFile(p) => Some(Hint::ParentIsFile(p.clone())),
+            _ => None,
+        },
+        (Some(Reason::ChangedSinceApplied), _) => Some(Hint::ChangedSinceApplied(purpose)),
+        _ => None,
+    }
+}
+
+/// The texts to diff: a file in the way whose bytes differ from the original's.
+fn diff(
+    reason: Option<Reason>,
+    texts: Option<(String, String)>,
+    same_bytes: bool,
+) -> Option<Texts> {
+    match (reason, texts) {
+        (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => {
+            Some(Texts { there, original })
+        }
+        _ => None,
+    }
+}
+
+/// A decision, and why (for fixes, conflicts and what is in the way).
+type Decided = (Decision, Option<Reason>);
 
 /// The decision table for a wanted link.
 fn decide(
@@ -543,43 +635,37 @@ fn decide(
     same_bytes: bool,
     link_type: LinkType,
     case: CaseRule,
-) -> Decision {
+) -> Decided {
     let hard = link_type == LinkType::Hardlink;
-    use Action::*;
+    use Decision::*;
     let Some(kind) = original else {
-        return (Conflict, Some(Reason::OriginalMissing), None);
+        return (Conflict, Some(Reason::OriginalMissing));
     };
     let in_the_way = |reason| match policy {
-        OnConflict::Fail => (Conflict, Some(reason), None),
-        OnConflict::Backup => (Create, Some(reason), Some(Resolution::Backup)),
-        OnConflict::Adopt => (Create, Some(reason), Some(Resolution::Adopt)),
+        OnConflict::Fail => (Conflict, Some(reason)),
+        OnConflict::Backup => (Backup, Some(reason)),
+        OnConflict::Adopt => (Adopt, Some(reason)),
     };
     match actual {
-        Actual::Missing => (Create, None, None),
-        Actual::MountPoint => (Conflict, Some(Reason::MountPoint), None),
-        Actual::HardLinked => (Ok, None, None),
-        Actual::OwnedHardLink if hard => (Fix, Some(Reason::WrongTarget), None),
-        Actual::OwnedHardLink => (Fix, Some(Reason::WrongType), None),
+        Actual::Missing => (Create, None),
+        Actual::MountPoint => (Conflict, Some(Reason::MountPoint)),
+        Actual::HardLinked => (Ok, None),
+        Actual::OwnedHardLink if hard => (Fix, Some(Reason::WrongTarget)),
+        Actual::OwnedHardLink => (Fix, Some(Reason::WrongType)),
         // A symlink where a hard link is wanted.
-        Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType), None),
+        Actual::Link { .. } if hard => (Fix, Some(Reason::WrongType)),
         Actual::Link { text, flavour, .. } if platform::compare(text, wanted, case) => {
             match flavour {
-                Some(f) if *f != Flavour::of(kind, link_type) => {
-                    (Fix, Some(Reason::WrongType), None)
-                }
-                _ => (Ok, None, None),
+                Some(f) if *f != Flavour::of(kind, link_type) => (Fix, Some(Reason::WrongType)),
+                _ => (Ok, None),
             }
         }
         Actual::Link {
             target_exists: false,
             ..
-        } => (Fix, Some(Reason::Dangling), None),
-        Actual::Link { .. } => (Fix, Some(Reason::WrongTarget), None),
-        Actual::File if same_bytes => (
-            Create,
-            Some(Reason::FileInTheWay),
-            Some(Resolution::SameContent),
-        ),
+        } => (Fix, Some(Reason::Dangling)),
+        Actual::Link { .. } => (Fix, Some(Reason::WrongTarget)),
+        Actual::File if same_bytes => (SameContent, Some(Reason::FileInTheWay)),
         Actual::File if kind == EntryKind::File => in_the_way(Reason::FileInTheWay),
         Actual::Dir if kind == EntryKind::Dir => in_the_way(Reason::DirInTheWay),
         // Adopting a file as a folder's original (or the reverse) makes no sense; back it up.
@@ -589,12 +675,12 @@ fn decide(
             } else {
                 Reason::DirInTheWay
             };
-            (Conflict, Some(reason), None)
+            (Conflict, Some(reason))
         }
-        Actual::File => (Create, Some(Reason::FileInTheWay), Some(Resolution::Backup)),
-        Actual::Dir => (Create, Some(Reason::DirInTheWay), Some(Resolution::Backup)),
-        Actual::Other => (Conflict, Some(Reason::OtherInTheWay), None),
-        Actual::ParentIsFile(_) => (Conflict, Some(Reason::ParentIsFile), None),
+        Actual::File => (Backup, Some(Reason::FileInTheWay)),
+        Actual::Dir => (Backup, Some(Reason::DirInTheWay)),
+        Actual::Other => (Conflict, Some(Reason::OtherInTheWay)),
+        Actual::ParentIsFile(_) => (Conflict, Some(Reason::ParentIsFile)),
     }
 }
 
@@ -609,54 +695,35 @@ pub fn still_owned(owned: Option<&OwnedLink>, actual: &Actual) -> bool {
 
 /// A link linkfile owns that is no longer wanted: removed only while it is exactly what
 /// linkfile made.
-fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decision {
+fn decide_removal(owned: Option<&OwnedLink>, actual: &Actual, policy: OnConflict) -> Decided {
     match (owned, actual) {
-        (_, Actual::Missing | Actual::ParentIsFile(_)) => (Action::Ok, None, None),
-        (_, Actual::MountPoint) => (Action::Conflict, Some(Reason::MountPoint), None),
-        _ if still_owned(owned, actual) => (Action::Remove, None, None),
-        (_, _) if policy == OnConflict::Backup => (
-            Action::Remove,
-            Some(Reason::ChangedSinceApplied),
-            Some(Resolution::Backup),
-        ),
-        _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
+        (_, Actual::Missing | Actual::ParentIsFile(_)) => (Decision::Ok, None),
+        (_, Actual::MountPoint) => (Decision::Conflict, Some(Reason::MountPoint)),
+        _ if still_owned(owned, actual) => (Decision::Remove, None),
+        (_, _) if policy == OnConflict::Backup => {
+            (Decision::RemoveToStore, Some(Reason::ChangedSinceApplied))
+        }
+        _ => (Decision::Conflict, Some(Reason::ChangedSinceApplied)),
     }
 }
 
 /// A backup to put back: over nothing, or over the link linkfile made there.
-fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
-    let restore = (Action::Remove, None, Some(Resolution::Restore));
+fn decide_restore(owned: Option<&OwnedLink>, actual: &Actual) -> Decided {
+    let restore = (Decision::Restore, None);
     match actual {
         Actual::Missing => restore,
         _ if still_owned(owned, actual) => restore,
-        _ => (Action::Conflict, Some(Reason::ChangedSinceApplied), None),
+        _ => (Decision::Conflict, Some(Reason::ChangedSinceApplied)),
     }
 }
 
 /// A link whose entry left the manifest: removed while it is what linkfile made; anything else
 /// there (a mount point included) is the user's now, left as it is under every policy.
-fn decide_prune(owned: Option<&OwnedLink>, actual: &Actual) -> Decision {
+fn decide_prune(owned: Option<&OwnedLink>, actual: &Actual) -> Decided {
     match actual {
-        Actual::Missing | Actual::ParentIsFile(_) => (Action::Ok, None, None),
-        _ if still_owned(owned, actual) => (Action::Remove, None, None),
-        _ => (Action::Release, Some(Reason::ChangedSinceApplied), None),
-    }
-}
-
-fn original_missing_hint(d: &Desired, actual: &Actual) -> String {
-    match actual {
-        Actual::File | Actual::Dir => format!(
-            "{} is not in the repo, but {} exists: did you swap at and to? `at` is where the link goes, `to` the original in the repo; to keep that {}, move it into the repo as {} first",
-            d.to.shown(),
-            d.at.shown(),
-            if *actual == Actual::File {
-                "file"
-            } else {
-                "folder"
-            },
-            d.to.shown()
-        ),
-        _ => format!("create {} in the repo, or fix `to`", d.to.shown()),
+        Actual::Missing | Actual::ParentIsFile(_) => (Decision::Ok, None),
+        _ if still_owned(owned, actual) => (Decision::Remove, None),
+        _ => (Decision::Release, Some(Reason::ChangedSinceApplied)),
     }
 }
 
@@ -690,7 +757,7 @@ pub fn plan_for(inputs: Vec<Input>, purpose: Purpose) -> Plan {
         .collect();
     let mut unfold: Vec<Arc<FolderLink>> = Vec::new();
     for e in &entries {
-        if let (Some(l), Action::Create) = (&e.folder_link, e.action)
+        if let (Some(l), Action::Create) = (&e.folder_link, e.action())
             && !unfold.iter().any(|u| u.at == l.at)
         {
             unfold.push(l.clone());
@@ -782,12 +849,12 @@ mod tests {
             i.folder_link = folder_link(into_repo);
             let p = plan(vec![i]);
             let e = &p.entries[0];
-            assert_eq!((e.action, e.reason, e.resolution), want, "{policy:?}");
-            assert_eq!(p.unfold.len(), usize::from(e.action == Create));
-            let hint = e.hint.clone().unwrap_or_default();
+            assert_eq!((e.action(), e.reason, e.resolution()), want, "{policy:?}");
+            assert_eq!(p.unfold.len(), usize::from(e.action() == Create));
+            let hint = crate::render::hint::text(e).unwrap_or_default();
             assert_eq!(
                 hint.contains("inside this repo"),
-                into_repo && e.action == Conflict,
+                into_repo && e.action() == Conflict,
                 "{hint}"
             );
         }
@@ -811,8 +878,11 @@ mod tests {
         });
         i.folder_link = folder_link(true);
         let e = &plan_for(vec![i], Purpose::Undo).entries[0];
-        assert_eq!((e.action, e.reason), (Conflict, Some(Reason::ParentIsLink)));
-        let hint = e.hint.as_ref().unwrap();
+        assert_eq!(
+            (e.action(), e.reason),
+            (Conflict, Some(Reason::ParentIsLink))
+        );
+        let hint = crate::render::hint::text(e).unwrap();
         assert!(hint.contains("then run `linkfile undo` again"), "{hint}");
         assert!(!hint.contains("--on-conflict"), "{hint}");
     }
@@ -826,7 +896,7 @@ mod tests {
             i.is_original = true;
             let e = &plan(vec![i]).entries[0];
             assert_eq!(
-                (e.action, e.reason, e.resolution),
+                (e.action(), e.reason, e.resolution()),
                 (Action::Conflict, Some(Reason::SameFile), None)
             );
         }
@@ -857,7 +927,7 @@ mod tests {
             let mut i = input(dir, actual);
             i.desired.link_type = LinkType::Junction;
             let e = plan_one(i);
-            (e.action, e.reason)
+            (e.action(), e.reason)
         };
         assert_eq!(want_junction(junction("/r/vim/vimrc")), (Ok, None));
         // A directory symlink with the same text is not the junction asked for.
@@ -871,7 +941,7 @@ mod tests {
         );
         // And a junction is not the directory symlink asked for.
         let e = plan_one(input(dir, junction("/r/vim/vimrc")));
-        assert_eq!((e.action, e.reason), (Fix, Some(Reason::WrongType)));
+        assert_eq!((e.action(), e.reason), (Fix, Some(Reason::WrongType)));
     }
 
     #[test]
@@ -881,12 +951,12 @@ mod tests {
             let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
             i.policy = policy;
             let e = plan_one(i);
-            assert_eq!((e.action, e.reason), (Conflict, Some(Reason::MountPoint)));
-            assert!(e.hint.unwrap().contains("mount"));
+            assert_eq!((e.action(), e.reason), (Conflict, Some(Reason::MountPoint)));
+            assert!(crate::render::hint::text(&e).unwrap().contains("mount"));
             // Nor when pruning a link linkfile owned there.
             let mut i = input(Some(EntryKind::Dir), Actual::MountPoint);
             (i.want, i.owned, i.policy) = (Want::Nothing, owned("/r/vim/vimrc"), policy);
-            assert_eq!(plan_one(i).action, Conflict);
+            assert_eq!(plan_one(i).action(), Conflict);
         }
     }
 
@@ -925,15 +995,19 @@ mod tests {
                 i.obstacle = Some(Box::new(obstacle.clone()));
                 let e = plan_one(i);
                 assert_eq!(
-                    (e.action, e.reason, e.resolution),
+                    (e.action(), e.reason, e.resolution()),
                     (Conflict, Some(reason), None)
                 );
-                assert!(e.hint.as_ref().unwrap().contains(hint), "{:?}", e.hint);
+                assert!(
+                    crate::render::hint::text(&e).unwrap().contains(hint),
+                    "{:?}",
+                    e.hint
+                );
             }
             // A link that is already right needs no write.
             let mut i = input(Some(EntryKind::File), link("/r/vim/vimrc", true, None));
             i.obstacle = Some(Box::new(obstacle.clone()));
-            assert_eq!(plan_one(i).action, Ok);
+            assert_eq!(plan_one(i).action(), Ok);
         }
     }
 
@@ -1003,7 +1077,7 @@ mod tests {
         for (original, actual, action, reason) in cases {
             let e = plan_one(input(original, actual.clone()));
             assert_eq!(
-                (e.action, e.reason),
+                (e.action(), e.reason),
                 (action, reason),
                 "{original:?} {actual:?}"
             );
@@ -1062,15 +1136,68 @@ mod tests {
             i.same_bytes = same_bytes;
             let e = plan_one(i);
             assert_eq!(
-                (e.action, e.resolution),
+                (e.action(), e.resolution()),
                 (action, resolution),
                 "{policy:?} {kind:?} {actual:?} {same_bytes}"
             );
         }
     }
 
+    type RemovalCase = (Want, Actual, OnConflict, Action, Option<Resolution>);
+
+    /// Each case planned over the link linkfile owns (to `/r/old`): its action and resolution,
+    /// and for a conflict, why.
+    fn check_removals(cases: Vec<RemovalCase>) {
+        for (want, actual, policy, action, resolution) in cases {
+            let mut i = input(Some(EntryKind::File), actual.clone());
+            i.want = want.clone();
+            i.owned = owned("/r/old");
+            i.policy = policy;
+            let e = plan_one(i);
+            assert_eq!(
+                (e.action(), e.resolution()),
+                (action, resolution),
+                "{want:?} {actual:?}"
+            );
+            if action == Action::Conflict {
+                assert_eq!(e.reason, Some(Reason::ChangedSinceApplied));
+            }
+        }
+    }
+
     #[test]
-    fn decision_table_for_removal_and_restore() {
+    fn decision_table_for_removal() {
+        use Action::*;
+        let (fail, nothing) = (OnConflict::Fail, Want::Nothing);
+        check_removals(vec![
+            (
+                nothing.clone(),
+                link("/r/old", true, None),
+                fail,
+                Remove,
+                None,
+            ),
+            (nothing.clone(), Actual::Missing, fail, Ok, None),
+            (
+                nothing.clone(),
+                link("/changed", true, None),
+                fail,
+                Conflict,
+                None,
+            ),
+            (nothing.clone(), Actual::File, fail, Conflict, None),
+            (
+                nothing,
+                Actual::File,
+                OnConflict::Backup,
+                Remove,
+                Some(Resolution::Backup),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn decision_table_for_restore() {
         use Action::*;
         let backup = Backup {
             at: "/h/.vimrc".into(),
@@ -1080,95 +1207,45 @@ mod tests {
             adopted_from: None,
             adopted_fingerprint: None,
         };
-        let cases = vec![
+        let (fail, restore) = (OnConflict::Fail, Want::Restore(backup));
+        let restored = Some(Resolution::Restore);
+        check_removals(vec![
             (
-                Want::Nothing,
+                restore.clone(),
                 link("/r/old", true, None),
-                OnConflict::Fail,
+                fail,
                 Remove,
-                None,
+                restored,
             ),
-            (Want::Nothing, Actual::Missing, OnConflict::Fail, Ok, None),
+            (restore.clone(), Actual::Missing, fail, Remove, restored),
+            (restore.clone(), Actual::File, fail, Conflict, None),
             (
-                Want::Nothing,
-                link("/changed", true, None),
-                OnConflict::Fail,
-                Conflict,
-                None,
-            ),
-            (
-                Want::Nothing,
-                Actual::File,
-                OnConflict::Fail,
-                Conflict,
-                None,
-            ),
-            (
-                Want::Nothing,
-                Actual::File,
-                OnConflict::Backup,
-                Remove,
-                Some(Resolution::Backup),
-            ),
-            (
-                Want::Restore(backup.clone()),
-                link("/r/old", true, None),
-                OnConflict::Fail,
-                Remove,
-                Some(Resolution::Restore),
-            ),
-            (
-                Want::Restore(backup.clone()),
-                Actual::Missing,
-                OnConflict::Fail,
-                Remove,
-                Some(Resolution::Restore),
-            ),
-            (
-                Want::Restore(backup.clone()),
-                Actual::File,
-                OnConflict::Fail,
-                Conflict,
-                None,
-            ),
-            (
-                Want::Restore(backup),
+                restore,
                 link("/changed", true, None),
                 OnConflict::Backup,
                 Conflict,
                 None,
             ),
-        ];
-        for (want, actual, policy, action, resolution) in cases {
-            let mut i = input(Some(EntryKind::File), actual.clone());
-            i.want = want.clone();
-            i.owned = owned("/r/old");
-            i.policy = policy;
-            let e = plan_one(i);
-            assert_eq!(
-                (e.action, e.resolution),
-                (action, resolution),
-                "{want:?} {actual:?}"
-            );
-            if action == Conflict {
-                assert_eq!(e.reason, Some(Reason::ChangedSinceApplied));
-            }
-        }
+        ]);
     }
 
     #[test]
     fn swapped_at_and_to_is_suggested_when_the_file_is_at_at() {
         let e = plan_one(input(None, Actual::File));
-        assert!(e.hint.unwrap().contains("did you swap at and to?"));
+        assert!(
+            crate::render::hint::text(&e)
+                .unwrap()
+                .contains("did you swap at and to?")
+        );
         let e = plan_one(input(None, Actual::Missing));
-        assert!(!e.hint.unwrap().contains("swap"));
+        assert!(!crate::render::hint::text(&e).unwrap().contains("swap"));
     }
 
     #[test]
     fn file_in_the_way_gets_a_diff() {
         let mut i = input(Some(EntryKind::File), Actual::File);
         i.texts = Some(("set nu\n".into(), "set nu\nsyntax on\n".into()));
-        let diff = plan_one(i).diff.unwrap();
+        let diff = crate::render::diff::unified(&plan_one(i)).unwrap();
         assert!(diff.contains("+syntax on"), "{diff}");
         assert!(diff.contains("--- /h/.vimrc"), "{diff}");
     }
@@ -1235,12 +1312,15 @@ mod tests {
             (i.policy, i.same_bytes, i.adopt_refused) = (policy, same_bytes, refused.clone());
             let e = plan_one(i);
             assert_eq!(
-                (e.action, e.reason),
+                (e.action(), e.reason),
                 (action, reason),
                 "{policy:?} {kind:?} {actual:?}"
             );
             if e.reason == Some(Reason::AdoptThroughLink) {
-                assert_eq!((e.resolution, e.hint.as_deref()), (None, Some("no")));
+                assert_eq!(
+                    (e.resolution(), crate::render::hint::text(&e).as_deref()),
+                    (None, Some("no"))
+                );
             }
         }
     }
@@ -1304,7 +1384,7 @@ mod tests {
                 i.obstacle = Some(Box::new(Obstacle::CrossVolume)).filter(|_| action != Remove);
                 let e = plan_one(i);
                 assert_eq!(
-                    (e.action, e.reason, e.resolution, e.hint.is_some()),
+                    (e.action(), e.reason, e.resolution(), e.hint.is_some()),
                     (action, reason, None, false),
                     "{actual:?} {policy:?}"
                 );
@@ -1328,10 +1408,11 @@ mod tests {
         };
         let in_the_way = input(Some(EntryKind::File), Actual::File);
         for i in [changed, in_the_way] {
-            let apply = plan_one_for(i.clone(), Purpose::Apply).hint.unwrap();
+            let apply =
+                crate::render::hint::text(&plan_one_for(i.clone(), Purpose::Apply)).unwrap();
             assert!(apply.contains("--on-conflict backup"), "{apply}");
             for purpose in [Purpose::Undo, Purpose::Unlink] {
-                let hint = plan_one_for(i.clone(), purpose).hint.unwrap();
+                let hint = crate::render::hint::text(&plan_one_for(i.clone(), purpose)).unwrap();
                 assert!(!hint.contains("--on-conflict"), "{hint}");
                 let again = format!("then run `linkfile {}` again", purpose.command());
                 assert!(hint.contains(&again), "{hint}");
@@ -1358,7 +1439,7 @@ mod tests {
                 LinkType::Symlink,
                 case,
             );
-            (d.0, d.1)
+            (d.0.action(), d.1)
         };
         for text in [
             r"C:\Users\me\dotfiles\nvim",
@@ -1388,5 +1469,32 @@ mod tests {
             decide_as(&other, CaseRule::Windows),
             (Action::Fix, Some(Reason::WrongTarget))
         );
+    }
+}
+
+#[cfg(test)]
+mod decision_tests {
+    use super::{Action, Decision, Resolution};
+
+    /// Each decision is shown (JSON, human) as the action and resolution it always was.
+    #[test]
+    fn each_decision_is_shown_as_its_action_and_resolution() {
+        use Decision::*;
+        let table = [
+            (Ok, Action::Ok, None),
+            (Create, Action::Create, None),
+            (Backup, Action::Create, Some(Resolution::Backup)),
+            (Adopt, Action::Create, Some(Resolution::Adopt)),
+            (SameContent, Action::Create, Some(Resolution::SameContent)),
+            (Fix, Action::Fix, None),
+            (Remove, Action::Remove, None),
+            (RemoveToStore, Action::Remove, Some(Resolution::Backup)),
+            (Restore, Action::Remove, Some(Resolution::Restore)),
+            (Conflict, Action::Conflict, None),
+            (Release, Action::Release, None),
+        ];
+        for (d, action, resolution) in table {
+            assert_eq!((d.action(), d.resolution()), (action, resolution), "{d:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! (by real path), and the repo's originals of those links, which only adopting moves. A record
 //! naming anything else was damaged or forged, and is refused whole: nothing of it is done.
 
+pub use crate::command::Command;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -58,7 +59,8 @@ impl Scope {
         Scope {
             home: normalize(home),
             real_repo: real_path(repo),
-            store: real_path(&state.dir.join("backups")),
+            // As the store's own place is (which a step makes when it is missing).
+            store: real_place(&state.dir.join("backups")),
             places: HashSet::new(),
             folders: HashSet::new(),
             originals: HashSet::new(),
@@ -148,12 +150,7 @@ impl Scope {
                 (!self.place_or_folder(dir) && !self.in_store(dir))
                     .then(|| (dir.clone(), "a folder that holds no place of this manifest"))
             }
-            Step::MakeLink { at, .. }
-            | Step::ReplaceLink { at, .. }
-            | Step::RemoveLink { at, .. }
-            | Step::MakeHardLink { at, .. }
-            | Step::Swap { at, .. }
-            | Step::RemoveHardLink { at, .. } => {
+            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => {
                 (!self.place_or_folder(at)).then(|| (at.clone(), NOT_OURS))
             }
             Step::Move { from, to } => {
@@ -247,7 +244,7 @@ pub fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> Result<(
     for (at, to) in (wanted.links)()? {
         scope.add(&at, &to);
     }
-    if intent.command == "add" {
+    if intent.command == Command::Add {
         scope.add_own_moves(intent, &state.dir);
     }
     match intent.steps.iter().find_map(|s| scope.refuse_step(s)) {

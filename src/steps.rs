@@ -15,7 +15,12 @@ use crate::error::{Error, Rollback};
 use crate::oplog::State;
 use crate::platform::{self, Flavour, ReadLink};
 
+mod intent;
+pub use intent::{INTENT_VERSION, read as read_intent};
+
 /// One primitive change. The intent record is a list of these; each can be checked on disk.
+/// A link of any flavour (symlink, junction, hard link) is made, replaced or removed as the
+/// [`Shape`] it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
@@ -27,34 +32,24 @@ pub enum Step {
         mode: Option<u32>,
     },
     /// A new link at `at` (nothing is there).
-    MakeLink {
+    Make {
         #[serde(with = "crate::path_serde")]
         at: PathBuf,
-        #[serde(with = "crate::path_serde")]
-        text: PathBuf,
-        kind: Flavour,
+        link: Shape,
     },
-    /// The link at `at` goes from `old` to `new` (temporary link renamed over it); `kind` is the
-    /// new link's flavour, `old_kind` the old one's when it differs (Windows: a file symlink
-    /// replaced by a directory symlink or junction).
-    ReplaceLink {
+    /// What is at `at` goes from one link to another (a temporary link of the new shape made
+    /// beside it, swapped with or renamed over it).
+    Replace {
         #[serde(with = "crate::path_serde")]
         at: PathBuf,
-        #[serde(with = "crate::path_serde")]
-        old: PathBuf,
-        #[serde(with = "crate::path_serde")]
-        new: PathBuf,
-        kind: Flavour,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        old_kind: Option<Flavour>,
+        from: Shape,
+        to: Shape,
     },
-    /// The link at `at`, holding `text`, is removed.
-    RemoveLink {
+    /// The link at `at`, still `link`, is removed (a hard link: this name only).
+    Remove {
         #[serde(with = "crate::path_serde")]
         at: PathBuf,
-        #[serde(with = "crate::path_serde")]
-        text: PathBuf,
-        kind: Flavour,
+        link: Shape,
     },
     /// `rename from to` (into or out of the backup store, or into the repo when adopting).
     Move {
@@ -68,28 +63,17 @@ pub enum Step {
         #[serde(with = "crate::path_serde")]
         dir: PathBuf,
     },
-    /// A new hard link at `at` to the file `original` (nothing is there).
-    MakeHardLink {
-        #[serde(with = "crate::path_serde")]
-        at: PathBuf,
-        #[serde(with = "crate::path_serde")]
-        original: PathBuf,
-    },
-    /// What is at `at` goes from one shape to another, where a hard link is involved (a
-    /// temporary link of the new shape beside it, renamed over it).
-    Swap {
-        #[serde(with = "crate::path_serde")]
-        at: PathBuf,
-        from: Shape,
-        to: Shape,
-    },
-    /// The hard link at `at` (still the same file as `original`) is removed; `original` stays.
-    RemoveHardLink {
-        #[serde(with = "crate::path_serde")]
-        at: PathBuf,
-        #[serde(with = "crate::path_serde")]
-        original: PathBuf,
-    },
+}
+
+impl Step {
+    /// The place the step changes (a move: where it takes from).
+    pub fn place(&self) -> &Path {
+        match self {
+            Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => dir,
+            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => at,
+            Step::Move { from, .. } => from,
+        }
+    }
 }
 
 /// What is written before the first change, so that a crash can be undone.
@@ -100,9 +84,11 @@ pub struct Intent {
     /// The process writing it (names its temporary links).
     pub pid: u32,
     /// The command.
-    pub command: String,
+    pub command: crate::command::Command,
     /// The steps, in order.
     pub steps: Vec<Step>,
+    /// The format it is written in (`INTENT_VERSION`; none before version 2).
+    pub version: u32,
 }
 
 /// Marks the operation finished: its record is committed, so the intent is no longer needed.
@@ -128,7 +114,7 @@ impl Failure {
 
     /// A failure reported before `step` ran (by the apply's hook).
     pub(crate) fn before(step: &Step, source: io::Error) -> Self {
-        Failure::new(step_action(step), step_path(step), source)
+        Failure::new(step_action(step), step.place(), source)
     }
 
     fn new(action: &'static str, path: &Path, source: io::Error) -> Self {
@@ -153,29 +139,35 @@ impl Failure {
 }
 
 fn step_action(step: &Step) -> &'static str {
+    let hard = |s: &Shape| matches!(s, Shape::HardLink { .. });
     match step {
         Step::MakeFolder { .. } => "create folder",
-        Step::MakeLink { .. } => "create link",
-        Step::ReplaceLink { .. } => "replace link",
-        Step::RemoveLink { .. } => "remove link",
+        Step::Make { link, .. } if hard(link) => "create hard link",
+        Step::Make { .. } => "create link",
+        Step::Replace { .. } => "replace link",
+        Step::Remove { link, .. } if hard(link) => "remove hard link",
+        Step::Remove { .. } => "remove link",
         Step::Move { .. } => "move",
         Step::RemoveFolder { .. } => "remove folder",
-        Step::MakeHardLink { .. } => "create hard link",
-        Step::Swap { .. } => "replace link",
-        Step::RemoveHardLink { .. } => "remove hard link",
     }
 }
 
-fn step_path(step: &Step) -> &Path {
-    match step {
-        Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => dir,
-        Step::MakeLink { at, .. }
-        | Step::ReplaceLink { at, .. }
-        | Step::RemoveLink { at, .. }
-        | Step::MakeHardLink { at, .. }
-        | Step::Swap { at, .. }
-        | Step::RemoveHardLink { at, .. } => at,
-        Step::Move { from, .. } => from,
+/// A step that could not be undone: its place, and why.
+#[derive(Debug)]
+pub struct StepError {
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.source)
+    }
+}
+
+impl std::error::Error for StepError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 
@@ -214,7 +206,7 @@ impl Places {
     fn undoing(&mut self, steps: &[Step]) {
         self.vacated.extend(steps.iter().filter_map(|s| match s {
             Step::Move { from, .. } => Some(from.clone()),
-            Step::RemoveLink { at, .. } | Step::ReplaceLink { at, .. } => Some(at.clone()),
+            Step::Remove { at, .. } | Step::Replace { at, .. } => Some(at.clone()),
             _ => None,
         }));
     }
@@ -253,7 +245,7 @@ fn conflict(action: &'static str, at: &Path, what: &str) -> Failure {
 }
 
 pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> {
-    let fail = |e| Failure::new(step_action(step), step_path(step), e);
+    let fail = |e| Failure::new(step_action(step), step.place(), e);
     match step {
         Step::MakeFolder { dir, mode } => {
             let (f, name) = places.parent_of(dir).map_err(fail)?;
@@ -263,63 +255,44 @@ pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> 
                 None => Ok(()),
             }
         }
-        Step::MakeLink { at, text, kind } => {
+        Step::Make { at, link } => {
             let (f, name) = places.parent_of(at).map_err(fail)?;
-            f.make_link(name, text, *kind).map_err(|e| {
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    Failure {
-                        action: "create link",
-                        path: at.clone(),
-                        source: e,
-                        hint: Some(
-                            "something appeared there since the plan; run `linkfile plan` again"
-                                .into(),
-                        ),
-                    }
-                } else {
-                    fail(e)
-                }
+            link.make(&f, name).map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => Failure {
+                    hint: Some(
+                        "something appeared there since the plan; run `linkfile plan` again".into(),
+                    ),
+                    ..fail(e)
+                },
+                _ => fail(e),
             })?;
-            verify(&f, name, at, text, *kind)
+            link.verify(&f, name, at)
         }
-        Step::ReplaceLink {
-            at,
-            old,
-            new,
-            kind,
-            old_kind,
-        } => {
+        Step::Replace { at, from, to } => {
             let (f, name) = places.parent_of(at).map_err(fail)?;
-            let temp = temp_link(&f, at, new, *kind, std::process::id()).map_err(fail)?;
-            // The old link, if it must go first, goes as what it is.
-            let was = old_kind.unwrap_or(*kind);
-            let old_link = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if platform::same_path(&now, old));
-            let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
-            let remove_old = |f: &platform::Folder, n: &OsStr| f.remove_link(n, was);
-            let swapped = replace_checked(&f, &temp, name, was, old_link, remove_old, remove_new)
+            let temp = to.make_temp(&f, at, std::process::id()).map_err(fail)?;
+            let holds_from = |f: &platform::Folder, n: &OsStr| from.holds(f, n);
+            let remove_old = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
+            let remove_new = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
+            let was = from.flavour();
+            let swapped = replace_checked(&f, &temp, name, was, holds_from, remove_old, remove_new)
                 .map_err(|e| e.into_failure("replace link", at, fail))?;
             if !swapped {
-                return verify(&f, name, at, new, *kind);
+                return to.verify(&f, name, at);
             }
             // The kernel swapped in the very link made: anything else there, someone put.
-            match f.read_link(name) {
-                ReadLink::Link(now) if platform::same_path(&now, new) => Ok(()),
-                _ => Err(conflict("replace link", at, CHANGED_JUST_AFTER)),
+            match to.holds(&f, name) {
+                true => Ok(()),
+                false => Err(conflict("replace link", at, CHANGED_JUST_AFTER)),
             }
         }
-        Step::RemoveLink { at, text, kind } => {
+        Step::Remove { at, link } => {
             let (f, name) = places.parent_of(at).map_err(fail)?;
-            match f.read_link(name) {
-                ReadLink::Link(now) if platform::same_path(&now, text) => {}
-                _ => {
-                    return Err(conflict(
-                        "remove link",
-                        at,
-                        "the link changed since the plan",
-                    ));
-                }
+            if !link.holds(&f, name) {
+                return Err(conflict(step_action(step), at, link.changed()));
             }
-            f.remove_link(name, *kind).map_err(fail)
+            // A hard link: removes this name only; the original keeps its own.
+            link.remove(&f, name).map_err(fail)
         }
         Step::Move { from, to } => {
             // What is moved is no longer on the way to anything (Windows: nor held open).
@@ -341,45 +314,6 @@ pub(crate) fn run_step(step: &Step, places: &mut Places) -> Result<(), Failure> 
                 }
                 _ => Ok(()),
             }
-        }
-        Step::MakeHardLink { at, original } => {
-            let (f, name) = places.parent_of(at).map_err(fail)?;
-            f.hard_link(original, name).map_err(fail)?;
-            verify_hard(&f, name, at, original)
-        }
-        Step::Swap { at, from, to } => {
-            let (f, name) = places.parent_of(at).map_err(fail)?;
-            let temp = to.make_temp(&f, at, std::process::id()).map_err(fail)?;
-            let was = from.flavour();
-            let holds_from = |f: &platform::Folder, n: &OsStr| from.holds(f, n);
-            let remove_old = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
-            let remove_new = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
-            let swapped = replace_checked(&f, &temp, name, was, holds_from, remove_old, remove_new)
-                .map_err(|e| e.into_failure("replace link", at, fail))?;
-            if to.holds(&f, name) {
-                Ok(())
-            } else if swapped {
-                Err(conflict("replace link", at, CHANGED_JUST_AFTER))
-            } else {
-                Err(Failure {
-                    action: "verify link",
-                    path: at.clone(),
-                    source: io::Error::other("the system reported success but made something else"),
-                    hint: None,
-                })
-            }
-        }
-        Step::RemoveHardLink { at, original } => {
-            let (f, name) = places.parent_of(at).map_err(fail)?;
-            if !f.same_file(name, original) {
-                return Err(conflict(
-                    "remove hard link",
-                    at,
-                    "it is no longer the same file as the original",
-                ));
-            }
-            // Removes this name only; the original keeps its own.
-            f.remove_link(name, Flavour::File).map_err(fail)
         }
     }
 }
@@ -548,23 +482,22 @@ fn undo_aside(
     pid: u32,
     holds: impl Fn(&platform::Folder, &OsStr) -> Holds,
     remove_new: impl Fn(&platform::Folder, &OsStr) -> io::Result<()>,
-) -> Result<bool, String> {
-    let prefix = temp_prefix(at, pid);
-    for n in 0..100 {
-        let aside = aside_name(OsStr::new(&format!("{prefix}{n}.tmp")));
+) -> io::Result<bool> {
+    for temp in temp_names(at, pid) {
+        let aside = aside_name(&temp);
         match aside_undo(holds(f, name), holds(f, &aside)) {
             AsideUndo::NoAside => continue,
             AsideUndo::Leave => {
-                return Err(format!(
+                return Err(io::Error::other(format!(
                     "the old link is at {}, and something else is in its place",
                     f.path().join(&aside).display()
-                ));
+                )));
             }
             AsideUndo::PutBack { remove_new: new } => {
                 if new {
-                    remove_new(f, name).map_err(|e| e.to_string())?;
+                    remove_new(f, name)?;
                 }
-                f.rename_new(&aside, f, name).map_err(|e| e.to_string())?;
+                f.rename_new(&aside, f, name)?;
                 return Ok(true);
             }
         }
@@ -572,26 +505,7 @@ fn undo_aside(
     Ok(false)
 }
 
-/// A hard link to `original` under a fresh name beside `at`.
-fn temp_hard_link(
-    f: &platform::Folder,
-    at: &Path,
-    original: &Path,
-    pid: u32,
-) -> io::Result<OsString> {
-    let prefix = temp_prefix(at, pid);
-    for n in 0..100 {
-        let temp = OsString::from(format!("{prefix}{n}.tmp"));
-        match f.hard_link(original, &temp) {
-            Ok(()) => return Ok(temp),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(io::Error::other("no free temporary name beside it"))
-}
-
-/// What a place holds, for a [`Step::Swap`].
+/// What a link's place holds: a symlink (or junction) holding a text, or a hard link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "shape", rename_all = "kebab-case")]
 pub enum Shape {
@@ -619,6 +533,22 @@ impl Shape {
         }
     }
 
+    /// Whether nothing is at `name`, for putting this back there.
+    fn absent(&self, f: &platform::Folder, name: &OsStr) -> bool {
+        match self {
+            Shape::Symlink { .. } => matches!(f.read_link(name), ReadLink::Missing),
+            Shape::HardLink { .. } => f.entry(name).is_err(),
+        }
+    }
+
+    /// What changed, when `name` no longer holds this.
+    fn changed(&self) -> &'static str {
+        match self {
+            Shape::Symlink { .. } => "the link changed since the plan",
+            Shape::HardLink { .. } => "it is no longer the same file as the original",
+        }
+    }
+
     /// The flavour it is removed as.
     fn flavour(&self) -> Flavour {
         match self {
@@ -627,12 +557,24 @@ impl Shape {
         }
     }
 
+    /// Makes this at `name` in `f` (which never replaces anything there).
+    fn make(&self, f: &platform::Folder, name: &OsStr) -> io::Result<()> {
+        match self {
+            Shape::Symlink { text, kind } => f.make_link(name, text, *kind),
+            Shape::HardLink { original } => f.hard_link(original, name),
+        }
+    }
+
     /// This, under a fresh temporary name beside `at` (in `f`).
     fn make_temp(&self, f: &platform::Folder, at: &Path, pid: u32) -> io::Result<OsString> {
-        match self {
-            Shape::Symlink { text, kind } => temp_link(f, at, text, *kind, pid),
-            Shape::HardLink { original } => temp_hard_link(f, at, original, pid),
+        for temp in temp_names(at, pid) {
+            match self.make(f, &temp) {
+                Ok(()) => return Ok(temp),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
         }
+        Err(io::Error::other("no free temporary name beside it"))
     }
 
     /// Removes a name holding this (a temporary one, or the old one swapped out).
@@ -640,16 +582,30 @@ impl Shape {
         f.remove_link(name, self.flavour())
     }
 
-    /// Removes the temporary names of this shape a run (process `pid`) left beside `at`.
-    fn remove_temps(&self, f: &platform::Folder, at: &Path, pid: u32) {
-        let prefix = temp_prefix(at, pid);
-        for n in 0..100 {
-            let temp = OsString::from(format!("{prefix}{n}.tmp"));
-            if self.holds(f, &temp) {
-                let _ = self.remove(f, &temp);
-            } else if f.entry(&temp).is_err() {
-                break;
-            }
+    /// Reads a new link back: some environments report success and make nothing.
+    fn verify(&self, f: &platform::Folder, name: &OsStr, at: &Path) -> Result<(), Failure> {
+        match self {
+            Shape::Symlink { text, kind } => verify(f, name, at, text, *kind),
+            Shape::HardLink { original } => verify_hard(f, name, at, original),
+        }
+    }
+}
+
+/// The temporary names a run (process `pid`) gives things it makes beside `at`, in the order
+/// it tries them: undo and recovery find them from the step and the pid alone.
+fn temp_names(at: &Path, pid: u32) -> impl Iterator<Item = OsString> {
+    let name = at.file_name().unwrap_or_default().to_string_lossy();
+    let prefix = format!(".{name}.linkfile-{pid}-");
+    (0..100).map(move |n| OsString::from(format!("{prefix}{n}.tmp")))
+}
+
+/// Removes the temporary names holding `shapes` a run (process `pid`) left beside `at`.
+fn remove_temps(f: &platform::Folder, at: &Path, pid: u32, shapes: [&Shape; 2]) {
+    for temp in temp_names(at, pid) {
+        match shapes.iter().find(|s| s.holds(f, &temp)) {
+            Some(shape) => drop(shape.remove(f, &temp)),
+            None if f.entry(&temp).is_err() => break,
+            None => {}
         }
     }
 }
@@ -700,7 +656,7 @@ pub(crate) fn roll_back(steps: &[Step], made: usize, pid: u32, places: &mut Plac
     let mut failures = Vec::new();
     for step in steps.iter().rev() {
         if let Err(e) = undo_step(step, pid, places) {
-            failures.push(format!("{}: {e}", step_path(step).display()));
+            failures.push(e.to_string());
         }
     }
     if failures.is_empty() {
@@ -725,7 +681,7 @@ enum Spot<'a> {
 /// or (rolling back an apply) on the way to a folder the steps never reached, means the step
 /// never ran; any other link on the way is an error: what the step made is not reachable
 /// without following it (the folder was swapped since), so it is left in place.
-fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
+fn spot<'a>(places: &mut Places, path: &'a Path) -> io::Result<Spot<'a>> {
     match places.parent_of(path) {
         Ok((f, name)) => Ok(Spot::Open(f, name)),
         Err(e) => match platform::tree::link_on_the_way_at(&e) {
@@ -736,7 +692,7 @@ fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
             {
                 Ok(Spot::NeverRan)
             }
-            Some(_) => Err(e.to_string()),
+            Some(_) => Err(e),
             None if matches!(
                 e.kind(),
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
@@ -744,7 +700,7 @@ fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
             {
                 Ok(Spot::Unreachable)
             }
-            None => Err(e.to_string()),
+            None => Err(e),
         },
     }
 }
@@ -755,186 +711,142 @@ fn spot<'a>(places: &mut Places, path: &'a Path) -> Result<Spot<'a>, String> {
 /// the place as it was, or as an earlier step that also never ran left it). Errors only when
 /// the step's data is nowhere to be found, or cannot be reached without following a link. It
 /// writes through `places` only: the folders the apply wrote in, never a link on the way.
-pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), String> {
-    let s = |e: io::Error| e.to_string();
-    let (f, name) = match spot(places, step_path(step))? {
+pub fn undo_step(step: &Step, pid: u32, places: &mut Places) -> Result<(), StepError> {
+    undo(step, pid, places).map_err(|source| StepError {
+        path: step.place().to_path_buf(),
+        source,
+    })
+}
+
+fn undo(step: &Step, pid: u32, places: &mut Places) -> io::Result<()> {
+    let (f, name) = match spot(places, step.place())? {
         Spot::NeverRan => return Ok(()),
         Spot::Open(f, name) => (Some(f), name),
         Spot::Unreachable => (None, OsStr::new("")),
     };
-    let exists =
-        |f: &Option<Rc<platform::Folder>>| f.as_ref().is_some_and(|f| f.entry(name).is_ok());
-    match step {
+    let missing_folder = |at: &Path| {
+        let what = format!("the folder holding {} is missing", at.display());
+        io::Error::new(io::ErrorKind::NotFound, what)
+    };
+    match (step, &f) {
         // Never made (the step failed, or never ran): nothing to undo, and no write to try —
         // the filesystem may be the one refusing writes.
-        Step::MakeFolder { .. } if !exists(&f) => Ok(()),
-        Step::MakeFolder { dir, .. } => {
+        (Step::MakeFolder { .. }, None) => Ok(()),
+        (Step::MakeFolder { .. }, Some(f)) if f.entry(name).is_err() => Ok(()),
+        (Step::MakeFolder { dir, .. }, Some(f)) => {
+            let f = f.clone();
             places.tree.forget(dir);
-            match f.as_ref().map(|f| f.remove_dir(name)) {
-                // A folder that now holds something else is left in place: remove_dir never
-                // removes anything but an empty folder.
-                Some(Err(e))
-                    if !matches!(
-                        e.kind(),
-                        io::ErrorKind::NotFound
-                            | io::ErrorKind::DirectoryNotEmpty
-                            // Not a folder (a link, a file): not what the step made.
-                            | io::ErrorKind::NotADirectory
-                    ) =>
-                {
-                    Err(s(e))
-                }
-                _ => Ok(()),
-            }
+            undo_make_folder(&f, name)
         }
-        Step::MakeLink { text, kind, .. } => match &f {
-            Some(f) if matches!(f.read_link(name), ReadLink::Link(now) if platform::same_path(&now, text)) => {
-                f.remove_link(name, *kind).map_err(s)
-            }
-            _ => Ok(()),
-        },
-        Step::ReplaceLink {
-            at,
-            old,
-            new,
-            kind,
-            old_kind,
-        } => {
-            let Some(f) = f else { return Ok(()) };
-            let was = old_kind.unwrap_or(*kind);
-            let holds = |f: &platform::Folder, n: &OsStr| match f.read_link(n) {
-                ReadLink::Link(now) if platform::same_path(&now, old) => Holds::Old,
-                ReadLink::Link(now) if platform::same_path(&now, new) => Holds::New,
-                ReadLink::Missing => Holds::Nothing,
-                _ => Holds::Other,
-            };
-            // A folder link replaced by moving the old one aside (Windows), killed half way.
-            if undo_aside(&f, at, name, pid, holds, |f, n| f.remove_link(n, *kind))? {
-                remove_temp_links(&f, at, pid);
-                return Ok(());
-            }
-            remove_temp_links(&f, at, pid);
-            if !matches!(f.read_link(name), ReadLink::Link(now) if platform::same_path(&now, new)) {
-                return Ok(());
-            }
-            let temp = temp_link(&f, at, old, was, pid).map_err(s)?;
-            let is_new = |f: &platform::Folder, n: &OsStr| matches!(f.read_link(n), ReadLink::Link(now) if platform::same_path(&now, new));
-            let remove_new = |f: &platform::Folder, n: &OsStr| f.remove_link(n, *kind);
-            let remove_old = |f: &platform::Folder, n: &OsStr| f.remove_link(n, was);
-            replace_checked(&f, &temp, name, *kind, is_new, remove_new, remove_old)
-                .map(drop)
-                .map_err(|e| match e {
-                    NotReplaced::Changed(what) => what,
-                    NotReplaced::Os(e) => s(e),
-                })
-        }
-        Step::RemoveLink { text, kind, .. } => match &f {
-            Some(f) if matches!(f.read_link(name), ReadLink::Missing) => {
-                f.make_link(name, text, *kind).map_err(s)
-            }
-            _ => Ok(()),
-        },
-        // rename(2) is atomic: both places holding something means it never ran.
-        Step::Move { from, to } => {
-            let there = match spot(places, to)? {
-                Spot::Open(t, to_name) => t.entry(to_name).is_ok(),
-                Spot::NeverRan | Spot::Unreachable => false,
-            };
-            match (exists(&f), there) {
-                (false, true) => {
-                    places.tree.forget(to);
-                    move_path(places, to, from).map_err(s)
-                }
-                (true, _) => Ok(()),
-                (false, false) => Err(format!(
-                    "neither {} nor {} exists",
-                    from.display(),
-                    to.display()
-                )),
-            }
+        (Step::Make { link, .. }, Some(f)) if link.holds(f, name) => link.remove(f, name),
+        (Step::Make { .. }, _) => Ok(()),
+        (Step::Replace { at, from, to }, Some(f)) => undo_replace(f, at, name, pid, [from, to]),
+        (Step::Replace { .. }, None) => Ok(()),
+        (Step::Remove { link, .. }, Some(f)) if link.absent(f, name) => link.make(f, name),
+        (Step::Remove { .. }, Some(_)) => Ok(()),
+        // A hard link's original is elsewhere: its name can only be put back in its folder.
+        (
+            Step::Remove {
+                at,
+                link: Shape::HardLink { .. },
+            },
+            None,
+        ) => Err(missing_folder(at)),
+        (Step::Remove { .. }, None) => Ok(()),
+        (Step::Move { from, to }, _) => {
+            let here = f.as_ref().is_some_and(|f| f.entry(name).is_ok());
+            undo_move(places, from, to, here)
         }
         // Whether it was removed or left (not empty), a missing folder is made again.
-        Step::RemoveFolder { .. } if exists(&f) => Ok(()),
-        Step::RemoveFolder { dir } => match f.as_ref().map(|f| f.make_dir(name)) {
-            Some(Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Some(Err(e)) => Err(s(e)),
-            Some(Ok(())) => Ok(()),
-            None => Err(format!("the folder holding {} is missing", dir.display())),
-        },
-        Step::MakeHardLink { original, .. } => match &f {
-            Some(f) if f.same_file(name, original) => f.remove_link(name, Flavour::File).map_err(s),
+        (Step::RemoveFolder { dir }, None) => Err(missing_folder(dir)),
+        (Step::RemoveFolder { .. }, Some(f)) => match f.make_dir(name) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
             _ => Ok(()),
         },
-        Step::Swap { at, from, to } => {
-            let Some(f) = f else { return Ok(()) };
-            to.remove_temps(&f, at, pid);
-            if !to.holds(&f, name) {
-                return Ok(());
-            }
-            let temp = from.make_temp(&f, at, pid).map_err(s)?;
-            let holds_to = |f: &platform::Folder, n: &OsStr| to.holds(f, n);
-            let remove_to = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
-            let remove_from = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
-            replace_checked(
-                &f,
-                &temp,
-                name,
-                to.flavour(),
-                holds_to,
-                remove_to,
-                remove_from,
-            )
-            .map(drop)
-            .map_err(|e| match e {
-                NotReplaced::Changed(what) => what,
-                NotReplaced::Os(e) => s(e),
-            })
-        }
-        Step::RemoveHardLink { at, original } => match &f {
-            Some(f) if f.entry(name).is_err() => f.hard_link(original, name).map_err(s),
-            Some(_) => Ok(()),
-            None => Err(format!("the folder holding {} is missing", at.display())),
-        },
     }
 }
 
-fn temp_prefix(at: &Path, pid: u32) -> String {
-    let name = at.file_name().unwrap_or_default().to_string_lossy();
-    format!(".{name}.linkfile-{pid}-")
+/// Removes the folder a step made, if it is still an empty folder: one that now holds
+/// something else is left in place (`remove_dir` never removes anything but an empty folder).
+fn undo_make_folder(f: &platform::Folder, name: &OsStr) -> io::Result<()> {
+    match f.remove_dir(name) {
+        Err(e)
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::DirectoryNotEmpty
+                    // Not a folder (a link, a file): not what the step made.
+                    | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Err(e)
+        }
+        _ => Ok(()),
+    }
 }
 
-/// Makes a link holding `text` under a fresh name beside `at` (in `f`).
-fn temp_link(
+/// Puts the link `from` back where a step replaced it by `to`, if `to` is still there.
+fn undo_replace(
     f: &platform::Folder,
     at: &Path,
-    text: &Path,
-    kind: Flavour,
+    name: &OsStr,
     pid: u32,
-) -> io::Result<OsString> {
-    let prefix = temp_prefix(at, pid);
-    for n in 0..100 {
-        let temp = OsString::from(format!("{prefix}{n}.tmp"));
-        match f.make_link(&temp, text, kind) {
-            Ok(()) => return Ok(temp),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+    [from, to]: [&Shape; 2],
+) -> io::Result<()> {
+    let holds = |f: &platform::Folder, n: &OsStr| {
+        if from.holds(f, n) {
+            Holds::Old
+        } else if to.holds(f, n) {
+            Holds::New
+        } else if matches!(f.read_link(n), ReadLink::Missing) {
+            Holds::Nothing
+        } else {
+            Holds::Other
         }
+    };
+    // A folder link replaced by moving the old one aside (Windows), killed half way.
+    let put_back = undo_aside(f, at, name, pid, holds, |f, n| to.remove(f, n))?;
+    remove_temps(f, at, pid, [from, to]);
+    if put_back || !to.holds(f, name) {
+        return Ok(());
     }
-    Err(io::Error::other("no free temporary name beside it"))
+    let temp = from.make_temp(f, at, pid)?;
+    let holds_to = |f: &platform::Folder, n: &OsStr| to.holds(f, n);
+    let remove_to = |f: &platform::Folder, n: &OsStr| to.remove(f, n);
+    let remove_from = |f: &platform::Folder, n: &OsStr| from.remove(f, n);
+    replace_checked(
+        f,
+        &temp,
+        name,
+        to.flavour(),
+        holds_to,
+        remove_to,
+        remove_from,
+    )
+    .map(drop)
+    .map_err(|e| match e {
+        NotReplaced::Changed(what) => io::Error::other(what),
+        NotReplaced::Os(e) => e,
+    })
 }
 
-/// Removes temporary links a run (process `pid`) left beside `at`.
-fn remove_temp_links(f: &platform::Folder, at: &Path, pid: u32) {
-    let prefix = temp_prefix(at, pid);
-    for n in 0..100 {
-        let temp = OsString::from(format!("{prefix}{n}.tmp"));
-        if let ReadLink::Link(_) = f.read_link(&temp) {
-            let _ = f
-                .remove_link(&temp, Flavour::File)
-                .or_else(|_| f.remove_link(&temp, Flavour::Dir));
-        } else {
-            break;
+/// Moves back what a step moved (`here`: whether its first place holds something).
+/// rename(2) is atomic: both places holding something means it never ran.
+fn undo_move(places: &mut Places, from: &Path, to: &Path, here: bool) -> io::Result<()> {
+    let there = match spot(places, to)? {
+        Spot::Open(t, to_name) => t.entry(to_name).is_ok(),
+        Spot::NeverRan | Spot::Unreachable => false,
+    };
+    match (here, there) {
+        (false, true) => {
+            places.tree.forget(to);
+            move_path(places, to, from)
         }
+        (true, _) => Ok(()),
+        (false, false) => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("neither {} nor {} exists", from.display(), to.display()),
+        )),
     }
 }
 
@@ -984,17 +896,14 @@ pub fn recover(
     force: bool,
     wanted: &crate::records::Wanted,
 ) -> Result<Option<String>, Error> {
-    let Some(text) = state.read_intent()? else {
+    let Some(bytes) = state.read_intent()? else {
         return Ok(None);
     };
-    let intent: Intent = match serde_json::from_slice(&text) {
-        Ok(i) => i,
-        // A torn intent was never complete, so no step of it ran (it is written before the
-        // first step, through a temporary file renamed into place).
-        Err(_) => {
-            finish(state)?;
-            return Ok(None);
-        }
+    // A torn intent was never complete, so no step of it ran (it is written before the first
+    // step, through a temporary file renamed into place).
+    let Some(intent) = intent::parse(&bytes, state.intent_path())? else {
+        finish(state)?;
+        return Ok(None);
     };
     if state.head()?.is_some_and(|h| h.id == intent.op) {
         finish(state)?;
@@ -1009,7 +918,7 @@ pub fn recover(
     };
     if !failures.is_empty() && !force {
         return Err(Error::NeedsRecover {
-            command: intent.command,
+            command: intent.command.to_string(),
             failures,
         });
     }
@@ -1072,7 +981,7 @@ mod tests {
             _ => None,
         };
         let remove = |f: &platform::Folder, n: &OsStr| f.remove_link(n, Flavour::Dir);
-        let temp = OsString::from(format!("{}0.tmp", temp_prefix(&at, 7)));
+        let temp = temp_names(&at, 7).next().unwrap();
         let aside = aside_name(&temp);
 
         f.make_link(x, &old, Flavour::Dir).unwrap();
@@ -1101,7 +1010,7 @@ mod tests {
             if new_in_place {
                 f.make_link(x, &new, Flavour::Dir).unwrap();
             }
-            assert_eq!(undo_aside(&f, &at, x, 7, holds, remove), Ok(true));
+            assert!(undo_aside(&f, &at, x, 7, holds, remove).unwrap());
             assert_eq!(text("x"), Some(old.clone()));
             assert!(matches!(f.read_link(&aside), ReadLink::Missing));
         }
@@ -1110,10 +1019,10 @@ mod tests {
         f.make_link(&aside, &old, Flavour::Dir).unwrap();
         f.make_link(x, &dir.join("other"), Flavour::Dir).unwrap();
         let err = undo_aside(&f, &at, x, 7, holds, remove).unwrap_err();
-        assert!(err.contains("the old link is at"), "{err}");
+        assert!(err.to_string().contains("the old link is at"), "{err}");
         assert_eq!(text("x"), Some(dir.join("other")));
         // Nothing aside: an ordinary replacement's undo.
         remove(&f, &aside).unwrap();
-        assert_eq!(undo_aside(&f, &at, x, 7, holds, remove), Ok(false));
+        assert!(!undo_aside(&f, &at, x, 7, holds, remove).unwrap());
     }
 }

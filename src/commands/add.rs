@@ -13,7 +13,7 @@ use super::*;
 use crate::apply;
 use crate::cli::{AddMode, Effect, Output, Writing};
 use crate::oplog::{Added, Moved};
-use crate::steps::{Step, finish};
+use crate::steps::{Shape, Step, finish};
 
 /// One path to add, checked.
 struct Addition {
@@ -48,7 +48,7 @@ pub(super) fn run(
         output,
         diff_lines: None,
     };
-    let mut lock = prepare(&s, sys, "add", run, out)?;
+    let mut lock = prepare(&s, sys, crate::command::Command::Add, run, out)?;
     lock.take(&s.state)?;
     carry(&mut s, sys, Effect::Write, output, out)?;
     if mode.to.is_some() && mode.paths.len() > 1 {
@@ -66,7 +66,7 @@ pub(super) fn run(
         id,
         parent: head.as_ref().map(|h| h.id),
         time: oplog::now(),
-        command: "add".into(),
+        command: crate::command::Command::Add,
         manifest: s.manifest_path.clone(),
         manifest_hash: oplog::manifest_hash(new_text.as_bytes()),
         undoes: None,
@@ -238,7 +238,7 @@ fn move_and_link(
     let store = s.state.backup_store()?;
     let staged = s.state.dir.join(format!("add-{id:08}.toml"));
     oplog::write_atomic(&staged, new_text.as_bytes())?;
-    let manifest_dir = store.join(format!("{id:08}-1"));
+    let manifest_dir = store.path().join(format!("{id:08}-1"));
     let manifest_stored = manifest_dir.join(s.manifest_path.file_name().unwrap_or_default());
     let mut steps = Vec::new();
     let mut repo_folders = Vec::new();
@@ -258,12 +258,16 @@ fn move_and_link(
         });
         steps.push(make_link(d, a.kind));
     }
+    if let Some(dir) = store.missing() {
+        let (dir, mode) = (dir.to_path_buf(), None);
+        steps.push(Step::MakeFolder { dir, mode });
+    }
     steps.push(Step::MakeFolder {
         dir: manifest_dir,
         mode: None,
     });
     steps.extend(replace_manifest(s, &staged, &manifest_stored));
-    run_steps(s, id, "add", steps).inspect_err(|_| {
+    run_steps(s, id, crate::command::Command::Add, steps).inspect_err(|_| {
         let _ = std::fs::remove_file(&staged);
     })?;
     let moved = additions
@@ -321,7 +325,7 @@ fn commit(s: &Setup, op: &Operation) -> Result<(), Error> {
     s.state
         .commit(op, &s.manifest_path)
         .map_err(|e| Error::Unrecorded {
-            command: op.command.clone(),
+            command: op.command,
             source: Box::new(e),
         })?;
     finish(&s.state)
@@ -538,17 +542,19 @@ fn missing_folders(dest: &Path, repo: &Path) -> Vec<PathBuf> {
 }
 
 fn make_link(d: &Desired, kind: EntryKind) -> Step {
-    if d.link_type == LinkType::Hardlink {
-        Step::MakeHardLink {
-            at: d.at.clone(),
+    let link = if d.link_type == LinkType::Hardlink {
+        Shape::HardLink {
             original: d.link_text.clone(),
         }
     } else {
-        Step::MakeLink {
-            at: d.at.clone(),
+        Shape::Symlink {
             text: d.link_text.clone(),
             kind: Flavour::of(kind, d.link_type),
         }
+    };
+    Step::Make {
+        at: d.at.clone(),
+        link,
     }
 }
 
@@ -569,7 +575,12 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
 }
 
 /// Writes the intent and runs `steps` as apply does ([`apply::run_intent`]).
-fn run_steps(s: &Setup, id: u64, command: &str, steps: Vec<Step>) -> Result<(), Error> {
+fn run_steps(
+    s: &Setup,
+    id: u64,
+    command: crate::command::Command,
+    steps: Vec<Step>,
+) -> Result<(), Error> {
     apply::run_intent(
         &s.state,
         [&s.home, &s.repo],
@@ -630,7 +641,12 @@ pub(super) fn undo(
         steps.push(Step::RemoveFolder { dir: dir.clone() });
     }
     let id = s.state.next_id(Some(&head))?;
-    let kept = s.state.dir.join("backups").join(format!("{id:08}-1"));
+    let store = s.state.backup_store()?;
+    if let Some(dir) = store.missing() {
+        let (dir, mode) = (dir.to_path_buf(), None);
+        steps.push(Step::MakeFolder { dir, mode });
+    }
+    let kept = store.path().join(format!("{id:08}-1"));
     steps.push(Step::MakeFolder {
         dir: kept.clone(),
         mode: None,
@@ -646,8 +662,7 @@ pub(super) fn undo(
         }
         return Ok(ExitCode::Ok);
     }
-    s.state.backup_store()?;
-    run_steps(&s, id, "undo", steps)?;
+    run_steps(&s, id, crate::command::Command::Undo, steps)?;
     let op = undo_record(&s, id, &head, &target);
     commit(&s, &op)?;
     if run.output.notes() {
@@ -708,17 +723,19 @@ fn moving_back(
 
 /// The step that removes the link linkfile owns at `at`.
 fn remove_link(at: &Path, link: &OwnedLink) -> Step {
-    if link.hard {
-        Step::RemoveHardLink {
-            at: at.to_path_buf(),
+    let link = if link.hard {
+        Shape::HardLink {
             original: link.text.clone(),
         }
     } else {
-        Step::RemoveLink {
-            at: at.to_path_buf(),
+        Shape::Symlink {
             text: link.text.clone(),
             kind: link.flavour(),
         }
+    };
+    Step::Remove {
+        at: at.to_path_buf(),
+        link,
     }
 }
 
@@ -762,7 +779,7 @@ fn undo_record(s: &Setup, id: u64, head: &Operation, target: &Operation) -> Oper
         id,
         parent: Some(head.id),
         time: oplog::now(),
-        command: "undo".into(),
+        command: crate::command::Command::Undo,
         manifest: s.manifest_path.clone(),
         manifest_hash: oplog::manifest_hash(&old_text),
         undoes: Some(target.id),

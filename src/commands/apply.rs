@@ -18,11 +18,11 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let lock = begin(&mut s, sys, "apply", mode.run, out)?;
+    let lock = begin(&mut s, sys, crate::command::Command::Apply, mode.run, out)?;
     let selection = s.selection(&mode.select, sys);
     let session = session(s, sys, mode.on_conflict, &selection)?;
     let t = Transact {
-        command: "apply",
+        command: crate::command::Command::Apply,
         undoes: None,
         run: mode.run,
         style,

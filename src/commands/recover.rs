@@ -16,7 +16,7 @@ pub(super) fn run(
     sys: &System,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let _lock = s.state.lock("recover")?;
+    let _lock = s.state.lock(crate::command::Command::Recover)?;
     // Said even under -q, as what is recovered is.
     if let Some(line) = super::carry::take(&mut s, sys, Effect::Write)?
         && !output.is_json()

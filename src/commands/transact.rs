@@ -20,7 +20,7 @@ use crate::render::json::Report;
 pub(super) fn prepare(
     s: &Setup,
     sys: &System,
-    command: &str,
+    command: crate::command::Command,
     run: Writing,
     out: &mut dyn Write,
 ) -> Result<WriterLock, Error> {
@@ -32,7 +32,7 @@ pub(super) fn prepare(
     if std::fs::symlink_metadata(&s.state.root)
         .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
     {
-        return Ok(WriterLock::Later(command.to_string()));
+        return Ok(WriterLock::Later(command));
     }
     let lock = s.state.lock(command)?;
     let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
@@ -46,7 +46,7 @@ pub(super) fn prepare(
 pub(super) enum WriterLock {
     None,
     Held(#[allow(dead_code)] oplog::Lock),
-    Later(String),
+    Later(crate::command::Command),
 }
 
 impl WriterLock {
@@ -56,7 +56,7 @@ impl WriterLock {
         let WriterLock::Later(command) = self else {
             return Ok(());
         };
-        let lock = state.lock(command)?;
+        let lock = state.lock(*command)?;
         if state.head()?.is_some() || state.read_intent()?.is_some() {
             return Err(Error::StalePlan {
                 path: state.root.clone(),
@@ -126,7 +126,7 @@ pub(super) fn carry(
 pub(super) fn begin(
     s: &mut Setup,
     sys: &System,
-    command: &str,
+    command: crate::command::Command,
     run: Writing,
     out: &mut dyn Write,
 ) -> Result<WriterLock, Error> {
@@ -157,7 +157,7 @@ pub(super) fn view(
 /// One writing command's run of a session's plan.
 pub(super) struct Transact<'a> {
     /// The command, as recorded and as errors name it.
-    pub(super) command: &'static str,
+    pub(super) command: crate::command::Command,
     /// For an undo, the operation it reverts.
     pub(super) undoes: Option<u64>,
     pub(super) run: Writing,
@@ -197,7 +197,7 @@ pub(super) fn transact(
     let bar = (progress.is_some()
         && run.output.notes()
         && counts.changes() > crate::progress::PROGRESS_AFTER)
-        .then(|| crate::progress::Progress::new(command));
+        .then(|| crate::progress::Progress::new(command.as_str()));
     let result = match (bar, progress) {
         (Some(bar), Some(err)) => {
             let result =
@@ -245,14 +245,14 @@ fn show_plan(
 /// A plan with conflicts is refused; a dry run stops after showing it.
 fn refuse_or_stop(
     session: &Session,
-    command: &str,
+    command: crate::command::Command,
     run: Writing,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     let counts = session.plan.counts();
-    let refusal = (counts.conflict > 0).then(|| Error::Conflicts {
+    let refusal = (counts.conflict > 0).then_some(Error::Conflicts {
         count: counts.conflict,
-        command: command.to_string(),
+        command,
     });
     if run.output.is_json() {
         json_report(session, run, refusal.as_ref(), out)?;

@@ -20,7 +20,7 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<crate::ExitCode, Error> {
     use super::transact::{Transact, begin, transact};
-    let lock = begin(&mut s, sys, "undo", *run, out)?;
+    let lock = begin(&mut s, sys, crate::command::Command::Undo, *run, out)?;
     if let Some((head, target)) = super::add::undoes_an_add(&s)? {
         if run.output.is_json() {
             return Err(Error::Refused {
@@ -33,7 +33,7 @@ pub(super) fn run(
     }
     let (session, undoes) = undo_session(s)?;
     let t = Transact {
-        command: "undo",
+        command: crate::command::Command::Undo,
         undoes: Some(undoes),
         run: *run,
         style,

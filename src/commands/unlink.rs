@@ -19,11 +19,11 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let lock = begin(&mut s, sys, "unlink", mode.run, out)?;
+    let lock = begin(&mut s, sys, crate::command::Command::Unlink, mode.run, out)?;
     let selection = s.selection(&mode.select, sys);
     let session = unlink_session(s, &selection)?;
     let t = Transact {
-        command: "unlink",
+        command: crate::command::Command::Unlink,
         undoes: None,
         run: mode.run,
         style,

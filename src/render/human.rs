@@ -108,14 +108,18 @@ impl View<'_> {
     /// operation refuses.
     pub fn conflicts(&self, plan: &Plan) -> String {
         let mut out = String::new();
-        for e in plan.entries.iter().filter(|e| e.action == Action::Conflict) {
+        for e in plan
+            .entries
+            .iter()
+            .filter(|e| e.action() == Action::Conflict)
+        {
             self.entry_lines(&mut out, e, false);
         }
         out
     }
 
     fn entry_lines(&self, out: &mut String, e: &Entry, with_diff: bool) {
-        let (sign, style) = match e.action {
+        let (sign, style) = match e.action() {
             Action::Ok if !self.verbose => return,
             Action::Ok => ("=", color::UNCHANGED),
             Action::Create => ("+", color::CREATE),
@@ -148,11 +152,11 @@ impl View<'_> {
             let _ = write!(out, " (as {})", d.link_text.shown());
         }
         self.palette.end(out, style);
-        if e.action == Action::Release {
+        if e.action() == Action::Release {
             out.push_str("  (released: changed since linkfile made it; left as it is)");
-        } else if e.reason.is_some() || e.resolution.is_some() {
+        } else if e.reason.is_some() || e.resolution().is_some() {
             out.push_str(&self.detail(e));
-        } else if let (Action::Ok, Some(now)) = (e.action, e.current_text())
+        } else if let (Action::Ok, Some(now)) = (e.action(), e.current_text())
             && now != e.desired.link_text
         {
             // Another tool's link to the original (shown with -v only).
@@ -169,21 +173,21 @@ impl View<'_> {
         let d = &e.desired;
         let label = |name: &str| self.palette.paint(color::HINT, name);
         if let Some(why) = d.fell_back()
-            && !matches!(e.action, Action::Remove | Action::Release)
+            && !matches!(e.action(), Action::Remove | Action::Release)
         {
             let _ = writeln!(out, "      {}: {why}", label("fallback"));
         }
         if let Some(warning) = d.warning()
-            && !matches!(e.action, Action::Remove | Action::Release)
+            && !matches!(e.action(), Action::Remove | Action::Release)
         {
             let _ = writeln!(out, "      {}: {warning}", label("warning"));
         }
-        if let Some(hint) = &e.hint {
+        if let Some(hint) = &super::hint::text(e) {
             let _ = writeln!(out, "      {}: {hint}", label("hint"));
         }
         if d.dir_mode().is_some()
             && !crate::platform::FOLDER_MODES
-            && matches!(e.action, Action::Create | Action::Fix)
+            && matches!(e.action(), Action::Create | Action::Fix)
         {
             let _ = writeln!(
                 out,
@@ -211,7 +215,7 @@ impl View<'_> {
                 u.original
             );
         }
-        if let Some(diff) = &e.diff {
+        if let Some(diff) = &super::diff::unified(e) {
             // The `---`/`+++` header, then at most `limit` lines.
             let mut lines = diff.lines();
             let head: Vec<&str> = lines.by_ref().take(2).collect();
@@ -260,7 +264,7 @@ impl View<'_> {
     }
 
     fn detail(&self, e: &Entry) -> String {
-        let resolution = match (e.resolution, &e.want) {
+        let resolution = match (e.resolution(), &e.want) {
             (Some(Resolution::Backup), _) if e.folder_link.is_some() => {
                 Some("made in the unfolded folder".to_string())
             }
@@ -280,7 +284,7 @@ impl View<'_> {
             _ => None,
         };
         let reason = match (e.reason, e.current_text()) {
-            (Some(r), Some(now)) if e.action == Action::Fix => {
+            (Some(r), Some(now)) if e.action() == Action::Fix => {
                 Some(format!("{}: now -> {}", r.as_str(), now.shown()))
             }
             (Some(r), _) => Some(r.as_str().to_string()),
@@ -394,7 +398,7 @@ pub fn log(history: &[Operation], home: &Path) -> String {
     for op in history {
         let what = match op.undoes {
             Some(u) => format!("undo of {u}"),
-            None => op.command.clone(),
+            None => op.command.to_string(),
         };
         let _ = writeln!(
             out,

@@ -149,7 +149,9 @@ fn a_stale_plan_is_refused_before_any_write() {
     // Between plan and apply, the user saves a file where the third link goes.
     w.home_file(".config/nvim", "saved meanwhile\n");
     let before = w.snapshot();
-    let err = session.apply("apply", None, &mut |_| Ok(())).unwrap_err();
+    let err = session
+        .apply(linkfile::command::Command::Apply, None, &mut |_| Ok(()))
+        .unwrap_err();
     assert!(
         matches!(err, linkfile::error::Error::StalePlan { .. }),
         "{err}"
@@ -174,7 +176,7 @@ fn a_failure_at_any_step_leaves_the_tree_as_it_was() {
         let session = load(&w);
         // Count the steps by applying for real; the loop below resets the world first.
         session
-            .apply("apply", None, &mut |_| {
+            .apply(linkfile::command::Command::Apply, None, &mut |_| {
                 count += 1;
                 Ok(())
             })
@@ -199,7 +201,7 @@ fn a_failure_at_any_step_leaves_the_tree_as_it_was() {
         let session = load(&w);
         let mut n = 0;
         let err = session
-            .apply("apply", None, &mut |_| {
+            .apply(linkfile::command::Command::Apply, None, &mut |_| {
                 n += 1;
                 if n > k {
                     Err(io::Error::other("injected failure"))

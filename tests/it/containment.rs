@@ -294,7 +294,9 @@ fn adopt_refuses_an_original_that_became_a_link_after_the_plan() {
     fs::remove_file(w.repo.join("vim/vimrc")).unwrap();
     symlink(&w.root.join("outside/victim"), &w.repo.join("vim/vimrc"));
     let before = all_but_state(&w);
-    let err = session.apply("apply", None, &mut |_| Ok(())).unwrap_err();
+    let err = session
+        .apply(linkfile::command::Command::Apply, None, &mut |_| Ok(()))
+        .unwrap_err();
     assert!(err.to_string().contains("vim/vimrc"), "{err}");
     assert_eq!(all_but_state(&w), before);
 }

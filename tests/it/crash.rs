@@ -352,7 +352,7 @@ fn crash_before_the_first_step(w: &World) {
     let intent_path = session.state.intent_path();
     let mut saved = None;
     let err = session
-        .apply("apply", None, &mut |_| {
+        .apply(linkfile::command::Command::Apply, None, &mut |_| {
             saved = Some(fs::read(&intent_path)?);
             Err(io::Error::other("killed"))
         })

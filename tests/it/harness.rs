@@ -495,7 +495,7 @@ pub fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize
     let apply = |w: &World, hook: &mut dyn FnMut(&linkfile::apply::Step) -> std::io::Result<()>| {
         let session =
             linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
-        session.apply("apply", None, hook)
+        session.apply(linkfile::command::Command::Apply, None, hook)
     };
     let count = {
         let mut n = 0;

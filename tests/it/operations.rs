@@ -440,13 +440,13 @@ fn a_second_writer_exits_3_naming_the_holder() {
         linkfile::platform::CASE_INSENSITIVE,
     );
     let state = linkfile::oplog::State::new(&w.state, Path::new(&key), false);
-    let lock = state.lock("test").unwrap();
+    let lock = state.lock(linkfile::command::Command::Apply).unwrap();
     let before = w.snapshot();
     let r = w.run(&["apply"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(
         r.stderr.starts_with(&format!(
-            "error: another linkfile is running (process {} (linkfile test))",
+            "error: another linkfile is running (process {} (linkfile apply))",
             std::process::id()
         )),
         "{}",

@@ -101,7 +101,7 @@ fn a_folder_swapped_for_a_link_during_apply_is_never_written_through() {
             let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
             let mut n = 0;
             let err = session
-                .apply("apply", None, &mut |_| {
+                .apply(linkfile::command::Command::Apply, None, &mut |_| {
                     if n == k {
                         swap_cfg(&w, &moved, into);
                     }
@@ -290,7 +290,7 @@ fn a_save_racing_a_fix_is_never_lost() {
         let _ = fs::remove_file(&at);
         std::os::unix::fs::symlink(format!("/nonexistent/old-{round}"), &at).unwrap();
         let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
-        let result = session.apply("apply", None, &mut |_| {
+        let result = session.apply(linkfile::command::Command::Apply, None, &mut |_| {
             go.store(round, Ordering::SeqCst);
             Ok(())
         });
@@ -358,7 +358,7 @@ fn recovery_never_writes_through_a_folder_swapped_since_the_crash() {
         let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
         let mut n = 0;
         let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            session.apply("apply", None, &mut |_| {
+            session.apply(linkfile::command::Command::Apply, None, &mut |_| {
                 n += 1;
                 assert!(n <= 10, "killed");
                 Ok(())

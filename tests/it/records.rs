@@ -121,7 +121,7 @@ fn backup_folders_are_made_after_the_intent_as_steps() {
     let intent = session.state.intent_path();
     let mut seen = Vec::new();
     let (outcome, _) = session
-        .apply("apply", None, &mut |step| {
+        .apply(linkfile::command::Command::Apply, None, &mut |step| {
             let folders: Vec<_> = fs::read_dir(&store)
                 .map(|d| d.map(|e| e.unwrap().file_name()).collect())
                 .unwrap_or_default();
@@ -168,7 +168,7 @@ fn a_failed_commit_tells_the_truth() {
     let dir = session.state.dir.clone();
     let ops = dir.join("ops");
     let err = session
-        .apply("apply", None, &mut |_| {
+        .apply(linkfile::command::Command::Apply, None, &mut |_| {
             if !ops.exists() {
                 fs::write(&ops, "in the way\n")?;
             }

@@ -389,7 +389,7 @@ fn interrupt_apply_at(w: &World, k: usize) -> usize {
     let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
     let mut n = 0;
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        session.apply("apply", None, &mut |_| {
+        session.apply(linkfile::command::Command::Apply, None, &mut |_| {
             if n == k {
                 panic!("killed before step {k}");
             }

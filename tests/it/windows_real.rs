@@ -83,8 +83,8 @@ fn the_lock_holders_name_is_where_the_lock_does_not_cover_it() {
         linkfile::platform::CASE_INSENSITIVE,
     );
     let state = linkfile::oplog::State::new(&w.state, std::path::Path::new(&key), false);
-    let lock = state.lock("test").unwrap();
-    let name = format!("process {} (linkfile test)", std::process::id());
+    let lock = state.lock(linkfile::command::Command::Apply).unwrap();
+    let name = format!("process {} (linkfile apply)", std::process::id());
     assert_eq!(fs::read(w.state.join("lock")).unwrap(), b"");
     assert_eq!(
         fs::read_to_string(w.state.join("lock.holder")).unwrap(),
