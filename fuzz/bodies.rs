@@ -26,16 +26,16 @@ use linkfile::platform::Flavour;
 use linkfile::resolve::{self, Context, Desired, Extra};
 
 /// Choices read from the fuzzer's bytes, zero once they run out.
-pub struct Choices<'a> {
+pub(super) struct Choices<'a> {
     data: &'a [u8],
 }
 
 impl<'a> Choices<'a> {
-    pub fn new(data: &'a [u8]) -> Choices<'a> {
+    pub(super) fn new(data: &'a [u8]) -> Choices<'a> {
         Choices { data }
     }
 
-    pub fn byte(&mut self) -> u8 {
+    pub(super) fn byte(&mut self) -> u8 {
         match self.data.split_first() {
             Some((b, rest)) => {
                 self.data = rest;
@@ -46,7 +46,7 @@ impl<'a> Choices<'a> {
     }
 
     /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         if n <= 1 {
             return 0;
         }
@@ -58,11 +58,11 @@ impl<'a> Choices<'a> {
         raw % n
     }
 
-    pub fn bool(&mut self) -> bool {
+    pub(super) fn bool(&mut self) -> bool {
         self.byte() & 1 == 1
     }
 
-    pub fn pick<'t, T>(&mut self, items: &'t [T]) -> &'t T {
+    pub(super) fn pick<'t, T>(&mut self, items: &'t [T]) -> &'t T {
         &items[self.below(items.len())]
     }
 
@@ -76,13 +76,13 @@ impl<'a> Choices<'a> {
 // ---------------------------------------------------------------------------------------------
 
 /// The valid manifests mutations start from (the README's is [`readme_manifest`]).
-pub const EXAMPLES: [&str; 2] = [
+pub(super) const EXAMPLES: [&str; 2] = [
     include_str!("../examples/dotfiles/linkfile.toml"),
     include_str!("../examples/multi-machine/linkfile.toml"),
 ];
 
 /// The manifest the README opens with.
-pub fn readme_manifest() -> &'static str {
+pub(super) fn readme_manifest() -> &'static str {
     let readme = include_str!("../README.md");
     let start = readme
         .find("```toml\n")
@@ -93,7 +93,7 @@ pub fn readme_manifest() -> &'static str {
 }
 
 /// Every valid manifest mutations start from.
-pub fn seeds() -> Vec<&'static str> {
+pub(super) fn seeds() -> Vec<&'static str> {
     let mut v = EXAMPLES.to_vec();
     v.push(readme_manifest());
     v
@@ -239,7 +239,7 @@ const RAW: &[&str] = &[
 /// still parses and reaches the resolver): pieces inserted once or many times, lines inserted,
 /// copied or moved, ranges deleted, bytes replaced. Invalid UTF-8 becomes U+FFFD, as no
 /// manifest is read otherwise.
-pub fn mutate(seed: &str, c: &mut Choices) -> String {
+pub(super) fn mutate(seed: &str, c: &mut Choices) -> String {
     let mut b = seed.as_bytes().to_vec();
     for _ in 0..1 + c.below(4) {
         let at = c.below(b.len() + 1);
@@ -323,7 +323,7 @@ fn line_bounds(b: &[u8], i: usize) -> (usize, usize) {
 
 /// The manifest text `data` stands for: after a first byte 0xFF (never the start of UTF-8
 /// text), a seed mutated as the rest says; else the bytes themselves.
-pub fn manifest_text(data: &[u8]) -> String {
+pub(super) fn manifest_text(data: &[u8]) -> String {
     match data.split_first() {
         Some((0xFF, rest)) => {
             let mut c = Choices::new(rest);
@@ -336,7 +336,7 @@ pub fn manifest_text(data: &[u8]) -> String {
 }
 
 /// The environment manifests are resolved in.
-pub fn env(name: &str) -> Option<String> {
+pub(super) fn env(name: &str) -> Option<String> {
     let v = match name {
         "HOME" => "/h",
         "XDG_CONFIG_HOME" => "/h/.config",
@@ -354,14 +354,14 @@ pub fn env(name: &str) -> Option<String> {
 
 /// Parse + resolve target: manifest text through the parser and the resolver, at home and in
 /// an isolated home.
-pub fn manifest(data: &[u8]) {
+pub(super) fn manifest(data: &[u8]) {
     let text = manifest_text(data);
     check_manifest(&text);
 }
 
 /// Parses and resolves `text`; panics when an error does not point inside it or has no hint,
 /// or a link breaks a rule the resolver promises.
-pub fn check_manifest(text: &str) {
+pub(super) fn check_manifest(text: &str) {
     let path = Path::new("linkfile.toml");
     let manifest = match linkfile::manifest::parse(path, text) {
         Ok(m) => m,
@@ -452,7 +452,7 @@ fn check_desired(text: &str, d: &Desired, cx: &Context) {
 
 /// Every error points at a place inside `text` (`strict`: at one of its characters, as errors
 /// about a key or a value do) and says what to do.
-pub fn check_diagnostics(text: &str, diags: &[Diagnostic], strict: bool) {
+pub(super) fn check_diagnostics(text: &str, diags: &[Diagnostic], strict: bool) {
     assert!(!diags.is_empty(), "an error without a diagnostic");
     let lines: Vec<&str> = text.split('\n').collect();
     for d in diags {
@@ -625,7 +625,7 @@ fn obstacle(c: &mut Choices) -> Obstacle {
 }
 
 /// One place, as the bytes say.
-pub fn input(c: &mut Choices) -> Input {
+pub(super) fn input(c: &mut Choices) -> Input {
     let desired = desired(c);
     let at = desired.at.clone();
     let want = match c.below(4) {
@@ -673,7 +673,7 @@ pub fn input(c: &mut Choices) -> Input {
 }
 
 /// Planner target: up to 8 places for apply, undo or unlink.
-pub fn planner(data: &[u8]) {
+pub(super) fn planner(data: &[u8]) {
     let mut c = Choices::new(data);
     let purpose = *c.pick(&[Purpose::Apply, Purpose::Undo, Purpose::Unlink]);
     let inputs: Vec<Input> = (0..1 + c.below(8)).map(|_| input(&mut c)).collect();
@@ -682,7 +682,7 @@ pub fn planner(data: &[u8]) {
 }
 
 /// Plans `inputs` and checks every entry against its input, and the plan as a whole.
-pub fn check_plan(inputs: Vec<Input>, purpose: Purpose) {
+pub(super) fn check_plan(inputs: Vec<Input>, purpose: Purpose) {
     let p = plan::plan_for(inputs.clone(), purpose);
     assert_eq!(p.entries.len(), inputs.len(), "one entry per place");
     for (i, e) in inputs.iter().zip(&p.entries) {

@@ -83,7 +83,7 @@ pub(crate) fn setup(
 }
 
 /// `check`, `init`, `completions` and `man` read nothing of it.
-pub fn execute(
+pub(crate) fn execute(
     invocation: &Invocation,
     sys: &System,
     style: Palette,

@@ -14,7 +14,7 @@ use crate::platform::Flavour;
 use crate::steps::{Shape, Step};
 
 /// What compiling needs to know beyond the plan.
-pub struct Given<'a> {
+pub(crate) struct Given<'a> {
     /// The backup store: each backup goes into a fresh folder of it, `<op>-<n>`, made by a step
     /// of its own — named by counting, never by probing (`mkdir` refuses a folder that is
     /// already there, so a backup never goes into, or over, another).
@@ -30,7 +30,7 @@ pub struct Given<'a> {
 
 /// What a step (or an entry without one) contributes to the operation's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// A link made where there was none (or where something was moved away).
     Created,
     /// A wrong link replaced.
@@ -49,7 +49,7 @@ pub enum Effect {
 
 /// The steps of a plan, and what each contributes once it has run.
 #[derive(Debug, Default)]
-pub struct Compiled {
+pub(crate) struct Compiled {
     /// The steps, in order.
     pub steps: Vec<Step>,
     /// Each effect, with how many steps must have run for it to hold.
@@ -60,7 +60,7 @@ pub struct Compiled {
 
 impl Compiled {
     /// What the first `ran` steps did.
-    pub fn outcome(&self, ran: usize) -> Outcome {
+    pub(crate) fn outcome(&self, ran: usize) -> Outcome {
         let mut o = Outcome::default();
         let a = &mut o.applied;
         for (_, effect) in self.effects.iter().filter(|(n, _)| *n <= ran) {
@@ -97,7 +97,7 @@ impl Compiled {
 /// once emptied, before anything is made in their place; then backups put back (a folder link
 /// among them goes where a folder was just removed); then folder links unfolded, before
 /// anything is made below them; then the rest.
-pub fn compile(plan: &Plan, given: &Given) -> Compiled {
+pub(crate) fn compile(plan: &Plan, given: &Given) -> Compiled {
     let mut c = Compiler {
         given,
         out: Compiled {
@@ -169,7 +169,7 @@ fn decision(e: &Entry) -> Decision {
 /// Every folder whose existence [`compile`] may ask about: the caller looks at each (following
 /// links, as the steps will reach them) and gives those that are folders as
 /// [`Given::folders`].
-pub fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
+pub(crate) fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
     let restored = restored_folders(plan);
     let mut dirs = HashSet::new();
     for e in plan.entries.iter().filter(|e| needs_folders(e)) {
@@ -185,7 +185,7 @@ pub fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
 
 /// The places whose content is adopted: the caller takes each one's fingerprint (of what the
 /// user had there, which becomes the original) and gives them as [`Given::adopted`].
-pub fn adopted_places(plan: &Plan) -> impl Iterator<Item = &Path> {
+pub(crate) fn adopted_places(plan: &Plan) -> impl Iterator<Item = &Path> {
     plan.entries
         .iter()
         .filter(|e| decision(e) == Decision::Adopt)

@@ -14,7 +14,7 @@ use crate::show::Shown as _;
 
 /// `path` as the filesystem reaches it: its deepest existing ancestor with every link resolved,
 /// and the rest (still to be made) appended.
-pub fn real_path(path: &Path) -> PathBuf {
+pub(crate) fn real_path(path: &Path) -> PathBuf {
     for ancestor in path.ancestors() {
         if let Ok(real) = std::fs::canonicalize(ancestor) {
             return real.join(path.strip_prefix(ancestor).unwrap_or(Path::new("")));
@@ -44,14 +44,14 @@ impl Folders {
 }
 
 /// The real paths of the repo, the home and the state folder, which every check compares with.
-pub struct Roots {
+pub(crate) struct Roots {
     repo: PathBuf,
     home: PathBuf,
     state: PathBuf,
 }
 
 impl Roots {
-    pub fn new(cx: &Context) -> Roots {
+    pub(crate) fn new(cx: &Context) -> Roots {
         Roots {
             repo: real_path(cx.repo),
             home: real_path(cx.home),
@@ -61,14 +61,14 @@ impl Roots {
 }
 
 /// `Some(real)` when the real path `real` lies outside the repo.
-pub fn outside_repo(real: PathBuf, roots: &Roots, cx: &Context) -> Option<PathBuf> {
+pub(crate) fn outside_repo(real: PathBuf, roots: &Roots, cx: &Context) -> Option<PathBuf> {
     (!crate::paths::within(&real, &roots.repo, cx.os)).then_some(real)
 }
 
 /// Checks every link by real path. `walked[i]` is `Some` when the link's original was found by
 /// an `each` walk, which follows no link below the folder it walks (that folder is checked by
 /// the walk).
-pub fn check(
+pub(crate) fn check(
     links: &[Desired],
     walked: &[Option<crate::manifest::EntryKind>],
     cx: &Context,
@@ -115,7 +115,7 @@ pub fn check(
 }
 
 /// `to` (or the folder an `each` entry walks) leads out of the repo through a link.
-pub fn to_escapes(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
+pub(crate) fn to_escapes(d: &Desired, real: &Path, cx: &Context) -> Diagnostic {
     cx.diagnostic(
         d.to_span.clone(),
         format!(

@@ -102,7 +102,7 @@ struct Wanted {
 
 /// Probes every folder `desired` links into (`kinds[i]` is what `desired[i].to` is), and
 /// chooses each link's primitive as apply would (`fallback`).
-pub fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> Report {
+pub(crate) fn probe(desired: &[Desired], kinds: &[Option<EntryKind>], home: &Path) -> Report {
     let originals = Originals {
         file: first_original(desired, kinds, EntryKind::File),
         dir: first_original(desired, kinds, EntryKind::Dir),

@@ -21,7 +21,7 @@ use crate::show::Shown as _;
 
 /// The links after expansion.
 #[derive(Debug, Default)]
-pub struct Expanded {
+pub(crate) struct Expanded {
     /// Every link: the entries without `each` as they were, each `each` entry replaced by one
     /// link per file, in walk order (sorted by name).
     pub links: Vec<Desired>,
@@ -35,7 +35,7 @@ pub struct Expanded {
 impl Expanded {
     /// What each link's original is (`None`: missing), scanning the repo only for the links the
     /// walk did not find.
-    pub fn kinds(&self) -> Result<Vec<Option<EntryKind>>, Error> {
+    pub(crate) fn kinds(&self) -> Result<Vec<Option<EntryKind>>, Error> {
         let mut scan = crate::observe::Originals::default();
         self.links
             .iter()
@@ -50,7 +50,11 @@ impl Expanded {
 
 /// Expands every `each` entry of `links`, then checks every link by real path
 /// ([`crate::containment`]). `manifest` is the manifest file's absolute path.
-pub fn expand(links: Vec<Desired>, manifest: &Path, cx: &Context) -> Result<Expanded, Error> {
+pub(crate) fn expand(
+    links: Vec<Desired>,
+    manifest: &Path,
+    cx: &Context,
+) -> Result<Expanded, Error> {
     let roots = crate::containment::Roots::new(cx);
     let out = expand_each(links, manifest, cx, &roots)?;
     crate::containment::check(&out.links, &out.walked, cx, &roots).map_err(Error::Manifest)?;
@@ -146,7 +150,7 @@ fn leaves_out(l: &Listed, to: &Path, ignore: &Ignore, manifest: &Path) -> bool {
 /// [`observe::list_tree`] gives it (each folder before what it holds): one per file or link, at
 /// the same place below `at`, with its original's kind. Pure: what the walk pruned is left out
 /// here too.
-pub fn entry_links(
+pub(crate) fn entry_links(
     entry: &Desired,
     listed: &[Listed],
     manifest: &Path,

@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 
 /// Writes `path` as a string when it is Unicode, else as its raw units.
-pub fn serialize<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
     if let Some(text) = path.to_str() {
         return s.serialize_str(text);
     }
@@ -32,7 +32,7 @@ pub fn serialize<S: Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// Reads a path written by [`serialize`].
-pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
     d.deserialize_any(PathVisitor)
 }
 
@@ -110,31 +110,36 @@ impl serde::Serialize for Ref<'_> {
 }
 
 /// `Option<PathBuf>` fields.
-pub mod option {
+pub(crate) mod option {
     use super::*;
 
-    pub fn serialize<S: Serializer>(path: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        path: &Option<PathBuf>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match path {
             Some(p) => s.serialize_some(&Ref(p)),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<PathBuf>, D::Error> {
         let recorded: Option<Recorded> = serde::Deserialize::deserialize(d)?;
         Ok(recorded.map(|r| r.0))
     }
 }
 
 /// `Vec<PathBuf>` fields.
-pub mod vec {
+pub(crate) mod vec {
     use super::*;
 
-    pub fn serialize<S: Serializer>(paths: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(paths: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(paths.iter().map(|p| Ref(p)))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
         let recorded: Vec<Recorded> = serde::Deserialize::deserialize(d)?;
         Ok(recorded.into_iter().map(|r| r.0).collect())
     }
@@ -144,7 +149,7 @@ pub mod vec {
 #[derive(schemars::JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
-pub enum RecordPath {
+pub(crate) enum RecordPath {
     /// A path that is valid Unicode.
     Text(String),
     /// Unix: a path that is not UTF-8, as its bytes.

@@ -20,7 +20,7 @@ use crate::steps::{Shape, Step};
 
 /// What a place holds, as far as rolling back an operation goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Thing {
+pub(crate) enum Thing {
     /// Nothing.
     Missing,
     /// A symlink holding `text` (of this flavour, where links have one).
@@ -67,7 +67,7 @@ impl Thing {
 /// What every place `steps` name holds once they are rolled back newest first, given what each
 /// holds `now` (a place missing from `now` holds nothing). Also the places whose step recovery
 /// could not undo (a moved thing found in neither place).
-pub fn after_rollback(
+pub(crate) fn after_rollback(
     steps: &[Step],
     now: &HashMap<PathBuf, Thing>,
 ) -> (HashMap<PathBuf, Thing>, Vec<PathBuf>) {
@@ -137,7 +137,7 @@ fn remove_made_folder(m: &mut HashMap<PathBuf, Thing>, dir: &Path) {
 
 /// An interrupted operation that recovery will roll back.
 #[derive(Debug)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// Its command.
     pub command: String,
     /// The process that was writing it.
@@ -150,7 +150,7 @@ pub struct Pending {
 
 impl Pending {
     /// What read-only commands say first.
-    pub fn notice(&self) -> String {
+    pub(crate) fn notice(&self) -> String {
         let mut s = format!(
             "An interrupted `linkfile {}` (process {}) is pending: the next apply, undo or unlink (or `linkfile recover`) rolls it back first; shown as it will be then.",
             self.command, self.pid
@@ -173,7 +173,10 @@ impl Pending {
 /// The operation a killed run left in `state`, without touching it: `None` when there is none,
 /// when its record was committed (nothing to roll back), or when its intent is torn (no step
 /// of it ran).
-pub fn pending(state: &State, wanted: &crate::records::Wanted) -> Result<Option<Pending>, Error> {
+pub(crate) fn pending(
+    state: &State,
+    wanted: &crate::records::Wanted,
+) -> Result<Option<Pending>, Error> {
     let Some(intent) = crate::steps::read_intent(state)? else {
         return Ok(None);
     };
@@ -254,13 +257,13 @@ fn look(steps: &[Step]) -> HashMap<PathBuf, Thing> {
 
 /// The places an interrupted operation's rollback changes, and what each will hold.
 #[derive(Debug, Default)]
-pub struct Overlay {
+pub(crate) struct Overlay {
     changed: HashMap<PathBuf, Thing>,
 }
 
 impl Overlay {
     /// What observing `place` will find after the rollback, when the rollback changes it.
-    pub fn actual(&self, place: observe::Place) -> Result<Option<Actual>, Error> {
+    pub(crate) fn actual(&self, place: observe::Place) -> Result<Option<Actual>, Error> {
         let Some(thing) = self.changed.get(place.at) else {
             return Ok(None);
         };
@@ -295,7 +298,7 @@ impl Overlay {
     }
 
     /// Where the bytes that will be at `p` are now.
-    pub fn content<'a>(&'a self, p: &'a Path) -> &'a Path {
+    pub(crate) fn content<'a>(&'a self, p: &'a Path) -> &'a Path {
         match self.changed.get(p) {
             Some(Thing::Content { from }) => from,
             _ => p,

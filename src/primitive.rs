@@ -24,7 +24,7 @@ use crate::show::Shown as _;
 
 /// Why trying a primitive failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The raw OS error code; `None` when the system claimed success but made nothing (or
     /// something else).
     pub code: Option<i32>,
@@ -43,7 +43,7 @@ impl From<io::Error> for Refusal {
 
 /// The primitive a link will be made with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// What makes the link.
     pub link_type: LinkType,
     /// Why it stands in for a symlink, when it does.
@@ -53,7 +53,7 @@ pub struct Choice {
 /// Whether a refused symlink means "symlinks cannot be made here", the case `fallback` is for —
 /// and not a folder that refuses every write (read-only, no permission), which no other
 /// primitive would get past either.
-pub fn symlinks_unavailable(os: Os, code: Option<i32>) -> bool {
+pub(crate) fn symlinks_unavailable(os: Os, code: Option<i32>) -> bool {
     use platform::explain::codes::*;
     match (os, code) {
         // Success reported, nothing made (Wine).
@@ -85,7 +85,7 @@ fn strip_code(message: &str) -> &str {
 /// The ladder: the primitive for one link whose original is a `kind`, on `os`. `tried`
 /// answers whether a primitive can be made in the link's `folder` (it is asked only what the
 /// ladder needs). `Err` says why no primitive fits.
-pub fn choose(
+pub(crate) fn choose(
     asked: LinkType,
     fallback: &[LinkType],
     kind: EntryKind,
@@ -140,7 +140,7 @@ pub fn choose(
 }
 
 /// The name of a primitive in messages.
-pub fn name(t: LinkType) -> &'static str {
+pub(crate) fn name(t: LinkType) -> &'static str {
     match t {
         LinkType::Symlink => "symlink",
         LinkType::Hardlink => "hard link",
@@ -150,7 +150,7 @@ pub fn name(t: LinkType) -> &'static str {
 
 /// The nearest folder at or above `dir` that exists: where a link in `dir` is tried, since
 /// apply makes the missing folders below it.
-pub fn existing_folder(dir: &Path) -> Option<&Path> {
+pub(crate) fn existing_folder(dir: &Path) -> Option<&Path> {
     dir.ancestors()
         .find(|a| std::fs::metadata(a).is_ok_and(|m| m.is_dir()))
 }
@@ -158,7 +158,7 @@ pub fn existing_folder(dir: &Path) -> Option<&Path> {
 /// Where a link in `dir` is tried: the nearest existing folder, but never through a folder link
 /// below `home` (stow's folding, dotbot): nothing is written through one, not even a probe, and
 /// apply makes a real folder in its place, so the folder link's own folder is asked instead.
-pub fn probe_folder<'a>(dir: &'a Path, home: &Path) -> Option<&'a Path> {
+pub(crate) fn probe_folder<'a>(dir: &'a Path, home: &Path) -> Option<&'a Path> {
     let topmost_link = dir
         .ancestors()
         .take_while(|a| a.as_os_str().len() > home.as_os_str().len() && a.starts_with(home))
@@ -170,7 +170,7 @@ pub fn probe_folder<'a>(dir: &'a Path, home: &Path) -> Option<&'a Path> {
 /// Chooses the primitive of every link that asks for a symlink with a `fallback`, trying each
 /// primitive once per folder (see [`Probes`]); returns, per link, why none fits. `right` says
 /// which links are already what they should be (nothing is tried for them).
-pub fn choose_all(
+pub(crate) fn choose_all(
     desired: &mut [Desired],
     kinds: &[Option<EntryKind>],
     right: &[bool],
@@ -194,7 +194,7 @@ pub fn choose_all(
 /// nothing short of trying tells (Windows answers a symlink by privilege, Developer Mode and
 /// filesystem; Wine reports success and makes nothing). Each primitive is tried once per folder
 /// (and kind of original).
-pub struct Probes {
+pub(crate) struct Probes {
     /// Folder links below it are not probed through (see [`probe_folder`]).
     home: PathBuf,
     tries: HashMap<(PathBuf, LinkType, EntryKind), Result<(), Refusal>>,
@@ -204,7 +204,7 @@ pub struct Probes {
 
 impl Probes {
     /// Probes the folders links go in below `home`.
-    pub fn new(home: &Path) -> Probes {
+    pub(crate) fn new(home: &Path) -> Probes {
         Probes {
             home: home.to_path_buf(),
             tries: HashMap::new(),
@@ -216,7 +216,7 @@ impl Probes {
     /// link text: a junction or hard link holds the absolute path) when it falls back. A
     /// junction asked for by name is tried too, so that a volume without them refuses it
     /// before any write. Returns why no primitive fits.
-    pub fn choose(&mut self, d: &mut Desired, kind: EntryKind) -> Option<Obstacle> {
+    pub(crate) fn choose(&mut self, d: &mut Desired, kind: EntryKind) -> Option<Obstacle> {
         if d.link_type == LinkType::Symlink && platform::LINKS_HAVE_FLAVOUR {
             warn_on_network(d, &mut self.remote);
         }
@@ -319,7 +319,7 @@ fn warn_on_network(d: &mut Desired, remote: &mut HashMap<PathBuf, bool>) {
 }
 
 /// Finds what would refuse a write, with one look per folder (and per volume question).
-pub struct Obstacles {
+pub(crate) struct Obstacles {
     /// Folder links below it are not looked through (see [`probe_folder`]).
     home: PathBuf,
     writable: HashMap<PathBuf, Option<Obstacle>>,
@@ -330,7 +330,7 @@ pub struct Obstacles {
 
 impl Obstacles {
     /// Looks at the folders links go in below `home`.
-    pub fn new(home: &Path) -> Obstacles {
+    pub(crate) fn new(home: &Path) -> Obstacles {
         Obstacles {
             home: home.to_path_buf(),
             writable: HashMap::new(),
@@ -341,7 +341,7 @@ impl Obstacles {
 
     /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
     /// removing or restoring what is there).
-    pub fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
+    pub(crate) fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
         let parent = d.at.parent()?;
         // Keyed by the link's own folder: one look per folder, not per link.
         let writable = match self.writable.get(parent) {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 /// How many changes an operation makes before it shows progress.
-pub const PROGRESS_AFTER: usize = 200;
+pub(crate) const PROGRESS_AFTER: usize = 200;
 
 /// A terminal that is a buffer of the bytes indicatif would write to one.
 #[derive(Debug, Clone, Default)]
@@ -61,14 +61,14 @@ impl TermLike for Buffer {
 }
 
 /// The bar of one operation.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     buffer: Buffer,
 }
 
 impl Progress {
     /// A bar for `command`, drawn at most 10 times a second.
-    pub fn new(command: &str) -> Progress {
+    pub(crate) fn new(command: &str) -> Progress {
         let buffer = Buffer::default();
         let target = ProgressDrawTarget::term_like_with_hz(Box::new(buffer.clone()), 10);
         let bar = ProgressBar::with_draw_target(None, target);
@@ -80,14 +80,14 @@ impl Progress {
     }
 
     /// `done` of `total` steps are made; the bar is copied to `err`.
-    pub fn step(&self, done: usize, total: usize, err: &mut dyn Write) {
+    pub(crate) fn step(&self, done: usize, total: usize, err: &mut dyn Write) {
         self.bar.set_length(total as u64);
         self.bar.set_position(done as u64);
         self.drain(err);
     }
 
     /// Clears the bar (the command's summary follows on stdout).
-    pub fn finish(self, err: &mut dyn Write) {
+    pub(crate) fn finish(self, err: &mut dyn Write) {
         self.bar.finish_and_clear();
         self.drain(err);
     }

@@ -5,7 +5,7 @@
 //! (by real path), and the repo's originals of those links, which only adopting moves. A record
 //! naming anything else was damaged or forged, and is refused whole: nothing of it is done.
 
-pub use crate::command::Command;
+pub(crate) use crate::command::Command;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -236,7 +236,7 @@ fn record_path(state: &State, id: u64) -> PathBuf {
 }
 
 /// Checks an interrupted operation's intent before recovery undoes any of its steps.
-pub fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> Result<(), Error> {
+pub(crate) fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> Result<(), Error> {
     let mut scope = Scope::new(state, wanted.home, wanted.repo);
     for op in state.history()? {
         scope.add_view(&op.view);
@@ -258,7 +258,7 @@ pub fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> Result<(
 }
 
 /// Checks every record of `history` (newest first) before undo or unlink acts on any of them.
-pub fn check_history(
+pub(crate) fn check_history(
     history: &[Operation],
     state: &State,
     home: &Path,

@@ -12,7 +12,7 @@ use crate::platform::Os;
 
 /// One `--only` or `--except` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selector {
+pub(crate) enum Selector {
     /// Entries with this tag.
     Tag(String),
     /// Links at or below this path (absolute, normalised).
@@ -22,7 +22,7 @@ pub enum Selector {
 impl Selector {
     /// Reads a selector: a path when it looks like one, else a tag. `~` is the home; a relative
     /// path is taken from `cwd`.
-    pub fn parse(text: &str, home: &Path, cwd: &Path) -> Selector {
+    pub(crate) fn parse(text: &str, home: &Path, cwd: &Path) -> Selector {
         let is_path = text.contains('/')
             || text.contains(std::path::MAIN_SEPARATOR)
             || text.starts_with('~')
@@ -45,7 +45,7 @@ impl Selector {
     }
 
     /// As the user wrote it, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Selector::Tag(t) => t.clone(),
             Selector::Path(p) => p.display().to_string(),
@@ -55,7 +55,7 @@ impl Selector {
 
 /// What an operation touches.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Chosen when one of these matches (every entry when empty).
     pub only: Vec<Selector>,
     /// Never chosen when one of these matches.
@@ -66,12 +66,12 @@ pub struct Selection {
 
 impl Selection {
     /// Whether every entry is chosen (no `--only`, no `--except`).
-    pub fn is_all(&self) -> bool {
+    pub(crate) fn is_all(&self) -> bool {
         self.only.is_empty() && self.except.is_empty()
     }
 
     /// Whether the link at `at`, with `tags`, is chosen.
-    pub fn chooses(&self, at: &Path, tags: &[String]) -> bool {
+    pub(crate) fn chooses(&self, at: &Path, tags: &[String]) -> bool {
         let os = self.os;
         (self.only.is_empty() || self.only.iter().any(|s| s.matches(at, tags, os)))
             && !self.except.iter().any(|s| s.matches(at, tags, os))
@@ -79,7 +79,7 @@ impl Selection {
 
     /// The selectors that match none of `places` (a link's place and tags): most likely a
     /// misspelt tag or path.
-    pub fn unused<'a>(&self, places: &[(&'a Path, &'a [String])]) -> Vec<&Selector> {
+    pub(crate) fn unused<'a>(&self, places: &[(&'a Path, &'a [String])]) -> Vec<&Selector> {
         self.only
             .iter()
             .chain(&self.except)

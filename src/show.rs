@@ -8,10 +8,10 @@ use std::fmt;
 use std::path::Path;
 
 /// The longest path shown whole, in characters.
-pub const MAX_SHOWN: usize = 1024;
+pub(crate) const MAX_SHOWN: usize = 1024;
 
 /// `path.shown()`: the path as a person should see it (see the module's docs).
-pub trait Shown {
+pub(crate) trait Shown {
     /// Shows it escaped and, when very long, shortened.
     fn shown(&self) -> ShownPath<'_>;
 }
@@ -23,7 +23,7 @@ impl Shown for Path {
 }
 
 /// A path ready to print; see [`Shown`].
-pub struct ShownPath<'a>(&'a Path);
+pub(crate) struct ShownPath<'a>(&'a Path);
 
 impl fmt::Display for ShownPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,7 +32,7 @@ impl fmt::Display for ShownPath<'_> {
 }
 
 /// The path escaped (see the module's docs), whole.
-pub fn path(p: &Path) -> String {
+pub(crate) fn path(p: &Path) -> String {
     let mut out = String::new();
     #[cfg(unix)]
     {
@@ -50,7 +50,7 @@ pub fn path(p: &Path) -> String {
 }
 
 /// `s` with its control characters and bidirectional overrides escaped.
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     escape_into(&mut out, s);
     out
@@ -80,7 +80,7 @@ fn is_bidi_control(c: char) -> bool {
 
 /// `s` whole when at most [`MAX_SHOWN`] characters; else its start and end around a note of
 /// its length.
-pub fn shorten(s: &str) -> String {
+pub(crate) fn shorten(s: &str) -> String {
     let count = s.chars().count();
     if count <= MAX_SHOWN {
         return s.to_string();

@@ -54,13 +54,13 @@ fn is_a_link(path: &Path) -> Error {
 
 /// Checks that the state folder `root` (made or not) is the user's own, as ssh checks `~/.ssh`.
 /// `home` ends the walk when the state lies inside it.
-pub fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
+pub(crate) fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
     imp::check_chain(root, home)
 }
 
 /// A folder of the state, opened without following a link.
 #[derive(Debug)]
-pub struct Dir {
+pub(crate) struct Dir {
     path: PathBuf,
     #[cfg(unix)]
     fd: std::os::fd::OwnedFd,
@@ -70,7 +70,7 @@ impl Dir {
     /// Opens the folder `path` (made for the user alone, with its parents, when `create`):
     /// by its real path, its last name never followed if it is swapped for a link meanwhile.
     /// `Ok(None)` when it does not exist and is not to be made.
-    pub fn open(path: &Path, create: bool) -> Result<Option<Dir>, Error> {
+    pub(crate) fn open(path: &Path, create: bool) -> Result<Option<Dir>, Error> {
         if create {
             make_private_dirs(path).map_err(|e| state_err(path, e))?;
         }
@@ -83,7 +83,7 @@ impl Dir {
     }
 
     /// The folder `name` in this one (made when `create`); `Ok(None)` when it does not exist.
-    pub fn child(&self, name: &str, create: bool) -> Result<Option<Dir>, Error> {
+    pub(crate) fn child(&self, name: &str, create: bool) -> Result<Option<Dir>, Error> {
         let path = self.path.join(name);
         if create {
             match imp::make_dir(self, name) {
@@ -95,14 +95,9 @@ impl Dir {
         imp::open_dir(Some(self), Path::new(name), &path)
     }
 
-    /// Where this folder is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The bytes of the file `name`; `Ok(None)` when there is none. A link, a folder or a FIFO
     /// there is an error, never followed, read through or waited on.
-    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         let path = self.path.join(name);
         let mut file = match imp::open_file(self, name, Open::Read) {
             Ok(f) => f,
@@ -119,7 +114,7 @@ impl Dir {
     /// unpredictable name, fsynced, renamed into place, and the folder fsynced. Readers see the
     /// old or the new content, never a torn one; a link planted anywhere is never written
     /// through (the rename replaces a link at `name` itself, not what it points to).
-    pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+    pub(crate) fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
         let path = self.path.join(name);
         let (temp, mut file) = self.create_temp(name)?;
         let mut write = || -> io::Result<()> {
@@ -135,7 +130,7 @@ impl Dir {
     }
 
     /// Removes the file (or link) `name`; a missing one is fine.
-    pub fn remove_file(&self, name: &str) -> Result<(), Error> {
+    pub(crate) fn remove_file(&self, name: &str) -> Result<(), Error> {
         match imp::remove_file(self, name) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 Err(state_err(&self.path.join(name), e))
@@ -145,7 +140,7 @@ impl Dir {
     }
 
     /// Removes the empty folder `name`; a missing one is fine.
-    pub fn remove_dir(&self, name: &str) -> Result<(), Error> {
+    pub(crate) fn remove_dir(&self, name: &str) -> Result<(), Error> {
         match imp::remove_dir(self, name) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
                 Err(state_err(&self.path.join(name), e))
@@ -155,14 +150,14 @@ impl Dir {
     }
 
     /// Renames `from` to `to`, both names in this folder.
-    pub fn rename(&self, from: &str, to: &str) -> Result<(), Error> {
+    pub(crate) fn rename(&self, from: &str, to: &str) -> Result<(), Error> {
         imp::rename(self, from, to).map_err(|e| state_err(&self.path.join(from), e))?;
         imp::sync(self).map_err(|e| state_err(&self.path, e))
     }
 
     /// The lock file `name`, opened for reading and writing (made when `create`), never
     /// through a link and only when it is a regular file.
-    pub fn lock_file(&self, name: &str, create: bool) -> Result<Option<File>, Error> {
+    pub(crate) fn lock_file(&self, name: &str, create: bool) -> Result<Option<File>, Error> {
         let how = if create { Open::Lock } else { Open::Read };
         match imp::open_file(self, name, how) {
             Ok(f) => Ok(Some(f)),
@@ -259,7 +254,7 @@ mod imp {
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
     }
 
-    pub fn is_loop(e: &io::Error) -> bool {
+    pub(super) fn is_loop(e: &io::Error) -> bool {
         // O_NOFOLLOW on a link: ELOOP (EMLINK on FreeBSD, EFTYPE on NetBSD).
         let code = e.raw_os_error();
         code == Some(Errno::LOOP.raw_os_error()) || code == Some(Errno::MLINK.raw_os_error())
@@ -304,7 +299,7 @@ mod imp {
         None
     }
 
-    pub fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
+    pub(super) fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
         let me = euid();
         // A link on the way is followed as its owner says: it must be the user's or root's.
         for a in root.ancestors() {
@@ -341,7 +336,11 @@ mod imp {
         Ok(())
     }
 
-    pub fn open_dir(at: Option<&Dir>, name: &Path, shown: &Path) -> Result<Option<Dir>, Error> {
+    pub(super) fn open_dir(
+        at: Option<&Dir>,
+        name: &Path,
+        shown: &Path,
+    ) -> Result<Option<Dir>, Error> {
         let c = cstr(name).map_err(|e| state_err(shown, e))?;
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let opened = match at {
@@ -371,7 +370,7 @@ mod imp {
         }))
     }
 
-    pub fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
+    pub(super) fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
         let c = cstr(Path::new(name))?;
         Ok(fs::mkdirat(
             &dir.fd,
@@ -380,7 +379,7 @@ mod imp {
         )?)
     }
 
-    pub fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
+    pub(super) fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
         let c = cstr(Path::new(name))?;
         let base = OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let flags = match how {
@@ -406,22 +405,22 @@ mod imp {
         Ok(file)
     }
 
-    pub fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
+    pub(super) fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
         let (f, t) = (cstr(Path::new(from))?, cstr(Path::new(to))?);
         Ok(fs::renameat(&dir.fd, f.as_c_str(), &dir.fd, t.as_c_str())?)
     }
 
-    pub fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
+    pub(super) fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
         let c = cstr(Path::new(name))?;
         Ok(fs::unlinkat(&dir.fd, c.as_c_str(), AtFlags::empty())?)
     }
 
-    pub fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
+    pub(super) fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
         let c = cstr(Path::new(name))?;
         Ok(fs::unlinkat(&dir.fd, c.as_c_str(), AtFlags::REMOVEDIR)?)
     }
 
-    pub fn sync(dir: &Dir) -> io::Result<()> {
+    pub(super) fn sync(dir: &Dir) -> io::Result<()> {
         File::from(dir.fd.try_clone()?).sync_all()
     }
 }
@@ -507,7 +506,7 @@ mod imp {
 
 /// The state folder of `path`'s parent, and `path`'s name in it, for callers that name a state
 /// file by its full path.
-pub fn split(path: &Path) -> Result<(Dir, String), Error> {
+pub(crate) fn split(path: &Path) -> Result<(Dir, String), Error> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let dir = Dir::open(parent, true)?
         .ok_or_else(|| state_err(parent, io::Error::from(io::ErrorKind::NotFound)))?;

@@ -16,7 +16,7 @@ use crate::oplog::State;
 use crate::platform::{self, Flavour, ReadLink};
 
 mod intent;
-pub use intent::{INTENT_VERSION, read as read_intent};
+pub(crate) use intent::{INTENT_VERSION, read as read_intent};
 
 /// One primitive change. The intent record is a list of these; each can be checked on disk.
 /// A link of any flavour (symlink, junction, hard link) is made, replaced or removed as the

@@ -12,7 +12,7 @@ use crate::manifest::{EnvCondition, OneOrMany, OsName, When};
 use crate::platform::Os;
 
 /// What `when` is checked against.
-pub struct Machine<'a> {
+pub(crate) struct Machine<'a> {
     /// The operating system: `linux`, `macos`, `windows`, …
     pub os: Os,
     /// This machine's host name.
@@ -40,7 +40,7 @@ fn same_host(wanted: &str, host: &str) -> bool {
 }
 
 /// `Ok` when every condition holds; otherwise why the link does not apply here.
-pub fn holds(when: &When, m: &Machine) -> Result<(), String> {
+pub(crate) fn holds(when: &When, m: &Machine) -> Result<(), String> {
     if let Some(os) = when.os {
         let wanted = os_name(os);
         let ok = match os {

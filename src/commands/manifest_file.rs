@@ -9,7 +9,7 @@ use crate::error::{Diagnostic, Error};
 use crate::platform::special;
 
 /// The largest manifest read: 16 MiB.
-pub const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
+pub(super) const MAX_MANIFEST: u64 = 16 * 1024 * 1024;
 
 /// The manifest's text. `shown` is its path as shown in diagnostics.
 pub(super) fn read(path: &Path, shown: &Path) -> Result<String, Error> {

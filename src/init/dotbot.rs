@@ -17,7 +17,7 @@ use saphyr::{LoadableYamlNode, Yaml};
 use super::{Generated, LongEntry};
 
 /// What to translate.
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     /// The folder the manifest is written in.
     pub dir: &'a Path,
     /// The dotbot config (its folder is dotbot's base directory).
@@ -80,7 +80,7 @@ impl Spec {
 
 /// The manifest for a dotbot config. Errors: the config is not YAML/JSON, or not a list of
 /// directives, or lies outside the folder the manifest is written in.
-pub fn generate(opts: &Options) -> Result<Generated, String> {
+pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
     let name = opts
         .config
         .file_name()
@@ -320,7 +320,7 @@ fn expand_glob(base: &Path, pattern: &str, exclude: &[String]) -> Vec<String> {
 
 /// The operating system an `if` command tests, when it is `uname` compared with a name:
 /// `[ "$(uname)" = Darwin ]`, `` [ `uname -s` == Linux ] ``, `test "$(uname)" = "Linux"`.
-pub fn os_of(cmd: &str) -> Option<&'static str> {
+pub(crate) fn os_of(cmd: &str) -> Option<&'static str> {
     let text: String = cmd.chars().filter(|c| !matches!(c, '"' | '\'')).collect();
     let text = text.trim();
     let inner = text

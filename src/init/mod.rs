@@ -2,15 +2,15 @@
 //! package folders, dotbot's `link` directives). Pure text generation over what the caller
 //! read; what cannot be translated is collected as notes for the user, never dropped.
 
-pub mod dotbot;
-pub mod stow;
+pub(crate) mod dotbot;
+pub(crate) mod stow;
 
 /// The JSON Schema's file name, written beside a new manifest (editors read the `#:schema`
 /// line).
-pub const SCHEMA_NAME: &str = "linkfile.schema.json";
+pub(crate) const SCHEMA_NAME: &str = "linkfile.schema.json";
 
 /// The commented starter manifest of a bare `linkfile init`.
-pub fn starter() -> String {
+pub(crate) fn starter() -> String {
     format!(
         r#"#:schema ./{SCHEMA_NAME}
 # linkfile.toml: the links this machine should have. `at` is where a link is made, `to` the
@@ -42,7 +42,7 @@ on_conflict = "fail"       # fail | backup | adopt: what to do when something is
 
 /// A manifest being generated.
 #[derive(Debug, Default)]
-pub struct Generated {
+pub(crate) struct Generated {
     /// Comment lines at the top (without `# `).
     pub header: Vec<String>,
     /// `[links]` pairs (at, to).
@@ -55,7 +55,7 @@ pub struct Generated {
 
 /// One `[[link]]` table.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct LongEntry {
+pub(crate) struct LongEntry {
     /// A comment above the table.
     pub comment: Option<String>,
     pub at: String,
@@ -72,7 +72,7 @@ pub struct LongEntry {
 
 impl LongEntry {
     /// Whether only `at` and `to` are set (fits the `[links]` table).
-    pub fn is_short(&self) -> bool {
+    pub(crate) fn is_short(&self) -> bool {
         *self
             == LongEntry {
                 at: self.at.clone(),
@@ -83,13 +83,13 @@ impl LongEntry {
 }
 
 /// `s` as a TOML basic string.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     toml_edit::Value::from(s).to_string().trim().to_string()
 }
 
 impl Generated {
     /// Adds `e` to `[links]` when it needs no settings, else as a `[[link]]` table.
-    pub fn push(&mut self, e: LongEntry) {
+    pub(crate) fn push(&mut self, e: LongEntry) {
         if e.is_short() {
             self.short.push((e.at, e.to));
         } else {
@@ -98,7 +98,7 @@ impl Generated {
     }
 
     /// The manifest's text.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut s = format!("#:schema ./{SCHEMA_NAME}\n");
         for line in &self.header {
             s.push_str(&format!("# {line}\n"));

@@ -16,7 +16,7 @@ use super::{Generated, LongEntry};
 
 /// Stow's built-in ignore list (its `default-ignore-list`), as globs: the unanchored patterns
 /// match a path segment at any depth (`**/`), the `^/` ones only at the package's root.
-pub const DEFAULT_IGNORE: &[&str] = &[
+pub(crate) const DEFAULT_IGNORE: &[&str] = &[
     "**/RCS",
     "*,v",
     "**/CVS",
@@ -40,7 +40,7 @@ const LOCAL_IGNORE: &str = ".stow-local-ignore";
 
 /// A stow ignore file's regexps as globs; the lines that are not plain enough to translate are
 /// returned as notes.
-pub fn translate_ignore_file(text: &str, file: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn translate_ignore_file(text: &str, file: &str) -> (Vec<String>, Vec<String>) {
     let (mut globs, mut notes) = (Vec::new(), Vec::new());
     for line in text.lines() {
         let line = line.trim();
@@ -108,7 +108,7 @@ fn regex_to_glob(re: &str) -> Option<String> {
 }
 
 /// How the packages are translated.
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     /// The stow directory (the current folder).
     pub dir: &'a Path,
     /// The packages named, or every folder of `dir` that stow would not ignore.
@@ -121,7 +121,7 @@ pub struct Options<'a> {
 
 /// The packages to translate: those named, else every folder here that is not hidden and not
 /// on stow's ignore list, sorted.
-pub fn packages(dir: &Path, named: &[String]) -> std::io::Result<Vec<String>> {
+pub(crate) fn packages(dir: &Path, named: &[String]) -> std::io::Result<Vec<String>> {
     if !named.is_empty() {
         return Ok(named.to_vec());
     }
@@ -139,7 +139,7 @@ pub fn packages(dir: &Path, named: &[String]) -> std::io::Result<Vec<String>> {
 }
 
 /// The manifest for `opts`. Errors name a package that is not a folder here.
-pub fn generate(opts: &Options) -> Result<Generated, String> {
+pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
     let mut g = Generated::default();
     g.header
         .push("Translated from GNU Stow packages by `linkfile init --from-stow`.".into());
@@ -265,7 +265,7 @@ fn package(
 }
 
 /// A path below a package as stow --dotfiles links it: each `dot-` prefix stands for `.`.
-pub fn undot(rel: &str) -> String {
+pub(crate) fn undot(rel: &str) -> String {
     rel.split('/')
         .map(|seg| match seg.strip_prefix("dot-") {
             Some(rest) if !rest.is_empty() => format!(".{rest}"),

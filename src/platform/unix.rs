@@ -10,7 +10,7 @@ use rustix::io::Errno;
 
 use super::{Flavour, ReadLink};
 
-pub fn classify_read_link_error(e: io::Error) -> ReadLink {
+pub(super) fn classify_read_link_error(e: io::Error) -> ReadLink {
     match e.kind() {
         // readlink(2) answers EINVAL for anything that is not a symlink.
         io::ErrorKind::InvalidInput => ReadLink::NotALink,
@@ -27,42 +27,42 @@ fn no_junctions() -> io::Error {
     )
 }
 
-pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
+pub(super) fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
     if flavour == Flavour::Junction {
         return Err(no_junctions());
     }
     std::os::unix::fs::symlink(text, at)
 }
 
-pub fn remove_link(at: &Path, _flavour: Flavour) -> io::Result<()> {
+pub(super) fn remove_link(at: &Path, _flavour: Flavour) -> io::Result<()> {
     // unlink(2) removes the link itself, whatever it points to.
     std::fs::remove_file(at)
 }
 
-pub fn replace_link(temp: &Path, at: &Path, _flavour: Flavour) -> io::Result<()> {
+pub(super) fn replace_link(temp: &Path, at: &Path, _flavour: Flavour) -> io::Result<()> {
     // rename(2) replaces the old link atomically: there is no moment without a link at `at`.
     std::fs::rename(temp, at)
 }
 
-pub fn link_flavour(_path: &Path) -> io::Result<Option<Flavour>> {
+pub(super) fn link_flavour(_path: &Path) -> io::Result<Option<Flavour>> {
     Ok(None)
 }
 
-pub fn on_network_drive(_path: &Path) -> bool {
+pub(super) fn on_network_drive(_path: &Path) -> bool {
     false
 }
 
-pub fn volume_of(path: &Path) -> io::Result<u64> {
+pub(super) fn volume_of(path: &Path) -> io::Result<u64> {
     use std::os::unix::fs::MetadataExt;
     Ok(std::fs::metadata(path)?.dev())
 }
 
-pub fn writable_folder(dir: &Path) -> io::Result<()> {
+pub(super) fn writable_folder(dir: &Path) -> io::Result<()> {
     let c = c_name(dir.as_os_str())?;
     Ok(fs::access(c.as_c_str(), fs::Access::WRITE_OK)?)
 }
 
-pub fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
+pub(super) fn is_mount_point(dir: &Path, meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
     // A mounted filesystem has its own device; its folder's parent has the other one.
     dir.parent()
@@ -385,23 +385,23 @@ impl Folder {
     }
 }
 
-pub fn probe_junction(_name: &Path, _target: &Path) -> Option<io::Result<()>> {
+pub(super) fn probe_junction(_name: &Path, _target: &Path) -> Option<io::Result<()>> {
     None
 }
 
-pub fn developer_mode() -> Option<bool> {
+pub(super) fn developer_mode() -> Option<bool> {
     None
 }
 
-pub fn elevated() -> Option<bool> {
+pub(super) fn elevated() -> Option<bool> {
     None
 }
 
-pub fn elevation_type() -> Option<i32> {
+pub(super) fn elevation_type() -> Option<i32> {
     None
 }
 
-pub fn hostname() -> String {
+pub(super) fn hostname() -> String {
     rustix::system::uname()
         .nodename()
         .to_string_lossy()
@@ -409,12 +409,12 @@ pub fn hostname() -> String {
 }
 
 /// Whether `path` is a file someone may execute (following a link, as a shell does).
-pub fn is_program(path: &Path) -> bool {
+pub(super) fn is_program(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-pub fn file_id(path: &Path) -> io::Result<super::volume::FileId> {
+pub(super) fn file_id(path: &Path) -> io::Result<super::volume::FileId> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path)?;
     Ok(super::volume::FileId {
@@ -424,11 +424,11 @@ pub fn file_id(path: &Path) -> io::Result<super::volume::FileId> {
     })
 }
 
-pub fn hard_link_refusal(_dir: &Path) -> Option<String> {
+pub(super) fn hard_link_refusal(_dir: &Path) -> Option<String> {
     // Unix answers EPERM or EXDEV when trying; the probe and the volume check find those.
     None
 }
 
-pub fn without_subst(path: &Path) -> std::path::PathBuf {
+pub(super) fn without_subst(path: &Path) -> std::path::PathBuf {
     path.to_path_buf()
 }

@@ -13,7 +13,7 @@ use crate::oplog::State;
 use crate::platform::Flavour;
 
 /// The format this linkfile writes, and the newest it reads.
-pub const INTENT_VERSION: u32 = 2;
+pub(crate) const INTENT_VERSION: u32 = 2;
 
 /// The steps of an intent without a version (format 1).
 #[derive(Deserialize)]
@@ -138,7 +138,7 @@ struct Version {
 /// Reads an intent record's bytes: `Ok(None)` when they are torn (written before the first
 /// step through a temporary file renamed into place, so a torn one never ran); an error when a
 /// newer linkfile wrote them.
-pub fn parse(bytes: &[u8], path: PathBuf) -> Result<Option<Intent>, Error> {
+pub(super) fn parse(bytes: &[u8], path: PathBuf) -> Result<Option<Intent>, Error> {
     let Ok(Version { version }) = serde_json::from_slice::<Version>(bytes) else {
         return Ok(None);
     };
@@ -166,7 +166,7 @@ pub fn parse(bytes: &[u8], path: PathBuf) -> Result<Option<Intent>, Error> {
 }
 
 /// The intent `state` holds, if any (see [`parse`]).
-pub fn read(state: &State) -> Result<Option<Intent>, Error> {
+pub(crate) fn read(state: &State) -> Result<Option<Intent>, Error> {
     match state.read_intent()? {
         Some(bytes) => parse(&bytes, state.intent_path()),
         None => Ok(None),

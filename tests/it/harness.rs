@@ -9,7 +9,7 @@ use std::process::{Child, Command};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A temp folder holding `home/` and `repo/`.
-pub struct World {
+pub(crate) struct World {
     _tmp: tempfile::TempDir,
     pub root: PathBuf,
     pub home: PathBuf,
@@ -21,7 +21,7 @@ pub struct World {
 
 /// What a run printed and returned.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: u8,
     /// Stdout with temp paths replaced by placeholders.
     pub stdout: String,
@@ -31,13 +31,13 @@ pub struct Run {
 }
 
 impl World {
-    pub fn new() -> World {
+    pub(crate) fn new() -> World {
         World::from_temp(tempfile::tempdir().unwrap())
     }
 
     /// A world in a temp folder inside `parent` (e.g. a tmpfs, for tests that make thousands of
     /// links), or in the system's temp folder when `parent` does not exist.
-    pub fn new_in(parent: &Path) -> World {
+    pub(crate) fn new_in(parent: &Path) -> World {
         match tempfile::tempdir_in(parent) {
             Ok(tmp) => World::from_temp(tmp),
             Err(_) => World::new(),
@@ -73,34 +73,34 @@ impl World {
     }
 
     /// Writes `linkfile.toml` in the repo.
-    pub fn manifest(&self, text: &str) -> &Self {
+    pub(crate) fn manifest(&self, text: &str) -> &Self {
         self.repo_file("linkfile.toml", text)
     }
 
     /// Writes a file in the repo (parents made).
-    pub fn repo_file(&self, rel: &str, contents: &str) -> &Self {
+    pub(crate) fn repo_file(&self, rel: &str, contents: &str) -> &Self {
         write(&self.repo.join(rel), contents);
         self
     }
 
     /// Writes a file in the home (parents made).
-    pub fn home_file(&self, rel: &str, contents: &str) -> &Self {
+    pub(crate) fn home_file(&self, rel: &str, contents: &str) -> &Self {
         write(&self.home.join(rel), contents);
         self
     }
 
-    pub fn set_env(&mut self, k: &str, v: &str) -> &mut Self {
+    pub(crate) fn set_env(&mut self, k: &str, v: &str) -> &mut Self {
         self.env.insert(k.into(), v.into());
         self
     }
 
     /// Runs `linkfile --home HOME ARGS...` in the repo, in-process, with only `self.env` as
     /// environment. Output has the temp paths replaced by [HOME], [REPO] and [TMP].
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_in(&self.repo, args)
     }
 
-    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
+    pub(crate) fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
         let env = self.env.clone();
         let system = linkfile::System {
             env: Box::new(move |k| env.get(k).cloned()),
@@ -129,7 +129,7 @@ impl World {
     }
 
     /// Replaces temp paths in output by placeholders, and Windows separators by `/`.
-    pub fn filter(&self, s: &str) -> String {
+    pub(crate) fn filter(&self, s: &str) -> String {
         let mut s = s.to_string();
         for (p, name) in [
             (&self.home, "[HOME]"),
@@ -148,7 +148,7 @@ impl World {
 
     /// Everything in the home and the repo: kind, bytes or link text, and (on Unix) mode.
     /// linkfile's own state folder is not included (see `snapshot_all`).
-    pub fn snapshot(&self) -> BTreeMap<String, Node> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, Node> {
         let mut map = BTreeMap::new();
         walk(&self.root, &self.home, &mut map);
         walk(&self.root, &self.repo, &mut map);
@@ -156,14 +156,14 @@ impl World {
     }
 
     /// Everything under the temp root, linkfile's state included.
-    pub fn snapshot_all(&self) -> BTreeMap<String, Node> {
+    pub(crate) fn snapshot_all(&self) -> BTreeMap<String, Node> {
         let mut map = BTreeMap::new();
         walk(&self.root, &self.root, &mut map);
         map
     }
 
     /// A `System` with this world's environment, for library calls.
-    pub fn system(&self) -> linkfile::System {
+    pub(crate) fn system(&self) -> linkfile::System {
         let env = self.env.clone();
         linkfile::System {
             env: Box::new(move |k| env.get(k).cloned()),
@@ -177,20 +177,20 @@ impl World {
     }
 
     /// Creates a symlink in the home (parents made).
-    pub fn home_link(&self, rel: &str, text: &Path) {
+    pub(crate) fn home_link(&self, rel: &str, text: &Path) {
         let at = self.home.join(rel);
         fs::create_dir_all(at.parent().unwrap()).unwrap();
         symlink(text, &at);
     }
 
-    pub fn link_text(&self, rel: &str) -> Option<PathBuf> {
+    pub(crate) fn link_text(&self, rel: &str) -> Option<PathBuf> {
         fs::read_link(self.home.join(rel)).ok()
     }
 
     /// `linkfile --home HOME ARGS...` as a child process of the real binary, in the repo, with
     /// this world's environment on top of the test's (minus linkfile's own variables). Standard
     /// streams are the caller's to set; start it with [`spawn`].
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_linkfile"));
         c.arg("--home").arg(&self.home).args(args);
         c.current_dir(&self.repo);
@@ -202,7 +202,7 @@ impl World {
     }
 
     /// This manifest's folder in the state (`m-<hash>`), once linkfile has made it.
-    pub fn manifest_state(&self) -> Option<PathBuf> {
+    pub(crate) fn manifest_state(&self) -> Option<PathBuf> {
         fs::read_dir(&self.state)
             .ok()?
             .filter_map(|e| e.ok())
@@ -215,7 +215,7 @@ impl World {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
+pub(crate) enum Node {
     File { bytes: Vec<u8>, mode: u32 },
     Dir { mode: u32 },
     Link(PathBuf),
@@ -261,19 +261,19 @@ fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<String, Node>) {
 }
 
 /// Everything below `dir` (kind, bytes or link text, mode), keyed by path relative to it.
-pub fn snapshot_of(dir: &Path) -> BTreeMap<String, Node> {
+pub(crate) fn snapshot_of(dir: &Path) -> BTreeMap<String, Node> {
     let mut map = BTreeMap::new();
     walk(dir, dir, &mut map);
     map
 }
 
-pub fn write(path: &Path, contents: &str) {
+pub(crate) fn write(path: &Path, contents: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, contents).unwrap();
 }
 
 #[cfg(unix)]
-pub fn symlink(text: &Path, at: &Path) {
+pub(crate) fn symlink(text: &Path, at: &Path) {
     std::os::unix::fs::symlink(text, at).unwrap();
 }
 
@@ -291,7 +291,7 @@ pub fn symlink(text: &Path, at: &Path) {
 
 /// Whether this system really makes symlinks (Wine reports success and makes nothing). Asked
 /// of std directly, never of linkfile: a test's branch is not chosen by the code it tests.
-pub fn symlinks_work() -> bool {
+pub(crate) fn symlinks_work() -> bool {
     static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *WORKS.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
@@ -306,7 +306,7 @@ pub fn symlinks_work() -> bool {
 
 /// Whether this system really makes junctions (real Windows: yes; Wine: error 50; elsewhere
 /// there are none). Made with the junction crate and read back with std, never with linkfile.
-pub fn junctions_work() -> bool {
+pub(crate) fn junctions_work() -> bool {
     #[cfg(windows)]
     {
         static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -323,7 +323,7 @@ pub fn junctions_work() -> bool {
 
 /// Why a test did not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skip {
+pub(crate) enum Skip {
     /// This platform cannot run it (no symlinks under Wine, no junctions off Windows): counted
     /// and printed, never a failure.
     Platform,
@@ -337,7 +337,7 @@ static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 /// Records that the running test stops here without testing what it is for, and says so on
 /// the real stderr (not captured by the test runner), with the count so far. Under CI=true a
 /// [`Skip::Setup`] fails the test: CI is set up to run everything its platform can.
-pub fn skip(why: Skip, reason: &str) {
+pub(crate) fn skip(why: Skip, reason: &str) {
     use std::io::Write as _;
     let n = SKIPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
     let test = std::thread::current()
@@ -360,12 +360,12 @@ pub fn skip(why: Skip, reason: &str) {
 
 /// Whether a skip fails the test: a missing setup does under CI=true; a platform that cannot
 /// run the test never does.
-pub fn fails_under(why: Skip, ci: bool) -> bool {
+pub(crate) fn fails_under(why: Skip, ci: bool) -> bool {
     ci && why == Skip::Setup
 }
 
 /// How many tests of this run were skipped so far.
-pub fn skipped() -> usize {
+pub(crate) fn skipped() -> usize {
     SKIPPED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
@@ -396,7 +396,7 @@ macro_rules! require_symlinks {
 }
 
 /// The differences between two snapshots, one line per path (at most `limit`), for messages.
-pub fn snapshot_diff(
+pub(crate) fn snapshot_diff(
     before: &BTreeMap<String, Node>,
     after: &BTreeMap<String, Node>,
     limit: usize,
@@ -444,9 +444,9 @@ fn gate_wait(g: MutexGuard<'static, (usize, bool)>) -> MutexGuard<'static, (usiz
 }
 
 /// Held while linkfile may have its lock file open in this process: no child starts meanwhile.
-pub struct NoSpawning(());
+pub(crate) struct NoSpawning(());
 
-pub fn no_spawning() -> NoSpawning {
+pub(crate) fn no_spawning() -> NoSpawning {
     let mut g = gate();
     while g.1 {
         g = gate_wait(g);
@@ -463,9 +463,9 @@ impl Drop for NoSpawning {
 }
 
 /// Held while starting children (several in a row, to start them together).
-pub struct Spawning(());
+pub(crate) struct Spawning(());
 
-pub fn spawning() -> Spawning {
+pub(crate) fn spawning() -> Spawning {
     let mut g = gate();
     while g.1 || g.0 > 0 {
         g = gate_wait(g);
@@ -482,7 +482,7 @@ impl Drop for Spawning {
 }
 
 /// Starts `cmd` (see [`spawning`]).
-pub fn spawn(cmd: &mut Command) -> Child {
+pub(crate) fn spawn(cmd: &mut Command) -> Child {
     let _gate = spawning();
     cmd.spawn().unwrap()
 }
@@ -491,7 +491,7 @@ pub fn spawn(cmd: &mut Command) -> Child {
 /// step k, on a new world from `make`, makes the apply fail before step k and checks that it
 /// says nothing was changed and that the home and repo are exactly as before; `after(&w, k)`
 /// checks more. Returns how many steps the apply has.
-pub fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize)) -> usize {
+pub(crate) fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize)) -> usize {
     let apply = |w: &World, hook: &mut dyn FnMut(&linkfile::apply::Step) -> std::io::Result<()>| {
         let session =
             linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
@@ -536,7 +536,7 @@ pub fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize
 
 /// Runs `linkfile ARGS...` in-process in the repo like [`World::run`], but without `--home`: the
 /// home is the platform's home variable, set to `w.home` (a link outside a given home is refused).
-pub fn run_without_home(w: &World, args: &[&str]) -> Run {
+pub(crate) fn run_without_home(w: &World, args: &[&str]) -> Run {
     let mut env = w.env.clone();
     env.insert(
         linkfile::platform::HOME_VAR.to_string(),
@@ -574,7 +574,7 @@ impl Run {
     /// order, with linkfile's state folder shown as [STATE] and the manifest's folder in it as
     /// [STATE]/m-[HASH]. A stream that does not end in
     /// exactly one newline says so, since snapshots ignore trailing whitespace.
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         let text = format!(
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
             self.code,
@@ -619,13 +619,13 @@ fn shown_stream(s: &str) -> String {
 impl World {
     /// Runs linkfile like [`World::run`] and shows the whole run (see [`Run::shown`]), for
     /// `insta::assert_snapshot!(w.snapshot_run(&["plan"]), @"...")`.
-    pub fn snapshot_run(&self, args: &[&str]) -> String {
+    pub(crate) fn snapshot_run(&self, args: &[&str]) -> String {
         self.run(args).shown()
     }
 
     /// A run with expectations, checked by [`Expect::run`]: what is not set must be empty (the
     /// exit code 0).
-    pub fn expect<'w>(&'w self, args: &[&'w str]) -> Expect<'w> {
+    pub(crate) fn expect<'w>(&'w self, args: &[&'w str]) -> Expect<'w> {
         Expect {
             world: self,
             args: args.to_vec(),
@@ -638,7 +638,7 @@ impl World {
 
 /// A run and what it must give: `w.expect(&["plan"]).stdout("...").run()`. Unset, the exit code
 /// is 0 and stdout and stderr are empty.
-pub struct Expect<'w> {
+pub(crate) struct Expect<'w> {
     world: &'w World,
     args: Vec<&'w str>,
     code: u8,
@@ -647,17 +647,17 @@ pub struct Expect<'w> {
 }
 
 impl Expect<'_> {
-    pub fn code(mut self, code: u8) -> Self {
+    pub(crate) fn code(mut self, code: u8) -> Self {
         self.code = code;
         self
     }
 
-    pub fn stdout(mut self, text: &str) -> Self {
+    pub(crate) fn stdout(mut self, text: &str) -> Self {
         self.stdout = text.to_string();
         self
     }
 
-    pub fn stderr(mut self, text: &str) -> Self {
+    pub(crate) fn stderr(mut self, text: &str) -> Self {
         self.stderr = text.to_string();
         self
     }
@@ -665,7 +665,7 @@ impl Expect<'_> {
     /// Runs linkfile and panics, showing the whole run, unless exit code, stdout and stderr are
     /// exactly as expected (paths filtered as in [`World::run`]).
     #[track_caller]
-    pub fn run(self) -> Run {
+    pub(crate) fn run(self) -> Run {
         let r = self.world.run(&self.args);
         let want = Run {
             code: self.code,
@@ -688,7 +688,7 @@ impl Expect<'_> {
 /// Whether symlinks can be made, for the part of a test that needs them: if not, that part is a
 /// counted skip as with `require_symlinks!` (the platform's on Windows, a broken setup elsewhere,
 /// which fails under CI=true).
-pub fn symlinks_for(part: &str) -> bool {
+pub(crate) fn symlinks_for(part: &str) -> bool {
     if symlinks_work() {
         return true;
     }

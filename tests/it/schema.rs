@@ -50,7 +50,7 @@ fn every_manifest_field_has_a_description() {
 
 /// Validates `instance` against a committed schema (boon is a full JSON Schema validator).
 #[cfg(unix)]
-pub fn validate(schema_rel: &str, instance: &serde_json::Value) -> Result<(), String> {
+pub(crate) fn validate(schema_rel: &str, instance: &serde_json::Value) -> Result<(), String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(schema_rel);
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
