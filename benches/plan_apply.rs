@@ -457,37 +457,30 @@ fn rounds() -> (usize, usize) {
     }
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; a filter argument that does not match this bench skips it.
-    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    if filter.as_deref().is_some_and(|f| !"plan_apply".contains(f)) {
-        return;
+/// Where the fixture goes: `LINKFILE_BENCH_KEEP` (new or empty, kept afterwards), else a temp
+/// folder (under `LINKFILE_BENCH_DIR` if set) that lives as long as the returned guard.
+fn fixture_root(keep: Option<&Path>) -> (PathBuf, Option<tempfile::TempDir>) {
+    if let Some(dir) = keep {
+        fs::create_dir_all(dir).expect("make LINKFILE_BENCH_KEEP");
+        let empty = fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+        assert!(
+            empty,
+            "LINKFILE_BENCH_KEEP={} must be new or empty",
+            dir.display()
+        );
+        return (fs::canonicalize(dir).expect("LINKFILE_BENCH_KEEP"), None);
     }
-    let keep = std::env::var_os("LINKFILE_BENCH_KEEP").map(PathBuf::from);
-    let tmp;
-    let root = match &keep {
-        Some(dir) => {
-            fs::create_dir_all(dir).expect("make LINKFILE_BENCH_KEEP");
-            let empty = fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
-            assert!(
-                empty,
-                "LINKFILE_BENCH_KEEP={} must be new or empty",
-                dir.display()
-            );
-            fs::canonicalize(dir).expect("LINKFILE_BENCH_KEEP")
-        }
-        None => {
-            tmp = match std::env::var_os("LINKFILE_BENCH_DIR") {
-                Some(dir) => tempfile::tempdir_in(dir),
-                None => tempfile::tempdir(),
-            }
-            .expect("temp dir");
-            fs::canonicalize(tmp.path()).expect("temp dir")
-        }
-    };
-    let fx = Fixture::generate(&root).expect("generate fixture");
-    let (plan_rounds, apply_rounds) = rounds();
+    let tmp = match std::env::var_os("LINKFILE_BENCH_DIR") {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir");
+    let root = fs::canonicalize(tmp.path()).expect("temp dir");
+    (root, Some(tmp))
+}
 
+/// What is measured, how, and how many rounds.
+fn print_header(fx: &Fixture, plan_rounds: usize, apply_rounds: usize) {
     println!(
         "linkfile plan_apply: {} links ({FOLDERS} folders x {FILES} files), repo {}",
         fx.links.len(),
@@ -509,12 +502,10 @@ fn main() {
     println!(
         "rounds: {WARMUP} warm-up, then {plan_rounds} (plan) / {apply_rounds} (apply), baseline and linkfile interleaved; medians shown\n"
     );
+}
 
-    let rows = [
-        bench_plan(&fx, plan_rounds),
-        bench_plan_each(&fx, plan_rounds),
-        bench_apply(&fx, apply_rounds),
-    ];
+/// The medians against their targets, then each case's spread, with a warning when noisy.
+fn print_results(rows: [Row; 3]) {
     println!(
         "{:<26} {:>6} {:>12} {:>12} {:>7} {:>7}",
         "case", "rounds", "baseline ms", "linkfile ms", "ratio", "target"
@@ -549,6 +540,25 @@ fn main() {
              LINKFILE_BENCH_DIR=/dev/shm"
         );
     }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument that does not match this bench skips it.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.as_deref().is_some_and(|f| !"plan_apply".contains(f)) {
+        return;
+    }
+    let keep = std::env::var_os("LINKFILE_BENCH_KEEP").map(PathBuf::from);
+    let (root, _tmp) = fixture_root(keep.as_deref());
+    let fx = Fixture::generate(&root).expect("generate fixture");
+    let (plan_rounds, apply_rounds) = rounds();
+    print_header(&fx, plan_rounds, apply_rounds);
+
+    print_results([
+        bench_plan(&fx, plan_rounds),
+        bench_plan_each(&fx, plan_rounds),
+        bench_apply(&fx, apply_rounds),
+    ]);
 
     strace_apply(&fx);
     strace_plans(&fx);

@@ -732,22 +732,7 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
     assert_eq!(e.owned, i.owned);
     assert_eq!(e.observed, i.actual);
     assert_eq!(e.kind, i.original);
-    match e.action() {
-        Conflict => {
-            assert_eq!(e.resolution(), None, "a conflict resolved: {what}");
-            assert!(e.reason.is_some(), "a conflict without a reason: {what}");
-            assert!(e.hint.is_some(), "a conflict without a hint: {what}");
-        }
-        Ok => {
-            assert_eq!((e.reason, e.resolution()), (None, None), "{what}");
-            assert!(e.hint.is_none() && e.diff.is_none(), "{what}");
-        }
-        Release => {
-            assert_eq!(e.resolution(), None, "a release moves something: {what}");
-            assert_eq!(e.want, Want::Dropped, "{what}");
-        }
-        Create | Fix | Remove => {}
-    }
+    check_action_fields(e, &what);
     let beyond_folder_link = i.folder_link.is_some();
     match (&i.want, e.action()) {
         (Want::Link, Create | Fix | Conflict | Ok) => {}
@@ -776,6 +761,43 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
     } else {
         check_in_place(i, e, &what);
     }
+    check_resolution(i, e, &what);
+    if purpose != Purpose::Apply
+        && let Some(h) = linkfile::render::hint::text(e)
+    {
+        assert!(
+            !h.contains("--on-conflict") && !h.contains("apply with"),
+            "a hint for {} names apply's flags: {h}",
+            purpose.command()
+        );
+    }
+}
+
+/// What each action carries: a reason and hint for a conflict, nothing for an ok, no move for a
+/// release.
+fn check_action_fields(e: &plan::Entry, what: &str) {
+    use Action::*;
+    match e.action() {
+        Conflict => {
+            assert_eq!(e.resolution(), None, "a conflict resolved: {what}");
+            assert!(e.reason.is_some(), "a conflict without a reason: {what}");
+            assert!(e.hint.is_some(), "a conflict without a hint: {what}");
+        }
+        Ok => {
+            assert_eq!((e.reason, e.resolution()), (None, None), "{what}");
+            assert!(e.hint.is_none() && e.diff.is_none(), "{what}");
+        }
+        Release => {
+            assert_eq!(e.resolution(), None, "a release moves something: {what}");
+            assert_eq!(e.want, Want::Dropped, "{what}");
+        }
+        Create | Fix | Remove => {}
+    }
+}
+
+/// A resolution only where the policy and what is there allow it; a diff only for a differing
+/// file in the way.
+fn check_resolution(i: &Input, e: &plan::Entry, what: &str) {
     match e.resolution() {
         Some(Resolution::Adopt) => {
             assert_eq!(i.policy, OnConflict::Adopt, "{what}");
@@ -794,15 +816,6 @@ fn check_entry(i: &Input, e: &plan::Entry, purpose: Purpose) {
         assert!(
             e.reason == Some(Reason::FileInTheWay) && !i.same_bytes,
             "{what}"
-        );
-    }
-    if purpose != Purpose::Apply
-        && let Some(h) = linkfile::render::hint::text(e)
-    {
-        assert!(
-            !h.contains("--on-conflict") && !h.contains("apply with"),
-            "a hint for {} names apply's flags: {h}",
-            purpose.command()
         );
     }
 }

@@ -4,8 +4,6 @@
 //! Whether a stream is coloured at all is decided once, in [`crate::System`] and `--color`; a
 //! [`Palette`] only carries that answer to the code that writes.
 
-#![warn(clippy::too_many_lines)]
-
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};

@@ -7,8 +7,6 @@
 //!
 //! This module probes; [`crate::render::doctor`] shows what it found.
 
-#![warn(clippy::too_many_lines)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -5,8 +5,6 @@
 //! byte span so they can be shown as `file:line:col` with the offending line and carets under the
 //! span, as compilers do.
 
-#![warn(clippy::too_many_lines)]
-
 use crate::color::{self, Palette};
 use crate::show::Shown as _;
 use std::fmt::Write as _;

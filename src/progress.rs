@@ -2,8 +2,6 @@
 //! buffer that the command copies to its stderr after each step, so the bar goes where the
 //! command's other stderr goes (a test's buffer included) and the writer knows nothing of it.
 
-#![warn(clippy::too_many_lines)]
-
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
 

@@ -16,8 +16,6 @@
 //! Windows: ownership and ACLs are not checked (documented in the README); names are still
 //! looked at with `symlink_metadata` before use and temporary files created exclusively.
 
-#![warn(clippy::too_many_lines)]
-
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};

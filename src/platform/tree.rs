@@ -13,8 +13,6 @@
 //! put in its place meanwhile: [`Tree::check_unchanged`] walks every folder used again, at the
 //! end, to find that out (the apply then rolls back, through the same handles).
 
-#![warn(clippy::too_many_lines)]
-
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io;

@@ -1,7 +1,5 @@
 //! Unix link primitives.
 
-#![warn(clippy::too_many_lines)]
-
 use std::io;
 use std::path::Path;
 

@@ -1,7 +1,5 @@
 //! `linkfile doctor`'s table and verdict, from what [`crate::doctor::probe`] found.
 
-#![warn(clippy::too_many_lines)]
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

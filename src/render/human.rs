@@ -2,8 +2,6 @@
 //! `-` remove, `!` conflict, `=` released: left as it is), the reason, and a summary line. Paths under the home folder are
 //! shown with `~`, originals relative to the repo.
 
-#![warn(clippy::too_many_lines)]
-
 use std::fmt::Write as _;
 use std::path::Path;
 

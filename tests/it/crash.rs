@@ -201,13 +201,44 @@ struct Tally {
     after: usize,
 }
 
+/// How long a full apply takes (the faster of two runs), and from when to when its intent record
+/// was seen in that run.
+struct Timing {
+    full: Duration,
+    window: Option<(Duration, Duration)>,
+}
+
 /// Times one full apply, then kills applies at `MOMENTS` moments spread over it and checks each.
 fn kill_at_moments(in_the_way: bool) {
     let started = Instant::now();
     let mut s = Setup::new(in_the_way);
     let before = s.world.snapshot();
+    let timing = time_full_applies(&mut s, &before);
+    let mut tally = Tally::default();
+    for i in 0..MOMENTS {
+        kill_and_check(&mut s, &before, &timing, i, &mut tally);
+    }
+    let Timing { full, window } = timing;
+    eprintln!(
+        "crash (in_the_way: {in_the_way}): {} links; a full apply takes {full:?} (intent present \
+         {window:?}); {MOMENTS} kills: {} before the intent, {} mid-apply (rolled back), {} after \
+         the commit with the intent still there, {} after; {:?} in all",
+        FOLDERS * FILES,
+        tally.before,
+        tally.mid,
+        tally.committed,
+        tally.after,
+        started.elapsed()
+    );
+    assert!(
+        tally.mid >= 3,
+        "too few kills landed while the steps ran, the test proves little: {tally:?} (full run \
+         {full:?}, intent present {window:?})"
+    );
+}
 
-    // Two full runs, timed (the faster counts), watching when the intent record exists.
+/// Two full runs, timed (the faster counts), watching when the intent record exists.
+fn time_full_applies(s: &mut Setup, before: &BTreeMap<String, Node>) -> Timing {
     let mut full = Duration::MAX;
     let mut window: Option<(Duration, Duration)> = None;
     for run in 0..2 {
@@ -227,105 +258,101 @@ fn kill_at_moments(in_the_way: bool) {
         };
         let took = t0.elapsed();
         assert!(status.success(), "full apply {run} failed: {status}");
-        s.assert_new_state(&before, &format!("full apply {run}"));
+        s.assert_new_state(before, &format!("full apply {run}"));
         if took < full {
             (full, window) = (took, seen);
         }
     }
+    Timing { full, window }
+}
 
-    let mut tally = Tally::default();
-    for i in 0..MOMENTS {
-        // Half the moments over the whole run; half inside the window where it writes: once
-        // its intent record appears, after a part of the time the writing took when timed
-        // (machine load makes absolute moments unreliable).
-        let in_window = window.filter(|_| i % 2 == 1);
-        let delay = match in_window {
-            Some((from, to)) => (to.saturating_sub(from) + Duration::from_millis(1)) * i / MOMENTS,
-            None => full.mul_f64(1.1) * i / (MOMENTS - 1),
-        };
-        s.reset();
-        assert!(s.world.snapshot() == before, "reset before kill {i}");
-        let w = &s.world;
-        let mut child = s.spawn_apply();
-        let pid = child.id();
-        if in_window.is_some() {
-            let t0 = Instant::now();
-            while intent(w).is_none()
-                && child.try_wait().unwrap().is_none()
-                && t0.elapsed() < full * 20
-            {
-                sleep(Duration::from_micros(100));
-            }
+/// Kill `i`: an apply killed at its moment, then `recover` must roll it back (or keep it whole if
+/// committed), and an apply must then do the whole job.
+fn kill_and_check(
+    s: &mut Setup,
+    before: &BTreeMap<String, Node>,
+    timing: &Timing,
+    i: u32,
+    tally: &mut Tally,
+) {
+    let Timing { full, window } = *timing;
+    // Half the moments over the whole run; half inside the window where it writes: once
+    // its intent record appears, after a part of the time the writing took when timed
+    // (machine load makes absolute moments unreliable).
+    let in_window = window.filter(|_| i % 2 == 1);
+    let delay = match in_window {
+        Some((from, to)) => (to.saturating_sub(from) + Duration::from_millis(1)) * i / MOMENTS,
+        None => full.mul_f64(1.1) * i / (MOMENTS - 1),
+    };
+    s.reset();
+    assert!(s.world.snapshot() == *before, "reset before kill {i}");
+    let w = &s.world;
+    let mut child = s.spawn_apply();
+    let pid = child.id();
+    if in_window.is_some() {
+        let t0 = Instant::now();
+        while intent(w).is_none() && child.try_wait().unwrap().is_none() && t0.elapsed() < full * 20
+        {
+            sleep(Duration::from_micros(100));
         }
-        sleep(delay);
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        let ctx = format!("kill {i} after {delay:?} ({status})");
-        let had_intent = intent(w).is_some();
-        let had_record = committed(w);
-
-        // The next writer finishes what the killed one left (read-only commands never do).
-        let plan = w.run(&["recover"]);
-        assert_eq!(plan.code, 0, "{ctx}: {plan:?}");
-        assert!(!plan.stdout.contains("left in place"), "{ctx}: {plan:?}");
-        let recovered = format!(
-            "Recovered: an interrupted `linkfile apply` (process {pid}) was rolled back.\n"
-        );
-        if had_intent && !had_record {
-            tally.mid += 1;
-            assert!(
-                plan.stdout.starts_with(&recovered),
-                "{ctx}: no recovery reported:\n{}",
-                plan.stdout
-            );
-        } else {
-            match (had_intent, had_record) {
-                (false, false) => tally.before += 1,
-                (true, true) => tally.committed += 1,
-                _ => tally.after += 1,
-            }
-            assert!(
-                !plan.stdout.contains("Recovered"),
-                "{ctx}: nothing to recover, yet:\n{}",
-                plan.stdout
-            );
-        }
-        assert!(intent(w).is_none(), "{ctx}: the intent is still there");
-        let temps = temp_links(w);
-        assert!(temps.is_empty(), "{ctx}: temporary links left: {temps:?}");
-        if had_record {
-            s.assert_new_state(&before, &ctx);
-        } else {
-            // Every place in its old state, every user's byte where it was.
-            let now = w.snapshot();
-            assert!(
-                now == before,
-                "{ctx}: not rolled back:\n{}",
-                snapshot_diff(&before, &now, 20)
-            );
-        }
-
-        // And an apply then does the whole job.
-        let r = w.run(&["apply", "--on-conflict", "backup", "--quiet"]);
-        assert_eq!(r.code, 0, "{ctx}: {r:?}");
-        s.assert_new_state(&before, &format!("{ctx}, then apply"));
     }
-    eprintln!(
-        "crash (in_the_way: {in_the_way}): {} links; a full apply takes {full:?} (intent present \
-         {window:?}); {MOMENTS} kills: {} before the intent, {} mid-apply (rolled back), {} after \
-         the commit with the intent still there, {} after; {:?} in all",
-        FOLDERS * FILES,
-        tally.before,
-        tally.mid,
-        tally.committed,
-        tally.after,
-        started.elapsed()
-    );
-    assert!(
-        tally.mid >= 3,
-        "too few kills landed while the steps ran, the test proves little: {tally:?} (full run \
-         {full:?}, intent present {window:?})"
-    );
+    sleep(delay);
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let ctx = format!("kill {i} after {delay:?} ({status})");
+    let had_intent = intent(w).is_some();
+    let had_record = committed(w);
+
+    // The next writer finishes what the killed one left (read-only commands never do).
+    check_recover(w, pid, (had_intent, had_record), &ctx, tally);
+    if had_record {
+        s.assert_new_state(before, &ctx);
+    } else {
+        // Every place in its old state, every user's byte where it was.
+        let now = w.snapshot();
+        assert!(
+            now == *before,
+            "{ctx}: not rolled back:\n{}",
+            snapshot_diff(before, &now, 20)
+        );
+    }
+
+    // And an apply then does the whole job.
+    let r = w.run(&["apply", "--on-conflict", "backup", "--quiet"]);
+    assert_eq!(r.code, 0, "{ctx}: {r:?}");
+    s.assert_new_state(before, &format!("{ctx}, then apply"));
+}
+
+/// `recover` after the kill of process `pid`, which left (intent, committed record): it reports a
+/// roll-back exactly when the kill landed mid-apply, and leaves no intent nor temporary link.
+fn check_recover(w: &World, pid: u32, left: (bool, bool), ctx: &str, tally: &mut Tally) {
+    let plan = w.run(&["recover"]);
+    assert_eq!(plan.code, 0, "{ctx}: {plan:?}");
+    assert!(!plan.stdout.contains("left in place"), "{ctx}: {plan:?}");
+    let recovered =
+        format!("Recovered: an interrupted `linkfile apply` (process {pid}) was rolled back.\n");
+    if left == (true, false) {
+        tally.mid += 1;
+        assert!(
+            plan.stdout.starts_with(&recovered),
+            "{ctx}: no recovery reported:\n{}",
+            plan.stdout
+        );
+    } else {
+        match left {
+            (false, false) => tally.before += 1,
+            (true, true) => tally.committed += 1,
+            _ => tally.after += 1,
+        }
+        assert!(
+            !plan.stdout.contains("Recovered"),
+            "{ctx}: nothing to recover, yet:\n{}",
+            plan.stdout
+        );
+    }
+    assert!(intent(w).is_none(), "{ctx}: the intent is still there");
+    let temps = temp_links(w);
+    assert!(temps.is_empty(), "{ctx}: temporary links left: {temps:?}");
 }
 
 /// Folders to make, links to make, links to fix: every kill is rolled back or kept whole.

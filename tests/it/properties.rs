@@ -596,15 +596,7 @@ fn build_each((files, git, link, raw, extras, change): RawEach) -> EachCase {
             paths.push(p);
         }
     }
-    let mut folders: Vec<String> = vec![".".to_string()];
-    for f in &paths {
-        let parts: Vec<&str> = f.split('/').collect();
-        for n in 1..parts.len() {
-            folders.push(parts[..n].join("/"));
-        }
-    }
-    folders.sort();
-    folders.dedup();
+    let folders = folders_of(&paths);
     let mut repo: Vec<(String, Thing)> = paths.iter().map(|p| (p.clone(), Thing::File)).collect();
     if let Some((which, to, dangling)) = link {
         let everything: Vec<&String> = paths.iter().chain(&folders[1..]).collect();
@@ -631,12 +623,49 @@ fn build_each((files, git, link, raw, extras, change): RawEach) -> EachCase {
     }
     // Folders on the way: the home, the folders above `at`, `at`, and `at`'s counterparts of
     // the repo folders below `to` (ignored or not).
+    let home = home_files(&extras, &entries, &folders);
+    // The change, in one entry's folder: a new file it links (in a folder it walks, under a name
+    // not taken, maybe in a new folder), and one of the files it linked deleted.
+    let (e, add, del) = change;
+    let e = e.get(&entries);
+    let new = addable(e, &folders, &repo);
+    let linked: Vec<&String> = repo
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| rel_to(&e.to, p).is_some_and(|r| !skipped(e.ignore, r)))
+        .collect();
+    EachCase {
+        added: add.get(&new).clone(),
+        deleted: (!linked.is_empty()).then(|| del.get(&linked).to_string()),
+        repo,
+        entries,
+        home,
+    }
+}
+
+/// The repo's folders: `.` and every folder above one of `paths`, each once, sorted.
+fn folders_of(paths: &[String]) -> Vec<String> {
+    let mut folders: Vec<String> = vec![".".to_string()];
+    for f in paths {
+        let parts: Vec<&str> = f.split('/').collect();
+        for n in 1..parts.len() {
+            folders.push(parts[..n].join("/"));
+        }
+    }
+    folders.sort();
+    folders.dedup();
+    folders
+}
+
+/// Unrelated home files, one per `(entry, folder)` pair of `extras`: `u{k}` in the home, a folder
+/// above the entry's `at`, `at`, or `at`'s counterpart of a repo folder below its `to`.
+fn home_files(extras: &[(Index, Index)], entries: &[EachEntry], folders: &[String]) -> Vec<String> {
     let mut home: Vec<String> = Vec::new();
     for (k, (e, f)) in extras.iter().enumerate() {
-        let e = e.get(&entries);
+        let e = e.get(entries);
         let parts: Vec<&str> = e.at.split('/').collect();
         let mut along: Vec<String> = (0..=parts.len()).map(|n| parts[..n].join("/")).collect();
-        for d in &folders {
+        for d in folders {
             if let Some(rel) = rel_to(&e.to, d).filter(|r| !r.is_empty()) {
                 along.push(format!("{}/{rel}", e.at));
             }
@@ -648,13 +677,15 @@ fn build_each((files, git, link, raw, extras, change): RawEach) -> EachCase {
             format!("{dir}/u{k}")
         });
     }
-    // The change, in one entry's folder: a new file it links (in a folder it walks, under a name
-    // not taken, maybe in a new folder), and one of the files it linked deleted.
-    let (e, add, del) = change;
-    let e = e.get(&entries);
+    home
+}
+
+/// The files that can be added for entry `e`: in a folder it walks, under a name not taken (maybe
+/// in a new folder), not ignored.
+fn addable(e: &EachEntry, folders: &[String], repo: &[(String, Thing)]) -> Vec<String> {
     let taken = |p: &String| repo.iter().any(|(q, _)| overlap(p, q));
     let mut new: Vec<String> = Vec::new();
-    for d in &folders {
+    for d in folders {
         let Some(rel) = rel_to(&e.to, d) else {
             continue;
         };
@@ -668,18 +699,7 @@ fn build_each((files, git, link, raw, extras, change): RawEach) -> EachCase {
             }
         }
     }
-    let linked: Vec<&String> = repo
-        .iter()
-        .map(|(p, _)| p)
-        .filter(|p| rel_to(&e.to, p).is_some_and(|r| !skipped(e.ignore, r)))
-        .collect();
-    EachCase {
-        added: add.get(&new).clone(),
-        deleted: (!linked.is_empty()).then(|| del.get(&linked).to_string()),
-        repo,
-        entries,
-        home,
-    }
+    new
 }
 
 /// `rel` as a folder for [`below`]: the empty path is `.`.
@@ -835,27 +855,10 @@ fn each_property(case: &EachCase) -> Result<(), TestCaseError> {
     }
     let w = case.world();
     let before = w.snapshot();
-    let step = |args: &[&str]| {
-        let r = w.run(args);
-        (r.code == 0).then_some(()).ok_or_else(|| {
-            TestCaseError::fail(format!("{}`{}`: {r:?}", case.describe(), args.join(" ")))
-        })
-    };
-    let links = |when: &str| {
-        let (want, got) = (case.expected(&w), home_links(&w));
-        if want == got {
-            return Ok(got);
-        }
-        Err(TestCaseError::fail(format!(
-            "{}the links {when}:\n{}",
-            case.describe(),
-            links_diff(&want, &got)
-        )))
-    };
-    step(&["apply"])?;
-    step(&["plan", "--exit-code"])?;
+    step(case, &w, &["apply"])?;
+    step(case, &w, &["plan", "--exit-code"])?;
     // An apply that makes no link records no operation, so leaves nothing to undo.
-    let first = !links("after the first apply")?.is_empty();
+    let first = !links_as_expected(case, &w, "after the first apply")?.is_empty();
 
     w.repo_file(&case.added, "added\n");
     let deleted = case.deleted.as_ref().map(|d| {
@@ -864,47 +867,15 @@ fn each_property(case: &EachCase) -> Result<(), TestCaseError> {
         (d, node)
     });
     let mut repo = repo_part(&w);
-    step(&["apply"])?;
-    step(&["plan", "--exit-code"])?;
-    let got = links("after the repo changed")?;
-    let text = |p: &String| format!("{}/{p}", w.repo.display());
-    prop_assert!(
-        got.values().any(|t| *t == text(&case.added)),
-        "{}the added file is not linked",
-        case.describe()
-    );
-    if let Some(d) = &case.deleted {
-        prop_assert!(
-            !got.values().any(|t| *t == text(d)),
-            "{}the deleted file is still linked",
-            case.describe()
-        );
-    }
+    follows_the_change(case, &w)?;
 
     if let Some((d, node)) = &deleted {
-        // Undo would link the deleted file again, dangling: refused, nothing written...
-        let at_undo = w.snapshot();
-        let r = w.run(&["undo"]);
-        prop_assert!(
-            r.code == 1 && r.stdout.contains("(original-missing)"),
-            "{}undo with the original gone: {r:?}",
-            case.describe()
-        );
-        prop_assert!(w.snapshot() == at_undo, "{}undo wrote", case.describe());
-        // ...until it is back.
-        match node {
-            Node::File { bytes, mode } => {
-                fs::write(w.repo.join(d), bytes).unwrap();
-                fs::set_permissions(w.repo.join(d), fs::Permissions::from_mode(*mode)).unwrap();
-            }
-            Node::Link(text) => symlink(text, &w.repo.join(d)),
-            Node::Dir { .. } => unreachable!("a deleted file"),
-        }
+        undo_refused_until_put_back(case, &w, d, node)?;
         repo = repo_part(&w);
     }
-    step(&["undo"])?;
+    step(case, &w, &["undo"])?;
     if first {
-        step(&["undo"])?;
+        step(case, &w, &["undo"])?;
     }
     // The home as before; the repo as the test left it.
     let mut expected: BTreeMap<String, Node> = before
@@ -919,6 +890,79 @@ fn each_property(case: &EachCase) -> Result<(), TestCaseError> {
         case.describe(),
         snapshot_diff(&expected, &after, 20)
     );
+    Ok(())
+}
+
+/// Runs linkfile with `args` in `w`; it must succeed.
+fn step(case: &EachCase, w: &World, args: &[&str]) -> Result<(), TestCaseError> {
+    let r = w.run(args);
+    (r.code == 0).then_some(()).ok_or_else(|| {
+        TestCaseError::fail(format!("{}`{}`: {r:?}", case.describe(), args.join(" ")))
+    })
+}
+
+/// The home's links, which must be those the case expects (`when` names the moment).
+fn links_as_expected(
+    case: &EachCase,
+    w: &World,
+    when: &str,
+) -> Result<BTreeMap<String, String>, TestCaseError> {
+    let (want, got) = (case.expected(w), home_links(w));
+    if want == got {
+        return Ok(got);
+    }
+    Err(TestCaseError::fail(format!(
+        "{}the links {when}:\n{}",
+        case.describe(),
+        links_diff(&want, &got)
+    )))
+}
+
+/// After the repo changed, an apply links the added file and no longer the deleted one.
+fn follows_the_change(case: &EachCase, w: &World) -> Result<(), TestCaseError> {
+    step(case, w, &["apply"])?;
+    step(case, w, &["plan", "--exit-code"])?;
+    let got = links_as_expected(case, w, "after the repo changed")?;
+    let text = |p: &String| format!("{}/{p}", w.repo.display());
+    prop_assert!(
+        got.values().any(|t| *t == text(&case.added)),
+        "{}the added file is not linked",
+        case.describe()
+    );
+    if let Some(d) = &case.deleted {
+        prop_assert!(
+            !got.values().any(|t| *t == text(d)),
+            "{}the deleted file is still linked",
+            case.describe()
+        );
+    }
+    Ok(())
+}
+
+/// Undo would link the deleted repo file `d` again, dangling: refused, nothing written; then `d`
+/// is put back as it was (`node`).
+fn undo_refused_until_put_back(
+    case: &EachCase,
+    w: &World,
+    d: &str,
+    node: &Node,
+) -> Result<(), TestCaseError> {
+    let at_undo = w.snapshot();
+    let r = w.run(&["undo"]);
+    prop_assert!(
+        r.code == 1 && r.stdout.contains("(original-missing)"),
+        "{}undo with the original gone: {r:?}",
+        case.describe()
+    );
+    prop_assert!(w.snapshot() == at_undo, "{}undo wrote", case.describe());
+    match node {
+        Node::File { bytes, mode } => {
+            fs::write(w.repo.join(d), bytes).unwrap();
+            fs::set_permissions(w.repo.join(d), fs::Permissions::from_mode(*mode)).unwrap();
+        }
+        Node::Link(text) => symlink(text, &w.repo.join(d)),
+        Node::Dir { .. } => unreachable!("a deleted file"),
+    }
     Ok(())
 }
 

@@ -262,28 +262,13 @@ fn a_save_racing_a_fix_is_never_lost() {
     let go = Arc::new(AtomicU32::new(0));
     let saved = Arc::new(AtomicU32::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let editor = {
-        let (at, go, saved, stop) = (at.clone(), go.clone(), saved.clone(), stop.clone());
-        let temp = w.home.join(".x.editor-tmp");
-        std::thread::spawn(move || {
-            let mut round = 1;
-            while !stop.load(Ordering::SeqCst) {
-                if go.load(Ordering::SeqCst) != round {
-                    std::hint::spin_loop();
-                    continue;
-                }
-                fs::write(&temp, format!("save {round}\n")).unwrap();
-                let delay = Duration::from_nanos(u64::from(round % 25) * 1_500);
-                let t0 = Instant::now();
-                while t0.elapsed() < delay {
-                    std::hint::spin_loop();
-                }
-                fs::rename(&temp, &at).unwrap();
-                saved.store(round, Ordering::SeqCst);
-                round += 1;
-            }
-        })
-    };
+    let editor = spawn_editor(
+        at.clone(),
+        w.home.join(".x.editor-tmp"),
+        go.clone(),
+        saved.clone(),
+        stop.clone(),
+    );
 
     let (mut fixed, mut conflicts) = (0, 0);
     for round in 1..=ROUNDS {
@@ -302,37 +287,11 @@ fn a_save_racing_a_fix_is_never_lost() {
             );
             std::hint::spin_loop();
         }
-        let ctx = format!("round {round}: {result:?}");
-        let now = fs::symlink_metadata(&at).unwrap();
-        assert!(
-            now.is_file(),
-            "{ctx}: the save was lost, {} is there",
-            fs::read_link(&at).map_or("something".into(), |t| format!("a link to {t:?}"))
-        );
-        assert_eq!(
-            fs::read_to_string(&at).unwrap(),
-            format!("save {round}\n"),
-            "{ctx}"
-        );
-        match result {
-            Ok(_) => fixed += 1,
-            Err(e) => {
-                assert!(e.to_string().contains("changed while applying"), "{ctx}");
-                conflicts += 1;
-            }
+        if save_kept_after(&w, &at, round, &result) {
+            fixed += 1;
+        } else {
+            conflicts += 1;
         }
-        // No temporary link stays beside it, and no intent.
-        let left: Vec<PathBuf> = fs::read_dir(&w.home)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().contains(".linkfile-"))
-            .collect();
-        assert!(left.is_empty(), "{ctx}: {left:?}");
-        assert!(
-            w.manifest_state()
-                .is_none_or(|d| !d.join("intent.json").exists()),
-            "{ctx}: the intent stayed"
-        );
     }
     stop.store(true, Ordering::SeqCst);
     editor.join().unwrap();
@@ -342,6 +301,78 @@ fn a_save_racing_a_fix_is_never_lost() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+/// The editor: once `go` holds its round, it writes `save {round}` to `temp` and renames it over
+/// `at` a few microseconds later (more each round, up to 25), then stores the round in `saved`;
+/// until `stop`.
+fn spawn_editor(
+    at: PathBuf,
+    temp: PathBuf,
+    go: Arc<AtomicU32>,
+    saved: Arc<AtomicU32>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut round = 1;
+        while !stop.load(Ordering::SeqCst) {
+            if go.load(Ordering::SeqCst) != round {
+                std::hint::spin_loop();
+                continue;
+            }
+            fs::write(&temp, format!("save {round}\n")).unwrap();
+            let delay = Duration::from_nanos(u64::from(round % 25) * 1_500);
+            let t0 = Instant::now();
+            while t0.elapsed() < delay {
+                std::hint::spin_loop();
+            }
+            fs::rename(&temp, &at).unwrap();
+            saved.store(round, Ordering::SeqCst);
+            round += 1;
+        }
+    })
+}
+
+/// After round `round`'s apply (`result`) and save: the save is at `at`, no temporary link stays
+/// beside it, no intent. True if the apply fixed the link (before the save), false if it found a
+/// change while applying.
+fn save_kept_after<T: std::fmt::Debug, E: std::fmt::Debug + std::fmt::Display>(
+    w: &World,
+    at: &Path,
+    round: u32,
+    result: &Result<T, E>,
+) -> bool {
+    let ctx = format!("round {round}: {result:?}");
+    let now = fs::symlink_metadata(at).unwrap();
+    assert!(
+        now.is_file(),
+        "{ctx}: the save was lost, {} is there",
+        fs::read_link(at).map_or("something".into(), |t| format!("a link to {t:?}"))
+    );
+    assert_eq!(
+        fs::read_to_string(at).unwrap(),
+        format!("save {round}\n"),
+        "{ctx}"
+    );
+    let fixed = match result {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(e.to_string().contains("changed while applying"), "{ctx}");
+            false
+        }
+    };
+    let left: Vec<PathBuf> = fs::read_dir(&w.home)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".linkfile-"))
+        .collect();
+    assert!(left.is_empty(), "{ctx}: {left:?}");
+    assert!(
+        w.manifest_state()
+            .is_none_or(|d| !d.join("intent.json").exists()),
+        "{ctx}: the intent stayed"
+    );
+    fixed
 }
 
 /// A run killed mid-apply (here: a panic in the hook leaves its intent behind), then the folder
