@@ -434,7 +434,7 @@ mod imp {
     use super::{Dir, Open, is_a_link, state_err};
     use crate::error::Error;
 
-    pub fn is_loop(e: &io::Error) -> bool {
+    pub(super) fn is_loop(e: &io::Error) -> bool {
         e.kind() == io::ErrorKind::Other && e.to_string().contains("is a link")
     }
 
@@ -445,11 +445,15 @@ mod imp {
         }
     }
 
-    pub fn check_chain(_root: &Path, _home: &Path) -> Result<(), Error> {
+    pub(super) fn check_chain(_root: &Path, _home: &Path) -> Result<(), Error> {
         Ok(())
     }
 
-    pub fn open_dir(at: Option<&Dir>, name: &Path, shown: &Path) -> Result<Option<Dir>, Error> {
+    pub(super) fn open_dir(
+        at: Option<&Dir>,
+        name: &Path,
+        shown: &Path,
+    ) -> Result<Option<Dir>, Error> {
         let path = at.map_or(name.to_path_buf(), |d| d.path.join(name));
         match fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_symlink() => Err(is_a_link(shown)),
@@ -462,11 +466,11 @@ mod imp {
         }
     }
 
-    pub fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
+    pub(super) fn make_dir(dir: &Dir, name: &str) -> io::Result<()> {
         fs::create_dir(dir.path.join(name))
     }
 
-    pub fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
+    pub(super) fn open_file(dir: &Dir, name: &str, how: Open) -> io::Result<File> {
         let p = dir.path.join(name);
         not_a_link(&p)?;
         let file = match how {
@@ -485,19 +489,19 @@ mod imp {
         Ok(file)
     }
 
-    pub fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
+    pub(super) fn rename(dir: &Dir, from: &str, to: &str) -> io::Result<()> {
         fs::rename(dir.path.join(from), dir.path.join(to))
     }
 
-    pub fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
+    pub(super) fn remove_file(dir: &Dir, name: &str) -> io::Result<()> {
         fs::remove_file(dir.path.join(name))
     }
 
-    pub fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
+    pub(super) fn remove_dir(dir: &Dir, name: &str) -> io::Result<()> {
         fs::remove_dir(dir.path.join(name))
     }
 
-    pub fn sync(_dir: &Dir) -> io::Result<()> {
+    pub(super) fn sync(_dir: &Dir) -> io::Result<()> {
         Ok(())
     }
 }

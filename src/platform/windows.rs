@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{Flavour, ReadLink, reparse, volume};
 
-pub fn classify_read_link_error(e: io::Error, path: &Path) -> ReadLink {
+pub(super) fn classify_read_link_error(e: io::Error, path: &Path) -> ReadLink {
     // Anything but a missing path is classified by the entry's reparse tag: std cannot read a
     // cloud placeholder, an app execution alias or a WSL symlink as a link (and gives no code
     // for it), and a file on FAT answers ERROR_INVALID_FUNCTION.
@@ -14,7 +14,7 @@ pub fn classify_read_link_error(e: io::Error, path: &Path) -> ReadLink {
 
 /// The attributes and reparse tag of the entry at `path`, read without following it
 /// (FILE_FLAG_OPEN_REPARSE_POINT): a dangling or unreadable link is looked at itself.
-pub fn attribute_tag(path: &Path) -> io::Result<(u32, u32)> {
+pub(super) fn attribute_tag(path: &Path) -> io::Result<(u32, u32)> {
     use std::os::windows::fs::OpenOptionsExt;
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::Storage::FileSystem::{
@@ -41,7 +41,7 @@ pub fn attribute_tag(path: &Path) -> io::Result<(u32, u32)> {
     Ok((info.FileAttributes, info.ReparseTag))
 }
 
-pub fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
+pub(super) fn create_symlink(text: &Path, at: &Path, flavour: Flavour) -> io::Result<()> {
     // The flavour must match the original: a file symlink to a folder does not open (the
     // forgotten `mklink /D`).
     match flavour {
@@ -65,7 +65,7 @@ fn create_junction(text: &Path, at: &Path) -> io::Result<()> {
     })
 }
 
-pub fn remove_link(at: &Path, flavour: Flavour) -> io::Result<()> {
+pub(super) fn remove_link(at: &Path, flavour: Flavour) -> io::Result<()> {
     // A directory symlink or junction is removed as a directory (RemoveDirectoryW), which
     // never touches what it points to; no guessing between remove_file and remove_dir.
     if flavour.is_folder() {
@@ -78,7 +78,7 @@ pub fn remove_link(at: &Path, flavour: Flavour) -> io::Result<()> {
 /// Renames the link `temp` over the file symlink `at` (MoveFileEx replaces a file). A folder
 /// link (directory symlink, junction) cannot be renamed over: the steps move it aside first
 /// (`steps::replace_aside`, chosen by flavour), and never remove it before the new one is in.
-pub fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
+pub(super) fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
     if kind != Flavour::File {
         return Err(io::Error::other(
             "a folder link is not renamed over on Windows; it is moved aside first",
@@ -87,7 +87,7 @@ pub fn replace_link(temp: &Path, at: &Path, kind: Flavour) -> io::Result<()> {
     std::fs::rename(temp, at)
 }
 
-pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
+pub(super) fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
     // The reparse tag tells a junction from a directory symlink without following either
     // (junction::exists follows the link, so a dangling junction looked like a symlink).
     let (attributes, tag) = attribute_tag(path)?;
@@ -97,7 +97,7 @@ pub fn link_flavour(path: &Path) -> io::Result<Option<Flavour>> {
     })
 }
 
-pub fn on_network_drive(path: &Path) -> bool {
+pub(super) fn on_network_drive(path: &Path) -> bool {
     use windows_sys::Win32::Storage::FileSystem::GetDriveTypeW;
     let text = path.to_string_lossy();
     if let Some(answer) = super::network_by_form(&text) {
@@ -137,7 +137,7 @@ fn query_dos_device(drive: &str) -> Option<String> {
     Some(String::from_utf16_lossy(&buf[..end]))
 }
 
-pub fn without_subst(path: &Path) -> std::path::PathBuf {
+pub(super) fn without_subst(path: &Path) -> std::path::PathBuf {
     let text = path.to_string_lossy();
     let real = volume::resolve_subst(&text, &query_dos_device);
     if real == text {
@@ -147,7 +147,7 @@ pub fn without_subst(path: &Path) -> std::path::PathBuf {
     }
 }
 
-pub fn file_id(path: &Path) -> io::Result<volume::FileId> {
+pub(super) fn file_id(path: &Path) -> io::Result<volume::FileId> {
     use std::os::windows::fs::OpenOptionsExt;
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::Storage::FileSystem::{
@@ -189,7 +189,7 @@ pub fn file_id(path: &Path) -> io::Result<volume::FileId> {
     ))
 }
 
-pub fn hard_link_refusal(dir: &Path) -> Option<String> {
+pub(super) fn hard_link_refusal(dir: &Path) -> Option<String> {
     use windows_sys::Win32::Storage::FileSystem::{GetVolumeInformationW, GetVolumePathNameW};
     let path = wide(&dir.to_string_lossy());
     let mut root = vec![0u16; 1024];
@@ -220,7 +220,7 @@ pub fn hard_link_refusal(dir: &Path) -> Option<String> {
     volume::hard_link_refusal(dir, &String::from_utf16_lossy(&name[..end]), flags)
 }
 
-pub fn volume_of(path: &Path) -> io::Result<u64> {
+pub(super) fn volume_of(path: &Path) -> io::Result<u64> {
     use std::os::windows::fs::OpenOptionsExt;
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::Storage::FileSystem::{
@@ -239,7 +239,7 @@ pub fn volume_of(path: &Path) -> io::Result<u64> {
     Ok(u64::from(info.dwVolumeSerialNumber))
 }
 
-pub fn writable_folder(dir: &Path) -> io::Result<()> {
+pub(super) fn writable_folder(dir: &Path) -> io::Result<()> {
     use std::os::windows::fs::OpenOptionsExt;
     use windows_sys::Win32::Storage::FileSystem::{
         FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY, FILE_FLAG_BACKUP_SEMANTICS,
@@ -253,7 +253,7 @@ pub fn writable_folder(dir: &Path) -> io::Result<()> {
         .map(drop)
 }
 
-pub fn is_mount_point(_dir: &Path, _meta: &std::fs::Metadata) -> bool {
+pub(super) fn is_mount_point(_dir: &Path, _meta: &std::fs::Metadata) -> bool {
     // Windows volume mount points are reparse points, found by read_link.
     false
 }
@@ -487,7 +487,7 @@ impl Folder {
     }
 }
 
-pub fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
+pub(super) fn probe_junction(name: &Path, target: &Path) -> Option<io::Result<()>> {
     let made = create_junction(target, name);
     Some(made.and_then(|()| {
         let made = matches!(link_flavour(name), Ok(Some(Flavour::Junction)));
@@ -507,7 +507,7 @@ fn wide(s: &str) -> Vec<u16> {
     s.encode_utf16().chain(std::iter::once(0)).collect()
 }
 
-pub fn developer_mode() -> Option<bool> {
+pub(super) fn developer_mode() -> Option<bool> {
     use windows_sys::Win32::System::Registry::{
         HKEY_LOCAL_MACHINE, RRF_RT_REG_DWORD, RegGetValueW,
     };
@@ -535,7 +535,7 @@ pub fn developer_mode() -> Option<bool> {
     }
 }
 
-pub fn elevated() -> Option<bool> {
+pub(super) fn elevated() -> Option<bool> {
     use windows_sys::Win32::Security::{TOKEN_ELEVATION, TokenElevation};
     token_information::<TOKEN_ELEVATION>(TokenElevation).map(|e| e.TokenIsElevated != 0)
 }
@@ -569,7 +569,7 @@ fn token_information<T: Default>(
     (ok != 0).then_some(value)
 }
 
-pub fn hostname() -> String {
+pub(super) fn hostname() -> String {
     use windows_sys::Win32::System::SystemInformation::{
         ComputerNameDnsHostname, GetComputerNameExW,
     };
@@ -583,12 +583,12 @@ pub fn hostname() -> String {
 }
 
 /// Whether `path` is a file (Windows runs what PATHEXT names; the caller adds the extension).
-pub fn is_program(path: &Path) -> bool {
+pub(super) fn is_program(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// The raw TOKEN_ELEVATION_TYPE of this process's token.
-pub fn elevation_type() -> Option<i32> {
+pub(super) fn elevation_type() -> Option<i32> {
     use windows_sys::Win32::Security::{TOKEN_ELEVATION_TYPE, TokenElevationType};
     token_information::<TOKEN_ELEVATION_TYPE>(TokenElevationType)
 }

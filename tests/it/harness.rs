@@ -280,7 +280,7 @@ pub(crate) fn symlink(text: &Path, at: &Path) {
 /// A symlink at `at` holding `text`: a directory symlink when `text` leads to a folder (from
 /// `at`'s folder), as `mklink /D` would make it; a file symlink otherwise.
 #[cfg(windows)]
-pub fn symlink(text: &Path, at: &Path) {
+pub(crate) fn symlink(text: &Path, at: &Path) {
     let target = at.parent().unwrap_or(Path::new(".")).join(text);
     if fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
         std::os::windows::fs::symlink_dir(text, at).unwrap();
