@@ -77,6 +77,7 @@ fn an_interrupted_apply_of_an_older_linkfile_is_rolled_back_after_upgrading() {
 /// as they are.
 #[test]
 fn an_intent_of_a_newer_linkfile_is_refused_and_kept() {
+    require_symlinks!();
     let w = World::new();
     w.repo_file("a", "a");
     w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
