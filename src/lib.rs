@@ -1,24 +1,25 @@
 //! linkfile: keep the links a dotfiles repo's manifest asks for in place, on Linux, macOS and
 //! Windows.
 //!
-//! The pipeline is a pure core in an imperative shell (design.md §4):
+//! A pure core in an imperative shell (design.md §4). One command runs, in order:
 //!
 //! ```text
-//! manifest text --manifest::parse--> Manifest --resolve--> [Desired]
-//! filesystem ----observe (read-only)----> [Actual], original kinds
-//! (Desired, Actual) --plan (pure)--> Plan --render--> human / JSON
-//! Plan --apply (the only writer)--> links on disk, all or nothing
+//! cli: arguments --> Invocation (a checked Mode)          commands: dispatch on the Mode
+//! pipeline: manifest::parse --> resolve --> each (pure, over observe's listing)
+//!           --> observe originals and places --> probe (fallback) --> ownership --> selection
+//!           --> one plan::Input per link
+//! plan (pure): [Input] --> Plan, one Entry and Decision per place --> render: human / JSON
+//! compile (pure): Plan --> [Step]          apply + steps: the steps, all or nothing
 //! ```
 //!
-//! `pipeline` runs these stages for a command, one record per link ([`plan::Input`]) built in one
-//! pass; its probe stage (which primitive a `fallback` link gets) is the one writer besides apply.
-//!
-//! [`observe`] is the only reader of the filesystem besides the manifest's checks ([`each`] walks
-//! the repo's folders, [`containment`] asks for real paths), [`apply`] the only writer, and
-//! [`platform`] the only module that knows Unix from Windows (besides [`statedir`], which reads
-//! and writes linkfile's own state folder through no-follow handles, and checks it is the
-//! user's own). [`records`] checks an intent or operation record before any step of it runs. [`run`] is the whole command line as a function
-//! of arguments, environment and output streams, so tests drive it without a process.
+//! Contracts: [`observe`] is the only reader of the filesystem (with `containment`'s real paths
+//! and the state folder's own code), `apply`/`steps` the only writer (the pipeline's probe stage
+//! writes throw-away test links, and says so); [`platform`] is the only module that knows Unix
+//! from Windows, elsewhere the OS is a value ([`platform::Os`]); `statedir` reads and writes
+//! linkfile's own state folder through no-follow handles and checks it is the user's own;
+//! `records` checks an intent or operation record before any step of it runs. No module imports
+//! another in a cycle (`tests/it/module_graph.rs`). [`run`] is the whole command line as a
+//! function of arguments, environment and output streams, so tests drive it without a process.
 //!
 //! # Glossary
 //!

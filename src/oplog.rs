@@ -605,7 +605,7 @@ impl State {
     }
 
     /// Checks, before anything in it is read, that the state folder is the user's own (see
-    /// [`crate::statedir`]), and that this manifest's folders in it are real folders of theirs.
+    /// `statedir`), and that this manifest's folders in it are real folders of theirs.
     pub fn verify(&self, home: &Path) -> Result<(), Error> {
         crate::statedir::check_chain(&self.root, home)?;
         if let Some(dir) = self.open_dir(false)? {

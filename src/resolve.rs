@@ -77,7 +77,7 @@ impl Context<'_> {
 #[derive(Debug, Default)]
 pub struct Resolved {
     /// The links that apply here (an `each` entry still as one, to be expanded by
-    /// [`crate::each`]).
+    /// `each`).
     pub links: Vec<Desired>,
     /// The entries whose `when` does not hold here.
     pub skipped: Vec<Skipped>,
@@ -115,7 +115,7 @@ pub struct Desired {
     pub on_conflict: OnConflict,
     /// The primitive that makes the link: a symbolic link, a hard link (then `link_text` is
     /// the original's path) or a junction (then `link_text` is `to`, absolute). After
-    /// [`crate::primitive::choose_all`], the one actually used.
+    /// `primitive::choose_all`, the one actually used.
     pub link_type: LinkType,
     /// Whether the link text is relative to the link's folder.
     pub relative: bool,

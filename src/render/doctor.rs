@@ -1,4 +1,4 @@
-//! `linkfile doctor`'s table and verdict, from what [`crate::doctor::probe`] found.
+//! `linkfile doctor`'s table and verdict, from what `doctor::probe` found.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
