@@ -28,7 +28,7 @@ use crate::manifest::{EntryKind, LinkType};
 use crate::observe;
 use crate::oplog::{BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
-pub use crate::steps::{Intent, Places, Shape, Step, finish, recover, undo_step};
+pub use crate::steps::{Intent, Places, Shape, Step, Undecided, finish, recover, undo_step};
 use crate::steps::{roll_back, run_step};
 
 /// Where an apply keeps its intent and backups, and a hook called before every write (tests

@@ -81,7 +81,9 @@ pub(super) fn take(s: &mut Setup, sys: &System, effect: Effect) -> Result<Option
         return Ok(None);
     };
     if effect == Effect::Write {
-        with_wanted(s, sys, |w| apply::recover(&carried.from, false, w))?;
+        with_wanted(s, sys, |w| {
+            apply::recover(&carried.from, apply::Undecided::Refuse, w)
+        })?;
         s.state.carry_from(&carried.from, &s.manifest_path)?;
     } else {
         s.state = carried.from.clone();
