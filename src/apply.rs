@@ -372,7 +372,7 @@ fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) ->
         .unwrap_or(dir);
     let rest = dir.strip_prefix(start).unwrap_or(Path::new(""));
     let real = crate::containment::real_path(start).join(rest);
-    crate::paths::is_within(&real, real_repo, crate::platform::CASE_INSENSITIVE)
+    crate::paths::within(&real, real_repo, crate::platform::Os::HOST)
 }
 
 #[cfg(all(test, unix))]

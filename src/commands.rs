@@ -62,7 +62,7 @@ pub(crate) fn setup(
     let isolated = home_isolates(home_given, sys);
     let root = state_root(&home, home_given, sys);
     refuse_state_in_repo(&root, &repo)?;
-    let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    let state = State::new(&root, &manifest_path, platform::Os::HOST);
     state.verify(&home)?;
     let carried = match state.head()? {
         None => carry::find(&state, &manifest_path),
@@ -176,7 +176,7 @@ fn real_manifest_path(manifest: &Path) -> PathBuf {
 fn refuse_state_in_repo(root: &Path, repo: &Path) -> Result<(), Error> {
     let real = crate::containment::real_path(root);
     let real_repo = crate::containment::real_path(repo);
-    if crate::paths::is_within(&real, &real_repo, platform::CASE_INSENSITIVE) {
+    if crate::paths::within(&real, &real_repo, platform::Os::HOST) {
         return Err(Error::StateInRepo {
             state: root.to_path_buf(),
             repo: repo.to_path_buf(),

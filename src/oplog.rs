@@ -233,10 +233,13 @@ fn state_err(path: &Path, source: io::Error) -> Error {
 }
 
 impl State {
-    /// The state of `manifest` under `root`.
-    pub fn new(root: &Path, manifest: &Path, case_insensitive: bool) -> State {
-        let key = crate::paths::path_key(manifest, case_insensitive);
-        State::at(root, root.join(format!("m-{:016x}", fnv1a(key.as_bytes()))))
+    /// The state of `manifest` under `root`, its path compared as `os` compares paths.
+    pub fn new(root: &Path, manifest: &Path, os: crate::platform::Os) -> State {
+        let key = crate::paths::PathKey::new(manifest, os);
+        State::at(
+            root,
+            root.join(format!("m-{:016x}", fnv1a(key.as_str().as_bytes()))),
+        )
     }
 
     fn ops_dir(&self) -> PathBuf {

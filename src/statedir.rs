@@ -332,12 +332,15 @@ mod imp {
         }
         let real_root = crate::containment::real_path(root);
         let real_home = crate::containment::real_path(home);
-        let in_home = crate::paths::is_within(&real_root, &real_home, false);
+        // Real paths, as the filesystem spells them: compared byte for byte, as a system that
+        // folds no case compares them.
+        let exact = crate::platform::Os::LINUX;
+        let in_home = crate::paths::within(&real_root, &real_home, exact);
         for dir in real_root.ancestors() {
             let Ok(m) = std::fs::symlink_metadata(dir) else {
                 continue;
             };
-            let own = crate::paths::is_within(dir, &real_root, false);
+            let own = crate::paths::within(dir, &real_root, exact);
             if let Some(e) = distrust(dir, m.uid(), m.mode(), own) {
                 return Err(e);
             }

@@ -32,8 +32,8 @@ pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
             continue;
         };
         let same = |a: &Path, b: &Path| {
-            crate::paths::path_key(a, platform::CASE_INSENSITIVE)
-                == crate::paths::path_key(b, platform::CASE_INSENSITIVE)
+            crate::paths::PathKey::new(a, platform::Os::HOST)
+                == crate::paths::PathKey::new(b, platform::Os::HOST)
         };
         let score = if same(&super::real_manifest_path(&old_manifest), manifest) {
             usize::MAX

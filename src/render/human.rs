@@ -160,7 +160,7 @@ impl View<'_> {
             // Another tool's link to the original (shown with -v only).
             let _ = write!(out, "  (its text differs: {})", now.display());
         }
-        if !crate::paths::is_within(&d.at, self.home, crate::platform::CASE_INSENSITIVE) {
+        if !crate::paths::within(&d.at, self.home, crate::platform::Os::HOST) {
             out.push_str("  (outside ~)");
         }
         out.push('\n');
