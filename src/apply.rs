@@ -28,7 +28,7 @@ use crate::manifest::{EntryKind, LinkType};
 use crate::observe;
 use crate::oplog::{BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
-pub use crate::steps::{Intent, Places, Shape, Step, finish, recover, undo_step};
+pub use crate::steps::{Intent, Places, Shape, Step, Undecided, finish, recover, undo_step};
 use crate::steps::{roll_back, run_step};
 
 /// Where an apply keeps its intent and backups, and a hook called before every write (tests
@@ -372,7 +372,7 @@ fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) ->
         .unwrap_or(dir);
     let rest = dir.strip_prefix(start).unwrap_or(Path::new(""));
     let real = crate::containment::real_path(start).join(rest);
-    crate::paths::is_within(&real, real_repo, crate::platform::CASE_INSENSITIVE)
+    crate::paths::within(&real, real_repo, crate::platform::Os::HOST)
 }
 
 #[cfg(all(test, unix))]

@@ -62,7 +62,7 @@ pub(crate) fn setup(
     let isolated = home_isolates(home_given, sys);
     let root = state_root(&home, home_given, sys);
     refuse_state_in_repo(&root, &repo)?;
-    let state = State::new(&root, &manifest_path, platform::CASE_INSENSITIVE);
+    let state = State::new(&root, &manifest_path, platform::Os::HOST);
     state.verify(&home)?;
     let carried = match state.head()? {
         None => carry::find(&state, &manifest_path),
@@ -176,7 +176,7 @@ fn real_manifest_path(manifest: &Path) -> PathBuf {
 fn refuse_state_in_repo(root: &Path, repo: &Path) -> Result<(), Error> {
     let real = crate::containment::real_path(root);
     let real_repo = crate::containment::real_path(repo);
-    if crate::paths::is_within(&real, &real_repo, platform::CASE_INSENSITIVE) {
+    if crate::paths::within(&real, &real_repo, platform::Os::HOST) {
         return Err(Error::StateInRepo {
             state: root.to_path_buf(),
             repo: repo.to_path_buf(),
@@ -218,14 +218,23 @@ fn home_path(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 
 /// Whether the home was given (`--home`, `LINKFILE_HOME`) rather than found: then it isolates.
 fn home_isolates(given: Option<&Path>, sys: &System) -> bool {
-    given.is_some() || sys.var("LINKFILE_HOME").is_some()
+    home_origin(given, sys) == platform::HomeOrigin::Given
+}
+
+/// Whether the home was given (`--home`, `LINKFILE_HOME`) or found.
+fn home_origin(given: Option<&Path>, sys: &System) -> platform::HomeOrigin {
+    if given.is_some() || sys.var("LINKFILE_HOME").is_some() {
+        platform::HomeOrigin::Given
+    } else {
+        platform::HomeOrigin::Found
+    }
 }
 
 /// The state folder of every manifest: `LINKFILE_STATE_DIR`, else the platform's default for
 /// `home` (`home_given` by `--home`, when it was); not looked at.
 fn state_root(home: &Path, home_given: Option<&Path>, sys: &System) -> PathBuf {
-    let isolated = home_isolates(home_given, sys);
+    let origin = home_origin(home_given, sys);
     sys.var("LINKFILE_STATE_DIR")
         .map(|d| absolute(&sys.cwd, Path::new(&d)))
-        .unwrap_or_else(|| platform::default_state_root(home, &|k| sys.var(k), isolated))
+        .unwrap_or_else(|| platform::default_state_root(home, &|k| sys.var(k), origin))
 }

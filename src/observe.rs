@@ -258,7 +258,7 @@ impl Originals {
             self.folders.insert(parent.to_path_buf(), listing);
         }
         let listing = &self.folders[parent];
-        let entry = if platform::CASE_INSENSITIVE {
+        let entry = if platform::Os::HOST.case_insensitive() {
             listing.get(&name_key(name.to_os_string())).copied()
         } else {
             listing.get(name).copied()
@@ -300,7 +300,7 @@ fn dir_kind(p: &Path) -> Option<EntryKind> {
 }
 
 fn name_key(name: OsString) -> OsString {
-    if platform::CASE_INSENSITIVE {
+    if platform::Os::HOST.case_insensitive() {
         name.to_string_lossy().to_lowercase().into()
     } else {
         name
@@ -413,19 +413,20 @@ pub struct FolderLinks<'a> {
     home: &'a Path,
     /// The repo's real path, to tell whether a folder link leads into it.
     repo: Option<PathBuf>,
-    case_insensitive: bool,
+    /// How paths compare.
+    os: platform::Os,
     known: HashMap<PathBuf, Option<std::sync::Arc<FolderLink>>>,
     /// The folder asked about last, and the answer.
     last: Option<(PathBuf, Option<std::sync::Arc<FolderLink>>)>,
 }
 
 impl<'a> FolderLinks<'a> {
-    /// Looks below `home`; `repo` is the manifest's folder.
-    pub fn new(home: &'a Path, repo: &Path, case_insensitive: bool) -> FolderLinks<'a> {
+    /// Looks below `home`, comparing paths as `os` does; `repo` is the manifest's folder.
+    pub fn new(home: &'a Path, repo: &Path, os: platform::Os) -> FolderLinks<'a> {
         FolderLinks {
             home,
             repo: fs::canonicalize(repo).ok(),
-            case_insensitive,
+            os,
             known: HashMap::new(),
             last: None,
         }
@@ -445,7 +446,7 @@ impl<'a> FolderLinks<'a> {
         {
             return found.clone();
         }
-        let found = if crate::paths::is_within(parent, self.home, self.case_insensitive) {
+        let found = if crate::paths::within(parent, self.home, self.os) {
             self.folder(parent)
         } else {
             None
@@ -467,9 +468,8 @@ impl<'a> FolderLinks<'a> {
             None => match platform::read_link(dir) {
                 ReadLink::Link(text) => {
                     let into_repo = self.repo.as_ref().is_some_and(|repo| {
-                        fs::canonicalize(dir).is_ok_and(|real| {
-                            crate::paths::is_within(&real, repo, self.case_insensitive)
-                        })
+                        fs::canonicalize(dir)
+                            .is_ok_and(|real| crate::paths::within(&real, repo, self.os))
                     });
                     Some(std::sync::Arc::new(FolderLink {
                         at: dir.to_path_buf(),
@@ -556,7 +556,7 @@ pub fn adopt_refusal(to: &Path, repo_real: &Path) -> Option<String> {
         ));
     }
     let folder = crate::containment::real_path(to.parent()?);
-    (!crate::paths::is_within(&folder, repo_real, platform::CASE_INSENSITIVE)).then(|| {
+    (!crate::paths::within(&folder, repo_real, platform::Os::HOST)).then(|| {
         format!(
             "{} leads out of the repo (its folder is {}), and adopt never writes through a link; move the file in the way yourself, or apply with --on-conflict backup",
             to.shown(),

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::manifest::EntryKind;
-use crate::statedir::Dir;
+use crate::statedir::{Dir, IfMissing};
 
 /// A link linkfile made and owns: it removes it only while its text is still `text`.
 #[derive(
@@ -233,10 +233,13 @@ fn state_err(path: &Path, source: io::Error) -> Error {
 }
 
 impl State {
-    /// The state of `manifest` under `root`.
-    pub fn new(root: &Path, manifest: &Path, case_insensitive: bool) -> State {
-        let key = crate::paths::path_key(manifest, case_insensitive);
-        State::at(root, root.join(format!("m-{:016x}", fnv1a(key.as_bytes()))))
+    /// The state of `manifest` under `root`, its path compared as `os` compares paths.
+    pub fn new(root: &Path, manifest: &Path, os: crate::platform::Os) -> State {
+        let key = crate::paths::PathKey::new(manifest, os);
+        State::at(
+            root,
+            root.join(format!("m-{:016x}", fnv1a(key.as_str().as_bytes()))),
+        )
     }
 
     fn ops_dir(&self) -> PathBuf {
@@ -268,8 +271,8 @@ impl State {
         let name = format!("{id:08}.json");
         let path = self.ops_dir().join(&name);
         let ops = self
-            .open_dir(false)?
-            .and_then(|d| d.child("ops", false).transpose());
+            .open_dir(IfMissing::ReturnNone)?
+            .and_then(|d| d.child("ops", IfMissing::ReturnNone).transpose());
         let text = match ops.transpose()? {
             Some(ops) => ops.read(&name)?,
             None => None,
@@ -330,7 +333,7 @@ impl State {
     pub fn commit(&self, op: &Operation, manifest: &Path) -> Result<(), Error> {
         let dir = self.create_dir()?;
         let ops = dir
-            .child("ops", true)?
+            .child("ops", IfMissing::Make)?
             .ok_or_else(|| state_err(&self.ops_dir(), io::ErrorKind::NotFound.into()))?;
         if dir.read("manifest")?.is_none() {
             dir.write_atomic("manifest", manifest.to_string_lossy().as_bytes())?;
@@ -363,12 +366,12 @@ impl State {
     /// Takes the writer's lock, or says who holds it.
     pub fn lock(&self, command: crate::command::Command) -> Result<Lock, Error> {
         let path = self.root.join("lock");
-        let root = Dir::open(&self.root, true)?
+        let root = Dir::open(&self.root, IfMissing::Make)?
             .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;
         // Opened without following a link, and only as a regular file: the truncation below
         // never reaches anything but linkfile's own lock.
         let file = root
-            .lock_file("lock", true)?
+            .lock_file("lock", IfMissing::Make)?
             .ok_or_else(|| state_err(&path, io::ErrorKind::NotFound.into()))?;
         // The holder writes its name just after taking the lock, and erases it just before
         // letting go: while the name is not there, look again (or take the lock if it is free).
@@ -495,14 +498,14 @@ impl State {
         // Each write leaves a history that is still found: by its new manifest path (which
         // exists) until the rename, and under this folder after it.
         let old_dir = old
-            .open_dir(false)?
+            .open_dir(IfMissing::ReturnNone)?
             .ok_or_else(|| state_err(&old.dir, io::ErrorKind::NotFound.into()))?;
         old_dir.write_atomic("formerly", list.as_bytes())?;
         old_dir.write_atomic("manifest", manifest.to_string_lossy().as_bytes())?;
-        let root = Dir::open(&self.root, true)?
+        let root = Dir::open(&self.root, IfMissing::Make)?
             .ok_or_else(|| state_err(&self.root, io::ErrorKind::NotFound.into()))?;
         // What a failed earlier operation may have left here (an empty backup store).
-        if let Some(mine) = self.open_dir(false)? {
+        if let Some(mine) = self.open_dir(IfMissing::ReturnNone)? {
             let _ = mine.remove_dir("backups");
         }
         root.remove_dir(&name_in_root(&self.dir))?;
@@ -514,8 +517,8 @@ impl State {
     /// Who holds the writer's lock now, without taking it or writing anything: `None` when it
     /// is free (or there is no lock file yet).
     pub fn lock_holder(&self) -> Option<String> {
-        let root = Dir::open(&self.root, false).ok()??;
-        let file = root.lock_file("lock", false).ok()??;
+        let root = Dir::open(&self.root, IfMissing::ReturnNone).ok()??;
+        let file = root.lock_file("lock", IfMissing::ReturnNone).ok()??;
         match file.try_lock_shared() {
             Ok(()) => {
                 let _ = file.unlock();
@@ -566,21 +569,21 @@ fn name_in_root(dir: &Path) -> String {
 impl State {
     /// This manifest's folder, opened without following a link; `None` before its first
     /// operation.
-    fn open_dir(&self, create: bool) -> Result<Option<Dir>, Error> {
-        let Some(root) = Dir::open(&self.root, create)? else {
+    fn open_dir(&self, missing: IfMissing) -> Result<Option<Dir>, Error> {
+        let Some(root) = Dir::open(&self.root, missing)? else {
             return Ok(None);
         };
-        root.child(&name_in_root(&self.dir), create)
+        root.child(&name_in_root(&self.dir), missing)
     }
 
     fn create_dir(&self) -> Result<Dir, Error> {
-        self.open_dir(true)?
+        self.open_dir(IfMissing::Make)?
             .ok_or_else(|| state_err(&self.dir, io::ErrorKind::NotFound.into()))
     }
 
     /// The bytes of this manifest's state file `name`, if there is one.
     fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        match self.open_dir(false)? {
+        match self.open_dir(IfMissing::ReturnNone)? {
             Some(dir) => dir.read(name),
             None => Ok(None),
         }
@@ -598,7 +601,7 @@ impl State {
 
     /// Removes the intent record: its operation is committed or rolled back.
     pub fn remove_intent(&self) -> Result<(), Error> {
-        match self.open_dir(false)? {
+        match self.open_dir(IfMissing::ReturnNone)? {
             Some(dir) => dir.remove_file("intent.json"),
             None => Ok(()),
         }
@@ -608,9 +611,9 @@ impl State {
     /// `statedir`), and that this manifest's folders in it are real folders of theirs.
     pub fn verify(&self, home: &Path) -> Result<(), Error> {
         crate::statedir::check_chain(&self.root, home)?;
-        if let Some(dir) = self.open_dir(false)? {
-            dir.child("ops", false)?;
-            dir.child("backups", false)?;
+        if let Some(dir) = self.open_dir(IfMissing::ReturnNone)? {
+            dir.child("ops", IfMissing::ReturnNone)?;
+            dir.child("backups", IfMissing::ReturnNone)?;
         }
         Ok(())
     }
@@ -623,7 +626,7 @@ impl State {
 impl State {
     /// The holder's name as it wrote it (empty when unknown).
     fn lock_holder_name(&self) -> String {
-        Dir::open(&self.root, false)
+        Dir::open(&self.root, IfMissing::ReturnNone)
             .ok()
             .flatten()
             .and_then(|root| root.read("lock.holder").ok().flatten())
@@ -633,7 +636,9 @@ impl State {
 
     /// Writes the holder's name; returns the state root's handle, to remove it by.
     fn write_lock_holder(&self, name: &str) -> Option<Dir> {
-        let root = Dir::open(&self.root, false).ok().flatten()?;
+        let root = Dir::open(&self.root, IfMissing::ReturnNone)
+            .ok()
+            .flatten()?;
         let _ = root.write_atomic("lock.holder", name.as_bytes());
         Some(root)
     }

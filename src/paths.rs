@@ -45,6 +45,11 @@ impl<'a> PathKey<'a> {
     pub fn into_owned(self) -> PathKey<'static> {
         PathKey(Cow::Owned(self.0.into_owned()))
     }
+
+    /// The key as owned text (for maps and sets of text).
+    pub fn into_string(self) -> String {
+        self.0.into_owned()
+    }
 }
 
 impl std::borrow::Borrow<str> for PathKey<'_> {
@@ -68,15 +73,6 @@ impl Case {
             Case::Exact
         }
     }
-
-    /// The rule a caller still passing a flag asks for.
-    fn flag(case_insensitive: bool) -> Case {
-        if case_insensitive {
-            Case::Folded
-        } else {
-            Case::Exact
-        }
-    }
 }
 
 fn key(p: &Path, os: Os, case: Case) -> Cow<'_, str> {
@@ -86,17 +82,6 @@ fn key(p: &Path, os: Os, case: Case) -> Cow<'_, str> {
         Some(s) if case == Case::Folded => s.to_lowercase().into(),
         _ => key_text(p),
     }
-}
-
-/// [`PathKey`] as a `Cow`, on this machine, for callers not yet moved to [`PathKey`]
-/// (commands, records).
-pub fn path_key_cow(p: &Path, case_insensitive: bool) -> Cow<'_, str> {
-    key(p, Os::HOST, Case::flag(case_insensitive))
-}
-
-/// [`PathKey`] as a `String`, on this machine, for callers not yet moved to [`PathKey`].
-pub fn path_key(p: &Path, case_insensitive: bool) -> String {
-    path_key_cow(p, case_insensitive).into_owned()
 }
 
 /// The path as text, one to one: a path that is not Unicode is a NUL (which no path holds)
@@ -121,12 +106,6 @@ fn key_text(p: &Path) -> Cow<'_, str> {
 /// where its filesystems fold case.
 pub fn within(path: &Path, dir: &Path, os: Os) -> bool {
     within_by(path, dir, os, Case::of(os))
-}
-
-/// [`within`] on this machine, case folded or not as the flag says, for callers not yet given
-/// an [`Os`].
-pub fn is_within(path: &Path, dir: &Path, case_insensitive: bool) -> bool {
-    within_by(path, dir, Os::HOST, Case::flag(case_insensitive))
 }
 
 fn within_by(path: &Path, dir: &Path, os: Os, case: Case) -> bool {
@@ -224,13 +203,13 @@ mod tests {
 
     #[test]
     fn within_compares_whole_components() {
-        assert!(is_within(Path::new("/a/b/c"), Path::new("/a/b"), false));
-        assert!(is_within(Path::new("/a/b"), Path::new("/a/b"), false));
-        assert!(!is_within(Path::new("/a/bc"), Path::new("/a/b"), false));
-        assert!(is_within(Path::new("/a/b"), Path::new("/"), false));
-        assert!(!is_within(Path::new("/A/b"), Path::new("/a"), false));
-        assert!(is_within(Path::new("/A/b"), Path::new("/a"), true));
-        assert!(is_within(Path::new("/É/b"), Path::new("/é"), true));
+        assert!(within(Path::new("/a/b/c"), Path::new("/a/b"), Os::LINUX));
+        assert!(within(Path::new("/a/b"), Path::new("/a/b"), Os::LINUX));
+        assert!(!within(Path::new("/a/bc"), Path::new("/a/b"), Os::LINUX));
+        assert!(within(Path::new("/a/b"), Path::new("/"), Os::LINUX));
+        assert!(!within(Path::new("/A/b"), Path::new("/a"), Os::LINUX));
+        assert!(within(Path::new("/A/b"), Path::new("/a"), Os::MACOS));
+        assert!(within(Path::new("/É/b"), Path::new("/é"), Os::MACOS));
     }
 
     #[test]
@@ -324,13 +303,17 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let p = |b: &[u8]| Path::new(std::ffi::OsStr::from_bytes(b)).to_path_buf();
         let (e9, e8) = (p(b"/h/caf\xe9"), p(b"/h/caf\xe8"));
-        assert_ne!(path_key(&e9, false), path_key(&e8, false));
-        assert_ne!(path_key_cow(&e9, false), path_key_cow(&e8, false));
+        let key = |p: &Path, os: Os| PathKey::new(p, os).into_owned();
+        assert_ne!(key(&e9, Os::LINUX), key(&e8, Os::LINUX));
         assert_ne!(
-            path_key(&e9, false),
-            path_key(&p("/h/caf\u{fffd}".as_bytes()), false)
+            key(&e9, Os::LINUX).into_string(),
+            key(&e8, Os::LINUX).into_string()
         );
-        assert_eq!(path_key(&e9, false), path_key(&e9.clone(), false));
-        assert_eq!(path_key(Path::new("/h/X"), true), "/h/x");
+        assert_ne!(
+            key(&e9, Os::LINUX),
+            key(&p("/h/caf\u{fffd}".as_bytes()), Os::LINUX)
+        );
+        assert_eq!(key(&e9, Os::LINUX), key(&e9.clone(), Os::LINUX));
+        assert_eq!(key(Path::new("/h/X"), Os::MACOS).as_str(), "/h/x");
     }
 }

@@ -213,7 +213,7 @@ impl Setup {
 
     /// The folder links on the way to the links' places, looked for as they are observed.
     fn folder_links(&self) -> observe::FolderLinks<'_> {
-        observe::FolderLinks::new(&self.home, &self.repo, platform::CASE_INSENSITIVE)
+        observe::FolderLinks::new(&self.home, &self.repo, platform::Os::HOST)
     }
 
     /// What an interrupted operation's rollback will change, for observation.
@@ -442,15 +442,10 @@ fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
     }
     // Which record's place holds which owned link, by index into each.
     let matched: Vec<(usize, usize)> = {
-        let mut index: HashMap<std::borrow::Cow<str>, usize> = view
+        let mut index: HashMap<crate::paths::PathKey, usize> = view
             .iter()
             .enumerate()
-            .map(|(i, o)| {
-                (
-                    crate::paths::path_key_cow(&o.at, platform::CASE_INSENSITIVE),
-                    i,
-                )
-            })
+            .map(|(i, o)| (crate::paths::PathKey::new(&o.at, platform::Os::HOST), i))
             .collect();
         records
             .iter()
@@ -459,8 +454,8 @@ fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
                 if index.is_empty() {
                     return None;
                 }
-                let k = crate::paths::path_key_cow(&rec.desired.at, platform::CASE_INSENSITIVE);
-                Some((r, index.remove(k.as_ref())))
+                let k = crate::paths::PathKey::new(&rec.desired.at, platform::Os::HOST);
+                Some((r, index.remove(&k)))
             })
             .filter_map(|(r, i)| Some((r, i?)))
             .collect()

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use crate::containment::real_path;
 use crate::error::Error;
 use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
-use crate::paths::{is_within, normalize, path_key};
-use crate::platform::CASE_INSENSITIVE;
+use crate::paths::{PathKey, normalize, within};
+use crate::platform::Os;
 use crate::steps::{Intent, Step};
 
 /// What recovery needs to know of the manifest to check an intent: the home, the repo, and the
@@ -37,7 +37,7 @@ struct Scope {
 }
 
 fn key(p: &Path) -> String {
-    path_key(&normalize(p), CASE_INSENSITIVE)
+    PathKey::new(&normalize(p), Os::HOST).into_string()
 }
 
 /// Where a link holding `text` at `at` leads.
@@ -73,7 +73,7 @@ impl Scope {
         self.originals.insert(key(original));
         for dir in normalize(at).ancestors().skip(1) {
             // The home and the folders above it are never linkfile's to make, move or remove.
-            if is_within(&self.home, dir, CASE_INSENSITIVE) {
+            if within(&self.home, dir, Os::HOST) {
                 break;
             }
             if !self.folders.insert(key(dir)) {
@@ -103,13 +103,13 @@ impl Scope {
     /// the home and the repo, the repo and the store — and nothing else.
     fn add_own_moves(&mut self, intent: &Intent, state_dir: &Path) {
         let real_repo = self.real_repo.clone();
-        let into_repo = |p: &Path| is_within(&real_place(p), &real_repo, CASE_INSENSITIVE);
+        let into_repo = |p: &Path| within(&real_place(p), &real_repo, Os::HOST);
         let home = self.home.clone();
         for step in &intent.steps {
             let Step::Move { from, to } = step else {
                 continue;
             };
-            let in_home = is_within(from, &home, CASE_INSENSITIVE) && normalize(from) != home;
+            let in_home = within(from, &home, Os::HOST) && normalize(from) != home;
             if in_home && into_repo(to) {
                 self.add(from, to);
                 // The folders it makes in the repo for them.
@@ -133,12 +133,11 @@ impl Scope {
             return true;
         }
         // What is kept may itself be a link (a folder link moved aside): not followed.
-        is_within(&real_place(p), &self.store, CASE_INSENSITIVE)
+        within(&real_place(p), &self.store, Os::HOST)
     }
 
     fn original(&self, p: &Path) -> bool {
-        self.originals.contains(&key(p))
-            && is_within(&real_place(p), &self.real_repo, CASE_INSENSITIVE)
+        self.originals.contains(&key(p)) && within(&real_place(p), &self.real_repo, Os::HOST)
     }
 
     /// Why the step may not run, naming the path, if it may not.
@@ -219,7 +218,7 @@ impl Scope {
         for o in &op.view {
             let to = target(&o.at, &o.text);
             if std::fs::symlink_metadata(&to).is_ok()
-                && !is_within(&real_place(&to), &self.real_repo, CASE_INSENSITIVE)
+                && !within(&real_place(&to), &self.real_repo, Os::HOST)
             {
                 return Some((
                     o.at.clone(),

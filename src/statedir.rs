@@ -56,6 +56,15 @@ pub(crate) fn check_chain(root: &Path, home: &Path) -> Result<(), Error> {
     imp::check_chain(root, home)
 }
 
+/// What opening a folder or lock file of the state does when it is not there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IfMissing {
+    /// Make it (folders for the user alone, with their parents).
+    Make,
+    /// Answer `Ok(None)`.
+    ReturnNone,
+}
+
 /// A folder of the state, opened without following a link.
 #[derive(Debug)]
 pub(crate) struct Dir {
@@ -65,11 +74,11 @@ pub(crate) struct Dir {
 }
 
 impl Dir {
-    /// Opens the folder `path` (made for the user alone, with its parents, when `create`):
-    /// by its real path, its last name never followed if it is swapped for a link meanwhile.
-    /// `Ok(None)` when it does not exist and is not to be made.
-    pub(crate) fn open(path: &Path, create: bool) -> Result<Option<Dir>, Error> {
-        if create {
+    /// Opens the folder `path` (made for the user alone, with its parents, when `missing` says
+    /// so): by its real path, its last name never followed if it is swapped for a link
+    /// meanwhile. `Ok(None)` when it does not exist and is not to be made.
+    pub(crate) fn open(path: &Path, missing: IfMissing) -> Result<Option<Dir>, Error> {
+        if missing == IfMissing::Make {
             make_private_dirs(path).map_err(|e| state_err(path, e))?;
         }
         let real = match std::fs::canonicalize(path) {
@@ -80,10 +89,11 @@ impl Dir {
         imp::open_dir(None, &real, path)
     }
 
-    /// The folder `name` in this one (made when `create`); `Ok(None)` when it does not exist.
-    pub(crate) fn child(&self, name: &str, create: bool) -> Result<Option<Dir>, Error> {
+    /// The folder `name` in this one (made when `missing` says so); `Ok(None)` when it does not
+    /// exist.
+    pub(crate) fn child(&self, name: &str, missing: IfMissing) -> Result<Option<Dir>, Error> {
         let path = self.path.join(name);
-        if create {
+        if missing == IfMissing::Make {
             match imp::make_dir(self, name) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -153,10 +163,14 @@ impl Dir {
         imp::sync(self).map_err(|e| state_err(&self.path, e))
     }
 
-    /// The lock file `name`, opened for reading and writing (made when `create`), never
-    /// through a link and only when it is a regular file.
-    pub(crate) fn lock_file(&self, name: &str, create: bool) -> Result<Option<File>, Error> {
-        let how = if create { Open::Lock } else { Open::Read };
+    /// The lock file `name`, opened for reading and writing (made when `missing` says so), or
+    /// for reading only when it is not to be made; never through a link and only when it is a
+    /// regular file.
+    pub(crate) fn lock_file(&self, name: &str, missing: IfMissing) -> Result<Option<File>, Error> {
+        let how = match missing {
+            IfMissing::Make => Open::Lock,
+            IfMissing::ReturnNone => Open::Read,
+        };
         match imp::open_file(self, name, how) {
             Ok(f) => Ok(Some(f)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -318,12 +332,15 @@ mod imp {
         }
         let real_root = crate::containment::real_path(root);
         let real_home = crate::containment::real_path(home);
-        let in_home = crate::paths::is_within(&real_root, &real_home, false);
+        // Real paths, as the filesystem spells them: compared byte for byte, as a system that
+        // folds no case compares them.
+        let exact = crate::platform::Os::LINUX;
+        let in_home = crate::paths::within(&real_root, &real_home, exact);
         for dir in real_root.ancestors() {
             let Ok(m) = std::fs::symlink_metadata(dir) else {
                 continue;
             };
-            let own = crate::paths::is_within(dir, &real_root, false);
+            let own = crate::paths::within(dir, &real_root, exact);
             if let Some(e) = distrust(dir, m.uid(), m.mode(), own) {
                 return Err(e);
             }
@@ -510,7 +527,7 @@ mod imp {
 /// file by its full path.
 pub(crate) fn split(path: &Path) -> Result<(Dir, String), Error> {
     let parent = path.parent().unwrap_or(Path::new("."));
-    let dir = Dir::open(parent, true)?
+    let dir = Dir::open(parent, IfMissing::Make)?
         .ok_or_else(|| state_err(parent, io::Error::from(io::ErrorKind::NotFound)))?;
     Ok((dir, name_of(path).to_string_lossy().into_owned()))
 }

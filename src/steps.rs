@@ -754,7 +754,11 @@ fn undo(step: &Step, pid: u32, places: &mut Places) -> io::Result<()> {
         ) => Err(missing_folder(at)),
         (Step::Remove { .. }, None) => Ok(()),
         (Step::Move { from, to }, _) => {
-            let here = f.as_ref().is_some_and(|f| f.entry(name).is_ok());
+            let here = if f.as_ref().is_some_and(|f| f.entry(name).is_ok()) {
+                Occupancy::Held
+            } else {
+                Occupancy::Empty
+            };
             undo_move(places, from, to, here)
         }
         // Whether it was removed or left (not empty), a missing folder is made again.
@@ -830,20 +834,27 @@ fn undo_replace(
     })
 }
 
-/// Moves back what a step moved (`here`: whether its first place holds something).
+/// Whether a place holds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Occupancy {
+    Held,
+    Empty,
+}
+
+/// Moves back what a step moved (`here`: what its first place holds).
 /// rename(2) is atomic: both places holding something means it never ran.
-fn undo_move(places: &mut Places, from: &Path, to: &Path, here: bool) -> io::Result<()> {
+fn undo_move(places: &mut Places, from: &Path, to: &Path, here: Occupancy) -> io::Result<()> {
     let there = match spot(places, to)? {
-        Spot::Open(t, to_name) => t.entry(to_name).is_ok(),
-        Spot::NeverRan | Spot::Unreachable => false,
+        Spot::Open(t, to_name) if t.entry(to_name).is_ok() => Occupancy::Held,
+        Spot::Open(..) | Spot::NeverRan | Spot::Unreachable => Occupancy::Empty,
     };
     match (here, there) {
-        (false, true) => {
+        (Occupancy::Empty, Occupancy::Held) => {
             places.tree.forget(to);
             move_path(places, to, from)
         }
-        (true, _) => Ok(()),
-        (false, false) => Err(io::Error::new(
+        (Occupancy::Held, _) => Ok(()),
+        (Occupancy::Empty, Occupancy::Empty) => Err(io::Error::new(
             io::ErrorKind::NotFound,
             format!("neither {} nor {} exists", from.display(), to.display()),
         )),
@@ -887,13 +898,22 @@ fn verify(
     }
 }
 
+/// What [`recover`] does with what a rollback cannot decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undecided {
+    /// Refuse, naming what is left (any command finding a killed run's intent).
+    Refuse,
+    /// Leave it in place and finish (the `recover` command).
+    LeaveInPlace,
+}
+
 /// Finishes what a killed run left: if its intent is there and its record was not committed,
-/// undoes its steps newest first. `force` (the `recover` command) leaves in place what cannot
-/// be decided instead of refusing. Nothing is written through a link below the home, the repo
+/// undoes its steps newest first. What cannot be decided is refused or left in place as
+/// `undecided` says. Nothing is written through a link below the home, the repo
 /// or the state folder. Returns what was done, for the user.
 pub fn recover(
     state: &State,
-    force: bool,
+    undecided: Undecided,
     wanted: &crate::records::Wanted,
 ) -> Result<Option<String>, Error> {
     let Some(bytes) = state.read_intent()? else {
@@ -916,7 +936,7 @@ pub fn recover(
         Rollback::Complete { .. } => Vec::new(),
         Rollback::Incomplete { failures } => failures,
     };
-    if !failures.is_empty() && !force {
+    if !failures.is_empty() && undecided == Undecided::Refuse {
         return Err(Error::NeedsRecover {
             command: intent.command.to_string(),
             failures,

@@ -162,7 +162,7 @@ fn refuse_overlap(
     }
     if let Some(folder) = each_folders
         .iter()
-        .find(|f| crate::paths::is_within(&a.to, f, platform::CASE_INSENSITIVE))
+        .find(|f| crate::paths::within(&a.to, f, platform::Os::HOST))
     {
         return Err(refuse(
             format!(
@@ -191,7 +191,7 @@ fn new_manifest(
     })?;
     let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
     let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
-    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
     let links: Vec<Desired> = additions
         .iter()
         .map(|a| {
@@ -440,9 +440,8 @@ fn kind_to_add(meta: &std::fs::Metadata, shown: &str) -> Result<EntryKind, Error
 fn refuse_repo_or_state(s: &Setup, real: &Path, shown: &str) -> Result<(), Error> {
     let real_repo = crate::containment::real_path(&s.repo);
     let real_state = crate::containment::real_path(&s.state_root);
-    let ci = platform::CASE_INSENSITIVE;
-    if crate::paths::is_within(real, &real_repo, ci)
-        || crate::paths::is_within(&real_repo, real, ci)
+    if crate::paths::within(real, &real_repo, platform::Os::HOST)
+        || crate::paths::within(&real_repo, real, platform::Os::HOST)
     {
         return Err(refuse(
             format!(
@@ -452,7 +451,7 @@ fn refuse_repo_or_state(s: &Setup, real: &Path, shown: &str) -> Result<(), Error
             "add files of your home that are not in the repo",
         ));
     }
-    if crate::paths::is_within(&real_state, real, ci) {
+    if crate::paths::within(&real_state, real, platform::Os::HOST) {
         return Err(refuse(
             format!(
                 "{shown} holds linkfile's state folder {}",
@@ -466,12 +465,11 @@ fn refuse_repo_or_state(s: &Setup, real: &Path, shown: &str) -> Result<(), Error
 
 /// Refuses a place the manifest or linkfile's last operation has a link at, in or above.
 fn refuse_managed(at: &Path, managed: &[&Path], shown: &str) -> Result<(), Error> {
-    let ci = platform::CASE_INSENSITIVE;
-    let key = |p: &Path| crate::paths::path_key(p, ci);
+    let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
     if let Some(m) = managed.iter().find(|m| {
         key(m) == key(at)
-            || crate::paths::is_within(m, at, ci)
-            || crate::paths::is_within(at, m, ci)
+            || crate::paths::within(m, at, platform::Os::HOST)
+            || crate::paths::within(at, m, platform::Os::HOST)
     }) {
         return Err(refuse(
             format!(
@@ -682,7 +680,7 @@ fn moving_back(
     added: &Added,
     changed: &dyn Fn(String) -> Error,
 ) -> Result<Vec<Step>, Error> {
-    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
     let mut steps = Vec::new();
     for m in &added.moved {
         let link = head
@@ -761,9 +759,9 @@ fn say_undoing(s: &Setup, added: &Added, target: u64, out: &mut dyn Write) -> st
 
 /// The record of undo `id` of the `add` `target`: the head's view without the links it made.
 fn undo_record(s: &Setup, id: u64, head: &Operation, target: &Operation) -> Operation {
-    let key = |p: &Path| crate::paths::path_key(p, platform::CASE_INSENSITIVE);
+    let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
     let old_text = std::fs::read(&s.manifest_path).unwrap_or_default();
-    let moved: Vec<String> = target
+    let moved: Vec<crate::paths::PathKey> = target
         .added
         .iter()
         .flat_map(|a| &a.moved)

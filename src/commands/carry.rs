@@ -32,8 +32,8 @@ pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
             continue;
         };
         let same = |a: &Path, b: &Path| {
-            crate::paths::path_key(a, platform::CASE_INSENSITIVE)
-                == crate::paths::path_key(b, platform::CASE_INSENSITIVE)
+            crate::paths::PathKey::new(a, platform::Os::HOST)
+                == crate::paths::PathKey::new(b, platform::Os::HOST)
         };
         let score = if same(&super::real_manifest_path(&old_manifest), manifest) {
             usize::MAX
@@ -81,7 +81,9 @@ pub(super) fn take(s: &mut Setup, sys: &System, effect: Effect) -> Result<Option
         return Ok(None);
     };
     if effect == Effect::Write {
-        with_wanted(s, sys, |w| apply::recover(&carried.from, false, w))?;
+        with_wanted(s, sys, |w| {
+            apply::recover(&carried.from, apply::Undecided::Refuse, w)
+        })?;
         s.state.carry_from(&carried.from, &s.manifest_path)?;
     } else {
         s.state = carried.from.clone();

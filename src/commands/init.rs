@@ -85,7 +85,11 @@ fn from_stow(
     let opts = stow::Options {
         dir,
         packages: &packages,
-        dotfiles: from.dotfiles,
+        dot_prefix: if from.dotfiles {
+            stow::DotPrefix::StandsForDot
+        } else {
+            stow::DotPrefix::Literal
+        },
         global_ignore: global_stow_ignore(home, sys),
     };
     let g =

@@ -23,7 +23,9 @@ pub(super) fn run(
     {
         writeln!(out, "{line}")?;
     }
-    let message = with_wanted(&s, sys, |w| apply::recover(&s.state, true, w))?;
+    let message = with_wanted(&s, sys, |w| {
+        apply::recover(&s.state, apply::Undecided::LeaveInPlace, w)
+    })?;
     if output.is_json() {
         let r = RecoverReport {
             recovered: message.is_some(),

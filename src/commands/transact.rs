@@ -35,7 +35,9 @@ pub(super) fn prepare(
         return Ok(WriterLock::Later(command));
     }
     let lock = s.state.lock(command)?;
-    let recovered = with_wanted(s, sys, |w| apply::recover(&s.state, false, w))?;
+    let recovered = with_wanted(s, sys, |w| {
+        apply::recover(&s.state, apply::Undecided::Refuse, w)
+    })?;
     // A rollback is said even under -q: it undoes what an earlier run left in place.
     report_recovery(recovered, run.output, out)?;
     Ok(WriterLock::Held(lock))

@@ -107,14 +107,23 @@ fn regex_to_glob(re: &str) -> Option<String> {
     })
 }
 
+/// What a `dot-` prefix on a name in a package means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DotPrefix {
+    /// Nothing: the name is linked as it is (stow without `--dotfiles`).
+    Literal,
+    /// `.` (stow's `--dotfiles`): `dot-foo` is linked as `.foo`.
+    StandsForDot,
+}
+
 /// How the packages are translated.
 pub(crate) struct Options<'a> {
     /// The stow directory (the current folder).
     pub dir: &'a Path,
     /// The packages named, or every folder of `dir` that stow would not ignore.
     pub packages: &'a [String],
-    /// Stow's `--dotfiles`.
-    pub dotfiles: bool,
+    /// What a `dot-` prefix means (stow's `--dotfiles`).
+    pub dot_prefix: DotPrefix,
     /// The home's `.stow-global-ignore`, when there is one.
     pub global_ignore: Option<String>,
 }
@@ -147,7 +156,7 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
         "Each package is an `each` entry at ~: one link per file, in real folders (stow --no-folding)."
             .into(),
     );
-    if opts.dotfiles {
+    if opts.dot_prefix == DotPrefix::StandsForDot {
         g.header.push(
             "stow --dotfiles: `each` links files under their own names, so the `dot-` paths are"
                 .into(),
@@ -180,7 +189,7 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
         if root.join(LOCAL_IGNORE).exists() {
             ignore.push(LOCAL_IGNORE.into());
         }
-        package(&mut g, &root, pkg, "~", ignore, opts.dotfiles);
+        package(&mut g, &root, pkg, "~", ignore, opts.dot_prefix);
     }
     Ok(g)
 }
@@ -196,14 +205,15 @@ fn compile(globs: impl Iterator<Item = String>) -> GlobSet {
 }
 
 /// The entries for the folder `root` (`to`, relative to the stow directory) linked at `at`:
-/// an `each` entry, and with `dotfiles`, the `dot-` paths below it as their own entries.
+/// an `each` entry, and where `dot_prefix` stands for `.`, the `dot-` paths below it as their
+/// own entries.
 fn package(
     g: &mut Generated,
     root: &Path,
     to: &str,
     at: &str,
     ignore: Vec<String>,
-    dotfiles: bool,
+    dot_prefix: DotPrefix,
 ) {
     let skip = compile(ignore.iter().cloned());
     let mut each_ignore = ignore.clone();
@@ -225,7 +235,7 @@ fn package(
             continue;
         }
         let name = item.file_name().to_string_lossy();
-        if dotfiles && name.starts_with("dot-") && name.len() > 4 {
+        if dot_prefix == DotPrefix::StandsForDot && name.starts_with("dot-") && name.len() > 4 {
             if is_dir {
                 walk.skip_current_dir();
                 each_ignore.push(format!("{rel_text}/"));
@@ -257,7 +267,7 @@ fn package(
         let link_to = format!("{to}/{rel}");
         if is_dir {
             let root = root.join(&rel);
-            package(g, &root, &link_to, &link_at, anywhere.clone(), dotfiles);
+            package(g, &root, &link_to, &link_at, anywhere.clone(), dot_prefix);
         } else {
             g.short.push((link_at, link_to));
         }

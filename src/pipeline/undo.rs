@@ -83,7 +83,7 @@ pub(crate) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
 
 /// Where `p` is kept in a map of places.
 fn key(p: &Path) -> String {
-    crate::paths::path_key(p, platform::CASE_INSENSITIVE)
+    crate::paths::PathKey::new(p, platform::Os::HOST).into_string()
 }
 
 /// What goes back where when `target` is undone: a backup to its place; for an adopted

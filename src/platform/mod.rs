@@ -372,21 +372,30 @@ const STATE_HOME: (&str, &[&str]) = if cfg!(windows) {
     ("XDG_STATE_HOME", &[".local", "state"])
 };
 
+/// Where the home came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeOrigin {
+    /// The platform's home variable: the user's real home.
+    Found,
+    /// `--home` or `LINKFILE_HOME`: a home that isolates, nothing outside it is written.
+    Given,
+}
+
 /// linkfile's state folder when `LINKFILE_STATE_DIR` is not set: `linkfile` in the platform's
-/// per-user state folder. Under a given home (`isolated`) that folder counts only when it lies
-/// inside the home, as the manifest's XDG variables do, so a test or a throwaway home never
-/// writes into the real one.
+/// per-user state folder. Under a given home that folder counts only when it lies inside the
+/// home, as the manifest's XDG variables do, so a test or a throwaway home never writes into
+/// the real one.
 pub fn default_state_root(
     home: &Path,
     var: &dyn Fn(&str) -> Option<String>,
-    isolated: bool,
+    origin: HomeOrigin,
 ) -> PathBuf {
     let (name, below_home) = STATE_HOME;
     let from_var = var(name)
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .map(|p| crate::paths::normalize(&p))
-        .filter(|p| !isolated || crate::paths::is_within(p, home, CASE_INSENSITIVE));
+        .filter(|p| origin == HomeOrigin::Found || crate::paths::within(p, home, Os::HOST));
     let base =
         from_var.unwrap_or_else(|| below_home.iter().fold(home.to_path_buf(), |p, c| p.join(c)));
     base.join("linkfile")

@@ -271,9 +271,18 @@ pub struct Folder {
     id: super::tree::FileId,
 }
 
+/// What [`pin`] opens at a reparse point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AtReparse {
+    /// What it leads to.
+    Follow,
+    /// The reparse point itself.
+    OpenItself,
+}
+
 /// Opens `path` (a folder) for its attributes only, without letting it be renamed or removed
-/// meanwhile; `reparse`: the reparse point itself, not what it leads to.
-fn pin(path: &Path, reparse: bool) -> io::Result<(std::fs::File, u32, super::tree::FileId)> {
+/// meanwhile; a reparse point there is followed or opened itself as `reparse` says.
+fn pin(path: &Path, reparse: AtReparse) -> io::Result<(std::fs::File, u32, super::tree::FileId)> {
     use std::os::windows::fs::OpenOptionsExt;
     use std::os::windows::io::AsRawHandle;
     use windows_sys::Win32::Storage::FileSystem::{
@@ -281,7 +290,7 @@ fn pin(path: &Path, reparse: bool) -> io::Result<(std::fs::File, u32, super::tre
         FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE, GetFileInformationByHandle,
     };
     let mut flags = FILE_FLAG_BACKUP_SEMANTICS;
-    if reparse {
+    if reparse == AtReparse::OpenItself {
         flags |= FILE_FLAG_OPEN_REPARSE_POINT;
     }
     let file = std::fs::OpenOptions::new()
@@ -332,7 +341,7 @@ impl Folder {
     /// Opens `dir` by its path, following links on the way (the system's, above a home).
     pub fn open(dir: &Path) -> io::Result<Folder> {
         use windows_sys::Win32::Storage::FileSystem::FILE_ATTRIBUTE_DIRECTORY;
-        let (file, attributes, id) = pin(dir, false)?;
+        let (file, attributes, id) = pin(dir, AtReparse::Follow)?;
         if attributes & FILE_ATTRIBUTE_DIRECTORY == 0 {
             return Err(io::Error::from(io::ErrorKind::NotADirectory));
         }
@@ -355,7 +364,7 @@ impl Folder {
             FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
         };
         let dir = self.dir.join(name);
-        let (file, attributes, id) = pin(&dir, true)?;
+        let (file, attributes, id) = pin(&dir, AtReparse::OpenItself)?;
         if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 && leads_elsewhere(&file)? {
             return Err(super::tree::link_on_the_way(&dir));
         }

@@ -99,7 +99,7 @@ impl View<'_> {
     }
 
     fn entry(&self, out: &mut String, e: &Entry) {
-        self.entry_lines(out, e, true);
+        self.entry_lines(out, e, Diff::Shown);
     }
 
     /// The conflicts alone, each with its hint (no diff): what `-q` still says when an
@@ -111,12 +111,12 @@ impl View<'_> {
             .iter()
             .filter(|e| e.action() == Action::Conflict)
         {
-            self.entry_lines(&mut out, e, false);
+            self.entry_lines(&mut out, e, Diff::Left);
         }
         out
     }
 
-    fn entry_lines(&self, out: &mut String, e: &Entry, with_diff: bool) {
+    fn entry_lines(&self, out: &mut String, e: &Entry, diff: Diff) {
         let (sign, style) = match e.action() {
             Action::Ok if !self.verbose => return,
             Action::Ok => ("=", color::UNCHANGED),
@@ -128,7 +128,7 @@ impl View<'_> {
         };
         self.headline(out, e, sign, style);
         self.notes(out, e);
-        if let Some(limit) = self.diff_lines.filter(|_| with_diff) {
+        if let Some(limit) = self.diff_lines.filter(|_| diff == Diff::Shown) {
             self.diff(out, e, limit);
         }
     }
@@ -160,7 +160,7 @@ impl View<'_> {
             // Another tool's link to the original (shown with -v only).
             let _ = write!(out, "  (its text differs: {})", now.display());
         }
-        if !crate::paths::is_within(&d.at, self.home, crate::platform::CASE_INSENSITIVE) {
+        if !crate::paths::within(&d.at, self.home, crate::platform::Os::HOST) {
             out.push_str("  (outside ~)");
         }
         out.push('\n');
@@ -424,4 +424,11 @@ pub fn log(history: &[Operation], home: &Path) -> String {
         }
     }
     out
+}
+
+/// Whether an entry's lines end with its diff (the plan) or not (the conflicts of a refusal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Diff {
+    Shown,
+    Left,
 }

@@ -143,11 +143,7 @@ impl Report {
                         into_repo: l.into_repo,
                     }),
                     outside_home: plan.home.as_ref().is_some_and(|home| {
-                        !crate::paths::is_within(
-                            &e.desired.at,
-                            home,
-                            crate::platform::CASE_INSENSITIVE,
-                        )
+                        !crate::paths::within(&e.desired.at, home, crate::platform::Os::HOST)
                     }),
                     warning: e.desired.warning().map(str::to_string),
                 })

@@ -188,7 +188,7 @@ fn a_link_planted_at_the_backup_path_is_not_followed() {
     let store = linkfile::oplog::State::new(
         &w.state,
         &w.repo.join("linkfile.toml"),
-        linkfile::platform::CASE_INSENSITIVE,
+        linkfile::platform::Os::HOST,
     )
     .dir
     .join("backups");
@@ -435,11 +435,11 @@ fn a_second_writer_exits_3_naming_the_holder() {
     // This test holds linkfile's lock itself: no child may start meanwhile (see the harness).
     let _gate = crate::harness::no_spawning();
     let w = world(ONE);
-    let key = linkfile::paths::path_key(
+    let state = linkfile::oplog::State::new(
+        &w.state,
         &w.repo.join("linkfile.toml"),
-        linkfile::platform::CASE_INSENSITIVE,
+        linkfile::platform::Os::HOST,
     );
-    let state = linkfile::oplog::State::new(&w.state, Path::new(&key), false);
     let lock = state.lock(linkfile::command::Command::Apply).unwrap();
     let before = w.snapshot();
     let r = w.run(&["apply"]);
@@ -537,7 +537,7 @@ fn a_folder_already_at_a_backups_place_is_left_by_the_rollback() {
     let store = linkfile::oplog::State::new(
         &w.state,
         &fs::canonicalize(w.repo.join("linkfile.toml")).unwrap(),
-        linkfile::platform::CASE_INSENSITIVE,
+        linkfile::platform::Os::HOST,
     )
     .dir
     .join("backups");

@@ -78,11 +78,11 @@ fn the_lock_holders_name_is_where_the_lock_does_not_cover_it() {
     let w = World::new();
     w.repo_file("a", "a\n");
     w.manifest("version = 1\n[links]\n\"~/.a\" = \"a\"\n");
-    let key = linkfile::paths::path_key(
+    let state = linkfile::oplog::State::new(
+        &w.state,
         &w.repo.join("linkfile.toml"),
-        linkfile::platform::CASE_INSENSITIVE,
+        linkfile::platform::Os::HOST,
     );
-    let state = linkfile::oplog::State::new(&w.state, std::path::Path::new(&key), false);
     let lock = state.lock(linkfile::command::Command::Apply).unwrap();
     let name = format!("process {} (linkfile apply)", std::process::id());
     assert_eq!(fs::read(w.state.join("lock")).unwrap(), b"");
