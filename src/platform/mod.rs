@@ -30,9 +30,6 @@ pub mod tree;
 pub mod volume;
 pub use os::Os;
 
-/// Whether paths compare case-insensitively on this platform's usual filesystems.
-pub const CASE_INSENSITIVE: bool = cfg!(any(windows, target_os = "macos"));
-
 /// Whether symlinks have a file/directory flavour that must match the original (Windows).
 pub const LINKS_HAVE_FLAVOUR: bool = cfg!(windows);
 
