@@ -6,6 +6,7 @@
 //! span, as compilers do.
 
 use crate::color::{self, Palette};
+pub use crate::refusal::{AddChange, AddRefusal, InitRefusal, NotAddable, Refusal};
 use crate::show::Shown as _;
 use std::fmt::Write as _;
 use std::io;
@@ -241,12 +242,9 @@ pub enum Error {
     /// The manifest is not UTF-8 as a whole (UTF-16).
     #[error("cannot read manifest {}: it {detail}", path.shown())]
     ManifestEncoding { path: PathBuf, detail: String },
-    /// A command refused what it was asked (`add`, `init`); nothing was changed.
-    #[error("{message}")]
-    Refused {
-        message: String,
-        hint: Option<String>,
-    },
+    /// A command refused what it was asked (`add`, `init`, `undo`); nothing was changed.
+    #[error("{0}")]
+    Refused(Refusal),
     /// An error already printed on stdout as JSON (inside a `--json` report); said on stderr
     /// as the error it wraps.
     #[error("{0}")]
@@ -330,7 +328,7 @@ impl Error {
             Error::ManifestEncoding { .. } => Some(
                 "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
-            Error::Refused { hint, .. } => hint.clone(),
+            Error::Refused(refusal) => Some(refusal.hint().into()),
             Error::InReport(e) => e.hint(),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),

@@ -75,6 +75,7 @@ mod when;
 
 mod compile;
 mod path_serde;
+mod refusal;
 mod show;
 
 use std::io::{self, Write};
