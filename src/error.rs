@@ -165,8 +165,8 @@ pub enum Error {
         command: crate::command::Command,
     },
     /// The filesystem changed between the plan and the apply.
-    #[error("{} changed since the plan was made ({detail}); nothing was changed", path.shown())]
-    StalePlan { path: PathBuf, detail: String },
+    #[error("{} changed since the plan was made ({change}); nothing was changed", path.shown())]
+    StalePlan { path: PathBuf, change: Staleness },
     /// A write failed during apply; everything done before it was rolled back.
     #[error("{}", apply_failure(action, path, source, rollback))]
     Apply {
@@ -185,12 +185,12 @@ pub enum Error {
     /// An interrupted operation could not be rolled back automatically.
     #[error("an interrupted `linkfile {command}` could not be rolled back automatically:\n  {}", failures.join("\n  "))]
     NeedsRecover {
-        command: String,
+        command: crate::command::Command,
         failures: Vec<String>,
     },
     /// Nothing to undo.
     #[error("nothing to undo: {0}")]
-    NothingToUndo(String),
+    NothingToUndo(UndoHistory),
     /// Writing output failed (e.g. a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
@@ -208,7 +208,7 @@ pub enum Error {
     },
     /// An `--only` or `--except` that matches no entry.
     #[error("`{selector}` chooses nothing: no link of this manifest has that tag or lies there")]
-    ChoosesNothing { selector: String, tags: String },
+    ChoosesNothing { selector: String, tags: Vec<String> },
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.shown(), repo.shown())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
@@ -239,9 +239,9 @@ pub enum Error {
     /// The manifest is larger than linkfile reads.
     #[error("cannot read manifest {}: it is larger than 16 MiB ({size} bytes)", path.shown())]
     ManifestTooBig { path: PathBuf, size: u64 },
-    /// The manifest is not UTF-8 as a whole (UTF-16).
-    #[error("cannot read manifest {}: it {detail}", path.shown())]
-    ManifestEncoding { path: PathBuf, detail: String },
+    /// The manifest is not UTF-8 as a whole: UTF-16, of the byte order `utf16` says.
+    #[error("cannot read manifest {}: it is UTF-16 ({utf16}), not UTF-8", path.shown())]
+    ManifestEncoding { path: PathBuf, utf16: &'static str },
     /// A command refused what it was asked (`add`, `init`, `undo`); nothing was changed.
     #[error("{0}")]
     Refused(Refusal),
@@ -315,7 +315,9 @@ impl Error {
             Error::ChoosesNothing { tags, .. } if tags.is_empty() => Some(
                 "the manifest has no `tags`; give a path (with a `/`, or starting with `~`) or add tags = [...] to its entries".into(),
             ),
-            Error::ChoosesNothing { tags, .. } => Some(format!("the tags here are: {tags}")),
+            Error::ChoosesNothing { tags, .. } => {
+                Some(format!("the tags here are: {}", tags.join(", ")))
+            }
             Error::CorruptRecord { .. } => Some(
                 "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back".into(),
             ),
@@ -372,5 +374,154 @@ impl Error {
             let _ = writeln!(out, "{}: {hint}", palette.paint(color::HINT, "hint"));
         }
         out
+    }
+}
+
+/// What changed between the plan and the apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Staleness {
+    /// A folder link to unfold no longer has the text it was planned with.
+    FolderLink { planned: PathBuf },
+    /// A place holds something other than it did (each as [`crate::observe::Actual`] describes
+    /// itself: `Actual` cannot be held here, observe names this module).
+    Place { planned: String, now: String },
+    /// A file of the repo to adopt into became a link.
+    AdoptIntoLink,
+    /// Another linkfile wrote its state while this one waited for the lock.
+    StateWritten,
+}
+
+impl std::fmt::Display for Staleness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Staleness::FolderLink { planned } => {
+                write!(f, "planned with a link to {} there", planned.display())
+            }
+            Staleness::Place { planned, now } => {
+                write!(f, "planned with {planned} there, now {now}")
+            }
+            Staleness::AdoptIntoLink => {
+                f.write_str("planned to adopt into a file of the repo, now a link there")
+            }
+            Staleness::StateWritten => f.write_str("another linkfile wrote its state meanwhile"),
+        }
+    }
+}
+
+/// Why there is nothing to undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UndoHistory {
+    /// No operation was recorded yet.
+    Empty,
+    /// Every operation is undone already.
+    AllUndone,
+}
+
+impl std::fmt::Display for UndoHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UndoHistory::Empty => "no operations yet",
+            UndoHistory::AllUndone => "every operation is already undone",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+
+    /// Each error says its message and its hint.
+    fn check(rows: Vec<(Error, &str, Option<&str>)>) {
+        for (error, message, hint) in rows {
+            assert_eq!(error.to_string(), message, "{error:?}");
+            assert_eq!(error.hint().as_deref(), hint, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_stale_plan_says_what_changed() {
+        let stale = |change| Error::StalePlan {
+            path: PathBuf::from("/h/a"),
+            change,
+        };
+        let hint = Some("run `linkfile plan` again to see the current state");
+        let end = "nothing was changed";
+        check(vec![
+            (
+                stale(Staleness::FolderLink {
+                    planned: PathBuf::from("/r/a"),
+                }),
+                &format!(
+                    "/h/a changed since the plan was made (planned with a link to /r/a there); {end}"
+                ),
+                hint,
+            ),
+            (
+                stale(Staleness::Place {
+                    planned: "nothing".into(),
+                    now: "a file".into(),
+                }),
+                &format!(
+                    "/h/a changed since the plan was made (planned with nothing there, now a file); {end}"
+                ),
+                hint,
+            ),
+            (
+                stale(Staleness::AdoptIntoLink),
+                &format!(
+                    "/h/a changed since the plan was made (planned to adopt into a file of the repo, now a link there); {end}"
+                ),
+                hint,
+            ),
+            (
+                stale(Staleness::StateWritten),
+                &format!(
+                    "/h/a changed since the plan was made (another linkfile wrote its state meanwhile); {end}"
+                ),
+                hint,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn typed_errors_say_their_data() {
+        let recover = "look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest";
+        check(vec![
+            (
+                Error::NothingToUndo(UndoHistory::Empty),
+                "nothing to undo: no operations yet",
+                None,
+            ),
+            (
+                Error::NothingToUndo(UndoHistory::AllUndone),
+                "nothing to undo: every operation is already undone",
+                None,
+            ),
+            (
+                Error::NeedsRecover {
+                    command: Command::Add,
+                    failures: vec!["/h/a: gone".into(), "/h/b: busy".into()],
+                },
+                "an interrupted `linkfile add` could not be rolled back automatically:\n  /h/a: gone\n  /h/b: busy",
+                Some(recover),
+            ),
+            (
+                Error::ChoosesNothing {
+                    selector: "vim".into(),
+                    tags: vec!["git".into(), "shell".into()],
+                },
+                "`vim` chooses nothing: no link of this manifest has that tag or lies there",
+                Some("the tags here are: git, shell"),
+            ),
+            (
+                Error::ManifestEncoding {
+                    path: PathBuf::from("/r/linkfile.toml"),
+                    utf16: "little-endian",
+                },
+                "cannot read manifest /r/linkfile.toml: it is UTF-16 (little-endian), not UTF-8",
+                Some("save it as UTF-8 (most editors offer it under \"Save with encoding\")"),
+            ),
+        ]);
     }
 }

@@ -918,7 +918,7 @@ pub fn recover(
     };
     if !failures.is_empty() && !force {
         return Err(Error::NeedsRecover {
-            command: intent.command.to_string(),
+            command: intent.command,
             failures,
         });
     }
