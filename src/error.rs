@@ -214,11 +214,7 @@ pub enum Error {
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
     /// The state folder, a folder above it or a name in it is not the user's own to trust.
     #[error("refusing to use linkfile's state: {} is not safe: {why}; nothing was changed", path.shown())]
-    UntrustedState {
-        path: PathBuf,
-        why: String,
-        hint: String,
-    },
+    UntrustedState { path: PathBuf, why: Distrust },
     /// The state folder lies inside the repo (by real path).
     #[error("linkfile's state folder {} is inside the repo {} by its real path ({}): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed", state.shown(), repo.shown(), real.shown())]
     StateInRepo {
@@ -335,7 +331,7 @@ impl Error {
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),
-            Error::UntrustedState { hint, .. } => Some(hint.clone()),
+            Error::UntrustedState { path, why } => Some(why.hint(path)),
             Error::StateInRepo { .. } => Some(
                 "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in $XDG_STATE_HOME/linkfile, else ~/.local/state/linkfile)".into(),
             ),
@@ -423,6 +419,83 @@ impl std::fmt::Display for UndoHistory {
             UndoHistory::Empty => "no operations yet",
             UndoHistory::AllUndone => "every operation is already undone",
         })
+    }
+}
+
+/// Why a name of linkfile's state (or a folder above it) is not to be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Distrust {
+    /// It is a link, where linkfile keeps only its own files and folders.
+    IsALink,
+    /// It belongs to the user `uid`, not to this one (`me`) nor root.
+    OtherOwner { uid: u32, me: u32 },
+    /// Others than its owner can write to it (`mode`: its permission bits).
+    Writable { by: Writers, mode: u32 },
+    /// A link on the way to it belongs to the user `uid`.
+    OthersLink { uid: u32 },
+    /// An intent record of format `version`, newer than this linkfile reads (`reads`).
+    NewerIntent { version: u32, reads: u32 },
+}
+
+/// Who besides the owner can write to a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writers {
+    Anyone,
+    Group,
+}
+
+impl Distrust {
+    /// What to do about `path`.
+    fn hint(&self, path: &Path) -> String {
+        let path = path.display();
+        match self {
+            Distrust::IsALink => format!(
+                "remove the link {path} (nothing of linkfile's is a link there), then run linkfile again"
+            ),
+            Distrust::OtherOwner { me, .. } => format!(
+                "use a state folder of your own (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile), or `chown {me} {path}` if it is yours"
+            ),
+            Distrust::Writable { .. } => format!("run `chmod go-w {path}`"),
+            Distrust::OthersLink { .. } => {
+                "set LINKFILE_STATE_DIR to a path without other users' links".into()
+            }
+            Distrust::NewerIntent { .. } => {
+                "run `linkfile recover` with the newer linkfile to roll it back, then use this one"
+                    .into()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Distrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Distrust::IsALink => {
+                f.write_str("it is a link, and linkfile never follows a link in its state folder")
+            }
+            Distrust::OtherOwner { uid, .. } => write!(
+                f,
+                "it belongs to another user (uid {uid}), who could change what linkfile reads there"
+            ),
+            Distrust::Writable { by, mode } => {
+                let who = match by {
+                    Writers::Anyone => "anyone",
+                    Writers::Group => "its group",
+                };
+                write!(
+                    f,
+                    "it is writable by {who} (mode {mode:o}), who could plant records or links that linkfile would act on"
+                )
+            }
+            Distrust::OthersLink { uid } => write!(
+                f,
+                "it is a link that belongs to another user (uid {uid}), who could point it elsewhere"
+            ),
+            Distrust::NewerIntent { version, reads } => write!(
+                f,
+                "it is the record of an interrupted run of a newer linkfile (intent format {version}; this linkfile reads up to {reads})"
+            ),
+        }
     }
 }
 
@@ -521,6 +594,74 @@ mod tests {
                 },
                 "cannot read manifest /r/linkfile.toml: it is UTF-16 (little-endian), not UTF-8",
                 Some("save it as UTF-8 (most editors offer it under \"Save with encoding\")"),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn untrusted_state_says_why_and_what_to_do() {
+        let untrusted = |why| Error::UntrustedState {
+            path: PathBuf::from("/s"),
+            why,
+        };
+        let says = |why: &str| {
+            format!("refusing to use linkfile's state: /s is not safe: {why}; nothing was changed")
+        };
+        check(vec![
+            (
+                untrusted(Distrust::IsALink),
+                &says("it is a link, and linkfile never follows a link in its state folder"),
+                Some(
+                    "remove the link /s (nothing of linkfile's is a link there), then run linkfile again",
+                ),
+            ),
+            (
+                untrusted(Distrust::OtherOwner { uid: 7, me: 1000 }),
+                &says(
+                    "it belongs to another user (uid 7), who could change what linkfile reads there",
+                ),
+                Some(
+                    "use a state folder of your own (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile), or `chown 1000 /s` if it is yours",
+                ),
+            ),
+            (
+                untrusted(Distrust::Writable {
+                    by: Writers::Anyone,
+                    mode: 0o1777,
+                }),
+                &says(
+                    "it is writable by anyone (mode 1777), who could plant records or links that linkfile would act on",
+                ),
+                Some("run `chmod go-w /s`"),
+            ),
+            (
+                untrusted(Distrust::Writable {
+                    by: Writers::Group,
+                    mode: 0o775,
+                }),
+                &says(
+                    "it is writable by its group (mode 775), who could plant records or links that linkfile would act on",
+                ),
+                Some("run `chmod go-w /s`"),
+            ),
+            (
+                untrusted(Distrust::OthersLink { uid: 7 }),
+                &says(
+                    "it is a link that belongs to another user (uid 7), who could point it elsewhere",
+                ),
+                Some("set LINKFILE_STATE_DIR to a path without other users' links"),
+            ),
+            (
+                untrusted(Distrust::NewerIntent {
+                    version: 3,
+                    reads: 2,
+                }),
+                &says(
+                    "it is the record of an interrupted run of a newer linkfile (intent format 3; this linkfile reads up to 2)",
+                ),
+                Some(
+                    "run `linkfile recover` with the newer linkfile to roll it back, then use this one",
+                ),
             ),
         ]);
     }
