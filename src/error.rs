@@ -196,7 +196,7 @@ pub enum Error {
     Output(#[from] io::Error),
     /// A record in the state folder is damaged or forged; nothing was done on its say-so.
     #[error("the operation record {} is corrupt: {why}; nothing was changed", path.shown())]
-    CorruptRecord { path: PathBuf, why: String },
+    CorruptRecord { path: PathBuf, why: Corruption },
     /// Every step ran, but the operation's record could not be written: the changes are in
     /// place, unrecorded, and the next writer rolls them back.
     #[error(
@@ -499,6 +499,36 @@ impl std::fmt::Display for Distrust {
     }
 }
 
+/// How an operation record contradicts what it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corruption {
+    /// Its id is not the one in its name.
+    OtherId { says: u64 },
+    /// Its parent is not older than it.
+    ParentNotOlder { parent: u64 },
+    /// The operation it undoes is not older than it.
+    UndoesNotOlder { undoes: u64 },
+    /// Its id is the largest there is: no next operation can be numbered.
+    LastId { id: u64 },
+}
+
+impl std::fmt::Display for Corruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Corruption::OtherId { says } => write!(f, "it says it is operation {says}"),
+            Corruption::ParentNotOlder { parent } => {
+                write!(f, "its parent {parent} is not older than it")
+            }
+            Corruption::UndoesNotOlder { undoes } => {
+                write!(f, "it undoes {undoes}, which is not older than it")
+            }
+            Corruption::LastId { id } => {
+                write!(f, "its id {id} leaves no id for the next operation")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,6 +692,44 @@ mod tests {
                 Some(
                     "run `linkfile recover` with the newer linkfile to roll it back, then use this one",
                 ),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn a_corrupt_record_says_what_it_contradicts() {
+        let corrupt = |why| Error::CorruptRecord {
+            path: PathBuf::from("/s/ops/00000005.json"),
+            why,
+        };
+        let hint = Some(
+            "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back",
+        );
+        let says = |why: &str| {
+            format!(
+                "the operation record /s/ops/00000005.json is corrupt: {why}; nothing was changed"
+            )
+        };
+        check(vec![
+            (
+                corrupt(Corruption::OtherId { says: 4 }),
+                &says("it says it is operation 4"),
+                hint,
+            ),
+            (
+                corrupt(Corruption::ParentNotOlder { parent: 5 }),
+                &says("its parent 5 is not older than it"),
+                hint,
+            ),
+            (
+                corrupt(Corruption::UndoesNotOlder { undoes: 6 }),
+                &says("it undoes 6, which is not older than it"),
+                hint,
+            ),
+            (
+                corrupt(Corruption::LastId { id: u64::MAX }),
+                &says("its id 18446744073709551615 leaves no id for the next operation"),
+                hint,
             ),
         ]);
     }
