@@ -227,7 +227,7 @@ pub enum Error {
     UntrustedRecord {
         record: PathBuf,
         path: PathBuf,
-        why: String,
+        why: OutOfScope,
     },
     /// The manifest is not a regular file (a device, a FIFO, a folder).
     #[error("cannot read manifest {}: it is {what}, not a regular file", path.shown())]
@@ -529,6 +529,45 @@ impl std::fmt::Display for Corruption {
     }
 }
 
+/// Why a record may not be acted on: what it names lies outside what this manifest owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutOfScope {
+    /// A place this manifest neither owns nor wants.
+    NotOurs,
+    /// A folder that holds no place of this manifest.
+    FolderOfNoPlace,
+    /// A move to or from what is neither a place, the backup store nor an original.
+    MoveOutside,
+    /// A move of a kind linkfile never makes.
+    MoveNeverMade,
+    /// A backup kept outside the backup store.
+    BackupOutsideStore,
+    /// A backup of a place no operation ever owned.
+    NeverOwned,
+    /// A link to an existing `to` outside the repo.
+    LinkOutsideRepo { to: PathBuf },
+}
+
+impl std::fmt::Display for OutOfScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutOfScope::NotOurs => "a place this manifest neither owns nor wants",
+            OutOfScope::FolderOfNoPlace => "a folder that holds no place of this manifest",
+            OutOfScope::MoveOutside => {
+                "neither a place this manifest owns or wants, nor its backup store, nor an original adopting moves"
+            }
+            OutOfScope::MoveNeverMade => {
+                "a move linkfile never makes (only into or out of the backup store, or an adopted file into the repo)"
+            }
+            OutOfScope::BackupOutsideStore => "kept outside this manifest's backup store",
+            OutOfScope::NeverOwned => "a place no operation of this manifest ever owned",
+            OutOfScope::LinkOutsideRepo { to } => {
+                return write!(f, "a link to {}, outside the repo", to.display());
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,6 +768,70 @@ mod tests {
             (
                 corrupt(Corruption::LastId { id: u64::MAX }),
                 &says("its id 18446744073709551615 leaves no id for the next operation"),
+                hint,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn an_untrusted_record_says_what_it_names() {
+        let refused = |path: &str, why| Error::UntrustedRecord {
+            record: PathBuf::from("/s/intent.json"),
+            path: PathBuf::from(path),
+            why,
+        };
+        let says = |path: &str, why: &str| {
+            format!(
+                "refusing the record /s/intent.json: it names {path}, {why}; nothing was changed"
+            )
+        };
+        let hint = "linkfile writes records only for places the manifest owns or wants, and keeps backups only in its store: this one was damaged, forged, or written for a manifest since edited. If you edited the manifest after an interrupted run, put it back as it was and run linkfile again; otherwise move /s/intent.json aside (nothing of it was done) and check that no one else can write to linkfile's state folder";
+        let hint = Some(hint);
+        check(vec![
+            (
+                refused("/h/a", OutOfScope::NotOurs),
+                &says("/h/a", "a place this manifest neither owns nor wants"),
+                hint,
+            ),
+            (
+                refused("/h/d", OutOfScope::FolderOfNoPlace),
+                &says("/h/d", "a folder that holds no place of this manifest"),
+                hint,
+            ),
+            (
+                refused("/h/a", OutOfScope::MoveOutside),
+                &says(
+                    "/h/a",
+                    "neither a place this manifest owns or wants, nor its backup store, nor an original adopting moves",
+                ),
+                hint,
+            ),
+            (
+                refused("/h/a", OutOfScope::MoveNeverMade),
+                &says(
+                    "/h/a",
+                    "a move linkfile never makes (only into or out of the backup store, or an adopted file into the repo)",
+                ),
+                hint,
+            ),
+            (
+                refused("/x/b", OutOfScope::BackupOutsideStore),
+                &says("/x/b", "kept outside this manifest's backup store"),
+                hint,
+            ),
+            (
+                refused("/h/a", OutOfScope::NeverOwned),
+                &says("/h/a", "a place no operation of this manifest ever owned"),
+                hint,
+            ),
+            (
+                refused(
+                    "/h/a",
+                    OutOfScope::LinkOutsideRepo {
+                        to: PathBuf::from("/etc/passwd"),
+                    },
+                ),
+                &says("/h/a", "a link to /etc/passwd, outside the repo"),
                 hint,
             ),
         ]);
