@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::compile::{Applied, Outcome, at_or_below_any, emptied};
 use crate::compile::{Given, adopted_places, compile, folders_to_look_at};
-use crate::error::{Error, Rollback};
+use crate::error::{Error, Rollback, Staleness};
 use crate::manifest::{EntryKind, LinkType};
 use crate::observe;
 use crate::oplog::{BackupKind, OwnedLink, State};
@@ -281,7 +281,9 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
             _ => {
                 return Err(Error::StalePlan {
                     path: l.at.clone(),
-                    detail: format!("planned with a link to {} there", l.text.display()),
+                    change: Staleness::FolderLink {
+                        planned: l.text.clone(),
+                    },
                 });
             }
         }
@@ -292,11 +294,10 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         if now != entry.observed {
             return Err(Error::StalePlan {
                 path: d.at.clone(),
-                detail: format!(
-                    "planned with {} there, now {}",
-                    entry.observed.describe(),
-                    now.describe()
-                ),
+                change: Staleness::Place {
+                    planned: entry.observed.describe(),
+                    now: now.describe(),
+                },
             });
         }
     }
@@ -308,7 +309,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         {
             return Err(Error::StalePlan {
                 path: to.clone(),
-                detail: "planned to adopt into a file of the repo, now a link there".into(),
+                change: Staleness::AdoptIntoLink,
             });
         }
     }

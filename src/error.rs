@@ -6,6 +6,7 @@
 //! span, as compilers do.
 
 use crate::color::{self, Palette};
+pub use crate::refusal::{AddChange, AddRefusal, InitRefusal, NotAddable, Refusal};
 use crate::show::Shown as _;
 use std::fmt::Write as _;
 use std::io;
@@ -164,8 +165,8 @@ pub enum Error {
         command: crate::command::Command,
     },
     /// The filesystem changed between the plan and the apply.
-    #[error("{} changed since the plan was made ({detail}); nothing was changed", path.shown())]
-    StalePlan { path: PathBuf, detail: String },
+    #[error("{} changed since the plan was made ({change}); nothing was changed", path.shown())]
+    StalePlan { path: PathBuf, change: Staleness },
     /// A write failed during apply; everything done before it was rolled back.
     #[error("{}", apply_failure(action, path, source, rollback))]
     Apply {
@@ -184,18 +185,18 @@ pub enum Error {
     /// An interrupted operation could not be rolled back automatically.
     #[error("an interrupted `linkfile {command}` could not be rolled back automatically:\n  {}", failures.join("\n  "))]
     NeedsRecover {
-        command: String,
+        command: crate::command::Command,
         failures: Vec<String>,
     },
     /// Nothing to undo.
     #[error("nothing to undo: {0}")]
-    NothingToUndo(String),
+    NothingToUndo(UndoHistory),
     /// Writing output failed (e.g. a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
     /// A record in the state folder is damaged or forged; nothing was done on its say-so.
     #[error("the operation record {} is corrupt: {why}; nothing was changed", path.shown())]
-    CorruptRecord { path: PathBuf, why: String },
+    CorruptRecord { path: PathBuf, why: Corruption },
     /// Every step ran, but the operation's record could not be written: the changes are in
     /// place, unrecorded, and the next writer rolls them back.
     #[error(
@@ -207,17 +208,13 @@ pub enum Error {
     },
     /// An `--only` or `--except` that matches no entry.
     #[error("`{selector}` chooses nothing: no link of this manifest has that tag or lies there")]
-    ChoosesNothing { selector: String, tags: String },
+    ChoosesNothing { selector: String, tags: Vec<String> },
     /// A step would write inside the repo (by real path) other than by adopting.
     #[error("refusing to write {}: it lies inside the repo {} by its real path; nothing was changed", path.shown(), repo.shown())]
     WouldWriteRepo { path: PathBuf, repo: PathBuf },
     /// The state folder, a folder above it or a name in it is not the user's own to trust.
     #[error("refusing to use linkfile's state: {} is not safe: {why}; nothing was changed", path.shown())]
-    UntrustedState {
-        path: PathBuf,
-        why: String,
-        hint: String,
-    },
+    UntrustedState { path: PathBuf, why: Distrust },
     /// The state folder lies inside the repo (by real path).
     #[error("linkfile's state folder {} is inside the repo {} by its real path ({}): its records, backups and lock would become part of your dotfiles, and links to them would never settle; nothing was changed", state.shown(), repo.shown(), real.shown())]
     StateInRepo {
@@ -230,7 +227,7 @@ pub enum Error {
     UntrustedRecord {
         record: PathBuf,
         path: PathBuf,
-        why: String,
+        why: OutOfScope,
     },
     /// The manifest is not a regular file (a device, a FIFO, a folder).
     #[error("cannot read manifest {}: it is {what}, not a regular file", path.shown())]
@@ -238,15 +235,12 @@ pub enum Error {
     /// The manifest is larger than linkfile reads.
     #[error("cannot read manifest {}: it is larger than 16 MiB ({size} bytes)", path.shown())]
     ManifestTooBig { path: PathBuf, size: u64 },
-    /// The manifest is not UTF-8 as a whole (UTF-16).
-    #[error("cannot read manifest {}: it {detail}", path.shown())]
-    ManifestEncoding { path: PathBuf, detail: String },
-    /// A command refused what it was asked (`add`, `init`); nothing was changed.
-    #[error("{message}")]
-    Refused {
-        message: String,
-        hint: Option<String>,
-    },
+    /// The manifest is not UTF-8 as a whole: UTF-16, of the byte order `utf16` says.
+    #[error("cannot read manifest {}: it is UTF-16 ({utf16}), not UTF-8", path.shown())]
+    ManifestEncoding { path: PathBuf, utf16: &'static str },
+    /// A command refused what it was asked (`add`, `init`, `undo`); nothing was changed.
+    #[error("{0}")]
+    Refused(Refusal),
     /// An error already printed on stdout as JSON (inside a `--json` report); said on stderr
     /// as the error it wraps.
     #[error("{0}")]
@@ -317,7 +311,9 @@ impl Error {
             Error::ChoosesNothing { tags, .. } if tags.is_empty() => Some(
                 "the manifest has no `tags`; give a path (with a `/`, or starting with `~`) or add tags = [...] to its entries".into(),
             ),
-            Error::ChoosesNothing { tags, .. } => Some(format!("the tags here are: {tags}")),
+            Error::ChoosesNothing { tags, .. } => {
+                Some(format!("the tags here are: {}", tags.join(", ")))
+            }
             Error::CorruptRecord { .. } => Some(
                 "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back".into(),
             ),
@@ -330,12 +326,12 @@ impl Error {
             Error::ManifestEncoding { .. } => Some(
                 "save it as UTF-8 (most editors offer it under \"Save with encoding\")".into(),
             ),
-            Error::Refused { hint, .. } => hint.clone(),
+            Error::Refused(refusal) => Some(refusal.hint().into()),
             Error::InReport(e) => e.hint(),
             Error::WouldWriteRepo { .. } => Some(
                 "linkfile changes the repo's files only when adopting; a folder on the way to this path leads into the repo: check `at`, and the folder links above it".into(),
             ),
-            Error::UntrustedState { hint, .. } => Some(hint.clone()),
+            Error::UntrustedState { path, why } => Some(why.hint(path)),
             Error::StateInRepo { .. } => Some(
                 "set LINKFILE_STATE_DIR to a folder outside the repo (unset, the state is kept in $XDG_STATE_HOME/linkfile, else ~/.local/state/linkfile)".into(),
             ),
@@ -374,5 +370,470 @@ impl Error {
             let _ = writeln!(out, "{}: {hint}", palette.paint(color::HINT, "hint"));
         }
         out
+    }
+}
+
+/// What changed between the plan and the apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Staleness {
+    /// A folder link to unfold no longer has the text it was planned with.
+    FolderLink { planned: PathBuf },
+    /// A place holds something other than it did (each as [`crate::observe::Actual`] describes
+    /// itself: `Actual` cannot be held here, observe names this module).
+    Place { planned: String, now: String },
+    /// A file of the repo to adopt into became a link.
+    AdoptIntoLink,
+    /// Another linkfile wrote its state while this one waited for the lock.
+    StateWritten,
+}
+
+impl std::fmt::Display for Staleness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Staleness::FolderLink { planned } => {
+                write!(f, "planned with a link to {} there", planned.display())
+            }
+            Staleness::Place { planned, now } => {
+                write!(f, "planned with {planned} there, now {now}")
+            }
+            Staleness::AdoptIntoLink => {
+                f.write_str("planned to adopt into a file of the repo, now a link there")
+            }
+            Staleness::StateWritten => f.write_str("another linkfile wrote its state meanwhile"),
+        }
+    }
+}
+
+/// Why there is nothing to undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UndoHistory {
+    /// No operation was recorded yet.
+    Empty,
+    /// Every operation is undone already.
+    AllUndone,
+}
+
+impl std::fmt::Display for UndoHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UndoHistory::Empty => "no operations yet",
+            UndoHistory::AllUndone => "every operation is already undone",
+        })
+    }
+}
+
+/// Why a name of linkfile's state (or a folder above it) is not to be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Distrust {
+    /// It is a link, where linkfile keeps only its own files and folders.
+    IsALink,
+    /// It belongs to the user `uid`, not to this one (`me`) nor root.
+    OtherOwner { uid: u32, me: u32 },
+    /// Others than its owner can write to it (`mode`: its permission bits).
+    Writable { by: Writers, mode: u32 },
+    /// A link on the way to it belongs to the user `uid`.
+    OthersLink { uid: u32 },
+    /// An intent record of format `version`, newer than this linkfile reads (`reads`).
+    NewerIntent { version: u32, reads: u32 },
+}
+
+/// Who besides the owner can write to a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writers {
+    Anyone,
+    Group,
+}
+
+impl Distrust {
+    /// What to do about `path`.
+    fn hint(&self, path: &Path) -> String {
+        let path = path.display();
+        match self {
+            Distrust::IsALink => format!(
+                "remove the link {path} (nothing of linkfile's is a link there), then run linkfile again"
+            ),
+            Distrust::OtherOwner { me, .. } => format!(
+                "use a state folder of your own (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile), or `chown {me} {path}` if it is yours"
+            ),
+            Distrust::Writable { .. } => format!("run `chmod go-w {path}`"),
+            Distrust::OthersLink { .. } => {
+                "set LINKFILE_STATE_DIR to a path without other users' links".into()
+            }
+            Distrust::NewerIntent { .. } => {
+                "run `linkfile recover` with the newer linkfile to roll it back, then use this one"
+                    .into()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Distrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Distrust::IsALink => {
+                f.write_str("it is a link, and linkfile never follows a link in its state folder")
+            }
+            Distrust::OtherOwner { uid, .. } => write!(
+                f,
+                "it belongs to another user (uid {uid}), who could change what linkfile reads there"
+            ),
+            Distrust::Writable { by, mode } => {
+                let who = match by {
+                    Writers::Anyone => "anyone",
+                    Writers::Group => "its group",
+                };
+                write!(
+                    f,
+                    "it is writable by {who} (mode {mode:o}), who could plant records or links that linkfile would act on"
+                )
+            }
+            Distrust::OthersLink { uid } => write!(
+                f,
+                "it is a link that belongs to another user (uid {uid}), who could point it elsewhere"
+            ),
+            Distrust::NewerIntent { version, reads } => write!(
+                f,
+                "it is the record of an interrupted run of a newer linkfile (intent format {version}; this linkfile reads up to {reads})"
+            ),
+        }
+    }
+}
+
+/// How an operation record contradicts what it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corruption {
+    /// Its id is not the one in its name.
+    OtherId { says: u64 },
+    /// Its parent is not older than it.
+    ParentNotOlder { parent: u64 },
+    /// The operation it undoes is not older than it.
+    UndoesNotOlder { undoes: u64 },
+    /// Its id is the largest there is: no next operation can be numbered.
+    LastId { id: u64 },
+}
+
+impl std::fmt::Display for Corruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Corruption::OtherId { says } => write!(f, "it says it is operation {says}"),
+            Corruption::ParentNotOlder { parent } => {
+                write!(f, "its parent {parent} is not older than it")
+            }
+            Corruption::UndoesNotOlder { undoes } => {
+                write!(f, "it undoes {undoes}, which is not older than it")
+            }
+            Corruption::LastId { id } => {
+                write!(f, "its id {id} leaves no id for the next operation")
+            }
+        }
+    }
+}
+
+/// Why a record may not be acted on: what it names lies outside what this manifest owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutOfScope {
+    /// A place this manifest neither owns nor wants.
+    NotOurs,
+    /// A folder that holds no place of this manifest.
+    FolderOfNoPlace,
+    /// A move to or from what is neither a place, the backup store nor an original.
+    MoveOutside,
+    /// A move of a kind linkfile never makes.
+    MoveNeverMade,
+    /// A backup kept outside the backup store.
+    BackupOutsideStore,
+    /// A backup of a place no operation ever owned.
+    NeverOwned,
+    /// A link to an existing `to` outside the repo.
+    LinkOutsideRepo { to: PathBuf },
+}
+
+impl std::fmt::Display for OutOfScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutOfScope::NotOurs => "a place this manifest neither owns nor wants",
+            OutOfScope::FolderOfNoPlace => "a folder that holds no place of this manifest",
+            OutOfScope::MoveOutside => {
+                "neither a place this manifest owns or wants, nor its backup store, nor an original adopting moves"
+            }
+            OutOfScope::MoveNeverMade => {
+                "a move linkfile never makes (only into or out of the backup store, or an adopted file into the repo)"
+            }
+            OutOfScope::BackupOutsideStore => "kept outside this manifest's backup store",
+            OutOfScope::NeverOwned => "a place no operation of this manifest ever owned",
+            OutOfScope::LinkOutsideRepo { to } => {
+                return write!(f, "a link to {}, outside the repo", to.display());
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+
+    /// Each error says its message and its hint.
+    fn check(rows: Vec<(Error, &str, Option<&str>)>) {
+        for (error, message, hint) in rows {
+            assert_eq!(error.to_string(), message, "{error:?}");
+            assert_eq!(error.hint().as_deref(), hint, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_stale_plan_says_what_changed() {
+        let stale = |change| Error::StalePlan {
+            path: PathBuf::from("/h/a"),
+            change,
+        };
+        let hint = Some("run `linkfile plan` again to see the current state");
+        let end = "nothing was changed";
+        check(vec![
+            (
+                stale(Staleness::FolderLink {
+                    planned: PathBuf::from("/r/a"),
+                }),
+                &format!(
+                    "/h/a changed since the plan was made (planned with a link to /r/a there); {end}"
+                ),
+                hint,
+            ),
+            (
+                stale(Staleness::Place {
+                    planned: "nothing".into(),
+                    now: "a file".into(),
+                }),
+                &format!(
+                    "/h/a changed since the plan was made (planned with nothing there, now a file); {end}"
+                ),
+                hint,
+            ),
+            (
+                stale(Staleness::AdoptIntoLink),
+                &format!(
+                    "/h/a changed since the plan was made (planned to adopt into a file of the repo, now a link there); {end}"
+                ),
+                hint,
+            ),
+            (
+                stale(Staleness::StateWritten),
+                &format!(
+                    "/h/a changed since the plan was made (another linkfile wrote its state meanwhile); {end}"
+                ),
+                hint,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn typed_errors_say_their_data() {
+        let recover = "look at the paths above; `linkfile recover` leaves them as they are and rolls back the rest";
+        check(vec![
+            (
+                Error::NothingToUndo(UndoHistory::Empty),
+                "nothing to undo: no operations yet",
+                None,
+            ),
+            (
+                Error::NothingToUndo(UndoHistory::AllUndone),
+                "nothing to undo: every operation is already undone",
+                None,
+            ),
+            (
+                Error::NeedsRecover {
+                    command: Command::Add,
+                    failures: vec!["/h/a: gone".into(), "/h/b: busy".into()],
+                },
+                "an interrupted `linkfile add` could not be rolled back automatically:\n  /h/a: gone\n  /h/b: busy",
+                Some(recover),
+            ),
+            (
+                Error::ChoosesNothing {
+                    selector: "vim".into(),
+                    tags: vec!["git".into(), "shell".into()],
+                },
+                "`vim` chooses nothing: no link of this manifest has that tag or lies there",
+                Some("the tags here are: git, shell"),
+            ),
+            (
+                Error::ManifestEncoding {
+                    path: PathBuf::from("/r/linkfile.toml"),
+                    utf16: "little-endian",
+                },
+                "cannot read manifest /r/linkfile.toml: it is UTF-16 (little-endian), not UTF-8",
+                Some("save it as UTF-8 (most editors offer it under \"Save with encoding\")"),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn untrusted_state_says_why_and_what_to_do() {
+        let untrusted = |why| Error::UntrustedState {
+            path: PathBuf::from("/s"),
+            why,
+        };
+        let says = |why: &str| {
+            format!("refusing to use linkfile's state: /s is not safe: {why}; nothing was changed")
+        };
+        check(vec![
+            (
+                untrusted(Distrust::IsALink),
+                &says("it is a link, and linkfile never follows a link in its state folder"),
+                Some(
+                    "remove the link /s (nothing of linkfile's is a link there), then run linkfile again",
+                ),
+            ),
+            (
+                untrusted(Distrust::OtherOwner { uid: 7, me: 1000 }),
+                &says(
+                    "it belongs to another user (uid 7), who could change what linkfile reads there",
+                ),
+                Some(
+                    "use a state folder of your own (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile), or `chown 1000 /s` if it is yours",
+                ),
+            ),
+            (
+                untrusted(Distrust::Writable {
+                    by: Writers::Anyone,
+                    mode: 0o1777,
+                }),
+                &says(
+                    "it is writable by anyone (mode 1777), who could plant records or links that linkfile would act on",
+                ),
+                Some("run `chmod go-w /s`"),
+            ),
+            (
+                untrusted(Distrust::Writable {
+                    by: Writers::Group,
+                    mode: 0o775,
+                }),
+                &says(
+                    "it is writable by its group (mode 775), who could plant records or links that linkfile would act on",
+                ),
+                Some("run `chmod go-w /s`"),
+            ),
+            (
+                untrusted(Distrust::OthersLink { uid: 7 }),
+                &says(
+                    "it is a link that belongs to another user (uid 7), who could point it elsewhere",
+                ),
+                Some("set LINKFILE_STATE_DIR to a path without other users' links"),
+            ),
+            (
+                untrusted(Distrust::NewerIntent {
+                    version: 3,
+                    reads: 2,
+                }),
+                &says(
+                    "it is the record of an interrupted run of a newer linkfile (intent format 3; this linkfile reads up to 2)",
+                ),
+                Some(
+                    "run `linkfile recover` with the newer linkfile to roll it back, then use this one",
+                ),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn a_corrupt_record_says_what_it_contradicts() {
+        let corrupt = |why| Error::CorruptRecord {
+            path: PathBuf::from("/s/ops/00000005.json"),
+            why,
+        };
+        let hint = Some(
+            "linkfile's operation log was damaged or edited by hand; move this manifest's state folder aside (the record's folder) to start a fresh history, and look at its backups/ for anything to put back",
+        );
+        let says = |why: &str| {
+            format!(
+                "the operation record /s/ops/00000005.json is corrupt: {why}; nothing was changed"
+            )
+        };
+        check(vec![
+            (
+                corrupt(Corruption::OtherId { says: 4 }),
+                &says("it says it is operation 4"),
+                hint,
+            ),
+            (
+                corrupt(Corruption::ParentNotOlder { parent: 5 }),
+                &says("its parent 5 is not older than it"),
+                hint,
+            ),
+            (
+                corrupt(Corruption::UndoesNotOlder { undoes: 6 }),
+                &says("it undoes 6, which is not older than it"),
+                hint,
+            ),
+            (
+                corrupt(Corruption::LastId { id: u64::MAX }),
+                &says("its id 18446744073709551615 leaves no id for the next operation"),
+                hint,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn an_untrusted_record_says_what_it_names() {
+        let refused = |path: &str, why| Error::UntrustedRecord {
+            record: PathBuf::from("/s/intent.json"),
+            path: PathBuf::from(path),
+            why,
+        };
+        let says = |path: &str, why: &str| {
+            format!(
+                "refusing the record /s/intent.json: it names {path}, {why}; nothing was changed"
+            )
+        };
+        let hint = "linkfile writes records only for places the manifest owns or wants, and keeps backups only in its store: this one was damaged, forged, or written for a manifest since edited. If you edited the manifest after an interrupted run, put it back as it was and run linkfile again; otherwise move /s/intent.json aside (nothing of it was done) and check that no one else can write to linkfile's state folder";
+        let hint = Some(hint);
+        check(vec![
+            (
+                refused("/h/a", OutOfScope::NotOurs),
+                &says("/h/a", "a place this manifest neither owns nor wants"),
+                hint,
+            ),
+            (
+                refused("/h/d", OutOfScope::FolderOfNoPlace),
+                &says("/h/d", "a folder that holds no place of this manifest"),
+                hint,
+            ),
+            (
+                refused("/h/a", OutOfScope::MoveOutside),
+                &says(
+                    "/h/a",
+                    "neither a place this manifest owns or wants, nor its backup store, nor an original adopting moves",
+                ),
+                hint,
+            ),
+            (
+                refused("/h/a", OutOfScope::MoveNeverMade),
+                &says(
+                    "/h/a",
+                    "a move linkfile never makes (only into or out of the backup store, or an adopted file into the repo)",
+                ),
+                hint,
+            ),
+            (
+                refused("/x/b", OutOfScope::BackupOutsideStore),
+                &says("/x/b", "kept outside this manifest's backup store"),
+                hint,
+            ),
+            (
+                refused("/h/a", OutOfScope::NeverOwned),
+                &says("/h/a", "a place no operation of this manifest ever owned"),
+                hint,
+            ),
+            (
+                refused(
+                    "/h/a",
+                    OutOfScope::LinkOutsideRepo {
+                        to: PathBuf::from("/etc/passwd"),
+                    },
+                ),
+                &says("/h/a", "a link to /etc/passwd, outside the repo"),
+                hint,
+            ),
+        ]);
     }
 }

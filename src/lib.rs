@@ -76,6 +76,7 @@ mod when;
 
 mod compile;
 mod path_serde;
+mod refusal;
 mod show;
 
 use std::io::{self, Write};

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Error;
+use crate::error::{Corruption, Error};
 use crate::manifest::EntryKind;
 use crate::statedir::{Dir, IfMissing};
 
@@ -281,19 +281,13 @@ impl State {
         let mut op: Operation = serde_json::from_slice(&text)
             .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))?;
         let why = if op.id != id {
-            Some(format!("it says it is operation {}", op.id))
-        } else if op.parent.is_some_and(|p| p >= id) {
-            Some(format!(
-                "its parent {} is not older than it",
-                op.parent.unwrap_or_default()
-            ))
-        } else if op.undoes.is_some_and(|u| u >= id) {
-            Some(format!(
-                "it undoes {}, which is not older than it",
-                op.undoes.unwrap_or_default()
-            ))
+            Some(Corruption::OtherId { says: op.id })
+        } else if let Some(parent) = op.parent.filter(|p| *p >= id) {
+            Some(Corruption::ParentNotOlder { parent })
         } else {
-            None
+            op.undoes
+                .filter(|u| *u >= id)
+                .map(|undoes| Corruption::UndoesNotOlder { undoes })
         };
         match why {
             Some(why) => Err(Error::CorruptRecord { path, why }),
@@ -310,7 +304,7 @@ impl State {
             None => Ok(1),
             Some(h) => h.id.checked_add(1).ok_or_else(|| Error::CorruptRecord {
                 path: self.ops_dir().join(format!("{:08}.json", h.id)),
-                why: format!("its id {} leaves no id for the next operation", h.id),
+                why: Corruption::LastId { id: h.id },
             }),
         }
     }

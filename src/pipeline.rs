@@ -504,7 +504,7 @@ fn select(
         known.dedup();
         return Err(Error::ChoosesNothing {
             selector: s.describe(),
-            tags: known.join(", "),
+            tags: known.into_iter().map(str::to_string).collect(),
         });
     }
     let (mut kept, mut unselected) = (Vec::new(), 0);

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::containment::real_path;
-use crate::error::Error;
+use crate::error::{Error, OutOfScope};
 use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
 use crate::paths::{PathKey, normalize, within};
 use crate::platform::Os;
@@ -141,16 +141,15 @@ impl Scope {
     }
 
     /// Why the step may not run, naming the path, if it may not.
-    fn refuse_step(&self, step: &Step) -> Option<(PathBuf, &'static str)> {
-        const NOT_OURS: &str = "a place this manifest neither owns nor wants";
+    fn refuse_step(&self, step: &Step) -> Option<(PathBuf, OutOfScope)> {
         let refuse = |p: &Path, why| Some((p.to_path_buf(), why));
         match step {
             Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => {
                 (!self.place_or_folder(dir) && !self.in_store(dir))
-                    .then(|| (dir.clone(), "a folder that holds no place of this manifest"))
+                    .then(|| (dir.clone(), OutOfScope::FolderOfNoPlace))
             }
             Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => {
-                (!self.place_or_folder(at)).then(|| (at.clone(), NOT_OURS))
+                (!self.place_or_folder(at)).then(|| (at.clone(), OutOfScope::NotOurs))
             }
             Step::Move { from, to } => {
                 let home_side = |p: &Path| self.place_or_folder(p);
@@ -167,50 +166,36 @@ impl Scope {
                     .into_iter()
                     .find(|p| !self.in_store(p) && !self.place_or_folder(p) && !self.original(p));
                 match odd {
-                    Some(p) => refuse(
-                        p,
-                        "neither a place this manifest owns or wants, nor its backup store, nor an original adopting moves",
-                    ),
-                    None => refuse(
-                        from,
-                        "a move linkfile never makes (only into or out of the backup store, or an adopted file into the repo)",
-                    ),
+                    Some(p) => refuse(p, OutOfScope::MoveOutside),
+                    None => refuse(from, OutOfScope::MoveNeverMade),
                 }
             }
         }
     }
 
-    fn refuse_backup(&self, b: &Backup) -> Option<(PathBuf, &'static str)> {
+    fn refuse_backup(&self, b: &Backup) -> Option<(PathBuf, OutOfScope)> {
         if let Some(stored) = &b.stored
             && !self.in_store(stored)
         {
-            return Some((stored.clone(), "kept outside this manifest's backup store"));
+            return Some((stored.clone(), OutOfScope::BackupOutsideStore));
         }
         let at_ok = match (&b.what, &b.adopted_from) {
             (BackupKind::Original, Some(from)) => self.original(&b.at) && self.place(from),
             _ => self.place_or_folder(&b.at),
         };
-        (!at_ok).then(|| {
-            (
-                b.at.clone(),
-                "a place no operation of this manifest ever owned",
-            )
-        })
+        (!at_ok).then(|| (b.at.clone(), OutOfScope::NeverOwned))
     }
 
     /// Why an operation record may not be acted on, if it may not.
-    fn refuse_record(&self, op: &Operation) -> Option<(PathBuf, String)> {
+    fn refuse_record(&self, op: &Operation) -> Option<(PathBuf, OutOfScope)> {
         for b in op.backups.iter().chain(&op.restored) {
-            if let Some((p, why)) = self.refuse_backup(b) {
-                return Some((p, why.to_string()));
+            if let Some(refused) = self.refuse_backup(b) {
+                return Some(refused);
             }
         }
         for dir in op.folders.iter().chain(&op.removed_folders) {
             if !self.place_or_folder(dir) {
-                return Some((
-                    dir.clone(),
-                    "a folder that holds no place of this manifest".into(),
-                ));
+                return Some((dir.clone(), OutOfScope::FolderOfNoPlace));
             }
         }
         // Undo makes the links of a view again: one to an existing thing outside the repo was
@@ -220,10 +205,7 @@ impl Scope {
             if std::fs::symlink_metadata(&to).is_ok()
                 && !within(&real_place(&to), &self.real_repo, Os::HOST)
             {
-                return Some((
-                    o.at.clone(),
-                    format!("a link to {}, outside the repo", to.display()),
-                ));
+                return Some((o.at.clone(), OutOfScope::LinkOutsideRepo { to }));
             }
         }
         None
@@ -250,7 +232,7 @@ pub(crate) fn check_intent(intent: &Intent, state: &State, wanted: &Wanted) -> R
         Some((path, why)) => Err(Error::UntrustedRecord {
             record: state.intent_path(),
             path,
-            why: why.to_string(),
+            why,
         }),
         None => Ok(()),
     }

@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Distrust, Error};
 
 fn state_err(path: &Path, source: io::Error) -> Error {
     Error::State {
@@ -30,24 +30,16 @@ fn state_err(path: &Path, source: io::Error) -> Error {
     }
 }
 
-fn untrusted(path: &Path, why: impl Into<String>, hint: impl Into<String>) -> Error {
+fn untrusted(path: &Path, why: Distrust) -> Error {
     Error::UntrustedState {
         path: path.to_path_buf(),
-        why: why.into(),
-        hint: hint.into(),
+        why,
     }
 }
 
 /// An error for a name that is a link where linkfile expects its own file or folder.
 fn is_a_link(path: &Path) -> Error {
-    untrusted(
-        path,
-        "it is a link, and linkfile never follows a link in its state folder",
-        format!(
-            "remove the link {} (nothing of linkfile's is a link there), then run linkfile again",
-            path.display()
-        ),
-    )
+    untrusted(path, Distrust::IsALink)
 }
 
 /// Checks that the state folder `root` (made or not) is the user's own, as ssh checks `~/.ssh`.
@@ -259,7 +251,7 @@ mod imp {
     use std::path::Path;
 
     use super::{Dir, Open, is_a_link, state_err, untrusted};
-    use crate::error::Error;
+    use crate::error::{Distrust, Error, Writers};
 
     fn cstr(p: &Path) -> io::Result<CString> {
         CString::new(p.as_os_str().as_bytes())
@@ -280,33 +272,18 @@ mod imp {
     fn distrust(path: &Path, uid: u32, mode: u32, own: bool) -> Option<Error> {
         let me = euid();
         if uid != me && uid != 0 {
-            return Some(untrusted(
-                path,
-                format!(
-                    "it belongs to another user (uid {uid}), who could change what linkfile reads there"
-                ),
-                format!(
-                    "use a state folder of your own (LINKFILE_STATE_DIR, else $XDG_STATE_HOME/linkfile or ~/.local/state/linkfile), or `chown {me} {}` if it is yours",
-                    path.display()
-                ),
-            ));
+            return Some(untrusted(path, Distrust::OtherOwner { uid, me }));
         }
         // S_ISVTX, spelled out: its libc type differs between systems.
         let sticky = mode & 0o1000 != 0;
         if mode & 0o022 != 0 && (own || !sticky) {
-            let who = if mode & 0o002 != 0 {
-                "anyone"
+            let by = if mode & 0o002 != 0 {
+                Writers::Anyone
             } else {
-                "its group"
+                Writers::Group
             };
-            return Some(untrusted(
-                path,
-                format!(
-                    "it is writable by {who} (mode {:o}), who could plant records or links that linkfile would act on",
-                    mode & 0o7777
-                ),
-                format!("run `chmod go-w {}`", path.display()),
-            ));
+            let mode = mode & 0o7777;
+            return Some(untrusted(path, Distrust::Writable { by, mode }));
         }
         None
     }
@@ -320,14 +297,7 @@ mod imp {
                 && m.uid() != me
                 && m.uid() != 0
             {
-                return Err(untrusted(
-                    a,
-                    format!(
-                        "it is a link that belongs to another user (uid {}), who could point it elsewhere",
-                        m.uid()
-                    ),
-                    "set LINKFILE_STATE_DIR to a path without other users' links".to_string(),
-                ));
+                return Err(untrusted(a, Distrust::OthersLink { uid: m.uid() }));
             }
         }
         let real_root = crate::containment::real_path(root);

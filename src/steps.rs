@@ -938,7 +938,7 @@ pub fn recover(
     };
     if !failures.is_empty() && undecided == Undecided::Refuse {
         return Err(Error::NeedsRecover {
-            command: intent.command.to_string(),
+            command: intent.command,
             failures,
         });
     }

@@ -12,6 +12,7 @@ use super::transact::{carry, prepare};
 use super::*;
 use crate::apply;
 use crate::cli::{AddMode, Effect, Output, Writing};
+use crate::error::{AddChange, AddRefusal, NotAddable, Refusal};
 use crate::oplog::{Added, Moved};
 use crate::steps::{Shape, Step, finish};
 
@@ -28,11 +29,16 @@ struct Addition {
     kind: EntryKind,
 }
 
-fn refuse(message: String, hint: &str) -> Error {
-    Error::Refused {
-        message: format!("{message}; nothing was changed"),
-        hint: Some(hint.into()),
-    }
+fn refuse(why: AddRefusal) -> Error {
+    Error::Refused(Refusal::Add(why))
+}
+
+/// The refusal of the path given as `path`.
+fn not_addable(path: &Path, why: NotAddable) -> Error {
+    refuse(AddRefusal::Given {
+        path: path.to_path_buf(),
+        why,
+    })
 }
 
 /// Runs `linkfile add`: under the writer's lock, after recovery, as one operation.
@@ -52,10 +58,7 @@ pub(super) fn run(
     lock.take(&s.state)?;
     carry(&mut s, sys, Effect::Write, output, out)?;
     if mode.to.is_some() && mode.paths.len() > 1 {
-        return Err(refuse(
-            "--to names the place of one path, and several were given".into(),
-            "add the paths one at a time, each with its --to",
-        ));
+        return Err(refuse(AddRefusal::ToWithSeveralPaths));
     }
     let head = s.state.head()?;
     let additions = additions(&s, sys, mode, head.as_ref())?;
@@ -137,41 +140,29 @@ fn refuse_overlap(
         .iter()
         .find(|b| a.at.starts_with(&b.at) || b.at.starts_with(&a.at))
     {
-        return Err(refuse(
-            format!(
-                "{} and {} were both given, and one holds the other",
-                a.at.display(),
-                other.at.display()
-            ),
-            "add the folder, or the files in it, not both",
-        ));
+        return Err(refuse(AddRefusal::Nested {
+            path: a.at.clone(),
+            other: other.at.clone(),
+        }));
     }
     if let Some(other) = earlier
         .iter()
         .find(|b| a.to.starts_with(&b.to) || b.to.starts_with(&a.to))
     {
-        return Err(refuse(
-            format!(
-                "{} and {} would both go to {} in the repo",
-                a.at.display(),
-                other.at.display(),
-                other.to.display()
-            ),
-            "give each a place of its own with --to",
-        ));
+        return Err(refuse(AddRefusal::SamePlaceInRepo {
+            path: a.at.clone(),
+            other: other.at.clone(),
+            to: other.to.clone(),
+        }));
     }
     if let Some(folder) = each_folders
         .iter()
         .find(|f| crate::paths::within(&a.to, f, platform::Os::HOST))
     {
-        return Err(refuse(
-            format!(
-                "{} lies in {}, the folder of an `each` entry, which would link it a second time",
-                a.to.display(),
-                folder.display()
-            ),
-            "choose another place with --to (outside the each folders)",
-        ));
+        return Err(refuse(AddRefusal::InEachFolder {
+            to: a.to.clone(),
+            folder: folder.clone(),
+        }));
     }
     Ok(())
 }
@@ -184,10 +175,10 @@ fn new_manifest(
     additions: &[Addition],
 ) -> Result<(String, Vec<Desired>), Error> {
     let new_text = edit_manifest(&s.text, additions).map_err(|e| {
-        refuse(
-            format!("cannot edit {}: {e}", s.manifest_path.display()),
-            "fix the manifest so that `linkfile plan` reads it, then add again",
-        )
+        refuse(AddRefusal::CannotEditManifest {
+            manifest: s.manifest_path.clone(),
+            why: e,
+        })
     })?;
     let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
     let resolved = resolve::resolve(&manifest, &s.context(sys)).map_err(Error::Manifest)?;
@@ -200,27 +191,13 @@ fn new_manifest(
                 .iter()
                 .find(|d| key(&d.at) == key(&a.at))
                 .cloned()
-                .ok_or_else(|| {
-                    refuse(
-                        format!(
-                            "the manifest's new entry for {} does not apply on this machine",
-                            a.at.display()
-                        ),
-                        "check the manifest's defaults",
-                    )
-                })
+                .ok_or_else(|| refuse(AddRefusal::NotOnThisMachine { at: a.at.clone() }))
         })
         .collect::<Result<_, _>>()?;
     if let Some(a) = additions.iter().zip(&links).find_map(|(a, d)| {
         (a.kind == EntryKind::Dir && d.link_type == LinkType::Hardlink).then_some(a)
     }) {
-        return Err(refuse(
-            format!(
-                "{} is a folder, and the manifest's link_type is hardlink",
-                a.at.display()
-            ),
-            "hard links are for files: add the files in it, or set link_type per entry",
-        ));
+        return Err(refuse(AddRefusal::FolderAsHardLink { at: a.at.clone() }));
     }
     Ok((new_text, links))
 }
@@ -340,10 +317,9 @@ fn check_path(
     managed: &[&Path],
 ) -> Result<Addition, Error> {
     let given = absolute(&sys.cwd, path);
-    let shown = given.display().to_string();
-    let home = place_in_home(s, &given, &shown)?;
-    refuse_repo_or_state(s, &home.real, &shown)?;
-    refuse_managed(&home.at, managed, &shown)?;
+    let home = place_in_home(s, &given)?;
+    refuse_repo_or_state(s, &home.real, &given)?;
+    refuse_managed(&home.at, managed, &given)?;
     let (dest, to_rel) = place_in_repo(s, &home.rel, to)?;
     let rel_text = home.rel.to_string_lossy().replace('\\', "/");
     Ok(Addition {
@@ -368,19 +344,11 @@ struct InHome {
 
 /// Where `given` is below the home — by real path, reached through no folder link — and what
 /// it is: a file or folder, not a link.
-fn place_in_home(s: &Setup, given: &Path, shown: &str) -> Result<InHome, Error> {
-    let missing = || {
-        refuse(
-            format!("{shown} does not exist"),
-            "give a file or folder below your home",
-        )
-    };
-    let name = given.file_name().ok_or_else(|| {
-        refuse(
-            format!("{shown} names no file"),
-            "give a file or folder below your home",
-        )
-    })?;
+fn place_in_home(s: &Setup, given: &Path) -> Result<InHome, Error> {
+    let missing = || not_addable(given, NotAddable::Missing);
+    let name = given
+        .file_name()
+        .ok_or_else(|| not_addable(given, NotAddable::NamesNoFile))?;
     // Containment by real path: the folder holding it, resolved, below the home's real path.
     let real_home = crate::containment::real_path(&s.home);
     let real_parent = given
@@ -391,24 +359,20 @@ fn place_in_home(s: &Setup, given: &Path, shown: &str) -> Result<InHome, Error> 
     let rel = match real.strip_prefix(&real_home) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
         _ => {
-            return Err(refuse(
-                format!("{shown} is not below the home {}", s.home.display()),
-                "linkfile add moves files of your home into the repo; give a path below it",
-            ));
+            let home = s.home.clone();
+            return Err(not_addable(given, NotAddable::NotBelowHome { home }));
         }
     };
     let at = s.home.join(&rel);
     // Never through a folder link: every folder from the home down to it is a real folder.
     for dir in at.ancestors().skip(1).take_while(|d| *d != s.home) {
         if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(refuse(
-                format!("{} is a folder link on the way to {shown}", dir.display()),
-                "add the path where the link leads, or replace the folder link by a real folder",
-            ));
+            let link = dir.to_path_buf();
+            return Err(not_addable(given, NotAddable::FolderLinkOnTheWay { link }));
         }
     }
     let meta = std::fs::symlink_metadata(&at).map_err(|_| missing())?;
-    let kind = kind_to_add(&meta, shown)?;
+    let kind = kind_to_add(&meta, given)?;
     Ok(InHome {
         at,
         real,
@@ -418,66 +382,45 @@ fn place_in_home(s: &Setup, given: &Path, shown: &str) -> Result<InHome, Error> 
 }
 
 /// A real file or folder; a link or a special file is refused.
-fn kind_to_add(meta: &std::fs::Metadata, shown: &str) -> Result<EntryKind, Error> {
+fn kind_to_add(meta: &std::fs::Metadata, given: &Path) -> Result<EntryKind, Error> {
     if meta.file_type().is_symlink() {
-        Err(refuse(
-            format!("{shown} is a link already"),
-            "linkfile add moves a real file or folder into the repo; a link has nothing to move",
-        ))
+        Err(not_addable(given, NotAddable::AlreadyALink))
     } else if meta.is_dir() {
         Ok(EntryKind::Dir)
     } else if meta.is_file() {
         Ok(EntryKind::File)
     } else {
-        Err(refuse(
-            format!("{shown} is a special file (a fifo, socket or device)"),
-            "only files and folders can be kept in a repo",
-        ))
+        Err(not_addable(given, NotAddable::SpecialFile))
     }
 }
 
 /// Refuses a path (`real`) inside the repo or holding it, or holding linkfile's state folder.
-fn refuse_repo_or_state(s: &Setup, real: &Path, shown: &str) -> Result<(), Error> {
+fn refuse_repo_or_state(s: &Setup, real: &Path, given: &Path) -> Result<(), Error> {
     let real_repo = crate::containment::real_path(&s.repo);
     let real_state = crate::containment::real_path(&s.state_root);
     if crate::paths::within(real, &real_repo, platform::Os::HOST)
         || crate::paths::within(&real_repo, real, platform::Os::HOST)
     {
-        return Err(refuse(
-            format!(
-                "{shown} is inside the repo {}, or holds it",
-                s.repo.display()
-            ),
-            "add files of your home that are not in the repo",
-        ));
+        let repo = s.repo.clone();
+        return Err(not_addable(given, NotAddable::InRepo { repo }));
     }
     if crate::paths::within(&real_state, real, platform::Os::HOST) {
-        return Err(refuse(
-            format!(
-                "{shown} holds linkfile's state folder {}",
-                s.state_root.display()
-            ),
-            "add the files in it one by one, not the folder",
-        ));
+        let state = s.state_root.clone();
+        return Err(not_addable(given, NotAddable::HoldsState { state }));
     }
     Ok(())
 }
 
 /// Refuses a place the manifest or linkfile's last operation has a link at, in or above.
-fn refuse_managed(at: &Path, managed: &[&Path], shown: &str) -> Result<(), Error> {
+fn refuse_managed(at: &Path, managed: &[&Path], given: &Path) -> Result<(), Error> {
     let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
     if let Some(m) = managed.iter().find(|m| {
         key(m) == key(at)
             || crate::paths::within(m, at, platform::Os::HOST)
             || crate::paths::within(at, m, platform::Os::HOST)
     }) {
-        return Err(refuse(
-            format!(
-                "{shown} is managed already: the manifest (or linkfile's last operation) has a link at {}",
-                m.display()
-            ),
-            "it is in the repo already; `linkfile plan` shows its link",
-        ));
+        let link = m.to_path_buf();
+        return Err(not_addable(given, NotAddable::Managed { link }));
     }
     Ok(())
 }
@@ -491,10 +434,7 @@ fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, P
             match t.strip_prefix(&s.repo) {
                 Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
                 _ => {
-                    return Err(refuse(
-                        format!("--to {} is not a place inside the repo", t.display()),
-                        "give a path relative to the manifest's folder, such as nvim or git/config",
-                    ));
+                    return Err(refuse(AddRefusal::ToOutsideRepo { to: t }));
                 }
             }
         }
@@ -502,10 +442,7 @@ fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, P
     };
     let dest = s.repo.join(&to_rel);
     if std::fs::symlink_metadata(&dest).is_ok() {
-        return Err(refuse(
-            format!("{} exists in the repo already", dest.display()),
-            "choose another place with --to, or move that one aside",
-        ));
+        return Err(refuse(AddRefusal::ExistsInRepo { dest }));
     }
     // Folders in the repo on the way to it: real folders (or missing), never links.
     for dir in dest.ancestors().skip(1).take_while(|d| *d != s.repo) {
@@ -513,13 +450,8 @@ fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, P
             Ok(m) if m.is_dir() => {}
             Err(_) => {}
             Ok(_) => {
-                return Err(refuse(
-                    format!(
-                        "{} in the repo is not a real folder (a file or a link)",
-                        dir.display()
-                    ),
-                    "choose another place with --to",
-                ));
+                let dir = dir.to_path_buf();
+                return Err(refuse(AddRefusal::NotARealFolderInRepo { dir }));
             }
         }
     }
@@ -615,24 +547,20 @@ pub(super) fn undo(
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
     let added = target.added.clone().expect("an add's record");
-    let changed = |what: String| {
-        refuse(
-            format!("cannot undo operation {} (add): {what}", target.id),
-            "put it back as `linkfile add` left it, or undo that part by hand",
-        )
+    let changed = |change: AddChange| {
+        Error::Refused(Refusal::UndoAdd {
+            op: target.id,
+            change,
+        })
     };
     // The manifest as `setup` just read it.
     if oplog::manifest_hash(s.text.as_bytes()) != target.manifest_hash {
-        return Err(changed(format!(
-            "the manifest {} changed since; undoing would lose those edits",
-            s.manifest_path.display()
-        )));
+        let manifest = s.manifest_path.clone();
+        return Err(changed(AddChange::Manifest { manifest }));
     }
     if std::fs::symlink_metadata(&added.manifest_stored).is_err() {
-        return Err(changed(format!(
-            "the manifest's earlier version is no longer at {}",
-            added.manifest_stored.display()
-        )));
+        let stored = added.manifest_stored.clone();
+        return Err(changed(AddChange::EarlierManifestGone { stored }));
     }
     let mut steps = moving_back(&head, &added, &changed)?;
     for dir in added.repo_folders.iter().rev() {
@@ -678,7 +606,7 @@ pub(super) fn undo(
 fn moving_back(
     head: &Operation,
     added: &Added,
-    changed: &dyn Fn(String) -> Error,
+    changed: &dyn Fn(AddChange) -> Error,
 ) -> Result<Vec<Step>, Error> {
     let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
     let mut steps = Vec::new();
@@ -687,28 +615,17 @@ fn moving_back(
             .view
             .iter()
             .find(|o| key(&o.at) == key(&m.at))
-            .ok_or_else(|| {
-                changed(format!(
-                    "linkfile no longer owns the link at {}",
-                    m.at.display()
-                ))
-            })?;
+            .ok_or_else(|| changed(AddChange::NotOwned { at: m.at.clone() }))?;
         let is_ours = if link.hard {
             observe::same_file(&m.at, &link.text)
         } else {
             matches!(platform::read_link(&m.at), platform::ReadLink::Link(t) if t == link.text)
         };
         if !is_ours {
-            return Err(changed(format!(
-                "{} is no longer the link `add` made",
-                m.at.display()
-            )));
+            return Err(changed(AddChange::NotTheLink { at: m.at.clone() }));
         }
         if std::fs::symlink_metadata(&m.to).is_err() {
-            return Err(changed(format!(
-                "{} is no longer in the repo",
-                m.to.display()
-            )));
+            return Err(changed(AddChange::NotInRepo { to: m.to.clone() }));
         }
         steps.push(remove_link(&m.at, link));
         steps.push(Step::Move {

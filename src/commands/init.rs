@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{InitFrom, StowPackages, Verbosity};
-use crate::error::Error;
+use crate::error::{Error, InitRefusal, Refusal};
 use crate::exit_code::ExitCode;
 use crate::init::{self, SCHEMA_NAME, dotbot, stow};
 use crate::{MANIFEST_NAME, System};
@@ -32,13 +32,7 @@ pub(super) fn run(
     let dir = &sys.cwd;
     let manifest = dir.join(MANIFEST_NAME);
     if std::fs::symlink_metadata(&manifest).is_ok() {
-        return Err(Error::Refused {
-            message: format!("{} already exists; nothing was written", manifest.display()),
-            hint: Some(
-                "linkfile init never overwrites a manifest: move it aside, or run init in another folder"
-                    .into(),
-            ),
-        });
+        return Err(refused(InitRefusal::ManifestExists { manifest }));
     }
     let mut made = match from {
         InitFrom::Stow(stow) => from_stow(dir, stow, home, sys)?,
@@ -77,10 +71,8 @@ fn from_stow(
         source,
     })?;
     if packages.is_empty() {
-        return Err(refused(
-            format!("no stow package folders in {}", dir.display()),
-            "run init --from-stow in your stow directory, or name the packages",
-        ));
+        let dir = dir.to_path_buf();
+        return Err(refused(InitRefusal::NoStowPackages { dir }));
     }
     let opts = stow::Options {
         dir,
@@ -92,8 +84,7 @@ fn from_stow(
         },
         global_ignore: global_stow_ignore(home, sys),
     };
-    let g =
-        stow::generate(&opts).map_err(|m| refused(m, "name the package folders of this folder"))?;
+    let g = stow::generate(&opts).map_err(|m| refused(InitRefusal::StowPackages(m)))?;
     Ok(Made {
         text: g.render(),
         notes: g.notes,
@@ -114,8 +105,7 @@ fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
         config: &config,
         text: &text,
     };
-    let g = dotbot::generate(&opts)
-        .map_err(|m| refused(m, "give the dotbot config (install.conf.yaml) of this repo"))?;
+    let g = dotbot::generate(&opts).map_err(|m| refused(InitRefusal::DotbotConfig(m)))?;
     let what = format!(
         "{} link(s) of {}",
         g.short.len() + g.long.len(),
@@ -148,11 +138,8 @@ fn say_written(made: &Made, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "Next: `linkfile plan` shows what apply would do.")
 }
 
-fn refused(message: String, hint: &str) -> Error {
-    Error::Refused {
-        message: format!("{message}; nothing was written"),
-        hint: Some(hint.into()),
-    }
+fn refused(why: InitRefusal) -> Error {
+    Error::Refused(Refusal::Init(why))
 }
 
 /// Writes a file that must not exist yet.

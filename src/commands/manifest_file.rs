@@ -49,7 +49,7 @@ fn text(path: &Path, shown: &Path, bytes: Vec<u8>) -> Result<String, Error> {
     if let Some(which) = utf16(&bytes) {
         return Err(Error::ManifestEncoding {
             path: path.to_path_buf(),
-            detail: format!("is UTF-16 ({which}), not UTF-8"),
+            utf16: which,
         });
     }
     String::from_utf8(bytes).map_err(|e| {

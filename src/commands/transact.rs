@@ -62,7 +62,7 @@ impl WriterLock {
         if state.head()?.is_some() || state.read_intent()?.is_some() {
             return Err(Error::StalePlan {
                 path: state.root.clone(),
-                detail: "another linkfile wrote its state meanwhile".into(),
+                change: crate::error::Staleness::StateWritten,
             });
         }
         *self = WriterLock::Held(lock);

@@ -23,11 +23,7 @@ pub(super) fn run(
     let lock = begin(&mut s, sys, crate::command::Command::Undo, *run, out)?;
     if let Some((head, target)) = super::add::undoes_an_add(&s)? {
         if run.output.is_json() {
-            return Err(Error::Refused {
-                message: "`undo --json` cannot report undoing an `add` yet; nothing was changed"
-                    .into(),
-                hint: Some("run `linkfile undo` without --json".into()),
-            });
+            return Err(Error::Refused(crate::error::Refusal::UndoAddAsJson));
         }
         return super::add::undo(s, head, target, *run, out);
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::places::{self, deepest_first, folder_link_restore, from_owned, made_folders};
 use super::{Session, Setup, record};
-use crate::error::Error;
+use crate::error::{Error, UndoHistory};
 use crate::manifest::{EntryKind, LinkType, OnConflict};
 use crate::observe;
 use crate::oplog::{Backup, BackupKind, Operation, OwnedLink, State};
@@ -34,9 +34,9 @@ pub(crate) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
     let head = s
         .state
         .head()?
-        .ok_or_else(|| Error::NothingToUndo("no operations yet".into()))?;
-    let target = undo_target(&s.state, &head)?
-        .ok_or_else(|| Error::NothingToUndo("every operation is already undone".into()))?;
+        .ok_or(Error::NothingToUndo(UndoHistory::Empty))?;
+    let target =
+        undo_target(&s.state, &head)?.ok_or(Error::NothingToUndo(UndoHistory::AllUndone))?;
     let history = s.state.history()?;
     crate::records::check_history(&history, &s.state, &s.home, &s.repo)?;
     let parent_view = match target.parent {

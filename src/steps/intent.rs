@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::{Intent, Shape, Step};
-use crate::error::Error;
+use crate::error::{Distrust, Error};
 use crate::oplog::State;
 use crate::platform::Flavour;
 
@@ -154,12 +154,10 @@ pub(super) fn parse(bytes: &[u8], path: PathBuf) -> Result<Option<Intent>, Error
             })),
         Some(v) if v > INTENT_VERSION => Err(Error::UntrustedState {
             path,
-            why: format!(
-                "it is the record of an interrupted run of a newer linkfile (intent format {v}; this linkfile reads up to {INTENT_VERSION})"
-            ),
-            hint:
-                "run `linkfile recover` with the newer linkfile to roll it back, then use this one"
-                    .into(),
+            why: Distrust::NewerIntent {
+                version: v,
+                reads: INTENT_VERSION,
+            },
         }),
         Some(_) => Ok(serde_json::from_slice::<Intent>(bytes).ok()),
     }
