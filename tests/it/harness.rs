@@ -141,7 +141,7 @@ impl World {
             s = s.replace(&*text.replace('\\', "\\\\"), name);
         }
         if cfg!(windows) {
-            s = s.replace("\\\\", "/").replace('\\', "/");
+            s = windows_separators(&s);
         }
         s
     }
@@ -702,4 +702,14 @@ pub(crate) fn symlinks_for(part: &str) -> bool {
         &format!("this system does not make symlinks, so {part} did not run"),
     );
     false
+}
+
+/// Windows separators as `/`: in JSON (stdout of `--json`) only the escaped `\\`, so that its
+/// escapes (`\n`, `\"`) stay as they are; in other text every `\`.
+fn windows_separators(s: &str) -> String {
+    if s.trim_start().starts_with('{') {
+        s.replace("\\\\", "/")
+    } else {
+        s.replace("\\\\", "/").replace('\\', "/")
+    }
 }
