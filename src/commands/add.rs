@@ -26,6 +26,9 @@ struct Addition {
     /// The manifest's `to` for it (relative to the manifest's folder, `/`-separated).
     to_text: String,
     kind: EntryKind,
+    /// `~/... -> ...` as shown to the user (the names as they are, not escaped for the
+    /// manifest).
+    shown: String,
 }
 
 fn refuse(message: String, hint: &str) -> Error {
@@ -81,11 +84,7 @@ pub(super) fn run(
     commit(&s, &op)?;
     if output.notes() {
         for a in &additions {
-            writeln!(
-                out,
-                "  + {} -> {}  (moved into the repo, linked back)",
-                a.at_text, a.to_text
-            )?;
+            writeln!(out, "  + {}  (moved into the repo, linked back)", a.shown)?;
         }
         writeln!(
             out,
@@ -340,19 +339,51 @@ fn check_path(
     managed: &[&Path],
 ) -> Result<Addition, Error> {
     let given = absolute(&sys.cwd, path);
-    let shown = given.display().to_string();
+    let shown = crate::show::path(&given);
     let home = place_in_home(s, &given, &shown)?;
     refuse_repo_or_state(s, &home.real, &shown)?;
     refuse_managed(&home.at, managed, &shown)?;
     let (dest, to_rel) = place_in_repo(s, &home.rel, to)?;
-    let rel_text = home.rel.to_string_lossy().replace('\\', "/");
+    let not_utf8 = || {
+        refuse(
+            format!("the name of {shown} is not UTF-8, which the manifest (TOML) cannot hold"),
+            "rename it, or add the folder that holds it",
+        )
+    };
+    let at_text = manifest_text(&home.rel).ok_or_else(not_utf8)?;
+    let to_text = manifest_text(&to_rel).ok_or_else(not_utf8)?;
     Ok(Addition {
         at: home.at,
-        at_text: format!("~/{rel_text}"),
-        to_text: to_rel.to_string_lossy().replace('\\', "/"),
+        at_text: format!("~/{at_text}"),
+        to_text,
         to: dest,
         kind: home.kind,
+        shown: format!(
+            "~/{} -> {}",
+            slashed(crate::show::path(&home.rel)),
+            slashed(crate::show::path(&to_rel))
+        ),
     })
+}
+
+/// `rel` as the manifest writes it: `/`-separated, with `$`, `{` and `}` doubled so that the
+/// manifest's expansion gives the name back; `None` when it is not UTF-8.
+fn manifest_text(rel: &Path) -> Option<String> {
+    let text = slashed(rel.to_str()?.to_string());
+    Some(
+        text.replace('$', "$$")
+            .replace('{', "{{")
+            .replace('}', "}}"),
+    )
+}
+
+/// `text` with Windows' separators written `/` (on Unix a `\\` is part of a name).
+fn slashed(text: String) -> String {
+    if cfg!(windows) {
+        text.replace('\\', "/")
+    } else {
+        text
+    }
 }
 
 /// A path given to `add`, found below the home.

@@ -270,3 +270,67 @@ fn a_killed_add_is_recovered() {
     }
     eprintln!("{recovered} of 8 kills landed while add was writing");
 }
+
+/// A name with `$`, `{` or `}` is written escaped (`$$`, `{{`, `}}`), so the manifest reads it
+/// back as that name and not as a variable; on Unix a `\` in a name is a character, not a folder
+/// separator.
+#[test]
+fn names_the_manifest_would_expand_are_written_escaped() {
+    crate::require_symlinks!();
+    let w = world();
+    let mut names = vec![".a{b}", ".c$d", "{{e}}$$"];
+    if cfg!(unix) {
+        names.push("f\\g");
+    }
+    for name in &names {
+        w.home_file(name, &format!("{name}\n"));
+    }
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let before = w.snapshot();
+    let args: Vec<String> = names.iter().map(|n| format!("../home/{n}")).collect();
+    let mut argv = vec!["add"];
+    argv.extend(args.iter().map(String::as_str));
+    let r = w.run(&argv);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("+ ~/.a{b} -> .a{b}"), "{}", r.stdout);
+    let text = manifest(&w);
+    assert!(text.contains("\"~/.a{{b}}\" = \".a{{b}}\"\n"), "{text}");
+    assert!(text.contains("\"~/.c$$d\" = \".c$$d\"\n"), "{text}");
+    assert!(
+        text.contains("\"~/{{{{e}}}}$$$$\" = \"{{{{e}}}}$$$$\"\n"),
+        "{text}"
+    );
+    for name in &names {
+        assert_eq!(
+            fs::read_to_string(w.repo.join(name)).unwrap(),
+            format!("{name}\n")
+        );
+        assert_eq!(w.link_text(name).unwrap(), w.repo.join(name), "{name}");
+    }
+    let plan = w.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(before == w.snapshot(), "undo put everything back");
+}
+
+/// A name that is not UTF-8 cannot be written in the manifest (TOML is UTF-8): refused, by
+/// name, with nothing written.
+#[cfg(unix)]
+#[test]
+fn a_name_that_is_not_utf8_is_refused_clearly() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = world();
+    let name = std::ffi::OsStr::from_bytes(b".caf\xe9");
+    fs::write(w.home.join(name), "x\n").unwrap();
+    let before = w.snapshot();
+    let mut cmd = w.command(&["add"]);
+    cmd.arg(w.home.join(name));
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = crate::harness::spawn(&mut cmd).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not UTF-8"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert_eq!(before, w.snapshot());
+}
