@@ -12,7 +12,7 @@ use std::path::Path;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
-use super::{Generated, LongEntry};
+use super::{Generated, LongEntry, glob_literal, literal};
 
 /// Stow's built-in ignore list (its `default-ignore-list`), as globs: the unanchored patterns
 /// match a path segment at any depth (`**/`), the `^/` ones only at the package's root.
@@ -180,7 +180,7 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
         if root.join(LOCAL_IGNORE).exists() {
             ignore.push(LOCAL_IGNORE.into());
         }
-        package(&mut g, &root, pkg, "~", ignore, opts.dotfiles);
+        package(&mut g, &root, &literal(pkg), "~", ignore, opts.dotfiles);
     }
     Ok(g)
 }
@@ -195,8 +195,9 @@ fn compile(globs: impl Iterator<Item = String>) -> GlobSet {
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
-/// The entries for the folder `root` (`to`, relative to the stow directory) linked at `at`:
-/// an `each` entry, and with `dotfiles`, the `dot-` paths below it as their own entries.
+/// The entries for the folder `root` (`to`, relative to the stow directory) linked at `at`
+/// (both as the manifest writes them): an `each` entry, and with `dotfiles`, the `dot-` paths
+/// below it as their own entries.
 fn package(
     g: &mut Generated,
     root: &Path,
@@ -216,7 +217,7 @@ fn package(
         .into_iter();
     while let Some(Ok(item)) = walk.next() {
         let rel = item.path().strip_prefix(root).unwrap_or(item.path());
-        let rel_text = rel.to_string_lossy().replace('\\', "/");
+        let rel_text = super::slashed(&rel.to_string_lossy());
         let is_dir = item.file_type().is_dir();
         if item.file_name() == ".git" || skip.is_match(rel) {
             if is_dir {
@@ -228,9 +229,9 @@ fn package(
         if dotfiles && name.starts_with("dot-") && name.len() > 4 {
             if is_dir {
                 walk.skip_current_dir();
-                each_ignore.push(format!("{rel_text}/"));
+                each_ignore.push(format!("{}/", glob_literal(&rel_text)));
             } else {
-                each_ignore.push(rel_text.clone());
+                each_ignore.push(glob_literal(&rel_text));
             }
             renamed.push((rel_text, is_dir));
         } else if !is_dir {
@@ -253,8 +254,8 @@ fn package(
         .filter(|p| p.starts_with("**/") || p.starts_with('*'))
         .collect();
     for (rel, is_dir) in renamed {
-        let link_at = format!("{at}/{}", undot(&rel));
-        let link_to = format!("{to}/{rel}");
+        let link_at = format!("{at}/{}", literal(&undot(&rel)));
+        let link_to = format!("{to}/{}", literal(&rel));
         if is_dir {
             let root = root.join(&rel);
             package(g, &root, &link_to, &link_at, anywhere.clone(), dotfiles);

@@ -204,7 +204,7 @@ fn from_dotbot_reads_json_and_comments_out_a_condition_it_cannot_say() {
         "install.conf.json",
         r#"[{"link": {"~/.vimrc": "vimrc",
                      "~/.tmux.conf": {"path": "tmux.conf", "force": true},
-                     "~/.zshrc": {"path": "zshrc", "if": "command -v zsh", "ignore-missing": true}}},
+                     "~/.zshrc": {"path": "zshrc", "if": "[ -x /bin/zsh ]", "ignore-missing": true}}},
            {"create": ["~/downloads"]}]"#,
     );
     assert_snapshot!(w.snapshot_run(&["init", "--from-dotbot", "install.conf.json"]), @r"
@@ -216,7 +216,7 @@ fn from_dotbot_reads_json_and_comments_out_a_condition_it_cannot_say() {
         Next: `linkfile plan` shows what apply would do.
         --- stderr
         not translated: ~/.zshrc: option ignore-missing (linkfile never makes a link to a missing original)
-        not translated: ~/.zshrc: the condition `command -v zsh` (the entry is written commented out; say it with `when` by hand)
+        not translated: ~/.zshrc: the condition `[ -x /bin/zsh ]` (the entry is written commented out; say it with `when` by hand)
         not translated: the `create` directive: linkfile makes the folders its links need, not empty ones
         ");
     let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
@@ -248,5 +248,244 @@ fn init_refuses_what_it_cannot_read_and_writes_nothing() {
         assert_eq!(r.code, 1, "{args:?}: {r:?}");
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
         assert_eq!(before, w.snapshot(), "{args:?}");
+    }
+}
+
+/// A dotbot repo using globs as dotbot (Python's `glob`) expands them, `backup`, and `if`
+/// tests that `when` can say (`host` is the host name its `.work` link wants).
+fn dotbot_repo(w: &World, host: &str) {
+    for (file, text) in [
+        ("config/foo/a", "a"),
+        ("config/bar/b", "b"),
+        ("config/bar/c", "c"),
+        ("conf/apple", "apple"),
+        ("conf/.apple", "hidden apple"),
+        ("deep/x/y/a", "a"),
+        ("deep/x/y/b", "b"),
+        ("dots/.p", "p"),
+        ("dots/q", "q"),
+        ("tmux.conf", "t"),
+        ("vimrc", "v"),
+        ("work", "w"),
+        ("envfile", "e"),
+        ("a{b}", "braces"),
+        ("c$-d", "dollar"),
+    ] {
+        w.repo_file(file, text);
+    }
+    w.repo_file(
+        "install.conf.yaml",
+        &format!(
+            r#"- defaults:
+    link:
+      glob: true
+      create: true
+- link:
+    ~/.config/: config/*/*
+    ~/globtest: conf/*
+    ~/dots/: dots/.*
+    ~/.deep/:
+      path: deep/**
+      exclude: [deep/**/b]
+    ~/.tmux.conf:
+      path: tmux.conf
+      backup: true
+    ~/.vimrc:
+      path: vimrc
+      if: command -v sh >/dev/null 2>&1
+    ~/.work:
+      path: work
+      if: '[ "$(hostname -s)" = {host} ] && [ "$(uname)" = Linux ]'
+    ~/.envfile:
+      path: envfile
+      if: '[ "$PROFILE" = "home" ]'
+    ~/.a{{b}}: a{{b}}
+    ~/.c$-d: c$-d
+"#
+        ),
+    );
+}
+
+/// What `dotbot_repo` links, by hand.
+const DOTBOT_HAND: &str = r#"version = 1
+[links]
+"~/.config/foo/a" = "config/foo/a"
+"~/.config/bar/b" = "config/bar/b"
+"~/.config/bar/c" = "config/bar/c"
+"~/globtest/apple" = "conf/apple"
+"~/dots/.p" = "dots/.p"
+"~/.deep/x/y/a" = "deep/x/y/a"
+"~/.a{{b}}" = "a{{b}}"
+"~/.c$$-d" = "c$$-d"
+[[link]]
+at = "~/.tmux.conf"
+to = "tmux.conf"
+on_conflict = "backup"
+[[link]]
+at = "~/.vimrc"
+to = "vimrc"
+when = { cmd = "sh" }
+[[link]]
+at = "~/.work"
+to = "work"
+when = { os = "linux", host = "linkfile-test" }
+[[link]]
+at = "~/.envfile"
+to = "envfile"
+when = { env = { PROFILE = "home" } }
+"#;
+
+/// dotbot's globs as dotbot expands them: a match keeps its path below the pattern's fixed
+/// folder (`config/*/*` → `~/.config/foo/a`), `*` skips hidden names unless the pattern's part
+/// starts with `.`, `**` links files only; `backup` is `on_conflict = "backup"`; `if` tests that
+/// `when` can say (a program on PATH, the host, an environment variable's value, `uname`,
+/// joined by `&&`) become `when`; names with `$`, `{`, `}` are written escaped.
+#[test]
+fn from_dotbot_expands_globs_as_dotbot_and_says_more_conditions_with_when() {
+    let w = World::new();
+    dotbot_repo(&w, "linkfile-test");
+    let r = w.run(&["init", "--from-dotbot", "install.conf.yaml"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "everything translates");
+    let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
+    for want in [
+        "on_conflict = \"backup\"",
+        "when = { cmd = \"sh\" }",
+        "when = { os = \"linux\", host = \"linkfile-test\" }",
+        "when = { env = { PROFILE = \"home\" } }",
+        "\"~/.a{{b}}\" = \"a{{b}}\"",
+        "# dotbot: if: command -v sh >/dev/null 2>&1\n[[link]]",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    w.repo_file("hand.toml", DOTBOT_HAND);
+    assert_eq!(
+        plan_of(&w, &w.repo.join("linkfile.toml")),
+        plan_of(&w, &w.repo.join("hand.toml"))
+    );
+}
+
+/// stow packages and files whose names hold `$`, `{`, `}` or glob characters: the manifest
+/// escapes them (`$$`, `{{`, `}}`) and the `ignore` globs made from names match those names
+/// only, so nothing is linked twice.
+#[test]
+fn from_stow_escapes_names_the_manifest_or_a_glob_would_read_otherwise() {
+    let w = World::new();
+    w.repo_file("we{ird}/dot-x$y", "x\n")
+        .repo_file("we{ird}/.plain{1}", "p\n")
+        .repo_file("we{ird}/dot-a[1]", "a\n")
+        .repo_file("we{ird}/dot-a1", "not the other\n");
+    let r = w.run(&["init", "--from-stow", "--dotfiles"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    w.repo_file(
+        "hand.toml",
+        r#"version = 1
+[links]
+"~/.x$$y" = "we{{ird}}/dot-x$$y"
+"~/.a[1]" = "we{{ird}}/dot-a[1]"
+"~/.a1" = "we{{ird}}/dot-a1"
+"~/.plain{{1}}" = "we{{ird}}/.plain{{1}}"
+"#,
+    );
+    let generated = plan_of(&w, &w.repo.join("linkfile.toml"));
+    assert_eq!(generated, plan_of(&w, &w.repo.join("hand.toml")));
+    assert_eq!(generated.len(), 4, "{generated:?}");
+}
+
+/// Every link in the home below `dir`, as `/`-separated paths relative to the home.
+#[cfg(unix)]
+fn links_in(w: &World) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in walkdir::WalkDir::new(&w.home).min_depth(1) {
+        let e = e.unwrap();
+        if e.path_is_symlink() {
+            let rel = e.path().strip_prefix(&w.home).unwrap();
+            found.push(rel.to_string_lossy().into_owned());
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The real GNU Stow (where installed; `.ci/run` installs it) links the stow-style example,
+/// with files its ignore lists leave out added to the packages: the manifest `init --from-stow`
+/// writes wants exactly the links stow made (`stow --no-folding`, as `each` makes real
+/// folders), and plans each as `ok` (stow's relative links are claimed as they are).
+#[cfg(unix)]
+#[test]
+fn from_stow_wants_exactly_the_links_the_real_stow_makes() {
+    crate::require_symlinks!();
+    if std::process::Command::new("stow")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        crate::skip!(Setup, "stow is not installed");
+    }
+    for dotfiles in [false, true] {
+        let w = World::new();
+        example(&w, "stow-style");
+        fs::remove_file(w.repo.join("hand.toml")).unwrap();
+        // What stow's default list leaves out, at the root and deeper, and what it keeps.
+        w.repo_file("git/LICENSE", "l\n")
+            .repo_file("git/COPYING", "c\n")
+            .repo_file("git/.gitignore", "g\n")
+            .repo_file("bash/.bashrc~", "backup\n")
+            .repo_file("bash/#.bashrc#", "autosave\n")
+            .repo_file("bash/.#lock", "lock\n")
+            .repo_file("nvim/.config/nvim/README.md", "kept: not at the root\n")
+            .repo_file("nvim/.config/nvim/CVS/Entries", "cvs\n")
+            .repo_file("nvim/.config/nvim/x.swp~", "backup\n")
+            // A package with its own list (stow's defaults then do not apply to it).
+            .repo_file("tmux/.tmux.conf", "t\n")
+            .repo_file("tmux/notes.txt", "left out\n")
+            .repo_file("tmux/README", "kept: not in the local list\n")
+            .repo_file("tmux/.stow-local-ignore", "notes\\.txt\n");
+        if dotfiles {
+            w.repo_file("zsh/dot-zshrc", "z\n")
+                .repo_file("zsh/dot-zshenv", "e\n");
+        }
+        let mut stow = std::process::Command::new("stow");
+        stow.arg("-d")
+            .arg(&w.repo)
+            .arg("-t")
+            .arg(&w.home)
+            .arg("--no-folding")
+            .env("HOME", &w.home);
+        if dotfiles {
+            stow.arg("--dotfiles");
+        }
+        let packages = ["bash", "git", "nvim", "tmux"];
+        stow.args(packages);
+        if dotfiles {
+            stow.arg("zsh");
+        }
+        let out = stow.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let stowed = links_in(&w);
+        assert!(
+            stowed.contains(&".config/nvim/README.md".to_string()),
+            "{stowed:?}"
+        );
+        assert!(stowed.contains(&"README".to_string()), "{stowed:?}");
+
+        let mut init = vec!["init", "--from-stow"];
+        if dotfiles {
+            init.push("--dotfiles");
+        }
+        let r = w.run(&init);
+        assert_eq!(r.code, 0, "{r:?}");
+        let plan = plan_of(&w, &w.repo.join("linkfile.toml"));
+        let home = format!("{}/", w.home.display());
+        let mut wanted: Vec<String> = plan
+            .iter()
+            .map(|e| e.0.strip_prefix(&home).unwrap().to_string())
+            .collect();
+        wanted.sort();
+        assert_eq!(wanted, stowed, "dotfiles={dotfiles}");
+        assert!(
+            plan.iter().all(|e| e.2 == "ok"),
+            "stow's links are ok as they are: {plan:?}"
+        );
     }
 }
