@@ -460,7 +460,9 @@ fn from_stow_wants_exactly_the_links_the_real_stow_makes() {
         if dotfiles {
             stow.arg("zsh");
         }
-        let out = stow.output().unwrap();
+        stow.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let out = crate::harness::spawn(&mut stow).wait_with_output().unwrap();
         assert!(out.status.success(), "{out:?}");
         let stowed = links_in(&w);
         assert!(
@@ -488,4 +490,68 @@ fn from_stow_wants_exactly_the_links_the_real_stow_makes() {
             "stow's links are ok as they are: {plan:?}"
         );
     }
+}
+
+/// dotbot itself: `target/dotbot-venv/bin/dotbot` (`.ci/run` installs it there), else
+/// `dotbot` on PATH.
+#[cfg(unix)]
+fn dotbot() -> Option<std::path::PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dotbot-venv/bin/dotbot");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    let on_path = std::process::Command::new("dotbot")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    on_path.then(|| "dotbot".into())
+}
+
+/// The real dotbot (where installed) runs `dotbot_repo`'s config: the manifest `init
+/// --from-dotbot` writes wants exactly the links dotbot made — its globs, `backup`, and each
+/// `if` (a program, a host that is not this one, a variable, `uname`) decided the same way —
+/// and plans each as `ok` (dotbot's absolute links are claimed as they are).
+#[cfg(unix)]
+#[test]
+fn from_dotbot_wants_exactly_the_links_the_real_dotbot_makes() {
+    crate::require_symlinks!();
+    let Some(dotbot) = dotbot() else {
+        crate::skip!(
+            Setup,
+            "dotbot is not installed (.ci/run installs it in target/dotbot-venv)"
+        );
+    };
+    let mut w = World::new();
+    dotbot_repo(&w, "not-this-host");
+    w.set_env("PATH", &std::env::var("PATH").unwrap_or_default())
+        .set_env("PROFILE", "home");
+    let mut cmd = std::process::Command::new(dotbot);
+    cmd.args(["-q", "-c", "install.conf.yaml", "-d"])
+        .arg(&w.repo)
+        .current_dir(&w.repo)
+        .env("HOME", &w.home)
+        .env("PROFILE", "home")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = crate::harness::spawn(&mut cmd).wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let made = links_in(&w);
+    assert!(made.contains(&".config/foo/a".to_string()), "{made:?}");
+    assert!(made.contains(&".envfile".to_string()), "{made:?}");
+    assert!(!made.contains(&".work".to_string()), "{made:?}");
+
+    let r = w.run(&["init", "--from-dotbot", "install.conf.yaml"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let plan = plan_of(&w, &w.repo.join("linkfile.toml"));
+    let home = format!("{}/", w.home.display());
+    let mut wanted: Vec<String> = plan
+        .iter()
+        .map(|e| e.0.strip_prefix(&home).unwrap().to_string())
+        .collect();
+    wanted.sort();
+    assert_eq!(wanted, made);
+    assert!(
+        plan.iter().all(|e| e.2 == "ok"),
+        "dotbot's links are ok as they are: {plan:?}"
+    );
 }
