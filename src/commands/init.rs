@@ -19,18 +19,25 @@ struct Made {
     schema_written: bool,
 }
 
-/// Runs `linkfile init`: the manifest goes to the working folder; what could not be translated
-/// is listed on `err`. `home` is `--home`, where stow's global ignore list is looked for.
+/// Runs `linkfile init`: the manifest goes to `-m` (`given`), else to the working folder; what
+/// could not be translated is listed on `err`. `home` is `--home`, where stow's global ignore
+/// list is looked for.
 pub(super) fn run(
     from: &InitFrom,
+    given: Option<&Path>,
     verbosity: Verbosity,
     home: Option<&Path>,
     sys: &System,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let dir = &sys.cwd;
-    let manifest = dir.join(MANIFEST_NAME);
+    // Only an explicit `-m`: $LINKFILE_MANIFEST names the manifest one has, not a new one.
+    let manifest = match given {
+        Some(path) => crate::paths::normalize(&sys.cwd.join(path)),
+        None => sys.cwd.join(MANIFEST_NAME),
+    };
+    let dir = manifest.parent().unwrap_or(&sys.cwd).to_path_buf();
+    let dir = &dir;
     if std::fs::symlink_metadata(&manifest).is_ok() {
         return Err(Error::Refused {
             message: format!("{} already exists; nothing was written", manifest.display()),
@@ -42,7 +49,7 @@ pub(super) fn run(
     }
     let mut made = match from {
         InitFrom::Stow(stow) => from_stow(dir, stow, home, sys)?,
-        InitFrom::Dotbot(config) => from_dotbot(dir, config)?,
+        InitFrom::Dotbot(config) => from_dotbot(dir, &sys.cwd.join(config))?,
         InitFrom::Starter => Made {
             text: init::starter(),
             notes: Vec::new(),
@@ -51,7 +58,10 @@ pub(super) fn run(
         },
     };
     // The generated text is checked by the parser the other commands use.
-    crate::manifest::parse(Path::new(MANIFEST_NAME), &made.text).map_err(Error::Manifest)?;
+    let name = manifest
+        .file_name()
+        .map_or(MANIFEST_NAME.as_ref(), Path::new);
+    crate::manifest::parse(name, &made.text).map_err(Error::Manifest)?;
     write_new(&manifest, made.text.as_bytes())?;
     let schema = dir.join(SCHEMA_NAME);
     made.schema_written = std::fs::symlink_metadata(&schema).is_err()
@@ -60,7 +70,8 @@ pub(super) fn run(
         writeln!(err, "not translated: {note}")?;
     }
     if verbosity != Verbosity::Quiet {
-        say_written(&made, out)?;
+        let shown = |p: &Path| crate::show::path(p.strip_prefix(&sys.cwd).unwrap_or(p));
+        say_written(&made, &shown(&manifest), &shown(&schema), out)?;
     }
     Ok(ExitCode::Ok)
 }
@@ -98,9 +109,9 @@ fn from_stow(
     })
 }
 
-/// The `link` directives of the dotbot config at `config` (relative to `dir`).
+/// The `link` directives of the dotbot config at `config`, for a manifest in `dir`.
 fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
-    let config = crate::paths::normalize(&dir.join(config));
+    let config = crate::paths::normalize(config);
     let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
         path: config.clone(),
         source,
@@ -126,12 +137,17 @@ fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
 }
 
 /// What init wrote, and what to do next.
-fn say_written(made: &Made, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "Wrote {MANIFEST_NAME} ({}).", made.what)?;
+fn say_written(
+    made: &Made,
+    manifest: &str,
+    schema: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "Wrote {manifest} ({}).", made.what)?;
     if made.schema_written {
         writeln!(
             out,
-            "Wrote {SCHEMA_NAME} (the manifest's JSON Schema, for editors)."
+            "Wrote {schema} (the manifest's JSON Schema, for editors)."
         )?;
     }
     if !made.notes.is_empty() {

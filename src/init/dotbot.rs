@@ -151,7 +151,7 @@ fn prefix(base: &Path, dir: &Path, name: &str) -> Result<String, String> {
         Ok(p) if p.as_os_str().is_empty() => Ok(String::new()),
         Ok(p) => Ok(format!("{}/", p.to_string_lossy().replace('\\', "/"))),
         Err(_) => Err(format!(
-            "{name} is outside {}: run init in its folder (dotbot's base directory) or above it",
+            "{name} is outside {}, the manifest's folder: write the manifest in the config's folder (dotbot's base directory) or above it",
             dir.display()
         )),
     }

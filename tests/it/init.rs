@@ -555,3 +555,51 @@ fn from_dotbot_wants_exactly_the_links_the_real_dotbot_makes() {
         "dotbot's links are ok as they are: {plan:?}"
     );
 }
+
+/// `-m PATH` says where `init` writes the manifest (and the schema beside it); stow packages
+/// are folders of that manifest's folder, and a dotbot config's paths become relative to it.
+/// Nothing is written in the current folder.
+#[test]
+fn init_writes_where_dash_m_says() {
+    let w = World::new();
+    let sub = w.repo.join("sub");
+    w.repo_file("sub/git/.gitconfig", "[user]\n")
+        .repo_file("sub/vimrc", "v\n")
+        .repo_file("sub/install.conf.yaml", "- link:\n    ~/.vimrc: vimrc\n");
+    let before = crate::harness::snapshot_of(&w.repo);
+    let r = w.run(&["-m", "sub/linkfile.toml", "init"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(sub.join("linkfile.toml").is_file());
+    assert!(sub.join("linkfile.schema.json").is_file());
+    assert!(!w.repo.join("linkfile.toml").exists());
+    let r = w.run(&["-m", "sub/linkfile.toml", "init"]);
+    assert_eq!(r.code, 1, "never over a manifest: {r:?}");
+    fs::remove_file(sub.join("linkfile.toml")).unwrap();
+
+    let r = w.run(&["-m", "sub/linkfile.toml", "init", "--from-stow"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let plan = plan_of(&w, &sub.join("linkfile.toml"));
+    let ats: Vec<(String, String)> = plan.iter().map(|e| (e.0.clone(), e.3.clone())).collect();
+    assert_eq!(
+        ats,
+        [(
+            w.home.join(".gitconfig").to_string_lossy().into_owned(),
+            sub.join("git/.gitconfig").to_string_lossy().into_owned()
+        )]
+    );
+    fs::remove_file(sub.join("linkfile.toml")).unwrap();
+
+    let r = w.run(&[
+        "-m",
+        "sub/linkfile.toml",
+        "init",
+        "--from-dotbot",
+        "sub/install.conf.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = fs::read_to_string(sub.join("linkfile.toml")).unwrap();
+    assert!(text.contains("\"~/.vimrc\" = \"vimrc\""), "{text}");
+    fs::remove_file(sub.join("linkfile.toml")).unwrap();
+    fs::remove_file(sub.join("linkfile.schema.json")).unwrap();
+    assert_eq!(before, crate::harness::snapshot_of(&w.repo));
+}
