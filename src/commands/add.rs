@@ -234,11 +234,15 @@ fn move_and_link(
     links: &[Desired],
     new_text: &str,
 ) -> Result<Added, Error> {
+    let file = manifest_file(s)?;
     let store = s.state.backup_store()?;
     let staged = s.state.dir.join(format!("add-{id:08}.toml"));
-    oplog::write_atomic(&staged, new_text.as_bytes())?;
+    // With the manifest's own mode: it takes the manifest's place.
+    let perms = std::fs::metadata(&file).ok().map(|m| m.permissions());
+    let (state_dir, staged_name) = crate::statedir::split(&staged)?;
+    state_dir.write_atomic_as(&staged_name, new_text.as_bytes(), perms)?;
     let manifest_dir = store.path().join(format!("{id:08}-1"));
-    let manifest_stored = manifest_dir.join(s.manifest_path.file_name().unwrap_or_default());
+    let manifest_stored = manifest_dir.join(file.file_name().unwrap_or_default());
     let mut steps = Vec::new();
     let mut repo_folders = Vec::new();
     for (a, d) in additions.iter().zip(links) {
@@ -265,7 +269,7 @@ fn move_and_link(
         dir: manifest_dir,
         mode: None,
     });
-    steps.extend(replace_manifest(s, &staged, &manifest_stored));
+    steps.extend(replace_manifest(&file, &staged, &manifest_stored));
     run_steps(s, id, crate::command::Command::Add, steps).inspect_err(|_| {
         let _ = std::fs::remove_file(&staged);
     })?;
@@ -283,18 +287,41 @@ fn move_and_link(
     })
 }
 
-/// The steps that put the manifest at `new` in its place, the current one going to `stored`.
-fn replace_manifest(s: &Setup, new: &Path, stored: &Path) -> [Step; 2] {
+/// The steps that put the manifest at `new` in the place of the manifest's `file`, the current
+/// one going to `stored`.
+fn replace_manifest(file: &Path, new: &Path, stored: &Path) -> [Step; 2] {
     [
         Step::Move {
-            from: s.manifest_path.clone(),
+            from: file.to_path_buf(),
             to: stored.to_path_buf(),
         },
         Step::Move {
             from: new.to_path_buf(),
-            to: s.manifest_path.clone(),
+            to: file.to_path_buf(),
         },
     ]
+}
+
+/// The file `add` and its undo replace: the manifest, or, when the manifest is a link, the
+/// file it leads to, which must be in the repo (its place below the repo by real folders).
+fn manifest_file(s: &Setup) -> Result<PathBuf, Error> {
+    let is_link =
+        std::fs::symlink_metadata(&s.manifest_path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(s.manifest_path.clone());
+    }
+    let real_repo = crate::containment::real_path(&s.repo);
+    let real = std::fs::canonicalize(&s.manifest_path).ok();
+    match real.as_deref().map(|r| r.strip_prefix(&real_repo)) {
+        Some(Ok(rel)) if !rel.as_os_str().is_empty() => Ok(s.repo.join(rel)),
+        _ => Err(refuse(
+            format!(
+                "the manifest {} is a link leading out of the repo, and add writes only in the home and the repo",
+                crate::show::path(&s.manifest_path)
+            ),
+            "keep the manifest's file in the repo (a link to it may be anywhere), or add the entry and move the file by hand",
+        )),
+    }
 }
 
 /// The links owned after the additions: the head's, and theirs.
@@ -682,8 +709,9 @@ pub(super) fn undo(
         dir: kept.clone(),
         mode: None,
     });
-    let current = kept.join(s.manifest_path.file_name().unwrap_or_default());
-    steps.extend(replace_manifest(&s, &added.manifest_stored, &current));
+    let file = manifest_file(&s)?;
+    let current = kept.join(file.file_name().unwrap_or_default());
+    steps.extend(replace_manifest(&file, &added.manifest_stored, &current));
     if run.output.notes() {
         say_undoing(&s, &added, target.id, out)?;
     }

@@ -334,3 +334,56 @@ fn a_name_that_is_not_utf8_is_refused_clearly() {
     assert!(stderr.contains("hint:"), "{stderr}");
     assert_eq!(before, w.snapshot());
 }
+
+/// The manifest keeps its mode (it was left 0600, the staged file's), and a manifest that is a
+/// link into the repo stays that link: the file it leads to is edited (the link was replaced by
+/// a file, the file it led to left unedited). A link leading out of the repo is refused.
+#[cfg(unix)]
+#[test]
+fn the_manifest_keeps_its_mode_and_a_manifest_link_stays_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    crate::require_symlinks!();
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let w = world();
+    let manifest_path = w.repo.join("linkfile.toml");
+    fs::set_permissions(&manifest_path, fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(w.run(&["apply"]).code, 0);
+    assert_eq!(w.run(&["add", "../home/.vimrc"]).code, 0);
+    assert_eq!(mode(&manifest_path), 0o644);
+    assert_eq!(w.run(&["undo"]).code, 0);
+
+    // linkfile.toml -> machines/laptop.toml, inside the repo.
+    let real = w.repo.join("machines/laptop.toml");
+    fs::create_dir(w.repo.join("machines")).unwrap();
+    fs::rename(&manifest_path, &real).unwrap();
+    crate::harness::symlink(std::path::Path::new("machines/laptop.toml"), &manifest_path);
+    let before = w.snapshot();
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        fs::read_link(&manifest_path).unwrap(),
+        std::path::Path::new("machines/laptop.toml")
+    );
+    assert!(
+        fs::read_to_string(&real)
+            .unwrap()
+            .contains("\"~/.vimrc\" = \".vimrc\"")
+    );
+    assert_eq!(mode(&real), 0o644);
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(before == w.snapshot(), "undo put everything back");
+
+    // A manifest leading out of the repo.
+    let outside = w.root.join("elsewhere.toml");
+    fs::rename(&real, &outside).unwrap();
+    fs::remove_file(&manifest_path).unwrap();
+    crate::harness::symlink(&outside, &manifest_path);
+    let before = w.snapshot();
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("is a link"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert_eq!(before, w.snapshot());
+    assert_eq!(fs::read_to_string(&outside).unwrap(), MANIFEST);
+}
