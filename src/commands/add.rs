@@ -185,7 +185,7 @@ fn new_manifest(
     let new_text = edit_manifest(&s.text, additions).map_err(|e| {
         refuse(
             format!("cannot edit {}: {e}", s.manifest_path.display()),
-            "fix the manifest so that `linkfile plan` reads it, then add again",
+            "fix the manifest so that `linkfile plan` reads it (and its line ends are all alike), then add again",
         )
     })?;
     let manifest = manifest::parse(&s.shown, &new_text).map_err(Error::Manifest)?;
@@ -617,9 +617,23 @@ fn make_link(d: &Desired, kind: EntryKind) -> Step {
 }
 
 /// The manifest with each addition appended to its `[links]` table (made at the end when there
-/// is none); toml_edit keeps every other byte as it was.
+/// is none); every other byte as it was. toml_edit writes lines with `\n`: a manifest whose
+/// every line ends with `\r\n` is edited as `\n` and written back with `\r\n`; one that
+/// toml_edit would not write back byte for byte (line ends mixed) is refused.
 fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let crlf = text.contains("\r\n") && !text.replace("\r\n", "").contains('\n');
+    let lf_text = if crlf {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_string()
+    };
+    let mut doc: toml_edit::DocumentMut = lf_text.parse().map_err(|e| format!("{e}"))?;
+    if doc.to_string() != lf_text {
+        return Err(
+            "it would not be written back byte for byte (its line ends mix `\\n` and `\\r\\n`?)"
+                .into(),
+        );
+    }
     let links = doc
         .entry("links")
         .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
@@ -629,7 +643,12 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
     for a in additions {
         table.insert(&a.at_text, toml_edit::value(a.to_text.as_str()));
     }
-    Ok(doc.to_string())
+    let edited = doc.to_string();
+    Ok(if crlf {
+        edited.replace('\n', "\r\n")
+    } else {
+        edited
+    })
 }
 
 /// Writes the intent and runs `steps` as apply does ([`apply::run_intent`]).

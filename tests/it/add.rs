@@ -387,3 +387,36 @@ fn the_manifest_keeps_its_mode_and_a_manifest_link_stays_a_link() {
     assert_eq!(before, w.snapshot());
     assert_eq!(fs::read_to_string(&outside).unwrap(), MANIFEST);
 }
+
+/// A manifest with Windows line ends keeps them, its new lines written the same way (toml_edit
+/// wrote the whole file back with `\n`); one whose other bytes toml_edit would change (line
+/// ends mixed) is refused, nothing changed.
+#[test]
+fn a_crlf_manifest_keeps_its_line_ends_and_a_mixed_one_is_refused() {
+    crate::require_symlinks!();
+    let w = World::new();
+    let crlf = MANIFEST.replace('\n', "\r\n");
+    w.manifest(&crlf)
+        .repo_file("a", "a\n")
+        .repo_file("b", "b\n");
+    w.home_file(".vimrc", "set number\n");
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let expected = crlf.replace(
+        "\"~/.a\" = \"a\"  # kept\r\n",
+        "\"~/.a\" = \"a\"  # kept\r\n\"~/.vimrc\" = \".vimrc\"\r\n",
+    );
+    assert_eq!(manifest(&w), expected);
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert_eq!(manifest(&w), crlf);
+
+    let mixed = crlf.replacen("\r\n", "\n", 1);
+    w.manifest(&mixed);
+    let before = w.snapshot();
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("line ends"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert_eq!(before, w.snapshot());
+}
