@@ -617,10 +617,15 @@ fn make_link(d: &Desired, kind: EntryKind) -> Step {
 }
 
 /// The manifest with each addition appended to its `[links]` table (made at the end when there
-/// is none); every other byte as it was. toml_edit writes lines with `\n`: a manifest whose
-/// every line ends with `\r\n` is edited as `\n` and written back with `\r\n`; one that
-/// toml_edit would not write back byte for byte (line ends mixed) is refused.
+/// is none); every other byte as it was. toml_edit writes lines with `\n` and no byte-order
+/// mark: a manifest whose every line ends with `\r\n` is edited as `\n` and written back with
+/// `\r\n`, a leading mark is kept; one that toml_edit would not write back byte for byte
+/// (line ends mixed) is refused.
 fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
+    let (bom, text) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
     let crlf = text.contains("\r\n") && !text.replace("\r\n", "").contains('\n');
     let lf_text = if crlf {
         text.replace("\r\n", "\n")
@@ -644,11 +649,12 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
         table.insert(&a.at_text, toml_edit::value(a.to_text.as_str()));
     }
     let edited = doc.to_string();
-    Ok(if crlf {
+    let edited = if crlf {
         edited.replace('\n', "\r\n")
     } else {
         edited
-    })
+    };
+    Ok(format!("{bom}{edited}"))
 }
 
 /// Writes the intent and runs `steps` as apply does ([`apply::run_intent`]).

@@ -388,14 +388,15 @@ fn the_manifest_keeps_its_mode_and_a_manifest_link_stays_a_link() {
     assert_eq!(fs::read_to_string(&outside).unwrap(), MANIFEST);
 }
 
-/// A manifest with Windows line ends keeps them, its new lines written the same way (toml_edit
-/// wrote the whole file back with `\n`); one whose other bytes toml_edit would change (line
+/// A manifest with Windows line ends and a byte-order mark keeps them, its new lines written
+/// the same way (toml_edit wrote the whole file back with `\n`, no mark); one whose other bytes toml_edit would change (line
 /// ends mixed) is refused, nothing changed.
 #[test]
 fn a_crlf_manifest_keeps_its_line_ends_and_a_mixed_one_is_refused() {
     crate::require_symlinks!();
     let w = World::new();
-    let crlf = MANIFEST.replace('\n', "\r\n");
+    // With a byte-order mark too, which toml_edit would drop.
+    let crlf = format!("\u{feff}{}", MANIFEST.replace('\n', "\r\n"));
     w.manifest(&crlf)
         .repo_file("a", "a\n")
         .repo_file("b", "b\n");
