@@ -93,14 +93,32 @@ fn from_stow(
             "run init --from-stow in your stow directory, or name the packages",
         ));
     }
+    let home = super::home_dir(home, sys).ok();
+    let rc = stowrc(dir, home.as_deref());
+    let target = rc.target.clone().unwrap_or_else(|| "~".into());
     let opts = stow::Options {
         dir,
         packages: &packages,
-        dotfiles: from.dotfiles,
-        global_ignore: global_stow_ignore(home, sys),
+        dotfiles: from.dotfiles || rc.dotfiles,
+        global_ignore: home
+            .as_ref()
+            .and_then(|h| std::fs::read_to_string(h.join(".stow-global-ignore")).ok()),
+        target: &target,
+        extra_ignore: &rc.ignore,
     };
-    let g =
+    let mut g =
         stow::generate(&opts).map_err(|m| refused(m, "name the package folders of this folder"))?;
+    g.notes.splice(0..0, rc.notes);
+    if rc.target.is_none()
+        && let Some(home) = &home
+        && let Some(parent) = dir.parent()
+        && crate::containment::real_path(parent) != crate::containment::real_path(home)
+    {
+        g.notes.push(format!(
+            "stow's default target is the stow directory's parent, {}, not your home: the entries link into ~ (a .stowrc with --target says otherwise)",
+            crate::show::path(parent)
+        ));
+    }
     Ok(Made {
         text: g.render(),
         notes: g.notes,
@@ -183,8 +201,18 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// The home's `.stow-global-ignore` (stow reads it when a package has no local list).
-fn global_stow_ignore(home: Option<&Path>, sys: &System) -> Option<String> {
-    let home = super::home_dir(home, sys).ok()?;
-    std::fs::read_to_string(home.join(".stow-global-ignore")).ok()
+/// The `.stowrc` files stow reads (`~/.stowrc`, then the stow directory's), read.
+fn stowrc(dir: &Path, home: Option<&Path>) -> stow::Stowrc {
+    let mut texts = Vec::new();
+    if let Some(home) = home
+        && let Ok(text) = std::fs::read_to_string(home.join(".stowrc"))
+    {
+        texts.push(("~/.stowrc", text));
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join(".stowrc")) {
+        texts.push((".stowrc", text));
+    }
+    let texts: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let home = home.unwrap_or(dir);
+    stow::read_stowrc(&texts, dir, home)
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobMatcher};
 use saphyr::{LoadableYamlNode, Yaml};
 
-use super::{Condition, Generated, LongEntry, literal};
+use super::{Condition, Generated, LongEntry, env_path, literal};
 
 /// What to translate.
 pub(crate) struct Options<'a> {
@@ -192,7 +192,7 @@ fn get<'a>(m: &'a saphyr::Mapping<'a>, key: &str) -> Option<&'a Yaml<'a>> {
 
 /// Adds the entries for one `link` item.
 fn link(g: &mut Generated, base: &Path, prefix: &str, target: &str, s: Spec) {
-    let at = dotbot_path(target);
+    let at = env_path(target);
     if !(at.starts_with('~') || at.starts_with('/') || at.starts_with("${")) {
         g.notes.push(format!(
             "{target}: a link place relative to dotbot's base directory; write it as ~/... by hand"
@@ -233,7 +233,7 @@ fn link(g: &mut Generated, base: &Path, prefix: &str, target: &str, s: Spec) {
     let pattern = path.trim_start_matches("./").trim_end_matches('/');
     if !(s.glob && pattern.contains(['*', '?', '['])) {
         entry.at = at.to_string();
-        entry.to = format!("{prefix}{}", dotbot_path(pattern));
+        entry.to = format!("{prefix}{}", env_path(pattern));
         g.push(entry);
         return;
     }
@@ -273,40 +273,6 @@ fn glob_item(pattern: &str, item: &str) -> String {
         Some(i) => item[i + 1..].to_string(),
         None => item.to_string(),
     }
-}
-
-/// A dotbot path as the manifest writes it: `$VAR` and `${VAR}` (which dotbot expands) as
-/// `${VAR}`; any other `$`, `{` or `}` is literal, written escaped.
-fn dotbot_path(p: &str) -> String {
-    let mut out = String::new();
-    let mut rest = p;
-    while let Some(c) = rest.chars().next() {
-        let var = rest.strip_prefix('$').and_then(|r| {
-            let braced = r.strip_prefix('{');
-            let body = braced.unwrap_or(r);
-            let len = body
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(body.len());
-            let name = &body[..len];
-            let starts = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-            match braced {
-                Some(_) if starts && body[len..].starts_with('}') => Some((name, 1 + 1 + len + 1)),
-                None if starts => Some((name, 1 + len)),
-                _ => None,
-            }
-        });
-        match var {
-            Some((name, used)) => {
-                out.push_str(&format!("${{{name}}}"));
-                rest = &rest[used..];
-            }
-            None => {
-                out.push_str(&literal(&c.to_string()));
-                rest = &rest[c.len_utf8()..];
-            }
-        }
-    }
-    out
 }
 
 /// dotbot's default original for a place: its file name without the leading dot.
@@ -621,9 +587,9 @@ mod tests {
 
     #[test]
     fn places_and_default_originals() {
-        assert_eq!(dotbot_path("$HOME/.x/${A}"), "${HOME}/.x/${A}");
-        assert_eq!(dotbot_path("a{b}$-c$"), "a{{b}}$$-c$$");
-        assert_eq!(dotbot_path("${not closed"), "$${{not closed");
+        assert_eq!(env_path("$HOME/.x/${A}"), "${HOME}/.x/${A}");
+        assert_eq!(env_path("a{b}$-c$"), "a{{b}}$$-c$$");
+        assert_eq!(env_path("${not closed"), "$${{not closed");
         assert_eq!(default_path("~/.vimrc"), "vimrc");
         assert_eq!(default_path("~/.config/nvim/"), "nvim");
     }

@@ -149,6 +149,40 @@ pub(crate) fn glob_literal(path: &str) -> String {
     out
 }
 
+/// A path as a shell-like tool (dotbot, stow's `.stowrc`) expands it, as the manifest writes
+/// it: `$VAR` and `${VAR}` as `${VAR}`; any other `$`, `{` or `}` is literal, written escaped.
+pub(crate) fn env_path(p: &str) -> String {
+    let mut out = String::new();
+    let mut rest = p;
+    while let Some(c) = rest.chars().next() {
+        let var = rest.strip_prefix('$').and_then(|r| {
+            let braced = r.strip_prefix('{');
+            let body = braced.unwrap_or(r);
+            let len = body
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(body.len());
+            let name = &body[..len];
+            let starts = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+            match braced {
+                Some(_) if starts && body[len..].starts_with('}') => Some((name, 1 + 1 + len + 1)),
+                None if starts => Some((name, 1 + len)),
+                _ => None,
+            }
+        });
+        match var {
+            Some((name, used)) => {
+                out.push_str(&format!("${{{name}}}"));
+                rest = &rest[used..];
+            }
+            None => {
+                out.push_str(&literal(&c.to_string()));
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
 /// `path` with Windows' separators written `/` (on Unix a `\\` is part of a name).
 pub(crate) fn slashed(path: &str) -> String {
     if cfg!(windows) {

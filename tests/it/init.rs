@@ -98,7 +98,11 @@ fn from_stow_plans_as_the_hand_written_stow_example() {
     example(&w, "stow-style");
     let r = w.run(&["init", "--from-stow"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.stderr, "");
+    // The repo is not in the home here: stow's default target (its parent) is not `~`.
+    assert_eq!(
+        r.stderr,
+        "not translated: stow's default target is the stow directory's parent, [TMP], not your home: the entries link into ~ (a .stowrc with --target says otherwise)\n"
+    );
     let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
     // stow's default ignore list, written out.
     for glob in [
@@ -602,4 +606,63 @@ fn init_writes_where_dash_m_says() {
     fs::remove_file(sub.join("linkfile.toml")).unwrap();
     fs::remove_file(sub.join("linkfile.schema.json")).unwrap();
     assert_eq!(before, crate::harness::snapshot_of(&w.repo));
+}
+
+/// `.stowrc` (the stow directory's, and the home's) is read as stow reads it: `--target`,
+/// `--dotfiles` and `--ignore` (a regexp matched at a path's end) shape the manifest, and the
+/// real stow, run with no options of its own, makes exactly the links it wants; a stow
+/// directory in the home whose parent is the home needs no note.
+#[cfg(unix)]
+#[test]
+fn from_stow_reads_stowrc_as_the_real_stow_does() {
+    crate::require_symlinks!();
+    if std::process::Command::new("stow")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        crate::skip!(Setup, "stow is not installed");
+    }
+    let w = World::new();
+    let dir = w.home.join("dotfiles");
+    for (file, text) in [
+        (
+            ".stowrc",
+            "--target=~/cfg --dotfiles\n--ignore=\\.swp --no-folding\n",
+        ),
+        ("p/dot-foo", "foo"),
+        ("p/a.swp", "ignored"),
+        ("p/sub/b.swp", "ignored"),
+        ("p/c.swpx", "kept"),
+        ("p/d.bak", "ignored by ~/.stowrc"),
+        ("p/sub/e", "kept"),
+    ] {
+        crate::harness::write(&dir.join(file), text);
+    }
+    w.home_file(".stowrc", "--ignore=\\.bak\n");
+    fs::create_dir(w.home.join("cfg")).unwrap();
+    let mut stow = std::process::Command::new("stow");
+    stow.arg("p")
+        .current_dir(&dir)
+        .env("HOME", &w.home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = crate::harness::spawn(&mut stow).wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stowed = links_in(&w);
+    assert_eq!(stowed, ["cfg/.foo", "cfg/c.swpx", "cfg/sub/e"]);
+
+    let m = dir.join("linkfile.toml").to_string_lossy().into_owned();
+    let r = w.run_in(&dir, &["-m", &m, "init", "--from-stow"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stderr, "", "everything translates");
+    let plan = plan_of(&w, &dir.join("linkfile.toml"));
+    let home = format!("{}/", w.home.display());
+    let mut wanted: Vec<String> = plan
+        .iter()
+        .map(|e| e.0.strip_prefix(&home).unwrap().to_string())
+        .collect();
+    wanted.sort();
+    assert_eq!(wanted, stowed);
+    assert!(plan.iter().all(|e| e.2 == "ok"), "{plan:?}");
 }
