@@ -583,12 +583,17 @@ fn init_writes_where_dash_m_says() {
     let r = w.run(&["-m", "sub/linkfile.toml", "init", "--from-stow"]);
     assert_eq!(r.code, 0, "{r:?}");
     let plan = plan_of(&w, &sub.join("linkfile.toml"));
-    let ats: Vec<(String, String)> = plan.iter().map(|e| (e.0.clone(), e.3.clone())).collect();
+    // (Windows paths compared with `/`.)
+    let slashed = |p: &str| p.replace('\\', "/");
+    let ats: Vec<(String, String)> = plan
+        .iter()
+        .map(|e| (slashed(&e.0), slashed(&e.3)))
+        .collect();
     assert_eq!(
         ats,
         [(
-            w.home.join(".gitconfig").to_string_lossy().into_owned(),
-            sub.join("git/.gitconfig").to_string_lossy().into_owned()
+            slashed(&w.home.join(".gitconfig").to_string_lossy()),
+            slashed(&sub.join("git/.gitconfig").to_string_lossy())
         )]
     );
     fs::remove_file(sub.join("linkfile.toml")).unwrap();
