@@ -149,7 +149,10 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
 fn prefix(base: &Path, dir: &Path, name: &str) -> Result<String, String> {
     match base.strip_prefix(dir) {
         Ok(p) if p.as_os_str().is_empty() => Ok(String::new()),
-        Ok(p) => Ok(format!("{}/", p.to_string_lossy().replace('\\', "/"))),
+        Ok(p) => Ok(format!(
+            "{}/",
+            literal(&super::slashed(&p.to_string_lossy()))
+        )),
         Err(_) => Err(format!(
             "{name} is outside {}, the manifest's folder: write the manifest in the config's folder (dotbot's base directory) or above it",
             dir.display()

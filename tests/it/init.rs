@@ -671,3 +671,22 @@ fn from_stow_reads_stowrc_as_the_real_stow_does() {
     assert_eq!(wanted, stowed);
     assert!(plan.iter().all(|e| e.2 == "ok"), "{plan:?}");
 }
+
+/// A dotbot config in a folder below the manifest's: its paths get that folder before them,
+/// written escaped when its name holds `{`, `}` or `$`.
+#[test]
+fn from_dotbot_in_a_folder_below_writes_its_name_escaped() {
+    let w = World::new();
+    w.repo_file("d{1}/vimrc", "v\n")
+        .repo_file("d{1}/install.conf.yaml", "- link:\n    ~/.vimrc: vimrc\n");
+    let r = w.run(&["init", "--from-dotbot", "d{1}/install.conf.yaml"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = fs::read_to_string(w.repo.join("linkfile.toml")).unwrap();
+    assert!(text.contains("\"~/.vimrc\" = \"d{{1}}/vimrc\""), "{text}");
+    let plan = plan_of(&w, &w.repo.join("linkfile.toml"));
+    assert_eq!(plan.len(), 1, "{plan:?}");
+    assert!(
+        plan[0].3.replace('\\', "/").ends_with("d{1}/vimrc"),
+        "{plan:?}"
+    );
+}
