@@ -19,6 +19,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use saphyr::{LoadableYamlNode, Yaml};
 
 use super::{Condition, Generated, LongEntry, env_path, literal};
+use crate::manifest::EntryKind;
 
 /// What to translate.
 pub(crate) struct Options<'a> {
@@ -305,8 +306,12 @@ fn expand_glob(base: &Path, pattern: &str, exclude: &[String]) -> Vec<String> {
     {
         let rel: PathBuf = item.path().strip_prefix(base).unwrap_or(item.path()).into();
         let rel = super::slashed(&rel.to_string_lossy());
-        let is_file = !item.file_type().is_dir();
-        if want.yields(&rel, is_file) && !excluded.iter().any(|x| x.yields(&rel, is_file)) {
+        let kind = if item.file_type().is_dir() {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        };
+        if want.yields(&rel, kind) && !excluded.iter().any(|x| x.yields(&rel, kind)) {
             out.push(rel);
         }
     }
@@ -363,9 +368,9 @@ impl PyGlob {
     }
 
     /// Whether the glob yields `rel` (`/`-separated, below the base folder).
-    fn yields(&self, rel: &str, is_file: bool) -> bool {
+    fn yields(&self, rel: &str, kind: EntryKind) -> bool {
         let names: Vec<&str> = rel.split('/').collect();
-        (is_file || !self.files_only) && matches(&self.parts, &names)
+        (kind == EntryKind::File || !self.files_only) && matches(&self.parts, &names)
     }
 }
 
@@ -566,7 +571,12 @@ mod tests {
     #[test]
     fn globs_as_python_expands_them() {
         let yields = |pattern: &str, rel: &str, is_file: bool| {
-            PyGlob::new(pattern).unwrap().yields(rel, is_file)
+            let kind = if is_file {
+                EntryKind::File
+            } else {
+                EntryKind::Dir
+            };
+            PyGlob::new(pattern).unwrap().yields(rel, kind)
         };
         assert!(yields("conf/*", "conf/apple", true));
         assert!(!yields("conf/*", "conf/.apple", true));
