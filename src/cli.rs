@@ -175,13 +175,16 @@ pub enum Command {
     /// Bare, writes a commented starter manifest. With --from-stow, one `each` entry per
     /// package folder (every folder here when none is named), with stow's default ignore list;
     /// with --from-dotbot, the `link` directives of a dotbot config (YAML or JSON). What cannot
-    /// be translated is listed on stderr. Never overwrites a linkfile.toml; also writes
-    /// linkfile.schema.json (the manifest's JSON Schema, for editors) when it is missing.
+    /// be translated is listed on stderr. Writes linkfile.toml in the current folder, or the
+    /// file -m names ($LINKFILE_MANIFEST is not read: it names the manifest you have), never
+    /// over one; also writes linkfile.schema.json (the manifest's JSON Schema, for editors)
+    /// beside it when it is missing.
     #[command(
         after_help = "Examples:\n  linkfile init\n  linkfile init --from-stow bash git nvim\n  linkfile init --from-dotbot install.conf.yaml"
     )]
     Init {
-        /// Translate GNU Stow packages (folders of this folder; all of them when none is named).
+        /// Translate GNU Stow packages (folders of the manifest's folder; all of them when none
+        /// is named).
         #[arg(long, value_name = "PKG", num_args = 0.., conflicts_with = "from_dotbot")]
         from_stow: Option<Vec<String>>,
         /// With --from-stow: stow's --dotfiles (a `dot-` prefix stands for `.`).

@@ -97,7 +97,9 @@ pub(crate) fn execute(
             with_state(mode, s, sys, style, out, err)
         }
         Mode::Check { verbosity } => check::run(manifest, home, sys, *verbosity, out),
-        Mode::Init { from, verbosity } => init::run(from, *verbosity, home, sys, out, err),
+        Mode::Init { from, verbosity } => {
+            init::run(from, manifest, *verbosity, home, sys, out, err)
+        }
         Mode::Completions { shell } => completions::run(*shell, out),
         Mode::Man => man::run(out),
     }

@@ -46,6 +46,8 @@ pub enum AddRefusal {
     NotARealFolderInRepo { dir: PathBuf },
     /// A path given (made absolute) that cannot be added.
     Given { path: PathBuf, why: NotAddable },
+    /// The manifest is a link whose file lies outside the repo.
+    ManifestLinkOutOfRepo { manifest: PathBuf },
 }
 
 /// Why a path given to `add` cannot be added.
@@ -69,6 +71,8 @@ pub enum NotAddable {
     HoldsState { state: PathBuf },
     /// The manifest or the last operation has a link at, in or above it.
     Managed { link: PathBuf },
+    /// Its name (or its place in the repo) is not UTF-8, which TOML cannot hold.
+    NotUtf8,
 }
 
 /// What changed since an `add`, so that undoing it is refused.
@@ -123,7 +127,7 @@ impl AddRefusal {
                 "choose another place with --to (outside the each folders)"
             }
             AddRefusal::CannotEditManifest { .. } => {
-                "fix the manifest so that `linkfile plan` reads it, then add again"
+                "fix the manifest so that `linkfile plan` reads it (and its line ends are all alike), then add again"
             }
             AddRefusal::NotOnThisMachine { .. } => "check the manifest's defaults",
             AddRefusal::FolderAsHardLink { .. } => {
@@ -137,6 +141,9 @@ impl AddRefusal {
             }
             AddRefusal::NotARealFolderInRepo { .. } => "choose another place with --to",
             AddRefusal::Given { why, .. } => why.hint(),
+            AddRefusal::ManifestLinkOutOfRepo { .. } => {
+                "keep the manifest's file in the repo (a link to it may be anywhere), or add the entry and move the file by hand"
+            }
         }
     }
 }
@@ -162,6 +169,7 @@ impl NotAddable {
             NotAddable::Managed { .. } => {
                 "it is in the repo already; `linkfile plan` shows its link"
             }
+            NotAddable::NotUtf8 => "rename it, or add the folder that holds it",
         }
     }
 }
@@ -250,13 +258,19 @@ impl fmt::Display for AddRefusal {
                 d(dir)
             ),
             AddRefusal::Given { path, why } => not_addable(f, path, why),
+            AddRefusal::ManifestLinkOutOfRepo { manifest } => write!(
+                f,
+                "the manifest {} is a link leading out of the repo, and add writes only in the home and the repo",
+                crate::show::path(manifest)
+            ),
         }
     }
 }
 
 /// Says why the path given as `path` cannot be added.
 fn not_addable(f: &mut fmt::Formatter<'_>, path: &Path, why: &NotAddable) -> fmt::Result {
-    let path = path.display();
+    // Escaped: a name that is not UTF-8 shows its bytes.
+    let path = crate::show::path(path);
     match why {
         NotAddable::Missing => write!(f, "{path} does not exist"),
         NotAddable::NamesNoFile => write!(f, "{path} names no file"),
@@ -292,6 +306,10 @@ fn not_addable(f: &mut fmt::Formatter<'_>, path: &Path, why: &NotAddable) -> fmt
             f,
             "{path} is managed already: the manifest (or linkfile's last operation) has a link at {}",
             link.display()
+        ),
+        NotAddable::NotUtf8 => write!(
+            f,
+            "the name of {path} is not UTF-8, which the manifest (TOML) cannot hold"
         ),
     }
 }
@@ -405,6 +423,11 @@ mod tests {
                 "/h/x is managed already: the manifest (or linkfile's last operation) has a link at /h/x/y; nothing was changed",
                 "it is in the repo already; `linkfile plan` shows its link",
             ),
+            (
+                given(NotAddable::NotUtf8),
+                "the name of /h/x is not UTF-8, which the manifest (TOML) cannot hold; nothing was changed",
+                "rename it, or add the folder that holds it",
+            ),
         ]);
     }
 
@@ -472,7 +495,7 @@ mod tests {
                     why: "its `links` is not a table".into(),
                 }),
                 "cannot edit /r/linkfile.toml: its `links` is not a table; nothing was changed",
-                "fix the manifest so that `linkfile plan` reads it, then add again",
+                "fix the manifest so that `linkfile plan` reads it (and its line ends are all alike), then add again",
             ),
             (
                 add(AddRefusal::NotOnThisMachine { at: p("/h/a") }),
@@ -483,6 +506,13 @@ mod tests {
                 add(AddRefusal::FolderAsHardLink { at: p("/h/d") }),
                 "/h/d is a folder, and the manifest's link_type is hardlink; nothing was changed",
                 "hard links are for files: add the files in it, or set link_type per entry",
+            ),
+            (
+                add(AddRefusal::ManifestLinkOutOfRepo {
+                    manifest: p("/r/linkfile.toml"),
+                }),
+                "the manifest /r/linkfile.toml is a link leading out of the repo, and add writes only in the home and the repo; nothing was changed",
+                "keep the manifest's file in the repo (a link to it may be anywhere), or add the entry and move the file by hand",
             ),
         ]);
     }

@@ -115,10 +115,24 @@ impl Dir {
     /// old or the new content, never a torn one; a link planted anywhere is never written
     /// through (the rename replaces a link at `name` itself, not what it points to).
     pub(crate) fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        self.write_atomic_as(name, bytes, None)
+    }
+
+    /// As [`Dir::write_atomic`], the file given `perms` (through its handle) before it takes
+    /// its name: for a file that will replace another, with that one's mode.
+    pub(crate) fn write_atomic_as(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        perms: Option<std::fs::Permissions>,
+    ) -> Result<(), Error> {
         let path = self.path.join(name);
         let (temp, mut file) = self.create_temp(name)?;
         let mut write = || -> io::Result<()> {
             file.write_all(bytes)?;
+            if let Some(perms) = perms.clone() {
+                file.set_permissions(perms)?;
+            }
             file.sync_all()?;
             imp::rename(self, &temp, name)?;
             imp::sync(self)

@@ -27,6 +27,9 @@ struct Addition {
     /// The manifest's `to` for it (relative to the manifest's folder, `/`-separated).
     to_text: String,
     kind: EntryKind,
+    /// `~/... -> ...` as shown to the user (the names as they are, not escaped for the
+    /// manifest).
+    shown: String,
 }
 
 fn refuse(why: AddRefusal) -> Error {
@@ -84,11 +87,7 @@ pub(super) fn run(
     commit(&s, &op)?;
     if output.notes() {
         for a in &additions {
-            writeln!(
-                out,
-                "  + {} -> {}  (moved into the repo, linked back)",
-                a.at_text, a.to_text
-            )?;
+            writeln!(out, "  + {}  (moved into the repo, linked back)", a.shown)?;
         }
         writeln!(
             out,
@@ -212,11 +211,15 @@ fn move_and_link(
     links: &[Desired],
     new_text: &str,
 ) -> Result<Added, Error> {
+    let file = manifest_file(s)?;
     let store = s.state.backup_store()?;
     let staged = s.state.dir.join(format!("add-{id:08}.toml"));
-    oplog::write_atomic(&staged, new_text.as_bytes())?;
+    // With the manifest's own mode: it takes the manifest's place.
+    let perms = std::fs::metadata(&file).ok().map(|m| m.permissions());
+    let (state_dir, staged_name) = crate::statedir::split(&staged)?;
+    state_dir.write_atomic_as(&staged_name, new_text.as_bytes(), perms)?;
     let manifest_dir = store.path().join(format!("{id:08}-1"));
-    let manifest_stored = manifest_dir.join(s.manifest_path.file_name().unwrap_or_default());
+    let manifest_stored = manifest_dir.join(file.file_name().unwrap_or_default());
     let mut steps = Vec::new();
     let mut repo_folders = Vec::new();
     for (a, d) in additions.iter().zip(links) {
@@ -243,7 +246,7 @@ fn move_and_link(
         dir: manifest_dir,
         mode: None,
     });
-    steps.extend(replace_manifest(s, &staged, &manifest_stored));
+    steps.extend(replace_manifest(&file, &staged, &manifest_stored));
     run_steps(s, id, crate::command::Command::Add, steps).inspect_err(|_| {
         let _ = std::fs::remove_file(&staged);
     })?;
@@ -261,18 +264,37 @@ fn move_and_link(
     })
 }
 
-/// The steps that put the manifest at `new` in its place, the current one going to `stored`.
-fn replace_manifest(s: &Setup, new: &Path, stored: &Path) -> [Step; 2] {
+/// The steps that put the manifest at `new` in the place of the manifest's `file`, the current
+/// one going to `stored`.
+fn replace_manifest(file: &Path, new: &Path, stored: &Path) -> [Step; 2] {
     [
         Step::Move {
-            from: s.manifest_path.clone(),
+            from: file.to_path_buf(),
             to: stored.to_path_buf(),
         },
         Step::Move {
             from: new.to_path_buf(),
-            to: s.manifest_path.clone(),
+            to: file.to_path_buf(),
         },
     ]
+}
+
+/// The file `add` and its undo replace: the manifest, or, when the manifest is a link, the
+/// file it leads to, which must be in the repo (its place below the repo by real folders).
+fn manifest_file(s: &Setup) -> Result<PathBuf, Error> {
+    let is_link =
+        std::fs::symlink_metadata(&s.manifest_path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(s.manifest_path.clone());
+    }
+    let real_repo = crate::containment::real_path(&s.repo);
+    let real = std::fs::canonicalize(&s.manifest_path).ok();
+    match real.as_deref().map(|r| r.strip_prefix(&real_repo)) {
+        Some(Ok(rel)) if !rel.as_os_str().is_empty() => Ok(s.repo.join(rel)),
+        _ => Err(refuse(AddRefusal::ManifestLinkOutOfRepo {
+            manifest: s.manifest_path.clone(),
+        })),
+    }
 }
 
 /// The links owned after the additions: the head's, and theirs.
@@ -321,14 +343,41 @@ fn check_path(
     refuse_repo_or_state(s, &home.real, &given)?;
     refuse_managed(&home.at, managed, &given)?;
     let (dest, to_rel) = place_in_repo(s, &home.rel, to)?;
-    let rel_text = home.rel.to_string_lossy().replace('\\', "/");
+    let not_utf8 = || not_addable(&given, NotAddable::NotUtf8);
+    let at_text = manifest_text(&home.rel).ok_or_else(not_utf8)?;
+    let to_text = manifest_text(&to_rel).ok_or_else(not_utf8)?;
     Ok(Addition {
         at: home.at,
-        at_text: format!("~/{rel_text}"),
-        to_text: to_rel.to_string_lossy().replace('\\', "/"),
+        at_text: format!("~/{at_text}"),
+        to_text,
         to: dest,
         kind: home.kind,
+        shown: format!(
+            "~/{} -> {}",
+            slashed(crate::show::path(&home.rel)),
+            slashed(crate::show::path(&to_rel))
+        ),
     })
+}
+
+/// `rel` as the manifest writes it: `/`-separated, with `$`, `{` and `}` doubled so that the
+/// manifest's expansion gives the name back; `None` when it is not UTF-8.
+fn manifest_text(rel: &Path) -> Option<String> {
+    let text = slashed(rel.to_str()?.to_string());
+    Some(
+        text.replace('$', "$$")
+            .replace('{', "{{")
+            .replace('}', "}}"),
+    )
+}
+
+/// `text` with Windows' separators written `/` (on Unix a `\\` is part of a name).
+fn slashed(text: String) -> String {
+    if platform::Os::HOST.is_windows() {
+        text.replace('\\', "/")
+    } else {
+        text
+    }
 }
 
 /// A path given to `add`, found below the home.
@@ -489,9 +538,28 @@ fn make_link(d: &Desired, kind: EntryKind) -> Step {
 }
 
 /// The manifest with each addition appended to its `[links]` table (made at the end when there
-/// is none); toml_edit keeps every other byte as it was.
+/// is none); every other byte as it was. toml_edit writes lines with `\n` and no byte-order
+/// mark: a manifest whose every line ends with `\r\n` is edited as `\n` and written back with
+/// `\r\n`, a leading mark is kept; one that toml_edit would not write back byte for byte
+/// (line ends mixed) is refused.
 fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let (bom, text) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let crlf = text.contains("\r\n") && !text.replace("\r\n", "").contains('\n');
+    let lf_text = if crlf {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_string()
+    };
+    let mut doc: toml_edit::DocumentMut = lf_text.parse().map_err(|e| format!("{e}"))?;
+    if doc.to_string() != lf_text {
+        return Err(
+            "it would not be written back byte for byte (its line ends mix `\\n` and `\\r\\n`?)"
+                .into(),
+        );
+    }
     let links = doc
         .entry("links")
         .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
@@ -501,7 +569,13 @@ fn edit_manifest(text: &str, additions: &[Addition]) -> Result<String, String> {
     for a in additions {
         table.insert(&a.at_text, toml_edit::value(a.to_text.as_str()));
     }
-    Ok(doc.to_string())
+    let edited = doc.to_string();
+    let edited = if crlf {
+        edited.replace('\n', "\r\n")
+    } else {
+        edited
+    };
+    Ok(format!("{bom}{edited}"))
 }
 
 /// Writes the intent and runs `steps` as apply does ([`apply::run_intent`]).
@@ -577,8 +651,9 @@ pub(super) fn undo(
         dir: kept.clone(),
         mode: None,
     });
-    let current = kept.join(s.manifest_path.file_name().unwrap_or_default());
-    steps.extend(replace_manifest(&s, &added.manifest_stored, &current));
+    let file = manifest_file(&s)?;
+    let current = kept.join(file.file_name().unwrap_or_default());
+    steps.extend(replace_manifest(&file, &added.manifest_stored, &current));
     if run.output.notes() {
         say_undoing(&s, &added, target.id, out)?;
     }

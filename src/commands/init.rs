@@ -19,24 +19,31 @@ struct Made {
     schema_written: bool,
 }
 
-/// Runs `linkfile init`: the manifest goes to the working folder; what could not be translated
-/// is listed on `err`. `home` is `--home`, where stow's global ignore list is looked for.
+/// Runs `linkfile init`: the manifest goes to `-m` (`given`), else to the working folder; what
+/// could not be translated is listed on `err`. `home` is `--home`, where stow's global ignore
+/// list is looked for.
 pub(super) fn run(
     from: &InitFrom,
+    given: Option<&Path>,
     verbosity: Verbosity,
     home: Option<&Path>,
     sys: &System,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
-    let dir = &sys.cwd;
-    let manifest = dir.join(MANIFEST_NAME);
+    // Only an explicit `-m`: $LINKFILE_MANIFEST names the manifest one has, not a new one.
+    let manifest = match given {
+        Some(path) => crate::paths::normalize(&sys.cwd.join(path)),
+        None => sys.cwd.join(MANIFEST_NAME),
+    };
+    let dir = manifest.parent().unwrap_or(&sys.cwd).to_path_buf();
+    let dir = &dir;
     if std::fs::symlink_metadata(&manifest).is_ok() {
         return Err(refused(InitRefusal::ManifestExists { manifest }));
     }
     let mut made = match from {
         InitFrom::Stow(stow) => from_stow(dir, stow, home, sys)?,
-        InitFrom::Dotbot(config) => from_dotbot(dir, config)?,
+        InitFrom::Dotbot(config) => from_dotbot(dir, &sys.cwd.join(config))?,
         InitFrom::Starter => Made {
             text: init::starter(),
             notes: Vec::new(),
@@ -45,7 +52,10 @@ pub(super) fn run(
         },
     };
     // The generated text is checked by the parser the other commands use.
-    crate::manifest::parse(Path::new(MANIFEST_NAME), &made.text).map_err(Error::Manifest)?;
+    let name = manifest
+        .file_name()
+        .map_or(MANIFEST_NAME.as_ref(), Path::new);
+    crate::manifest::parse(name, &made.text).map_err(Error::Manifest)?;
     write_new(&manifest, made.text.as_bytes())?;
     let schema = dir.join(SCHEMA_NAME);
     made.schema_written = std::fs::symlink_metadata(&schema).is_err()
@@ -54,7 +64,8 @@ pub(super) fn run(
         writeln!(err, "not translated: {note}")?;
     }
     if verbosity != Verbosity::Quiet {
-        say_written(&made, out)?;
+        let shown = |p: &Path| crate::show::path(p.strip_prefix(&sys.cwd).unwrap_or(p));
+        say_written(&made, &shown(&manifest), &shown(&schema), out)?;
     }
     Ok(ExitCode::Ok)
 }
@@ -74,17 +85,35 @@ fn from_stow(
         let dir = dir.to_path_buf();
         return Err(refused(InitRefusal::NoStowPackages { dir }));
     }
+    let home = super::home_dir(home, sys).ok();
+    let rc = stowrc(dir, home.as_deref());
+    let target = rc.target.clone().unwrap_or_else(|| "~".into());
     let opts = stow::Options {
         dir,
         packages: &packages,
-        dot_prefix: if from.dotfiles {
+        dot_prefix: if from.dotfiles || rc.dotfiles {
             stow::DotPrefix::StandsForDot
         } else {
             stow::DotPrefix::Literal
         },
-        global_ignore: global_stow_ignore(home, sys),
+        global_ignore: home
+            .as_ref()
+            .and_then(|h| std::fs::read_to_string(h.join(".stow-global-ignore")).ok()),
+        target: &target,
+        extra_ignore: &rc.ignore,
     };
-    let g = stow::generate(&opts).map_err(|m| refused(InitRefusal::StowPackages(m)))?;
+    let mut g = stow::generate(&opts).map_err(|m| refused(InitRefusal::StowPackages(m)))?;
+    g.notes.splice(0..0, rc.notes);
+    if rc.target.is_none()
+        && let Some(home) = &home
+        && let Some(parent) = dir.parent()
+        && crate::containment::real_path(parent) != crate::containment::real_path(home)
+    {
+        g.notes.push(format!(
+            "stow's default target is the stow directory's parent, {}, not your home: the entries link into ~ (a .stowrc with --target says otherwise)",
+            crate::show::path(parent)
+        ));
+    }
     Ok(Made {
         text: g.render(),
         notes: g.notes,
@@ -93,9 +122,9 @@ fn from_stow(
     })
 }
 
-/// The `link` directives of the dotbot config at `config` (relative to `dir`).
+/// The `link` directives of the dotbot config at `config`, for a manifest in `dir`.
 fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
-    let config = crate::paths::normalize(&dir.join(config));
+    let config = crate::paths::normalize(config);
     let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
         path: config.clone(),
         source,
@@ -120,12 +149,17 @@ fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
 }
 
 /// What init wrote, and what to do next.
-fn say_written(made: &Made, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "Wrote {MANIFEST_NAME} ({}).", made.what)?;
+fn say_written(
+    made: &Made,
+    manifest: &str,
+    schema: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(out, "Wrote {manifest} ({}).", made.what)?;
     if made.schema_written {
         writeln!(
             out,
-            "Wrote {SCHEMA_NAME} (the manifest's JSON Schema, for editors)."
+            "Wrote {schema} (the manifest's JSON Schema, for editors)."
         )?;
     }
     if !made.notes.is_empty() {
@@ -158,8 +192,18 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// The home's `.stow-global-ignore` (stow reads it when a package has no local list).
-fn global_stow_ignore(home: Option<&Path>, sys: &System) -> Option<String> {
-    let home = super::home_dir(home, sys).ok()?;
-    std::fs::read_to_string(home.join(".stow-global-ignore")).ok()
+/// The `.stowrc` files stow reads (`~/.stowrc`, then the stow directory's), read.
+fn stowrc(dir: &Path, home: Option<&Path>) -> stow::Stowrc {
+    let mut texts = Vec::new();
+    if let Some(home) = home
+        && let Ok(text) = std::fs::read_to_string(home.join(".stowrc"))
+    {
+        texts.push(("~/.stowrc", text));
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join(".stowrc")) {
+        texts.push((".stowrc", text));
+    }
+    let texts: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let home = home.unwrap_or(dir);
+    stow::read_stowrc(&texts, dir, home)
 }

@@ -65,7 +65,7 @@ pub(crate) struct LongEntry {
     pub relative: Option<bool>,
     pub link_type: Option<&'static str>,
     pub on_conflict: Option<&'static str>,
-    pub when_os: Option<String>,
+    pub when: Option<Condition>,
     /// Written commented out (a condition that could not be translated).
     pub disabled: bool,
 }
@@ -79,6 +79,116 @@ impl LongEntry {
                 to: self.to.clone(),
                 ..LongEntry::default()
             }
+    }
+}
+
+/// A `when` table: the conditions translated (each one at most once).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Condition {
+    /// `linux` or `macos`.
+    pub os: Option<&'static str>,
+    pub host: Option<String>,
+    /// Variables and the values they must have.
+    pub env: Vec<(String, String)>,
+    /// A program that must be on PATH.
+    pub cmd: Option<String>,
+}
+
+impl Condition {
+    /// As an inline table: `{ os = "linux", cmd = "nvim" }`.
+    fn render(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(os) = self.os {
+            parts.push(format!("os = {}", quote(os)));
+        }
+        if let Some(host) = &self.host {
+            parts.push(format!("host = {}", quote(host)));
+        }
+        if !self.env.is_empty() {
+            let vars: Vec<String> = self
+                .env
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key(k), quote(v)))
+                .collect();
+            parts.push(format!("env = {{ {} }}", vars.join(", ")));
+        }
+        if let Some(cmd) = &self.cmd {
+            parts.push(format!("cmd = {}", quote(cmd)));
+        }
+        format!("{{ {} }}", parts.join(", "))
+    }
+}
+
+/// `k` as a TOML key: bare when it can be.
+fn key(k: &str) -> String {
+    let bare = !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare { k.to_string() } else { quote(k) }
+}
+
+/// A name (a file's, a folder's) as the manifest writes it: `$`, `{` and `}` doubled, so that
+/// the manifest's expansion gives the name back.
+pub(crate) fn literal(name: &str) -> String {
+    name.replace('$', "$$")
+        .replace('{', "{{")
+        .replace('}', "}}")
+}
+
+/// A path (`/`-separated) as an `ignore` glob that matches that path only: the characters a
+/// glob reads (`*`, `?`, `[`, `]`, `{`, `}`, and `\` where it escapes) each in brackets.
+pub(crate) fn glob_literal(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '*' | '?' | '[' | ']' | '{' | '}' => out.extend(['[', c, ']']),
+            '\\' if !crate::platform::Os::HOST.is_windows() => out.push_str("[\\]"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path as a shell-like tool (dotbot, stow's `.stowrc`) expands it, as the manifest writes
+/// it: `$VAR` and `${VAR}` as `${VAR}`; any other `$`, `{` or `}` is literal, written escaped.
+pub(crate) fn env_path(p: &str) -> String {
+    let mut out = String::new();
+    let mut rest = p;
+    while let Some(c) = rest.chars().next() {
+        let var = rest.strip_prefix('$').and_then(|r| {
+            let braced = r.strip_prefix('{');
+            let body = braced.unwrap_or(r);
+            let len = body
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(body.len());
+            let name = &body[..len];
+            let starts = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+            match braced {
+                Some(_) if starts && body[len..].starts_with('}') => Some((name, 1 + 1 + len + 1)),
+                None if starts => Some((name, 1 + len)),
+                _ => None,
+            }
+        });
+        match var {
+            Some((name, used)) => {
+                out.push_str(&format!("${{{name}}}"));
+                rest = &rest[used..];
+            }
+            None => {
+                out.push_str(&literal(&c.to_string()));
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+/// `path` with Windows' separators written `/` (on Unix a `\\` is part of a name).
+pub(crate) fn slashed(path: &str) -> String {
+    if crate::platform::Os::HOST.is_windows() {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
     }
 }
 
@@ -144,10 +254,48 @@ impl Generated {
             if let Some(p) = e.on_conflict {
                 line("on_conflict", quote(p));
             }
-            if let Some(os) = &e.when_os {
-                line("when", format!("{{ os = {} }}", quote(os)));
+            if let Some(when) = &e.when {
+                line("when", when.render());
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_written_so_that_they_read_back() {
+        assert_eq!(literal("a{b}$c"), "a{{b}}$$c");
+        let weird = [
+            "dot-a[1]",
+            "x*y",
+            "q?",
+            "{a,b}",
+            "]",
+            "back\\slash",
+            "plain",
+        ];
+        for name in weird {
+            let glob = globset::Glob::new(&glob_literal(name))
+                .unwrap()
+                .compile_matcher();
+            assert!(glob.is_match(name), "{name} -> {}", glob_literal(name));
+            for other in ["dot-a1", "xzy", "qq", "a", "plain2", "back/slash"] {
+                assert!(!glob.is_match(other) || other == name, "{name} ~ {other}");
+            }
+        }
+        let c = Condition {
+            os: Some("linux"),
+            env: vec![("A_1".into(), "x".into()), ("a.b".into(), "y".into())],
+            cmd: Some("nvim".into()),
+            ..Condition::default()
+        };
+        assert_eq!(
+            c.render(),
+            r#"{ os = "linux", env = { A_1 = "x", "a.b" = "y" }, cmd = "nvim" }"#
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
-use super::{Generated, LongEntry};
+use super::{Generated, LongEntry, glob_literal, literal};
 
 /// Stow's built-in ignore list (its `default-ignore-list`), as globs: the unanchored patterns
 /// match a path segment at any depth (`**/`), the `^/` ones only at the package's root.
@@ -68,7 +68,16 @@ fn regex_to_glob(re: &str) -> Option<String> {
         Some(rest) => (true, rest),
         None => (false, re),
     };
-    let body = body.strip_suffix('$').unwrap_or(body);
+    let glob = regex_body(body.strip_suffix('$').unwrap_or(body))?;
+    Some(match (rooted, body.contains('/')) {
+        (true, _) => glob,
+        (false, _) if glob.starts_with('*') => glob,
+        (false, _) => format!("**/{glob}"),
+    })
+}
+
+/// The glob for a regexp of literal characters, `.`, `.*` and `.+`; `None` for anything else.
+fn regex_body(body: &str) -> Option<String> {
     let mut glob = String::new();
     let mut chars = body.chars().peekable();
     while let Some(c) = chars.next() {
@@ -78,10 +87,7 @@ fn regex_to_glob(re: &str) -> Option<String> {
                 if next.is_alphanumeric() {
                     return None; // \d, \w, \s...
                 }
-                if matches!(next, '*' | '?' | '[' | ']' | '{' | '}') {
-                    glob.push('\\');
-                }
-                glob.push(next);
+                glob.push_str(&super::glob_literal(&next.to_string()));
             }
             '.' => match chars.peek() {
                 Some('*') => {
@@ -99,12 +105,108 @@ fn regex_to_glob(re: &str) -> Option<String> {
         }
     }
     // `.+` alone before the rest: `?*,v` matches what `*,v` does, less the bare name.
-    let glob = glob.replace("?*", "*");
-    Some(match (rooted, body.contains('/')) {
-        (true, _) => glob,
-        (false, _) if glob.starts_with('*') => glob,
-        (false, _) => format!("**/{glob}"),
-    })
+    Some(glob.replace("?*", "*"))
+}
+
+/// A `.stowrc` (stow's options, read before the command line's): what init uses of it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stowrc {
+    /// `--target`, as the manifest writes a place (`~/...`, `${VAR}/...`, absolute).
+    pub target: Option<String>,
+    /// `--dotfiles`.
+    pub dotfiles: bool,
+    /// `--ignore` regexps (matched at the end of a path below the package), as globs.
+    pub ignore: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The options of stow's `.stowrc` files, `texts` (file shown, text) in the order stow reads
+/// them (`~/.stowrc`, then the stow directory's); `dir` is the stow directory and `home` the
+/// home, to write a `--target` as a place below `~`.
+pub(crate) fn read_stowrc(texts: &[(&str, &str)], dir: &Path, home: &Path) -> Stowrc {
+    let mut rc = Stowrc::default();
+    for (file, text) in texts {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let mut i = 0;
+        while i < words.len() {
+            let word = words[i];
+            i += 1;
+            // `--opt=value`, `--opt value`, `-t value`, `-tvalue`.
+            let mut value = |long: &str, short: Option<&str>| -> Option<String> {
+                if let Some(v) = word.strip_prefix(&format!("{long}=")) {
+                    return Some(v.to_string());
+                }
+                let bare = word == long || short.is_some_and(|s| word == s);
+                if bare {
+                    i += 1;
+                    return words.get(i - 1).map(|v| v.to_string());
+                }
+                let glued = short.and_then(|s| word.strip_prefix(s));
+                glued.filter(|v| !v.is_empty()).map(str::to_string)
+            };
+            if let Some(t) = value("--target", Some("-t")) {
+                rc.target = Some(target_place(&t, dir, home));
+            } else if let Some(re) = value("--ignore", None) {
+                match regex_body(&re) {
+                    Some(glob) if glob.starts_with('*') => rc.ignore.push(glob),
+                    Some(glob) => rc.ignore.push(format!("*{glob}")),
+                    None => rc.notes.push(format!(
+                        "{file}: --ignore={re} is a regular expression linkfile's globs cannot say; add an `ignore` glob by hand"
+                    )),
+                }
+            } else if let Some(v) = value("--dir", Some("-d")) {
+                rc.notes.push(format!(
+                    "{file}: --dir {v} (init reads the packages beside the manifest)"
+                ));
+            } else if let Some((opt, v)) = ["--defer", "--override"]
+                .iter()
+                .find_map(|o| value(o, None).map(|v| (o, v)))
+            {
+                rc.notes.push(format!(
+                    "{file}: {opt}={v} (linkfile owns each place by one entry; no deferring)"
+                ));
+            } else if word == "--dotfiles" {
+                rc.dotfiles = true;
+            } else if matches!(
+                word,
+                "--no-folding" | "-v" | "--verbose" | "-n" | "--no" | "--simulate"
+            ) || word.starts_with("--verbose=")
+            {
+                // `each` never folds; the others change nothing stow links.
+            } else {
+                rc.notes.push(format!(
+                    "{file}: the option {word} (init reads --target, --ignore, --dotfiles, --no-folding)"
+                ));
+            }
+        }
+    }
+    rc
+}
+
+/// A stow `--target` as the manifest writes a place: `~`, `$HOME` and places below the home
+/// as `~/...`, other variables as `${VAR}`, a relative one from the stow directory.
+fn target_place(target: &str, dir: &Path, home: &Path) -> String {
+    let target = target.trim_end_matches('/');
+    let home_rest = ["~", "$HOME", "${HOME}"].iter().find_map(|h| {
+        target
+            .strip_prefix(h)
+            .filter(|r| r.is_empty() || r.starts_with('/'))
+    });
+    if let Some(rest) = home_rest {
+        return format!("~{}", super::env_path(rest));
+    }
+    if target.starts_with('$') {
+        return super::env_path(target);
+    }
+    let path = crate::paths::normalize(&dir.join(target));
+    match path.strip_prefix(home) {
+        Ok(rel) if rel.as_os_str().is_empty() => "~".into(),
+        Ok(rel) => format!(
+            "~/{}",
+            super::literal(&super::slashed(&rel.to_string_lossy()))
+        ),
+        Err(_) => super::literal(&super::slashed(&path.to_string_lossy())),
+    }
 }
 
 /// What a `dot-` prefix on a name in a package means.
@@ -126,6 +228,11 @@ pub(crate) struct Options<'a> {
     pub dot_prefix: DotPrefix,
     /// The home's `.stow-global-ignore`, when there is one.
     pub global_ignore: Option<String>,
+    /// Where the packages are linked, as the manifest writes it (`~`, or `.stowrc`'s
+    /// `--target`).
+    pub target: &'a str,
+    /// `.stowrc`'s `--ignore` globs, for every package.
+    pub extra_ignore: &'a [String],
 }
 
 /// The packages to translate: those named, else every folder here that is not hidden and not
@@ -189,7 +296,15 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
         if root.join(LOCAL_IGNORE).exists() {
             ignore.push(LOCAL_IGNORE.into());
         }
-        package(&mut g, &root, pkg, "~", ignore, opts.dot_prefix);
+        ignore.extend(opts.extra_ignore.iter().cloned());
+        package(
+            &mut g,
+            &root,
+            &literal(pkg),
+            opts.target,
+            ignore,
+            opts.dot_prefix,
+        );
     }
     Ok(g)
 }
@@ -204,9 +319,9 @@ fn compile(globs: impl Iterator<Item = String>) -> GlobSet {
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
-/// The entries for the folder `root` (`to`, relative to the stow directory) linked at `at`:
-/// an `each` entry, and where `dot_prefix` stands for `.`, the `dot-` paths below it as their
-/// own entries.
+/// The entries for the folder `root` (`to`, relative to the stow directory) linked at `at`
+/// (both as the manifest writes them): an `each` entry, and where `dot_prefix` stands for `.`,
+/// the `dot-` paths below it as their own entries.
 fn package(
     g: &mut Generated,
     root: &Path,
@@ -226,7 +341,7 @@ fn package(
         .into_iter();
     while let Some(Ok(item)) = walk.next() {
         let rel = item.path().strip_prefix(root).unwrap_or(item.path());
-        let rel_text = rel.to_string_lossy().replace('\\', "/");
+        let rel_text = super::slashed(&rel.to_string_lossy());
         let is_dir = item.file_type().is_dir();
         if item.file_name() == ".git" || skip.is_match(rel) {
             if is_dir {
@@ -238,9 +353,9 @@ fn package(
         if dot_prefix == DotPrefix::StandsForDot && name.starts_with("dot-") && name.len() > 4 {
             if is_dir {
                 walk.skip_current_dir();
-                each_ignore.push(format!("{rel_text}/"));
+                each_ignore.push(format!("{}/", glob_literal(&rel_text)));
             } else {
-                each_ignore.push(rel_text.clone());
+                each_ignore.push(glob_literal(&rel_text));
             }
             renamed.push((rel_text, is_dir));
         } else if !is_dir {
@@ -263,8 +378,8 @@ fn package(
         .filter(|p| p.starts_with("**/") || p.starts_with('*'))
         .collect();
     for (rel, is_dir) in renamed {
-        let link_at = format!("{at}/{}", undot(&rel));
-        let link_to = format!("{to}/{rel}");
+        let link_at = format!("{at}/{}", literal(&undot(&rel)));
+        let link_to = format!("{to}/{}", literal(&rel));
         if is_dir {
             let root = root.join(&rel);
             package(g, &root, &link_to, &link_at, anywhere.clone(), dot_prefix);
@@ -303,6 +418,55 @@ mod tests {
         assert_eq!(globs, ["**/.DS_Store"]);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("`(a|b)`"), "{notes:?}");
+    }
+
+    #[test]
+    fn stowrc_options_as_init_reads_them() {
+        let (dir, home) = (Path::new("/h/dotfiles"), Path::new("/h"));
+        let rc = read_stowrc(
+            &[
+                (
+                    "~/.stowrc",
+                    "--target=/elsewhere --ignore=\\.bak\n-v --no-folding",
+                ),
+                (
+                    ".stowrc",
+                    "-t ~/.config\n--dotfiles --ignore \\.swp --ignore=[0-9]+ -d x --defer=man --adopt",
+                ),
+            ],
+            dir,
+            home,
+        );
+        assert_eq!(
+            rc.target.as_deref(),
+            Some("~/.config"),
+            "the later file wins"
+        );
+        assert!(rc.dotfiles);
+        assert_eq!(rc.ignore, ["*.bak", "*.swp"]);
+        assert_eq!(rc.notes.len(), 4, "{:?}", rc.notes);
+        assert!(rc.notes[0].contains("[0-9]+"), "{:?}", rc.notes);
+        assert!(rc.notes[1].contains("--dir x"), "{:?}", rc.notes);
+        assert!(rc.notes[2].contains("--defer=man"), "{:?}", rc.notes);
+        assert!(rc.notes[3].contains("--adopt"), "{:?}", rc.notes);
+        for (t, place) in [
+            ("~", "~"),
+            ("$HOME/", "~"),
+            ("${HOME}/x", "~/x"),
+            ("$XDG_CONFIG_HOME", "${XDG_CONFIG_HOME}"),
+            ("..", "~"),
+            ("../a{b}", "~/a{{b}}"),
+            ("/etc", "/etc"),
+            ("-tglued", "~/dotfiles/glued"),
+        ] {
+            let text = if t.starts_with("-t") {
+                t.to_string()
+            } else {
+                format!("--target={t}")
+            };
+            let rc = read_stowrc(&[("f", &text)], dir, home);
+            assert_eq!(rc.target.as_deref(), Some(place), "{t}");
+        }
     }
 
     #[test]

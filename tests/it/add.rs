@@ -270,3 +270,154 @@ fn a_killed_add_is_recovered() {
     }
     eprintln!("{recovered} of 8 kills landed while add was writing");
 }
+
+/// A name with `$`, `{` or `}` is written escaped (`$$`, `{{`, `}}`), so the manifest reads it
+/// back as that name and not as a variable; on Unix a `\` in a name is a character, not a folder
+/// separator.
+#[test]
+fn names_the_manifest_would_expand_are_written_escaped() {
+    crate::require_symlinks!();
+    let w = world();
+    let mut names = vec![".a{b}", ".c$d", "{{e}}$$"];
+    if cfg!(unix) {
+        names.push("f\\g");
+    }
+    for name in &names {
+        w.home_file(name, &format!("{name}\n"));
+    }
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let before = w.snapshot();
+    let args: Vec<String> = names.iter().map(|n| format!("../home/{n}")).collect();
+    let mut argv = vec!["add"];
+    argv.extend(args.iter().map(String::as_str));
+    let r = w.run(&argv);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("+ ~/.a{b} -> .a{b}"), "{}", r.stdout);
+    let text = manifest(&w);
+    assert!(text.contains("\"~/.a{{b}}\" = \".a{{b}}\"\n"), "{text}");
+    assert!(text.contains("\"~/.c$$d\" = \".c$$d\"\n"), "{text}");
+    assert!(
+        text.contains("\"~/{{{{e}}}}$$$$\" = \"{{{{e}}}}$$$$\"\n"),
+        "{text}"
+    );
+    for name in &names {
+        assert_eq!(
+            fs::read_to_string(w.repo.join(name)).unwrap(),
+            format!("{name}\n")
+        );
+        assert_eq!(w.link_text(name).unwrap(), w.repo.join(name), "{name}");
+    }
+    let plan = w.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(before == w.snapshot(), "undo put everything back");
+}
+
+/// A name that is not UTF-8 cannot be written in the manifest (TOML is UTF-8): refused, by
+/// name, with nothing written.
+#[cfg(unix)]
+#[test]
+fn a_name_that_is_not_utf8_is_refused_clearly() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = world();
+    let name = std::ffi::OsStr::from_bytes(b".caf\xe9");
+    fs::write(w.home.join(name), "x\n").unwrap();
+    let before = w.snapshot();
+    let mut cmd = w.command(&["add"]);
+    cmd.arg(w.home.join(name));
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = crate::harness::spawn(&mut cmd).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not UTF-8"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert_eq!(before, w.snapshot());
+}
+
+/// The manifest keeps its mode (it was left 0600, the staged file's), and a manifest that is a
+/// link into the repo stays that link: the file it leads to is edited (the link was replaced by
+/// a file, the file it led to left unedited). A link leading out of the repo is refused.
+#[cfg(unix)]
+#[test]
+fn the_manifest_keeps_its_mode_and_a_manifest_link_stays_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    crate::require_symlinks!();
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let w = world();
+    let manifest_path = w.repo.join("linkfile.toml");
+    fs::set_permissions(&manifest_path, fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(w.run(&["apply"]).code, 0);
+    assert_eq!(w.run(&["add", "../home/.vimrc"]).code, 0);
+    assert_eq!(mode(&manifest_path), 0o644);
+    assert_eq!(w.run(&["undo"]).code, 0);
+
+    // linkfile.toml -> machines/laptop.toml, inside the repo.
+    let real = w.repo.join("machines/laptop.toml");
+    fs::create_dir(w.repo.join("machines")).unwrap();
+    fs::rename(&manifest_path, &real).unwrap();
+    crate::harness::symlink(std::path::Path::new("machines/laptop.toml"), &manifest_path);
+    let before = w.snapshot();
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        fs::read_link(&manifest_path).unwrap(),
+        std::path::Path::new("machines/laptop.toml")
+    );
+    assert!(
+        fs::read_to_string(&real)
+            .unwrap()
+            .contains("\"~/.vimrc\" = \".vimrc\"")
+    );
+    assert_eq!(mode(&real), 0o644);
+    assert_eq!(w.run(&["plan", "--exit-code"]).code, 0);
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert!(before == w.snapshot(), "undo put everything back");
+
+    // A manifest leading out of the repo.
+    let outside = w.root.join("elsewhere.toml");
+    fs::rename(&real, &outside).unwrap();
+    fs::remove_file(&manifest_path).unwrap();
+    crate::harness::symlink(&outside, &manifest_path);
+    let before = w.snapshot();
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("is a link"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert_eq!(before, w.snapshot());
+    assert_eq!(fs::read_to_string(&outside).unwrap(), MANIFEST);
+}
+
+/// A manifest with Windows line ends and a byte-order mark keeps them, its new lines written
+/// the same way (toml_edit wrote the whole file back with `\n`, no mark); one whose other bytes toml_edit would change (line
+/// ends mixed) is refused, nothing changed.
+#[test]
+fn a_crlf_manifest_keeps_its_line_ends_and_a_mixed_one_is_refused() {
+    crate::require_symlinks!();
+    let w = World::new();
+    // With a byte-order mark too, which toml_edit would drop.
+    let crlf = format!("\u{feff}{}", MANIFEST.replace('\n', "\r\n"));
+    w.manifest(&crlf)
+        .repo_file("a", "a\n")
+        .repo_file("b", "b\n");
+    w.home_file(".vimrc", "set number\n");
+    assert_eq!(w.run(&["apply"]).code, 0);
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let expected = crlf.replace(
+        "\"~/.a\" = \"a\"  # kept\r\n",
+        "\"~/.a\" = \"a\"  # kept\r\n\"~/.vimrc\" = \".vimrc\"\r\n",
+    );
+    assert_eq!(manifest(&w), expected);
+    assert_eq!(w.run(&["undo"]).code, 0);
+    assert_eq!(manifest(&w), crlf);
+
+    let mixed = crlf.replacen("\r\n", "\n", 1);
+    w.manifest(&mixed);
+    let before = w.snapshot();
+    let r = w.run(&["add", "../home/.vimrc"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("line ends"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert_eq!(before, w.snapshot());
+}
