@@ -696,3 +696,33 @@ pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Lis
     }
     Ok(out)
 }
+
+/// What is at `p`, a link there not followed (for `add`, which looks at a home file as it is).
+pub(crate) fn metadata_here(p: &Path) -> std::io::Result<fs::Metadata> {
+    fs::symlink_metadata(p)
+}
+
+/// Whether `p` is a link (a symlink, or a junction on Windows), not followed.
+pub(crate) fn is_link(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The permissions of what `p` leads to, if it can be read.
+pub(crate) fn permissions(p: &Path) -> Option<fs::Permissions> {
+    fs::metadata(p).ok().map(|m| m.permissions())
+}
+
+/// The real path of `p` (every link on the way resolved), if it exists.
+pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
+    fs::canonicalize(p).ok()
+}
+
+/// The bytes of the file at `p` (through links).
+pub(crate) fn read_bytes(p: &Path) -> std::io::Result<Vec<u8>> {
+    fs::read(p)
+}
+
+/// The text of the file at `p` (through links), which must be UTF-8.
+pub(crate) fn read_text(p: &Path) -> std::io::Result<String> {
+    fs::read_to_string(p)
+}

@@ -215,7 +215,7 @@ fn move_and_link(
     let store = s.state.backup_store()?;
     let staged = s.state.dir.join(format!("add-{id:08}.toml"));
     // With the manifest's own mode: it takes the manifest's place.
-    let perms = std::fs::metadata(&file).ok().map(|m| m.permissions());
+    let perms = observe::permissions(&file);
     let (state_dir, staged_name) = crate::statedir::split(&staged)?;
     state_dir.write_atomic_as(&staged_name, new_text.as_bytes(), perms)?;
     let manifest_dir = store.path().join(format!("{id:08}-1"));
@@ -282,13 +282,11 @@ fn replace_manifest(file: &Path, new: &Path, stored: &Path) -> [Step; 2] {
 /// The file `add` and its undo replace: the manifest, or, when the manifest is a link, the
 /// file it leads to, which must be in the repo (its place below the repo by real folders).
 fn manifest_file(s: &Setup) -> Result<PathBuf, Error> {
-    let is_link =
-        std::fs::symlink_metadata(&s.manifest_path).is_ok_and(|m| m.file_type().is_symlink());
-    if !is_link {
+    if !observe::is_link(&s.manifest_path) {
         return Ok(s.manifest_path.clone());
     }
     let real_repo = crate::containment::real_path(&s.repo);
-    let real = std::fs::canonicalize(&s.manifest_path).ok();
+    let real = observe::resolved(&s.manifest_path);
     match real.as_deref().map(|r| r.strip_prefix(&real_repo)) {
         Some(Ok(rel)) if !rel.as_os_str().is_empty() => Ok(s.repo.join(rel)),
         _ => Err(refuse(AddRefusal::ManifestLinkOutOfRepo {
@@ -402,7 +400,7 @@ fn place_in_home(s: &Setup, given: &Path) -> Result<InHome, Error> {
     let real_home = crate::containment::real_path(&s.home);
     let real_parent = given
         .parent()
-        .and_then(|p| std::fs::canonicalize(p).ok())
+        .and_then(observe::resolved)
         .ok_or_else(missing)?;
     let real = real_parent.join(name);
     let rel = match real.strip_prefix(&real_home) {
@@ -415,12 +413,12 @@ fn place_in_home(s: &Setup, given: &Path) -> Result<InHome, Error> {
     let at = s.home.join(&rel);
     // Never through a folder link: every folder from the home down to it is a real folder.
     for dir in at.ancestors().skip(1).take_while(|d| *d != s.home) {
-        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        if observe::is_link(dir) {
             let link = dir.to_path_buf();
             return Err(not_addable(given, NotAddable::FolderLinkOnTheWay { link }));
         }
     }
-    let meta = std::fs::symlink_metadata(&at).map_err(|_| missing())?;
+    let meta = observe::metadata_here(&at).map_err(|_| missing())?;
     let kind = kind_to_add(&meta, given)?;
     Ok(InHome {
         at,
@@ -490,12 +488,12 @@ fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, P
         None => rel.to_path_buf(),
     };
     let dest = s.repo.join(&to_rel);
-    if std::fs::symlink_metadata(&dest).is_ok() {
+    if observe::exists(&dest) {
         return Err(refuse(AddRefusal::ExistsInRepo { dest }));
     }
     // Folders in the repo on the way to it: real folders (or missing), never links.
     for dir in dest.ancestors().skip(1).take_while(|d| *d != s.repo) {
-        match std::fs::symlink_metadata(dir) {
+        match observe::metadata_here(dir) {
             Ok(m) if m.is_dir() => {}
             Err(_) => {}
             Ok(_) => {
@@ -513,7 +511,7 @@ fn missing_folders(dest: &Path, repo: &Path) -> Vec<PathBuf> {
         .ancestors()
         .skip(1)
         .take_while(|d| *d != repo)
-        .filter(|d| std::fs::symlink_metadata(d).is_err())
+        .filter(|d| !observe::exists(d))
         .map(Path::to_path_buf)
         .collect();
     missing.reverse();
@@ -632,7 +630,7 @@ pub(super) fn undo(
         let manifest = s.manifest_path.clone();
         return Err(changed(AddChange::Manifest { manifest }));
     }
-    if std::fs::symlink_metadata(&added.manifest_stored).is_err() {
+    if !observe::exists(&added.manifest_stored) {
         let stored = added.manifest_stored.clone();
         return Err(changed(AddChange::EarlierManifestGone { stored }));
     }
@@ -699,7 +697,7 @@ fn moving_back(
         if !is_ours {
             return Err(changed(AddChange::NotTheLink { at: m.at.clone() }));
         }
-        if std::fs::symlink_metadata(&m.to).is_err() {
+        if !observe::exists(&m.to) {
             return Err(changed(AddChange::NotInRepo { to: m.to.clone() }));
         }
         steps.push(remove_link(&m.at, link));
@@ -752,7 +750,7 @@ fn say_undoing(s: &Setup, added: &Added, target: u64, out: &mut dyn Write) -> st
 /// The record of undo `id` of the `add` `target`: the head's view without the links it made.
 fn undo_record(s: &Setup, id: u64, head: &Operation, target: &Operation) -> Operation {
     let key = |p: &Path| crate::paths::PathKey::new(p, platform::Os::HOST).into_owned();
-    let old_text = std::fs::read(&s.manifest_path).unwrap_or_default();
+    let old_text = observe::read_bytes(&s.manifest_path).unwrap_or_default();
     let moved: Vec<crate::paths::PathKey> = target
         .added
         .iter()

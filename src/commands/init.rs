@@ -7,6 +7,7 @@ use crate::cli::{InitFrom, StowPackages, Verbosity};
 use crate::error::{Error, InitRefusal, Refusal};
 use crate::exit_code::ExitCode;
 use crate::init::{self, SCHEMA_NAME, dotbot, stow};
+use crate::observe;
 use crate::{MANIFEST_NAME, System};
 
 /// A manifest written from something: its text, what could not be translated, and what it
@@ -38,7 +39,7 @@ pub(super) fn run(
     };
     let dir = manifest.parent().unwrap_or(&sys.cwd).to_path_buf();
     let dir = &dir;
-    if std::fs::symlink_metadata(&manifest).is_ok() {
+    if observe::exists(&manifest) {
         return Err(refused(InitRefusal::ManifestExists { manifest }));
     }
     let mut made = match from {
@@ -58,7 +59,7 @@ pub(super) fn run(
     crate::manifest::parse(name, &made.text).map_err(Error::Manifest)?;
     write_new(&manifest, made.text.as_bytes())?;
     let schema = dir.join(SCHEMA_NAME);
-    made.schema_written = std::fs::symlink_metadata(&schema).is_err()
+    made.schema_written = !observe::exists(&schema)
         && write_new(&schema, crate::manifest::schema().as_bytes()).is_ok();
     for note in &made.notes {
         writeln!(err, "not translated: {note}")?;
@@ -98,7 +99,7 @@ fn from_stow(
         },
         global_ignore: home
             .as_ref()
-            .and_then(|h| std::fs::read_to_string(h.join(".stow-global-ignore")).ok()),
+            .and_then(|h| observe::read_text(&h.join(".stow-global-ignore")).ok()),
         target: &target,
         extra_ignore: &rc.ignore,
     };
@@ -125,7 +126,7 @@ fn from_stow(
 /// The `link` directives of the dotbot config at `config`, for a manifest in `dir`.
 fn from_dotbot(dir: &Path, config: &Path) -> Result<Made, Error> {
     let config = crate::paths::normalize(config);
-    let text = std::fs::read_to_string(&config).map_err(|source| Error::Observe {
+    let text = observe::read_text(&config).map_err(|source| Error::Observe {
         path: config.clone(),
         source,
     })?;
@@ -196,11 +197,11 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 fn stowrc(dir: &Path, home: Option<&Path>) -> stow::Stowrc {
     let mut texts = Vec::new();
     if let Some(home) = home
-        && let Ok(text) = std::fs::read_to_string(home.join(".stowrc"))
+        && let Ok(text) = observe::read_text(&home.join(".stowrc"))
     {
         texts.push(("~/.stowrc", text));
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join(".stowrc")) {
+    if let Ok(text) = observe::read_text(&dir.join(".stowrc")) {
         texts.push((".stowrc", text));
     }
     let texts: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (*f, t.as_str())).collect();
