@@ -696,3 +696,45 @@ pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Lis
     }
     Ok(out)
 }
+
+/// Whether `p` is a link itself (a symlink or a junction), not followed.
+pub fn is_link(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Whether `p` is a folder, through links.
+pub fn is_folder_followed(p: &Path) -> bool {
+    dir_kind(p) == Some(EntryKind::Dir)
+}
+
+/// Whether `p` is a file, through links.
+pub fn is_file_followed(p: &Path) -> bool {
+    fs::metadata(p).is_ok_and(|m| m.is_file())
+}
+
+/// Whether nothing is at `p` for sure: not even a link, and not merely unreadable.
+pub fn is_missing(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// What `dir` holds as far as it can be listed (an entry that cannot be read is left out);
+/// `None` when `dir` cannot be opened.
+pub fn readable_listing(dir: &Path) -> Option<Vec<FolderEntry>> {
+    let entries = fs::read_dir(dir).ok()?.flatten().map(|e| {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            FolderEntry::Folder(e.path())
+        } else {
+            FolderEntry::Other(e.path())
+        }
+    });
+    Some(entries.collect())
+}
+
+impl FolderEntry {
+    /// Where the entry is.
+    pub fn path(&self) -> &Path {
+        match self {
+            FolderEntry::Folder(p) | FolderEntry::Other(p) => p,
+        }
+    }
+}
