@@ -274,7 +274,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         .collect();
     // A folder link to unfold is still the link that was planned with.
     for l in &plan.unfold {
-        match crate::platform::read_link(&l.at) {
+        match observe::read_link(&l.at) {
             crate::platform::ReadLink::Link(text) if crate::platform::same_path(&text, &l.text) => {
             }
             _ => {

@@ -738,3 +738,13 @@ impl FolderEntry {
         }
     }
 }
+
+/// What the link at `p` says, or why there is none.
+pub fn read_link(p: &Path) -> ReadLink {
+    platform::read_link(p)
+}
+
+/// The kind of link at `p` where links have kinds (Windows), `None` elsewhere.
+pub fn link_flavour(p: &Path) -> std::io::Result<Option<platform::Flavour>> {
+    platform::link_flavour(p)
+}

@@ -227,10 +227,10 @@ fn look(steps: &[Step]) -> HashMap<PathBuf, Thing> {
     }
     let mut now = HashMap::new();
     for p in places {
-        let thing = match platform::read_link(p) {
+        let thing = match observe::read_link(p) {
             ReadLink::Link(text) => Thing::Link {
                 text,
-                flavour: platform::link_flavour(p).ok().flatten(),
+                flavour: observe::link_flavour(p).ok().flatten(),
             },
             ReadLink::Missing | ReadLink::ParentProblem => Thing::Missing,
             _ if observe::is_real_folder(p) => Thing::Folder {
