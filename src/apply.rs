@@ -17,7 +17,6 @@
 //! operation record are the only files fsynced.
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -63,7 +62,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     let store = tx.state.dir.join("backups");
     let mut folders = existing_folders(plan);
     // Not followed: a link planted there is refused below, before anything is stored.
-    if fs::symlink_metadata(&store).is_ok_and(|m| m.is_dir()) {
+    if observe::is_real_folder(&store) {
         folders.insert(store.clone());
     }
     let adopted = adopted_fingerprints(plan)?;
@@ -98,7 +97,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
     let mut outcome = compiled.outcome(compiled.steps.len());
     for step in &compiled.steps {
         match step {
-            Step::RemoveFolder { dir } if fs::symlink_metadata(dir).is_err() => {
+            Step::RemoveFolder { dir } if !observe::exists(dir) => {
                 outcome.removed_folders.push(dir.clone())
             }
             _ => {}
@@ -112,7 +111,7 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
 fn existing_folders(plan: &Plan) -> HashSet<PathBuf> {
     folders_to_look_at(plan)
         .into_iter()
-        .filter(|dir| fs::metadata(dir).is_ok_and(|m| m.is_dir()))
+        .filter(|dir| observe::is_folder_followed(dir))
         .collect()
 }
 
@@ -275,7 +274,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         .collect();
     // A folder link to unfold is still the link that was planned with.
     for l in &plan.unfold {
-        match crate::platform::read_link(&l.at) {
+        match observe::read_link(&l.at) {
             crate::platform::ReadLink::Link(text) if crate::platform::same_path(&text, &l.text) => {
             }
             _ => {
@@ -304,9 +303,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
     // Adopt was planned into an original that is no link; it never writes through one.
     for e in plan.entries.iter() {
         let to = &e.desired.to;
-        if e.resolution() == Some(Resolution::Adopt)
-            && fs::symlink_metadata(to).is_ok_and(|m| m.file_type().is_symlink())
-        {
+        if e.resolution() == Some(Resolution::Adopt) && observe::is_link(to) {
             return Err(Error::StalePlan {
                 path: to.clone(),
                 change: Staleness::AdoptIntoLink,
@@ -321,7 +318,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
 /// planner never plans one — a folder link on the way into the repo is `parent-is-link` — so
 /// this is the last line of defence for what it cannot see (folders above the home).
 fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Error> {
-    let Ok(real_repo) = fs::canonicalize(repo) else {
+    let Some(real_repo) = crate::containment::existing_real_path(repo) else {
         return Ok(());
     };
     // Adopting moves a file into the repo as the original; undoing it puts the repo's version
@@ -379,6 +376,7 @@ fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) ->
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_folder_reached_through_a_link_into_the_repo_is_inside_it() {

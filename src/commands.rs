@@ -137,7 +137,7 @@ fn find_manifest(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
     sys.cwd
         .ancestors()
         .map(|dir| dir.join(crate::MANIFEST_NAME))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| observe::is_file_followed(candidate))
         .ok_or_else(|| Error::NoManifest {
             start: sys.cwd.clone(),
         })
@@ -146,7 +146,7 @@ fn find_manifest(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
 /// `--home`, else `LINKFILE_HOME`, else the platform's home variable. It must exist.
 fn home_dir(given: Option<&Path>, sys: &System) -> Result<PathBuf, Error> {
     let home = home_path(given, sys)?;
-    if !home.is_dir() {
+    if !observe::is_folder_followed(&home) {
         return Err(Error::HomeMissing { path: home });
     }
     Ok(home)
@@ -162,7 +162,7 @@ fn real_manifest_path(manifest: &Path) -> PathBuf {
     let (Some(dir), Some(name)) = (manifest.parent(), manifest.file_name()) else {
         return manifest.to_path_buf();
     };
-    let Ok(real) = std::fs::canonicalize(dir) else {
+    let Some(real) = crate::containment::existing_real_path(dir) else {
         return manifest.to_path_buf();
     };
     let real = match platform::plain_form(&real.to_string_lossy()) {

@@ -16,11 +16,17 @@ use crate::show::Shown as _;
 /// and the rest (still to be made) appended.
 pub(crate) fn real_path(path: &Path) -> PathBuf {
     for ancestor in path.ancestors() {
-        if let Ok(real) = std::fs::canonicalize(ancestor) {
+        if let Some(real) = existing_real_path(ancestor) {
             return real.join(path.strip_prefix(ancestor).unwrap_or(Path::new("")));
         }
     }
     path.to_path_buf()
+}
+
+/// The real path of `path`, every link on it resolved; `None` when it does not exist (or
+/// cannot be resolved).
+pub(crate) fn existing_real_path(path: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(path).ok()
 }
 
 /// Where a path (the real path of its folder, its own name kept) really is: the folder's real

@@ -697,9 +697,31 @@ pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Lis
     Ok(out)
 }
 
+/// What is at a place, a link there not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Here {
+    /// A link (a symlink, or a junction on Windows).
+    Link,
+    /// A real folder.
+    Folder,
+    /// A regular file.
+    File,
+    /// Something else: a FIFO, a socket, a device.
+    Special,
+}
+
 /// What is at `p`, a link there not followed (for `add`, which looks at a home file as it is).
-pub(crate) fn metadata_here(p: &Path) -> std::io::Result<fs::Metadata> {
-    fs::symlink_metadata(p)
+pub(crate) fn here(p: &Path) -> std::io::Result<Here> {
+    let t = fs::symlink_metadata(p)?.file_type();
+    Ok(if t.is_symlink() {
+        Here::Link
+    } else if t.is_dir() {
+        Here::Folder
+    } else if t.is_file() {
+        Here::File
+    } else {
+        Here::Special
+    })
 }
 
 /// Whether `p` is a link (a symlink, or a junction on Windows), not followed.
@@ -725,4 +747,51 @@ pub(crate) fn read_bytes(p: &Path) -> std::io::Result<Vec<u8>> {
 /// The text of the file at `p` (through links), which must be UTF-8.
 pub(crate) fn read_text(p: &Path) -> std::io::Result<String> {
     fs::read_to_string(p)
+}
+
+/// Whether `p` is a folder, through links.
+pub fn is_folder_followed(p: &Path) -> bool {
+    dir_kind(p) == Some(EntryKind::Dir)
+}
+
+/// Whether `p` is a file, through links.
+pub fn is_file_followed(p: &Path) -> bool {
+    fs::metadata(p).is_ok_and(|m| m.is_file())
+}
+
+/// Whether nothing is at `p` for sure: not even a link, and not merely unreadable.
+pub fn is_missing(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// What `dir` holds as far as it can be listed (an entry that cannot be read is left out);
+/// `None` when `dir` cannot be opened.
+pub fn readable_listing(dir: &Path) -> Option<Vec<FolderEntry>> {
+    let entries = fs::read_dir(dir).ok()?.flatten().map(|e| {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            FolderEntry::Folder(e.path())
+        } else {
+            FolderEntry::Other(e.path())
+        }
+    });
+    Some(entries.collect())
+}
+
+impl FolderEntry {
+    /// Where the entry is.
+    pub fn path(&self) -> &Path {
+        match self {
+            FolderEntry::Folder(p) | FolderEntry::Other(p) => p,
+        }
+    }
+}
+
+/// What the link at `p` says, or why there is none.
+pub fn read_link(p: &Path) -> ReadLink {
+    platform::read_link(p)
+}
+
+/// The kind of link at `p` where links have kinds (Windows), `None` elsewhere.
+pub fn link_flavour(p: &Path) -> std::io::Result<Option<platform::Flavour>> {
+    platform::link_flavour(p)
 }

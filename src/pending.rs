@@ -8,7 +8,6 @@
 //! exactly what the step made. [`Overlay`] then answers observation for those places.
 
 use std::collections::HashMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
@@ -37,7 +36,7 @@ pub(crate) enum Thing {
 }
 
 impl Thing {
-    fn exists(&self) -> bool {
+    fn holds_something(&self) -> bool {
         *self != Thing::Missing
     }
 
@@ -105,7 +104,7 @@ fn roll_back(m: &mut HashMap<PathBuf, Thing>, step: &Step) -> Option<PathBuf> {
                 m.insert(at.clone(), Thing::of_shape(link));
             }
         }
-        Step::Move { from, to } => match (get(m, from).exists(), get(m, to)) {
+        Step::Move { from, to } => match (get(m, from).holds_something(), get(m, to)) {
             (false, Thing::Missing) => return Some(from.clone()),
             (false, there) => {
                 m.insert(from.clone(), there);
@@ -128,8 +127,12 @@ fn remove_made_folder(m: &mut HashMap<PathBuf, Thing>, dir: &Path) {
     let Thing::Folder { entries } = get(m, dir) else {
         return;
     };
-    let on_disk = entries.iter().any(|e| m.get(e).is_none_or(Thing::exists));
-    let put_back = m.iter().any(|(p, t)| p.parent() == Some(dir) && t.exists());
+    let on_disk = entries
+        .iter()
+        .any(|e| m.get(e).is_none_or(Thing::holds_something));
+    let put_back = m
+        .iter()
+        .any(|(p, t)| p.parent() == Some(dir) && t.holds_something());
     if !on_disk && !put_back {
         m.insert(dir.to_path_buf(), Thing::Missing);
     }
@@ -224,18 +227,17 @@ fn look(steps: &[Step]) -> HashMap<PathBuf, Thing> {
     }
     let mut now = HashMap::new();
     for p in places {
-        let thing = match platform::read_link(p) {
+        let thing = match observe::read_link(p) {
             ReadLink::Link(text) => Thing::Link {
                 text,
-                flavour: platform::link_flavour(p).ok().flatten(),
+                flavour: observe::link_flavour(p).ok().flatten(),
             },
             ReadLink::Missing | ReadLink::ParentProblem => Thing::Missing,
-            _ if fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()) => Thing::Folder {
-                entries: fs::read_dir(p)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .map(|e| e.path())
+            _ if observe::is_real_folder(p) => Thing::Folder {
+                entries: observe::readable_listing(p)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|e| e.path().to_path_buf())
                     .collect(),
             },
             _ => match originals
@@ -269,7 +271,7 @@ impl Overlay {
         };
         let target_exists = |text: &Path| {
             crate::platform::same_path(text, place.text)
-                || fs::metadata(place.at.parent().unwrap_or(Path::new("/")).join(text)).is_ok()
+                || observe::exists_followed(&place.at.parent().unwrap_or(Path::new("/")).join(text))
         };
         Ok(Some(match thing {
             Thing::Missing => Actual::Missing,

@@ -152,7 +152,7 @@ pub(crate) fn name(t: LinkType) -> &'static str {
 /// apply makes the missing folders below it.
 pub(crate) fn existing_folder(dir: &Path) -> Option<&Path> {
     dir.ancestors()
-        .find(|a| std::fs::metadata(a).is_ok_and(|m| m.is_dir()))
+        .find(|a| crate::observe::is_folder_followed(a))
 }
 
 /// Where a link in `dir` is tried: the nearest existing folder, but never through a folder link
@@ -162,7 +162,7 @@ pub(crate) fn probe_folder<'a>(dir: &'a Path, home: &Path) -> Option<&'a Path> {
     let topmost_link = dir
         .ancestors()
         .take_while(|a| a.as_os_str().len() > home.as_os_str().len() && a.starts_with(home))
-        .filter(|a| std::fs::symlink_metadata(a).is_ok_and(|m| m.file_type().is_symlink()))
+        .filter(|a| crate::observe::is_link(a))
         .last();
     existing_folder(topmost_link.and_then(Path::parent).unwrap_or(dir))
 }

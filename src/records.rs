@@ -202,9 +202,7 @@ impl Scope {
         // never made by linkfile (a missing one is not made again: its original is missing).
         for o in &op.view {
             let to = target(&o.at, &o.text);
-            if std::fs::symlink_metadata(&to).is_ok()
-                && !within(&real_place(&to), &self.real_repo, Os::HOST)
-            {
+            if crate::observe::exists(&to) && !within(&real_place(&to), &self.real_repo, Os::HOST) {
                 return Some((o.at.clone(), OutOfScope::LinkOutsideRepo { to }));
             }
         }

@@ -418,8 +418,8 @@ fn place_in_home(s: &Setup, given: &Path) -> Result<InHome, Error> {
             return Err(not_addable(given, NotAddable::FolderLinkOnTheWay { link }));
         }
     }
-    let meta = observe::metadata_here(&at).map_err(|_| missing())?;
-    let kind = kind_to_add(&meta, given)?;
+    let here = observe::here(&at).map_err(|_| missing())?;
+    let kind = kind_to_add(here, given)?;
     Ok(InHome {
         at,
         real,
@@ -429,15 +429,12 @@ fn place_in_home(s: &Setup, given: &Path) -> Result<InHome, Error> {
 }
 
 /// A real file or folder; a link or a special file is refused.
-fn kind_to_add(meta: &std::fs::Metadata, given: &Path) -> Result<EntryKind, Error> {
-    if meta.file_type().is_symlink() {
-        Err(not_addable(given, NotAddable::AlreadyALink))
-    } else if meta.is_dir() {
-        Ok(EntryKind::Dir)
-    } else if meta.is_file() {
-        Ok(EntryKind::File)
-    } else {
-        Err(not_addable(given, NotAddable::SpecialFile))
+fn kind_to_add(here: observe::Here, given: &Path) -> Result<EntryKind, Error> {
+    match here {
+        observe::Here::Link => Err(not_addable(given, NotAddable::AlreadyALink)),
+        observe::Here::Folder => Ok(EntryKind::Dir),
+        observe::Here::File => Ok(EntryKind::File),
+        observe::Here::Special => Err(not_addable(given, NotAddable::SpecialFile)),
     }
 }
 
@@ -493,9 +490,8 @@ fn place_in_repo(s: &Setup, rel: &Path, to: Option<&Path>) -> Result<(PathBuf, P
     }
     // Folders in the repo on the way to it: real folders (or missing), never links.
     for dir in dest.ancestors().skip(1).take_while(|d| *d != s.repo) {
-        match observe::metadata_here(dir) {
-            Ok(m) if m.is_dir() => {}
-            Err(_) => {}
+        match observe::here(dir) {
+            Ok(observe::Here::Folder) | Err(_) => {}
             Ok(_) => {
                 let dir = dir.to_path_buf();
                 return Err(refuse(AddRefusal::NotARealFolderInRepo { dir }));
@@ -692,7 +688,7 @@ fn moving_back(
         let is_ours = if link.hard {
             observe::same_file(&m.at, &link.text)
         } else {
-            matches!(platform::read_link(&m.at), platform::ReadLink::Link(t) if t == link.text)
+            matches!(observe::read_link(&m.at), platform::ReadLink::Link(t) if t == link.text)
         };
         if !is_ours {
             return Err(changed(AddChange::NotTheLink { at: m.at.clone() }));

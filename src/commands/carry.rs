@@ -5,8 +5,6 @@
 //! taken over by the next writer, under the lock, by renaming the old state folder to the new
 //! key ([`State::carry_from`]), so that no second history is left to fight over the links.
 
-use std::fs;
-
 use super::*;
 use crate::apply;
 use crate::cli::Effect;
@@ -19,10 +17,13 @@ use crate::pipeline::Carried;
 pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
     let repo = manifest.parent()?;
     let mut best: Option<(usize, Carried)> = None;
-    for entry in fs::read_dir(&state.root).ok()?.flatten() {
-        let dir = entry.path();
-        let is_history = entry.file_name().to_string_lossy().starts_with("m-")
-            && entry.file_type().is_ok_and(|t| t.is_dir())
+    for entry in observe::readable_listing(&state.root)? {
+        let observe::FolderEntry::Folder(dir) = entry else {
+            continue;
+        };
+        let is_history = dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("m-"))
             && dir != state.dir;
         if !is_history {
             continue;
@@ -37,7 +38,7 @@ pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
         };
         let score = if same(&super::real_manifest_path(&old_manifest), manifest) {
             usize::MAX
-        } else if fs::symlink_metadata(&old_manifest).is_err() {
+        } else if !observe::exists(&old_manifest) {
             let Some(old_repo) = old_manifest.parent() else {
                 continue;
             };
@@ -68,7 +69,7 @@ fn moved_links(view: &[OwnedLink], old_repo: &Path, new_repo: &Path) -> usize {
             let Ok(rest) = target.strip_prefix(old_repo) else {
                 return false;
             };
-            fs::symlink_metadata(new_repo.join(rest)).is_ok()
+            observe::exists(&new_repo.join(rest))
         })
         .count()
 }

@@ -29,9 +29,7 @@ pub(super) fn prepare(
     }
     // No state folder yet: nothing to recover, and a run that ends up writing nothing (a
     // conflict, a manifest error) should not leave one behind.
-    if std::fs::symlink_metadata(&s.state.root)
-        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-    {
+    if crate::observe::is_missing(&s.state.root) {
         return Ok(WriterLock::Later(command));
     }
     let lock = s.state.lock(command)?;

@@ -44,6 +44,7 @@ mod pipeline;
 mod properties;
 #[cfg(target_os = "linux")]
 mod races;
+mod readers;
 #[cfg(unix)]
 mod records;
 mod schema;
