@@ -19,7 +19,7 @@
 //! linkfile's own state folder through no-follow handles and checks it is the user's own;
 //! `records` checks an intent or operation record before any step of it runs. No module imports
 //! another in a cycle (`tests/it/module_graph.rs`), and no module outside the readers reads the
-//! filesystem (`tests/it/readers.rs`, which lists the few exceptions left, with why). [`run`] is the whole command line as a
+//! filesystem (`tests/it/readers.rs`, which lists the one exception left, with why). [`run`] is the whole command line as a
 //! function of arguments, environment and output streams, so tests drive it without a process.
 //!
 //! # Glossary

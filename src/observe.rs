@@ -795,3 +795,30 @@ pub fn read_link(p: &Path) -> ReadLink {
 pub fn link_flavour(p: &Path) -> std::io::Result<Option<platform::Flavour>> {
     platform::link_flavour(p)
 }
+
+/// Everything below `root` (not `root` itself), by name in each folder, links not followed: the
+/// walk `init`'s translators make of the other tool's tree.
+pub(crate) fn tree_walk(root: &Path) -> walkdir::IntoIter {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+}
+
+/// Whether a [`tree_walk`] entry is a real folder (the walk already knows; nothing is read).
+pub(crate) fn walked_folder(entry: &walkdir::DirEntry) -> bool {
+    entry.file_type().is_dir()
+}
+
+/// The names of the real folders in `dir` (links not followed), in no particular order.
+pub(crate) fn folders_in(dir: &Path) -> std::io::Result<Vec<std::ffi::OsString>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            out.push(e.file_name());
+        }
+    }
+    Ok(out)
+}

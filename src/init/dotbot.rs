@@ -297,16 +297,10 @@ fn expand_glob(base: &Path, pattern: &str, exclude: &[String]) -> Vec<String> {
     };
     let excluded: Vec<PyGlob> = exclude.iter().filter_map(|e| PyGlob::new(e)).collect();
     let mut out = Vec::new();
-    for item in walkdir::WalkDir::new(base)
-        .min_depth(1)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-    {
+    for item in crate::observe::tree_walk(base).flatten() {
         let rel: PathBuf = item.path().strip_prefix(base).unwrap_or(item.path()).into();
         let rel = super::slashed(&rel.to_string_lossy());
-        let kind = if item.file_type().is_dir() {
+        let kind = if crate::observe::walked_folder(&item) {
             EntryKind::Dir
         } else {
             EntryKind::File

@@ -10,7 +10,6 @@
 use std::path::Path;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use walkdir::WalkDir;
 
 use super::{Generated, LongEntry, glob_literal, literal};
 
@@ -243,10 +242,9 @@ pub(crate) fn packages(dir: &Path, named: &[String]) -> std::io::Result<Vec<Stri
     }
     let skip = compile(DEFAULT_IGNORE.iter().map(|s| s.to_string()));
     let mut found = Vec::new();
-    for e in std::fs::read_dir(dir)? {
-        let e = e?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if e.file_type()?.is_dir() && !name.starts_with('.') && !skip.is_match(&name) {
+    for name in crate::observe::folders_in(dir)? {
+        let name = name.to_string_lossy().into_owned();
+        if !name.starts_with('.') && !skip.is_match(&name) {
             found.push(name);
         }
     }
@@ -273,13 +271,13 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
     }
     for pkg in opts.packages {
         let root = opts.dir.join(pkg);
-        if !root.is_dir() {
+        if !crate::observe::is_folder_followed(&root) {
             return Err(format!(
                 "the stow package {pkg} is not a folder of {}",
                 opts.dir.display()
             ));
         }
-        let local = std::fs::read_to_string(root.join(LOCAL_IGNORE)).ok();
+        let local = crate::observe::read_text(&root.join(LOCAL_IGNORE)).ok();
         let mut ignore = match local.as_deref().or(opts.global_ignore.as_deref()) {
             Some(text) => {
                 let file = if local.is_some() {
@@ -293,7 +291,7 @@ pub(crate) fn generate(opts: &Options) -> Result<Generated, String> {
             }
             None => DEFAULT_IGNORE.iter().map(|s| s.to_string()).collect(),
         };
-        if root.join(LOCAL_IGNORE).exists() {
+        if crate::observe::exists_followed(&root.join(LOCAL_IGNORE)) {
             ignore.push(LOCAL_IGNORE.into());
         }
         ignore.extend(opts.extra_ignore.iter().cloned());
@@ -334,15 +332,11 @@ fn package(
     let mut each_ignore = ignore.clone();
     let mut renamed = Vec::new();
     let mut files = 0;
-    let mut walk = WalkDir::new(root)
-        .min_depth(1)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
+    let mut walk = crate::observe::tree_walk(root);
     while let Some(Ok(item)) = walk.next() {
         let rel = item.path().strip_prefix(root).unwrap_or(item.path());
         let rel_text = super::slashed(&rel.to_string_lossy());
-        let is_dir = item.file_type().is_dir();
+        let is_dir = crate::observe::walked_folder(&item);
         if item.file_name() == ".git" || skip.is_match(rel) {
             if is_dir {
                 walk.skip_current_dir();
