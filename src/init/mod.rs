@@ -278,7 +278,9 @@ mod tests {
             "back\\slash",
             "plain",
         ];
-        for name in weird {
+        // On Windows `\` separates folders: no name holds one, and a glob reads it as `/`.
+        let windows = crate::platform::Os::HOST.is_windows();
+        for name in weird.into_iter().filter(|n| !(windows && n.contains('\\'))) {
             let glob = globset::Glob::new(&glob_literal(name))
                 .unwrap()
                 .compile_matcher();
