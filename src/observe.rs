@@ -606,15 +606,7 @@ pub enum FolderEntry {
 pub fn listing(dir: &Path) -> Option<Vec<FolderEntry>> {
     fs::read_dir(dir)
         .ok()?
-        .map(|e| {
-            let e = e.ok()?;
-            let is_dir = e.file_type().ok()?.is_dir();
-            Some(if is_dir {
-                FolderEntry::Folder(e.path())
-            } else {
-                FolderEntry::Other(e.path())
-            })
-        })
+        .map(|e| FolderEntry::of(&e.ok()?))
         .collect()
 }
 
@@ -734,11 +726,6 @@ pub(crate) fn permissions(p: &Path) -> Option<fs::Permissions> {
     fs::metadata(p).ok().map(|m| m.permissions())
 }
 
-/// The real path of `p` (every link on the way resolved), if it exists.
-pub(crate) fn resolved(p: &Path) -> Option<PathBuf> {
-    fs::canonicalize(p).ok()
-}
-
 /// The bytes of the file at `p` (through links).
 pub(crate) fn read_bytes(p: &Path) -> std::io::Result<Vec<u8>> {
     fs::read(p)
@@ -767,17 +754,26 @@ pub fn is_missing(p: &Path) -> bool {
 /// What `dir` holds as far as it can be listed (an entry that cannot be read is left out);
 /// `None` when `dir` cannot be opened.
 pub fn readable_listing(dir: &Path) -> Option<Vec<FolderEntry>> {
-    let entries = fs::read_dir(dir).ok()?.flatten().map(|e| {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            FolderEntry::Folder(e.path())
-        } else {
-            FolderEntry::Other(e.path())
-        }
-    });
-    Some(entries.collect())
+    let entries = fs::read_dir(dir).ok()?.flatten();
+    Some(
+        entries
+            .map(|e| FolderEntry::of(&e).unwrap_or_else(|| FolderEntry::Other(e.path())))
+            .collect(),
+    )
 }
 
 impl FolderEntry {
+    /// A listed entry as a folder or not, as the listing says (no stat); `None` when the listing
+    /// cannot say what it is.
+    fn of(e: &fs::DirEntry) -> Option<FolderEntry> {
+        let folder = e.file_type().ok()?.is_dir();
+        Some(if folder {
+            FolderEntry::Folder(e.path())
+        } else {
+            FolderEntry::Other(e.path())
+        })
+    }
+
     /// Where the entry is.
     pub fn path(&self) -> &Path {
         match self {

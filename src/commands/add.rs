@@ -286,7 +286,7 @@ fn manifest_file(s: &Setup) -> Result<PathBuf, Error> {
         return Ok(s.manifest_path.clone());
     }
     let real_repo = crate::containment::real_path(&s.repo);
-    let real = observe::resolved(&s.manifest_path);
+    let real = crate::containment::existing_real_path(&s.manifest_path);
     match real.as_deref().map(|r| r.strip_prefix(&real_repo)) {
         Some(Ok(rel)) if !rel.as_os_str().is_empty() => Ok(s.repo.join(rel)),
         _ => Err(refuse(AddRefusal::ManifestLinkOutOfRepo {
@@ -400,7 +400,7 @@ fn place_in_home(s: &Setup, given: &Path) -> Result<InHome, Error> {
     let real_home = crate::containment::real_path(&s.home);
     let real_parent = given
         .parent()
-        .and_then(observe::resolved)
+        .and_then(crate::containment::existing_real_path)
         .ok_or_else(missing)?;
     let real = real_parent.join(name);
     let rel = match real.strip_prefix(&real_home) {
