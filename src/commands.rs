@@ -64,7 +64,8 @@ pub(crate) fn setup(
     refuse_state_in_repo(&root, &repo)?;
     let state = State::new(&root, &manifest_path, platform::Os::HOST);
     state.verify(&home)?;
-    let carried = match state.head()? {
+    // Only whether there is a history: its record is read once, by the session.
+    let carried = match state.head_id()? {
         None => carry::find(&state, &manifest_path),
         Some(_) => None,
     };

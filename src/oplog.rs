@@ -253,15 +253,24 @@ impl State {
 
     /// The newest operation, if any.
     pub fn head(&self) -> Result<Option<Operation>, Error> {
+        match self.head_id()? {
+            Some(id) => self.op(id).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The id of the newest operation, if any, without reading its record (which holds every
+    /// link: at 100,000 links, megabytes of JSON).
+    pub fn head_id(&self) -> Result<Option<u64>, Error> {
         let head = self.dir.join("head");
         let Some(bytes) = self.read("head")? else {
             return Ok(None);
         };
-        let id = String::from_utf8_lossy(&bytes)
+        String::from_utf8_lossy(&bytes)
             .trim()
             .parse::<u64>()
-            .map_err(|e| state_err(&head, io::Error::new(io::ErrorKind::InvalidData, e)))?;
-        self.op(id).map(Some)
+            .map(Some)
+            .map_err(|e| state_err(&head, io::Error::new(io::ErrorKind::InvalidData, e)))
     }
 
     /// The operation `id`. Its links to other records only ever point back in time (a parent,

@@ -57,7 +57,7 @@ impl WriterLock {
             return Ok(());
         };
         let lock = state.lock(*command)?;
-        if state.head()?.is_some() || state.read_intent()?.is_some() {
+        if state.head_id()?.is_some() || state.read_intent()?.is_some() {
             return Err(Error::StalePlan {
                 path: state.root.clone(),
                 change: crate::error::Staleness::StateWritten,
