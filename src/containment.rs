@@ -35,6 +35,16 @@ pub(crate) fn existing_real_path(path: &Path) -> Option<PathBuf> {
 struct Folders(HashMap<PathBuf, PathBuf>);
 
 impl Folders {
+    /// The real path of the folder `dir`.
+    fn real(&mut self, dir: &Path) -> PathBuf {
+        if let Some(real) = self.0.get(dir) {
+            return real.clone();
+        }
+        let real = real_path(dir);
+        self.0.insert(dir.to_path_buf(), real.clone());
+        real
+    }
+
     fn place(&mut self, path: &Path) -> PathBuf {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return real_path(path);
@@ -46,6 +56,78 @@ impl Folders {
         let place = real.join(name);
         self.0.insert(dir.to_path_buf(), real);
         place
+    }
+}
+
+/// Which folders every link in them passes [`check`] in, whatever its name: a folder is looked
+/// at once, and only the links of the other folders are checked one by one. A name adds one
+/// component, so a folder inside a root keeps the link inside it, and a folder that neither
+/// lies inside a root nor holds it keeps the link outside it.
+#[derive(Default)]
+struct Clear<'a> {
+    /// `to`'s folder: inside the repo by its real path.
+    to: HashMap<&'a Path, bool>,
+    /// `at`'s folder: neither in nor around the state folder, nor the repo (by real path, through
+    /// the home as [`check`] follows it).
+    at: HashMap<&'a Path, bool>,
+    /// The last two folders asked, so that links folder by folder hash nothing.
+    last_to: Option<(&'a Path, bool)>,
+    last_at: Option<(&'a Path, bool)>,
+}
+
+impl<'a> Clear<'a> {
+    fn link(
+        &mut self,
+        d: &'a Desired,
+        walked: bool,
+        folders: &mut Folders,
+        cx: &Context,
+        roots: &Roots,
+    ) -> bool {
+        let (Some(to_dir), Some(at_dir)) = (d.to.parent(), d.at.parent()) else {
+            return false;
+        };
+        let to_clear = walked
+            || cached(&mut self.last_to, &mut self.to, to_dir, || {
+                let real = folders.real(to_dir);
+                crate::paths::within(&real, &roots.repo, cx.os)
+            });
+        to_clear
+            && cached(&mut self.last_at, &mut self.at, at_dir, || {
+                at_folder_clear(at_dir, &folders.real(at_dir), cx, roots)
+            })
+    }
+}
+
+fn cached<'a>(
+    last: &mut Option<(&'a Path, bool)>,
+    map: &mut HashMap<&'a Path, bool>,
+    dir: &'a Path,
+    compute: impl FnOnce() -> bool,
+) -> bool {
+    if let Some((d, v)) = *last
+        && d == dir
+    {
+        return v;
+    }
+    let v = *map.entry(dir).or_insert_with(compute);
+    *last = Some((dir, v));
+    v
+}
+
+/// Whether every link in `dir` (real path `real`) is clear of the state folder and the repo.
+fn at_folder_clear(dir: &Path, real: &Path, cx: &Context, roots: &Roots) -> bool {
+    use crate::paths::within;
+    let apart = |a: &Path, b: &Path| !within(a, b, cx.os) && !within(b, a, cx.os);
+    if !apart(real, &roots.state) {
+        return false;
+    }
+    if within(dir, cx.home, cx.os) {
+        let depth = cx.home.components().count();
+        let below = dir.components().skip(depth).collect::<PathBuf>();
+        apart(&roots.home.join(below), &roots.repo)
+    } else {
+        !within(cx.home, dir, cx.os) && apart(real, &roots.repo)
     }
 }
 
@@ -81,10 +163,14 @@ pub(crate) fn check(
     roots: &Roots,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut folders = Folders::default();
+    let mut clear = Clear::default();
     let mut errors = Vec::new();
     // An `each` entry's links share its spans: one error per entry and check.
     let mut reported = HashSet::new();
     for (d, walked) in links.iter().zip(walked) {
+        if clear.link(d, walked.is_some(), &mut folders, cx, roots) {
+            continue;
+        }
         if walked.is_none()
             && let Some(real) = outside_repo(folders.place(&d.to), roots, cx)
             && reported.insert(("to", d.to_span.start))
