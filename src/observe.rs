@@ -238,6 +238,9 @@ fn open_folder(dir: &Path) -> FolderState {
 #[derive(Default)]
 pub struct Originals {
     folders: HashMap<PathBuf, HashMap<OsString, Entry>>,
+    /// The folder asked last and its listing, looked at first: links come folder by folder,
+    /// and hashing a path for each would cost more than the listing.
+    last: Option<(PathBuf, HashMap<OsString, Entry>)>,
 }
 
 #[derive(Clone, Copy)]
@@ -253,11 +256,16 @@ impl Originals {
         let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
             return Ok(dir_kind(to));
         };
-        if !self.folders.contains_key(parent) {
-            let listing = read_folder(parent)?;
-            self.folders.insert(parent.to_path_buf(), listing);
+        if self.last.as_ref().is_none_or(|(dir, _)| dir != parent) {
+            let listing = match self.folders.remove(parent) {
+                Some(listing) => listing,
+                None => read_folder(parent)?,
+            };
+            if let Some((dir, old)) = self.last.replace((parent.to_path_buf(), listing)) {
+                self.folders.insert(dir, old);
+            }
         }
-        let listing = &self.folders[parent];
+        let listing = &self.last.as_ref().expect("the listing was just put there").1;
         let entry = if platform::Os::HOST.case_insensitive() {
             listing.get(&name_key(name.to_os_string())).copied()
         } else {

@@ -263,15 +263,25 @@ impl Folder {
     }
 
     pub fn read_link(&self, name: &std::ffi::OsStr) -> ReadLink {
-        use std::os::unix::ffi::OsStringExt;
-        let Ok(c) = c_name(name) else {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        // A NUL would end the name early (the kernel's EINVAL would read as "not a link").
+        if name.as_bytes().contains(&0) {
             return ReadLink::Failed(io::ErrorKind::InvalidInput.into());
-        };
-        // rustix grows its buffer until the whole text fits.
-        match fs::readlinkat(&self.fd, c.as_c_str(), Vec::new()) {
-            Ok(text) => ReadLink::Link(std::path::PathBuf::from(std::ffi::OsString::from_vec(
-                text.into_bytes(),
-            ))),
+        }
+        // Most texts fit a buffer on the stack: one allocation, the text's own. rustix makes
+        // the name's C string on the stack too.
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1024];
+        match fs::readlinkat_raw(&self.fd, name, &mut buf) {
+            Ok((text, rest)) if !rest.is_empty() => {
+                ReadLink::Link(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(text)))
+            }
+            // It may have been cut: rustix grows its buffer until the whole text fits.
+            Ok(_) => match fs::readlinkat(&self.fd, name, Vec::new()) {
+                Ok(text) => ReadLink::Link(std::path::PathBuf::from(
+                    std::ffi::OsString::from_vec(text.into_bytes()),
+                )),
+                Err(e) => classify_read_link_error(e.into()),
+            },
             Err(e) => classify_read_link_error(e.into()),
         }
     }
