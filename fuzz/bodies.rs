@@ -635,14 +635,14 @@ pub(super) fn input(c: &mut Choices) -> Input {
     let want = match c.below(4) {
         0 => Want::Link,
         1 => Want::Nothing,
-        2 => Want::Restore(backup(c, &at)),
+        2 => Want::Restore(Box::new(backup(c, &at))),
         _ => Want::Dropped,
     };
     let owned = c.bool().then(|| owned(c, &at));
     let original = c.bool().then(|| kind(c));
     let texts = c.bool().then(|| {
         let a = String::from_utf8_lossy(&c.data[..c.data.len().min(40)]).into_owned();
-        (a, "set number\nsyntax on\n".to_string())
+        Box::new((a, "set number\nsyntax on\n".to_string()))
     });
     Input {
         want,

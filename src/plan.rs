@@ -27,7 +27,7 @@ pub enum Want {
     /// else there is a conflict.
     Nothing,
     /// What this backup holds, put back in place (undo, unlink).
-    Restore(Backup),
+    Restore(Box<Backup>),
     /// Nothing: the manifest no longer lists the link linkfile owns here (prune). Removed while
     /// it is what linkfile made; anything else there is released.
     Dropped,
@@ -53,7 +53,7 @@ pub struct Input {
     pub actual: Actual,
     /// For a file in the way of a file link: the file's text and the original's, when both are
     /// small text files.
-    pub texts: Option<(String, String)>,
+    pub texts: Option<Box<(String, String)>>,
     /// What stops the write at this place, found before any write.
     pub obstacle: Option<Box<Obstacle>>,
     /// A folder on the way to the place that is a link: nothing is written through it.
@@ -277,9 +277,9 @@ pub struct Entry {
     /// What was observed at the link's place; apply checks it still holds before writing.
     pub observed: Actual,
     /// A file in the way and the original, to show as a diff (see [`crate::render::diff`]).
-    pub diff: Option<Texts>,
+    pub diff: Option<Box<Texts>>,
     /// What the user can do about a conflict (said by [`crate::render::hint`]).
-    pub hint: Option<Hint>,
+    pub hint: Option<Box<Hint>>,
     /// A folder on the way to the place that is a link (with `parent-is-link`).
     pub folder_link: Option<Arc<FolderLink>>,
     /// A link another tool made that resolves to the original: right as it is, taken over
@@ -483,7 +483,8 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
             adopt_refused,
             purpose,
         },
-    );
+    )
+    .map(Box::new);
     let diff = diff(reason, texts, same_bytes);
     let claimed = resolves
         && decision == Decision::Ok
@@ -612,12 +613,12 @@ fn hint((decision, reason): Decided, facts: HintFacts) -> Option<Hint> {
 /// The texts to diff: a file in the way whose bytes differ from the original's.
 fn diff(
     reason: Option<Reason>,
-    texts: Option<(String, String)>,
+    texts: Option<Box<(String, String)>>,
     same_bytes: bool,
-) -> Option<Texts> {
-    match (reason, texts) {
+) -> Option<Box<Texts>> {
+    match (reason, texts.map(|t| *t)) {
         (Some(Reason::FileInTheWay), Some((there, original))) if !same_bytes => {
-            Some(Texts { there, original })
+            Some(Box::new(Texts { there, original }))
         }
         _ => None,
     }
@@ -868,14 +869,14 @@ mod tests {
         );
         // A backup is not put back through it.
         let mut i = input(file, Actual::Missing);
-        i.want = Want::Restore(Backup {
+        i.want = Want::Restore(Box::new(Backup {
             at: "/h/.config/x".into(),
             what: crate::oplog::BackupKind::File,
             stored: Some("/s/x".into()),
             text: None,
             adopted_from: None,
             adopted_fingerprint: None,
-        });
+        }));
         i.folder_link = folder_link(true);
         let e = &plan_for(vec![i], Purpose::Undo).entries[0];
         assert_eq!(
@@ -1207,7 +1208,7 @@ mod tests {
             adopted_from: None,
             adopted_fingerprint: None,
         };
-        let (fail, restore) = (OnConflict::Fail, Want::Restore(backup));
+        let (fail, restore) = (OnConflict::Fail, Want::Restore(Box::new(backup)));
         let restored = Some(Resolution::Restore);
         check_removals(vec![
             (
@@ -1244,7 +1245,7 @@ mod tests {
     #[test]
     fn file_in_the_way_gets_a_diff() {
         let mut i = input(Some(EntryKind::File), Actual::File);
-        i.texts = Some(("set nu\n".into(), "set nu\nsyntax on\n".into()));
+        i.texts = Some(Box::new(("set nu\n".into(), "set nu\nsyntax on\n".into())));
         let diff = crate::render::diff::unified(&plan_one(i)).unwrap();
         assert!(diff.contains("+syntax on"), "{diff}");
         assert!(diff.contains("--- /h/.vimrc"), "{diff}");

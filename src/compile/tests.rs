@@ -263,10 +263,10 @@ fn links_removed_and_backups_put_back() {
     };
     let restoring = |stored: Option<&str>, text: Option<&str>| {
         let mut e = owned(entry("x", Restore, link("/r/x")), "/r/x", false);
-        e.want = Want::Restore(crate::oplog::Backup {
+        e.want = Want::Restore(Box::new(crate::oplog::Backup {
             stored: stored.map(p),
             ..record(Path::new("/h/.x"), BackupKind::File, text.map(p))
-        });
+        }));
         e
     };
     check(vec![

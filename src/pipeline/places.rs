@@ -181,7 +181,9 @@ fn settle_seen(
         };
         r.same_bytes = observe::same_bytes(at, to);
         if !r.same_bytes {
-            r.texts = observe::small_text(at).zip(observe::small_text(to));
+            r.texts = observe::small_text(at)
+                .zip(observe::small_text(to))
+                .map(Box::new);
             r.undiffable = r.texts.is_none().then(|| undiffable(at, to)).flatten();
         }
     }
@@ -305,7 +307,7 @@ pub(super) fn folder_link_restore(b: &Backup) -> Input {
     };
     record(
         place,
-        Want::Restore(b.clone()),
+        Want::Restore(Box::new(b.clone())),
         None,
         OnConflict::Fail,
         Some(EntryKind::Dir),

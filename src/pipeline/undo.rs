@@ -50,7 +50,7 @@ pub(crate) fn undo_session(s: Setup) -> Result<(Session, u64), Error> {
     for o in head.view.iter().filter(|o| !wanted.contains(&key(&o.at))) {
         let k = key(&o.at);
         let want = match restores.places.get(&k) {
-            Some(b) => Want::Restore(b.clone()),
+            Some(b) => Want::Restore(Box::new(b.clone())),
             None => Want::Nothing,
         };
         let mut r = owned_record(o, want);
@@ -183,7 +183,7 @@ fn original_restore(b: Backup) -> Input {
         extra: None,
     };
     let kind = observe::kind_at(&b.at).unwrap_or(EntryKind::File);
-    record(place, Want::Restore(b), None, OnConflict::Fail, Some(kind))
+    record(place, Want::Restore(Box::new(b)), None, OnConflict::Fail, Some(kind))
 }
 
 /// Observes and settles undo's records. A right link needs no step: whether its original is
@@ -217,7 +217,7 @@ pub(crate) fn unlink_session(s: Setup, selection: &Selection) -> Result<Session,
     for o in head.iter().flat_map(|h| &h.view) {
         // The newest backup of each place still in the store.
         let want = match pending.get(&key(&o.at)).and_then(|kept| kept.last()) {
-            Some((_, b)) => Want::Restore(b.clone()),
+            Some((_, b)) => Want::Restore(Box::new(b.clone())),
             None => Want::Nothing,
         };
         records.push(owned_record(o, want));
