@@ -144,6 +144,14 @@ fn is_plain_absolute(p: &Path) -> bool {
             .all(|seg| !seg.is_empty() && seg != b"." && seg != b"..")
 }
 
+/// As [`normalize`], keeping `p` itself (no copy) when it is already normal.
+pub fn normalized(p: PathBuf) -> PathBuf {
+    if is_plain_absolute(&p) {
+        return p;
+    }
+    normalize(&p)
+}
+
 /// Removes `.` and resolves `..` lexically (without looking at the filesystem).
 pub fn normalize(p: &Path) -> PathBuf {
     if is_plain_absolute(p) {

@@ -365,6 +365,13 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
     let cx = s.context(sys);
     let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
     let links = std::mem::take(&mut resolved.links);
+    let default_policy = manifest
+        .defaults
+        .on_conflict
+        .as_ref()
+        .map_or(OnConflict::Fail, |p| *p.get_ref());
+    // Its strings and spans are all copied out by now: at 100,000 links, megabytes.
+    drop(manifest);
     let expanded = each::expand(links, &s.manifest_path, &cx)?;
     // The places are themselves split over threads when there are many.
     let places: Vec<observe::Place> = expanded.links.iter().map(place_unprobed).collect();
@@ -392,11 +399,6 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
     let mut skipped = resolved.skipped;
     skip_optional(&mut records, &mut skipped, s);
     probe::fallbacks(&mut records, &s.home);
-    let default_policy = manifest
-        .defaults
-        .on_conflict
-        .as_ref()
-        .map_or(OnConflict::Fail, |p| *p.get_ref());
     Ok(Wanted {
         records,
         skipped,

@@ -24,7 +24,7 @@ pub use ignore::Ignore;
 
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
-use crate::paths::{PathKey, normalize, relative_path, within};
+use crate::paths::{PathKey, normalized, relative_path, within};
 use crate::platform::Os;
 use crate::show::Shown as _;
 
@@ -267,7 +267,8 @@ impl Defaults {
             extra: Extra {
                 fallback: self.fallback.clone(),
                 ..Extra::default()
-            },
+            }
+            .boxed(),
         }
     }
 }
@@ -292,7 +293,8 @@ struct Raw<'m> {
     relative: bool,
     on_conflict: OnConflict,
     link_type: LinkType,
-    extra: Extra,
+    /// Boxed as in [`Desired`]: a `[links]` entry rarely has any.
+    extra: Option<Box<Extra>>,
 }
 
 /// Why a `[[link]]` entry does not apply on this machine, when its `when` does not hold.
@@ -343,8 +345,18 @@ pub fn check_with_originals(
         .collect();
     // Pairs of entries (by the place of their `at`) already reported as overlapping.
     let mut overlapping = std::collections::HashSet::new();
+    // Links come folder by folder, and all in one folder have the same outer link.
+    let mut last: Option<(&Path, Option<usize>)> = None;
     for (d, kind) in desired.iter().zip(kinds) {
-        let outer = outer_link(&d.at, &places, cx.os);
+        let folder = d.at.parent();
+        let outer = match (last, folder) {
+            (Some((f, outer)), Some(folder)) if f == folder => outer,
+            _ => {
+                let outer = outer_link(&d.at, &places, cx.os);
+                last = folder.map(|f| (f, outer));
+                outer
+            }
+        };
         let nested = outer.filter(|&o| kinds[o] == Some(EntryKind::Dir));
         if let Some(o) = outer.filter(|_| nested.is_none())
             && overlapping.insert((desired[o].at_span.start, d.at_span.start))
@@ -529,13 +541,14 @@ impl Resolver<'_, '_> {
                     .map(|t| t.get_ref().clone())
                     .unwrap_or_default(),
                 ..Extra::default()
-            },
+            }
+            .boxed(),
         }
     }
 
     /// The link an entry asks for, once its `at` and `to` are expanded and checked.
     fn link(&mut self, raw: Raw) -> Option<Desired> {
-        let names = if raw.extra.each.is_some() {
+        let names = if raw.extra.as_ref().is_some_and(|x| x.each.is_some()) {
             AtNames::FolderOfLinks
         } else {
             AtNames::TheLink
@@ -559,7 +572,7 @@ impl Resolver<'_, '_> {
             on_conflict: raw.on_conflict,
             link_type: raw.link_type,
             relative: raw.relative,
-            extra: raw.extra.boxed(),
+            extra: raw.extra,
         })
     }
 
@@ -731,7 +744,7 @@ impl Resolver<'_, '_> {
         names: AtNames,
     ) -> Option<PathBuf> {
         let expanded = self.expand(at)?;
-        let path = self.check_path(&expanded, at, "at")?;
+        let path = self.check_path(expanded, at, "at")?;
         let checked = self
             .absolute_at(path)
             .and_then(|path| self.place_at(path, to, names));
@@ -768,7 +781,7 @@ impl Resolver<'_, '_> {
                 hint,
             ));
         }
-        let path = normalize(&path);
+        let path = normalized(path);
         if path.parent().is_none() {
             return Err((
                 format!("`at` cannot be the root folder {}", path.shown()),
@@ -846,8 +859,8 @@ impl Resolver<'_, '_> {
 
     fn resolve_to(&mut self, to: &Spanned<String>, at: &Spanned<String>) -> Option<PathBuf> {
         let expanded = self.expand(to)?;
-        let path = self.check_path(&expanded, to, "to")?;
-        let path = normalize(&self.cx.repo.join(path));
+        let path = self.check_path(expanded, to, "to")?;
+        let path = normalized(self.cx.repo.join(path));
         if !self.is_within(&path, self.cx.repo) {
             let at_looks_like_repo = !at.get_ref().starts_with('~')
                 && !Path::new(at.get_ref()).is_absolute()
@@ -872,7 +885,7 @@ impl Resolver<'_, '_> {
 
     fn check_path(
         &mut self,
-        expanded: &std::ffi::OsStr,
+        expanded: std::ffi::OsString,
         v: &Spanned<String>,
         key: &str,
     ) -> Option<PathBuf> {
@@ -889,7 +902,7 @@ impl Resolver<'_, '_> {
             );
             return None;
         }
-        if expand::has_nul(expanded) {
+        if expand::has_nul(&expanded) {
             self.error(
                 v.span(),
                 format!("`{key}` contains a NUL byte"),

@@ -45,7 +45,8 @@ impl Resolver<'_, '_> {
     /// The home and the environment's values are joined as they are (an `OsString`): a home
     /// that is not UTF-8 is `~` exactly.
     fn expand_str(&mut self, s: &str) -> Result<OsString, ExpandError> {
-        let mut out = OsString::with_capacity(s.len());
+        // Room for the home too: one allocation for the common `~/...`.
+        let mut out = OsString::with_capacity(s.len() + self.cx.home.as_os_str().len());
         let b = s.as_bytes();
         let mut i = self.tilde(s, &mut out)?;
         while i < b.len() {
