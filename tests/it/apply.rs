@@ -1,6 +1,7 @@
 //! Apply: idempotence, dry runs, conflicts, stale plans, relative links, and rollback when a step
 //! fails at any point.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -45,6 +46,117 @@ fn apply_twice_changes_nothing_the_second_time() {
         (plan.code, plan.stdout.as_str()),
         (0, "No changes: 4 links already in place.\n")
     );
+}
+
+/// Issue 14: an apply with nothing to change writes nothing but its lock. The lock's files are
+/// `lock` (opened, never truncated, and locked: the OS's lock writes nothing to it) and
+/// `lock.holder` (written under a temporary name, renamed into place, removed before the lock
+/// goes), both in the state root; every other entry of the state folder and of the home keeps
+/// its path, kind, size, mtime, bytes or link text (and, on Unix, its inode: a file rewritten
+/// by a rename is a new one).
+#[test]
+fn an_apply_with_nothing_to_change_writes_nothing_but_its_lock() {
+    require_symlinks!();
+    let w = world();
+    let first = w.run(&["apply"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    // File times come from a coarse clock (the kernel's tick on Linux, ~16 ms on Windows): a
+    // rewrite right after the first apply could carry the same mtime.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // The state root's own mtime is left out: writing and removing `lock.holder` changes it.
+    let lock_files = ["lock", "lock.holder"];
+    let (state, home) = (stamps(&w.state, &lock_files), stamps(&w.home, &[]));
+    assert!(
+        state.keys().any(|k| k.contains("ops")),
+        "the first apply recorded no operation: {state:?}"
+    );
+    let second = w.run(&["apply"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(changes(&home, &stamps(&w.home, &[])), Vec::<String>::new());
+    assert_eq!(
+        changes(&state, &stamps(&w.state, &lock_files)),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        second.stdout, "Nothing to do: 4 links already in place.\n",
+        "{second:?}"
+    );
+    assert!(w.state.join("lock").is_file(), "the lock file is kept");
+    assert!(
+        !w.state.join("lock.holder").exists(),
+        "the holder's name is removed with the lock"
+    );
+}
+
+/// What a test sees of one entry on disk.
+#[derive(Debug, PartialEq)]
+struct Stamp {
+    kind: &'static str,
+    size: u64,
+    mtime_ns: u128,
+    /// A regular file's bytes, or a link's text (as text when they are UTF-8, to read in a
+    /// failure's message).
+    content: Result<String, Vec<u8>>,
+    /// The inode number (0 off Unix).
+    inode: u64,
+}
+
+/// Every entry below `dir` (not following links), by path relative to it, except the entries
+/// of `dir` itself named in `skip`.
+fn stamps(dir: &Path, skip: &[&str]) -> BTreeMap<String, Stamp> {
+    let mut map = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(folder) = todo.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if skip.contains(&rel.as_str()) {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let (kind, content) = if meta.file_type().is_symlink() {
+                let text = fs::read_link(&path).unwrap();
+                let bytes = text.to_string_lossy().into_owned().into_bytes();
+                ("link", bytes)
+            } else if meta.is_dir() {
+                todo.push(path.clone());
+                ("dir", Vec::new())
+            } else {
+                ("file", fs::read(&path).unwrap())
+            };
+            let mtime = meta.modified().unwrap();
+            #[cfg(unix)]
+            let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+            #[cfg(not(unix))]
+            let inode = 0;
+            let stamp = Stamp {
+                kind,
+                size: meta.len(),
+                mtime_ns: mtime
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos(),
+                content: String::from_utf8(content).map_err(|e| e.into_bytes()),
+                inode,
+            };
+            map.insert(rel, stamp);
+        }
+    }
+    map
+}
+
+/// One line per path that was added, removed or changed between two [`stamps`].
+fn changes(before: &BTreeMap<String, Stamp>, after: &BTreeMap<String, Stamp>) -> Vec<String> {
+    let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    paths
+        .into_iter()
+        .filter(|p| before.get(*p) != after.get(*p))
+        .map(|p| format!("{p}: {:?} -> {:?}", before.get(p), after.get(p)))
+        .collect()
 }
 
 #[test]
