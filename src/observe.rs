@@ -265,7 +265,11 @@ impl Originals {
                 self.folders.insert(dir, old);
             }
         }
-        let listing = &self.last.as_ref().expect("the listing was just put there").1;
+        let listing = &self
+            .last
+            .as_ref()
+            .expect("the listing was just put there")
+            .1;
         let entry = if platform::Os::HOST.case_insensitive() {
             listing.get(&name_key(name.to_os_string())).copied()
         } else {

@@ -183,7 +183,13 @@ fn original_restore(b: Backup) -> Input {
         extra: None,
     };
     let kind = observe::kind_at(&b.at).unwrap_or(EntryKind::File);
-    record(place, Want::Restore(Box::new(b)), None, OnConflict::Fail, Some(kind))
+    record(
+        place,
+        Want::Restore(Box::new(b)),
+        None,
+        OnConflict::Fail,
+        Some(kind),
+    )
 }
 
 /// Observes and settles undo's records. A right link needs no step: whether its original is

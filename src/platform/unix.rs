@@ -277,9 +277,9 @@ impl Folder {
             }
             // It may have been cut: rustix grows its buffer until the whole text fits.
             Ok(_) => match fs::readlinkat(&self.fd, name, Vec::new()) {
-                Ok(text) => ReadLink::Link(std::path::PathBuf::from(
-                    std::ffi::OsString::from_vec(text.into_bytes()),
-                )),
+                Ok(text) => ReadLink::Link(std::path::PathBuf::from(std::ffi::OsString::from_vec(
+                    text.into_bytes(),
+                ))),
                 Err(e) => classify_read_link_error(e.into()),
             },
             Err(e) => classify_read_link_error(e.into()),
