@@ -80,6 +80,9 @@ pub struct Tree {
     anchors: Vec<PathBuf>,
     open: BTreeMap<PathBuf, Rc<Folder>>,
     used: BTreeMap<PathBuf, FileId>,
+    /// The folder asked last, looked at first (steps come folder by folder): compared by its
+    /// bytes, cheaper than the map's comparisons of components.
+    last: Option<(PathBuf, Rc<Folder>)>,
 }
 
 impl Tree {
@@ -91,6 +94,7 @@ impl Tree {
             anchors,
             open: BTreeMap::new(),
             used: BTreeMap::new(),
+            last: None,
         }
     }
 
@@ -107,6 +111,17 @@ impl Tree {
 
     /// The folder `dir`, walked to from its anchor without following a link below it.
     pub fn folder(&mut self, dir: &Path) -> io::Result<Rc<Folder>> {
+        if let Some((last, f)) = &self.last
+            && last.as_os_str() == dir.as_os_str()
+        {
+            return Ok(f.clone());
+        }
+        let folder = self.walk_to(dir)?;
+        self.last = Some((dir.to_path_buf(), folder.clone()));
+        Ok(folder)
+    }
+
+    fn walk_to(&mut self, dir: &Path) -> io::Result<Rc<Folder>> {
         if let Some(f) = self.open.get(dir) {
             return Ok(f.clone());
         }
@@ -158,6 +173,13 @@ impl Tree {
         }
         below(&mut self.open, path);
         below(&mut self.used, path);
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|(last, _)| last.starts_with(path))
+        {
+            self.last = None;
+        }
     }
 
     /// Whether the folder `dir` was walked to (and not forgotten) since this tree was made.
