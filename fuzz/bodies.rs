@@ -646,7 +646,7 @@ pub(super) fn input(c: &mut Choices) -> Input {
     });
     Input {
         want,
-        owned,
+        owned: owned.map(Box::new),
         policy: policy(c),
         same_bytes: c.bool(),
         original,
@@ -667,10 +667,12 @@ pub(super) fn input(c: &mut Choices) -> Input {
         adopt_refused: c
             .bool()
             .then(|| "the original /r/x is a link in the repo".into()),
-        undiffable: c.bool().then(|| plan::Undiffable {
-            binary: c.bool(),
-            there: c.below(1 << 20) as u64,
-            original: c.below(1 << 20) as u64,
+        undiffable: c.bool().then(|| {
+            Box::new(plan::Undiffable {
+                binary: c.bool(),
+                there: c.below(1 << 20) as u64,
+                original: c.below(1 << 20) as u64,
+            })
         }),
         desired,
     }
@@ -854,7 +856,7 @@ fn check_in_place(i: &Input, e: &plan::Entry, what: &str) {
         },
         // What linkfile does not own any more is removed only into a backup.
         Remove => assert!(
-            plan::still_owned(i.owned.as_ref(), &i.actual)
+            plan::still_owned(i.owned.as_deref(), &i.actual)
                 || e.resolution() == Some(Resolution::Backup)
                 || (e.resolution() == Some(Resolution::Restore) && i.actual == Actual::Missing),
             "removed what linkfile does not own: {what}"

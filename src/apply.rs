@@ -12,8 +12,9 @@
 //! write them as the intent record, fsynced once; then run them through folders walked to
 //! without following a link (`run_intent`). If a step fails, the steps done so far are undone newest
 //! first by [`undo_step`], which looks at the filesystem to see whether a step happened — the same
-//! function recovery runs after a crash (see [`recover`]). Every link made is read back to verify
-//! it. No fsync per link: a link is metadata, ordered by the filesystem; the intent and the
+//! function recovery runs after a crash (see [`recover`]). A new link is read back to verify it:
+//! on Windows every one, elsewhere the first in each folder (why: `Places::read_back_due`). No
+//! fsync per link: a link is metadata, ordered by the filesystem; the intent and the
 //! operation record are the only files fsynced.
 
 use std::collections::{HashMap, HashSet};
@@ -288,7 +289,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         }
     }
     for (entry, now) in entries.iter().zip(observe::link_places(&places)?) {
-        let now = observe::owned_hard_link(now, &entry.desired.at, entry.owned.as_ref());
+        let now = observe::owned_hard_link(now, &entry.desired.at, entry.owned.as_deref());
         let d = &entry.desired;
         if now != entry.observed {
             return Err(Error::StalePlan {

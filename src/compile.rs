@@ -405,7 +405,7 @@ fn flavour_there(e: &Entry, wanted: Flavour) -> Flavour {
         Actual::Link {
             flavour: Some(f), ..
         } => *f,
-        _ => e.owned.as_ref().map_or(wanted, OwnedLink::flavour),
+        _ => e.owned.as_deref().map_or(wanted, OwnedLink::flavour),
     }
 }
 

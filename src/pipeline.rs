@@ -112,7 +112,7 @@ impl Session {
             .plan
             .entries
             .iter()
-            .filter_map(|e| e.owned.clone())
+            .filter_map(|e| e.owned.as_deref().cloned())
             .chain(self.plan.kept.iter().cloned())
             .collect();
         view.sort();
@@ -146,7 +146,7 @@ impl Session {
                 .entries
                 .iter()
                 .filter(|e| e.action() == Action::Release)
-                .filter_map(|e| e.owned.clone())
+                .filter_map(|e| e.owned.as_deref().cloned())
                 .collect(),
             added: None,
         }
@@ -261,7 +261,7 @@ fn record(
     Input {
         desired,
         want,
-        owned,
+        owned: owned.map(Box::new),
         policy,
         same_bytes: false,
         original,
@@ -464,7 +464,7 @@ fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
     };
     let mut view: Vec<Option<OwnedLink>> = view.into_iter().map(Some).collect();
     for (r, i) in matched {
-        records[r].owned = view[i].take();
+        records[r].owned = view[i].take().map(Box::new);
     }
     records.extend(view.into_iter().flatten().map(|o| {
         let (d, kind) = (places::from_owned(&o), Some(o.kind));
@@ -515,7 +515,7 @@ fn select(
         if chosen.next().unwrap_or(true) {
             return true;
         }
-        kept.extend(r.owned.clone());
+        kept.extend(r.owned.as_deref().cloned());
         unselected += usize::from(r.want == Want::Link);
         false
     });
@@ -532,7 +532,8 @@ fn refuse_unsafe_adopts(records: &mut [Input], repo: &Path) {
             && matches!(r.actual, Actual::File | Actual::Dir);
         if adopting {
             let repo_real = repo_real.get_or_insert_with(|| crate::containment::real_path(repo));
-            r.adopt_refused = observe::adopt_refusal(&r.desired.to, repo_real);
+            r.adopt_refused =
+                observe::adopt_refusal(&r.desired.to, repo_real).map(String::into_boxed_str);
         }
     }
 }
@@ -643,7 +644,7 @@ mod tests {
         records
             .iter()
             .map(|r| {
-                let owned = r.owned.as_ref().map(|o| o.at.as_path());
+                let owned = r.owned.as_deref().map(|o| o.at.as_path());
                 (r.desired.at.as_path(), &r.want, owned, r.policy)
             })
             .collect()

@@ -41,8 +41,9 @@ pub struct Input {
     pub desired: Desired,
     /// What should be there.
     pub want: Want,
-    /// The link linkfile recorded making there, if any.
-    pub owned: Option<OwnedLink>,
+    /// The link linkfile recorded making there, if any (boxed, as the rarer fields: a record per
+    /// link, at 100,000 links every byte is 100 kB).
+    pub owned: Option<Box<OwnedLink>>,
     /// What to do with something in the way.
     pub policy: OnConflict,
     /// Whether a real file in the way has the same bytes as the original.
@@ -65,10 +66,10 @@ pub struct Input {
     pub resolves: bool,
     /// Why adopt may not move a file to the original's place: the original is a link in the
     /// repo, or its folder is outside the repo by real path (adopt never writes through a link).
-    pub adopt_refused: Option<String>,
+    pub adopt_refused: Option<Box<str>>,
     /// For a file in the way of a file link whose texts are not compared (binary, or too
     /// large): what is known of the two instead.
-    pub undiffable: Option<Undiffable>,
+    pub undiffable: Option<Box<Undiffable>>,
 }
 
 /// Why a place cannot be written as planned, found before the first write, so that an apply
@@ -267,7 +268,7 @@ pub struct Entry {
     /// What should be there.
     pub want: Want,
     /// The link linkfile recorded making there, if any.
-    pub owned: Option<OwnedLink>,
+    pub owned: Option<Box<OwnedLink>>,
     /// What the original is, when it exists.
     pub kind: Option<EntryKind>,
     /// What apply will do.
@@ -287,7 +288,7 @@ pub struct Entry {
     pub claimed: bool,
     /// A file in the way that differs from the original but is not diffed (binary, or too
     /// large), with both sizes.
-    pub undiffable: Option<Undiffable>,
+    pub undiffable: Option<Box<Undiffable>>,
 }
 
 impl Entry {
@@ -452,7 +453,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     let (mut decision, mut reason) = decide_place(&Seen {
         want: &want,
         folder_link: folder_link.as_ref(),
-        owned: owned.as_ref(),
+        owned: owned.as_deref(),
         actual: &actual,
         original,
         policy,
@@ -480,7 +481,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
             actual: &actual,
             folder_link: folder_link.as_ref(),
             obstacle: obstacle.as_deref(),
-            adopt_refused,
+            adopt_refused: adopt_refused.map(String::from),
             purpose,
         },
     )
@@ -489,7 +490,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     let claimed = resolves
         && decision == Decision::Ok
         && match &actual {
-            Actual::Link { text, .. } => owned.as_ref().is_none_or(|o| o.text != *text),
+            Actual::Link { text, .. } => owned.as_deref().is_none_or(|o| o.text != *text),
             _ => false,
         };
     Entry {
@@ -1012,8 +1013,8 @@ mod tests {
         }
     }
 
-    fn owned(text: &str) -> Option<OwnedLink> {
-        Some(OwnedLink {
+    fn owned(text: &str) -> Option<Box<OwnedLink>> {
+        Some(Box::new(OwnedLink {
             at: "/h/.vimrc".into(),
             text: text.into(),
             kind: EntryKind::File,
@@ -1021,7 +1022,7 @@ mod tests {
             junction: false,
             fallback: None,
             tags: Vec::new(),
-        })
+        }))
     }
 
     #[test]
@@ -1310,7 +1311,8 @@ mod tests {
         ];
         for (policy, kind, actual, same_bytes, action, reason) in cases {
             let mut i = input(Some(kind), actual.clone());
-            (i.policy, i.same_bytes, i.adopt_refused) = (policy, same_bytes, refused.clone());
+            (i.policy, i.same_bytes, i.adopt_refused) =
+                (policy, same_bytes, refused.clone().map(Into::into));
             let e = plan_one(i);
             assert_eq!(
                 (e.action(), e.reason),

@@ -50,7 +50,7 @@ fn hard(mut e: Entry) -> Entry {
 
 /// Owned by linkfile, holding `text` (a hard link to it, with `hard`).
 fn owned(mut e: Entry, text: &str, hard: bool) -> Entry {
-    e.owned = Some(OwnedLink {
+    e.owned = Some(Box::new(OwnedLink {
         at: e.desired.at.clone(),
         text: p(text),
         kind: EntryKind::File,
@@ -58,7 +58,7 @@ fn owned(mut e: Entry, text: &str, hard: bool) -> Entry {
         junction: false,
         fallback: None,
         tags: vec![],
-    });
+    }));
     e
 }
 

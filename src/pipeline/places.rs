@@ -90,7 +90,7 @@ fn observe_where(
     drop(places);
     for (i, actual) in chosen.into_iter().zip(observed) {
         let r = &mut records[i];
-        r.actual = observe::owned_hard_link(actual, &r.desired.at, r.owned.as_ref());
+        r.actual = observe::owned_hard_link(actual, &r.desired.at, r.owned.as_deref());
     }
     Ok(())
 }
@@ -112,7 +112,7 @@ impl Shadows {
             .iter()
             .filter(|r| match &r.want {
                 Want::Link => false,
-                Want::Dropped => plan::still_owned(r.owned.as_ref(), &r.actual),
+                Want::Dropped => plan::still_owned(r.owned.as_deref(), &r.actual),
                 _ => true,
             })
             .map(|r| r.desired.at.clone())
@@ -156,7 +156,7 @@ fn settle_seen(
         r.actual = actual;
     }
     let actual = std::mem::replace(&mut r.actual, Actual::Missing);
-    r.actual = observe::owned_hard_link(actual, &d.at, r.owned.as_ref());
+    r.actual = observe::owned_hard_link(actual, &d.at, r.owned.as_deref());
     r.folder_link = folder_links.on_the_way(&d.at);
     let wanted_link = r.want == Want::Link && r.folder_link.is_none();
     r.is_original = wanted_link
@@ -184,7 +184,12 @@ fn settle_seen(
             r.texts = observe::small_text(at)
                 .zip(observe::small_text(to))
                 .map(Box::new);
-            r.undiffable = r.texts.is_none().then(|| undiffable(at, to)).flatten();
+            r.undiffable = r
+                .texts
+                .is_none()
+                .then(|| undiffable(at, to))
+                .flatten()
+                .map(Box::new);
         }
     }
     Ok(())
@@ -236,7 +241,7 @@ pub(super) fn folders_giving_way(records: &[Input], state: &State) -> Result<Vec
     let pruned: HashMap<&Path, &OwnedLink> = records
         .iter()
         .filter(|it| it.want == Want::Dropped)
-        .filter_map(|it| Some((it.desired.at.as_path(), it.owned.as_ref()?)))
+        .filter_map(|it| Some((it.desired.at.as_path(), it.owned.as_deref()?)))
         .collect();
     // The common case reads nothing more.
     if in_the_way.is_empty()

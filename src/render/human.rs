@@ -198,7 +198,7 @@ impl View<'_> {
     /// What differs between the file in the way and the original: at most `limit` lines of
     /// diff, or why there is none.
     fn diff(&self, out: &mut String, e: &Entry, limit: usize) {
-        if let Some(u) = e.undiffable {
+        if let Some(u) = e.undiffable.as_deref() {
             let what = if u.binary {
                 "binary files differ"
             } else {
