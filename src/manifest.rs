@@ -15,6 +15,8 @@ use toml::Spanned;
 
 use crate::error::Diagnostic;
 
+mod pairs;
+
 /// A `linkfile.toml` manifest: which links this machine should have.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,9 +46,9 @@ pub struct Manifest {
     pub link: Vec<LinkEntry>,
 }
 
-/// The `[links]` table: (at, to) pairs in the order they are written. Read straight into a
-/// list (no map to sort: a manifest may hold thousands of links, and duplicate keys are already
-/// a TOML error).
+/// The `[links]` table: (at, to) pairs in key order (the order of the TOML parser's table, which
+/// [`pairs`] keeps). Read straight into a list: no second map (a manifest may hold thousands of
+/// links, and duplicate keys are already a TOML error).
 #[derive(Debug, Default)]
 pub struct LinkPairs(pub Vec<(Spanned<String>, Spanned<String>)>);
 
@@ -257,12 +259,10 @@ pub fn schema() -> String {
 
 /// Parses manifest text. `path` is only used to label errors.
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
-    let manifest: Manifest = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        let spanned = text.get(span.clone()).unwrap_or("");
-        let (message, hint) = explain_toml_error(e.message().trim_end(), spanned);
-        vec![Diagnostic::new(path, text, span, message, hint)]
-    })?;
+    let manifest = match quick(text) {
+        Some(manifest) => manifest,
+        None => parse_toml(path, text)?,
+    };
     if *manifest.version.get_ref() != 1 {
         return Err(vec![Diagnostic::new(
             path,
@@ -276,6 +276,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
         )]);
     }
     Ok(manifest)
+}
+
+/// The `[links]` table read by [`pairs`] when it is plain, the rest by the TOML parser; `None`
+/// when the rest does not parse or also holds links (then the whole text is read as TOML, for
+/// its errors).
+fn quick(text: &str) -> Option<Manifest> {
+    let (rest, pairs) = pairs::split(text)?;
+    let mut manifest: Manifest = toml::from_str(&rest).ok()?;
+    manifest.links.0.is_empty().then(|| {
+        manifest.links = LinkPairs(pairs);
+        manifest
+    })
+}
+
+/// The whole text read as TOML.
+fn parse_toml(path: &Path, text: &str) -> Result<Manifest, Vec<Diagnostic>> {
+    toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let spanned = text.get(span.clone()).unwrap_or("");
+        let (message, hint) = explain_toml_error(e.message().trim_end(), spanned);
+        vec![Diagnostic::new(path, text, span, message, hint)]
+    })
 }
 
 /// Rewords what the TOML parser said where its words are a Rust type's, and adds what to do.
