@@ -380,6 +380,8 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
         let actuals = observe::link_places(&places);
         (kinds.join().expect("the repo scan panicked"), actuals)
     });
+    // Before the records are made: at 100,000 links, megabytes.
+    drop(places);
     let kinds = kinds?;
     let desired = expanded.links;
     resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
