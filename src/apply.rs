@@ -197,37 +197,45 @@ fn run_steps(
 
 /// The links owned after `plan` is applied.
 pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
-    let mut view: Vec<OwnedLink> = plan
-        .entries
-        .iter()
-        // A right link the user made with the wanted text is not taken over: undo and unlink
-        // leave it alone. Another tool's link to the original is (claimed), as it is.
-        .filter(|e| {
-            e.want == Want::Link
-                && match e.action() {
-                    Action::Create | Action::Fix => true,
-                    Action::Ok => e.owned.is_some() || e.claimed,
-                    _ => false,
-                }
-        })
-        .map(|e| OwnedLink {
-            at: e.desired.at.clone(),
-            // A right link keeps the text it has (another tool's, when claimed).
-            text: match (e.action(), e.current_text()) {
-                (Action::Ok, Some(now)) => now.to_path_buf(),
-                _ => e.desired.link_text.clone(),
-            },
-            kind: e.kind.unwrap_or(EntryKind::File),
-            hard: e.desired.link_type == LinkType::Hardlink,
-            junction: e.desired.link_type == LinkType::Junction,
-            fallback: e.desired.fell_back().map(Box::from),
-            tags: e.desired.tags().to_vec(),
-        })
-        .collect();
+    let mut view: Vec<OwnedLink> = plan.entries.iter().filter_map(owned_after).collect();
     // What the selection left alone stays owned as it was.
     view.extend(plan.kept.iter().cloned());
     view.sort();
     view
+}
+
+/// Whether applying `plan` changes which links are owned, or how: some entry's owned link
+/// after differs from its owned link before (the kept ones are the same on both sides). The
+/// same answer as comparing the views before and after, without building and sorting both.
+pub fn changes_ownership(plan: &Plan) -> bool {
+    plan.entries
+        .iter()
+        .any(|e| owned_after(e).as_ref() != e.owned.as_deref())
+}
+
+/// The link owned at `e`'s place once it is applied.
+fn owned_after(e: &Entry) -> Option<OwnedLink> {
+    // A right link the user made with the wanted text is not taken over: undo and unlink
+    // leave it alone. Another tool's link to the original is (claimed), as it is.
+    let taken = e.want == Want::Link
+        && match e.action() {
+            Action::Create | Action::Fix => true,
+            Action::Ok => e.owned.is_some() || e.claimed,
+            _ => false,
+        };
+    taken.then(|| OwnedLink {
+        at: e.desired.at.clone(),
+        // A right link keeps the text it has (another tool's, when claimed).
+        text: match (e.action(), e.current_text()) {
+            (Action::Ok, Some(now)) => now.to_path_buf(),
+            _ => e.desired.link_text.clone(),
+        },
+        kind: e.kind.unwrap_or(EntryKind::File),
+        hard: e.desired.link_type == LinkType::Hardlink,
+        junction: e.desired.link_type == LinkType::Junction,
+        fallback: e.desired.fell_back().map(Box::from),
+        tags: e.desired.tags().to_vec(),
+    })
 }
 
 /// The places restores take their content from, other than the backup store (undoing an adopt

@@ -85,15 +85,15 @@ impl Session {
             progress,
         };
         let outcome = apply::apply(&self.plan, &mut tx)?;
-        let view = apply::view_after(&self.plan);
         // An undo is recorded even when it has nothing to write (it undid a release, or what
         // it undoes was undone by hand): the next undo walks back past it.
         let changed = undoes.is_some()
             || outcome.applied != apply::Applied::default()
-            || view != self.view_before();
+            || apply::changes_ownership(&self.plan);
         if !changed {
             return Ok((outcome, None));
         }
+        let view = apply::view_after(&self.plan);
         let op = self.record(id, command, undoes, view, &outcome);
         // The intent stays: the next writer finds it and rolls the operation back.
         self.state
@@ -104,19 +104,6 @@ impl Session {
             })?;
         apply::finish(&self.state)?;
         Ok((outcome, Some(op)))
-    }
-
-    /// The links owned before: every one appears in exactly one entry of the plan, or is kept.
-    fn view_before(&self) -> Vec<OwnedLink> {
-        let mut view: Vec<OwnedLink> = self
-            .plan
-            .entries
-            .iter()
-            .filter_map(|e| e.owned.as_deref().cloned())
-            .chain(self.plan.kept.iter().cloned())
-            .collect();
-        view.sort();
-        view
     }
 
     /// The record of the operation that applied this plan.
