@@ -165,8 +165,6 @@ fn plain_comment(comment: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::super::{Manifest, quick};
 
     /// The quick reading of `text`, checked against the TOML parser's: when it is taken, the
@@ -226,48 +224,58 @@ mod tests {
         }
     }
 
-    /// Lines made of the fragments a plain line is made of and those that make it not plain;
-    /// half of them plain pairs.
-    fn line() -> impl Strategy<Value = String> {
-        let string = prop::sample::select(vec!["\"~/a\"", "'~/b'", "\"~/é c\"", "'\\x'", "\"'\""]);
-        let key = prop_oneof![
-            string.clone(),
-            prop::sample::select(vec!["a", "b-c", "d_1"])
-        ];
-        let ws = prop::sample::select(vec!["", " ", "\t", "  "]);
-        let tail = prop::sample::select(vec!["", " # c", "#", " \t"]);
-        let plain = (ws.clone(), key, ws.clone(), ws, string, tail)
-            .prop_map(|(a, k, b, c, v, t)| format!("{a}{k}{b}={c}{v}{t}"));
-        let piece = prop::sample::select(vec![
-            "\"~/a\"", "\"~/b\"", "'~/a'", "a", "b-c", "\"x\"", "'y'", " ", "\t", "=", " = ", "#",
-            "# c", "\"", "'", "\\", "\\t", "[", "]", "[links]", "[[link]]", ".", "{", "}", "é",
-            "\r", "\u{1}", "\"\"\"", "'''", "1", "\"\"",
-        ]);
-        prop_oneof![
-            plain,
-            prop::collection::vec(piece, 0..6).prop_map(|p| p.concat())
-        ]
-    }
+    /// Random texts (proptest is a dev-dependency on Unix only; the parser is the same
+    /// everywhere).
+    #[cfg(unix)]
+    mod property {
+        use proptest::prelude::*;
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-        #[test]
-        fn the_quick_reading_is_taken_only_where_it_reads_as_toml_does(
-            above in prop::collection::vec(line(), 0..3),
-            body in prop::collection::vec(line(), 0..8),
-            newline in prop::sample::select(vec!["\n", "\r\n"]),
-        ) {
-            let mut text = format!("version = 1{newline}");
-            for l in above {
-                text.push_str(&l);
-                text.push_str(newline);
+        use super::same_as_toml;
+
+        /// Lines made of the fragments a plain line is made of and those that make it not plain;
+        /// half of them plain pairs.
+        fn line() -> impl Strategy<Value = String> {
+            let string =
+                prop::sample::select(vec!["\"~/a\"", "'~/b'", "\"~/é c\"", "'\\x'", "\"'\""]);
+            let key = prop_oneof![
+                string.clone(),
+                prop::sample::select(vec!["a", "b-c", "d_1"])
+            ];
+            let ws = prop::sample::select(vec!["", " ", "\t", "  "]);
+            let tail = prop::sample::select(vec!["", " # c", "#", " \t"]);
+            let plain = (ws.clone(), key, ws.clone(), ws, string, tail)
+                .prop_map(|(a, k, b, c, v, t)| format!("{a}{k}{b}={c}{v}{t}"));
+            let piece = prop::sample::select(vec![
+                "\"~/a\"", "\"~/b\"", "'~/a'", "a", "b-c", "\"x\"", "'y'", " ", "\t", "=", " = ",
+                "#", "# c", "\"", "'", "\\", "\\t", "[", "]", "[links]", "[[link]]", ".", "{", "}",
+                "é", "\r", "\u{1}", "\"\"\"", "'''", "1", "\"\"",
+            ]);
+            prop_oneof![
+                plain,
+                prop::collection::vec(piece, 0..6).prop_map(|p| p.concat())
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn the_quick_reading_is_taken_only_where_it_reads_as_toml_does(
+                above in prop::collection::vec(line(), 0..3),
+                body in prop::collection::vec(line(), 0..8),
+                newline in prop::sample::select(vec!["\n", "\r\n"]),
+            ) {
+                let mut text = format!("version = 1{newline}");
+                for l in above {
+                    text.push_str(&l);
+                    text.push_str(newline);
+                }
+                text.push_str("[links]");
+                for l in body {
+                    text.push_str(newline);
+                    text.push_str(&l);
+                }
+                same_as_toml(&text);
             }
-            text.push_str("[links]");
-            for l in body {
-                text.push_str(newline);
-                text.push_str(&l);
-            }
-            same_as_toml(&text);
         }
     }
 }
