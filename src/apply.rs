@@ -343,19 +343,31 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
         .collect();
     let emptied = emptied(plan);
     let mut seen: std::collections::HashMap<PathBuf, bool> = std::collections::HashMap::new();
+    // The folder asked last, looked at first (steps come folder by folder).
+    let mut last: Option<(&Path, bool)> = None;
     for step in steps {
-        let paths: Vec<&Path> = match step {
-            Step::Move { from, to } => vec![from, to],
-            Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => vec![dir],
-            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => vec![at],
+        let (path, other) = match step {
+            Step::Move { from, to } => (from, Some(to)),
+            Step::MakeFolder { dir, .. } | Step::RemoveFolder { dir } => (dir, None),
+            Step::Make { at, .. } | Step::Replace { at, .. } | Step::Remove { at, .. } => {
+                (at, None)
+            }
         };
-        for path in paths.into_iter().filter(|p| !adopted.contains(p)) {
+        let paths = std::iter::once(path.as_path()).chain(other.map(PathBuf::as_path));
+        for path in paths.filter(|p| !adopted.contains(p)) {
             let Some(parent) = path.parent() else {
                 continue;
             };
-            let inside = *seen
-                .entry(parent.to_path_buf())
-                .or_insert_with(|| real_path_within(parent, &emptied, &real_repo));
+            let inside = match last {
+                Some((dir, inside)) if dir.as_os_str() == parent.as_os_str() => inside,
+                _ => {
+                    let inside = *seen
+                        .entry(parent.to_path_buf())
+                        .or_insert_with(|| real_path_within(parent, &emptied, &real_repo));
+                    last = Some((parent, inside));
+                    inside
+                }
+            };
             if inside {
                 return Err(Error::WouldWriteRepo {
                     path: path.to_path_buf(),

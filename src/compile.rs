@@ -109,6 +109,7 @@ pub(crate) fn compile(plan: &Plan, given: &Given) -> Compiled {
             restored: restored_folders(plan),
             present: given.folders,
             planned: HashSet::new(),
+            last: None,
         },
         backups: 0,
     };
@@ -172,7 +173,14 @@ fn decision(e: &Entry) -> Decision {
 pub(crate) fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
     let restored = restored_folders(plan);
     let mut dirs = HashSet::new();
+    let mut last: Option<&Path> = None;
     for e in plan.entries.iter().filter(|e| needs_folders(e)) {
+        // The same folder as the entry before: named already (entries come folder by folder).
+        let parent = e.desired.at.parent();
+        if parent.is_some() && last.map(Path::as_os_str) == parent.map(Path::as_os_str) {
+            continue;
+        }
+        last = parent;
         for dir in e.desired.at.ancestors().skip(1) {
             // Its folders above were named with it, the first time.
             if !dirs.insert(look_at(dir, &restored)) {
@@ -431,11 +439,20 @@ struct Folders<'a> {
     gone: HashSet<PathBuf>,
     /// Folders put back by earlier steps (place, where they are stored now).
     restored: Vec<(PathBuf, PathBuf)>,
+    /// The folder a link was last asked about: there or planned since.
+    last: Option<PathBuf>,
 }
 
 impl Folders<'_> {
     /// Plans the folders missing above `at`, made with `mode` (`dir_mode`) when given.
     fn missing(&mut self, at: &Path, mode: Option<u32>, steps: &mut Vec<Step>) {
+        // The folder asked last is there, or planned, still (neither set shrinks).
+        if let Some(parent) = at.parent()
+            && self.last.as_deref().map(Path::as_os_str) == Some(parent.as_os_str())
+        {
+            return;
+        }
+        self.last = at.parent().map(Path::to_path_buf);
         let mut chain = Vec::new();
         for dir in at.ancestors().skip(1) {
             if self.planned.contains(dir) {
