@@ -131,19 +131,21 @@ fn list_entry(
     if let Some(real) = crate::containment::outside_repo(real, roots, cx) {
         return Ok(Err(crate::containment::to_escapes(d, &real, cx)));
     }
-    let prune = |l: &Listed| leaves_out(l, &d.to, ignore, manifest);
+    let manifest_rel = manifest.strip_prefix(&d.to).ok();
+    let prune = |l: &Listed| leaves_out(l, ignore, manifest_rel);
     observe::list_tree(&d.to, &prune).map(Ok)
 }
 
-/// Whether the walk of the folder `to` leaves `l` out: `.git`, the manifest itself, and what
-/// `ignore` matches (a folder with all it holds).
-fn leaves_out(l: &Listed, to: &Path, ignore: &Ignore, manifest: &Path) -> bool {
+/// Whether the walk of the folder `to` leaves `l` out: `.git`, the manifest itself (at
+/// `manifest_rel` below `to`, when it is there), and what `ignore` matches (a folder with all it
+/// holds).
+fn leaves_out(l: &Listed, ignore: &Ignore, manifest_rel: Option<&Path>) -> bool {
     let skipped = if l.kind == ListedKind::Folder {
         ignore.skips_folder(&l.rel)
     } else {
         ignore.skips_file(&l.rel)
     };
-    skipped || l.rel.file_name() == Some(".git".as_ref()) || to.join(&l.rel) == manifest
+    skipped || l.rel.file_name() == Some(".git".as_ref()) || Some(l.rel.as_path()) == manifest_rel
 }
 
 /// The links of one `each` entry over what is below its folder, `listed` as
@@ -167,13 +169,14 @@ pub(crate) fn entry_links(
         .extra
         .and_then(|x| Extra { each: None, ..*x }.boxed());
     let mut links = Vec::new();
+    let manifest_rel = manifest.strip_prefix(&entry.to).ok();
     // The folder left out last: what it holds follows it, and is left out with it.
     let mut pruned: Option<&Path> = None;
     for l in listed {
         if pruned.is_some_and(|p| l.rel.starts_with(p)) {
             continue;
         }
-        if leaves_out(l, &entry.to, ignore, manifest) {
+        if leaves_out(l, ignore, manifest_rel) {
             pruned = (l.kind == ListedKind::Folder).then_some(&l.rel);
             continue;
         }
@@ -197,11 +200,18 @@ fn file_link(template: &Desired, rel: &Path) -> Desired {
     } else {
         to.clone()
     };
+    // Field by field: cloning the template whole would copy its three paths only to drop them.
     Desired {
         at,
         to,
         link_text,
-        ..template.clone()
+        kind: template.kind,
+        at_span: template.at_span.clone(),
+        to_span: template.to_span.clone(),
+        on_conflict: template.on_conflict,
+        link_type: template.link_type,
+        relative: template.relative,
+        extra: template.extra.clone(),
     }
 }
 
