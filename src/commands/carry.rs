@@ -29,22 +29,29 @@ pub(super) fn find(state: &State, manifest: &Path) -> Option<Carried> {
             continue;
         }
         let other = State::at(&state.root, dir);
-        let (Some(old_manifest), Ok(Some(head))) = (other.manifest(), other.head()) else {
+        let Some(old_manifest) = other.manifest() else {
             continue;
         };
         let same = |a: &Path, b: &Path| {
             crate::paths::PathKey::new(a, platform::Os::HOST)
                 == crate::paths::PathKey::new(b, platform::Os::HOST)
         };
-        let score = if same(&super::real_manifest_path(&old_manifest), manifest) {
+        let same_manifest = same(&super::real_manifest_path(&old_manifest), manifest);
+        // Another manifest still in its place keeps its history: nothing to carry, and its
+        // record (every link it owns) is not read.
+        if !same_manifest && observe::exists(&old_manifest) {
+            continue;
+        }
+        let Ok(Some(head)) = other.head() else {
+            continue;
+        };
+        let score = if same_manifest {
             usize::MAX
-        } else if !observe::exists(&old_manifest) {
+        } else {
             let Some(old_repo) = old_manifest.parent() else {
                 continue;
             };
             moved_links(&head.view, old_repo, repo)
-        } else {
-            0
         };
         if score > 0 && best.as_ref().is_none_or(|(s, _)| score > *s) {
             let carried = Carried {
