@@ -89,7 +89,8 @@ fn expand_each(
                 continue;
             }
         };
-        for (link, kind) in entry_links(d, &listed, manifest) {
+        // The walk left out what `leaves_out` says (and all a folder left out holds).
+        for (link, kind) in links_of(d, &listed, |_| false) {
             out.links.push(link);
             out.walked.push(Some(kind));
             from.push(entry);
@@ -150,8 +151,9 @@ fn leaves_out(l: &Listed, ignore: &Ignore, manifest_rel: Option<&Path>) -> bool 
 
 /// The links of one `each` entry over what is below its folder, `listed` as
 /// [`observe::list_tree`] gives it (each folder before what it holds): one per file or link, at
-/// the same place below `at`, with its original's kind. Pure: what the walk pruned is left out
+/// the same place below `at`, with its original's kind. Pure: what the walk prunes is left out
 /// here too.
+#[cfg(test)]
 pub(crate) fn entry_links(
     entry: &Desired,
     listed: &[Listed],
@@ -160,6 +162,20 @@ pub(crate) fn entry_links(
     let Some(ignore) = entry.each() else {
         return Vec::new();
     };
+    let manifest_rel = manifest.strip_prefix(&entry.to).ok();
+    links_of(entry, listed, |l| leaves_out(l, ignore, manifest_rel))
+}
+
+/// The links of one `each` entry over `listed`, leaving out what `left_out` says (a folder with
+/// all it holds): the walk's listing has been pruned by [`leaves_out`] already.
+fn links_of(
+    entry: &Desired,
+    listed: &[Listed],
+    left_out: impl Fn(&Listed) -> bool,
+) -> Vec<(Desired, EntryKind)> {
+    if entry.each().is_none() {
+        return Vec::new();
+    }
     // What every file's link shares with the entry (its spans, policy, primitive).
     let mut template = Desired {
         kind: None,
@@ -168,15 +184,14 @@ pub(crate) fn entry_links(
     template.extra = template
         .extra
         .and_then(|x| Extra { each: None, ..*x }.boxed());
-    let mut links = Vec::new();
-    let manifest_rel = manifest.strip_prefix(&entry.to).ok();
+    let mut links = Vec::with_capacity(listed.len());
     // The folder left out last: what it holds follows it, and is left out with it.
     let mut pruned: Option<&Path> = None;
     for l in listed {
         if pruned.is_some_and(|p| l.rel.starts_with(p)) {
             continue;
         }
-        if leaves_out(l, ignore, manifest_rel) {
+        if left_out(l) {
             pruned = (l.kind == ListedKind::Folder).then_some(&l.rel);
             continue;
         }
