@@ -256,7 +256,12 @@ impl Originals {
         let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
             return Ok(dir_kind(to));
         };
-        if self.last.as_ref().is_none_or(|(dir, _)| dir != parent) {
+        // Compared as bytes (resolved paths are normal): cheaper than by components.
+        if self
+            .last
+            .as_ref()
+            .is_none_or(|(dir, _)| dir.as_os_str() != parent.as_os_str())
+        {
             let listing = match self.folders.remove(parent) {
                 Some(listing) => listing,
                 None => read_folder(parent)?,

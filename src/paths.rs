@@ -80,7 +80,9 @@ fn key(p: &Path, os: Os, case: Case) -> Cow<'_, str> {
         // The one Windows comparison: plain form, `\` only, ordinal case-insensitive.
         Some(s) if case == Case::Folded && os.is_windows() => crate::platform::case::fold(s),
         Some(s) if case == Case::Folded => s.to_lowercase().into(),
-        _ => key_text(p),
+        // Checked as UTF-8 once: key_text would check it again.
+        Some(s) => s.into(),
+        None => key_text(p),
     }
 }
 
