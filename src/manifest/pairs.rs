@@ -139,19 +139,26 @@ struct Quoted {
 /// The one-line string starting at `start` (at its quote), when it is plain: not empty, no
 /// escape (in a `"` string), no control character but tab.
 fn string(line: &str, start: usize) -> Option<Quoted> {
-    let quote = *line.as_bytes().get(start)?;
+    let bytes = line.as_bytes();
+    let quote = *bytes.get(start)?;
     if quote != b'"' && quote != b'\'' {
         return None;
     }
-    let len = line[start + 1..].bytes().position(|b| b == quote)?;
-    let inner = start + 1..start + 1 + len;
-    let plain = len > 0
-        && !line[inner.clone()]
-            .bytes()
-            .any(|b| b == b'\\' && quote == b'"' || (b < 0x20 && b != b'\t') || b == 0x7f);
-    plain.then_some(Quoted {
-        whole: start..inner.end + 1,
-        inner,
+    // One pass to the closing quote, refusing what would make the string not plain.
+    let mut end = start + 1;
+    loop {
+        let b = *bytes.get(end)?;
+        if b == quote {
+            break;
+        }
+        if (b < 0x20 && b != b'\t') || b == 0x7f || (b == b'\\' && quote == b'"') {
+            return None;
+        }
+        end += 1;
+    }
+    (end > start + 1).then_some(Quoted {
+        whole: start..end + 1,
+        inner: start + 1..end,
     })
 }
 
