@@ -459,7 +459,7 @@ impl<'a> FolderLinks<'a> {
         let parent = at.parent()?;
         // Places come folder by folder: the last folder's answer is kept aside.
         if let Some((dir, found)) = &self.last
-            && dir.as_path() == parent
+            && dir.as_os_str() == parent.as_os_str()
         {
             return found.clone();
         }

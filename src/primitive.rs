@@ -323,6 +323,8 @@ pub(crate) struct Obstacles {
     /// Folder links below it are not looked through (see [`probe_folder`]).
     home: PathBuf,
     writable: HashMap<PathBuf, Option<Obstacle>>,
+    /// The folder asked last, and its answer: links come folder by folder.
+    last_writable: Option<(PathBuf, Option<Obstacle>)>,
     volumes: HashMap<PathBuf, Option<u64>>,
     /// Per folder: why its volume cannot hold hard links (FAT), asked once.
     no_hard_links: HashMap<PathBuf, Option<String>>,
@@ -334,17 +336,15 @@ impl Obstacles {
         Obstacles {
             home: home.to_path_buf(),
             writable: HashMap::new(),
+            last_writable: None,
             volumes: HashMap::new(),
             no_hard_links: HashMap::new(),
         }
     }
 
-    /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
-    /// removing or restoring what is there).
-    pub(crate) fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
-        let parent = d.at.parent()?;
-        // Keyed by the link's own folder: one look per folder, not per link.
-        let writable = match self.writable.get(parent) {
+    /// Why the folder `parent` cannot be written in, if it cannot: probed once per folder.
+    fn writable_folder(&mut self, parent: &Path) -> Option<Obstacle> {
+        let w = match self.writable.get(parent) {
             Some(w) => w.clone(),
             None => {
                 let w = probe_folder(parent, &self.home).and_then(|dir| {
@@ -358,6 +358,20 @@ impl Obstacles {
                 self.writable.insert(parent.to_path_buf(), w.clone());
                 w
             }
+        };
+        self.last_writable = Some((parent.to_path_buf(), w.clone()));
+        w
+    }
+
+    /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
+    /// removing or restoring what is there).
+    pub(crate) fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
+        let parent = d.at.parent()?;
+        // Keyed by the link's own folder: one look per folder, not per link.
+        let last = self.last_writable.as_ref();
+        let writable = match last.filter(|(dir, _)| dir.as_os_str() == parent.as_os_str()) {
+            Some((_, w)) => w.clone(),
+            None => self.writable_folder(parent),
         };
         if writable.is_some() || *want != Want::Link {
             return writable;
