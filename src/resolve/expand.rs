@@ -16,10 +16,6 @@ impl Resolver<'_, '_> {
     pub(super) fn expand(&mut self, v: &Spanned<String>) -> Option<OsString> {
         let span = v.span();
         let raw = v.get_ref();
-        // Offsets inside the value are exact only when the TOML string has no escapes.
-        let quoted = &self.cx.text.get(span.clone()).unwrap_or("");
-        let inner_base = (quoted.len() == raw.len() + 2 && &quoted[1..quoted.len() - 1] == raw)
-            .then_some(span.start + 1);
         match self.expand_str(raw) {
             Ok(s) => Some(s),
             Err(e) if e.reported => None,
@@ -32,6 +28,11 @@ impl Resolver<'_, '_> {
                 ..
             }) => {
                 self.too_deep_reported |= too_deep;
+                // Offsets inside the value are exact only when the TOML string has no escapes.
+                let quoted = &self.cx.text.get(span.clone()).unwrap_or("");
+                let inner_base = (quoted.len() == raw.len() + 2
+                    && &quoted[1..quoted.len() - 1] == raw)
+                    .then_some(span.start + 1);
                 let sp = match (inner_base, at) {
                     (Some(base), Some(r)) => base + r.start..base + r.end,
                     _ => span,
@@ -67,8 +68,10 @@ impl Resolver<'_, '_> {
                 (b'}', Some(b'}')) => push(&mut out, "}", i + 2),
                 (b'{', _) => self.var_reference(s, i, &mut out)?,
                 _ => {
-                    let next = s[i..]
-                        .find(['$', '{', '}'])
+                    // ASCII bytes never occur inside a multi-byte character: a byte search.
+                    let next = b[i..]
+                        .iter()
+                        .position(|c| matches!(c, b'$' | b'{' | b'}'))
                         .map_or(s.len(), |k| i + k.max(1));
                     push(&mut out, &s[i..next], next)
                 }
