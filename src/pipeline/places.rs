@@ -133,11 +133,12 @@ impl Shadows {
         }
         (r.want == Want::Link
             && (apply::at_or_below_any(at, &self.folders)
-                || at
-                    .parent()
-                    .is_some_and(|p| apply::at_or_below_any(p, &self.dropped))))
+                || (!self.dropped.is_empty()
+                    && at
+                        .parent()
+                        .is_some_and(|p| apply::at_or_below_any(p, &self.dropped)))))
             // Emptied by an earlier restore that takes its content from there.
-            || self.sources.contains(at)
+            || (!self.sources.is_empty() && self.sources.contains(at))
     }
 }
 
