@@ -209,7 +209,10 @@ fn links_of(
 
 /// The link of the file `rel` below the folder of the entry `template` stands for.
 fn file_link(template: &Desired, rel: &Path) -> Desired {
-    let (at, to) = (template.at.join(rel), template.to.join(rel));
+    let (at, to) = (
+        crate::paths::join_relative(&template.at, rel),
+        crate::paths::join_relative(&template.to, rel),
+    );
     let link_text = if template.relative && template.link_type == LinkType::Symlink {
         crate::paths::relative_path(&to, at.parent().unwrap_or(&at))
     } else {

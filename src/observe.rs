@@ -689,7 +689,9 @@ pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Lis
             t if t.is_symlink() => ListedKind::Link,
             _ => ListedKind::File,
         };
-        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        let rel = crate::paths::below(path, root)
+            .unwrap_or(path)
+            .to_path_buf();
         let mut listed = Listed { rel, kind };
         if prune(&listed) {
             if kind == ListedKind::Folder {

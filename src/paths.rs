@@ -104,6 +104,34 @@ fn key_text(p: &Path) -> Cow<'_, str> {
     }
 }
 
+/// `base.join(rel)` for a relative `rel`, made in one allocation (`join` copies `base` and then
+/// grows it).
+pub fn join_relative(base: &Path, rel: &Path) -> PathBuf {
+    let mut joined = PathBuf::with_capacity(base.as_os_str().len() + 1 + rel.as_os_str().len());
+    joined.push(base);
+    joined.push(rel);
+    joined
+}
+
+/// `path.strip_prefix(root)`, for a path a walk of `root` yields: on Unix, when `path`'s bytes
+/// are `root`'s then a `/`, the rest is taken as it is, without comparing component by component.
+pub fn below<'a>(path: &'a Path, root: &Path) -> Option<&'a Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (p, r) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+        if let Some(rest) = p.strip_prefix(r).and_then(|rest| rest.strip_prefix(b"/"))
+            && !r.is_empty()
+            && !r.ends_with(b"/")
+            && !rest.is_empty()
+            && !rest.starts_with(b"/")
+        {
+            return Some(Path::new(std::ffi::OsStr::from_bytes(rest)));
+        }
+    }
+    path.strip_prefix(root).ok()
+}
+
 /// Whether `path` is `dir` or lies below it (both normalised) on `os`, comparing bytes — folded
 /// where its filesystems fold case.
 pub fn within(path: &Path, dir: &Path, os: Os) -> bool {
@@ -202,6 +230,39 @@ pub fn relative_path(target: &Path, base: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn below_and_join_relative_agree_with_std() {
+        let cases = [
+            ("/r/a/b", "/r"),
+            ("/r/a/b", "/r/"),
+            ("/r//a", "/r"),
+            ("/r/./a", "/r/."),
+            ("/ra/b", "/r"),
+            ("/r", "/r"),
+            ("r/a", "r"),
+            ("/x/a", "/r"),
+            ("/r/a/", "/r"),
+        ];
+        for (path, root) in cases {
+            let (path, root) = (Path::new(path), Path::new(root));
+            assert_eq!(
+                below(path, root),
+                path.strip_prefix(root).ok(),
+                "{path:?} {root:?}"
+            );
+        }
+        for (base, rel) in [
+            ("/h", "a/b"),
+            ("/h/", "a"),
+            ("h", "a"),
+            ("/h", "/abs"),
+            ("", "a"),
+        ] {
+            let (base, rel) = (Path::new(base), Path::new(rel));
+            assert_eq!(join_relative(base, rel), base.join(rel), "{base:?} {rel:?}");
+        }
+    }
 
     #[test]
     fn normalize_is_lexical() {
