@@ -285,7 +285,7 @@ fn quick(text: &str) -> Option<Manifest> {
     let (rest, pairs) = pairs::split(text)?;
     let mut manifest: Manifest = toml::from_str(&rest).ok()?;
     manifest.links.0.is_empty().then(|| {
-        manifest.links = LinkPairs(pairs);
+        manifest.links = pairs;
         manifest
     })
 }

@@ -15,12 +15,11 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-/// The `[links]` table's pairs, in order.
-pub(super) type Pairs = Vec<(Spanned<String>, Spanned<String>)>;
+use super::LinkPairs;
 
 /// The `[links]` table's pairs and the text with the table's lines blanked (the header kept),
 /// when every line of the table is plain; else `None`.
-pub(super) fn split(text: &str) -> Option<(String, Pairs)> {
+pub(super) fn split(text: &str) -> Option<(String, LinkPairs)> {
     let (header_start, body_start) = header(text)?;
     let above = &text[..header_start];
     if above.contains("\"\"\"") || above.contains("'''") {
@@ -42,7 +41,9 @@ pub(super) fn split(text: &str) -> Option<(String, Pairs)> {
     }
     // In key order, as the TOML parser's table holds them (written in order, one pass says so);
     // a key twice is TOML's error.
-    let ascending = |p: &Pairs| p.windows(2).all(|w| w[0].0.get_ref() < w[1].0.get_ref());
+    let ascending = |p: &[(Spanned<String>, Spanned<String>)]| {
+        p.windows(2).all(|w| w[0].0.get_ref() < w[1].0.get_ref())
+    };
     if !ascending(&pairs) {
         pairs.sort_by(|a, b| a.0.get_ref().cmp(b.0.get_ref()));
         if !ascending(&pairs) {
@@ -62,7 +63,7 @@ pub(super) fn split(text: &str) -> Option<(String, Pairs)> {
         }
     }
     rest.push_str(&text[at..]);
-    Some((rest, pairs))
+    Some((rest, LinkPairs(pairs)))
 }
 
 /// Where the first line that is the header `[links]` starts, and where the next line starts.
