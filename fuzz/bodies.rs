@@ -450,7 +450,11 @@ fn check_desired(text: &str, d: &Desired, cx: &Context) {
         );
     }
     if !d.relative || d.link_type != LinkType::Symlink {
-        assert_eq!(&d.link_text, to, "an absolute link's text is its original");
+        assert_eq!(d.link_text(), to, "an absolute link's text is its original");
+        assert_eq!(
+            d.text, None,
+            "an absolute link keeps no copy of its original"
+        );
     }
 }
 
@@ -524,11 +528,7 @@ fn policy(c: &mut Choices) -> OnConflict {
 fn desired(c: &mut Choices) -> Desired {
     let to = path(c, &TOS);
     let relative = c.bool();
-    let link_text = if c.bool() {
-        to.clone()
-    } else {
-        path(c, &TEXTS)
-    };
+    let text = linkfile::resolve::text_beside(&to, c.bool().then(|| path(c, &TEXTS)));
     let fallback = match c.below(4) {
         0 => vec![LinkType::Junction, LinkType::Hardlink],
         1 => vec![LinkType::Hardlink],
@@ -539,8 +539,8 @@ fn desired(c: &mut Choices) -> Desired {
         .then(|| "symlinks are not permitted here".to_string());
     Desired {
         at: path(c, &ATS),
+        text,
         to,
-        link_text,
         kind: c.bool().then(|| kind(c)),
         at_span: 0..1,
         to_span: 0..1,

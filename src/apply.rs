@@ -228,7 +228,7 @@ fn owned_after(e: &Entry) -> Option<OwnedLink> {
         // A right link keeps the text it has (another tool's, when claimed).
         text: match (e.action(), e.current_text()) {
             (Action::Ok, Some(now)) => now.to_path_buf(),
-            _ => e.desired.link_text.clone(),
+            _ => e.desired.link_text().to_path_buf(),
         },
         kind: e.kind.unwrap_or(EntryKind::File),
         hard: e.desired.link_type == LinkType::Hardlink,
@@ -279,7 +279,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         .collect();
     let places: Vec<observe::Place> = entries
         .iter()
-        .map(|e| observe::Place::of(&e.desired.at, &e.desired.link_text, e.desired.link_type))
+        .map(|e| observe::Place::of(&e.desired.at, e.desired.link_text(), e.desired.link_type))
         .collect();
     // A folder link to unfold is still the link that was planned with.
     for l in &plan.unfold {

@@ -422,10 +422,10 @@ fn wanted_shape(e: &Entry, kind: Flavour) -> Shape {
     let d = &e.desired;
     match d.link_type {
         LinkType::Hardlink => Shape::HardLink {
-            original: d.link_text.clone(),
+            original: d.link_text().to_path_buf(),
         },
         _ => Shape::Symlink {
-            text: d.link_text.clone(),
+            text: d.link_text().to_path_buf(),
             kind,
         },
     }

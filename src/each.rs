@@ -213,16 +213,13 @@ fn file_link(template: &Desired, rel: &Path) -> Desired {
         crate::paths::join_relative(&template.at, rel),
         crate::paths::join_relative(&template.to, rel),
     );
-    let link_text = if template.relative && template.link_type == LinkType::Symlink {
-        crate::paths::relative_path(&to, at.parent().unwrap_or(&at))
-    } else {
-        to.clone()
-    };
-    // Field by field: cloning the template whole would copy its three paths only to drop them.
+    let text = (template.relative && template.link_type == LinkType::Symlink)
+        .then(|| crate::paths::relative_path(&to, at.parent().unwrap_or(&at)));
+    // Field by field: cloning the template whole would copy its paths only to drop them.
     Desired {
+        text: crate::resolve::text_beside(&to, text),
         at,
         to,
-        link_text,
         kind: template.kind,
         at_span: template.at_span.clone(),
         to_span: template.to_span.clone(),
@@ -302,7 +299,7 @@ mod tests {
         Desired {
             at: "/h".into(),
             to: "/r/pkg".into(),
-            link_text: "/r/pkg".into(),
+            text: None,
             kind: Some(EntryKind::Dir),
             at_span: 1..2,
             to_span: 3..4,
@@ -409,7 +406,7 @@ mod tests {
         let links = entry_links(&e, &listing(&["a/", "a/b"]), Path::new("/r/linkfile.toml"));
         let (link, _) = &links[0];
         assert_eq!(link.at, PathBuf::from("/h/a/b"));
-        assert_eq!(link.link_text, PathBuf::from("/r/pkg/a/b"));
+        assert_eq!(link.link_text(), PathBuf::from("/r/pkg/a/b"));
         assert_eq!((link.kind, link.each()), (None, None));
         assert_eq!(link.tags(), ["t"]);
         assert_eq!((link.at_span.clone(), link.to_span.clone()), (1..2, 3..4));
@@ -423,13 +420,13 @@ mod tests {
             ..entry(&[])
         };
         let links = entry_links(&e, &listing(&["a/", "a/b"]), Path::new("/r/linkfile.toml"));
-        assert_eq!(links[0].0.link_text, PathBuf::from("../../r/pkg/a/b"));
+        assert_eq!(links[0].0.link_text(), PathBuf::from("../../r/pkg/a/b"));
         let hard = Desired {
             link_type: LinkType::Hardlink,
             ..e
         };
         let links = entry_links(&hard, &listing(&["x"]), Path::new("/r/linkfile.toml"));
-        assert_eq!(links[0].0.link_text, PathBuf::from("/r/pkg/x"));
+        assert_eq!(links[0].0.link_text(), PathBuf::from("/r/pkg/x"));
     }
 
     #[test]

@@ -266,7 +266,7 @@ fn record(
 /// The place of `d` as observe looks at it: where, and the text wanted there (for a hard link,
 /// the original a file there may be).
 fn place(d: &Desired) -> observe::Place<'_> {
-    observe::Place::of(&d.at, &d.link_text, d.link_type)
+    observe::Place::of(&d.at, d.link_text(), d.link_type)
 }
 
 /// As [`place`], before the probe chooses the primitive: where a hard link may stand in for a

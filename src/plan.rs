@@ -448,7 +448,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     // Another tool's link to the original is as right as the wanted text.
     let wanted = match (&actual, resolves) {
         (Actual::Link { text, .. }, true) => text.as_path(),
-        _ => desired.link_text.as_path(),
+        _ => desired.link_text(),
     };
     let (mut decision, mut reason) = decide_place(&Seen {
         want: &want,
@@ -780,7 +780,7 @@ mod tests {
         Desired {
             at: "/h/.vimrc".into(),
             to: "/r/vim/vimrc".into(),
-            link_text: "/r/vim/vimrc".into(),
+            text: None,
             kind: None,
             at_span: 0..1,
             to_span: 0..1,

@@ -229,10 +229,10 @@ impl Probes {
         if junction {
             // A junction holds an absolute path that must exist in every session: not one on
             // a SUBST drive.
-            d.link_text = platform::without_subst(&d.to);
+            d.set_link_text(platform::without_subst(&d.to));
             return self.junction_refusal(&dir, &d.to, kind);
         }
-        let (to, text) = (d.to.clone(), d.link_text.clone());
+        let (to, text) = (d.to.clone(), d.link_text().to_path_buf());
         let mut tried = |t: LinkType| self.try_once(&dir, t, kind, &to, &text);
         match choose(
             d.link_type,
@@ -247,10 +247,10 @@ impl Probes {
                 because: Some(because),
             }) => {
                 d.link_type = link_type;
-                d.link_text = if link_type == LinkType::Junction {
-                    platform::without_subst(&d.to)
+                d.text = if link_type == LinkType::Junction {
+                    crate::resolve::text_beside(&d.to, Some(platform::without_subst(&d.to)))
                 } else {
-                    d.to.clone()
+                    None
                 };
                 d.extra.get_or_insert_default().fell_back = Some(because);
                 None

@@ -103,8 +103,11 @@ pub struct Desired {
     pub at: PathBuf,
     /// The original it points to (absolute, normalised, inside the repo).
     pub to: PathBuf,
-    /// The text the link must hold: `to`, or `to` relative to `at`'s folder.
-    pub link_text: PathBuf,
+    /// The text the link must hold where it is not `to` itself (a relative symlink's text, a
+    /// junction's path without a SUBST drive); `None`: `to`. Read it with
+    /// [`Desired::link_text`]. Most links are absolute, and at 100,000 links a copy of `to` in
+    /// each is megabytes.
+    pub text: Option<PathBuf>,
     /// The `type` the manifest asserts for `to`, if any.
     pub kind: Option<EntryKind>,
     /// The link's place in the manifest: the `at` value (long form) or key (short form).
@@ -122,6 +125,11 @@ pub struct Desired {
     /// What few links have (`fallback`, `each`), kept out of line: a plan moves 10,000 links
     /// several times, and they stay small.
     pub extra: Option<Box<Extra>>,
+}
+
+/// A link's text as [`Desired::text`] keeps it: `None` where it is `to`, byte for byte.
+pub fn text_beside(to: &Path, text: Option<PathBuf>) -> Option<PathBuf> {
+    text.filter(|t| t.as_os_str() != to.as_os_str())
 }
 
 /// The parts of a [`Desired`] link that few links have.
@@ -151,6 +159,17 @@ impl Extra {
 }
 
 impl Desired {
+    /// The text the link must hold: `to`, or `to` relative to `at`'s folder (for a hard link,
+    /// the original's path; for a junction, `to` without a SUBST drive).
+    pub fn link_text(&self) -> &Path {
+        self.text.as_deref().unwrap_or(&self.to)
+    }
+
+    /// Sets the text the link must hold (kept only where it is not `to`).
+    pub fn set_link_text(&mut self, text: PathBuf) {
+        self.text = text_beside(&self.to, Some(text));
+    }
+
     /// `tags`: names to choose the link by.
     pub fn tags(&self) -> &[String] {
         self.extra.as_ref().map_or(&[], |x| &x.tags)
@@ -560,15 +579,12 @@ impl Resolver<'_, '_> {
         let to = self.resolve_to(raw.to, raw.at);
         let (at, to) = (at?, to?);
         // A hard link has no text: it is the original itself, by another name.
-        let link_text = if raw.relative && raw.link_type == LinkType::Symlink {
-            relative_path(&to, at.parent().unwrap_or(&at))
-        } else {
-            to.clone()
-        };
+        let text = (raw.relative && raw.link_type == LinkType::Symlink)
+            .then(|| relative_path(&to, at.parent().unwrap_or(&at)));
         Some(Desired {
+            text: text_beside(&to, text),
             at,
             to,
-            link_text,
             kind: raw.kind,
             at_span: raw.at.span(),
             to_span: raw.to.span(),

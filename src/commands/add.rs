@@ -305,7 +305,7 @@ fn view_after(
     for (a, d) in additions.iter().zip(links) {
         view.push(OwnedLink {
             at: d.at.clone(),
-            text: d.link_text.clone(),
+            text: d.link_text().to_path_buf(),
             kind: a.kind,
             hard: d.link_type == LinkType::Hardlink,
             junction: d.link_type == LinkType::Junction,
@@ -517,11 +517,11 @@ fn missing_folders(dest: &Path, repo: &Path) -> Vec<PathBuf> {
 fn make_link(d: &Desired, kind: EntryKind) -> Step {
     let link = if d.link_type == LinkType::Hardlink {
         Shape::HardLink {
-            original: d.link_text.clone(),
+            original: d.link_text().to_path_buf(),
         }
     } else {
         Shape::Symlink {
-            text: d.link_text.clone(),
+            text: d.link_text().to_path_buf(),
             kind: Flavour::of(kind, d.link_type),
         }
     };

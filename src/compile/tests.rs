@@ -19,7 +19,7 @@ fn entry(name: &str, decision: Decision, observed: Actual) -> Entry {
     Entry {
         desired: Desired {
             at,
-            link_text: to.clone(),
+            text: None,
             to,
             kind: None,
             at_span: 0..1,

@@ -20,7 +20,7 @@ use crate::resolve::{self, Desired};
 pub(super) fn already_right(d: &Desired, kind: Option<EntryKind>, actual: &Actual) -> bool {
     match actual {
         Actual::Link { text, flavour, .. } => {
-            crate::platform::same_path(text, &d.link_text)
+            crate::platform::same_path(text, d.link_text())
                 && d.link_type != LinkType::Hardlink
                 && flavour.is_none_or(|f| Some(f) == kind.map(|k| Flavour::of(k, d.link_type)))
         }
@@ -165,7 +165,7 @@ fn settle_seen(
         && observe::is_original(&d.at, &d.to);
     // Another tool's link: does it lead to the original all the same?
     r.resolves = match &r.actual {
-        Actual::Link { text, .. } if wanted_link && *text != d.link_text => {
+        Actual::Link { text, .. } if wanted_link && text != d.link_text() => {
             observe::resolves_to(&d.at, text, &d.to)
         }
         _ => false,
@@ -200,9 +200,9 @@ fn settle_seen(
 pub(super) fn from_owned(o: &OwnedLink) -> Desired {
     let to = crate::paths::normalize(&o.at.parent().unwrap_or(Path::new("/")).join(&o.text));
     Desired {
+        text: resolve::text_beside(&to, Some(o.text.clone())),
         at: o.at.clone(),
         to,
-        link_text: o.text.clone(),
         kind: Some(o.kind),
         at_span: 0..0,
         to_span: 0..0,
@@ -300,9 +300,9 @@ pub(super) fn folder_link_restore(b: &Backup) -> Input {
     let text = b.text.clone().unwrap_or_default();
     let to = crate::paths::normalize(&b.at.parent().unwrap_or(Path::new("/")).join(&text));
     let place = Desired {
+        text: resolve::text_beside(&to, Some(text)),
         at: b.at.clone(),
         to,
-        link_text: text,
         kind: Some(EntryKind::Dir),
         at_span: 0..0,
         to_span: 0..0,

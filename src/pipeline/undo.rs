@@ -173,7 +173,7 @@ fn original_restore(b: Backup) -> Input {
     let place = Desired {
         at: b.at.clone(),
         to: b.at.clone(),
-        link_text: b.at.clone(),
+        text: None,
         kind: None,
         at_span: 0..0,
         to_span: 0..0,

@@ -146,8 +146,8 @@ impl View<'_> {
         self.push_to(out, &d.to);
         if d.link_type != LinkType::Symlink {
             let _ = write!(out, " ({})", crate::primitive::name(d.link_type));
-        } else if d.link_text.as_os_str() != d.to.as_os_str() {
-            let _ = write!(out, " (as {})", d.link_text.shown());
+        } else if let Some(text) = &d.text {
+            let _ = write!(out, " (as {})", text.shown());
         }
         self.palette.end(out, style);
         if e.action() == Action::Release {
@@ -155,7 +155,7 @@ impl View<'_> {
         } else if e.reason.is_some() || e.resolution().is_some() {
             out.push_str(&self.detail(e));
         } else if let (Action::Ok, Some(now)) = (e.action(), e.current_text())
-            && now != e.desired.link_text
+            && now != e.desired.link_text()
         {
             // Another tool's link to the original (shown with -v only).
             let _ = write!(out, "  (its text differs: {})", now.display());

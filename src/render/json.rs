@@ -127,7 +127,7 @@ impl Report {
                 .map(|e| ReportEntry {
                     at: e.desired.at.to_string_lossy().into_owned(),
                     to: e.desired.to.to_string_lossy().into_owned(),
-                    link_text: e.desired.link_text.to_string_lossy().into_owned(),
+                    link_text: e.desired.link_text().to_string_lossy().into_owned(),
                     link_type: e.desired.link_type,
                     fallback: e.desired.fell_back().map(str::to_string),
                     kind: e.kind,

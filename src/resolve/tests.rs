@@ -296,7 +296,7 @@ fn original_errors(
         .map(|(i, (at, to, link_type, kind))| Desired {
             at: at.into(),
             to: to.into(),
-            link_text: to.into(),
+            text: None,
             kind: *kind,
             at_span: i..i + 1,
             to_span: i..i + 1,
