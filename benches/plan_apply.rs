@@ -126,6 +126,7 @@ fn system(cwd: &Path) -> linkfile::System {
         host: "linkfile-test".into(),
         stdout_palette: linkfile::color::Palette::PLAIN,
         stderr_palette: linkfile::color::Palette::PLAIN,
+        exits_after_run: false,
     }
 }
 

@@ -29,5 +29,8 @@ pub(super) fn run(
         lock,
         progress: sys.stderr_is_terminal.then_some(err),
     };
-    transact(&session, t, out)
+    let code = transact(&session, t, out);
+    // Plain data (records, paths): the lock was in `t`, and is released by now.
+    sys.discard(session);
+    code
 }

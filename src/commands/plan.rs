@@ -37,10 +37,13 @@ pub(super) fn run(
         }
         writeln!(out, "{}", summary_line(plan, mode.output))?;
     }
-    Ok(match mode.pending {
+    let code = match mode.pending {
         PendingExit::Changes if plan.counts().pending() => ExitCode::Changes,
         _ => ExitCode::Ok,
-    })
+    };
+    // Plain data (records, paths): nothing in it acts when dropped.
+    sys.discard(session);
+    Ok(code)
 }
 
 /// The plan's last line: its counts, and the entries left out (unless -v listed them).

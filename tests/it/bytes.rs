@@ -20,6 +20,7 @@ fn run_os(w: &World, args: &[&OsStr]) -> Run {
         host: "linkfile-test".into(),
         stdout_palette: linkfile::color::Palette::PLAIN,
         stderr_palette: linkfile::color::Palette::PLAIN,
+        exits_after_run: false,
     };
     let mut argv: Vec<OsString> = vec!["linkfile".into()];
     argv.extend(args.iter().map(|a| a.to_os_string()));

@@ -110,6 +110,7 @@ impl World {
             host: "linkfile-test".into(),
             stdout_palette: linkfile::color::Palette::PLAIN,
             stderr_palette: linkfile::color::Palette::PLAIN,
+            exits_after_run: false,
         };
         let mut argv = vec!["linkfile".to_string(), "--home".into()];
         argv.push(self.home.to_string_lossy().into_owned());
@@ -173,6 +174,7 @@ impl World {
             host: "linkfile-test".into(),
             stdout_palette: linkfile::color::Palette::PLAIN,
             stderr_palette: linkfile::color::Palette::PLAIN,
+            exits_after_run: false,
         }
     }
 
@@ -550,6 +552,7 @@ pub(crate) fn run_without_home(w: &World, args: &[&str]) -> Run {
         host: "linkfile-test".into(),
         stdout_palette: linkfile::color::Palette::PLAIN,
         stderr_palette: linkfile::color::Palette::PLAIN,
+        exits_after_run: false,
     };
     let argv: Vec<String> = std::iter::once("linkfile")
         .chain(args.iter().copied())

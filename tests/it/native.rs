@@ -23,6 +23,7 @@ fn run_on(w: &World, stdout_tty: bool, stderr_tty: bool, args: &[&str]) -> Run {
         host: "linkfile-test".into(),
         stdout_palette: linkfile::color::Palette::PLAIN,
         stderr_palette: linkfile::color::Palette::PLAIN,
+        exits_after_run: false,
     };
     let mut argv = vec!["linkfile".to_string(), "--home".into()];
     argv.push(w.home.to_string_lossy().into_owned());
