@@ -11,6 +11,7 @@
 //! tell the originals' kinds, so the repo scan does not read these folders again.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::Path;
 
 use crate::error::{Diagnostic, Error};
@@ -132,21 +133,40 @@ fn list_entry(
     if let Some(real) = crate::containment::outside_repo(real, roots, cx) {
         return Ok(Err(crate::containment::to_escapes(d, &real, cx)));
     }
-    let manifest_rel = manifest.strip_prefix(&d.to).ok();
-    let prune = |l: &Listed| leaves_out(l, ignore, manifest_rel);
+    let manifest = ManifestPlace::below(manifest, &d.to);
+    let prune = |l: &Listed, name: &OsStr| leaves_out(l, name, ignore, manifest);
     observe::list_tree(&d.to, &prune).map(Ok)
 }
 
-/// Whether the walk of the folder `to` leaves `l` out: `.git`, the manifest itself (at
-/// `manifest_rel` below `to`, when it is there), and what `ignore` matches (a folder with all it
-/// holds).
-fn leaves_out(l: &Listed, ignore: &Ignore, manifest_rel: Option<&Path>) -> bool {
-    let skipped = if l.kind == ListedKind::Folder {
-        ignore.skips_folder(&l.rel)
-    } else {
-        ignore.skips_file(&l.rel)
-    };
-    skipped || l.rel.file_name() == Some(".git".as_ref()) || Some(l.rel.as_path()) == manifest_rel
+/// Whether the walk of the folder `to` leaves `l` (named `name`) out: `.git`, the manifest
+/// itself (at `manifest` below `to`, when it is there), and what `ignore` matches (a folder with
+/// all it holds).
+fn leaves_out(l: &Listed, name: &OsStr, ignore: &Ignore, manifest: Option<ManifestPlace>) -> bool {
+    // Names first: comparing them is cheap, and paths are compared only when they match.
+    name == ".git"
+        || manifest.is_some_and(|m| name == m.name && l.rel == m.rel)
+        || if l.kind == ListedKind::Folder {
+            ignore.skips_folder(&l.rel)
+        } else {
+            ignore.skips_file(&l.rel)
+        }
+}
+
+/// The manifest's place below an `each` entry's folder, when it is there.
+#[derive(Clone, Copy)]
+struct ManifestPlace<'a> {
+    rel: &'a Path,
+    name: &'a OsStr,
+}
+
+impl<'a> ManifestPlace<'a> {
+    fn below(manifest: &'a Path, folder: &Path) -> Option<ManifestPlace<'a>> {
+        let rel = manifest.strip_prefix(folder).ok()?;
+        Some(ManifestPlace {
+            rel,
+            name: rel.file_name()?,
+        })
+    }
 }
 
 /// The links of one `each` entry over what is below its folder, `listed` as
@@ -162,8 +182,11 @@ pub(crate) fn entry_links(
     let Some(ignore) = entry.each() else {
         return Vec::new();
     };
-    let manifest_rel = manifest.strip_prefix(&entry.to).ok();
-    links_of(entry, listed, |l| leaves_out(l, ignore, manifest_rel))
+    let manifest = ManifestPlace::below(manifest, &entry.to);
+    links_of(entry, listed, |l| {
+        let name = l.rel.file_name().unwrap_or_default();
+        leaves_out(l, name, ignore, manifest)
+    })
 }
 
 /// The links of one `each` entry over `listed`, leaving out what `left_out` says (a folder with

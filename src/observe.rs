@@ -669,9 +669,12 @@ pub fn kind_through_links(path: &Path) -> Option<EntryKind> {
 }
 
 /// Lists what is below the folder `root` (through `root` itself when it is a link), each
-/// folder before what it holds, sorted by name, following no link below it. `prune` leaves a
-/// thing out, and a folder with all it holds: it is not read.
-pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Listed>, Error> {
+/// folder before what it holds, sorted by name, following no link below it. `prune` (given the
+/// thing and its name) leaves a thing out, and a folder with all it holds: it is not read.
+pub fn list_tree(
+    root: &Path,
+    prune: &dyn Fn(&Listed, &std::ffi::OsStr) -> bool,
+) -> Result<Vec<Listed>, Error> {
     // Depth first, one folder's sorted entries per level. Not walkdir's sorted walk: it compares
     // names by parsing each entry's full path again, a tenth of an `each` plan's instructions.
     struct Level {
@@ -689,10 +692,10 @@ pub fn list_tree(root: &Path, prune: &dyn Fn(&Listed) -> bool) -> Result<Vec<Lis
             continue;
         };
         let mut listed = Listed {
-            rel: level.rel.join(name),
+            rel: level.rel.join(&name),
             kind,
         };
-        if prune(&listed) {
+        if prune(&listed, &name) {
             continue;
         }
         match kind {
@@ -887,7 +890,11 @@ mod tests {
         std::os::unix::fs::symlink("a", root.join("l-dir")).unwrap();
         std::os::unix::fs::symlink("c", root.join("l-file")).unwrap();
         std::os::unix::fs::symlink("nowhere", root.join("l-none")).unwrap();
-        let listed = list_tree(root, &|l| l.rel == Path::new("skip")).unwrap();
+        let listed = list_tree(root, &|l, name| {
+            assert_eq!(l.rel.file_name(), Some(name));
+            l.rel == Path::new("skip")
+        })
+        .unwrap();
         let got: Vec<(&str, ListedKind)> = listed
             .iter()
             .map(|l| (l.rel.to_str().unwrap(), l.kind))
@@ -915,7 +922,7 @@ mod tests {
     fn a_folder_that_cannot_be_listed_is_an_error_naming_it() {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("gone");
-        let Err(Error::Observe { path, .. }) = list_tree(&missing, &|_| false) else {
+        let Err(Error::Observe { path, .. }) = list_tree(&missing, &|_, _| false) else {
             panic!("listing a missing folder succeeded");
         };
         assert_eq!(path, missing);
