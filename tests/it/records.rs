@@ -106,6 +106,27 @@ fn a_record_whose_id_is_not_its_name_is_refused() {
     assert!(err.contains("00000001.json"), "{err}");
 }
 
+#[test]
+fn a_record_that_is_not_utf8_or_not_json_is_an_error_naming_it() {
+    let (w, dir) = applied();
+    let path = dir.join("ops/00000001.json");
+    let record = fs::read(&path).unwrap();
+    // A byte that is never UTF-8 inside a string, and a record cut short.
+    let at = record.windows(4).position(|b| b == b"\"at\"").unwrap();
+    let mut bad_byte = record.clone();
+    bad_byte.splice(at + 1..at + 1, [0xff]);
+    let cut = record[..record.len() / 2].to_vec();
+    for bytes in [bad_byte, cut] {
+        fs::write(&path, &bytes).unwrap();
+        for cmd in ["plan", "apply", "log"] {
+            let (code, err) = run_bounded(&w, &[cmd]);
+            assert_eq!(code, Some(1), "{cmd}: {err}");
+            assert!(err.contains("00000001.json"), "{cmd}: {err}");
+        }
+    }
+    assert_eq!(fs::read_link(w.home.join("f")).unwrap(), w.repo.join("f"));
+}
+
 /// Backup folders are steps of the operation, made after its intent is written (a run killed
 /// while planning leaves none behind), named without probing, and known to recovery.
 #[test]
