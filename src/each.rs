@@ -10,7 +10,6 @@
 //! globs, compiled by resolve ([`Ignore`]), skip files and whole folders. The walk's file types
 //! tell the originals' kinds, so the repo scan does not read these folders again.
 
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::Path;
 
@@ -262,7 +261,7 @@ fn check_places(
     errors: &mut Vec<Diagnostic>,
 ) {
     let line = |d: &Desired| cx.text[..d.at_span.start].matches('\n').count() + 1;
-    let mut seen: HashMap<crate::paths::PathKey, usize> = HashMap::with_capacity(links.len());
+    let mut seen = crate::paths::KeyMap::with_capacity_and_hasher(links.len(), Default::default());
     let mut reported = std::collections::HashSet::new();
     for (i, d) in links.iter().enumerate() {
         let entry = &entries[from[i]];

@@ -11,7 +11,6 @@
 //! plan. `undo` and `unlink` ([`undo`]) build the same records from the operation log instead of
 //! the manifest and go through the same last stages.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::System;
@@ -433,7 +432,7 @@ fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
     }
     // Which record's place holds which owned link, by index into each.
     let matched: Vec<(usize, usize)> = {
-        let mut index: HashMap<crate::paths::PathKey, usize> = view
+        let mut index: crate::paths::KeyMap<usize> = view
             .iter()
             .enumerate()
             .map(|(i, o)| (crate::paths::PathKey::new(&o.at, platform::Os::HOST), i))

@@ -24,7 +24,7 @@ pub use ignore::Ignore;
 
 use crate::error::Diagnostic;
 use crate::manifest::{EntryKind, LinkType, Manifest, OnConflict};
-use crate::paths::{PathKey, normalized, relative_path, within};
+use crate::paths::{KeyMap, PathKey, normalized, relative_path, within};
 use crate::platform::Os;
 use crate::show::Shown as _;
 
@@ -341,7 +341,7 @@ fn skipped_here(e: &crate::manifest::LinkEntry, cx: &Context) -> Option<Skipped>
 /// Pairs (first, later) of links with the same `at`.
 fn duplicates(links: &[Desired], os: Os) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
-    let mut seen: HashMap<PathKey, usize> = HashMap::with_capacity(links.len());
+    let mut seen = KeyMap::with_capacity_and_hasher(links.len(), Default::default());
     for (i, d) in links.iter().enumerate() {
         if let Some(first) = seen.insert(PathKey::new(&d.at, os), i) {
             pairs.push((first, i));
@@ -360,7 +360,7 @@ pub fn check_with_originals(
     cx: &Context,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let places: HashMap<PathKey, usize> = desired
+    let places: KeyMap<usize> = desired
         .iter()
         .enumerate()
         .map(|(i, d)| (PathKey::new(&d.at, cx.os), i))
@@ -399,7 +399,7 @@ pub fn check_with_originals(
 }
 
 /// The nearest link at or above `at`'s folder, by its index in `places`.
-fn outer_link(at: &Path, places: &HashMap<PathKey, usize>, os: Os) -> Option<usize> {
+fn outer_link(at: &Path, places: &KeyMap<usize>, os: Os) -> Option<usize> {
     let key = PathKey::new(at, os);
     // The common case: the folders' keys are prefixes of the link's, no path parsed or copied.
     if let Some(mut folders) = key.folders(os) {
