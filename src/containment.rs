@@ -84,33 +84,35 @@ impl<'a> Clear<'a> {
         cx: &Context,
         roots: &Roots,
     ) -> bool {
-        let (Some(to_dir), Some(at_dir)) = (d.to.parent(), d.at.parent()) else {
-            return false;
-        };
         let to_clear = walked
-            || cached(&mut self.last_to, &mut self.to, to_dir, || {
+            || cached(&mut self.last_to, &mut self.to, &d.to, |to_dir| {
                 let real = folders.real(to_dir);
                 crate::paths::within(&real, &roots.repo, cx.os)
             });
         to_clear
-            && cached(&mut self.last_at, &mut self.at, at_dir, || {
+            && cached(&mut self.last_at, &mut self.at, &d.at, |at_dir| {
                 at_folder_clear(at_dir, &folders.real(at_dir), cx, roots)
             })
     }
 }
 
+/// What `compute` says of the folder `path` is in, asked once per folder (and the folder asked
+/// last known from the bytes); `false` for a path in no folder.
 fn cached<'a>(
     last: &mut Option<(&'a Path, bool)>,
     map: &mut HashMap<&'a Path, bool>,
-    dir: &'a Path,
-    compute: impl FnOnce() -> bool,
+    path: &'a Path,
+    compute: impl FnOnce(&'a Path) -> bool,
 ) -> bool {
-    if let Some((d, v)) = *last
-        && d == dir
+    if let Some((dir, v)) = *last
+        && crate::paths::in_folder(path, dir)
     {
         return v;
     }
-    let v = *map.entry(dir).or_insert_with(compute);
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    let v = *map.entry(dir).or_insert_with(|| compute(dir));
     *last = Some((dir, v));
     v
 }

@@ -13,6 +13,26 @@ use crate::platform::Os;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PathKey<'a>(Cow<'a, str>);
 
+/// Whether `folder` is certainly `path.parent()`, told from the bytes: `path` is `folder`, a
+/// separator (unless `folder` ends in one) and one plain name. `false` says nothing: ask
+/// `parent()`. For the links of one folder in a row, which would each parse their path again.
+pub fn in_folder(path: &Path, folder: &Path) -> bool {
+    let (p, f) = (
+        path.as_os_str().as_encoded_bytes(),
+        folder.as_os_str().as_encoded_bytes(),
+    );
+    let os = Os::HOST;
+    let Some(rest) = p.strip_prefix(f) else {
+        return false;
+    };
+    let name = match (f.last(), rest.split_first()) {
+        (Some(&last), _) if os.is_separator(last) => rest,
+        (Some(_), Some((&sep, name))) if os.is_separator(sep) => name,
+        _ => return false,
+    };
+    !name.is_empty() && name != b"." && name != b".." && !name.iter().any(|&b| os.is_separator(b))
+}
+
 /// A map from paths' keys, one entry per link: hashed a word at a time ([`KeyHasher`]).
 pub type KeyMap<'a, V> =
     std::collections::HashMap<PathKey<'a>, V, std::hash::BuildHasherDefault<KeyHasher>>;
@@ -271,6 +291,28 @@ pub fn relative_path(target: &Path, base: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_folder_says_yes_only_where_parent_is_that_folder() {
+        let paths = [
+            "/a/b", "/a/b/", "/a//b", "/a/./b", "/a/.", "/a/..", "/a", "/", "a/b", "a", "",
+            "/a/b/c", "/ab", "/a/bc", "/a/b//", "/a\\b",
+        ];
+        let folders = ["/a", "/a/", "/", "a", "", "/a/b", "/a/.", "/a/"];
+        for p in paths {
+            for f in folders {
+                let (p, f) = (Path::new(p), Path::new(f));
+                if in_folder(p, f) {
+                    assert_eq!(p.parent(), Some(f), "in_folder({p:?}, {f:?})");
+                }
+            }
+        }
+        assert!(in_folder(Path::new("/a/b"), Path::new("/a")));
+        assert!(in_folder(Path::new("/a"), Path::new("/")));
+        assert!(in_folder(Path::new("a/b"), Path::new("a")));
+        assert!(!in_folder(Path::new("/a/b/c"), Path::new("/a")));
+        assert!(!in_folder(Path::new("/ab"), Path::new("/a")));
+    }
 
     #[test]
     fn keys_of_many_places_hash_apart_and_map_one_to_one() {

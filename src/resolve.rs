@@ -370,12 +370,11 @@ pub fn check_with_originals(
     // Links come folder by folder, and all in one folder have the same outer link.
     let mut last: Option<(&Path, Option<usize>)> = None;
     for (d, kind) in desired.iter().zip(kinds) {
-        let folder = d.at.parent();
-        let outer = match (last, folder) {
-            (Some((f, outer)), Some(folder)) if f == folder => outer,
+        let outer = match last {
+            Some((f, outer)) if crate::paths::in_folder(&d.at, f) => outer,
             _ => {
                 let outer = outer_link(&d.at, &places, cx.os);
-                last = folder.map(|f| (f, outer));
+                last = d.at.parent().map(|f| (f, outer));
                 outer
             }
         };
