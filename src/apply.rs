@@ -355,7 +355,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
         };
         let paths = std::iter::once(path.as_path()).chain(other.map(PathBuf::as_path));
         for path in paths.filter(|p| !adopted.contains(p)) {
-            let Some(parent) = path.parent() else {
+            let Some(parent) = crate::paths::parent(path) else {
                 continue;
             };
             let inside = match last {

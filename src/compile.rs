@@ -176,7 +176,7 @@ pub(crate) fn folders_to_look_at(plan: &Plan) -> HashSet<PathBuf> {
     let mut last: Option<&Path> = None;
     for e in plan.entries.iter().filter(|e| needs_folders(e)) {
         // The same folder as the entry before: named already (entries come folder by folder).
-        let parent = e.desired.at.parent();
+        let parent = crate::paths::parent(&e.desired.at);
         if parent.is_some() && last.map(Path::as_os_str) == parent.map(Path::as_os_str) {
             continue;
         }
@@ -447,12 +447,13 @@ impl Folders<'_> {
     /// Plans the folders missing above `at`, made with `mode` (`dir_mode`) when given.
     fn missing(&mut self, at: &Path, mode: Option<u32>, steps: &mut Vec<Step>) {
         // The folder asked last is there, or planned, still (neither set shrinks).
-        if let Some(parent) = at.parent()
+        let parent = crate::paths::parent(at);
+        if let Some(parent) = parent
             && self.last.as_deref().map(Path::as_os_str) == Some(parent.as_os_str())
         {
             return;
         }
-        self.last = at.parent().map(Path::to_path_buf);
+        self.last = parent.map(Path::to_path_buf);
         let mut chain = Vec::new();
         for dir in at.ancestors().skip(1) {
             if self.planned.contains(dir) {

@@ -197,12 +197,13 @@ fn observe_chunk(places: &[Place]) -> Result<Vec<Actual>, Error> {
     let mut current: Option<(&Path, FolderState)> = None;
     for place in places {
         let at = place.at;
-        let (Some(parent), Some(name)) = (at.parent(), at.file_name()) else {
+        let Some((parent, name)) = crate::paths::split(at) else {
             out.push(link_place(*place)?);
             continue;
         };
         let state = match &mut current {
-            Some((dir, state)) if *dir == parent => state,
+            // As bytes: another spelling of the same folder is found in `folders` all the same.
+            Some((dir, state)) if dir.as_os_str() == parent.as_os_str() => state,
             _ => {
                 if let Some((dir, state)) = current.take() {
                     if folders.len() == OPEN_FOLDERS {
@@ -253,7 +254,7 @@ enum Entry {
 impl Originals {
     /// What `to` is: `None` when it does not exist (or is a dangling symlink).
     pub fn kind(&mut self, to: &Path) -> Result<Option<EntryKind>, Error> {
-        let (Some(parent), Some(name)) = (to.parent(), to.file_name()) else {
+        let Some((parent, name)) = crate::paths::split(to) else {
             return Ok(dir_kind(to));
         };
         // Compared as bytes (resolved paths are normal): cheaper than by components.
@@ -456,7 +457,7 @@ impl<'a> FolderLinks<'a> {
 
     /// The topmost folder link on the way to `at`.
     pub fn on_the_way(&mut self, at: &Path) -> Option<std::sync::Arc<FolderLink>> {
-        let parent = at.parent()?;
+        let parent = crate::paths::parent(at)?;
         // Places come folder by folder: the last folder's answer is kept aside.
         if let Some((dir, found)) = &self.last
             && dir.as_os_str() == parent.as_os_str()

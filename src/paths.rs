@@ -13,6 +13,50 @@ use crate::platform::Os;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PathKey<'a>(Cow<'a, str>);
 
+/// `(path.parent()?, path.file_name()?)`: on Unix, for a plain path (its last name neither `.`
+/// nor `..`, after a single `/` that follows a name not ending in `.`), split at its last `/`
+/// from the bytes; otherwise, and on Windows, by parsing components. A plan splits every
+/// link's place and original this way.
+pub fn split(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
+    split_plain(path).or_else(|| Some((path.parent()?, path.file_name()?)))
+}
+
+/// `path.parent()`, from the bytes for a plain path as [`split`] says.
+pub fn parent(path: &Path) -> Option<&Path> {
+    split_plain(path)
+        .map(|(folder, _)| folder)
+        .or_else(|| path.parent())
+}
+
+/// [`split`] from the bytes, for a plain path on Unix; `None`: ask std.
+fn split_plain(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
+    #[cfg(unix)]
+    {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let p = path.as_os_str().as_bytes();
+        let i = p.iter().rposition(|&b| b == b'/')?;
+        let (folder, name) = (&p[..i], &p[i + 1..]);
+        if name.is_empty() || name == b"." || name == b".." {
+            return None;
+        }
+        let folder = match folder.last() {
+            None => &b"/"[..],
+            Some(b'/' | b'.') => return None,
+            Some(_) => folder,
+        };
+        Some((
+            Path::new(OsStr::from_bytes(folder)),
+            OsStr::from_bytes(name),
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Whether `folder` is certainly `path.parent()`, told from the bytes: `path` is `folder`, a
 /// separator (unless `folder` ends in one) and one plain name. `false` says nothing: ask
 /// `parent()`. For the links of one folder in a row, which would each parse their path again.
@@ -165,8 +209,8 @@ fn key_text(p: &Path) -> Cow<'_, str> {
     }
 }
 
-/// `base.join(rel)` for a relative `rel`, made in one allocation (`join` copies `base` and then
-/// grows it).
+/// `base.join(rel)`, made in one allocation (`join` copies `base` and then grows it); an
+/// absolute `rel` replaces `base`, as it does in `join`.
 pub fn join_relative(base: &Path, rel: &Path) -> PathBuf {
     let mut joined = PathBuf::with_capacity(base.as_os_str().len() + 1 + rel.as_os_str().len());
     joined.push(base);
@@ -291,6 +335,38 @@ pub fn relative_path(target: &Path, base: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_is_parent_and_file_name() {
+        let names = ["", "a", "b.", ".", "..", ".x", "a b"];
+        let mut paths = vec![String::from("/"), String::new()];
+        for a in names {
+            for b in names {
+                for sep in ["/", "//"] {
+                    paths.push(format!("/{a}{sep}{b}"));
+                    paths.push(format!("{a}{sep}{b}"));
+                    paths.push(format!("/{a}{sep}{b}/"));
+                    paths.push(format!("/x/{a}{sep}{b}"));
+                }
+            }
+        }
+        for p in &paths {
+            let p = Path::new(p);
+            let std = p.parent().zip(p.file_name());
+            assert_eq!(split(p), std, "{p:?}");
+            assert_eq!(
+                parent(p).map(Path::as_os_str),
+                p.parent().map(Path::as_os_str),
+                "{p:?}"
+            );
+            if let Some((folder, name)) = split(p) {
+                // Byte for byte, as the `Path`s std gives.
+                let (f, n) = std.unwrap();
+                assert_eq!(folder.as_os_str(), f.as_os_str(), "{p:?}");
+                assert_eq!(name, n, "{p:?}");
+            }
+        }
+    }
 
     #[test]
     fn in_folder_says_yes_only_where_parent_is_that_folder() {

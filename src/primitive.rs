@@ -366,7 +366,7 @@ impl Obstacles {
     /// What would stop the write at `d`'s place (for a wanted link: making it; otherwise:
     /// removing or restoring what is there).
     pub(crate) fn check(&mut self, d: &Desired, want: &Want) -> Option<Obstacle> {
-        let parent = d.at.parent()?;
+        let parent = crate::paths::parent(&d.at)?;
         // Keyed by the link's own folder: one look per folder, not per link.
         let last = self.last_writable.as_ref();
         let writable = match last.filter(|(dir, _)| dir.as_os_str() == parent.as_os_str()) {

@@ -878,7 +878,7 @@ impl Resolver<'_, '_> {
     fn resolve_to(&mut self, to: &Spanned<String>, at: &Spanned<String>) -> Option<PathBuf> {
         let expanded = self.expand(to)?;
         let path = self.check_path(expanded, to, "to")?;
-        let path = normalized(self.cx.repo.join(path));
+        let path = normalized(crate::paths::join_relative(self.cx.repo, &path));
         if !self.is_within(&path, self.cx.repo) {
             let at_looks_like_repo = !at.get_ref().starts_with('~')
                 && !Path::new(at.get_ref()).is_absolute()

@@ -210,8 +210,11 @@ impl Places {
         if cfg!(windows) {
             return true;
         }
-        let dir = at.parent();
-        if dir.is_some() && self.read_back_in.as_deref() == dir {
+        let dir = crate::paths::parent(at);
+        // As bytes: another spelling of the same folder is read back once more, never less.
+        if dir.is_some()
+            && self.read_back_in.as_deref().map(Path::as_os_str) == dir.map(Path::as_os_str)
+        {
             return false;
         }
         self.read_back_in = dir.map(Path::to_path_buf);

@@ -100,9 +100,9 @@ impl Tree {
 
     /// The open folder holding `path`, and `path`'s name in it.
     pub fn parent_of<'a>(&mut self, path: &'a Path) -> io::Result<(Rc<Folder>, &'a OsStr)> {
-        match (path.parent(), path.file_name()) {
-            (Some(parent), Some(name)) => Ok((self.folder(parent)?, name)),
-            _ => Err(io::Error::new(
+        match crate::paths::split(path) {
+            Some((parent, name)) => Ok((self.folder(parent)?, name)),
+            None => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{} names no place in a folder", path.display()),
             )),
