@@ -693,7 +693,7 @@ pub fn list_tree(
             continue;
         };
         let mut listed = Listed {
-            rel: level.rel.join(&name),
+            rel: crate::paths::join_relative(&level.rel, Path::new(&name)),
             kind,
         };
         if prune(&listed, &name) {

@@ -212,7 +212,22 @@ fn key_text(p: &Path) -> Cow<'_, str> {
 /// `base.join(rel)`, made in one allocation (`join` copies `base` and then grows it); an
 /// absolute `rel` replaces `base`, as it does in `join`.
 pub fn join_relative(base: &Path, rel: &Path) -> PathBuf {
-    let mut joined = PathBuf::with_capacity(base.as_os_str().len() + 1 + rel.as_os_str().len());
+    let (b, r) = (base.as_os_str(), rel.as_os_str());
+    let mut joined = std::ffi::OsString::with_capacity(b.len() + 1 + r.len());
+    // The common case, as bytes: a folder not ending in `/`, then a relative path (on Unix,
+    // where `push` would only check for these and add the `/`).
+    let (bb, rb) = (b.as_encoded_bytes(), r.as_encoded_bytes());
+    if cfg!(unix)
+        && !bb.is_empty()
+        && bb.last() != Some(&b'/')
+        && rb.first().is_some_and(|&c| c != b'/')
+    {
+        joined.push(b);
+        joined.push("/");
+        joined.push(r);
+        return PathBuf::from(joined);
+    }
+    let mut joined = PathBuf::from(joined);
     joined.push(base);
     joined.push(rel);
     joined
@@ -439,9 +454,21 @@ mod tests {
             ("h", "a"),
             ("/h", "/abs"),
             ("", "a"),
+            ("/", "a"),
+            ("/h", ""),
+            ("", ""),
+            ("/h", "a/"),
+            ("/h", "./a"),
+            ("/h//", "a"),
         ] {
             let (base, rel) = (Path::new(base), Path::new(rel));
-            assert_eq!(join_relative(base, rel), base.join(rel), "{base:?} {rel:?}");
+            // Byte for byte, not only component by component.
+            let joined = join_relative(base, rel);
+            assert_eq!(
+                joined.as_os_str(),
+                base.join(rel).as_os_str(),
+                "{base:?} {rel:?}"
+            );
         }
     }
 
