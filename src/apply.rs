@@ -342,6 +342,7 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
         })
         .collect();
     let emptied = emptied(plan);
+    let mut reals = crate::containment::Folders::default();
     let mut seen: std::collections::HashMap<PathBuf, bool> = std::collections::HashMap::new();
     // The folder asked last, looked at first (steps come folder by folder).
     let mut last: Option<(&Path, bool)> = None;
@@ -361,9 +362,9 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
             let inside = match last {
                 Some((dir, inside)) if dir.as_os_str() == parent.as_os_str() => inside,
                 _ => {
-                    let inside = *seen
-                        .entry(parent.to_path_buf())
-                        .or_insert_with(|| real_path_within(parent, &emptied, &real_repo));
+                    let inside = *seen.entry(parent.to_path_buf()).or_insert_with(|| {
+                        real_path_within(parent, &emptied, &real_repo, &mut reals)
+                    });
                     last = Some((parent, inside));
                     inside
                 }
@@ -381,7 +382,12 @@ fn refuse_repo_writes(steps: &[Step], plan: &Plan, repo: &Path) -> Result<(), Er
 
 /// Whether the folder `dir` lies inside `real_repo` by real path, as it will be when the steps
 /// run: places this plan empties (links removed, folder links unfolded) are not followed.
-fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) -> bool {
+fn real_path_within(
+    dir: &Path,
+    emptied: &HashSet<PathBuf>,
+    real_repo: &Path,
+    reals: &mut crate::containment::Folders,
+) -> bool {
     // Below the topmost place emptied, nothing is there yet: start above it.
     let start = dir
         .ancestors()
@@ -390,7 +396,7 @@ fn real_path_within(dir: &Path, emptied: &HashSet<PathBuf>, real_repo: &Path) ->
         .and_then(Path::parent)
         .unwrap_or(dir);
     let rest = dir.strip_prefix(start).unwrap_or(Path::new(""));
-    let real = crate::containment::real_path(start).join(rest);
+    let real = reals.real(start).join(rest);
     crate::paths::within(&real, real_repo, crate::platform::Os::HOST)
 }
 
@@ -408,15 +414,19 @@ mod tests {
         std::os::unix::fs::symlink(&repo, home.join("d")).unwrap();
         let real_repo = fs::canonicalize(&repo).unwrap();
         let none = HashSet::new();
-        assert!(real_path_within(&home.join("d/nvim/x"), &none, &real_repo));
-        assert!(real_path_within(&home.join("d"), &none, &real_repo));
-        assert!(!real_path_within(&home, &none, &real_repo));
-        // Once the folder link is unfolded (emptied by the plan), its place is the home's.
-        let unfolded: HashSet<PathBuf> = [home.join("d")].into();
-        assert!(!real_path_within(
-            &home.join("d/nvim/x"),
-            &unfolded,
-            &real_repo
-        ));
+        // Each question with its own real paths, and all of them with one set.
+        let mut shared = crate::containment::Folders::default();
+        for reals in [None, Some(&mut shared)] {
+            let mut own = crate::containment::Folders::default();
+            let reals = reals.unwrap_or(&mut own);
+            let mut within =
+                |dir: &Path, emptied| real_path_within(dir, emptied, &real_repo, reals);
+            assert!(within(&home.join("d/nvim/x"), &none));
+            assert!(within(&home.join("d"), &none));
+            assert!(!within(&home, &none));
+            // Once the folder link is unfolded (emptied by the plan), its place is the home's.
+            let unfolded: HashSet<PathBuf> = [home.join("d")].into();
+            assert!(!within(&home.join("d/nvim/x"), &unfolded));
+        }
     }
 }

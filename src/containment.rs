@@ -32,30 +32,38 @@ pub(crate) fn existing_real_path(path: &Path) -> Option<PathBuf> {
 /// Where a path (the real path of its folder, its own name kept) really is: the folder's real
 /// path is asked once per folder.
 #[derive(Default)]
-struct Folders(HashMap<PathBuf, PathBuf>);
+pub(crate) struct Folders(HashMap<PathBuf, PathBuf>);
 
 impl Folders {
-    /// The real path of the folder `dir`.
-    fn real(&mut self, dir: &Path) -> PathBuf {
+    /// The real path of the folder `dir`, as [`real_path`] gives it. Found from its parent's
+    /// (asked once per folder too) where `dir` is not a link: its parent's real path and its
+    /// name, for one `lstat`; only a link (or what cannot be looked at) is resolved by the
+    /// filesystem, whose `realpath` reads every component of the path again. Unix only: on
+    /// Windows the filesystem's answer also spells short (8.3) names long.
+    pub(crate) fn real(&mut self, dir: &Path) -> PathBuf {
         if let Some(real) = self.0.get(dir) {
             return real.clone();
         }
-        let real = real_path(dir);
+        let not_a_link = cfg!(unix)
+            && match std::fs::symlink_metadata(dir) {
+                Ok(meta) => !meta.file_type().is_symlink(),
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+        let real = match crate::paths::split(dir) {
+            Some((parent, name)) if not_a_link && !parent.as_os_str().is_empty() => {
+                self.real(parent).join(name)
+            }
+            _ => real_path(dir),
+        };
         self.0.insert(dir.to_path_buf(), real.clone());
         real
     }
 
     fn place(&mut self, path: &Path) -> PathBuf {
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            return real_path(path);
-        };
-        if let Some(real) = self.0.get(dir) {
-            return real.join(name);
+        match crate::paths::split(path) {
+            Some((dir, name)) => self.real(dir).join(name),
+            None => real_path(path),
         }
-        let real = real_path(dir);
-        let place = real.join(name);
-        self.0.insert(dir.to_path_buf(), real);
-        place
     }
 }
 
@@ -263,4 +271,42 @@ fn at_in_repo(d: &Desired, real: &Path, way: Way, cx: &Context) -> Diagnostic {
         ),
         Some(hint.into()),
     )
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn real_paths_found_from_parents_are_the_filesystems() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        fs::create_dir_all(root.join("a/b")).unwrap();
+        fs::write(root.join("a/file"), "").unwrap();
+        symlink(root.join("a"), root.join("link")).unwrap();
+        symlink("link/b", root.join("rel-link")).unwrap();
+        symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+        let dirs = [
+            "a",
+            "a/b",
+            "a/b/new/deeper",
+            "link",
+            "link/b",
+            "link/b/new",
+            "rel-link",
+            "rel-link/new",
+            "dangling",
+            "dangling/new",
+            "a/file",
+            "a/file/x",
+            "missing/x",
+        ];
+        let mut folders = Folders::default();
+        for dir in dirs.iter().chain(dirs.iter().rev()) {
+            let dir = root.join(dir);
+            assert_eq!(folders.real(&dir), real_path(&dir), "{dir:?}");
+        }
+    }
 }
