@@ -238,11 +238,14 @@ fn open_folder(dir: &Path) -> FolderState {
 /// The kinds of the repo's originals, read one folder at a time.
 #[derive(Default)]
 pub struct Originals {
-    folders: HashMap<PathBuf, HashMap<OsString, Entry>>,
+    folders: HashMap<PathBuf, Listing>,
     /// The folder asked last and its listing, looked at first: links come folder by folder,
     /// and hashing a path for each would cost more than the listing.
-    last: Option<(PathBuf, HashMap<OsString, Entry>)>,
+    last: Option<(PathBuf, Listing)>,
 }
+
+/// A folder's entries by name.
+type Listing = crate::paths::FastMap<OsString, Entry>;
 
 #[derive(Clone, Copy)]
 enum Entry {
@@ -325,8 +328,8 @@ fn name_key(name: OsString) -> OsString {
     }
 }
 
-fn read_folder(dir: &Path) -> Result<HashMap<OsString, Entry>, Error> {
-    let mut out = HashMap::new();
+fn read_folder(dir: &Path) -> Result<Listing, Error> {
+    let mut out = Listing::default();
     let iter = match fs::read_dir(dir) {
         Ok(iter) => iter,
         Err(e)

@@ -78,10 +78,12 @@ pub fn in_folder(path: &Path, folder: &Path) -> bool {
 }
 
 /// A map from paths' keys, one entry per link: hashed a word at a time ([`KeyHasher`]).
-pub type KeyMap<'a, V> =
-    std::collections::HashMap<PathKey<'a>, V, std::hash::BuildHasherDefault<KeyHasher>>;
+pub type KeyMap<'a, V> = FastMap<PathKey<'a>, V>;
 
-/// The hasher of [`KeyMap`]: a word at a time, rotate, xor and multiply (as rustc's FxHasher).
+/// A map from paths or names with one entry per link or file, hashed with [`KeyHasher`].
+pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// The hasher of [`KeyMap`] and [`FastMap`]: a word at a time, rotate, xor and multiply (as rustc's FxHasher).
 /// The standard SipHash resists keys chosen to collide, which buys nothing for the places of
 /// one's own manifest, and hashing them was a twentieth of a plan's instructions at 10,000
 /// links.
