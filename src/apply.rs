@@ -104,6 +104,8 @@ pub fn apply(plan: &Plan, tx: &mut Transaction) -> Result<Outcome, Error> {
             _ => {}
         }
     }
+    // Plain data: one step per link.
+    crate::discard(compiled);
     Ok(outcome)
 }
 

@@ -136,17 +136,21 @@ impl System {
         }
     }
 
-    /// Frees `value`, or leaves it to the operating system when the process ends next
-    /// ([`System::exits_after_run`]). Only for plain data: never for what acts when it is
-    /// dropped (a lock, a temporary file), whose drop must run.
-    pub(crate) fn discard<T>(&self, value: T) {
-        if self.exits_after_run {
-            std::mem::forget(value);
-        }
-    }
-
     pub(crate) fn var(&self, name: &str) -> Option<String> {
         (self.env)(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// Set by [`run`] for a process that ends when it returns ([`System::exits_after_run`]); never
+/// unset, and never set by in-process callers.
+static EXITS_AFTER_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Frees `value`, or leaves it to the operating system when the process ends after this run
+/// ([`System::exits_after_run`]). Only for plain data (records, steps, paths): never for what
+/// acts when it is dropped (a lock, a temporary file), whose drop must run.
+pub(crate) fn discard<T>(value: T) {
+    if EXITS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
     }
 }
 
@@ -156,6 +160,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    if sys.exits_after_run {
+        EXITS_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let invocation = match Cli::try_parse_from(args) {
         Ok(cli) => cli.invocation(),
         Err(e) => return clap_answer(&e, sys, out, err).into(),

@@ -31,6 +31,6 @@ pub(super) fn run(
     };
     let code = transact(&session, t, out);
     // Plain data (records, paths): the lock was in `t`, and is released by now.
-    sys.discard(session);
+    crate::discard(session);
     code
 }

@@ -42,7 +42,7 @@ pub(super) fn run(
         _ => ExitCode::Ok,
     };
     // Plain data (records, paths): nothing in it acts when dropped.
-    sys.discard(session);
+    crate::discard(session);
     Ok(code)
 }
 

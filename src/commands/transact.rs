@@ -220,6 +220,8 @@ pub(super) fn transact(
             human::applied(&outcome.applied, &counts, op.as_ref())
         )?;
     }
+    // Plain data: the operation's record holds a view with one entry per link.
+    crate::discard(op);
     Ok(ExitCode::Ok)
 }
 
