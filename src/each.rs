@@ -36,16 +36,23 @@ impl Expanded {
     /// What each link's original is (`None`: missing), scanning the repo only for the links the
     /// walk did not find.
     pub(crate) fn kinds(&self) -> Result<Vec<Option<EntryKind>>, Error> {
-        let mut scan = crate::observe::Originals::default();
-        self.links
-            .iter()
-            .zip(&self.walked)
-            .map(|(d, walked)| match walked {
-                Some(kind) => Ok(Some(*kind)),
-                None => scan.kind(&d.to),
-            })
-            .collect()
+        kinds(self.links.iter().map(|d| d.to.as_path()), &self.walked)
     }
+}
+
+/// What the originals `tos` are, where `walked` does not already say (`None`: missing),
+/// scanning the repo one folder at a time.
+pub(crate) fn kinds<'a>(
+    tos: impl Iterator<Item = &'a Path>,
+    walked: &[Option<EntryKind>],
+) -> Result<Vec<Option<EntryKind>>, Error> {
+    let mut scan = crate::observe::Originals::default();
+    tos.zip(walked)
+        .map(|(to, walked)| match walked {
+            Some(kind) => Ok(Some(*kind)),
+            None => scan.kind(to),
+        })
+        .collect()
 }
 
 /// Expands every `each` entry of `links`, then checks every link by real path

@@ -83,10 +83,10 @@ pub type KeyMap<'a, V> = FastMap<PathKey<'a>, V>;
 /// A map from paths or names with one entry per link or file, hashed with [`KeyHasher`].
 pub type FastMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
-/// The hasher of [`KeyMap`] and [`FastMap`]: a word at a time, rotate, xor and multiply (as rustc's FxHasher).
-/// The standard SipHash resists keys chosen to collide, which buys nothing for the places of
-/// one's own manifest, and hashing them was a twentieth of a plan's instructions at 10,000
-/// links.
+/// The hasher of [`KeyMap`] and [`FastMap`]: a word at a time, rotate, xor and multiply (as
+/// rustc's FxHasher). The standard SipHash resists keys chosen to collide, which buys nothing
+/// for the places of one's own manifest and the names in one's own repo, and hashing them was a
+/// twentieth of a plan's instructions at 10,000 links.
 #[derive(Default, Clone, Copy)]
 pub struct KeyHasher(u64);
 

@@ -358,32 +358,32 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
         .map_or(OnConflict::Fail, |p| *p.get_ref());
     // Its strings and spans are all copied out by now: at 100,000 links, megabytes.
     drop(manifest);
-    let expanded = each::expand(links, &s.manifest_path, &cx)?;
+    let each::Expanded { links, walked } = each::expand(links, &s.manifest_path, &cx)?;
+    // The records are made before observation, in place of the links, which are dropped: what
+    // observation reads is never held beside both (at 100,000 links, megabytes).
+    let mut records: Vec<Input> = links
+        .into_iter()
+        .map(|d| {
+            let p = policy.unwrap_or(d.on_conflict);
+            record(d, Want::Link, None, p, None)
+        })
+        .collect();
     // The places are themselves split over threads when there are many.
-    let places: Vec<observe::Place> = expanded.links.iter().map(place_unprobed).collect();
+    let places: Vec<observe::Place> = records.iter().map(|r| place_unprobed(&r.desired)).collect();
     let (kinds, actuals) = std::thread::scope(|scope| {
-        let kinds = scope.spawn(|| expanded.kinds());
+        let tos = records.iter().map(|r| r.desired.to.as_path());
+        let kinds = scope.spawn(|| each::kinds(tos, &walked));
         let actuals = observe::link_places(&places);
         (kinds.join().expect("the repo scan panicked"), actuals)
     });
-    // Before the records are made: at 100,000 links, megabytes.
     drop(places);
     let kinds = kinds?;
-    let desired = expanded.links;
-    resolve::check_with_originals(&desired, &kinds, &cx).map_err(Error::Manifest)?;
-    let actuals = actuals.map_err(|e| name_too_long(e, &desired, &cx))?;
-    let mut records: Vec<Input> = desired
-        .into_iter()
-        .zip(kinds)
-        .zip(actuals)
-        .map(|((d, kind), actual)| {
-            let p = policy.unwrap_or(d.on_conflict);
-            Input {
-                actual,
-                ..record(d, Want::Link, None, p, kind)
-            }
-        })
-        .collect();
+    resolve::check_with_originals(&records, &kinds, &cx).map_err(Error::Manifest)?;
+    let actuals = actuals.map_err(|e| name_too_long(e, &records, &cx))?;
+    for ((r, kind), actual) in records.iter_mut().zip(kinds).zip(actuals) {
+        r.original = kind;
+        r.actual = actual;
+    }
     let mut skipped = resolved.skipped;
     skip_optional(&mut records, &mut skipped, s);
     probe::fallbacks(&mut records, &s.home);
@@ -555,15 +555,16 @@ fn finish(records: Vec<Input>, purpose: Purpose, around: Around) -> Plan {
 
 /// An observation that failed because a path is too long for the system (ENAMETOOLONG), as a
 /// manifest error at the entry whose `at` it is, or is on the way to; any other error as it is.
-fn name_too_long(e: Error, desired: &[Desired], cx: &resolve::Context) -> Error {
+fn name_too_long(e: Error, records: &[Input], cx: &resolve::Context) -> Error {
     let Error::Observe { path, source } = &e else {
         return e;
     };
     if source.kind() != std::io::ErrorKind::InvalidFilename {
         return e;
     }
-    let Some(d) = desired
+    let Some(d) = records
         .iter()
+        .map(|r| &r.desired)
         .find(|d| d.at.starts_with(path) || path.starts_with(&d.at))
     else {
         return e;

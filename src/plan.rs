@@ -72,6 +72,12 @@ pub struct Input {
     pub undiffable: Option<Box<Undiffable>>,
 }
 
+impl AsRef<Desired> for Input {
+    fn as_ref(&self) -> &Desired {
+        &self.desired
+    }
+}
+
 /// Why a place cannot be written as planned, found before the first write, so that an apply
 /// refuses whole instead of failing half way.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -158,6 +158,12 @@ impl Extra {
     }
 }
 
+impl AsRef<Desired> for Desired {
+    fn as_ref(&self) -> &Desired {
+        self
+    }
+}
+
 impl Desired {
     /// The text the link must hold: `to`, or `to` relative to `at`'s folder (for a hard link,
     /// the original's path; for a junction, `to` without a SUBST drive).
@@ -354,22 +360,23 @@ fn duplicates(links: &[Desired], os: Os) -> Vec<(usize, usize)> {
 /// link's directory (it would be written into the repo), and no link at or above another
 /// link's folder (a place cannot be a link and a folder). `kinds[i]` is the kind of
 /// `desired[i].to`, `None` when it is missing.
-pub fn check_with_originals(
-    desired: &[Desired],
+pub fn check_with_originals<T: AsRef<Desired>>(
+    links: &[T],
     kinds: &[Option<EntryKind>],
     cx: &Context,
 ) -> Result<(), Vec<Diagnostic>> {
+    let desired = |i: usize| links[i].as_ref();
     let mut errors = Vec::new();
-    let places: KeyMap<usize> = desired
+    let places: KeyMap<usize> = links
         .iter()
         .enumerate()
-        .map(|(i, d)| (PathKey::new(&d.at, cx.os), i))
+        .map(|(i, d)| (PathKey::new(&d.as_ref().at, cx.os), i))
         .collect();
     // Pairs of entries (by the place of their `at`) already reported as overlapping.
     let mut overlapping = std::collections::HashSet::new();
     // Links come folder by folder, and all in one folder have the same outer link.
     let mut last: Option<(&Path, Option<usize>)> = None;
-    for (d, kind) in desired.iter().zip(kinds) {
+    for (d, kind) in links.iter().map(AsRef::as_ref).zip(kinds) {
         let outer = match last {
             Some((f, outer)) if crate::paths::in_folder(&d.at, f) => outer,
             _ => {
@@ -380,14 +387,14 @@ pub fn check_with_originals(
         };
         let nested = outer.filter(|&o| kinds[o] == Some(EntryKind::Dir));
         if let Some(o) = outer.filter(|_| nested.is_none())
-            && overlapping.insert((desired[o].at_span.start, d.at_span.start))
+            && overlapping.insert((desired(o).at_span.start, d.at_span.start))
         {
-            errors.push(overlap_error(&desired[o], d, cx));
+            errors.push(overlap_error(desired(o), d, cx));
         }
         errors.extend(link_type_error(d, *kind, cx));
         errors.extend(type_error(d, *kind, cx));
         if let Some(o) = nested {
-            errors.push(nested_error(&desired[o], d, cx));
+            errors.push(nested_error(desired(o), d, cx));
         }
     }
     if errors.is_empty() {
