@@ -121,9 +121,11 @@ pub struct System {
 }
 
 impl System {
-    /// The real process: its environment, working folder and terminals.
+    /// The real process: its environment, working folder and terminals. Also sets the
+    /// allocator up for it ([`platform::tune_allocator`]): call it first, before any thread.
     pub fn from_process() -> System {
         use std::io::IsTerminal;
+        platform::tune_allocator();
         System {
             env: Box::new(|k| std::env::var(k).ok()),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),

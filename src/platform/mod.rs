@@ -198,6 +198,13 @@ pub fn writable_folder(dir: &Path) -> io::Result<()> {
     imp::writable_folder(dir)
 }
 
+/// Sets the allocator up for a process that builds one large plan: with glibc, blocks of 2 MiB
+/// and more stay mapped on their own and go back to the system when freed (see the Unix side).
+/// Call it once, before any thread starts.
+pub fn tune_allocator() {
+    imp::tune_allocator();
+}
+
 /// This machine's host name (empty when the OS does not say).
 pub fn hostname() -> String {
     imp::hostname()

@@ -440,3 +440,29 @@ pub(super) fn hard_link_refusal(_dir: &Path) -> Option<String> {
 pub(super) fn without_subst(path: &Path) -> std::path::PathBuf {
     path.to_path_buf()
 }
+
+/// Keeps allocations of 2 MiB and more mapped on their own, so that each goes back to the
+/// system when freed. By default glibc maps blocks from 128 KiB until the first is freed, then
+/// raises its threshold to that block's size (up to 32 MiB): later large vectors come from the
+/// heap, where freeing one leaves a hole the process keeps. A plan of 100,000 links peaked at
+/// 99 MB for it, 81 MB with this (`/usr/bin/time -f %M`); 2 MiB rather than 128 KiB, because
+/// at 10,000 links the smaller threshold mapped (and faulted in) every vector afresh: 3,594
+/// page faults against 2,795. Set once, before any thread starts; other C libraries (musl,
+/// macOS) do not move a threshold.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub(super) fn tune_allocator() {
+    // glibc's M_MMAP_THRESHOLD: setting it also turns the adjustment off.
+    const M_MMAP_THRESHOLD: i32 = -3;
+    const THRESHOLD: i32 = 2 * 1024 * 1024;
+    unsafe extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    // SAFETY: mallopt only sets a parameter of glibc's allocator, which this binary uses, and is
+    // called by the main thread before any other thread exists.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, THRESHOLD);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(super) fn tune_allocator() {}

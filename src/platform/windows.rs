@@ -601,3 +601,6 @@ pub(super) fn elevation_type() -> Option<i32> {
     use windows_sys::Win32::Security::{TOKEN_ELEVATION_TYPE, TokenElevationType};
     token_information::<TOKEN_ELEVATION_TYPE>(TokenElevationType)
 }
+
+/// Nothing to tune: see the Unix side (glibc only).
+pub(super) fn tune_allocator() {}
