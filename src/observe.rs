@@ -153,28 +153,41 @@ fn classify(place: Place, answer: ReadLink) -> Result<Actual, Error> {
 /// folder by folder — one open per folder, then each link read by its name in it (the kernel
 /// walks one path component instead of the whole path), and one look for a whole missing folder.
 pub fn link_places(places: &[Place]) -> Result<Vec<Actual>, Error> {
+    link_places_of(places, |p| *p)
+}
+
+/// As [`link_places`], for the place `place` gives of each of `items`: no list of places is
+/// made (at 100,000 links, megabytes), and each thread writes its answers in place.
+pub fn link_places_of<'a, T: Sync>(
+    items: &'a [T],
+    place: impl Fn(&'a T) -> Place<'a> + Sync,
+) -> Result<Vec<Actual>, Error> {
     const PER_THREAD: usize = 1024;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4)
-        .min(places.len().div_ceil(PER_THREAD))
+        .min(items.len().div_ceil(PER_THREAD))
         .max(1);
+    let mut out = vec![Actual::Missing; items.len()];
     if threads == 1 {
-        return observe_chunk(places);
+        observe_chunk(items, &place, &mut out)?;
+        return Ok(out);
     }
     // Contiguous chunks keep each folder's links together, so each thread's folder cache works.
-    let chunk = places.len().div_ceil(threads);
+    let chunk = items.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = places
+        let place = &place;
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|c| s.spawn(move || observe_chunk(c)))
+            .zip(out.chunks_mut(chunk))
+            .map(|(c, o)| s.spawn(move || observe_chunk(c, place, o)))
             .collect();
-        let mut out = Vec::with_capacity(places.len());
         for h in handles {
-            out.extend(h.join().expect("an observer thread panicked")?);
+            h.join().expect("an observer thread panicked")?;
         }
-        Ok(out)
-    })
+        Ok::<(), Error>(())
+    })?;
+    Ok(out)
 }
 
 /// A folder of links, as far as observing them goes.
@@ -189,16 +202,21 @@ enum FolderState {
 /// At most this many folders are kept open at once (file descriptors are a limited resource).
 const OPEN_FOLDERS: usize = 128;
 
-fn observe_chunk(places: &[Place]) -> Result<Vec<Actual>, Error> {
-    let mut out = Vec::with_capacity(places.len());
+/// Observes the place of each of `items` into `out`, one answer each.
+fn observe_chunk<'a, T>(
+    items: &'a [T],
+    place: &impl Fn(&'a T) -> Place<'a>,
+    out: &mut [Actual],
+) -> Result<(), Error> {
     // Links come folder by folder: the current folder is kept aside, and only a change of
     // folder looks one up by its path.
     let mut folders: HashMap<&Path, FolderState> = HashMap::new();
     let mut current: Option<(&Path, FolderState)> = None;
-    for place in places {
+    for (item, out) in items.iter().zip(out) {
+        let place = place(item);
         let at = place.at;
         let Some((parent, name)) = crate::paths::split(at) else {
-            out.push(link_place(*place)?);
+            *out = link_place(place)?;
             continue;
         };
         let state = match &mut current {
@@ -217,14 +235,13 @@ fn observe_chunk(places: &[Place]) -> Result<Vec<Actual>, Error> {
                 &mut current.insert((parent, state)).1
             }
         };
-        let actual = match state {
-            FolderState::Open(f) => classify(*place, f.read_link(name))?,
+        *out = match state {
+            FolderState::Open(f) => classify(place, f.read_link(name))?,
             FolderState::Missing => Actual::Missing,
-            FolderState::ByPath => link_place(*place)?,
+            FolderState::ByPath => link_place(place)?,
         };
-        out.push(actual);
     }
-    Ok(out)
+    Ok(())
 }
 
 fn open_folder(dir: &Path) -> FolderState {

@@ -369,14 +369,12 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
         })
         .collect();
     // The places are themselves split over threads when there are many.
-    let places: Vec<observe::Place> = records.iter().map(|r| place_unprobed(&r.desired)).collect();
     let (kinds, actuals) = std::thread::scope(|scope| {
         let tos = records.iter().map(|r| r.desired.to.as_path());
         let kinds = scope.spawn(|| each::kinds(tos, &walked));
-        let actuals = observe::link_places(&places);
+        let actuals = observe::link_places_of(&records, |r| place_unprobed(&r.desired));
         (kinds.join().expect("the repo scan panicked"), actuals)
     });
-    drop(places);
     let kinds = kinds?;
     resolve::check_with_originals(&records, &kinds, &cx).map_err(Error::Manifest)?;
     let actuals = actuals.map_err(|e| name_too_long(e, &records, &cx))?;
