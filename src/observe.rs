@@ -365,14 +365,7 @@ fn read_folder(dir: &Path) -> Result<Listing, Error> {
         }
     };
     for entry in iter {
-        let entry = entry.map_err(|source| Error::Observe {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let ft = entry.file_type().map_err(|source| Error::Observe {
-            path: entry.path(),
-            source,
-        })?;
+        let (entry, ft) = typed(entry, dir)?;
         let kind = if ft.is_symlink() {
             Entry::Symlink
         } else if ft.is_dir() {
@@ -735,6 +728,23 @@ pub fn list_tree(
     Ok(out)
 }
 
+/// An entry of the folder `dir` as `read_dir` gives it, with what it is (its link not followed;
+/// most systems tell it with the name), or the error that names where it failed.
+fn typed(
+    entry: std::io::Result<fs::DirEntry>,
+    dir: &Path,
+) -> Result<(fs::DirEntry, fs::FileType), Error> {
+    let entry = entry.map_err(|source| Error::Observe {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let t = entry.file_type().map_err(|source| Error::Observe {
+        path: entry.path(),
+        source,
+    })?;
+    Ok((entry, t))
+}
+
 /// The entries of the folder `dir`, sorted by name, each with what it is (its link not
 /// followed; most systems tell it with the name, without a further look).
 fn sorted_entries(dir: &Path) -> Result<Vec<(OsString, ListedKind)>, Error> {
@@ -744,11 +754,7 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(OsString, ListedKind)>, Error> {
     };
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir).map_err(err)? {
-        let entry = entry.map_err(err)?;
-        let t = entry.file_type().map_err(|source| Error::Observe {
-            path: entry.path(),
-            source,
-        })?;
+        let (entry, t) = typed(entry, dir)?;
         let kind = if t.is_dir() {
             ListedKind::Folder
         } else if t.is_symlink() {

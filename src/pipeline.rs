@@ -368,7 +368,7 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
             record(d, Want::Link, None, p, None)
         })
         .collect();
-    // The places are themselves split over threads when there are many.
+    // Observation is itself split over threads when there are many.
     let (kinds, actuals) = std::thread::scope(|scope| {
         let tos = records.iter().map(|r| r.desired.to.as_path());
         let kinds = scope.spawn(|| each::kinds(tos, &walked));
