@@ -10,10 +10,13 @@
 //! (`renameat2` exchange on Linux, a checked rename elsewhere, the old one moved aside first for
 //! a Windows folder link), an `unlink` of a link, a `rename` into or out of the backup store);
 //! write them as the intent record, fsynced once; then run them through folders walked to
-//! without following a link (`run_intent`). If a step fails, the steps done so far are undone newest
-//! first by [`undo_step`], which looks at the filesystem to see whether a step happened — the same
-//! function recovery runs after a crash (see [`recover`]). A new link is read back to verify it:
-//! on Windows every one, elsewhere the first in each folder (why: `Places::read_back_due`). No
+//! without following a link (`run_intent`); a long stretch of new folders and links (an apply
+//! into an empty home) makes its links on several threads, each walking on its own (`batch`).
+//! If a step fails, the steps done so far are undone newest first, each through the folders it
+//! was written in, by [`undo_step`], which looks at the filesystem to see whether a step
+//! happened — the same function recovery runs after a crash (see [`recover`]). A new link is
+//! read back to verify it: on Windows every one, elsewhere the first each thread makes in each
+//! folder (why: `Places::read_back_due`). No
 //! fsync per link: a link is metadata, ordered by the filesystem; the intent and the
 //! operation record are the only files fsynced.
 
@@ -31,6 +34,8 @@ use crate::plan::{Action, Entry, Plan, Resolution, Want};
 pub use crate::steps::{Intent, Places, Shape, Step, Undecided, finish, recover, undo_step};
 use crate::steps::{roll_back, run_step};
 
+mod batch;
+
 /// Where an apply keeps its intent and backups, and a hook called before every write (tests
 /// use it to inject a failure at any step).
 pub struct Transaction<'a> {
@@ -43,7 +48,7 @@ pub struct Transaction<'a> {
     /// The command, for the intent record.
     pub command: crate::command::Command,
     /// Called with the step about to run; an error fails the apply there.
-    pub before_step: &'a mut dyn FnMut(&Step) -> io::Result<()>,
+    pub before_step: &'a mut (dyn FnMut(&Step) -> io::Result<()> + Send),
     /// The home: every write below it is made without following a link on the way.
     pub home: &'a Path,
     /// Told after each step: how many are made, of how many.
@@ -131,10 +136,11 @@ fn adopted_fingerprints(plan: &Plan) -> Result<HashMap<PathBuf, String>, Error> 
         .collect()
 }
 
-/// What a run of steps tells: before each step (tests inject faults there), and after each, how
-/// many of how many are made (the progress bar).
+/// What a run of steps tells: before each step (tests inject faults there; called from the
+/// thread making the step, see [`batch`]), and after each, how many of how many are made (the
+/// progress bar).
 pub(crate) struct Hooks<'a> {
-    pub(crate) before_step: &'a mut dyn FnMut(&Step) -> std::io::Result<()>,
+    pub(crate) before_step: &'a mut (dyn FnMut(&Step) -> io::Result<()> + Send),
     pub(crate) progress: &'a mut dyn FnMut(usize, usize),
 }
 
@@ -163,9 +169,10 @@ pub(crate) fn run_intent(
         source: std::io::Error::other(e),
     })?;
     state.write_intent(json.as_bytes())?;
-    let mut places = Places::for_apply([home, repo, state.dir.as_path()]);
-    if let Err((failure, ran, made)) = run_steps(&intent.steps, hooks, &mut places) {
-        let rollback = roll_back(&intent.steps[..ran], made, intent.pid, &mut places);
+    let mut places = vec![Places::for_apply([home, repo, state.dir.as_path()])];
+    if let Err(Stopped { failure, ran, made }) = run_steps(&intent.steps, hooks, &mut places) {
+        let ran = ran.iter().map(|&(i, k)| (&intent.steps[i], k));
+        let rollback = roll_back(ran, made, intent.pid, &mut places);
         if matches!(rollback, Rollback::Complete { .. }) {
             let _ = state.remove_intent();
         }
@@ -174,27 +181,83 @@ pub(crate) fn run_intent(
     Ok(intent.steps)
 }
 
-/// Runs `steps` in order through `places`, then checks that every folder written in is still
-/// the one walked to. On failure, how many steps ran (the failing one may have changed
-/// something, unless it found its place taken) and how many completed.
-fn run_steps(
-    steps: &[Step],
-    hooks: Hooks,
-    places: &mut Places,
-) -> Result<(), (crate::steps::Failure, usize, usize)> {
-    for (i, step) in steps.iter().enumerate() {
+/// Why a run of steps stopped.
+pub(crate) struct Stopped {
+    failure: crate::steps::Failure,
+    /// The steps that ran (the failing one too, unless it made nothing), in order: each by its
+    /// index and the places it was written through.
+    ran: Vec<(usize, usize)>,
+    /// How many completed.
+    made: usize,
+}
+
+/// The steps of a run that ran through places other than the first (other threads', see
+/// [`batch`]), by those places.
+#[derive(Default)]
+struct Elsewhere(Vec<(usize, Vec<usize>)>);
+
+impl Elsewhere {
+    /// Every step below `prefix`, and those of `also` (through the first places), and those
+    /// that ran elsewhere: each with the places it ran through, in order.
+    fn ran(&self, prefix: usize, also: &[usize]) -> Vec<(usize, usize)> {
+        let mut ran: Vec<(usize, usize)> = self
+            .0
+            .iter()
+            .flat_map(|(k, steps)| steps.iter().map(move |&i| (i, *k)))
+            .collect();
+        let elsewhere: HashSet<usize> = ran.iter().map(|&(i, _)| i).collect();
+        ran.extend(
+            (0..prefix)
+                .filter(|i| !elsewhere.contains(i))
+                .map(|i| (i, 0)),
+        );
+        ran.extend(also.iter().map(|&i| (i, 0)));
+        ran.sort_unstable();
+        ran
+    }
+}
+
+/// Runs `steps` in order through `places[0]` (a long stretch of new folders and links: its
+/// links over several threads, each through places of its own added to `places`, see
+/// [`batch`]), then checks that every folder written in is still the one walked to.
+fn run_steps(steps: &[Step], mut hooks: Hooks, places: &mut Vec<Places>) -> Result<(), Stopped> {
+    let mut elsewhere = Elsewhere::default();
+    // Where the stretch of folders and links last looked at ends: not looked at again before.
+    let mut looked_to = 0;
+    let mut i = 0;
+    while i < steps.len() {
+        if i >= looked_to {
+            let (end, parallel) = batch::stretch(steps, i);
+            looked_to = end.max(i + 1);
+            if parallel {
+                batch::run(steps, i..end, &mut hooks, places, &mut elsewhere)?;
+                i = end;
+                continue;
+            }
+        }
+        let step = &steps[i];
         (hooks.before_step)(step)
             .map_err(|e| crate::steps::Failure::before(step, e))
-            .and_then(|()| run_step(step, places))
-            .map_err(|f| {
-                let ran = if f.made_nothing() { i } else { i + 1 };
-                (f, ran, i)
+            .and_then(|()| run_step(step, &mut places[0]))
+            .map_err(|failure| {
+                let ran = if failure.made_nothing() { i } else { i + 1 };
+                Stopped {
+                    failure,
+                    ran: elsewhere.ran(ran, &[]),
+                    made: i,
+                }
             })?;
         (hooks.progress)(i + 1, steps.len());
+        i += 1;
     }
-    places
-        .check_unchanged()
-        .map_err(|f| (f, steps.len(), steps.len()))
+    for p in places.iter() {
+        p.check_unchanged().map_err(|failure| Stopped {
+            failure,
+            ran: elsewhere.ran(steps.len(), &[]),
+            made: steps.len(),
+        })?;
+    }
+    Ok(())
 }
 
 /// The links owned after `plan` is applied.

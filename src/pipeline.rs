@@ -60,7 +60,7 @@ impl Session {
         &self,
         command: crate::command::Command,
         undoes: Option<u64>,
-        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+        before_step: &mut (dyn FnMut(&apply::Step) -> std::io::Result<()> + Send),
     ) -> Result<(Outcome, Option<Operation>), Error> {
         self.apply_telling(command, undoes, before_step, &mut |_, _| {})
     }
@@ -70,7 +70,7 @@ impl Session {
         &self,
         command: crate::command::Command,
         undoes: Option<u64>,
-        before_step: &mut dyn FnMut(&apply::Step) -> std::io::Result<()>,
+        before_step: &mut (dyn FnMut(&apply::Step) -> std::io::Result<()> + Send),
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<(Outcome, Option<Operation>), Error> {
         let id = self.state.next_id(self.head.as_ref())?;

@@ -7,7 +7,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -203,7 +203,8 @@ impl Places {
     /// does), and a junction's text is rewritten. Elsewhere `symlink(2)` succeeding means the
     /// link holds the text given, byte for byte; a filesystem that does otherwise (a FUSE or
     /// network filesystem that fakes links or rewrites their texts) does so for every link in
-    /// it, and a folder lies on one filesystem: the first link made in each folder is read back,
+    /// it, and a folder lies on one filesystem: the first link made in each folder (by each
+    /// thread making links, see `apply::batch`) is read back,
     /// which finds such a filesystem before the apply completes (and rolls it back), for one
     /// `readlinkat` per folder instead of one per link.
     fn read_back_due(&mut self, at: &Path) -> bool {
@@ -230,29 +231,45 @@ impl Places {
     }
 
     /// Notes the places `steps` empty before anything is made below them.
-    fn undoing(&mut self, steps: &[Step]) {
-        self.vacated.extend(steps.iter().filter_map(|s| match s {
+    fn undoing<'a>(&mut self, steps: impl Iterator<Item = &'a Step>) {
+        self.vacated.extend(steps.filter_map(|s| match s {
             Step::Move { from, .. } => Some(from.clone()),
             Step::Remove { at, .. } | Step::Replace { at, .. } => Some(at.clone()),
             _ => None,
         }));
     }
 
-    fn parent_of<'a>(&mut self, path: &'a Path) -> io::Result<(Rc<platform::Folder>, &'a OsStr)> {
+    fn parent_of<'a>(&mut self, path: &'a Path) -> io::Result<(Arc<platform::Folder>, &'a OsStr)> {
         self.tree.parent_of(path)
     }
 
     /// Every folder written in is still the one walked to: none was swapped since (a failure
     /// to roll back otherwise).
     pub(crate) fn check_unchanged(&self) -> Result<(), Failure> {
-        self.tree.check_unchanged().map_err(|(dir, e)| {
-            let mut f = Failure::new("write in", &dir, e);
-            f.hint = Some(
-                "a folder linkfile was writing in was moved, or replaced by a link, while it ran; look at it, then run `linkfile plan` again".into(),
-            );
-            f
-        })
+        self.tree.check_unchanged().map_err(swapped)
     }
+
+    /// Where walks start: for the places another thread of the same apply runs steps through.
+    pub(crate) fn anchors(&self) -> Vec<PathBuf> {
+        self.tree.anchors().to_vec()
+    }
+
+    /// Places of another thread of the same apply, over `anchors`, keeping at most `open`
+    /// folders open.
+    pub(crate) fn for_thread(anchors: &[PathBuf], open: usize) -> Places {
+        let mut places = Places::for_apply(anchors.iter().map(PathBuf::as_path));
+        places.tree = places.tree.keeping_open(open);
+        places
+    }
+}
+
+/// The failure for a folder written in that is not the one walked to any more.
+fn swapped((dir, e): (PathBuf, io::Error)) -> Failure {
+    let mut f = Failure::new("write in", &dir, e);
+    f.hint = Some(
+        "a folder linkfile was writing in was moved, or replaced by a link, while it ran; look at it, then run `linkfile plan` again".into(),
+    );
+    f
 }
 
 /// A hint for a write refused because a folder on the way is a link.
@@ -679,13 +696,19 @@ fn move_path(places: &mut Places, from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-/// Undoes `steps` (which ran, or may have; `made` of them completed) newest first, through
-/// `places` (the folders they were written in, if the apply kept them open).
-pub(crate) fn roll_back(steps: &[Step], made: usize, pid: u32, places: &mut Places) -> Rollback {
-    places.undoing(steps);
+/// Undoes `steps` (which ran, or may have; `made` of them completed; in the intent's order)
+/// newest first, each through the places it was written through (`places[k]` for a step
+/// given with `k`): the folders an apply kept open, or fresh ones for a recovery.
+pub(crate) fn roll_back<'a, I>(steps: I, made: usize, pid: u32, places: &mut [Places]) -> Rollback
+where
+    I: DoubleEndedIterator<Item = (&'a Step, usize)> + Clone,
+{
+    for p in places.iter_mut() {
+        p.undoing(steps.clone().map(|(step, _)| step));
+    }
     let mut failures = Vec::new();
-    for step in steps.iter().rev() {
-        if let Err(e) = undo_step(step, pid, places) {
+    for (step, k) in steps.rev() {
+        if let Err(e) = undo_step(step, pid, &mut places[k]) {
             failures.push(e.to_string());
         }
     }
@@ -699,7 +722,7 @@ pub(crate) fn roll_back(steps: &[Step], made: usize, pid: u32, places: &mut Plac
 /// Where a step's place is, for undoing it.
 enum Spot<'a> {
     /// Its folder, open, and its name there.
-    Open(Rc<platform::Folder>, &'a OsStr),
+    Open(Arc<platform::Folder>, &'a OsStr),
     /// Its folder is missing, or no folder: nothing is there.
     Unreachable,
     /// Below a link that the steps being undone remove before making anything below it: the
@@ -960,9 +983,10 @@ pub fn recover(
         return Ok(None);
     }
     crate::records::check_intent(&intent, state, wanted)?;
-    let mut places = Places::new([wanted.home, wanted.repo, state.dir.as_path()]);
+    let places = Places::new([wanted.home, wanted.repo, state.dir.as_path()]);
     let made = intent.steps.len();
-    let failures = match roll_back(&intent.steps, made, intent.pid, &mut places) {
+    let steps = intent.steps.iter().map(|step| (step, 0));
+    let failures = match roll_back(steps, made, intent.pid, &mut [places]) {
         Rollback::Complete { .. } => Vec::new(),
         Rollback::Incomplete { failures } => failures,
     };

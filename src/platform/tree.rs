@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::imp::Folder;
 
@@ -78,11 +78,13 @@ const OPEN_FOLDERS: usize = 256;
 pub struct Tree {
     /// Deepest first.
     anchors: Vec<PathBuf>,
-    open: BTreeMap<PathBuf, Rc<Folder>>,
+    open: BTreeMap<PathBuf, Arc<Folder>>,
     used: BTreeMap<PathBuf, FileId>,
     /// The folder asked last, looked at first (steps come folder by folder): compared by its
     /// bytes, cheaper than the map's comparisons of components.
-    last: Option<(PathBuf, Rc<Folder>)>,
+    last: Option<(PathBuf, Arc<Folder>)>,
+    /// How many folders stay open at most.
+    most_open: usize,
 }
 
 impl Tree {
@@ -95,11 +97,12 @@ impl Tree {
             open: BTreeMap::new(),
             used: BTreeMap::new(),
             last: None,
+            most_open: OPEN_FOLDERS,
         }
     }
 
     /// The open folder holding `path`, and `path`'s name in it.
-    pub fn parent_of<'a>(&mut self, path: &'a Path) -> io::Result<(Rc<Folder>, &'a OsStr)> {
+    pub fn parent_of<'a>(&mut self, path: &'a Path) -> io::Result<(Arc<Folder>, &'a OsStr)> {
         match crate::paths::split(path) {
             Some((parent, name)) => Ok((self.folder(parent)?, name)),
             None => Err(io::Error::new(
@@ -110,7 +113,7 @@ impl Tree {
     }
 
     /// The folder `dir`, walked to from its anchor without following a link below it.
-    pub fn folder(&mut self, dir: &Path) -> io::Result<Rc<Folder>> {
+    pub fn folder(&mut self, dir: &Path) -> io::Result<Arc<Folder>> {
         if let Some((last, f)) = &self.last
             && last.as_os_str() == dir.as_os_str()
         {
@@ -121,7 +124,7 @@ impl Tree {
         Ok(folder)
     }
 
-    fn walk_to(&mut self, dir: &Path) -> io::Result<Rc<Folder>> {
+    fn walk_to(&mut self, dir: &Path) -> io::Result<Arc<Folder>> {
         if let Some(f) = self.open.get(dir) {
             return Ok(f.clone());
         }
@@ -140,9 +143,9 @@ impl Tree {
                 }
             },
         };
-        let folder = Rc::new(folder);
+        let folder = Arc::new(folder);
         self.used.insert(dir.to_path_buf(), folder.id()?);
-        if self.open.len() >= OPEN_FOLDERS {
+        if self.open.len() >= self.most_open {
             self.open.clear();
         }
         self.open.insert(dir.to_path_buf(), folder.clone());
@@ -187,6 +190,17 @@ impl Tree {
         self.used.contains_key(dir)
     }
 
+    /// The folders walks start at.
+    pub fn anchors(&self) -> &[PathBuf] {
+        &self.anchors
+    }
+
+    /// Keeps at most `most` folders open (instead of [`OPEN_FOLDERS`]).
+    pub fn keeping_open(mut self, most: usize) -> Tree {
+        self.most_open = most;
+        self
+    }
+
     /// Walks again, afresh, to every folder used (and not moved by a step since): each must
     /// still be the folder that was written in. Names the first one that is not.
     pub fn check_unchanged(&self) -> Result<(), (PathBuf, io::Error)> {
@@ -194,20 +208,20 @@ impl Tree {
         for (dir, id) in &self.used {
             match fresh.folder(dir).and_then(|f| f.id()) {
                 Ok(now) if now == *id => {}
-                Ok(_) => {
-                    return Err((
-                        dir.clone(),
-                        io::Error::other(format!(
-                            "{} was replaced by another folder while applying",
-                            dir.display()
-                        )),
-                    ));
-                }
+                Ok(_) => return Err((dir.clone(), replaced(dir))),
                 Err(e) => return Err((dir.clone(), e)),
             }
         }
         Ok(())
     }
+}
+
+/// The error for a folder written in that is not the one walked to any more.
+fn replaced(dir: &Path) -> io::Error {
+    io::Error::other(format!(
+        "{} was replaced by another folder while applying",
+        dir.display()
+    ))
 }
 
 /// A folder's parent and its name in it; `..` is never walked.

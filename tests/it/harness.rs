@@ -494,11 +494,13 @@ pub(crate) fn spawn(cmd: &mut Command) -> Child {
 /// says nothing was changed and that the home and repo are exactly as before; `after(&w, k)`
 /// checks more. Returns how many steps the apply has.
 pub(crate) fn fail_at_every_step(make: impl Fn() -> World, after: impl Fn(&World, usize)) -> usize {
-    let apply = |w: &World, hook: &mut dyn FnMut(&linkfile::apply::Step) -> std::io::Result<()>| {
-        let session =
-            linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
-        session.apply(linkfile::command::Command::Apply, None, hook)
-    };
+    let apply =
+        |w: &World,
+         hook: &mut (dyn FnMut(&linkfile::apply::Step) -> std::io::Result<()> + Send)| {
+            let session =
+                linkfile::load(None, Some(&w.home), &w.system()).unwrap_or_else(|e| panic!("{e}"));
+            session.apply(linkfile::command::Command::Apply, None, hook)
+        };
     let count = {
         let mut n = 0;
         if let Err(e) = apply(&make(), &mut |_| {

@@ -39,6 +39,7 @@ mod operations;
 mod output;
 mod overlaps;
 mod packages;
+mod parallel;
 mod pipeline;
 #[cfg(unix)]
 mod properties;

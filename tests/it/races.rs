@@ -134,6 +134,108 @@ fn a_folder_swapped_for_a_link_during_apply_is_never_written_through() {
     }
 }
 
+/// As above with 700 links, which several threads make at once (`src/apply/batch.rs`): the
+/// swap comes while another thread may be writing in another folder. Nothing is written
+/// through the link, and every link made, by whichever thread, is taken back from the folder
+/// it was made in.
+#[test]
+fn a_folder_swapped_while_threads_make_links_is_never_written_through() {
+    require_symlinks!();
+    const N: usize = 700;
+    for into in [Into::OtherTree, Into::Repo] {
+        // Before a folder, the first link, a link in the middle, the last link.
+        for place in [
+            ".cfg/d03",
+            ".cfg/d00/f000",
+            ".cfg/d03/f050",
+            ".cfg/d06/f099",
+        ] {
+            let ctx = format!("swap into {into:?} before {place}");
+            let w = cfg_world(N);
+            let repo_before = snapshot_of(&w.repo);
+            let moved = w.root.join("moved");
+            let at = w.home.join(place);
+            let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
+            let err = session
+                .apply(linkfile::command::Command::Apply, None, &mut |step| {
+                    if step.place() == at {
+                        swap_cfg(&w, &moved, into);
+                    }
+                    Ok(())
+                })
+                .expect_err(&ctx);
+            let msg = err.to_string();
+            assert_nothing_through(&w, &moved, &repo_before, &ctx);
+            assert!(msg.contains("nothing was changed"), "{ctx}: {msg}");
+            let left: Vec<String> = snapshot_of(&moved).into_keys().collect();
+            assert_eq!(left, ["mine"], "{ctx}: {msg}");
+            assert!(
+                fs::symlink_metadata(w.home.join(".cfg"))
+                    .unwrap()
+                    .file_type()
+                    .is_symlink(),
+                "{ctx}"
+            );
+            assert!(
+                w.manifest_state()
+                    .is_none_or(|d| !d.join("intent.json").exists()),
+                "{ctx}: the intent stayed"
+            );
+        }
+    }
+}
+
+/// The folder `~/.cfg/d03`, made by apply, swapped for a link while a thread makes links in it
+/// (a folder only that thread walked to): every link made in it is taken back through the
+/// folder it was made in, and nothing is written through the link.
+#[test]
+fn a_folder_swapped_under_one_thread_is_rolled_back_through_that_thread() {
+    require_symlinks!();
+    const N: usize = 700;
+    for into in [Into::OtherTree, Into::Repo] {
+        for place in [".cfg/d03/f050", ".cfg/d03/f099"] {
+            let ctx = format!("swap d03 into {into:?} before {place}");
+            let w = cfg_world(N);
+            let repo_before = snapshot_of(&w.repo);
+            let moved = w.root.join("moved");
+            let at = w.home.join(place);
+            let d03 = w.home.join(".cfg/d03");
+            let session = linkfile::load(None, Some(&w.home), &w.system()).unwrap();
+            let err = session
+                .apply(linkfile::command::Command::Apply, None, &mut |step| {
+                    if step.place() == at {
+                        fs::rename(&d03, &moved).unwrap();
+                        let target = match into {
+                            Into::OtherTree => w.root.join("other"),
+                            Into::Repo => w.repo.clone(),
+                        };
+                        std::os::unix::fs::symlink(target, &d03).unwrap();
+                    }
+                    Ok(())
+                })
+                .expect_err(&ctx);
+            let msg = err.to_string();
+            assert!(msg.contains("nothing was changed"), "{ctx}: {msg}");
+            let other = snapshot_of(&w.root.join("other"));
+            assert!(other.is_empty(), "{ctx}: written through: {other:?}");
+            assert!(
+                snapshot_of(&w.repo) == repo_before,
+                "{ctx}: the repo changed"
+            );
+            let left = snapshot_of(&moved);
+            assert!(left.is_empty(), "{ctx}: left in the moved folder: {left:?}");
+            // The rest of the home as before: the user's file and the link they put.
+            let home: Vec<String> = snapshot_of(&w.home).into_keys().collect();
+            assert_eq!(home, [".cfg", ".cfg/d03", ".cfg/mine"], "{ctx}");
+            assert!(
+                w.manifest_state()
+                    .is_none_or(|d| !d.join("intent.json").exists()),
+                "{ctx}: the intent stayed"
+            );
+        }
+    }
+}
+
 /// Resets the world of [`cfg_world`] to before the apply: the user's folder, no history.
 fn reset_cfg(w: &World) {
     let _ = fs::remove_dir_all(&w.home);
