@@ -167,3 +167,67 @@ fn a_file_saved_where_a_link_goes_mid_apply_is_kept_and_the_rest_rolled_back() {
     }
     assert!(no_intent(&w), "the intent stayed");
 }
+
+/// 1,200 links with a file of the user's in the way half way (backed up): the steps are two
+/// long stretches of new links with the backup between them, each spread over threads (the
+/// second through the first's places again).
+fn two_stretch_world() -> World {
+    let w = World::new_in(Path::new("/dev/shm"));
+    let mut manifest = String::from("version = 1\n[defaults]\non_conflict = \"backup\"\n[links]\n");
+    for i in 0..1200 {
+        let rel = format!("w/d{:02}/f{:03}", i / 100, i % 100);
+        w.repo_file(&rel, &format!("{i}\n"));
+        manifest.push_str(&format!("\"~/.{rel}\" = \"{rel}\"\n"));
+    }
+    w.manifest(&manifest);
+    w.home_file(".w/d06/f000", "the user's file in the way\n");
+    w
+}
+
+#[test]
+fn two_long_stretches_around_a_backup_are_made_and_rolled_back_whole() {
+    require_symlinks!();
+    // Made: every link, the user's file in the backup store.
+    let w = two_stretch_world();
+    // The kinds of step, in the order the hook saw them (one call at a time).
+    let seen = Mutex::new(Vec::new());
+    apply(&w, &mut |step| {
+        let kind = match step {
+            linkfile::apply::Step::Make { .. } => 'l',
+            linkfile::apply::Step::Move { .. } => 'm',
+            _ => '.',
+        };
+        seen.lock().unwrap().push(kind);
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let seen: String = seen.into_inner().unwrap().into_iter().collect();
+    let (first, second) = seen.split_once('m').expect("one backup");
+    let links = |s: &str| s.matches('l').count();
+    assert!(links(first) >= 512 && links(second) >= 512, "{seen}");
+    assert_eq!(links(first) + links(second), 1200);
+    for i in 0..1200 {
+        let rel = format!("w/d{:02}/f{:03}", i / 100, i % 100);
+        assert_eq!(
+            fs::read_link(w.home.join(format!(".{rel}"))).unwrap(),
+            w.repo.join(&rel)
+        );
+    }
+    let plan = w.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    // A failure in the first stretch, at the backup, and in the second stretch.
+    for target in [".w/d02/f050", ".w/d06/f000", ".w/d09/f050", ".w/d11/f099"] {
+        let w = two_stretch_world();
+        let before = w.snapshot();
+        let at = w.home.join(target);
+        let err = apply(&w, &mut |step| match step.place() == at {
+            true => Err(io::Error::other("injected failure")),
+            false => Ok(()),
+        })
+        .expect_err(target);
+        let msg = err.to_string();
+        assert!(msg.contains("nothing was changed"), "{target}: {msg}");
+        assert!(w.snapshot() == before, "{target}: the tree changed");
+        assert!(no_intent(&w), "{target}: the intent stayed");
+    }
+}
