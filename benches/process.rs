@@ -381,7 +381,10 @@ fn interleave_then(
 /// memory of one deleted; with every earlier home kept, each new link needed a fresh inode
 /// from the kernel's slab allocator, whose constructor (`inode_init_once`) and `allocate_slab`
 /// were 53% of the samples of a 100,000-link apply (`perf record`), and the bare loop's apply
-/// grew 28-fold from 10,000 links to 100,000. On ext4 the homes are kept (see the module docs).
+/// grew 28-fold from 10,000 links to 100,000. The kernel frees a deleted inode after an RCU
+/// grace period, on its own threads: a pause (4 ms per 1,000 links) lets that work finish
+/// before the next round is timed (a bare 100,000-link apply right after deleting two such
+/// homes took 438-469 ms, after a 1 s pause 418-458 ms; three runs each). On ext4 the homes are kept (see the module docs).
 fn clear_round(fx: &Fixture, homes: &[(PathBuf, PathBuf)], i: usize) {
     if !fx.tmpfs || i + 1 == homes.len() {
         return;
@@ -392,6 +395,7 @@ fn clear_round(fx: &Fixture, homes: &[(PathBuf, PathBuf)], i: usize) {
     for dir in [bare, ours, &PathBuf::from(state)] {
         fs::remove_dir_all(dir).expect("delete a round's home");
     }
+    std::thread::sleep(Duration::from_millis(fx.links as u64 * 4 / 1000));
 }
 
 /// The medians at 10,000 links, for the growth rows: linkfile's, and the bare loop's (to
