@@ -638,7 +638,11 @@ pub(super) fn input(c: &mut Choices) -> Input {
         2 => Want::Restore(Box::new(backup(c, &at))),
         _ => Want::Dropped,
     };
-    let owned = c.bool().then(|| owned(c, &at));
+    // Sometimes exactly what apply records for the wanted link (kept as a mark).
+    let owned = c.bool().then(|| match c.below(3) {
+        0 => plan::recorded_link(&desired, kind(c)),
+        _ => owned(c, &at),
+    });
     let original = c.bool().then(|| kind(c));
     let texts = c.bool().then(|| {
         let a = String::from_utf8_lossy(&c.data[..c.data.len().min(40)]).into_owned();
@@ -646,7 +650,7 @@ pub(super) fn input(c: &mut Choices) -> Input {
     });
     Input {
         want,
-        owned: owned.map(Box::new),
+        owned: owned.map(|o| plan::Owned::of(o, &desired)),
         policy: policy(c),
         same_bytes: c.bool(),
         original,
@@ -856,7 +860,7 @@ fn check_in_place(i: &Input, e: &plan::Entry, what: &str) {
         },
         // What linkfile does not own any more is removed only into a backup.
         Remove => assert!(
-            plan::still_owned(i.owned.as_deref(), &i.actual)
+            plan::still_owned(i.owned_link().as_deref(), &i.actual)
                 || e.resolution() == Some(Resolution::Backup)
                 || (e.resolution() == Some(Resolution::Restore) && i.actual == Actual::Missing),
             "removed what linkfile does not own: {what}"

@@ -275,7 +275,13 @@ pub fn view_after(plan: &Plan) -> Vec<OwnedLink> {
 pub fn changes_ownership(plan: &Plan) -> bool {
     plan.entries
         .iter()
-        .any(|e| owned_after(e).as_ref() != e.owned.as_deref())
+        .any(|e| match (owned_after(e), &e.owned) {
+            // Compared without building the owned link kept as a mark.
+            (Some(after), Some(crate::plan::Owned::AsWanted(kind))) => {
+                !crate::plan::is_recorded_link(&after, &e.desired, *kind)
+            }
+            (after, _) => after.as_ref() != e.owned_link().as_deref(),
+        })
 }
 
 /// The link owned at `e`'s place once it is applied.
@@ -362,7 +368,7 @@ fn check_fresh(plan: &Plan) -> Result<(), Error> {
         }
     }
     for (entry, now) in entries.iter().zip(observe::link_places(&places)?) {
-        let now = observe::owned_hard_link(now, &entry.desired.at, entry.owned.as_deref());
+        let now = observe::owned_hard_link(now, &entry.desired.at, entry.owned_hard_and_text());
         let d = &entry.desired;
         if now != entry.observed {
             return Err(Error::StalePlan {

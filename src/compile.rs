@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::manifest::{EntryKind, LinkType};
 use crate::observe::Actual;
-use crate::oplog::{Backup, BackupKind, OwnedLink};
+use crate::oplog::{Backup, BackupKind};
 use crate::plan::{Action, Decision, Entry, Plan, Want};
 use crate::platform::Flavour;
 use crate::steps::{Shape, Step};
@@ -320,11 +320,11 @@ impl Compiler<'_> {
     fn fix(&mut self, e: &Entry, kind: Flavour) {
         let d = &e.desired;
         let old = e.current_text().unwrap_or(Path::new("")).to_path_buf();
-        let made_by_linkfile = e
-            .owned
+        let owned = e.owned_link();
+        let made_by_linkfile = owned
             .as_ref()
             .is_some_and(|o| crate::platform::same_path(&o.text, &old));
-        let from = match (&e.observed, &e.owned) {
+        let from = match (&e.observed, &owned) {
             // A hard link linkfile made, to another original.
             (Actual::OwnedHardLink, Some(o)) => Shape::HardLink {
                 original: o.text.clone(),
@@ -347,7 +347,7 @@ impl Compiler<'_> {
     }
 
     fn remove(&mut self, e: &Entry, kind: Flavour) {
-        let link = match (&e.observed, &e.owned, e.current_text()) {
+        let link = match (&e.observed, &e.owned_link(), e.current_text()) {
             (Actual::HardLinked | Actual::OwnedHardLink, Some(o), _) => Shape::HardLink {
                 original: o.text.clone(),
             },
@@ -413,7 +413,7 @@ fn flavour_there(e: &Entry, wanted: Flavour) -> Flavour {
         Actual::Link {
             flavour: Some(f), ..
         } => *f,
-        _ => e.owned.as_deref().map_or(wanted, OwnedLink::flavour),
+        _ => e.owned_link().map_or(wanted, |o| o.flavour()),
     }
 }
 

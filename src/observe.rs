@@ -408,13 +408,10 @@ pub fn same_bytes(a: &Path, b: &Path) -> bool {
 
 /// A file where linkfile recorded making a hard link is still that hard link when it is the
 /// same file as the original it recorded: then it is linkfile's, not the user's.
-pub fn owned_hard_link(
-    actual: Actual,
-    at: &Path,
-    owned: Option<&crate::oplog::OwnedLink>,
-) -> Actual {
+/// `owned`: whether the owned link there is a hard link, and its text.
+pub fn owned_hard_link(actual: Actual, at: &Path, owned: Option<(bool, &Path)>) -> Actual {
     match (actual, owned) {
-        (Actual::File, Some(o)) if o.hard && same_file(at, &o.text) => Actual::OwnedHardLink,
+        (Actual::File, Some((true, text))) if same_file(at, text) => Actual::OwnedHardLink,
         (actual, _) => actual,
     }
 }

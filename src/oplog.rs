@@ -26,6 +26,19 @@ use crate::error::{Corruption, Error};
 use crate::manifest::EntryKind;
 use crate::statedir::{Dir, IfMissing};
 
+mod streamed;
+
+/// The newest operation, as [`State::head_unless_larger`] reads it.
+#[derive(Debug)]
+pub enum Head {
+    /// No operation yet.
+    None,
+    /// Read whole.
+    Whole(Box<Operation>),
+    /// Its record is larger than asked: only its id.
+    Large(u64),
+}
+
 /// A link linkfile made and owns: it removes it only while its text is still `text`.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
@@ -277,24 +290,77 @@ impl State {
     /// an undone operation: older, so smaller ids), which is checked here: walking a history
     /// always ends, however the records were damaged or forged.
     pub fn op(&self, id: u64) -> Result<Operation, Error> {
+        let (path, mut file) = self.op_file(id)?;
+        let mut text = Vec::new();
+        io::Read::read_to_end(&mut file, &mut text).map_err(|e| state_err(&path, e))?;
+        self.parse_op(id, path, &text)
+    }
+
+    /// The newest operation, read as [`State::op`] reads it when its record is at most `limit`
+    /// bytes; else only its id ([`Head::Large`]), for [`State::op_streaming`].
+    pub fn head_unless_larger(&self, limit: u64) -> Result<Head, Error> {
+        let Some(id) = self.head_id()? else {
+            return Ok(Head::None);
+        };
+        let (path, mut file) = self.op_file(id)?;
+        let len = file.metadata().map_err(|e| state_err(&path, e))?.len();
+        if len > limit {
+            return Ok(Head::Large(id));
+        }
+        let mut text = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        io::Read::read_to_end(&mut file, &mut text).map_err(|e| state_err(&path, e))?;
+        self.parse_op(id, path, &text)
+            .map(|op| Head::Whole(Box::new(op)))
+    }
+
+    /// The operation `id`, checked as [`State::op`] checks it, its view given to `each` link by
+    /// link as the record is read instead of kept (a record holds every link: at 100,000
+    /// links, its view is megabytes more at a plan's peak). The operation returned has an empty
+    /// view.
+    pub fn op_streaming(
+        &self,
+        id: u64,
+        each: &mut dyn FnMut(OwnedLink),
+    ) -> Result<Operation, Error> {
+        let (path, file) = self.op_file(id)?;
+        let reader = io::BufReader::with_capacity(1 << 16, file);
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let op = serde::de::DeserializeSeed::deserialize(streamed::OperationSeed { each }, &mut de)
+            .and_then(|op| de.end().map(|()| op))
+            .map_err(|e| state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e)))?;
+        self.check_op(id, path, op)
+    }
+
+    /// The record of operation `id`, opened without following a link, and its path.
+    fn op_file(&self, id: u64) -> Result<(PathBuf, File), Error> {
         let name = format!("{id:08}.json");
         let path = self.ops_dir().join(&name);
         let ops = self
             .open_dir(IfMissing::ReturnNone)?
             .and_then(|d| d.child("ops", IfMissing::ReturnNone).transpose());
-        let text = match ops.transpose()? {
-            Some(ops) => ops.read(&name)?,
+        let file = match ops.transpose()? {
+            Some(ops) => ops.open_read(&name)?,
             None => None,
         }
         .ok_or_else(|| state_err(&path, io::Error::from(io::ErrorKind::NotFound)))?;
+        Ok((path, file))
+    }
+
+    /// Operation `id` from its record's bytes, read from `path`.
+    fn parse_op(&self, id: u64, path: PathBuf, text: &[u8]) -> Result<Operation, Error> {
         let invalid = |e: Box<dyn std::error::Error + Send + Sync>| {
             state_err(&path, io::Error::new(io::ErrorKind::InvalidData, e))
         };
         // Records are UTF-8 (a path that is not is written as its bytes): checked once for the
         // whole file, where reading bytes would check every string again (a tenth of a plan's
         // instructions at 10,000 links).
-        let text = std::str::from_utf8(&text).map_err(|e| invalid(Box::new(e)))?;
-        let mut op: Operation = serde_json::from_str(text).map_err(|e| invalid(Box::new(e)))?;
+        let text = std::str::from_utf8(text).map_err(|e| invalid(Box::new(e)))?;
+        let op: Operation = serde_json::from_str(text).map_err(|e| invalid(Box::new(e)))?;
+        self.check_op(id, path, op)
+    }
+
+    /// `op`, read as operation `id`: its links to other records only ever point back in time.
+    fn check_op(&self, id: u64, path: PathBuf, mut op: Operation) -> Result<Operation, Error> {
         let why = if op.id != id {
             Some(Corruption::OtherId { says: op.id })
         } else if let Some(parent) = op.parent.filter(|p| *p >= id) {

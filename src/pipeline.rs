@@ -132,7 +132,7 @@ impl Session {
                 .entries
                 .iter()
                 .filter(|e| e.action() == Action::Release)
-                .filter_map(|e| e.owned.as_deref().cloned())
+                .filter_map(|e| e.owned_link().map(std::borrow::Cow::into_owned))
                 .collect(),
             added: None,
         }
@@ -244,10 +244,11 @@ fn record(
     policy: OnConflict,
     original: Option<EntryKind>,
 ) -> Input {
+    let owned = owned.map(|o| plan::Owned::of(o, &desired));
     Input {
         desired,
         want,
-        owned: owned.map(Box::new),
+        owned,
         policy,
         same_bytes: false,
         original,
@@ -301,19 +302,38 @@ pub(crate) fn session(
     policy: Option<OnConflict>,
     selection: &Selection,
 ) -> Result<Session, Error> {
-    // The operation log's head is read while the manifest is resolved and observed.
+    // The operation log's head is read while the manifest is resolved and observed; a large
+    // one (see `READ_WHOLE_UP_TO`) afterwards, its links matched with the records as they are
+    // read.
     let (head, wanted) = std::thread::scope(|scope| {
-        let head = scope.spawn(|| s.state.head());
+        let head = scope.spawn(|| s.state.head_unless_larger(READ_WHOLE_UP_TO));
         let wanted = wanted(&s, sys, policy);
         (head.join().expect("reading the log panicked"), wanted)
     });
-    let (mut head, wanted) = (head?, wanted?);
+    // A damaged record is told first, as when it is read whole.
+    let (head, wanted) = match (head?, wanted) {
+        (oplog::Head::Large(id), Err(e)) => {
+            s.state.op_streaming(id, &mut |_| {})?;
+            return Err(e);
+        }
+        (head, wanted) => (head, wanted?),
+    };
     let mut records = wanted.records;
-    let view = head
-        .as_mut()
-        .map(|h| std::mem::take(&mut h.view))
-        .unwrap_or_default();
-    own(&mut records, view, policy.unwrap_or(wanted.default_policy));
+    let dropped = policy.unwrap_or(wanted.default_policy);
+    let head = match head {
+        oplog::Head::None => None,
+        oplog::Head::Whole(mut op) => {
+            let view = std::mem::take(&mut op.view);
+            own(&mut records, dropped, |each| {
+                view.into_iter().for_each(each);
+                Ok(())
+            })?;
+            Some(*op)
+        }
+        oplog::Head::Large(id) => Some(own(&mut records, dropped, |each| {
+            s.state.op_streaming(id, each)
+        })?),
+    };
     let (kept, unselected) = select(&mut records, selection)?;
     let mut remove_folders = places::folders_giving_way(&records, &s.state)?;
     remove_folders.extend(places::folders_emptied_by_prune(
@@ -439,41 +459,78 @@ fn skip_optional(records: &mut Vec<Input>, skipped: &mut Vec<resolve::Skipped>, 
     });
 }
 
-/// Matches each wanted link with the link linkfile owns at its place (moved out of `view`, not
-/// copied); what is left of the view, the manifest no longer wants: it is added under `policy`
-/// (the view is kept sorted).
-fn own(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
-    if view.is_empty() {
-        return;
-    }
-    // Which record's place holds which owned link, by index into each.
-    let matched: Vec<(usize, usize)> = {
-        let mut index: crate::paths::KeyMap<usize> = view
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (crate::paths::PathKey::new(&o.at, platform::Os::HOST), i))
-            .collect();
-        records
-            .iter()
-            .enumerate()
-            .map_while(|(r, rec)| {
-                if index.is_empty() {
-                    return None;
+/// The largest operation record read whole while the manifest is resolved and observed
+/// (about 20,000 links); a larger one is read afterwards, link by link: its view, parsed
+/// whole, was 19 MB of a 100,000-link plan's 77 MB peak, held through observation.
+const READ_WHOLE_UP_TO: u64 = 2 << 20;
+
+/// Matches each link linkfile owns, as `feed` gives them, with the record of its place (moved
+/// in, not copied; of two at one place, the later); the others, which the manifest no longer
+/// wants, are added under `policy` in the order they came (the view is kept sorted). `feed`'s
+/// error leaves `records` as they were.
+fn own<T>(
+    records: &mut Vec<Input>,
+    policy: OnConflict,
+    feed: impl FnOnce(&mut dyn FnMut(OwnedLink)) -> Result<T, Error>,
+) -> Result<T, Error> {
+    // Each record's owned link (marked when it is what the record would record, see
+    // `plan::Owned`) and the others, each with its place in the view.
+    let mut owned: Vec<Option<(usize, plan::Owned)>> = Vec::new();
+    let mut others: Vec<(usize, OwnedLink)> = Vec::new();
+    let out = {
+        let records: &[Input] = records;
+        // Made at the first owned link not at the place of the record after the last matched:
+        // the view is sorted by path, which is the order of a manifest's links listed folder by
+        // folder, and of `each`'s.
+        let mut index: Option<crate::paths::KeyMap<usize>> = None;
+        let mut next = 0;
+        let mut n = 0;
+        feed(&mut |o: OwnedLink| {
+            n += 1;
+            // Places are unique among the records: the same bytes are the same record.
+            let r = match records.get(next) {
+                Some(rec) if rec.desired.at.as_os_str() == o.at.as_os_str() => Some(next),
+                _ => index
+                    .get_or_insert_with(|| {
+                        records
+                            .iter()
+                            .enumerate()
+                            .map(|(r, rec)| {
+                                let key =
+                                    crate::paths::PathKey::new(&rec.desired.at, platform::Os::HOST);
+                                (key, r)
+                            })
+                            .collect()
+                    })
+                    .get(&crate::paths::PathKey::new(&o.at, platform::Os::HOST))
+                    .copied(),
+            };
+            match r {
+                Some(r) => {
+                    next = r + 1;
+                    if owned.is_empty() {
+                        owned.resize_with(records.len(), || None);
+                    }
+                    let d = &records[r].desired;
+                    if let Some((at, earlier)) = owned[r].replace((n, plan::Owned::of(o, d))) {
+                        others.push((at, earlier.link(d).into_owned()));
+                    }
                 }
-                let k = crate::paths::PathKey::new(&rec.desired.at, platform::Os::HOST);
-                Some((r, index.remove(&k)))
-            })
-            .filter_map(|(r, i)| Some((r, i?)))
-            .collect()
+                None => others.push((n, o)),
+            }
+        })?
     };
-    let mut view: Vec<Option<OwnedLink>> = view.into_iter().map(Some).collect();
-    for (r, i) in matched {
-        records[r].owned = view[i].take().map(Box::new);
+    for (r, o) in owned.into_iter().enumerate() {
+        if let Some((_, o)) = o {
+            records[r].owned = Some(o);
+        }
     }
-    records.extend(view.into_iter().flatten().map(|o| {
+    others.sort_by_key(|(n, _)| *n);
+    records.extend(others.into_iter().map(|(_, o)| {
         let (d, kind) = (places::from_owned(&o), Some(o.kind));
         record(d, Want::Dropped, Some(o), policy, kind)
     }));
+    Ok(out)
 }
 
 /// Leaves out of `records` the places `selection` does not choose; what linkfile owns there is
@@ -489,7 +546,7 @@ fn select(
     let tags = |r: &Input| -> Vec<String> {
         match (&r.want, &r.owned) {
             (Want::Link, _) | (_, None) => r.desired.tags().to_vec(),
-            (_, Some(o)) => o.tags.clone(),
+            (_, Some(o)) => o.link(&r.desired).tags.clone(),
         }
     };
     let all: Vec<(PathBuf, Vec<String>)> = records
@@ -519,7 +576,7 @@ fn select(
         if chosen.next().unwrap_or(true) {
             return true;
         }
-        kept.extend(r.owned.as_deref().cloned());
+        kept.extend(r.owned_link().map(std::borrow::Cow::into_owned));
         unselected += usize::from(r.want == Want::Link);
         false
     });
@@ -645,11 +702,11 @@ mod tests {
         )
     }
 
-    fn places_of(records: &[Input]) -> Vec<(&Path, &Want, Option<&Path>, OnConflict)> {
+    fn places_of(records: &[Input]) -> Vec<(&Path, &Want, Option<PathBuf>, OnConflict)> {
         records
             .iter()
             .map(|r| {
-                let owned = r.owned.as_deref().map(|o| o.at.as_path());
+                let owned = r.owned_link().map(|o| o.at.clone());
                 (r.desired.at.as_path(), &r.want, owned, r.policy)
             })
             .collect()
@@ -685,24 +742,81 @@ mod tests {
     fn each_owned_link_goes_to_the_record_of_its_place_or_is_dropped() {
         let mut records = vec![wanted_at("/h/.a"), wanted_at("/h/.b")];
         let view = vec![owned("/h/.b"), owned("/h/.c")];
-        own(&mut records, view, OnConflict::Fail);
+        own_view(&mut records, view, OnConflict::Fail);
         let (a, b, c) = (Path::new("/h/.a"), Path::new("/h/.b"), Path::new("/h/.c"));
         assert_eq!(
             places_of(&records),
             [
                 (a, &Want::Link, None, OnConflict::Backup),
-                (b, &Want::Link, Some(b), OnConflict::Backup),
+                (b, &Want::Link, Some(b.to_path_buf()), OnConflict::Backup),
                 // No longer listed: under the policy given for dropped links.
-                (c, &Want::Dropped, Some(c), OnConflict::Fail),
+                (c, &Want::Dropped, Some(c.to_path_buf()), OnConflict::Fail),
             ]
         );
         assert_eq!(records[2].original, Some(EntryKind::File));
     }
 
+    fn own_view(records: &mut Vec<Input>, view: Vec<OwnedLink>, policy: OnConflict) {
+        own(records, policy, |each| {
+            view.into_iter().for_each(each);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn of_two_owned_links_at_one_place_the_later_is_matched_and_the_rest_keep_their_order() {
+        let text = |o: OwnedLink, t: &str| OwnedLink {
+            text: t.into(),
+            ..o
+        };
+        let mut records = vec![wanted_at("/h/.a")];
+        let view = vec![
+            text(owned("/h/.a"), "/first"),
+            owned("/h/.b"),
+            text(owned("/h/.a"), "/second"),
+            owned("/h/.c"),
+        ];
+        own_view(&mut records, view, OnConflict::Fail);
+        let texts: Vec<(&Path, &Want, PathBuf)> = records
+            .iter()
+            .map(|r| {
+                let o = r.owned_link().unwrap();
+                (r.desired.at.as_path(), &r.want, o.text.clone())
+            })
+            .collect();
+        let (a, b, c) = (Path::new("/h/.a"), Path::new("/h/.b"), Path::new("/h/.c"));
+        assert_eq!(
+            texts,
+            [
+                (a, &Want::Link, PathBuf::from("/second")),
+                (a, &Want::Dropped, PathBuf::from("/first")),
+                (b, &Want::Dropped, PathBuf::from("/r/h/.b")),
+                (c, &Want::Dropped, PathBuf::from("/r/h/.c")),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_error_feeding_owned_links_leaves_the_records_as_they_were() {
+        let mut records = vec![wanted_at("/h/.a")];
+        let err = own(&mut records, OnConflict::Fail, |each| {
+            each(owned("/h/.a"));
+            each(owned("/h/.b"));
+            Err::<(), _>(Error::State {
+                path: "/s/ops/00000001.json".into(),
+                source: std::io::Error::other("cut short"),
+            })
+        });
+        assert!(err.is_err());
+        assert_eq!(records.len(), 1);
+        assert!(records[0].owned.is_none());
+    }
+
     #[test]
     fn with_nothing_owned_the_records_are_as_they_were() {
         let mut records = vec![wanted_at("/h/.a")];
-        own(&mut records, Vec::new(), OnConflict::Fail);
+        own_view(&mut records, Vec::new(), OnConflict::Fail);
         assert_eq!(records.len(), 1);
         assert!(records[0].owned.is_none());
     }

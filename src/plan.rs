@@ -33,6 +33,69 @@ pub enum Want {
     Dropped,
 }
 
+/// The link linkfile recorded making at a place, as a record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    /// Exactly [`recorded_link`] of the record's own link, its original a `kind`: what apply
+    /// records when it makes that link. Kept as this mark instead of a copy of the link's paths
+    /// (at 100,000 links, about 20 MB).
+    AsWanted(EntryKind),
+    /// Any other.
+    Link(Box<OwnedLink>),
+}
+
+impl Owned {
+    /// `o`, found at the place of `d`: marked when it is what apply records for `d`.
+    pub fn of(o: OwnedLink, d: &Desired) -> Owned {
+        if is_recorded_link(&o, d, o.kind) {
+            Owned::AsWanted(o.kind)
+        } else {
+            Owned::Link(Box::new(o))
+        }
+    }
+
+    /// The owned link, for the place of `d` (built when it is [`Owned::AsWanted`]).
+    pub fn link<'a>(&'a self, d: &Desired) -> std::borrow::Cow<'a, OwnedLink> {
+        match self {
+            Owned::AsWanted(kind) => std::borrow::Cow::Owned(recorded_link(d, *kind)),
+            Owned::Link(o) => std::borrow::Cow::Borrowed(o),
+        }
+    }
+
+    /// Whether it is a hard link, and its text, for the place of `d` (nothing built).
+    pub fn hard_and_text<'a>(&'a self, d: &'a Desired) -> (bool, &'a Path) {
+        match self {
+            Owned::AsWanted(_) => (d.link_type == LinkType::Hardlink, d.link_text()),
+            Owned::Link(o) => (o.hard, &o.text),
+        }
+    }
+}
+
+/// The link apply records for `d` when it makes it, its original a `kind`.
+pub fn recorded_link(d: &Desired, kind: EntryKind) -> OwnedLink {
+    OwnedLink {
+        at: d.at.clone(),
+        text: d.link_text().to_path_buf(),
+        kind,
+        hard: d.link_type == LinkType::Hardlink,
+        junction: d.link_type == LinkType::Junction,
+        fallback: d.fell_back().map(Box::from),
+        tags: d.tags().to_vec(),
+    }
+}
+
+/// Whether `o` is [`recorded_link`]`(d, kind)`, its paths byte for byte (a mark stands for the
+/// very bytes recorded), without building it.
+pub fn is_recorded_link(o: &OwnedLink, d: &Desired, kind: EntryKind) -> bool {
+    o.at.as_os_str() == d.at.as_os_str()
+        && o.text.as_os_str() == d.link_text().as_os_str()
+        && o.kind == kind
+        && o.hard == (d.link_type == LinkType::Hardlink)
+        && o.junction == (d.link_type == LinkType::Junction)
+        && o.fallback.as_deref() == d.fell_back()
+        && o.tags == d.tags()
+}
+
 /// What the planner knows about one place.
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -41,9 +104,8 @@ pub struct Input {
     pub desired: Desired,
     /// What should be there.
     pub want: Want,
-    /// The link linkfile recorded making there, if any (boxed, as the rarer fields: a record per
-    /// link, at 100,000 links every byte is 100 kB).
-    pub owned: Option<Box<OwnedLink>>,
+    /// The link linkfile recorded making there, if any (read it with [`Input::owned_link`]).
+    pub owned: Option<Owned>,
     /// What to do with something in the way.
     pub policy: OnConflict,
     /// Whether a real file in the way has the same bytes as the original.
@@ -273,8 +335,8 @@ pub struct Entry {
     pub desired: Desired,
     /// What should be there.
     pub want: Want,
-    /// The link linkfile recorded making there, if any.
-    pub owned: Option<Box<OwnedLink>>,
+    /// The link linkfile recorded making there, if any (read it with [`Entry::owned_link`]).
+    pub owned: Option<Owned>,
     /// What the original is, when it exists.
     pub kind: Option<EntryKind>,
     /// What apply will do.
@@ -297,7 +359,29 @@ pub struct Entry {
     pub undiffable: Option<Box<Undiffable>>,
 }
 
+impl Input {
+    /// The link linkfile recorded making here, if any.
+    pub fn owned_link(&self) -> Option<std::borrow::Cow<'_, OwnedLink>> {
+        self.owned.as_ref().map(|o| o.link(&self.desired))
+    }
+
+    /// Whether the link linkfile recorded making here is a hard link, and its text.
+    pub fn owned_hard_and_text(&self) -> Option<(bool, &Path)> {
+        self.owned.as_ref().map(|o| o.hard_and_text(&self.desired))
+    }
+}
+
 impl Entry {
+    /// The link linkfile recorded making here, if any.
+    pub fn owned_link(&self) -> Option<std::borrow::Cow<'_, OwnedLink>> {
+        self.owned.as_ref().map(|o| o.link(&self.desired))
+    }
+
+    /// Whether the link linkfile recorded making here is a hard link, and its text.
+    pub fn owned_hard_and_text(&self) -> Option<(bool, &Path)> {
+        self.owned.as_ref().map(|o| o.hard_and_text(&self.desired))
+    }
+
     /// What apply will do, as shown.
     pub fn action(&self) -> Action {
         self.decision.action()
@@ -456,10 +540,16 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
         (Actual::Link { text, .. }, true) => text.as_path(),
         _ => desired.link_text(),
     };
+    // Only a place not wanted as a link is decided by what is owned there (built here when it
+    // is kept as a mark).
+    let owned_link = match want {
+        Want::Link => None,
+        _ => owned.as_ref().map(|o| o.link(&desired)),
+    };
     let (mut decision, mut reason) = decide_place(&Seen {
         want: &want,
         folder_link: folder_link.as_ref(),
-        owned: owned.as_deref(),
+        owned: owned_link.as_deref(),
         actual: &actual,
         original,
         policy,
@@ -493,12 +583,7 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     )
     .map(Box::new);
     let diff = diff(reason, texts, same_bytes);
-    let claimed = resolves
-        && decision == Decision::Ok
-        && match &actual {
-            Actual::Link { text, .. } => owned.as_deref().is_none_or(|o| o.text != *text),
-            _ => false,
-        };
+    let claimed = resolves && decision == Decision::Ok && claims(&actual, owned.as_ref(), &desired);
     Entry {
         desired,
         want,
@@ -515,10 +600,23 @@ fn plan_one_for(input: Input, purpose: Purpose) -> Entry {
     }
 }
 
+/// Whether the link at a right place is another tool's (not the text linkfile recorded there):
+/// taken over as it is.
+fn claims(actual: &Actual, owned: Option<&Owned>, desired: &Desired) -> bool {
+    match actual {
+        Actual::Link { text, .. } => owned
+            .map(|o| o.hard_and_text(desired).1)
+            .is_none_or(|t| t != text),
+        _ => false,
+    }
+}
+
 /// What is wanted at a place and what is there, for deciding.
 struct Seen<'a> {
     want: &'a Want,
     folder_link: Option<&'a Arc<FolderLink>>,
+    /// What linkfile owns there, for a place not wanted as a link (`None` for a wanted link,
+    /// whose decision does not depend on it).
     owned: Option<&'a OwnedLink>,
     actual: &'a Actual,
     original: Option<EntryKind>,
@@ -816,6 +914,110 @@ mod tests {
         }
     }
 
+    /// Links as the manifest may want them: absolute, with a relative text, a hard link, a
+    /// junction, fallen back, with tags.
+    fn desireds() -> Vec<Desired> {
+        let base = desired();
+        let extra = |e: crate::resolve::Extra| e.boxed();
+        vec![
+            base.clone(),
+            Desired {
+                text: Some("../r/vim/vimrc".into()),
+                relative: true,
+                ..base.clone()
+            },
+            Desired {
+                link_type: LinkType::Hardlink,
+                ..base.clone()
+            },
+            Desired {
+                link_type: LinkType::Junction,
+                ..base.clone()
+            },
+            Desired {
+                link_type: LinkType::Hardlink,
+                extra: extra(crate::resolve::Extra {
+                    fell_back: Some("no symlinks here".into()),
+                    tags: vec!["t".into()],
+                    ..Default::default()
+                }),
+                ..base.clone()
+            },
+        ]
+    }
+
+    #[test]
+    fn an_owned_link_is_marked_only_when_it_is_exactly_what_apply_records() {
+        let kinds = [EntryKind::File, EntryKind::Dir];
+        for d in desireds() {
+            for kind in kinds {
+                let recorded = recorded_link(&d, kind);
+                // The same bytes, and each field changed in turn (a path changed only in its
+                // bytes, `//`, compares equal as a path: it is not marked all the same).
+                let variants = [
+                    recorded.clone(),
+                    OwnedLink {
+                        at: "/h//.vimrc".into(),
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        text: "/r/vim//vimrc".into(),
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        text: "/r/other".into(),
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        kind: kinds[usize::from(kind == EntryKind::File)],
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        hard: !recorded.hard,
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        junction: !recorded.junction,
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        fallback: Some("other".into()),
+                        ..recorded.clone()
+                    },
+                    OwnedLink {
+                        tags: vec!["u".into()],
+                        ..recorded.clone()
+                    },
+                ];
+                for (i, o) in variants.into_iter().enumerate() {
+                    let exact = o.at.as_os_str() == recorded.at.as_os_str()
+                        && o.text.as_os_str() == recorded.text.as_os_str()
+                        && o == recorded;
+                    assert_eq!(is_recorded_link(&o, &d, kind), exact, "{i}: {o:?}");
+                    assert_eq!(exact, i == 0, "{i}: {o:?}");
+                    let mark = Owned::of(o.clone(), &d);
+                    // The mark keeps the kind recorded: another kind is marked too.
+                    assert_eq!(
+                        matches!(mark, Owned::AsWanted(k) if k == o.kind),
+                        i == 0 || i == 4,
+                        "{i}"
+                    );
+                    // Read back, the mark is the link it stands for, byte for byte.
+                    let back = mark.link(&d);
+                    assert_eq!(*back, o, "{i}");
+                    assert_eq!(back.at.as_os_str(), o.at.as_os_str(), "{i}");
+                    assert_eq!(back.text.as_os_str(), o.text.as_os_str(), "{i}");
+                    let (hard, text) = mark.hard_and_text(&d);
+                    assert_eq!(
+                        (hard, text.as_os_str()),
+                        (o.hard, o.text.as_os_str()),
+                        "{i}"
+                    );
+                }
+            }
+        }
+    }
+
     fn folder_link(into_repo: bool) -> Option<Arc<FolderLink>> {
         Some(Arc::new(FolderLink {
             at: "/h/.config".into(),
@@ -1019,8 +1221,12 @@ mod tests {
         }
     }
 
-    fn owned(text: &str) -> Option<Box<OwnedLink>> {
-        Some(Box::new(OwnedLink {
+    fn owned(text: &str) -> Option<Owned> {
+        Some(Owned::Link(Box::new(owned_link(text))))
+    }
+
+    fn owned_link(text: &str) -> OwnedLink {
+        OwnedLink {
             at: "/h/.vimrc".into(),
             text: text.into(),
             kind: EntryKind::File,
@@ -1028,7 +1234,7 @@ mod tests {
             junction: false,
             fallback: None,
             tags: Vec::new(),
-        }))
+        }
     }
 
     #[test]
@@ -1346,8 +1552,10 @@ mod tests {
     #[test]
     fn decision_table_for_prune() {
         use Action::*;
-        let mut hard = owned("/r/old");
-        hard.as_mut().unwrap().hard = true;
+        let hard = Some(Owned::Link(Box::new(OwnedLink {
+            hard: true,
+            ..owned_link("/r/old")
+        })));
         let cases = vec![
             (owned("/r/old"), link("/r/old", true, None), Remove, None),
             (owned("/r/old"), Actual::Missing, Ok, None),

@@ -98,16 +98,23 @@ impl Dir {
     /// The bytes of the file `name`; `Ok(None)` when there is none. A link, a folder or a FIFO
     /// there is an error, never followed, read through or waited on.
     pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
-        let path = self.path.join(name);
-        let mut file = match imp::open_file(self, name, Open::Read) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.file_err(name, e)),
+        let Some(mut file) = self.open_read(name)? else {
+            return Ok(None);
         };
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
-            .map_err(|e| state_err(&path, e))?;
+            .map_err(|e| state_err(&self.path.join(name), e))?;
         Ok(Some(bytes))
+    }
+
+    /// The file `name`, opened for reading as [`Dir::read`] opens it; `Ok(None)` when there is
+    /// none.
+    pub(crate) fn open_read(&self, name: &str) -> Result<Option<File>, Error> {
+        match imp::open_file(self, name, Open::Read) {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.file_err(name, e)),
+        }
     }
 
     /// Writes `bytes` as the file `name`: to a temporary file made exclusively under an

@@ -50,15 +50,17 @@ fn hard(mut e: Entry) -> Entry {
 
 /// Owned by linkfile, holding `text` (a hard link to it, with `hard`).
 fn owned(mut e: Entry, text: &str, hard: bool) -> Entry {
-    e.owned = Some(Box::new(OwnedLink {
-        at: e.desired.at.clone(),
-        text: p(text),
-        kind: EntryKind::File,
-        hard,
-        junction: false,
-        fallback: None,
-        tags: vec![],
-    }));
+    e.owned = Some(crate::plan::Owned::Link(Box::new(
+        crate::oplog::OwnedLink {
+            at: e.desired.at.clone(),
+            text: p(text),
+            kind: EntryKind::File,
+            hard,
+            junction: false,
+            fallback: None,
+            tags: vec![],
+        },
+    )));
     e
 }
 

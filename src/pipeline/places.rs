@@ -90,7 +90,7 @@ fn observe_where(
     drop(places);
     for (i, actual) in chosen.into_iter().zip(observed) {
         let r = &mut records[i];
-        r.actual = observe::owned_hard_link(actual, &r.desired.at, r.owned.as_deref());
+        r.actual = observe::owned_hard_link(actual, &r.desired.at, r.owned_hard_and_text());
     }
     Ok(())
 }
@@ -112,7 +112,7 @@ impl Shadows {
             .iter()
             .filter(|r| match &r.want {
                 Want::Link => false,
-                Want::Dropped => plan::still_owned(r.owned.as_deref(), &r.actual),
+                Want::Dropped => plan::still_owned(r.owned_link().as_deref(), &r.actual),
                 _ => true,
             })
             .map(|r| r.desired.at.clone())
@@ -157,7 +157,7 @@ fn settle_seen(
         r.actual = actual;
     }
     let actual = std::mem::replace(&mut r.actual, Actual::Missing);
-    r.actual = observe::owned_hard_link(actual, &d.at, r.owned.as_deref());
+    r.actual = observe::owned_hard_link(actual, &d.at, r.owned_hard_and_text());
     r.folder_link = folder_links.on_the_way(&d.at);
     let wanted_link = r.want == Want::Link && r.folder_link.is_none();
     r.is_original = wanted_link
@@ -239,10 +239,10 @@ pub(super) fn folders_giving_way(records: &[Input], state: &State) -> Result<Vec
         .filter(|it| it.want == Want::Link && it.actual == Actual::Dir)
         .map(|it| it.desired.at.as_path())
         .collect();
-    let pruned: HashMap<&Path, &OwnedLink> = records
+    let pruned: HashMap<&Path, std::borrow::Cow<OwnedLink>> = records
         .iter()
         .filter(|it| it.want == Want::Dropped)
-        .filter_map(|it| Some((it.desired.at.as_path(), it.owned.as_deref()?)))
+        .filter_map(|it| Some((it.desired.at.as_path(), it.owned_link()?)))
         .collect();
     // The common case reads nothing more.
     if in_the_way.is_empty()
@@ -258,7 +258,7 @@ pub(super) fn folders_giving_way(records: &[Input], state: &State) -> Result<Vec
     fn gives_way(
         dir: &Path,
         made: &HashSet<PathBuf>,
-        pruned: &HashMap<&Path, &OwnedLink>,
+        pruned: &HashMap<&Path, std::borrow::Cow<OwnedLink>>,
         out: &mut Vec<PathBuf>,
     ) -> bool {
         if !made.contains(dir) {
@@ -339,7 +339,7 @@ fn empties(dir: &Path, removed: &HashSet<PathBuf>, folders: &HashSet<PathBuf>) -
 fn holds_owned_link(o: &OwnedLink) -> bool {
     let d = from_owned(o);
     observe::link_place(place(&d))
-        .map(|actual| observe::owned_hard_link(actual, &o.at, Some(o)))
+        .map(|actual| observe::owned_hard_link(actual, &o.at, Some((o.hard, &o.text))))
         .is_ok_and(|actual| plan::still_owned(Some(o), &actual))
 }
 
