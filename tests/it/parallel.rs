@@ -57,6 +57,24 @@ fn no_intent(w: &World) -> bool {
         .is_none_or(|d| !d.join("intent.json").exists())
 }
 
+/// Applies `w`'s manifest with a failure injected before the step at `target` (relative to the
+/// home): the apply says so and that nothing was changed, and the tree is as it was.
+fn failing_at(w: &World, target: &str) {
+    let before = w.snapshot();
+    let at = w.home.join(target);
+    let err = apply(w, &mut |step| match step.place() == at {
+        true => Err(io::Error::other("injected failure")),
+        false => Ok(()),
+    })
+    .expect_err(target);
+    let msg = err.to_string();
+    assert!(msg.contains("injected failure"), "{target}: {msg}");
+    assert!(msg.contains("nothing was changed"), "{target}: {msg}");
+    assert!(msg.contains(target), "{target}: {msg}");
+    assert!(w.snapshot() == before, "{target}: the tree changed");
+    assert!(no_intent(w), "{target}: the intent stayed");
+}
+
 #[test]
 fn a_long_apply_over_threads_makes_every_link_once_and_undo_takes_them_back() {
     require_symlinks!();
@@ -103,20 +121,7 @@ fn a_failure_at_any_point_of_a_long_apply_leaves_the_tree_as_it_was() {
         ".s/s020/x",
         ".s/s039/x",
     ] {
-        let w = wide_world();
-        let before = w.snapshot();
-        let at = w.home.join(target);
-        let err = apply(&w, &mut |step| match step.place() == at {
-            true => Err(io::Error::other("injected failure")),
-            false => Ok(()),
-        })
-        .expect_err(target);
-        let msg = err.to_string();
-        assert!(msg.contains("injected failure"), "{target}: {msg}");
-        assert!(msg.contains("nothing was changed"), "{target}: {msg}");
-        assert!(msg.contains(target), "{target}: {msg}");
-        assert!(w.snapshot() == before, "{target}: the tree changed");
-        assert!(no_intent(&w), "{target}: the intent stayed");
+        failing_at(&wide_world(), target);
     }
 }
 
@@ -217,17 +222,6 @@ fn two_long_stretches_around_a_backup_are_made_and_rolled_back_whole() {
     assert_eq!(plan.code, 0, "{plan:?}");
     // A failure in the first stretch, at the backup, and in the second stretch.
     for target in [".w/d02/f050", ".w/d06/f000", ".w/d09/f050", ".w/d11/f099"] {
-        let w = two_stretch_world();
-        let before = w.snapshot();
-        let at = w.home.join(target);
-        let err = apply(&w, &mut |step| match step.place() == at {
-            true => Err(io::Error::other("injected failure")),
-            false => Ok(()),
-        })
-        .expect_err(target);
-        let msg = err.to_string();
-        assert!(msg.contains("nothing was changed"), "{target}: {msg}");
-        assert!(w.snapshot() == before, "{target}: the tree changed");
-        assert!(no_intent(&w), "{target}: the intent stayed");
+        failing_at(&two_stretch_world(), target);
     }
 }
