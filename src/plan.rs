@@ -33,7 +33,10 @@ pub enum Want {
     Dropped,
 }
 
-/// The link linkfile recorded making at a place, as a record keeps it.
+/// The link linkfile recorded making at a place, as a record keeps it. A mark is read back
+/// against the record's own `desired`, which is settled before owned links are matched (after
+/// the fallback probes) and never changed after; the mark keeps the kind recorded, which
+/// observation may find changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owned {
     /// Exactly [`recorded_link`] of the record's own link, its original a `kind`: what apply
