@@ -19,8 +19,13 @@ const SINGLES: usize = 40;
 /// and `~/.s/sNNN/x` to `s/sNNN/x` ([`SINGLES`] folders of one): 640 new links, in 48 new
 /// folders, below `~/.w`, which holds a file of the user's.
 fn wide_world() -> World {
+    wide_world_with("")
+}
+
+/// [`wide_world`] with `defaults` (TOML lines) in the manifest's `[defaults]` table.
+fn wide_world_with(defaults: &str) -> World {
     let w = World::new_in(Path::new("/dev/shm"));
-    let mut manifest = String::from("version = 1\n[links]\n");
+    let mut manifest = format!("version = 1\n[defaults]\n{defaults}[links]\n");
     for (rel, i) in places() {
         w.repo_file(&rel, &format!("{i}\n"));
         manifest.push_str(&format!("\"~/.{rel}\" = \"{rel}\"\n"));
@@ -223,5 +228,25 @@ fn two_long_stretches_around_a_backup_are_made_and_rolled_back_whole() {
     // A failure in the first stretch, at the backup, and in the second stretch.
     for target in [".w/d02/f050", ".w/d06/f000", ".w/d09/f050", ".w/d11/f099"] {
         failing_at(&two_stretch_world(), target);
+    }
+}
+
+/// Hard links are real under Wine too: this runs the threads on every platform.
+#[test]
+fn a_long_stretch_of_hard_links_is_made_over_threads_and_rolled_back_whole() {
+    let w = wide_world_with("link_type = \"hardlink\"\n");
+    apply(&w, &mut |_| Ok(())).unwrap_or_else(|e| panic!("{e}"));
+    for (rel, _) in places() {
+        let at = w.home.join(format!(".{rel}"));
+        assert!(
+            linkfile::observe::same_file(&at, &w.repo.join(&rel)),
+            "{}",
+            at.display()
+        );
+    }
+    let plan = w.run(&["plan", "--exit-code"]);
+    assert_eq!(plan.code, 0, "{plan:?}");
+    for target in [".w/d00/f000", ".w/d03/f050", ".s/s039/x"] {
+        failing_at(&wide_world_with("link_type = \"hardlink\"\n"), target);
     }
 }
