@@ -236,6 +236,11 @@ fn run_steps(steps: &[Step], mut hooks: Hooks, places: &mut Vec<Places>) -> Resu
             }
         }
         let step = &steps[i];
+        // What a step moves or removes, other threads' places let go of first (Windows keeps
+        // a folder someone holds open).
+        if let Step::Move { from: gone, .. } | Step::RemoveFolder { dir: gone } = step {
+            places[1..].iter_mut().for_each(|p| p.forget(gone));
+        }
         (hooks.before_step)(step)
             .map_err(|e| crate::steps::Failure::before(step, e))
             .and_then(|()| run_step(step, &mut places[0]))

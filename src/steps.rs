@@ -249,6 +249,12 @@ impl Places {
         self.tree.check_unchanged().map_err(swapped)
     }
 
+    /// Lets go of the folders at and below `path` (a step moves or removes it): on Windows an
+    /// open folder cannot be removed or moved.
+    pub(crate) fn forget(&mut self, path: &Path) {
+        self.tree.forget(path);
+    }
+
     /// Where walks start: for the places another thread of the same apply runs steps through.
     pub(crate) fn anchors(&self) -> Vec<PathBuf> {
         self.tree.anchors().to_vec()
@@ -708,6 +714,15 @@ where
     }
     let mut failures = Vec::new();
     for (step, k) in steps.rev() {
+        // A folder about to be removed is let go by every thread's places first (the steps
+        // below it are undone by now): Windows keeps a folder someone holds open.
+        if let Step::MakeFolder { dir, .. } = step {
+            for (j, p) in places.iter_mut().enumerate() {
+                if j != k {
+                    p.forget(dir);
+                }
+            }
+        }
         if let Err(e) = undo_step(step, pid, &mut places[k]) {
             failures.push(e.to_string());
         }

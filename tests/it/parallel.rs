@@ -77,7 +77,12 @@ fn failing_at(w: &World, target: &str) {
     assert!(msg.contains("nothing was changed"), "{target}: {msg}");
     // Named as the platform writes paths.
     assert!(msg.replace('\\', "/").contains(target), "{target}: {msg}");
-    assert!(w.snapshot() == before, "{target}: the tree changed");
+    let now = w.snapshot();
+    assert!(
+        now == before,
+        "{target}: the tree changed:\n{}\n{msg}",
+        crate::harness::snapshot_diff(&before, &now, 20)
+    );
     assert!(no_intent(w), "{target}: the intent stayed");
 }
 
