@@ -181,6 +181,17 @@ pub(crate) fn run_intent(
     Ok(intent.steps)
 }
 
+/// Runs `step` through `places`, `before` told first (its error fails the step there).
+fn run_told(
+    before: &mut (dyn FnMut(&Step) -> io::Result<()> + Send),
+    step: &Step,
+    places: &mut Places,
+) -> Result<(), crate::steps::Failure> {
+    before(step)
+        .map_err(|e| crate::steps::Failure::before(step, e))
+        .and_then(|()| run_step(step, places))
+}
+
 /// Why a run of steps stopped.
 pub(crate) struct Stopped {
     failure: crate::steps::Failure,
@@ -241,17 +252,14 @@ fn run_steps(steps: &[Step], mut hooks: Hooks, places: &mut Vec<Places>) -> Resu
         if let Step::Move { from: gone, .. } | Step::RemoveFolder { dir: gone } = step {
             places[1..].iter_mut().for_each(|p| p.forget(gone));
         }
-        (hooks.before_step)(step)
-            .map_err(|e| crate::steps::Failure::before(step, e))
-            .and_then(|()| run_step(step, &mut places[0]))
-            .map_err(|failure| {
-                let ran = if failure.made_nothing() { i } else { i + 1 };
-                Stopped {
-                    failure,
-                    ran: elsewhere.ran(ran, &[]),
-                    made: i,
-                }
-            })?;
+        run_told(hooks.before_step, step, &mut places[0]).map_err(|failure| {
+            let ran = if failure.made_nothing() { i } else { i + 1 };
+            Stopped {
+                failure,
+                ran: elsewhere.ran(ran, &[]),
+                made: i,
+            }
+        })?;
         (hooks.progress)(i + 1, steps.len());
         i += 1;
     }

@@ -246,7 +246,13 @@ impl Places {
     /// Every folder written in is still the one walked to: none was swapped since (a failure
     /// to roll back otherwise).
     pub(crate) fn check_unchanged(&self) -> Result<(), Failure> {
-        self.tree.check_unchanged().map_err(swapped)
+        self.tree.check_unchanged().map_err(|(dir, e)| {
+            let mut f = Failure::new("write in", &dir, e);
+            f.hint = Some(
+                "a folder linkfile was writing in was moved, or replaced by a link, while it ran; look at it, then run `linkfile plan` again".into(),
+            );
+            f
+        })
     }
 
     /// Lets go of the folders at and below `path` (a step moves or removes it): on Windows an
@@ -267,15 +273,6 @@ impl Places {
         places.tree = places.tree.keeping_open(open);
         places
     }
-}
-
-/// The failure for a folder written in that is not the one walked to any more.
-fn swapped((dir, e): (PathBuf, io::Error)) -> Failure {
-    let mut f = Failure::new("write in", &dir, e);
-    f.hint = Some(
-        "a folder linkfile was writing in was moved, or replaced by a link, while it ran; look at it, then run `linkfile plan` again".into(),
-    );
-    f
 }
 
 /// A hint for a write refused because a folder on the way is a link.

@@ -23,8 +23,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use super::run_told;
 use super::{Elsewhere, Hooks, Stopped};
-use crate::steps::{Failure, Places, Step, run_step};
+use crate::steps::{Failure, Places, Step};
 
 /// The fewest links in a stretch for it to be spread over threads: below it, starting them
 /// costs more than it saves.
@@ -80,11 +81,7 @@ pub(super) fn run(
         range.partition(|&i| matches!(steps[i], Step::MakeFolder { .. }));
     let mut ran = Vec::with_capacity(folders.len());
     for &i in &folders {
-        let step = &steps[i];
-        let result = (hooks.before_step)(step)
-            .map_err(|e| Failure::before(step, e))
-            .and_then(|()| run_step(step, &mut places[0]));
-        if let Err(failure) = result {
+        if let Err(failure) = run_told(hooks.before_step, &steps[i], &mut places[0]) {
             let made = start + ran.len();
             if !failure.made_nothing() {
                 ran.push(i);
@@ -108,10 +105,7 @@ pub(super) fn run(
             first = Some((i, f));
         }
         elsewhere.0.push((w.k, w.ran));
-        match places.get_mut(w.k) {
-            Some(p) => *p = w.places,
-            None => places.push(w.places),
-        }
+        places.push(w.places);
     }
     match first {
         Some((_, failure)) => Err(Stopped {
@@ -127,13 +121,14 @@ pub(super) fn run(
 }
 
 /// Makes the `links` (steps, by index) over several threads, `done` steps being made before;
-/// what each thread did, in the order of their places (`places[1..]`, taken out meanwhile).
+/// what each thread did, with its places, in their order (`places[1..]`, those of earlier
+/// stretches, are taken out of `places`, and new ones made as needed).
 fn make_links(
     steps: &[Step],
     links: &[usize],
     done: usize,
     hooks: &mut Hooks,
-    places: &mut [Places],
+    places: &mut Vec<Places>,
 ) -> Vec<Worked> {
     let chunks = chunks(steps, links);
     let shared = Shared {
@@ -147,15 +142,17 @@ fn make_links(
     };
     let threads = threads_for(chunks.len());
     let anchors = places[0].anchors();
-    // Each thread's places: taken again from an earlier stretch, or new.
-    let mut theirs: Vec<(usize, Places)> = (1..=threads)
-        .map(|k| match places.get_mut(k) {
-            Some(p) => (k, std::mem::replace(p, Places::for_thread(&[], 0))),
-            None => (k, Places::for_thread(&anchors, OPEN_EACH)),
-        })
-        .collect();
+    // Each thread's places: taken again from an earlier stretch, or new; those of an earlier
+    // stretch with more threads stay idle.
+    let mut theirs = places.split_off(1);
+    while theirs.len() < threads {
+        theirs.push(Places::for_thread(&anchors, OPEN_EACH));
+    }
+    let mut theirs: Vec<(usize, Places)> = (1..).zip(theirs).collect();
+    let idle = theirs.split_off(threads);
+    let mut theirs = theirs.into_iter();
+    let mine = theirs.next().expect("at least one thread");
     let progress = (&mut *hooks.progress, steps.len());
-    let mine = theirs.remove(0);
     let mut worked = std::thread::scope(|s| {
         let mut started = Vec::new();
         let mut unstarted = Vec::new();
@@ -179,7 +176,12 @@ fn make_links(
             }
         }
         let mut worked = vec![shared.work(mine.0, mine.1, Some(progress))];
-        worked.extend(unstarted.into_iter().map(|(k, p)| Worked::idle(k, p)));
+        worked.extend(
+            unstarted
+                .into_iter()
+                .chain(idle)
+                .map(|(k, p)| Worked::idle(k, p)),
+        );
         for handle in started {
             match handle.join() {
                 Ok(w) => worked.push(w),
@@ -244,7 +246,7 @@ struct Worked {
 }
 
 impl Worked {
-    /// A thread that never started.
+    /// A thread that made nothing (not started, or not needed), with its places.
     fn idle(k: usize, places: Places) -> Worked {
         Worked {
             k,
@@ -259,13 +261,8 @@ impl Worked {
 impl Shared<'_, '_> {
     /// Takes chunks of links until none is left or a step failed, through `places` (the run's
     /// `k`th); `progress` (this thread's only) is told after each link.
-    fn work(
-        &self,
-        k: usize,
-        mut places: Places,
-        mut progress: Option<(&mut Tell, usize)>,
-    ) -> Worked {
-        let mut w = Worked::idle(k, Places::for_thread(&[], 0));
+    fn work(&self, k: usize, places: Places, mut progress: Option<(&mut Tell, usize)>) -> Worked {
+        let mut w = Worked::idle(k, places);
         'chunks: loop {
             let c = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(&end) = self.chunks.get(c) else {
@@ -277,17 +274,15 @@ impl Shared<'_, '_> {
                     break 'chunks;
                 }
                 let step = &self.steps[i];
-                let before = {
+                // The hook is held only while it is called.
+                let mut before = |step: &Step| {
                     let mut hook = self
                         .before_step
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner);
                     (*hook)(step)
                 };
-                let result = before
-                    .map_err(|e| Failure::before(step, e))
-                    .and_then(|()| run_step(step, &mut places));
-                if let Err(f) = result {
+                if let Err(f) = run_told(&mut before, step, &mut w.places) {
                     if !f.made_nothing() {
                         w.ran.push(i);
                     }
@@ -303,7 +298,6 @@ impl Shared<'_, '_> {
                 }
             }
         }
-        w.places = places;
         w
     }
 }

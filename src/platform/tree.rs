@@ -208,20 +208,20 @@ impl Tree {
         for (dir, id) in &self.used {
             match fresh.folder(dir).and_then(|f| f.id()) {
                 Ok(now) if now == *id => {}
-                Ok(_) => return Err((dir.clone(), replaced(dir))),
+                Ok(_) => {
+                    return Err((
+                        dir.clone(),
+                        io::Error::other(format!(
+                            "{} was replaced by another folder while applying",
+                            dir.display()
+                        )),
+                    ));
+                }
                 Err(e) => return Err((dir.clone(), e)),
             }
         }
         Ok(())
     }
-}
-
-/// The error for a folder written in that is not the one walked to any more.
-fn replaced(dir: &Path) -> io::Error {
-    io::Error::other(format!(
-        "{} was replaced by another folder while applying",
-        dir.display()
-    ))
 }
 
 /// A folder's parent and its name in it; `..` is never walked.
