@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 pub use crate::compile::{Applied, Outcome, at_or_below_any, emptied};
 use crate::compile::{Given, adopted_places, compile, folders_to_look_at};
 use crate::error::{Error, Rollback, Staleness};
-use crate::manifest::{EntryKind, LinkType};
+use crate::manifest::EntryKind;
 use crate::observe;
 use crate::oplog::{BackupKind, OwnedLink, State};
 use crate::plan::{Action, Entry, Plan, Resolution, Want};
@@ -307,18 +307,13 @@ fn owned_after(e: &Entry) -> Option<OwnedLink> {
             Action::Ok => e.owned.is_some() || e.claimed,
             _ => false,
         };
-    taken.then(|| OwnedLink {
-        at: e.desired.at.clone(),
+    taken.then(|| {
         // A right link keeps the text it has (another tool's, when claimed).
-        text: match (e.action(), e.current_text()) {
-            (Action::Ok, Some(now)) => now.to_path_buf(),
-            _ => e.desired.link_text().to_path_buf(),
-        },
-        kind: e.kind.unwrap_or(EntryKind::File),
-        hard: e.desired.link_type == LinkType::Hardlink,
-        junction: e.desired.link_type == LinkType::Junction,
-        fallback: e.desired.fell_back().map(Box::from),
-        tags: e.desired.tags().to_vec(),
+        let text = match (e.action(), e.current_text()) {
+            (Action::Ok, Some(now)) => now,
+            _ => e.desired.link_text(),
+        };
+        crate::plan::recorded_link_holding(&e.desired, e.kind.unwrap_or(EntryKind::File), text)
     })
 }
 

@@ -76,9 +76,15 @@ impl Owned {
 
 /// The link apply records for `d` when it makes it, its original a `kind`.
 pub fn recorded_link(d: &Desired, kind: EntryKind) -> OwnedLink {
+    recorded_link_holding(d, kind, d.link_text())
+}
+
+/// The link apply records for `d`, its original a `kind`, holding `text` (the wanted one, or
+/// the one a right link already has).
+pub fn recorded_link_holding(d: &Desired, kind: EntryKind, text: &Path) -> OwnedLink {
     OwnedLink {
         at: d.at.clone(),
-        text: d.link_text().to_path_buf(),
+        text: text.to_path_buf(),
         kind,
         hard: d.link_type == LinkType::Hardlink,
         junction: d.link_type == LinkType::Junction,
