@@ -36,17 +36,22 @@ impl Expanded {
     /// What each link's original is (`None`: missing), scanning the repo only for the links the
     /// walk did not find.
     pub(crate) fn kinds(&self) -> Result<Vec<Option<EntryKind>>, Error> {
-        kinds(self.links.iter().map(|d| d.to.as_path()), &self.walked)
+        let scan = observe::Originals::default();
+        kinds(
+            scan,
+            self.links.iter().map(|d| d.to.as_path()),
+            &self.walked,
+        )
     }
 }
 
 /// What the originals `tos` are, where `walked` does not already say (`None`: missing),
-/// scanning the repo one folder at a time.
+/// scanning the repo one folder at a time (from `scan`'s listings, when it has them).
 pub(crate) fn kinds<'a>(
+    mut scan: observe::Originals,
     tos: impl Iterator<Item = &'a Path>,
     walked: &[Option<EntryKind>],
 ) -> Result<Vec<Option<EntryKind>>, Error> {
-    let mut scan = crate::observe::Originals::default();
     tos.zip(walked)
         .map(|(to, walked)| match walked {
             Some(kind) => Ok(Some(*kind)),

@@ -156,6 +156,13 @@ pub(crate) fn discard<T>(value: T) {
     }
 }
 
+/// How many threads this process runs at once (1 when it cannot be told): asked once, as the
+/// answer reads the process's CPU quota from files on Linux.
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Runs the command line `args` (program name first) and returns the exit code.
 pub fn run<I, T>(args: I, sys: &System, out: &mut dyn Write, err: &mut dyn Write) -> u8
 where

@@ -368,6 +368,23 @@ pub(crate) fn session(
 /// against the originals, skip, probe.
 fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted, Error> {
     let manifest = manifest::parse(&s.shown, &s.text).map_err(Error::Manifest)?;
+    let raw_tos = manifest.links.0.iter().map(|(_, to)| to.get_ref().as_str());
+    let ahead = observe::folders_ahead(raw_tos, &s.repo);
+    // The repo's folders are read while the manifest is resolved, on another core.
+    std::thread::scope(|scope| {
+        let ahead = (!ahead.is_empty()).then(|| scope.spawn(|| observe::read_ahead(ahead)));
+        wanted_reading_ahead(s, sys, policy, manifest, ahead)
+    })
+}
+
+/// [`wanted`], the listings of the repo's folders it names coming from `ahead` (if any).
+fn wanted_reading_ahead(
+    s: &Setup,
+    sys: &System,
+    policy: Option<OnConflict>,
+    manifest: manifest::Manifest,
+    ahead: Option<ReadAhead>,
+) -> Result<Wanted, Error> {
     let cx = s.context(sys);
     let mut resolved = resolve::resolve(&manifest, &cx).map_err(Error::Manifest)?;
     let links = std::mem::take(&mut resolved.links);
@@ -388,7 +405,13 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
     // Observation is itself split over threads when there are many.
     let (kinds, actuals) = std::thread::scope(|scope| {
         let tos = records.iter().map(|r| r.desired.to.as_path());
-        let kinds = scope.spawn(|| each::kinds(tos, &walked));
+        let walked = &walked;
+        let kinds = scope.spawn(move || {
+            let scan = ahead.map_or_else(Default::default, |ahead| {
+                observe::Originals::read_ahead(ahead.join().expect("the read-ahead panicked"))
+            });
+            each::kinds(scan, tos, walked)
+        });
         let actuals = observe::link_places_of(&records, |r| place_unprobed(&r.desired));
         (kinds.join().expect("the repo scan panicked"), actuals)
     });
@@ -413,6 +436,9 @@ fn wanted(s: &Setup, sys: &System, policy: Option<OnConflict>) -> Result<Wanted,
         default_policy,
     })
 }
+
+/// The thread reading the repo's folders ahead (see [`observe::folders_ahead`]).
+type ReadAhead<'scope> = std::thread::ScopedJoinHandle<'scope, observe::Listings>;
 
 /// Each of `links` made into its record, in order, the links' memory freed as they go: a
 /// record holds its link and is about twice its size, and at 100,000 links both lists whole

@@ -18,7 +18,6 @@
 //! folders every thread wrote in must still be the ones walked to, as for one thread.
 
 use std::io;
-use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -211,8 +210,7 @@ fn chunks(steps: &[Step], links: &[usize]) -> Vec<usize> {
 
 /// How many threads take `chunks` chunks.
 fn threads_for(chunks: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    cores.min(MOST_THREADS).min(chunks).max(1)
+    crate::cores().min(MOST_THREADS).min(chunks).max(1)
 }
 
 /// What the threads share.

@@ -57,3 +57,49 @@ fn a_right_link_is_not_probed() {
     assert_eq!(w.snapshot_all(), before);
     assert_eq!(touched(), home_time, "plan probed the home");
 }
+
+/// With enough links (1,200; the repo's folders are read ahead from 1,024 on, where the machine
+/// has two cores), each original's kind still comes from its own folder: two folders hold the
+/// same names, a file in one being a folder or missing in the other, and one `to` is not a
+/// plain path (resolved first, its folder read when asked).
+#[test]
+fn the_originals_of_many_links_have_the_kinds_of_their_own_folders() {
+    let w = World::new();
+    let mut manifest = String::from("version = 1\n[links]\n");
+    let mut want = Vec::new();
+    for (folder, dir, missing) in [("a", 3, 4), ("b", 4, 3)] {
+        fs::create_dir_all(w.repo.join(folder)).unwrap();
+        for i in 0..600 {
+            let rel = format!("{folder}/n{i:04}");
+            let kind = if i == dir {
+                fs::create_dir(w.repo.join(&rel)).unwrap();
+                "dir"
+            } else if i == missing {
+                "missing"
+            } else {
+                fs::write(w.repo.join(&rel), "").unwrap();
+                "file"
+            };
+            manifest.push_str(&format!("\"~/{rel}\" = \"{rel}\"\n"));
+            want.push(kind);
+        }
+    }
+    manifest.push_str("\"~/odd\" = \"b/../a/n0003\"\n");
+    want.push("dir");
+    w.manifest(&manifest);
+    let r = w.run(&["plan", "--json"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&r.raw_stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    let entries = report["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), want.len());
+    for (e, want) in entries.iter().zip(want) {
+        match want {
+            "missing" => assert_eq!(e["reason"], "original-missing", "{e}"),
+            kind => assert_eq!(
+                (&e["kind"], &e["action"]),
+                (&kind.into(), &"create".into()),
+                "{e}"
+            ),
+        }
+    }
+}
