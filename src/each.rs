@@ -36,12 +36,8 @@ impl Expanded {
     /// What each link's original is (`None`: missing), scanning the repo only for the links the
     /// walk did not find.
     pub(crate) fn kinds(&self) -> Result<Vec<Option<EntryKind>>, Error> {
-        let scan = observe::Originals::default();
-        kinds(
-            scan,
-            self.links.iter().map(|d| d.to.as_path()),
-            &self.walked,
-        )
+        let tos = self.links.iter().map(|d| d.to.as_path());
+        kinds(observe::Originals::default(), tos, &self.walked)
     }
 }
 

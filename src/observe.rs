@@ -290,14 +290,14 @@ impl Listing {
     fn sorted(mut self) -> Listing {
         let mut entries = std::mem::take(&mut self.entries);
         entries.sort_by(|a, b| self.name(a).cmp(self.name(b)));
-        let mut kept: Vec<(u32, u32, Entry)> = Vec::with_capacity(entries.len());
-        for e in entries {
-            match kept.last_mut() {
-                Some(last) if self.name(last) == self.name(&e) => *last = e,
-                _ => kept.push(e),
+        entries.dedup_by(|later, kept| {
+            let same = self.name(later) == self.name(kept);
+            if same {
+                *kept = *later;
             }
-        }
-        self.entries = kept;
+            same
+        });
+        self.entries = entries;
         self
     }
 
@@ -334,8 +334,7 @@ pub(crate) fn folders_ahead<'a>(
     tos: impl ExactSizeIterator<Item = &'a str>,
     repo: &Path,
 ) -> Vec<PathBuf> {
-    let cores = crate::cores();
-    if tos.len() < READ_AHEAD_FROM || cores < 2 {
+    if tos.len() < READ_AHEAD_FROM || crate::cores() < 2 {
         return Vec::new();
     }
     folders_of_plain(tos, repo)
@@ -796,6 +795,9 @@ pub fn kind_through_links(path: &Path) -> Option<EntryKind> {
     dir_kind(path)
 }
 
+/// The fewest folders right below its root for [`list_tree`] to split the walk over two threads.
+const SPLIT_FROM: usize = 8;
+
 /// Lists what is below the folder `root` (through `root` itself when it is a link), each
 /// folder before what it holds, sorted by name, following no link below it. `prune` (given the
 /// thing and its name) leaves a thing out, and a folder with all it holds: it is not read.
@@ -807,13 +809,10 @@ pub fn list_tree(
     root: &Path,
     prune: &(dyn Fn(&Listed, &std::ffi::OsStr) -> bool + Sync),
 ) -> Result<Vec<Listed>, Error> {
-    /// The fewest folders right below the root for the walk to be split over two threads.
-    const SPLIT_FROM: usize = 8;
     let mut first = sorted_entries(root)?;
     let is_folder = |(_, k): &&(OsString, ListedKind)| *k == ListedKind::Folder;
     let count = first.iter().filter(is_folder).count();
-    let cores = crate::cores();
-    if count < SPLIT_FROM || cores < 2 {
+    if count < SPLIT_FROM || crate::cores() < 2 {
         return walk(root, first, prune);
     }
     let split = (first.iter().enumerate())
